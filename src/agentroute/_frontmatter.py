@@ -19,7 +19,11 @@ __all__ = ["KNOWN_KEYS", "parse_front_matter", "restore_newlines", "split_front_
 
 _FENCE = re.compile(r"^[ \t]*-{3,}[ \t]*$")
 # The whole front matter and body on one line: "--- name: x description: y --- # Body".
-_ONE_LINE = re.compile(r"\A---[ \t]+(?P<fm>\S.*?)[ \t]+---(?:[ \t]+(?P<body>.*))?\Z", re.S)
+# The lookbehinds let a run of blanks be tried once, at its start, not at each of
+# its characters (which is quadratic in the run's length).
+_ONE_LINE = re.compile(
+    r"\A---[ \t]+(?P<fm>\S.*?)(?<![ \t])[ \t]+---(?:[ \t]+(?P<body>.*))?\Z", re.S
+)
 
 # Top-level keys seen in real agent and skill files; used to split front matter
 # whose newlines were lost, where no line structure is left to go by.
@@ -80,8 +84,8 @@ def split_front_matter(text: str) -> tuple[str | None, str, list[Note]]:
         return None, "", notes
 
     if not _FENCE.match(lines[first]):
-        one = _ONE_LINE.match(text.strip())
-        if one and len(lines) - first <= 2:
+        one = _ONE_LINE.match(text.strip()) if len(lines) - first <= 2 else None
+        if one:
             notes.append(
                 (
                     "newlines-lost",
@@ -274,8 +278,8 @@ def _recover_known_keys(fm: str) -> dict[str, Any]:
     return out
 
 
-_HEADING_IN_LINE = re.compile(r"[ \t]+(?=#{1,6} )")
-_BULLET_IN_LINE = re.compile(r"[ \t]+(?=[-*] (?:\*\*|`|\[|[A-Z0-9]))")
+_HEADING_IN_LINE = re.compile(r"(?<![ \t])[ \t]+(?=#{1,6} )")
+_BULLET_IN_LINE = re.compile(r"(?<![ \t])[ \t]+(?=[-*] (?:\*\*|`|\[|[A-Z0-9]))")
 _SMALL_WORDS = frozenset(
     [
         "a",

@@ -109,9 +109,17 @@ def _first_paragraph(body: str) -> str:
     return ""
 
 
+_HEADING_MARKS = re.compile(r"#{1,6}[ \t]+(?=\S)")
+
+
 def _first_heading(body: str) -> str:
-    m = re.search(r"^#{1,6}\s+(.+?)\s*$", body, re.M)
-    return m.group(1).strip("*# ") if m else ""
+    # Line by line and trimmed in code: ``^#+\s+(.+?)\s*$`` backtracks cubically
+    # on a heading with a long run of spaces inside.
+    for line in body.split("\n"):
+        m = _HEADING_MARKS.match(line)
+        if m:
+            return line[m.end() :].strip().strip("*# ")
+    return ""
 
 
 def _default_name(path: str) -> str:
