@@ -142,7 +142,18 @@ _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s\[\]{},]+")
 MAX_NESTING = 40
 
 
+# Block collections nest by indentation, and also within one line through
+# chained indicators: "- - - a", "? ? a", "- ? - a" (properties may sit between).
+_LEADING_INDICATORS = re.compile(r"[ \t]*(?:(?:[-?:]|[&!][^ \t]*)(?:[ \t]+|$))*")
+
+
 def _nesting(fm: str) -> int:
+    """An upper bound on how deep the YAML nests, counted without parsing it.
+
+    Flow brackets (quotes are not excluded: a false alarm only means line-by-line
+    recovery), indentation, and the chains of block indicators that libyaml
+    nests without indentation: 50,000 of ``- `` overflow its C stack.
+    """
     depth = deepest = 0
     for ch in fm:
         if ch in "[{":
@@ -150,8 +161,15 @@ def _nesting(fm: str) -> int:
             deepest = max(deepest, depth)
         elif ch in "]}":
             depth = max(0, depth - 1)
-    indents = [len(line) - len(line.lstrip(" ")) for line in fm.split("\n") if line.strip()]
-    return max(deepest, max(indents, default=0) // 2)
+    block = 0
+    for line in fm.split("\n"):
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        lead = _LEADING_INDICATORS.match(line)
+        chain = sum(1 for c in lead.group(0) if c in "-?:") if lead else 0
+        block = max(block, indent // 2 + chain)
+    return max(deepest, block)
 
 
 def _safe_load(fm: str) -> Any:
