@@ -41,9 +41,10 @@ _TAG = re.compile(r"</?[a-z_]+(?:\s[^<>]*)?>", re.I)
 # bounded scan before the unquoted alternative takes over.
 MAX_QUOTED = 2_000
 _USER_TURN = re.compile(
-    r"(?:^|\s)user\s*:\s*(?:(?P<q>[\"'\u201c\u2018])(?P<quoted>.{1,%d}?)(?:(?P=q)|[\u201d\u2019])"
-    r"(?=\s|$|[.,;:<])|(?P<bare>.+?))(?=\s+(?:assistant|commentary|context)\s*:|\s*<|$)"
-    % MAX_QUOTED,
+    r"(?:^|\s)user\s*:\s*(?:(?P<q>[\"'\u201c\u2018])(?P<quoted>.{1,"
+    + str(MAX_QUOTED)
+    + r"}?)(?:(?P=q)|[\u201d\u2019])"
+    r"(?=\s|$|[.,;:<])|(?P<bare>.+?))(?=\s+(?:assistant|commentary|context)\s*:|\s*<|$)",
     re.S | re.I,
 )
 # dl-ezo style: "Examples: Context: … user: '…' assistant: '…'" with no <example> tags.
