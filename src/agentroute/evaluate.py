@@ -125,6 +125,10 @@ class EvaluationReport:
     accuracy : float
         Fraction of all requests answered rightly (a right agent, or an
         abstention on an out-of-scope request).
+    answered_accuracy : float
+        Of the decisions that named an agent (not ``no_match``), the fraction
+        that named a right one: what a caller acting on every answer gets
+        (0.0 when the router always abstained).
     top_k_accuracy : float
         Of the in-scope requests, the fraction with a right agent among the first
         ``k`` candidates, abstention ignored (0.0 when none is in scope).
@@ -149,6 +153,7 @@ class EvaluationReport:
 
     n: int
     accuracy: float
+    answered_accuracy: float
     top_k_accuracy: float
     k: int
     mrr: float
@@ -168,6 +173,7 @@ class EvaluationReport:
         return {
             "n": self.n,
             "accuracy": r(self.accuracy),
+            "answered_accuracy": r(self.answered_accuracy),
             "top_k_accuracy": r(self.top_k_accuracy),
             "k": self.k,
             "mrr": r(self.mrr),
@@ -201,6 +207,7 @@ class EvaluationReport:
         lines = [
             f"requests          {self.n}",
             f"accuracy          {self.accuracy:.3f}",
+            f"when answering    {self.answered_accuracy:.3f}",
             f"top-{self.k} accuracy    {self.top_k_accuracy:.3f}",
             f"MRR               {self.mrr:.3f}",
             f"calibration (ECE) {self.ece:.3f}",
@@ -376,6 +383,9 @@ def _report(
     return EvaluationReport(
         n=n,
         accuracy=correct / n if n else 0.0,
+        answered_accuracy=(
+            sum(predicted_right.values()) / sum(predicted.values()) if predicted else 0.0
+        ),
         top_k_accuracy=topk_hits / in_scope if in_scope else 0.0,
         k=k,
         mrr=rr_sum / in_scope if in_scope else 0.0,
