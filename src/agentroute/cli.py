@@ -140,8 +140,13 @@ def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         payload = {
             "agents": [
-                {"name": a.name, "path": a.path, "triggers": list(a.triggers),
-                 "examples": len(a.examples), "model": a.model}
+                {
+                    "name": a.name,
+                    "path": a.path,
+                    "triggers": list(a.triggers),
+                    "examples": len(a.examples),
+                    "model": a.model,
+                }
                 for a in router.agents
             ],
             "diagnostics": [
@@ -183,8 +188,12 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     router = _load(args.agents)
     with Progress("eval") as bar:
         report = evaluate(
-            router, labels.texts, labels.labels, k=args.k,
-            also_correct=labels.also_correct, progress=bar,
+            router,
+            labels.texts,
+            labels.labels,
+            k=args.k,
+            also_correct=labels.also_correct,
+            progress=bar,
         )
     if args.json:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
@@ -204,8 +213,12 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
     router = _load(args.paths)
     with Progress("lint") as bar:
         report = lint(
-            router, labels=labels, overlap=args.overlap, near_copy=args.near_copy,
-            min_words=args.min_words, progress=bar,
+            router,
+            labels=labels,
+            overlap=args.overlap,
+            near_copy=args.near_copy,
+            min_words=args.min_words,
+            progress=bar,
         )
     if args.json:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
@@ -219,12 +232,16 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
     try:
         if args.debug:
-            logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
-                                format="agentroute hook: %(name)s: %(message)s")
+            logging.basicConfig(
+                level=logging.DEBUG,
+                stream=sys.stderr,
+                format="agentroute hook: %(name)s: %(message)s",
+            )
         from agentroute import hook
 
-        out.write(hook.run(sys.stdin.read(), agents=args.agents,
-                           min_confidence=args.min_confidence))
+        out.write(
+            hook.run(sys.stdin.read(), agents=args.agents, min_confidence=args.min_confidence)
+        )
     except Exception:  # never block the user's prompt
         if args.debug:
             logging.getLogger(__name__).exception("hook failed")
@@ -253,8 +270,12 @@ def _positive(text: str) -> int:
 
 
 def _add_agents_option(p: argparse.ArgumentParser, default: str) -> None:
-    p.add_argument("--agents", action="append", metavar="PATH",
-                   help=f"agent file, folder or catalog (repeatable); default: {default}")
+    p.add_argument(
+        "--agents",
+        action="append",
+        metavar="PATH",
+        help=f"agent file, folder or catalog (repeatable); default: {default}",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -270,37 +291,50 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     route = sub.add_parser(
-        "route", help="route a request (or stdin, one per line)", formatter_class=fmt,
+        "route",
+        help="route a request (or stdin, one per line)",
+        formatter_class=fmt,
         description="Route a request to the best agent.\n\n"
         "With REQUEST '-' or absent (and stdin not a terminal), route every line of stdin;\n"
         "blank lines are skipped and answers come in input order, one line each.",
         epilog="exit status: 0 routed or ambiguous, 1 no agent fits (a single REQUEST only;\n"
         "stdin mode exits 0 once every line is answered), 2 usage or input error.",
     )
-    route.add_argument("request", nargs="?", metavar="REQUEST",
-                       help="the request text; '-' or absent: read stdin")
+    route.add_argument(
+        "request", nargs="?", metavar="REQUEST", help="the request text; '-' or absent: read stdin"
+    )
     _add_agents_option(route, "the embedded sample catalog")
     route.add_argument("--top", type=_positive, default=3, help="candidates to show (default 3)")
-    route.add_argument("--json", action="store_true",
-                       help="print JSON (JSON Lines, one object per request, for stdin)")
-    route.add_argument("--strict", action="store_true",
-                       help="fail on any file that needs recovery")
+    route.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON (JSON Lines, one object per request, for stdin)",
+    )
+    route.add_argument("--strict", action="store_true", help="fail on any file that needs recovery")
     route.set_defaults(func=_cmd_route)
 
     agents = sub.add_parser(
-        "agents", help="list the agents loaded and the diagnostics",
+        "agents",
+        help="list the agents loaded and the diagnostics",
         description="Show what was loaded: names, triggers, diagnostics.",
         epilog="exit status: 0 success, 2 usage or input error.",
     )
-    agents.add_argument("paths", nargs="*", metavar="PATH",
-                        help="agent files, folders or catalogs; default: the embedded catalog")
+    agents.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="agent files, folders or catalogs; default: the embedded catalog",
+    )
     agents.add_argument("--json", action="store_true", help="print JSON")
-    agents.add_argument("-v", "--verbose", action="store_true",
-                        help="also show informational diagnostics")
+    agents.add_argument(
+        "-v", "--verbose", action="store_true", help="also show informational diagnostics"
+    )
     agents.set_defaults(func=_cmd_agents)
 
     ev = sub.add_parser(
-        "eval", help="measure routing on a labels file", formatter_class=fmt,
+        "eval",
+        help="measure routing on a labels file",
+        formatter_class=fmt,
         description="Route every labelled request and report accuracy, top-k accuracy, MRR,\n"
         "calibration error (ECE), abstention, the weakest agents and the worst confusions.\n\n"
         'LABELS is JSON Lines: {"request": "...", "agent": "name" or null,\n'
@@ -310,15 +344,26 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("labels", metavar="LABELS.jsonl", help="the labelled requests")
     _add_agents_option(ev, "the embedded sample catalog")
     ev.add_argument("-k", type=_positive, default=3, help="k of top-k accuracy (default 3)")
-    ev.add_argument("--confusions", type=int, default=10, metavar="N",
-                    help="confusions and weakest agents to list (default 10)")
-    ev.add_argument("--fail-under", type=_fraction, metavar="ACC",
-                    help="exit 1 when accuracy is below ACC (for CI)")
+    ev.add_argument(
+        "--confusions",
+        type=int,
+        default=10,
+        metavar="N",
+        help="confusions and weakest agents to list (default 10)",
+    )
+    ev.add_argument(
+        "--fail-under",
+        type=_fraction,
+        metavar="ACC",
+        help="exit 1 when accuracy is below ACC (for CI)",
+    )
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.set_defaults(func=_cmd_eval)
 
     li = sub.add_parser(
-        "lint", help="find what makes a catalog route badly", formatter_class=fmt,
+        "lint",
+        help="find what makes a catalog route badly",
+        formatter_class=fmt,
         description="Check a catalog for agents requests cannot tell apart (near-copy, overlap),\n"
         "weak descriptions (empty, short, generic), triggers shared by many agents,\n"
         "duplicate names, skipped or repaired files and, with --labels, agents that no\n"
@@ -328,22 +373,42 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit status: 0 no errors (warnings allowed), 1 errors found (or any finding\n"
         "with --strict), 2 usage or input error.",
     )
-    li.add_argument("paths", nargs="*", metavar="PATH",
-                    help="agent files, folders or catalogs; default: the embedded catalog")
+    li.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="agent files, folders or catalogs; default: the embedded catalog",
+    )
     li.add_argument("--labels", metavar="FILE", help="labels JSONL for the reachability checks")
-    li.add_argument("--overlap", type=_fraction, default=0.5, metavar="COS",
-                    help="description similarity for an overlap warning (default 0.5)")
-    li.add_argument("--near-copy", type=_fraction, default=0.8, metavar="COS",
-                    help="description similarity for a near-copy error (default 0.8)")
-    li.add_argument("--min-words", type=int, default=12, metavar="N",
-                    help="shorter descriptions get a warning (default 12)")
+    li.add_argument(
+        "--overlap",
+        type=_fraction,
+        default=0.5,
+        metavar="COS",
+        help="description similarity for an overlap warning (default 0.5)",
+    )
+    li.add_argument(
+        "--near-copy",
+        type=_fraction,
+        default=0.8,
+        metavar="COS",
+        help="description similarity for a near-copy error (default 0.8)",
+    )
+    li.add_argument(
+        "--min-words",
+        type=int,
+        default=12,
+        metavar="N",
+        help="shorter descriptions get a warning (default 12)",
+    )
     li.add_argument("--all", action="store_true", help="list every finding (default: 20 per kind)")
     li.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     li.add_argument("--json", action="store_true", help="print the findings as JSON")
     li.set_defaults(func=_cmd_lint)
 
     hk = sub.add_parser(
-        "hook", help="Claude Code UserPromptSubmit hook: suggest a subagent",
+        "hook",
+        help="Claude Code UserPromptSubmit hook: suggest a subagent",
         formatter_class=fmt,
         description="Read a Claude Code UserPromptSubmit hook input (JSON) on stdin, route its\n"
         "prompt against <cwd>/.claude/agents and ~/.claude/agents, and when one subagent\n"
@@ -352,8 +417,13 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit status: always 0 (an exit status of 2 would block the prompt).",
     )
     _add_agents_option(hk, "the project's and the user's .claude/agents")
-    hk.add_argument("--min-confidence", type=_fraction, default=0.7, metavar="P",
-                    help="suggest only at or above this confidence (default 0.7)")
+    hk.add_argument(
+        "--min-confidence",
+        type=_fraction,
+        default=0.7,
+        metavar="P",
+        help="suggest only at or above this confidence (default 0.7)",
+    )
     hk.add_argument("--debug", action="store_true", help="log what happens to stderr")
     hk.set_defaults(func=_cmd_hook)
     return parser
