@@ -179,13 +179,23 @@ class EvaluationReport:
             "mrr": r(self.mrr),
             "ece": r(self.ece),
             "reliability": [
-                {"lower": b.lower, "upper": b.upper, "count": b.count,
-                 "confidence": r(b.confidence), "accuracy": r(b.accuracy)}
+                {
+                    "lower": b.lower,
+                    "upper": b.upper,
+                    "count": b.count,
+                    "confidence": r(b.confidence),
+                    "accuracy": r(b.accuracy),
+                }
                 for b in self.reliability
             ],
             "per_agent": [
-                {"agent": s.agent, "precision": r(s.precision), "recall": r(s.recall),
-                 "support": s.support, "predicted": s.predicted}
+                {
+                    "agent": s.agent,
+                    "precision": r(s.precision),
+                    "recall": r(s.recall),
+                    "support": s.support,
+                    "predicted": s.predicted,
+                }
                 for s in self.per_agent
             ],
             "confusions": [
@@ -219,8 +229,7 @@ class EvaluationReport:
         if scored and agents > 0:
             weakest = sorted(scored, key=lambda s: (s.recall, s.precision, s.agent))[:agents]
             lines.append("")
-            lines.append(f"weakest agents (of {len(scored)} with labels): "
-                         "precision recall support")
+            lines.append(f"weakest agents (of {len(scored)} with labels): precision recall support")
             width = max(len(s.agent) for s in weakest)
             lines += [
                 f"  {s.agent:<{width}}  {s.precision:.2f}  {s.recall:.2f}  {s.support}"
@@ -377,9 +386,7 @@ def _report(
         )
         for a in names
     )
-    ordered = sorted(
-        confusions.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or "")
-    )
+    ordered = sorted(confusions.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or ""))
     return EvaluationReport(
         n=n,
         accuracy=correct / n if n else 0.0,

@@ -217,8 +217,10 @@ def lint(
     n = len(router.agents)
     if common_trigger is None:
         common_trigger = max(3, int(np.ceil(0.05 * n)))
-    elif isinstance(common_trigger, bool) or not isinstance(common_trigger, int) or (
-        common_trigger < 2
+    elif (
+        isinstance(common_trigger, bool)
+        or not isinstance(common_trigger, int)
+        or (common_trigger < 2)
     ):
         raise ValueError(f"common_trigger must be an integer >= 2, got {common_trigger!r}")
 
@@ -248,8 +250,7 @@ def _diagnostic_findings(router: Router) -> list[Finding]:
                 Finding(
                     "duplicate-name",
                     "error",
-                    f"{d.message} (Claude Code and people address agents by name: "
-                    "rename one)",
+                    f"{d.message} (Claude Code and people address agents by name: rename one)",
                     (by_path.get(d.path, d.path),),
                     d.path,
                 )
@@ -265,7 +266,8 @@ def _diagnostic_findings(router: Router) -> list[Finding]:
             Finding(
                 "recovered",
                 "warning",
-                f"{by_path.get(path, path)} loaded only with recovery: " + "; ".join(notes[:3])
+                f"{by_path.get(path, path)} loaded only with recovery: "
+                + "; ".join(notes[:3])
                 + (f"; and {len(notes) - 3} more" if len(notes) > 3 else ""),
                 (by_path[path],) if path in by_path else (),
                 path,
