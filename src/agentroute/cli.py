@@ -2,7 +2,7 @@
 
 Subcommands: ``route``, ``agents``, ``eval``, ``lint`` and ``hook``. Only what a
 subcommand needs is imported when it runs, so ``agentroute route`` does not pay
-for the linter, and ``--help`` does not pay for scikit-learn.
+for the linter, the hook or the progress bar.
 
 Exit status (every subcommand):
 
