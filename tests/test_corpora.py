@@ -101,8 +101,12 @@ def test_one_line_seed_backend_engineer_golang(seeds: Path) -> None:
     )
     assert agent.model == "opus"
     lines = agent.body.split("\n")
-    for heading in ("# Backend Engineer Golang", "## What This Agent Does",
-                    "## When to Use This Agent", "### Business Logic"):
+    for heading in (
+        "# Backend Engineer Golang",
+        "## What This Agent Does",
+        "## When to Use This Agent",
+        "### Business Logic",
+    ):
         assert heading in lines, heading
     assert "output_schema" not in agent.description
 
@@ -111,8 +115,19 @@ def test_mojibake_seed_backend_specialist(seeds: Path) -> None:
     result = load_agents(seeds / "backend-specialist.md")
     agent = result.agents[0]
     assert agent.name == "backend-specialist"
-    words = ["backend", "server", "api", "endpoint", "database", "auth", "go", "golang",
-             "microservices", "distributed", "grpc"]
+    words = [
+        "backend",
+        "server",
+        "api",
+        "endpoint",
+        "database",
+        "auth",
+        "go",
+        "golang",
+        "microservices",
+        "distributed",
+        "grpc",
+    ]
     assert list(agent.triggers[:11]) == words
     assert agent.skills[:3] == ("golang-pro", "go-concurrency-patterns", "backend-architect")
     assert len(agent.skills) == 16
@@ -127,13 +142,22 @@ def test_mojibake_seed_backend_specialist(seeds: Path) -> None:
 @pytest.mark.parametrize(
     ("request_text", "expected", "evidence"),
     [
-        ("reconcile transaction balances with double-entry accounting", "backend-engineer-golang",
-         "accounting"),
-        ("set up WorkOS SSO with SAML for our enterprise tenants", "backend-engineer-golang",
-         "workos"),
+        (
+            "reconcile transaction balances with double-entry accounting",
+            "backend-engineer-golang",
+            "accounting",
+        ),
+        (
+            "set up WorkOS SSO with SAML for our enterprise tenants",
+            "backend-engineer-golang",
+            "workos",
+        ),
         ("build a Node.js or Python backend with an MCP server", "backend-specialist", "mcp"),
-        ("which grpc microservices framework should our distributed backend use",
-         "backend-specialist", "microservices"),
+        (
+            "which grpc microservices framework should our distributed backend use",
+            "backend-specialist",
+            "microservices",
+        ),
     ],
 )
 def test_seed_requests_reach_the_right_seed_with_a_reason(

@@ -113,8 +113,7 @@ def test_bom_and_crlf_are_removed_and_reported_as_info(damage: Path) -> None:
     agent = result.agents[0]
     assert agent.name == "windows"
     assert "\r" not in agent.body
-    assert {(d.kind, d.severity) for d in result.diagnostics} == {("bom", "info"),
-                                                                 ("crlf", "info")}
+    assert {(d.kind, d.severity) for d in result.diagnostics} == {("bom", "info"), ("crlf", "info")}
 
 
 def test_utf16_file_is_decoded(damage: Path) -> None:

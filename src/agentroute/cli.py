@@ -58,8 +58,13 @@ def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         payload = {
             "agents": [
-                {"name": a.name, "path": a.path, "triggers": list(a.triggers),
-                 "examples": len(a.examples), "model": a.model}
+                {
+                    "name": a.name,
+                    "path": a.path,
+                    "triggers": list(a.triggers),
+                    "examples": len(a.examples),
+                    "model": a.model,
+                }
                 for a in router.agents
             ],
             "diagnostics": [
@@ -87,25 +92,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    route = sub.add_parser("route", help="route one request",
-                           description="Route a request to the best agent.")
+    route = sub.add_parser(
+        "route", help="route one request", description="Route a request to the best agent."
+    )
     route.add_argument("request", help="the request text")
-    route.add_argument("--agents", action="append", metavar="PATH",
-                       help="agent file, folder or catalog (repeatable); default: the "
-                            "embedded sample catalog")
+    route.add_argument(
+        "--agents",
+        action="append",
+        metavar="PATH",
+        help="agent file, folder or catalog (repeatable); default: the embedded sample catalog",
+    )
     route.add_argument("--top", type=int, default=3, help="candidates to show (default 3)")
     route.add_argument("--json", action="store_true", help="print the decision as JSON")
-    route.add_argument("--strict", action="store_true",
-                       help="fail on any file that needs recovery")
+    route.add_argument("--strict", action="store_true", help="fail on any file that needs recovery")
     route.set_defaults(func=_cmd_route)
 
-    agents = sub.add_parser("agents", help="list the agents loaded and the diagnostics",
-                            description="Show what was loaded: names, triggers, diagnostics.")
-    agents.add_argument("paths", nargs="*", metavar="PATH",
-                        help="agent files, folders or catalogs; default: the embedded catalog")
+    agents = sub.add_parser(
+        "agents",
+        help="list the agents loaded and the diagnostics",
+        description="Show what was loaded: names, triggers, diagnostics.",
+    )
+    agents.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="agent files, folders or catalogs; default: the embedded catalog",
+    )
     agents.add_argument("--json", action="store_true", help="print JSON")
-    agents.add_argument("-v", "--verbose", action="store_true",
-                        help="also show informational diagnostics")
+    agents.add_argument(
+        "-v", "--verbose", action="store_true", help="also show informational diagnostics"
+    )
     agents.set_defaults(func=_cmd_agents)
     return parser
 
