@@ -177,7 +177,8 @@ def _query_counts(index: Index, queries: Sequence[Query]) -> tuple[sp.csr_matrix
 def _relative(raw: np.ndarray) -> np.ndarray:
     """Each row divided by its best agent's value (0 where no agent scores)."""
     top = raw.max(axis=1, keepdims=True) if raw.shape[1] else np.zeros((raw.shape[0], 1))
-    return np.divide(raw, top, out=np.zeros_like(raw), where=top > 0)
+    out: np.ndarray = np.divide(raw, top, out=np.zeros_like(raw), where=top > 0)
+    return out
 
 
 def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
