@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from agentroute.errors import CatalogError
+from agentroute.evaluate import EvaluationReport, evaluate
 from agentroute.index import Index, build_index
 from agentroute.load import PathArg, load_agents
 from agentroute.score import Query, Scores, Weights, analyze_query, score
@@ -279,6 +280,23 @@ class Router:
             _decide(state, t, q, scores, r, top)
             for r, (t, q) in enumerate(zip(texts, queries, strict=True))
         ]
+
+    def evaluate(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str | None],
+        *,
+        k: int = 3,
+        also_correct: Sequence[Iterable[str]] | None = None,
+    ) -> EvaluationReport:
+        """Route labelled requests and measure the answers.
+
+        See :func:`agentroute.evaluate.evaluate` for the figures reported.
+
+        ``labels[i]`` is the right agent for ``texts[i]``, or None when no agent
+        should take it.
+        """
+        return evaluate(self, texts, labels, k=k, also_correct=also_correct)
 
 
 def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query) -> tuple[str, ...]:
