@@ -105,9 +105,15 @@ def test_stuffing_another_agents_words_onto_a_request_is_not_certain(router: Rou
     st.floats(0, 1),
     st.floats(0, 1),
     st.floats(0, 1),
+    st.floats(0, 1),
 )
-def test_default_calibration_never_reaches_certainty(s1: float, s2: float, t1: float) -> None:
-    """Scores lie in [0, 1], so the default calibration's logit is at most 19: p < 1 - 5e-9."""
-    p = Calibration()(s1, s2, t1)
+def test_default_calibration_never_reaches_certainty(
+    margin: float, bm25: float, word: float, char: float
+) -> None:
+    """Every input lies in [0, 1], so neither default logistic can reach 0 or 1."""
+    cal = Calibration()
+    p = cal(margin, bm25, word, char)
     assert math.isfinite(p) and 0.0 < p < 1.0
-    assert Calibration()(1.0, 0.0, 1.0) < 1.0 - 5e-9
+    s = cal.scope(margin, bm25, word, char)
+    assert math.isfinite(s) and 0.0 <= s <= 1.0
+    assert cal(1.0, 1.0, 1.0, 0.0) < 1.0 - 1e-3

@@ -33,9 +33,7 @@ _EXAMPLE_BLOCK = re.compile(r"<example\b[^>]*>(.*?)(?:</example\s*>|\Z)", re.S |
 _COMMENTARY = re.compile(r"<commentary\b[^>]*>.*?(?:</commentary\s*>|\Z)", re.S | re.I)
 # The content may not contain another opening tag, so an unclosed tag costs a
 # scan to the next one, not to the end of the text.
-_USER_REQUEST = re.compile(
-    r"<user_request>((?:(?!<user_request>).)*?)</user_request>", re.S | re.I
-)
+_USER_REQUEST = re.compile(r"<user_request>((?:(?!<user_request>).)*?)</user_request>", re.S | re.I)
 _TAG = re.compile(r"</?[a-z_]+(?:\s[^<>]*)?>", re.I)
 # A quoted turn is at most MAX_QUOTED characters: an unclosed quote then costs a
 # bounded scan before the unquoted alternative takes over.
@@ -48,9 +46,7 @@ _USER_TURN = re.compile(
     re.S | re.I,
 )
 # dl-ezo style: "Examples: Context: … user: '…' assistant: '…'" with no <example> tags.
-_INLINE_EXAMPLES = re.compile(
-    r"\b(?:for\s+)?examples?\s*:\s*(?=(?:<|context\s*:|user\s*:))", re.I
-)
+_INLINE_EXAMPLES = re.compile(r"\b(?:for\s+)?examples?\s*:\s*(?=(?:<|context\s*:|user\s*:))", re.I)
 _DANGLING_EXAMPLES = re.compile(r"\b(?:for\s+)?examples?\s*(?::\s*)?$", re.I)
 
 
