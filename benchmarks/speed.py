@@ -40,9 +40,6 @@ import pstats
 import random
 import re
 import resource
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -57,6 +54,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _catalogs import DEFAULT_SEED, DEFAULT_SHARED, ensure_catalog
+from _process import import_time, measure_cli
+from _report import fmt, fmt_ms, plot, slope, table, verdict
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Requests a router must survive besides the labelled ones: odd lengths, unknown words,
@@ -469,165 +468,6 @@ def measure_semantic(
         label=f"semantic-router @ {size:,}",
     )
     return SemanticRun(size, build_s, latency)
-
-
-# ---------------------------------------------------------------------------- whole process
-
-
-def median_run(
-    cmd: Sequence[str], runs: int, env: dict[str, str], before: Callable[[], None]
-) -> float:
-    times = []
-    for _ in range(runs):
-        before()
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, env=env, check=False)
-        times.append(time.perf_counter() - t0)
-        if proc.returncode not in (0, 1):
-            err = proc.stderr.decode(errors="replace").strip().splitlines()[-1:]
-            raise RuntimeError(f"{' '.join(cmd[:3])} ... exited {proc.returncode}: {err}")
-    return statistics.median(times)
-
-
-def _snapshot(paths: Sequence[Path]) -> set[Path]:
-    return {p for root in paths if root.exists() for p in root.rglob("*") if p.is_file()}
-
-
-def measure_cli(catalog: Path, request: str, runs: int) -> dict[str, Any]:
-    """Whole-process times: the CLI (first call, repeat call) vs ``python -c 'import sklearn'``.
-
-    Any cache the CLI writes must land where this function can clear it for a true first
-    call: the catalog folder, or the temporary XDG cache home it is given.
-    """
-    out: dict[str, Any] = {}
-    scratch = Path(tempfile.mkdtemp(prefix="agentroute-cli-"))
-    env = dict(os.environ, XDG_CACHE_HOME=str(scratch / "xdg"))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # any value, even "0", would disable .pyc
-    watched = [catalog, scratch / "xdg"]
-    baseline = _snapshot(watched)
-
-    def clear_cache() -> None:
-        for path in _snapshot(watched) - baseline:
-            path.unlink()
-
-    def nothing() -> None:
-        pass
-
-    try:
-        out["import_sklearn_s"] = median_run(
-            [sys.executable, "-c", "import sklearn"], runs, env, nothing
-        )
-        script = Path(sys.executable).with_name("agentroute")
-        if importlib.util.find_spec("agentroute.cli") is not None and script.exists():
-            cmd = [str(script), "route", "--agents", str(catalog), request]
-            out["command"] = f"agentroute route --agents {catalog} {request!r}"
-        else:  # before the CLI exists: the same work as one process
-            code = (
-                "import sys,agentroute;agentroute.Router.from_path(sys.argv[1]).route(sys.argv[2])"
-            )
-            cmd = [sys.executable, "-c", code, str(catalog), request]
-            out["command"] = "python -c 'Router.from_path(DIR).route(REQUEST)' (no CLI yet)"
-        out["first_call_s"] = median_run(cmd, runs, env, clear_cache)
-        clear_cache()
-        median_run(cmd, 1, env, nothing)
-        written = sorted(str(p) for p in _snapshot(watched) - baseline)
-        out["cache_files"] = written
-        out["second_call_s"] = median_run(cmd, runs, env, nothing)
-        out["cache_exists"] = bool(written)
-    finally:
-        clear_cache()
-        shutil.rmtree(scratch, ignore_errors=True)
-    return out
-
-
-def import_time(module: str, top: int) -> dict[str, Any]:
-    """``python -X importtime -c 'import module'``: total and the costliest imports."""
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    rows = []
-    for line in proc.stderr.splitlines():
-        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| *(\S+)", line)
-        if match:
-            self_us, cum_us, name = match.groups()
-            rows.append((name, int(self_us), int(cum_us)))
-    total = next((cum for name, _, cum in rows if name == module), 0)
-    # Own time summed per top-level package: which dependency the import pays for.
-    packages: dict[str, int] = {}
-    for name, self_us, _ in rows:
-        packages[name.split(".")[0]] = packages.get(name.split(".")[0], 0) + self_us
-    by_package = sorted(packages.items(), key=lambda kv: -kv[1])[:top]
-    by_self = sorted(((n, s) for n, s, _ in rows), key=lambda kv: -kv[1])[:top]
-    return {"module": module, "total_ms": total / 1e3, "by_package": by_package, "by_self": by_self}
-
-
-# ---------------------------------------------------------------------------- reporting
-
-
-def fmt_ms(seconds: float | None) -> str:
-    if seconds is None:
-        return "n/a"
-    return f"{seconds * 1e3:.3f}" if seconds < 0.01 else f"{seconds * 1e3:.1f}"
-
-
-def fmt(value: float | None, spec: str = ".2f") -> str:
-    return "n/a" if value is None else format(value, spec)
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = "  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(out)
-
-
-def slope(sizes: Sequence[int], values: Sequence[float]) -> float | None:
-    """Least-squares slope of log(value) on log(size): 1 is linear growth, 0 constant."""
-    pairs = [(s, v) for s, v in zip(sizes, values, strict=True) if v and v > 0]
-    if len(pairs) < 2:
-        return None
-    x = np.log10([p[0] for p in pairs])
-    y = np.log10([p[1] for p in pairs])
-    return float(np.polyfit(x, y, 1)[0])
-
-
-def plot(path: Path, series: dict[str, tuple[list[int], list[float]]], title: str) -> str:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "matplotlib is not installed: no plot (pip install matplotlib)"
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label, (xs, ys) in series.items():
-        if xs:
-            ax.loglog(xs, [y * 1e3 for y in ys], marker="o", label=label)
-    if series:
-        xs = sorted({x for xs, _ in series.values() for x in xs})
-        if len(xs) >= 2:
-            first = next(iter(series.values()))
-            if first[0]:
-                x0, y0 = first[0][0], first[1][0] * 1e3
-                ax.loglog(xs, [y0 * x / x0 for x in xs], "k:", lw=1, label="linear (slope 1)")
-    ax.set_xlabel("agents in the catalog")
-    ax.set_ylabel("route latency p50 (ms)")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return f"plot written to {path}"
-
-
-def verdict(ok: bool | None) -> str:
-    return "not measured" if ok is None else ("PASS" if ok else "FAIL")
 
 
 # ---------------------------------------------------------------------------- main
