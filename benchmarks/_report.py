@@ -18,6 +18,10 @@ def fmt(value: float | None, spec: str = ".2f") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def fmt_ratio(num: float | None, den: float | None, spec: str = ".2f") -> str:
+    return "n/a" if num is None or not den else f"{num / den:{spec}}x"
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     line = "  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))
