@@ -20,6 +20,7 @@ from agentroute.errors import (
     IndexFormatError,
     NotFittedError,
 )
+from agentroute.evaluate import EvaluationReport, read_labels
 from agentroute.load import claude_code_paths, load_agents, parse_agent
 from agentroute.router import Calibration, Router, RouterConfig, default_catalog_path
 from agentroute.score import Weights
@@ -34,6 +35,7 @@ __all__ = [
     "CatalogError",
     "Decision",
     "Diagnostic",
+    "EvaluationReport",
     "IndexFormatError",
     "LoadResult",
     "NotFittedError",
@@ -45,4 +47,5 @@ __all__ = [
     "default_catalog_path",
     "load_agents",
     "parse_agent",
+    "read_labels",
 ]

@@ -153,8 +153,18 @@ def _decode_utf16(data: bytes, codec: str, notes: list[Note]) -> str:
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
         raise BinaryFileError(f"looks like UTF-16 but does not decode: {exc.reason}") from None
+    text = text.lstrip("\ufeff")
+    if codec != "utf-16" and not _mostly_text(text):
+        raise BinaryFileError("binary content (NUL bytes); not a text file")
     notes.append(("utf16", "the file is UTF-16; it was decoded as such", "info"))
-    return text.lstrip("\ufeff")
+    return text
+
+
+def _mostly_text(text: str) -> bool:
+    """UTF-16 guessed from NUL positions must read as (mostly ASCII) text."""
+    sample = text[:4096]
+    plain = sum(1 for c in sample if c.isascii() and (c.isprintable() or c in "\n\r\t"))
+    return plain >= 0.9 * len(sample)
 
 
 def _decode_nul_bytes(data: bytes, notes: list[Note]) -> str:

@@ -108,7 +108,8 @@ def split_list(text: str) -> list[str]:
 
 
 _TRIGGERS_ON = re.compile(
-    r"\b(?:triggers?|trigger\s+words|keywords|activates?)\s+(?:on|when|for|include)?\s*:?\s*"
+    r"\b(?:triggers?|trigger\s+words|keywords|activates?)"
+    r"(?:\s+(?:on|when|for|include)\s*:?|\s*:)\s*"
     r"(?P<list>.+?)(?:\.(?:\s|$)|\n|$)",
     re.I | re.S,
 )

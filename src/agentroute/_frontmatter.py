@@ -222,6 +222,14 @@ def _unquote(value: str) -> str:
     return v
 
 
+def _flow_list(value: str) -> list[str] | None:
+    """``[a, b]`` as a list, for fields recovered without YAML."""
+    v = value.strip()
+    if len(v) >= 2 and v[0] == "[" and v[-1] == "]" and "[" not in v[1:-1]:
+        return [_unquote(item) for item in v[1:-1].split(",") if item.strip()]
+    return None
+
+
 def _recover_lines(fm: str) -> dict[str, Any]:
     """Fields from ``key: value`` lines; indented or ``- `` lines continue the last key."""
     out: dict[str, Any] = {}
@@ -237,7 +245,11 @@ def _recover_lines(fm: str) -> dict[str, Any]:
                 text = " ".join(s.strip() for s in scalar if s.strip())
                 if text in {"|", ">", "|-", ">-"}:
                     text = ""
-                out[key] = _unquote(text) if text else (list(items) if items else "")
+                flow = _flow_list(text)
+                if flow is not None:
+                    out[key] = flow
+                else:
+                    out[key] = _unquote(text) if text else (list(items) if items else "")
 
     for line in fm.split("\n"):
         m = _KEY_LINE.match(line)

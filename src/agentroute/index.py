@@ -88,6 +88,9 @@ class Index:
         are corrected to (sorted, for determinism).
     feature_names : numpy.ndarray
         The word vectoriser's feature names (for reasons).
+    present : scipy.sparse.csc_matrix
+        1 where a word feature occurs in an agent's head or body (agents × features);
+        used for coverage: how much of a request an agent's text accounts for.
     """
 
     names: tuple[str, ...]
@@ -102,6 +105,7 @@ class Index:
     vocabulary: frozenset[str]
     fuzzy_terms: tuple[str, ...]
     feature_names: np.ndarray
+    present: sp.csc_matrix
 
     @property
     def n_agents(self) -> int:
@@ -180,4 +184,5 @@ def build_index(agents: Sequence[AgentSpec]) -> Index:
         vocabulary=vocabulary,
         fuzzy_terms=tuple(fuzzy),
         feature_names=vectorizer.get_feature_names_out(),
+        present=((head + body) > 0).astype(np.float32).tocsc(),
     )

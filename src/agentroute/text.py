@@ -254,7 +254,6 @@ SYNONYMS: dict[str, str] = {
     "k8s": "kubernetes",
     "kube": "kubernetes",
     "kubernete": "kubernetes",
-    "kubernet": "kubernetes",
     "postgre": "postgres",
     "pg": "postgres",
     "postgresql": "postgres",
@@ -326,6 +325,8 @@ def stem(token: str) -> str:
         and not (len(w) > 4 and w.endswith("is"))
     ):
         w = w[:-1]
+    if w in SYNONYMS:
+        return SYNONYMS[w]
     if len(w) > 5 and w.endswith("ing"):
         w = w[:-3]
     elif len(w) > 5 and w.endswith("ed") and not w.endswith("eed"):
