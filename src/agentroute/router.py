@@ -300,15 +300,17 @@ class Router:
 
 
 def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query) -> tuple[str, ...]:
-    qv = scores.query_vectors[row]  # type: ignore[index]
-    contrib = qv.multiply(index.head[agent]).tocoo()
-    if contrib.nnz == 0:
+    """The request's terms and bigrams that weigh most in the agent's head vector."""
+    cols, values = index.head_rows.row(agent)
+    mask = np.isin(cols, scores.present[row])
+    if not mask.any():
         return ()
-    order = np.lexsort((contrib.col, -contrib.data))
+    cols, values = cols[mask], values[mask]
+    order = np.lexsort((cols, -values))
     out: list[str] = []
     covered: set[str] = set()
     for k in order:
-        feature = str(index.feature_names[contrib.col[k]])
+        feature = index.feature_names[int(cols[k])]
         parts = feature.split(" ")
         if all(p in covered for p in parts):
             continue
