@@ -58,7 +58,9 @@ def write(shared: Path, out: Path, limit: int) -> None:
         slug = labels.stem
         router = Router.from_path(shared / "corpora" / slug)
         texts = _requests(shared, slug, oos)[:limit]
-        s = score(router.index, [analyze_query(router.index, t) for t in texts], router.config.weights)
+        s = score(
+            router.index, [analyze_query(router.index, t) for t in texts], router.config.weights
+        )
         for f in FIELDS:
             arrays[f"{slug}/{f}"] = np.asarray(getattr(s, f), dtype=np.float64)
         decisions[slug] = [

@@ -153,7 +153,8 @@ def _trigger_scores(
     for r, q in enumerate(queries):
         grams = set(word_ngrams(q.terms, MAX_TRIGGER_TERMS))
         hits: dict[int, list[str]] = {}
-        for key in sorted(grams.intersection(index.triggers)):
+        # Look each gram up (not set & dict: that walks every trigger of the index).
+        for key in sorted(g for g in grams if g in index.triggers):
             # A phrase of several words is stronger evidence than a single word.
             weight = index.trigger_weight[key] * (1.0 + 0.5 * key.count(" "))
             for agent in index.triggers[key]:
@@ -198,7 +199,9 @@ def term_counts(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def word_vector(index: Index, cols: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def word_vector(
+    index: Index, cols: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The request's unit TF-IDF vector of unigrams (columns descending, as SciPy leaves
     them after multiplying by the unigram mask)."""
     keep = index.unigram[cols] != 0.0
