@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentroute import Router
-from agentroute.score import analyze_query, score
+from agentroute import Router, load_agents
+from agentroute.index import Index
+from agentroute.score import (
+    BATCH_MIN,
+    _products_numpy,
+    _products_scipy,
+    _vectors,
+    analyze_query,
+    score,
+)
+
+REQUESTS = (
+    "our kubernetes pods keep crashing after the helm upgrade",
+    "audit login for sql injection",
+    "speed up github actions",
+    "fine-tune an llm on our tickets",
+    "postgress queries are slow",
+    "bake bread",
+    "",
+    "Écris une API REST en Go",
+    "help",
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +58,29 @@ def test_confidence_is_a_probability_and_higher_for_a_clear_request(router: Rout
     clear = router.route("our kubernetes pods keep crashing after the helm upgrade")
     vague = router.route("make it better")
     assert 0.0 <= vague.confidence <= clear.confidence <= 1.0
+
+
+def _products_agree(index: Index, texts: list[str]) -> None:
+    vectors = [_vectors(index, analyze_query(index, t)) for t in texts]
+    for one, many in zip(
+        _products_numpy(index, vectors), _products_scipy(index, vectors), strict=True
+    ):
+        np.testing.assert_array_equal(one, many)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=80) | st.sampled_from(REQUESTS), min_size=1, max_size=20))
+def test_a_batch_is_scored_bit_for_bit_as_one_request_at_a_time(texts: list[str]) -> None:
+    _products_agree(Router.from_default().index, texts)
+
+
+def test_batched_products_agree_on_a_real_catalog(shared: Path) -> None:
+    agents = load_agents(shared / "corpora" / "dl-ezo-claude-code-sub-agents").agents
+    index = Router.from_agents(agents).index
+    _products_agree(index, [*REQUESTS, "", "zxqv", "write a python web scraper"])
+
+
+def test_route_many_takes_the_batched_path_and_agrees_with_route(router: Router) -> None:
+    texts = [*REQUESTS, *REQUESTS[::-1]]
+    assert len(texts) >= BATCH_MIN
+    assert router.route_many(texts) == [router.route(t) for t in texts]

@@ -76,6 +76,8 @@ CHAR_NGRAMS = (3, 5)
 # fuzz.ratio of two words cannot reach the fuzzy cutoff when their lengths differ
 # too much; the candidates of each length are prepared once (see ``fuzzy_for``).
 _FUZZY_RATIO_FLOOR = 84.9
+# Words whose char n-gram columns an index remembers (see ``Index.char_columns``).
+_MAX_REMEMBERED_WORDS = 1 << 16
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's _VectorizerMixin._white_spaces
 
@@ -302,6 +304,49 @@ class Index:
             )
             table[length] = hit
         return hit
+
+    @cached_property
+    def word_char_columns(self) -> dict[str, np.ndarray]:
+        """Word → the columns of its character n-grams (filled by :meth:`char_columns`)."""
+        return {}
+
+    def char_columns(self, word: str) -> np.ndarray:
+        """The char n-gram columns of one word (unknown n-grams left out), remembered.
+
+        Requests repeat their words; cutting and looking up each word's n-grams once
+        halves the cost of a request's char vector. Bounded: a stream of new words
+        empties the table rather than growing it.
+        """
+        vocab = self.char_vocab
+        found = [vocab.get(g) for g in char_wb_ngrams(word)]
+        cols = np.array([j for j in found if j is not None], dtype=np.int64)
+        table = self.word_char_columns
+        if len(table) >= _MAX_REMEMBERED_WORDS:
+            table.clear()
+        table[word] = cols
+        return cols
+
+    # SciPy views of the transposed matrices, for batches (they share the arrays).
+    @cached_property
+    def bm25_scipy(self) -> sp.csr_matrix:
+        return self.bm25_t.to_scipy()
+
+    @cached_property
+    def bm25_pattern(self) -> sp.csr_matrix:
+        """Where each term occurs in an agent's text (1.0), for coverage."""
+        import scipy.sparse as sp
+
+        t = self.bm25_t
+        ones = np.ones(t.data.size, dtype=np.float64)
+        return sp.csr_matrix((ones, t.indices, t.indptr), shape=t.shape)
+
+    @cached_property
+    def word_scipy(self) -> sp.csr_matrix:
+        return self.word_t.to_scipy()
+
+    @cached_property
+    def chars_scipy(self) -> sp.csr_matrix:
+        return self.chars_t.to_scipy()
 
     @cached_property
     def head(self) -> sp.csr_matrix:

@@ -19,12 +19,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from agentroute.index import BM25_K1, MAX_TRIGGER_TERMS, Index, char_wb_ngrams, char_words
+from agentroute.index import BM25_K1, MAX_TRIGGER_TERMS, Index, char_words
 from agentroute.text import term_surfaces, word_ngrams
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["MAX_REQUEST_CHARS", "Query", "Scores", "Weights", "analyze_query", "score"]
 
@@ -216,16 +220,17 @@ def word_vector(
 
 def char_vector(index: Index, text: str) -> tuple[np.ndarray, np.ndarray]:
     """The request's unit TF-IDF vector of character n-grams (float32, columns ascending)."""
-    vocab = index.char_vocab
-    counts: dict[int, int] = {}
+    columns = index.word_char_columns
+    parts: list[np.ndarray] = []
     for word in char_words(text):
-        for gram in char_wb_ngrams(word):
-            j = vocab.get(gram)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-    cols = sorted(counts)
-    c = np.array(cols, dtype=np.int64)
-    data = np.array([counts[j] for j in cols], dtype=np.float32)
+        cols = columns.get(word)
+        if cols is None:
+            cols = index.char_columns(word)
+        parts.append(cols)
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    c, n = np.unique(np.concatenate(parts), return_counts=True)
+    data = n.astype(np.float32)
     np.log(data, out=data)
     data += 1.0
     data *= index.char_idf[c]
@@ -239,6 +244,111 @@ def _relative(raw: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Vectors:
+    """One request's vectors: what the products read."""
+
+    cols: np.ndarray  # vocabulary columns of its terms and bigrams, ascending
+    word_cols: np.ndarray  # its unit TF-IDF unigram vector (columns descending)
+    word_values: np.ndarray
+    char_cols: np.ndarray  # its unit char n-gram vector (float32, columns ascending)
+    char_values: np.ndarray
+    reach: float  # sum of the IDF of its known terms and bigrams
+    total: float  # sum of the IDF of its known single terms
+    unknown: int  # distinct terms the index does not know
+
+
+def _vectors(index: Index, q: Query) -> _Vectors:
+    cols, counts = term_counts(index, q)
+    unknown = len({t for t in q.terms if t not in index.vocabulary})
+    cc, cv = char_vector(index, q.text)
+    if not cols.size:
+        empty = np.zeros(0, dtype=np.float64)
+        return _Vectors(cols, cols, empty, cc, cv, 0.0, 0.0, unknown)
+    wc, wv = word_vector(index, cols, counts)
+    return _Vectors(
+        cols,
+        wc,
+        wv,
+        cc,
+        cv,
+        float(np.cumsum(index.idf[cols])[-1]),
+        float(np.cumsum(index.coverage_idf[cols])[-1]),
+        unknown,
+    )
+
+
+# A batch at least this large is multiplied with SciPy in one sparse product per
+# component (importing SciPy costs ~0.1 s once); smaller ones row by row in NumPy.
+BATCH_MIN = 16
+
+
+def _products_numpy(
+    index: Index, vectors: Sequence[_Vectors]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """BM25F sums, word cosines, char cosines and covered IDF, one request at a time.
+
+    Each product reads only the rows of the request's own terms (the index is
+    stored term → agents): its cost is the number of (term, agent) pairs touched.
+    """
+    n, nq = index.n_agents, len(vectors)
+    bm25 = np.zeros((nq, n), dtype=np.float64)
+    word = np.zeros((nq, n), dtype=np.float64)
+    char = np.zeros((nq, n), dtype=np.float64)
+    hit = np.zeros((nq, n), dtype=np.float64)
+    for r, v in enumerate(vectors):
+        if v.cols.size:
+            agents, values, _ = index.bm25_t.gather(v.cols)
+            bm25[r] = np.bincount(agents, weights=values, minlength=n)
+            agents, values, lengths = index.word_t.gather(v.word_cols)
+            word[r] = np.bincount(
+                agents, weights=values * np.repeat(v.word_values, lengths), minlength=n
+            )
+            # Coverage: the IDF of the request's single terms each agent's text contains.
+            agents, _, lengths = index.bm25_t.gather(v.word_cols)
+            idf = np.repeat(index.coverage_idf[v.word_cols], lengths)
+            hit[r] = np.bincount(agents, weights=idf, minlength=n)
+        if v.char_cols.size:
+            agents, values, lengths = index.chars_t.gather(v.char_cols)
+            acc = np.zeros(n, dtype=np.float32)
+            # Float32 sums in request-column order, as SciPy's product of two float32
+            # matrices accumulates (np.add.at applies repeated indices in order).
+            np.add.at(acc, agents, values * np.repeat(v.char_values, lengths))
+            char[r] = acc
+    return bm25, word, char, hit
+
+
+def _rows(parts: Sequence[tuple[np.ndarray, np.ndarray]], width: int, dtype: type) -> sp.csr_matrix:
+    """Requests × columns, each row's entries in the order given (SciPy's product
+    sums a row in its stored order, so the sums equal the row-by-row path's)."""
+    import scipy.sparse as sp
+
+    indptr = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([c.size for c, _ in parts], out=indptr[1:])
+    cols = np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
+    data = np.concatenate([d for _, d in parts]) if parts else np.zeros(0, dtype=dtype)
+    return sp.csr_matrix(
+        (data.astype(dtype, copy=False), cols.astype(np.int32), indptr),
+        shape=(len(parts), width),
+    )
+
+
+def _products_scipy(
+    index: Index, vectors: Sequence[_Vectors]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`_products_numpy` gives, bit for bit, as one sparse product per component."""
+    width = len(index.feature_names)
+    ones = [(v.cols, np.ones(v.cols.size)) for v in vectors]
+    bm25 = (_rows(ones, width, np.float64) @ index.bm25_scipy).toarray()
+    words = [(v.word_cols, v.word_values) for v in vectors]
+    word = (_rows(words, width, np.float64) @ index.word_scipy).toarray()
+    idf = [(v.word_cols, index.coverage_idf[v.word_cols]) for v in vectors]
+    hit = (_rows(idf, width, np.float64) @ index.bm25_pattern).toarray()
+    chars = [(v.char_cols, v.char_values) for v in vectors]
+    char = (_rows(chars, len(index.char_names), np.float32) @ index.chars_scipy).toarray()
+    return bm25, word, char.astype(np.float64), hit
+
+
 def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     """Score every agent for every query; every array is in [0, 1] and finite.
 
@@ -247,51 +357,22 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     component whose raw values run high (BM25) cannot drown one whose values
     run low (cosines) and no constant has to say how their scales compare.
 
-    Each product of a request with the index reads only the rows of the
-    request's own terms (the index is stored term → agents), so its cost is the
-    number of (term, agent) pairs the request touches, not the size of the index.
+    One request is scored with NumPy alone; a batch of :data:`BATCH_MIN` or more
+    with one SciPy sparse product per component. Both give the same bits.
     """
     w = weights.normalized()
-    n, nq = index.n_agents, len(queries)
-    bm25 = np.zeros((nq, n), dtype=np.float64)
-    word = np.zeros((nq, n), dtype=np.float64)
-    char = np.zeros((nq, n), dtype=np.float64)
-    hit = np.zeros((nq, n), dtype=np.float64)
-    reach = np.zeros(nq, dtype=np.float64)
-    total = np.zeros(nq, dtype=np.float64)
-    unknown = np.zeros(nq, dtype=np.float64)
-    present: list[np.ndarray] = []
+    vectors = [_vectors(index, q) for q in queries]
+    products = _products_scipy if len(vectors) >= BATCH_MIN else _products_numpy
+    bm25, word, char, hit = products(index, vectors)
     top_idf = index.top_idf
-    for r, q in enumerate(queries):
-        cols, counts = term_counts(index, q)
-        present.append(cols)
-        unknown[r] = len({t for t in q.terms if t not in index.vocabulary})
-        if cols.size:
-            # The best BM25 a request could reach: every known term saturated, plus the
-            # unknown words at the highest IDF (no agent accounts for them).
-            reach[r] = float(np.cumsum(index.idf[cols])[-1])
-            total[r] = float(np.cumsum(index.coverage_idf[cols])[-1])
-            agents, values, _ = index.bm25_t.gather(cols)
-            bm25[r] = np.bincount(agents, weights=values, minlength=n)
-            wc, wv = word_vector(index, cols, counts)
-            agents, values, lengths = index.word_t.gather(wc)
-            word[r] = np.bincount(agents, weights=values * np.repeat(wv, lengths), minlength=n)
-            # Coverage: the IDF of the request's single terms each agent's text contains.
-            agents, _, lengths = index.bm25_t.gather(wc)
-            idf = np.repeat(index.coverage_idf[wc], lengths)
-            hit[r] = np.bincount(agents, weights=idf, minlength=n)
-        cc, cv = char_vector(index, q.text)
-        if cc.size:
-            agents, values, lengths = index.chars_t.gather(cc)
-            acc = np.zeros(n, dtype=np.float32)
-            # Float32 sums in request-column order, as SciPy's product of two float32
-            # matrices accumulates (np.add.at applies repeated indices in order).
-            np.add.at(acc, agents, values * np.repeat(cv, lengths))
-            char[r] = acc
+    unknown = np.array([v.unknown for v in vectors], dtype=np.float64)
+    # The best BM25 a request could reach: every known term saturated, plus the
+    # unknown words at the highest IDF (no agent accounts for them).
+    reach = np.array([v.reach for v in vectors], dtype=np.float64)
     reach = (reach + top_idf * unknown) * (BM25_K1 + 1.0)
     bm25 = np.divide(bm25, reach[:, None], out=np.zeros_like(bm25), where=reach[:, None] > 0)
     trigger, matched = _trigger_scores(index, queries)
-    total = total + top_idf * unknown
+    total = np.array([v.total for v in vectors], dtype=np.float64) + top_idf * unknown
     coverage = np.divide(hit, total[:, None], out=np.zeros_like(hit), where=total[:, None] > 0)
     np.clip(coverage, 0.0, 1.0, out=coverage)
 
@@ -304,4 +385,5 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     for arr in (combined, bm25, word, char):
         # Cosines of non-negative unit vectors lie in [0, 1]; clip float round-off.
         np.clip(arr, 0.0, 1.0, out=arr)
-    return Scores(combined, bm25, word, char, trigger, coverage, matched, tuple(present))
+    present = tuple(v.cols for v in vectors)
+    return Scores(combined, bm25, word, char, trigger, coverage, matched, present)
