@@ -36,7 +36,6 @@ fit, is done here once per distinct word; the counts are laid out exactly as
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,8 +77,6 @@ CHAR_NGRAMS = (3, 5)
 _FUZZY_RATIO_FLOOR = 84.9
 # Words whose char n-gram columns an index remembers (see ``Index.char_columns``).
 _MAX_REMEMBERED_WORDS = 1 << 16
-
-_WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's _VectorizerMixin._white_spaces
 
 Progress = Callable[[int, int], None]
 
@@ -133,7 +130,9 @@ def char_wb_ngrams(word: str) -> list[str]:
 
 def char_words(text: str) -> list[str]:
     """The words the character n-grams are read from (normalised, white space split)."""
-    return _WHITE_SPACES.sub(" ", normalize(text)).split()
+    # normalize() has already collapsed white space, so scikit-learn's
+    # ``_white_spaces.sub(" ", ...)`` before the split would change nothing.
+    return normalize(text).split()
 
 
 @dataclass(frozen=True, eq=False)
