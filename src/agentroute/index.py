@@ -36,10 +36,11 @@ fit, is done here once per distinct word; the counts are laid out exactly as
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -363,30 +364,33 @@ def _count_terms(
     field, gives: the sorted vocabulary and canonical float64 count matrices."""
     import scipy.sparse as sp
 
-    counted = {f: [Counter(doc) for doc in docs] for f, docs in fields.items()}
     features: set[str] = set()
-    for docs in counted.values():
-        for c in docs:
-            features.update(c)
+    for docs in fields.values():
+        for doc in docs:
+            features.update(doc)
     if not features:
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     names = tuple(sorted(features))
     column = {t: i for i, t in enumerate(names)}
+    width = len(names)
     out: dict[str, Any] = {}
-    for f, docs in counted.items():
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        cols: list[int] = []
-        vals: list[int] = []
-        for i, c in enumerate(docs):
-            cols.extend(column[t] for t in c)
-            vals.extend(c.values())
-            indptr[i + 1] = len(cols)
-        m = sp.csr_matrix(
-            (np.array(vals, dtype=np.float64), np.array(cols, dtype=np.int32), indptr),
-            shape=(n, len(names)),
+    for f, docs in fields.items():
+        # Every token of the field at once: (document, column) keys, counted by one sort.
+        lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+        flat = np.fromiter(
+            map(column.__getitem__, chain.from_iterable(docs)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
         )
-        m.sort_indices()
-        out[f] = m
+        keys = np.repeat(np.arange(n, dtype=np.int64) * width, lengths) + flat
+        keys, counts = np.unique(keys, return_counts=True)
+        rows = keys // width
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        out[f] = sp.csr_matrix(
+            (counts.astype(np.float64), (keys - rows * width).astype(np.int32), indptr),
+            shape=(n, width),
+        )
     return names, out
 
 
@@ -401,21 +405,22 @@ def _count_char_ngrams(docs: Sequence[str]) -> tuple[tuple[str, ...], Any]:
     """
     import scipy.sparse as sp
 
-    word_id: dict[str, int] = {}
+    doc_lists = [char_words(doc) for doc in docs]
+    # Each distinct word is cut once, in the order words are first seen, so the
+    # n-grams get their first-seen ids in the order scikit-learn meets them.
+    word_id = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(doc_lists)))}
     first_seen: dict[str, int] = {}
-    word_rows: list[list[int]] = []
-    doc_words: list[int] = []
-    doc_ptr = [0]
-    for doc in docs:
-        for w in char_words(doc):
-            i = word_id.get(w)
-            if i is None:
-                i = word_id[w] = len(word_id)
-                word_rows.append(
-                    [first_seen.setdefault(g, len(first_seen)) for g in char_wb_ngrams(w)]
-                )
-            doc_words.append(i)
-        doc_ptr.append(len(doc_words))
+    word_rows = [
+        [first_seen.setdefault(g, len(first_seen)) for g in char_wb_ngrams(w)] for w in word_id
+    ]
+    n_words_total = sum(len(d) for d in doc_lists)
+    doc_ptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in doc_lists], out=doc_ptr[1:])
+    doc_words = np.fromiter(
+        map(word_id.__getitem__, chain.from_iterable(doc_lists)),
+        dtype=np.int64,
+        count=n_words_total,
+    )
     if not first_seen:
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     n_docs, n_words, n_grams = len(docs), len(word_id), len(first_seen)
@@ -423,8 +428,8 @@ def _count_char_ngrams(docs: Sequence[str]) -> tuple[tuple[str, ...], Any]:
     dw = sp.csr_matrix(
         (
             np.ones(len(doc_words), dtype=np.int64),
-            np.array(doc_words, dtype=np.int64),
-            np.array(doc_ptr, dtype=np.int64),
+            doc_words,
+            doc_ptr,
         ),
         shape=(n_docs, n_words),
     )
@@ -432,7 +437,7 @@ def _count_char_ngrams(docs: Sequence[str]) -> tuple[tuple[str, ...], Any]:
     lengths = np.fromiter((len(r) for r in word_rows), dtype=np.int64, count=n_words)
     wg_ptr = np.zeros(n_words + 1, dtype=np.int64)
     np.cumsum(lengths, out=wg_ptr[1:])
-    flat = np.fromiter((g for r in word_rows for g in r), dtype=np.int64, count=int(wg_ptr[-1]))
+    flat = np.fromiter(chain.from_iterable(word_rows), dtype=np.int64, count=int(wg_ptr[-1]))
     wg = sp.csr_matrix((np.ones(len(flat), dtype=np.int64), flat, wg_ptr), shape=(n_words, n_grams))
     wg.sum_duplicates()
     counts = (dw @ wg).tocsr()
