@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import pairwise
 
 __all__ = [
     "STOP_WORDS",
@@ -360,6 +361,12 @@ def _is_content(token: str) -> bool:
     }
 
 
+@lru_cache(maxsize=1 << 17)
+def _term(token: str) -> str | None:
+    """A token's term, or None for a stop word: one cached look-up per token."""
+    return _stem(token) if _is_content(token) else None
+
+
 def term_surfaces(text: str) -> list[tuple[str, str]]:
     """``(term, surface word)`` pairs of the content words of ``text``, in order.
 
@@ -379,7 +386,7 @@ def terms(text: str) -> list[str]:
     >>> terms("Please add rate-limiting to our gRPC APIs")
     ['add', 'rate', 'limit', 'grpc', 'api']
     """
-    return [_stem(t) for t in tokens(text) if _is_content(t)]
+    return [t for t in map(_term, tokens(text)) if t is not None]
 
 
 def word_ngrams(words: Iterable[str], n_max: int = 2) -> list[str]:
@@ -392,6 +399,8 @@ def word_ngrams(words: Iterable[str], n_max: int = 2) -> list[str]:
     """
     ws = list(words)
     out = list(ws)
-    for n in range(2, n_max + 1):
+    if n_max >= 2:
+        out.extend([f"{a} {b}" for a, b in pairwise(ws)])
+    for n in range(3, n_max + 1):
         out.extend(" ".join(ws[i : i + n]) for i in range(len(ws) - n + 1))
     return out
