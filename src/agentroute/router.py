@@ -397,18 +397,27 @@ class Router:
 
 
 def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query) -> tuple[str, ...]:
-    """The request's terms and bigrams that weigh most in the agent's head vector."""
-    cols, values = index.head_rows.row(agent)
-    mask = np.isin(cols, scores.present[row])
-    if not mask.any():
+    """The request's terms and bigrams that earned the agent most of its BM25F score.
+
+    BM25F reads every field (name, description, hints, body), so whatever the
+    agent matched on is named, as the request wrote it.
+    """
+    cols = scores.present[row]
+    if cols.size == 0:
         return ()
-    cols, values = cols[mask], values[mask]
-    order = np.lexsort((cols, -values))
+    weights = np.zeros(cols.size)
+    for i, col in enumerate(cols):
+        start, end = index.bm25_t.indptr[col], index.bm25_t.indptr[col + 1]
+        hit = np.flatnonzero(index.bm25_t.indices[start:end] == agent)
+        if hit.size:
+            weights[i] = index.bm25_t.data[start + hit[0]]
+    order = np.lexsort((cols, -weights))
     out: list[str] = []
     covered: set[str] = set()
     for k in order:
-        feature = index.feature_names[int(cols[k])]
-        parts = feature.split(" ")
+        if weights[k] <= 0.0:
+            break
+        parts = index.feature_names[int(cols[k])].split(" ")
         if all(p in covered for p in parts):
             continue
         covered.update(parts)
