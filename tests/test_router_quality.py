@@ -66,3 +66,12 @@ def test_quoted_evidence_is_the_requests_not_the_agents_name(stripped: Path) -> 
     d = router.route("our quarterly invoices need a reconciliation report")
     for quoted in QUOTED.findall(d.reason):
         assert set(tokens(quoted)) <= set(tokens(d.request)), quoted
+
+
+def test_two_trigger_matches_keep_a_request_in_scope(corpora: Path) -> None:
+    """The scope model alone declined this request although it names two triggers."""
+    router = Router.from_path(corpora / "dang-hai-tran-antigravity-kit")
+    d = router.route("write e2e tests for checkout")
+    assert d.status != "no_match", d.reason
+    assert len(d.matched_triggers) >= 2
+    assert router.route("what's a good database of chess openings").status == "no_match"
