@@ -1,0 +1,466 @@
+"""The ``agentroute`` command line; :func:`main` returns the exit status.
+
+Subcommands: ``route``, ``agents``, ``eval``, ``lint`` and ``hook``. Only what a
+subcommand needs is imported when it runs, so ``agentroute route`` does not pay
+for the linter, the hook or the progress bar.
+
+Exit status (every subcommand):
+
+* 0: success (``route``: routed or ambiguous);
+* 1: a negative answer: ``route`` found no agent for the request, ``lint``
+  found errors, ``eval`` scored below ``--fail-under``;
+* 2: a usage or input error (bad option, missing file, unreadable labels),
+  reported as one line on stderr.
+
+``hook`` always exits 0 and prints nothing on error, so it can never block a
+Claude Code prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from agentroute.evaluate import Labels
+    from agentroute.router import Router
+    from agentroute.spec import Decision
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_NO_MATCH = 1
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+_EXIT_TEXT = (
+    "exit status: 0 success, 1 a negative answer (route: no agent fits; lint: errors "
+    "found; eval: below --fail-under), 2 usage or input error."
+)
+_COLORS = {"routed": "32", "ambiguous": "33", "no_match": "31", "error": "31", "warning": "33"}
+
+
+class _UsageError(Exception):
+    """A bad argument combination found after parsing (one line, exit 2)."""
+
+
+def _use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _painter(stream: TextIO) -> _Paint:
+    return _Paint(_use_color(stream))
+
+
+class _Paint:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, key: str) -> str:
+        code = _COLORS.get(key)
+        return f"\033[{code}m{text}\033[0m" if self.enabled and code else text
+
+
+def _decision_json(d: Decision) -> dict[str, object]:
+    return {
+        "request": d.request,
+        "agent": d.agent,
+        "status": d.status,
+        "confidence": round(d.confidence, 4),
+        "reason": d.reason,
+        "matched_triggers": list(d.matched_triggers),
+        "top_terms": list(d.top_terms),
+        "candidates": [{"agent": c.agent, "score": round(c.score, 4)} for c in d.candidates],
+    }
+
+
+def _load(paths: Sequence[str] | None, *, strict: bool = False) -> Router:
+    from agentroute.router import Router, default_catalog_path
+
+    if not paths:
+        return Router.from_path(default_catalog_path(), strict=strict)
+    return Router.from_path(list(paths), strict=strict)
+
+
+# -- route ------------------------------------------------------------------------------
+def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
+    from_stdin = args.request is None or args.request == "-"
+    if from_stdin and args.request is None and sys.stdin.isatty():
+        raise _UsageError("give a REQUEST, or pipe requests on stdin (one per line)")
+    router = _load(args.agents, strict=args.strict)
+    paint = _painter(out)
+    if not from_stdin:
+        d = router.route(args.request, top=args.top)
+        if args.json:
+            out.write(json.dumps(_decision_json(d), ensure_ascii=False) + "\n")
+        else:
+            status = paint(d.status, d.status)
+            out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\n{d.reason}\n")
+            for i, c in enumerate(d.candidates, 1):
+                out.write(f"  {i}. {c.agent}  {c.score:.3f}\n")
+        return EXIT_NO_MATCH if d.status == "no_match" else EXIT_OK
+
+    # One request per line; blank lines are skipped. Lines are routed in batches
+    # (faster than one by one) and answered in input order.
+    batch: list[str] = []
+
+    def flush() -> None:
+        for d in router.route_many(batch, top=args.top):
+            if args.json:
+                out.write(json.dumps(_decision_json(d), ensure_ascii=False) + "\n")
+            else:
+                status = paint(d.status, d.status)
+                out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\t{d.request}\n")
+        out.flush()
+        batch.clear()
+
+    for line in sys.stdin:
+        text = line.rstrip("\r\n")
+        if text.strip():
+            batch.append(text)
+        if len(batch) >= 256:
+            flush()
+    if batch:
+        flush()
+    return EXIT_OK
+
+
+# -- agents -----------------------------------------------------------------------------
+def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
+    router = _load(args.paths)
+    if args.json:
+        payload = {
+            "agents": [
+                {
+                    "name": a.name,
+                    "path": a.path,
+                    "triggers": list(a.triggers),
+                    "examples": len(a.examples),
+                    "model": a.model,
+                }
+                for a in router.agents
+            ],
+            "diagnostics": [
+                {"path": d.path, "kind": d.kind, "severity": d.severity, "message": d.message}
+                for d in router.diagnostics
+            ],
+        }
+        out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    for a in router.agents:
+        triggers = ", ".join(a.triggers[:8]) + (" …" if len(a.triggers) > 8 else "")
+        out.write(f"{a.name}\t{triggers}\n")
+    out.write(f"\n{len(router.agents)} agent(s), {len(router.diagnostics)} diagnostic(s)\n")
+    for diag in router.diagnostics:
+        if diag.severity != "info" or args.verbose:
+            out.write(f"  {diag}\n")
+    return EXIT_OK
+
+
+# -- eval -------------------------------------------------------------------------------
+def _read_labels(path: str) -> Labels:
+    from agentroute.evaluate import read_labels
+
+    try:
+        return read_labels(path)
+    except FileNotFoundError:
+        raise _UsageError(f"{path}: no such labels file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UsageError(f"{path}: cannot read: {exc}") from None
+
+
+def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from agentroute._progress import Progress
+    from agentroute.evaluate import evaluate
+
+    labels = _read_labels(args.labels)
+    if not len(labels):
+        raise _UsageError(f"{args.labels}: no labelled requests")
+    router = _load(args.agents)
+    with Progress("eval") as bar:
+        report = evaluate(
+            router,
+            labels.texts,
+            labels.labels,
+            k=args.k,
+            also_correct=labels.also_correct,
+            progress=bar,
+        )
+    if args.json:
+        out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        out.write(report.format(confusions=args.confusions, agents=args.confusions) + "\n")
+    if args.fail_under is not None and report.accuracy < args.fail_under:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+# -- lint -------------------------------------------------------------------------------
+def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
+    from agentroute._progress import Progress
+    from agentroute.lint import lint
+
+    labels = None if args.labels is None else _read_labels(args.labels)
+    router = _load(args.paths)
+    with Progress("lint") as bar:
+        report = lint(
+            router,
+            labels=labels,
+            overlap=args.overlap,
+            near_copy=args.near_copy,
+            min_words=args.min_words,
+            progress=bar,
+        )
+    if args.json:
+        out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        out.write(report.format(limit=None if args.all else 20, paint=_painter(out)) + "\n")
+    failing = report.findings if args.strict else report.errors
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+# -- hook -------------------------------------------------------------------------------
+def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        if args.debug:
+            logging.basicConfig(
+                level=logging.DEBUG,
+                stream=sys.stderr,
+                format="agentroute hook: %(name)s: %(message)s",
+            )
+        from agentroute import hook
+
+        out.write(
+            hook.run(sys.stdin.read(), agents=args.agents, min_confidence=args.min_confidence)
+        )
+    except Exception:  # never block the user's prompt
+        if args.debug:
+            logging.getLogger(__name__).exception("hook failed")
+    return EXIT_OK
+
+
+# -- parser -----------------------------------------------------------------------------
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _add_agents_option(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument(
+        "--agents",
+        action="append",
+        metavar="PATH",
+        help=f"agent file, folder or catalog (repeatable); default: {default}",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    from agentroute._version import __version__
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="agentroute",
+        description="Decide which specialist agent should handle a request.",
+        epilog=_EXIT_TEXT + " Colour only on a terminal and when NO_COLOR is unset.",
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"agentroute {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    route = sub.add_parser(
+        "route",
+        help="route a request (or stdin, one per line)",
+        formatter_class=fmt,
+        description="Route a request to the best agent.\n\n"
+        "With REQUEST '-' or absent (and stdin not a terminal), route every line of stdin;\n"
+        "blank lines are skipped and answers come in input order, one line each.",
+        epilog="exit status: 0 routed or ambiguous, 1 no agent fits (a single REQUEST only;\n"
+        "stdin mode exits 0 once every line is answered), 2 usage or input error.",
+    )
+    route.add_argument(
+        "request", nargs="?", metavar="REQUEST", help="the request text; '-' or absent: read stdin"
+    )
+    _add_agents_option(route, "the embedded sample catalog")
+    route.add_argument("--top", type=_positive, default=3, help="candidates to show (default 3)")
+    route.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON (JSON Lines, one object per request, for stdin)",
+    )
+    route.add_argument("--strict", action="store_true", help="fail on any file that needs recovery")
+    route.set_defaults(func=_cmd_route)
+
+    agents = sub.add_parser(
+        "agents",
+        help="list the agents loaded and the diagnostics",
+        description="Show what was loaded: names, triggers, diagnostics.",
+        epilog="exit status: 0 success, 2 usage or input error.",
+    )
+    agents.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="agent files, folders or catalogs; default: the embedded catalog",
+    )
+    agents.add_argument("--json", action="store_true", help="print JSON")
+    agents.add_argument(
+        "-v", "--verbose", action="store_true", help="also show informational diagnostics"
+    )
+    agents.set_defaults(func=_cmd_agents)
+
+    ev = sub.add_parser(
+        "eval",
+        help="measure routing on a labels file",
+        formatter_class=fmt,
+        description="Route every labelled request and report accuracy, top-k accuracy, MRR,\n"
+        "calibration error (ECE), abstention, the weakest agents and the worst confusions.\n\n"
+        'LABELS is JSON Lines: {"request": "...", "agent": "name" or null,\n'
+        '"also_correct": ["other-name", ...]} (null: no agent should take it).',
+        epilog="exit status: 0 success, 1 accuracy below --fail-under, 2 usage or input error.",
+    )
+    ev.add_argument("labels", metavar="LABELS.jsonl", help="the labelled requests")
+    _add_agents_option(ev, "the embedded sample catalog")
+    ev.add_argument("-k", type=_positive, default=3, help="k of top-k accuracy (default 3)")
+    ev.add_argument(
+        "--confusions",
+        type=int,
+        default=10,
+        metavar="N",
+        help="confusions and weakest agents to list (default 10)",
+    )
+    ev.add_argument(
+        "--fail-under",
+        type=_fraction,
+        metavar="ACC",
+        help="exit 1 when accuracy is below ACC (for CI)",
+    )
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.set_defaults(func=_cmd_eval)
+
+    li = sub.add_parser(
+        "lint",
+        help="find what makes a catalog route badly",
+        formatter_class=fmt,
+        description="Check a catalog for agents requests cannot tell apart (near-copy, overlap),\n"
+        "weak descriptions (empty, short, generic), triggers shared by many agents,\n"
+        "duplicate names, skipped or repaired files and, with --labels, agents that no\n"
+        "labelled request reaches.\n\n"
+        "Errors (requests will be misrouted): near-copy, duplicate-name, skipped-file,\n"
+        "empty-description, unreachable. Everything else is a warning.",
+        epilog="exit status: 0 no errors (warnings allowed), 1 errors found (or any finding\n"
+        "with --strict), 2 usage or input error.",
+    )
+    li.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="agent files, folders or catalogs; default: the embedded catalog",
+    )
+    li.add_argument("--labels", metavar="FILE", help="labels JSONL for the reachability checks")
+    li.add_argument(
+        "--overlap",
+        type=_fraction,
+        default=0.5,
+        metavar="COS",
+        help="description similarity for an overlap warning (default 0.5)",
+    )
+    li.add_argument(
+        "--near-copy",
+        type=_fraction,
+        default=0.8,
+        metavar="COS",
+        help="description similarity for a near-copy error (default 0.8)",
+    )
+    li.add_argument(
+        "--min-words",
+        type=int,
+        default=12,
+        metavar="N",
+        help="shorter descriptions get a warning (default 12)",
+    )
+    li.add_argument("--all", action="store_true", help="list every finding (default: 20 per kind)")
+    li.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    li.add_argument("--json", action="store_true", help="print the findings as JSON")
+    li.set_defaults(func=_cmd_lint)
+
+    hk = sub.add_parser(
+        "hook",
+        help="Claude Code UserPromptSubmit hook: suggest a subagent",
+        formatter_class=fmt,
+        description="Read a Claude Code UserPromptSubmit hook input (JSON) on stdin, route its\n"
+        "prompt against <cwd>/.claude/agents and ~/.claude/agents, and when one subagent\n"
+        "clearly fits, print the JSON that adds a note suggesting it. Print nothing\n"
+        "when unsure or on any error.",
+        epilog="exit status: always 0 (an exit status of 2 would block the prompt).",
+    )
+    _add_agents_option(hk, "the project's and the user's .claude/agents")
+    hk.add_argument(
+        "--min-confidence",
+        type=_fraction,
+        default=0.7,
+        metavar="P",
+        help="suggest only at or above this confidence (default 0.7)",
+    )
+    hk.add_argument("--debug", action="store_true", help="log what happens to stderr")
+    hk.set_defaults(func=_cmd_hook)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    is_hook = bool(args_list) and args_list[0] == "hook"
+    parser = _parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:
+        if is_hook:  # a misconfigured hook must not block the prompt either
+            return EXIT_OK
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    from agentroute.errors import AgentrouteError
+
+    try:
+        code: int = args.func(args, sys.stdout)
+    except (AgentrouteError, _UsageError, ValueError) as exc:
+        sys.stderr.write(f"agentroute {args.command}: error: {exc}\n")
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); point stdout at devnull so the
+        # interpreter's final flush does not raise again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""The exceptions agentroute raises.
+
+Every exception also subclasses the built-in it resembles, so callers can catch
+either the agentroute class or the built-in one::
+
+    AgentrouteError (Exception)
+    ├── AgentFileError (AgentrouteError, ValueError)   a file could not be read as an agent
+    │                                                  (strict mode, or nothing loadable at all)
+    ├── CatalogError (AgentrouteError, ValueError)     a catalog as a whole is unusable
+    │                                                  (no agents, a path that does not exist)
+    ├── IndexFormatError (AgentrouteError, ValueError) a saved index or router file is corrupt,
+    │                                                  foreign or of another format version
+    └── NotFittedError (AgentrouteError, RuntimeError) an operation needs labelled data first
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AgentFileError",
+    "AgentrouteError",
+    "CatalogError",
+    "IndexFormatError",
+    "NotFittedError",
+]
+
+
+class AgentrouteError(Exception):
+    """Base class of every exception raised by agentroute."""
+
+
+class AgentFileError(AgentrouteError, ValueError):
+    """An agent file could not be read, or (in strict mode) needed recovery.
+
+    The message always names the file.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.detail = message
+        super().__init__(f"{path}: {message}")
+
+
+class CatalogError(AgentrouteError, ValueError):
+    """A catalog as a whole is unusable: no agents, or a path that does not exist."""
+
+
+class IndexFormatError(AgentrouteError, ValueError):
+    """A saved index or router file is corrupt, foreign, or of another format version."""
+
+
+class NotFittedError(AgentrouteError, RuntimeError):
+    """The operation needs labelled requests: call ``fit`` first."""

@@ -1,0 +1,484 @@
+"""Measure a router on labelled requests: accuracy, ranking, calibration, abstention.
+
+A label is the name of the agent that should handle a request, or ``None`` for
+a request no agent should take (out of scope). A decision is *right* when its
+agent is the label (or one of the request's ``also_correct`` agents), or when
+it abstains (``no_match``) on an out-of-scope request.
+
+>>> import agentroute
+>>> router = agentroute.Router.from_default()
+>>> report = evaluate(router, ["our kubernetes pods keep crashing", "bake me a cake"],
+...                   ["kubernetes-operator", None])
+>>> report.n, report.accuracy, report.abstention.oos_recall
+(2, 1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentroute.router import Router
+    from agentroute.spec import Decision
+
+__all__ = [
+    "Abstention",
+    "AgentStats",
+    "Confusion",
+    "EvaluationReport",
+    "Labels",
+    "ReliabilityBin",
+    "evaluate",
+    "read_labels",
+]
+
+logger = logging.getLogger(__name__)
+
+# Ten equal-width bins is the usual choice for expected calibration error; finer
+# bins are mostly empty on the few hundred labels a catalog has.
+ECE_BINS = 10
+# Requests are routed in chunks so a progress callback can report as work advances.
+_CHUNK = 256
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStats:
+    """Precision and recall of one agent.
+
+    ``precision``: of the requests routed to the agent (``routed`` or
+    ``ambiguous``), the fraction for which it was a right answer (0.0 when it was
+    never chosen). ``recall``: of the requests labelled with the agent, the
+    fraction answered rightly (0.0 without support). ``support``: how many
+    requests carry its label.
+    """
+
+    agent: str
+    precision: float
+    recall: float
+    support: int
+    predicted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Confusion:
+    """``count`` requests labelled ``expected`` went to ``predicted``.
+
+    ``expected`` is None for out-of-scope requests, ``predicted`` None for an
+    abstention. Unpacks as ``expected, predicted, count``.
+    """
+
+    expected: str | None
+    predicted: str | None
+    count: int
+
+    def __iter__(self) -> Iterator[str | int | None]:
+        return iter((self.expected, self.predicted, self.count))
+
+
+@dataclass(frozen=True, slots=True)
+class ReliabilityBin:
+    """One confidence bin: its bounds, size, mean confidence and top-1 accuracy."""
+
+    lower: float
+    upper: float
+    count: int
+    confidence: float
+    accuracy: float
+
+
+@dataclass(frozen=True, slots=True)
+class Abstention:
+    """How well the router knows when to say "no agent fits".
+
+    Attributes
+    ----------
+    oos_recall : float or None
+        Of the out-of-scope requests (label ``None``), the fraction that got
+        ``no_match``; None when the labels contain no out-of-scope request.
+    in_scope_coverage : float or None
+        Of the in-scope requests (labelled with an agent), the fraction that did
+        *not* get ``no_match``; None when every label is ``None``.
+    n_oos, n_in_scope : int
+        The two denominators.
+    """
+
+    oos_recall: float | None
+    in_scope_coverage: float | None
+    n_oos: int
+    n_in_scope: int
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationReport:
+    """What :func:`evaluate` measured.
+
+    Attributes
+    ----------
+    n : int
+        Labelled requests.
+    accuracy : float
+        Fraction of all requests answered rightly (a right agent, or an
+        abstention on an out-of-scope request).
+    answered_accuracy : float
+        Of the decisions that named an agent (not ``no_match``), the fraction
+        that named a right one: what a caller acting on every answer gets
+        (0.0 when the router always abstained).
+    top_k_accuracy : float
+        Of the in-scope requests, the fraction with a right agent among the first
+        ``k`` candidates, abstention ignored (0.0 when none is in scope).
+    k : int
+    mrr : float
+        Mean reciprocal rank of the first right candidate over in-scope requests
+        (0 when it is not among the candidates returned).
+    ece : float
+        Expected calibration error over ten equal bins: the gap between
+        ``confidence`` and whether the top candidate was right, weighted by bin
+        size. Out-of-scope requests count as "top candidate wrong".
+    reliability : tuple of ReliabilityBin
+        The bins behind ``ece``, for a reliability diagram (empty bins omitted).
+    per_agent : tuple of AgentStats
+        Every agent that was expected or predicted, by name.
+    confusions : tuple of Confusion
+        Wrong answers grouped by (expected, predicted), most frequent first.
+    abstention : Abstention
+    status_counts : tuple of (str, int)
+        How many decisions were ``routed``, ``ambiguous`` and ``no_match``.
+    """
+
+    n: int
+    accuracy: float
+    answered_accuracy: float
+    top_k_accuracy: float
+    k: int
+    mrr: float
+    ece: float
+    reliability: tuple[ReliabilityBin, ...]
+    per_agent: tuple[AgentStats, ...]
+    confusions: tuple[Confusion, ...]
+    abstention: Abstention
+    status_counts: tuple[tuple[str, int], ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dictionary (floats rounded to 4 places)."""
+
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, 4)
+
+        return {
+            "n": self.n,
+            "accuracy": r(self.accuracy),
+            "answered_accuracy": r(self.answered_accuracy),
+            "top_k_accuracy": r(self.top_k_accuracy),
+            "k": self.k,
+            "mrr": r(self.mrr),
+            "ece": r(self.ece),
+            "reliability": [
+                {
+                    "lower": b.lower,
+                    "upper": b.upper,
+                    "count": b.count,
+                    "confidence": r(b.confidence),
+                    "accuracy": r(b.accuracy),
+                }
+                for b in self.reliability
+            ],
+            "per_agent": [
+                {
+                    "agent": s.agent,
+                    "precision": r(s.precision),
+                    "recall": r(s.recall),
+                    "support": s.support,
+                    "predicted": s.predicted,
+                }
+                for s in self.per_agent
+            ],
+            "confusions": [
+                {"expected": c.expected, "predicted": c.predicted, "count": c.count}
+                for c in self.confusions
+            ],
+            "abstention": {
+                "oos_recall": r(self.abstention.oos_recall),
+                "in_scope_coverage": r(self.abstention.in_scope_coverage),
+                "n_oos": self.abstention.n_oos,
+                "n_in_scope": self.abstention.n_in_scope,
+            },
+            "status_counts": dict(self.status_counts),
+        }
+
+    def format(self, *, confusions: int = 10, agents: int = 10) -> str:
+        """A plain-text report: headline figures, weakest agents, worst confusions."""
+        a = self.abstention
+        lines = [
+            f"requests          {self.n}",
+            f"accuracy          {self.accuracy:.3f}",
+            f"when answering    {self.answered_accuracy:.3f}",
+            f"top-{self.k} accuracy    {self.top_k_accuracy:.3f}",
+            f"MRR               {self.mrr:.3f}",
+            f"calibration (ECE) {self.ece:.3f}",
+            "statuses          " + ", ".join(f"{s} {c}" for s, c in self.status_counts),
+            "in-scope coverage " + _pct(a.in_scope_coverage, a.n_in_scope),
+            "out-of-scope recall " + _pct(a.oos_recall, a.n_oos),
+        ]
+        scored = [s for s in self.per_agent if s.support > 0]
+        if scored and agents > 0:
+            weakest = sorted(scored, key=lambda s: (s.recall, s.precision, s.agent))[:agents]
+            lines.append("")
+            lines.append(f"weakest agents (of {len(scored)} with labels): precision recall support")
+            width = max(len(s.agent) for s in weakest)
+            lines += [
+                f"  {s.agent:<{width}}  {s.precision:.2f}  {s.recall:.2f}  {s.support}"
+                for s in weakest
+            ]
+        if self.confusions and confusions > 0:
+            lines.append("")
+            lines.append("worst confusions: expected -> chosen (count)")
+            lines += [
+                f"  {c.expected or '(out of scope)'} -> {c.predicted or '(no match)'}  {c.count}"
+                for c in self.confusions[:confusions]
+            ]
+        return "\n".join(lines)
+
+
+def _pct(value: float | None, n: int) -> str:
+    return "n/a (no such labels)" if value is None else f"{value:.3f} (of {n})"
+
+
+def _check_inputs(
+    texts: Sequence[str],
+    labels: Sequence[str | None],
+    k: int,
+    also_correct: Sequence[Iterable[str]] | None,
+) -> list[frozenset[str]]:
+    if len(texts) != len(labels):
+        raise ValueError(
+            f"texts and labels must have the same length, got {len(texts)} and {len(labels)}"
+        )
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    for i, label in enumerate(labels):
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"labels[{i}] must be a str or None, got {type(label).__name__}")
+    if also_correct is None:
+        extra: list[frozenset[str]] = [frozenset()] * len(labels)
+    else:
+        if len(also_correct) != len(labels):
+            raise ValueError(
+                f"also_correct must have one entry per label, got {len(also_correct)} "
+                f"for {len(labels)} labels"
+            )
+        extra = [frozenset(a) for a in also_correct]
+    return [
+        frozenset() if label is None else frozenset({label}) | more
+        for label, more in zip(labels, extra, strict=True)
+    ]
+
+
+def evaluate(
+    router: Router,
+    texts: Sequence[str],
+    labels: Sequence[str | None],
+    *,
+    k: int = 3,
+    also_correct: Sequence[Iterable[str]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvaluationReport:
+    """Route ``texts`` and compare the decisions with ``labels``.
+
+    Parameters
+    ----------
+    router : Router
+    texts : sequence of str
+        The requests.
+    labels : sequence of str or None
+        The right agent for each request; None when no agent should take it.
+    k : int, keyword-only
+        For ``top_k_accuracy`` (default 3).
+    also_correct : sequence of iterables of str, keyword-only
+        Per request, other agents that are also right (e.g. one agent copied
+        under several names).
+    progress : callable, keyword-only
+        Called as ``progress(done, total)`` while routing (e.g. a progress bar).
+
+    Returns
+    -------
+    EvaluationReport
+
+    Raises
+    ------
+    ValueError
+        When lengths differ or ``k`` is not a positive integer.
+    """
+    texts = list(texts)
+    labels = list(labels)
+    right_sets = _check_inputs(texts, labels, k, also_correct)
+    top = max(k, 10)
+    decisions: list[Decision] = []
+    for start in range(0, len(texts), _CHUNK):
+        decisions += router.route_many(texts[start : start + _CHUNK], top=top)
+        if progress is not None:
+            progress(len(decisions), len(texts))
+    logger.debug("evaluated %d requests", len(decisions))
+    return _report(decisions, labels, right_sets, k)
+
+
+def _report(
+    decisions: Sequence[Decision],
+    labels: Sequence[str | None],
+    right_sets: Sequence[frozenset[str]],
+    k: int,
+) -> EvaluationReport:
+    n = len(decisions)
+    correct = 0
+    in_scope = topk_hits = oos = oos_abstained = covered = 0
+    rr_sum = 0.0
+    support: Counter[str] = Counter()
+    predicted: Counter[str] = Counter()
+    predicted_right: Counter[str] = Counter()
+    recalled: Counter[str] = Counter()
+    confusions: Counter[tuple[str | None, str | None]] = Counter()
+    conf_top1: list[tuple[float, bool]] = []
+    statuses: Counter[str] = Counter()
+
+    for d, label, right in zip(decisions, labels, right_sets, strict=True):
+        statuses[d.status] += 1
+        abstained = d.status == "no_match"
+        chosen = None if abstained else d.agent
+        ranked = [c.agent for c in d.candidates]
+        conf_top1.append((d.confidence, bool(ranked) and ranked[0] in right))
+        if chosen is not None:
+            predicted[chosen] += 1
+            if chosen in right:
+                predicted_right[chosen] += 1
+        if label is None:
+            oos += 1
+            ok = abstained
+            oos_abstained += ok
+        else:
+            in_scope += 1
+            support[label] += 1
+            covered += not abstained
+            ok = chosen is not None and chosen in right
+            recalled[label] += ok
+            if any(a in right for a in ranked[:k]):
+                topk_hits += 1
+            rank = next((i for i, a in enumerate(ranked, 1) if a in right), None)
+            rr_sum += 0.0 if rank is None else 1.0 / rank
+        correct += ok
+        if not ok:
+            confusions[(label, chosen)] += 1
+
+    bins = _reliability(conf_top1)
+    ece = sum(b.count * abs(b.accuracy - b.confidence) for b in bins) / n if n else 0.0
+    names = sorted(set(support) | set(predicted))
+    per_agent = tuple(
+        AgentStats(
+            agent=a,
+            precision=predicted_right[a] / predicted[a] if predicted[a] else 0.0,
+            recall=recalled[a] / support[a] if support[a] else 0.0,
+            support=support[a],
+            predicted=predicted[a],
+        )
+        for a in names
+    )
+    ordered = sorted(confusions.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or ""))
+    return EvaluationReport(
+        n=n,
+        accuracy=correct / n if n else 0.0,
+        answered_accuracy=(
+            sum(predicted_right.values()) / sum(predicted.values()) if predicted else 0.0
+        ),
+        top_k_accuracy=topk_hits / in_scope if in_scope else 0.0,
+        k=k,
+        mrr=rr_sum / in_scope if in_scope else 0.0,
+        ece=ece,
+        reliability=bins,
+        per_agent=per_agent,
+        confusions=tuple(Confusion(e, p, c) for (e, p), c in ordered),
+        abstention=Abstention(
+            oos_recall=oos_abstained / oos if oos else None,
+            in_scope_coverage=covered / in_scope if in_scope else None,
+            n_oos=oos,
+            n_in_scope=in_scope,
+        ),
+        status_counts=tuple((s, statuses[s]) for s in ("routed", "ambiguous", "no_match")),
+    )
+
+
+def _reliability(pairs: Sequence[tuple[float, bool]]) -> tuple[ReliabilityBin, ...]:
+    sums: list[list[float]] = [[0, 0.0, 0.0] for _ in range(ECE_BINS)]
+    for conf, ok in pairs:
+        i = min(ECE_BINS - 1, max(0, int(conf * ECE_BINS)))
+        sums[i][0] += 1
+        sums[i][1] += conf
+        sums[i][2] += ok
+    return tuple(
+        ReliabilityBin(
+            lower=i / ECE_BINS,
+            upper=(i + 1) / ECE_BINS,
+            count=int(c),
+            confidence=s / c,
+            accuracy=h / c,
+        )
+        for i, (c, s, h) in enumerate(sums)
+        if c
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Labelled requests read by :func:`read_labels`, as parallel tuples."""
+
+    texts: tuple[str, ...]
+    labels: tuple[str | None, ...]
+    also_correct: tuple[tuple[str, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def read_labels(path: str | os.PathLike[str]) -> Labels:
+    """Read a JSON Lines labels file.
+
+    Each line is ``{"request": str, "agent": str or null, "also_correct": [str, ...]}``
+    (``also_correct`` optional, other keys ignored); blank lines are skipped.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and line, for a line that is not such an object.
+    OSError
+        When the file cannot be read.
+    """
+    shown = os.fspath(path)
+    texts: list[str] = []
+    labels: list[str | None] = []
+    extra: list[tuple[str, ...]] = []
+    with open(path, encoding="utf-8-sig") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"{shown}:{lineno}: not valid JSON ({exc})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("request"), str):
+                raise ValueError(
+                    f'{shown}:{lineno}: expected an object with a "request" string, '
+                    f"got {line.strip()[:60]!r}"
+                )
+            agent = obj.get("agent")
+            if agent is not None and not isinstance(agent, str):
+                raise ValueError(f'{shown}:{lineno}: "agent" must be a string or null')
+            more = obj.get("also_correct") or []
+            if not isinstance(more, list) or not all(isinstance(a, str) for a in more):
+                raise ValueError(f'{shown}:{lineno}: "also_correct" must be a list of strings')
+            texts.append(obj["request"])
+            labels.append(agent)
+            extra.append(tuple(more))
+    return Labels(tuple(texts), tuple(labels), tuple(extra))

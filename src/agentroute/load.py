@@ -1,0 +1,553 @@
+"""Files, folders and catalogs → :class:`AgentSpec` records, with diagnostics.
+
+Loading never stops at one bad file: each file is read on its own, every
+recovery or skip becomes a :class:`Diagnostic`, and ``strict=True`` turns the
+first warning or error into an :class:`AgentFileError` naming the file.
+
+Symbolic links: a linked *file* inside the folder being walked is read when its
+target also lies inside that folder, and skipped (with a diagnostic) when it
+points outside; linked *folders* are never followed, so link loops cannot occur.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from agentroute import _extract as ex
+from agentroute._decode import BinaryFileError, Note, decode_bytes
+from agentroute._frontmatter import parse_front_matter, split_front_matter
+from agentroute.errors import AgentFileError, CatalogError
+from agentroute.spec import AgentSpec, Diagnostic, LoadResult
+
+__all__ = ["DEFAULT_MAX_BYTES", "PathArg", "claude_code_paths", "load_agents", "parse_agent"]
+
+PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+# Real agent files are at most ~50 KB; 2 MiB leaves room and bounds the work one
+# hostile file can cause.
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+_MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdx"})
+_CATALOG_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+_NOT_AGENTS = frozenset(
+    {
+        "readme.md",
+        "changelog.md",
+        "license.md",
+        "contributing.md",
+        "claude.md",
+        "agents.md",
+        "code_of_conduct.md",
+        "security.md",
+    }
+)
+_SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv"})
+
+
+def _diag(path: str, note: Note) -> Diagnostic:
+    kind, message, severity = note
+    if severity not in ("info", "warning", "error"):
+        severity = "warning"
+    return Diagnostic(path=path, kind=kind, message=message, severity=severity)  # type: ignore[arg-type]
+
+
+def _text_field(data: Mapping[str, Any], key: str, path: str, diags: list[Diagnostic]) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (int, float, bool)):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        diags.append(Diagnostic(path, "field-type", f"{key!r} is a list; its items were joined"))
+        return " ".join(str(v) for v in value)
+    diags.append(
+        Diagnostic(path, "field-type", f"{key!r} is a {type(value).__name__}; it was ignored")
+    )
+    return ""
+
+
+def _list_field(data: Mapping[str, Any], key: str, path: str, diags: list[Diagnostic]) -> list[str]:
+    value = data.get(key)
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in re.split(r"[,\n]", value) if v.strip()]
+    if isinstance(value, (list, tuple)):
+        out = []
+        for item in value:
+            if isinstance(item, (str, int, float)) and str(item).strip():
+                out.append(str(item).strip())
+            elif isinstance(item, Mapping) and len(item) == 1:
+                # "- Bash: git *" style entries: keep the key.
+                out.append(str(next(iter(item))).strip())
+        if len(out) < len(value):
+            diags.append(
+                Diagnostic(
+                    path, "field-type", f"{key!r} has items that are not text; they were ignored"
+                )
+            )
+        return out
+    diags.append(
+        Diagnostic(path, "field-type", f"{key!r} is a {type(value).__name__}; it was ignored")
+    )
+    return []
+
+
+def _first_paragraph(body: str) -> str:
+    for block in re.split(r"\n\s*\n", body):
+        lines = [ln.strip() for ln in block.strip().split("\n") if ln.strip()]
+        text = " ".join(ln for ln in lines if not ln.startswith(("#", "```", "---", "|", "<")))
+        text = re.sub(r"[*_`>]+", "", text).strip()
+        if len(text.split()) >= 3:
+            return text
+    return ""
+
+
+def _first_heading(body: str) -> str:
+    m = re.search(r"^#{1,6}\s+(.+?)\s*$", body, re.M)
+    return m.group(1).strip("*# ") if m else ""
+
+
+def _default_name(path: str) -> str:
+    p = Path(path)
+    if p.name.lower() == "skill.md" and p.parent.name:
+        return p.parent.name
+    return p.stem if p.suffix.lower() in _MARKDOWN_SUFFIXES else p.name
+
+
+def _record(
+    data: Mapping[str, Any], body: str, path: str, diags: list[Diagnostic]
+) -> AgentSpec | None:
+    """Build the record from front-matter fields and a body."""
+    name = _text_field(data, "name", path, diags)
+    if not name:
+        name = _default_name(path) if path else ""
+        if data:
+            diags.append(
+                Diagnostic(path, "missing-name", f"no 'name' field; named {name!r} after the file")
+            )
+    if not name:
+        diags.append(Diagnostic(path, "no-name", "no name and no file to name it after", "error"))
+        return None
+
+    raw_description = _text_field(data, "description", path, diags)
+    if not raw_description:
+        raw_description = _first_paragraph(body) or _first_heading(body)
+        if data:
+            diags.append(
+                Diagnostic(
+                    path,
+                    "missing-description",
+                    "no 'description' field; the body's first paragraph was used",
+                )
+            )
+    description, examples, repairs = ex.clean_description(raw_description)
+    for repair in repairs:
+        diags.append(Diagnostic(path, "escaped-newlines", repair, "info"))
+
+    triggers: list[str] = []
+    uses: list[str] = []
+    for key in ("triggers", "keywords", "tags"):
+        t, u = ex.phrases(_list_field(data, key, path, diags))
+        triggers += t
+        uses += u
+    t, u = ex.description_triggers(description)
+    triggers += t
+    uses += u
+    skills = _list_field(data, "skills", path, diags)
+    for skill in skills:
+        triggers += ex.skill_triggers(skill)
+    triggers += ex.name_triggers(name)
+    body_uses, body_examples = ex.body_sections(body)
+    t, u = ex.phrases(body_uses)
+    triggers += t
+    uses += u
+    examples += _list_field(data, "examples", path, diags)
+    examples += body_examples
+
+    model = _text_field(data, "model", path, diags) or None
+    return AgentSpec(
+        name=name,
+        description=description,
+        triggers=tuple(ex._dedupe(triggers))[: ex.MAX_TRIGGERS],
+        examples=tuple(ex._dedupe(examples)),
+        use_cases=tuple(ex._dedupe(uses)),
+        tools=tuple(
+            _list_field(data, "tools", path, diags)
+            or _list_field(data, "allowed-tools", path, diags)
+        ),
+        skills=tuple(skills),
+        model=model,
+        path=path or None,
+        body=body,
+    )
+
+
+def parse_agent(text: str, *, path: str = "<string>") -> LoadResult:
+    """Parse one agent definition (Markdown with optional YAML front matter).
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    path : str, keyword-only
+        Where it came from; used for diagnostics and, without a ``name`` field,
+        for the name.
+
+    Returns
+    -------
+    LoadResult
+        At most one agent, and the diagnostics.
+
+    Examples
+    --------
+    >>> res = parse_agent("---\\nname: db\\ndescription: Triggers on sql, postgres.\\n---\\nBody",
+    ...                   path="db.md")
+    >>> res.agents[0].name, res.agents[0].triggers
+    ('db', ('sql', 'postgres', 'db'))
+    """
+    diags: list[Diagnostic] = []
+    fm, body, notes = split_front_matter(text)
+    diags.extend(_diag(path, n) for n in notes)
+    one_line = any(n[0] == "newlines-lost" for n in notes)
+    data: dict[str, Any] = {}
+    if fm is None:
+        if body.strip():
+            diags.append(
+                Diagnostic(
+                    path,
+                    "no-front-matter",
+                    "no YAML front matter; name taken from the file, description from "
+                    "the first paragraph",
+                )
+            )
+        else:
+            diags.append(Diagnostic(path, "empty", "the file is empty", "error"))
+            return LoadResult((), tuple(diags))
+    else:
+        data, fm_notes = parse_front_matter(fm, one_line=one_line)
+        diags.extend(_diag(path, n) for n in fm_notes)
+    record = _record(data, body, path, diags)
+    return LoadResult((record,) if record else (), tuple(diags))
+
+
+def _read_file(path: Path, shown: str, max_bytes: int) -> tuple[str | None, list[Diagnostic]]:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        return None, [
+            Diagnostic(shown, "unreadable", f"cannot read: {exc.strerror or exc}", "error")
+        ]
+    if len(data) > max_bytes:
+        return None, [
+            Diagnostic(shown, "too-large", f"larger than {max_bytes} bytes; skipped", "error")
+        ]
+    try:
+        text, notes = decode_bytes(data)
+    except BinaryFileError as exc:
+        return None, [Diagnostic(shown, "binary", f"{exc}; skipped", "error")]
+    return text, [_diag(shown, n) for n in notes]
+
+
+def _catalog_entries(
+    path: Path, shown: str, text: str
+) -> tuple[list[tuple[str, dict[str, Any], str]], list[Diagnostic]]:
+    """Entries of a YAML/JSON catalog: a list of agents or ``{agents: [...]}``."""
+    diags: list[Diagnostic] = []
+    try:
+        if path.suffix.lower() == ".json":
+            data: Any = json.loads(text)
+        else:
+            data, notes = parse_front_matter(text)
+            diags.extend(_diag(shown, n) for n in notes)
+            if any(n[0] == "invalid-yaml" for n in notes):
+                return [], [
+                    *diags,
+                    Diagnostic(
+                        shown, "invalid-catalog", "the catalog is not valid YAML; skipped", "error"
+                    ),
+                ]
+            data = data.get("agents", data) if isinstance(data, dict) else data
+    except (ValueError, RecursionError) as exc:
+        return [], [
+            Diagnostic(shown, "invalid-catalog", f"not valid JSON ({exc}); skipped", "error")
+        ]
+    if isinstance(data, dict):
+        data = data.get("agents", data)
+    if isinstance(data, dict):
+        # {name: {description: ...}, ...}
+        data = [
+            dict(v, name=v.get("name", k))
+            if isinstance(v, dict)
+            else {"name": k, "description": str(v)}
+            for k, v in data.items()
+        ]
+    if not isinstance(data, list):
+        return [], [
+            Diagnostic(
+                shown,
+                "invalid-catalog",
+                "expected a list of agents or a mapping with 'agents'",
+                "error",
+            )
+        ]
+    entries = []
+    for i, item in enumerate(data):
+        where = f"{shown}#{i}"
+        if not isinstance(item, dict):
+            diags.append(
+                Diagnostic(where, "invalid-entry", "entry is not a mapping; skipped", "error")
+            )
+            continue
+        body = item.get("body", item.get("prompt", ""))
+        entries.append(
+            (where, {str(k): v for k, v in item.items()}, body if isinstance(body, str) else "")
+        )
+    return entries, diags
+
+
+def _looks_like_agent(path: Path) -> bool:
+    """An extension-less file is read when it opens with a front-matter fence."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"---")
+
+
+def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
+    """Agent files under ``root``, sorted; linked folders are not followed."""
+    found: list[tuple[Path, str]] = []
+    real_root = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        keep = []
+        for d in sorted(dirnames):
+            sub = here / d
+            if sub.is_symlink():
+                diags.append(
+                    Diagnostic(
+                        sub.as_posix(),
+                        "symlinked-folder",
+                        "a linked folder is not followed",
+                        "info",
+                    )
+                )
+            elif not d.startswith(".") and d not in _SKIP_DIRS:
+                keep.append(d)
+        dirnames[:] = keep
+        for f in sorted(filenames):
+            p = here / f
+            shown = p.as_posix()
+            suffix = p.suffix.lower()
+            if f.startswith("."):
+                continue
+            if f.lower() in _NOT_AGENTS:
+                diags.append(
+                    Diagnostic(
+                        shown,
+                        "not-an-agent",
+                        f"{f} is documentation, not an agent; skipped",
+                        "info",
+                    )
+                )
+                continue
+            if suffix not in _MARKDOWN_SUFFIXES and (suffix or not _looks_like_agent(p)):
+                continue
+            if p.is_symlink():
+                try:
+                    target = p.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    diags.append(
+                        Diagnostic(
+                            shown, "broken-symlink", "a link that leads nowhere; skipped", "error"
+                        )
+                    )
+                    continue
+                if not target.is_relative_to(real_root):
+                    diags.append(
+                        Diagnostic(
+                            shown,
+                            "symlink-outside",
+                            f"links outside {root.as_posix()}; skipped",
+                            "warning",
+                        )
+                    )
+                    continue
+            if not p.is_file():
+                continue
+            if suffix not in _MARKDOWN_SUFFIXES:
+                diags.append(
+                    Diagnostic(
+                        shown,
+                        "no-extension",
+                        "read as Markdown although it has no .md extension",
+                        "info",
+                    )
+                )
+            found.append((p, shown))
+    return found
+
+
+def _as_paths(paths: PathArg) -> list[Path]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [Path(paths)]
+    if isinstance(paths, Sequence):
+        return [Path(p) for p in paths]
+    raise TypeError(f"paths must be a path or a sequence of paths, got {type(paths).__name__}")
+
+
+def _dedupe_names(agents: list[AgentSpec], diags: list[Diagnostic]) -> list[AgentSpec]:
+    """Keep names unique: later duplicates (in path order) become ``name@folder``."""
+    taken: set[str] = set()
+    out: list[AgentSpec] = []
+    for agent in agents:
+        name = agent.name
+        if name in taken:
+            folder = Path(agent.path or "").parent.name or "dup"
+            new = f"{name}@{folder}"
+            k = 2
+            while new in taken:
+                new = f"{name}@{folder}#{k}"
+                k += 1
+            diags.append(
+                Diagnostic(
+                    agent.path or name,
+                    "duplicate-name",
+                    f"another agent is already named {name!r}; renamed {new!r}",
+                )
+            )
+            agent = AgentSpec(**{**_fields(agent), "name": new, "declared_name": name})
+            name = new
+        taken.add(name)
+        out.append(agent)
+    return out
+
+
+def _fields(agent: AgentSpec) -> dict[str, Any]:
+    return {f: getattr(agent, f) for f in AgentSpec.__dataclass_fields__}
+
+
+def load_agents(
+    paths: PathArg,
+    *,
+    strict: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> LoadResult:
+    """Load agent definitions from files, folders (recursively) and catalogs.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Markdown agent files (``.md``; ``SKILL.md`` skills), folders walked
+        recursively, and YAML/JSON catalogs (a list of agents, or a mapping with
+        an ``agents`` list).
+    strict : bool, keyword-only
+        Raise :class:`AgentFileError` on the first warning or error instead of
+        recovering or skipping.
+    max_bytes : int, keyword-only
+        Files larger than this are skipped with a diagnostic.
+
+    Returns
+    -------
+    LoadResult
+        The agents in path order (names made unique) and every diagnostic.
+
+    Raises
+    ------
+    CatalogError
+        When a given path does not exist.
+    AgentFileError
+        In strict mode, for the first file that needed recovery or was skipped.
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
+    diags: list[Diagnostic] = []
+    files: dict[str, tuple[Path, str]] = {}
+    for root in _as_paths(paths):
+        if root.is_dir():
+            for p, shown in _walk(root, diags):
+                files.setdefault(str(p.resolve()), (p, shown))
+        elif root.is_file():
+            files.setdefault(str(root.resolve()), (root, root.as_posix()))
+        elif root.exists():
+            diags.append(
+                Diagnostic(
+                    root.as_posix(), "not-a-file", "neither a file nor a folder; skipped", "error"
+                )
+            )
+        else:
+            raise CatalogError(f"{root.as_posix()}: no such file or folder")
+
+    agents: list[AgentSpec] = []
+    for _, (p, shown) in sorted(files.items()):
+        file_diags: list[Diagnostic] = []
+        text, read_diags = _read_file(p, shown, max_bytes)
+        file_diags += read_diags
+        if text is not None:
+            if p.suffix.lower() in _CATALOG_SUFFIXES:
+                entries, cat_diags = _catalog_entries(p, shown, text)
+                file_diags += cat_diags
+                for where, data, body in entries:
+                    record = _record(data, body, where, file_diags)
+                    if record is not None:
+                        agents.append(record)
+            else:
+                result = parse_agent(text, path=shown)
+                file_diags += result.diagnostics
+                agents.extend(result.agents)
+        if strict:
+            bad = [d for d in file_diags if d.severity != "info"]
+            if bad:
+                raise AgentFileError(shown, f"{bad[0].kind}: {bad[0].message}")
+        diags += file_diags
+
+    agents = _dedupe_names(agents, diags)
+    if strict:
+        bad = [d for d in diags if d.severity != "info"]
+        if bad:
+            raise AgentFileError(bad[0].path, f"{bad[0].kind}: {bad[0].message}")
+    return LoadResult(tuple(agents), tuple(diags))
+
+
+def claude_code_paths(
+    *, project: str | os.PathLike[str] | None = None, home: str | os.PathLike[str] | None = None
+) -> tuple[Path, ...]:
+    """The folders where Claude Code keeps agents and skills, those that exist.
+
+    ``<project>/.claude/agents``, ``<project>/.claude/skills``, and the same under
+    the user's home, in that order (project first).
+
+    Parameters
+    ----------
+    project : path, keyword-only
+        The project folder; the current directory when omitted.
+    home : path, keyword-only
+        The user's home; ``Path.home()`` when omitted.
+    """
+    proj = Path(project) if project is not None else Path.cwd()
+    user = Path(home) if home is not None else Path.home()
+    out: list[Path] = []
+    for base in (proj, user):
+        for sub in ("agents", "skills"):
+            candidate = base / ".claude" / sub
+            if candidate.is_dir() and candidate.resolve() not in {p.resolve() for p in out}:
+                out.append(candidate)
+    return tuple(out)
+
+
+def iter_texts(agent: AgentSpec) -> Iterable[str]:
+    """Every text field of a record (for tests and lint)."""
+    yield agent.name
+    yield agent.description
+    yield from agent.triggers
+    yield from agent.use_cases
+    yield from agent.examples

@@ -1,0 +1,381 @@
+"""The one normaliser and tokeniser used everywhere: the index and the query agree.
+
+``normalize`` folds case, Unicode compatibility forms, typographic dashes and
+quotes. ``terms`` turns text into index terms: tokens, a light stemmer, a small
+synonym table (``k8s`` → ``kubernetes``), stop words removed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+__all__ = [
+    "STOP_WORDS",
+    "SYNONYMS",
+    "normalize",
+    "stem",
+    "term_surfaces",
+    "terms",
+    "tokens",
+    "word_ngrams",
+]
+
+_PUNCT = str.maketrans(
+    {
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+    }
+)
+_SPACE = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Fold case and Unicode forms, unify dashes and quotes, collapse white space.
+
+    Idempotent: ``normalize(normalize(s)) == normalize(s)``.
+
+    Examples
+    --------
+    >>> normalize("  Kubernetes\u2011Cluster  DEPLOY\u00a0now ")
+    'kubernetes-cluster deploy now'
+    """
+    previous = None
+    out = text
+    # NFKC and case folding can each undo the other's fixed point for a few
+    # characters; iterate to the joint fixed point (at most a few rounds).
+    for _ in range(4):
+        if out == previous:
+            break
+        previous = out
+        out = unicodedata.normalize("NFKC", out).casefold().translate(_PUNCT)
+    return _SPACE.sub(" ", out).strip()
+
+
+# Function words, plus words every agent description uses ("agent", "expert")
+# and that therefore carry no routing signal. Kept short on purpose: words such
+# as "bill", "call" or "system" (stop words in scikit-learn's list) do matter.
+STOP_WORDS: frozenset[str] = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "either",
+        "else",
+        "etc",
+        "every",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "lets",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "please",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "via",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "ve",
+        "ll",
+        "re",
+        "d",
+        "s",
+        "t",
+        "m",
+        "don",
+        "doesn",
+        "didn",
+        "isn",
+        "aren",
+        "wasn",
+        "weren",
+        "won",
+        "wouldn",
+        "shouldn",
+        "couldn",
+        "can't",
+        "i'm",
+        "it's",
+        "agent",
+        "agents",
+        "assistant",
+        "expert",
+        "experts",
+        "specialist",
+        "specialists",
+        "specializing",
+        "specialized",
+        "specialise",
+        "specialises",
+        "specializes",
+        "proactively",
+        "must",
+        "used",
+        "use",
+        "uses",
+        "using",
+        "e.g",
+        "i.e",
+        "eg",
+        "ie",
+    ]
+)
+
+# Canonical forms for common abbreviations and spellings, applied after stemming.
+SYNONYMS: dict[str, str] = {
+    "k8s": "kubernetes",
+    "kube": "kubernetes",
+    "kubernete": "kubernetes",
+    "postgre": "postgres",
+    "pg": "postgres",
+    "postgresql": "postgres",
+    "psql": "postgres",
+    "js": "javascript",
+    "ts": "typescript",
+    "py": "python",
+    "golang": "go",
+    "nodejs": "node",
+    "reactjs": "react",
+    "vuejs": "vue",
+    "db": "database",
+    "dbs": "database",
+    "repo": "repository",
+    "repos": "repository",
+    "authn": "auth",
+    "authentication": "auth",
+    "authenticate": "auth",
+    "tf": "terraform",
+    "gcp": "google-cloud",
+    "aws": "aws",
+    "ml": "machine-learning",
+    "ai": "ai",
+    "ui": "ui",
+    "ux": "ux",
+}
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:\+\+|#)?")
+_DOT_JS = re.compile(r"\b([a-z]+)\.js\b")
+_DOT_NET = re.compile(r"(?<![a-z0-9])\.net\b")
+
+
+def tokens(text: str) -> list[str]:
+    """Split normalised text into raw word tokens (no stemming, no stop words).
+
+    Examples
+    --------
+    >>> tokens("Deploy Node.js + C++ to K8s; .NET too")
+    ['deploy', 'nodejs', 'c++', 'to', 'k8s', 'dotnet', 'too']
+    """
+    norm = normalize(text)
+    norm = _DOT_JS.sub(r"\1js", norm)
+    norm = _DOT_NET.sub("dotnet", norm)
+    return _TOKEN.findall(norm)
+
+
+def stem(token: str) -> str:
+    """A light, deterministic suffix stripper (plurals, -ing, -ed).
+
+    Not linguistics: it only has to map a request's word and an agent's word to
+    the same term. Synonyms are applied to the result.
+
+    Examples
+    --------
+    >>> [stem(w) for w in ["queries", "apis", "testing", "deployed", "class", "k8s", "upgrade"]]
+    ['query', 'api', 'test', 'deploy', 'class', 'kubernetes', 'upgrad']
+    """
+    w = token
+    if w in SYNONYMS:
+        return SYNONYMS[w]
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 4 and w.endswith("sses"):
+        w = w[:-2]
+    elif (
+        len(w) > 3
+        and w.endswith("s")
+        and not w.endswith(("ss", "us", "'s"))
+        and not (len(w) > 4 and w.endswith("is"))
+    ):
+        w = w[:-1]
+    if w in SYNONYMS:
+        return SYNONYMS[w]
+    if len(w) > 5 and w.endswith("ing"):
+        w = w[:-3]
+    elif len(w) > 5 and w.endswith("ed") and not w.endswith("eed"):
+        w = w[:-2]
+    elif len(w) > 4 and w.endswith("e") and not w.endswith(("ee", "ue")):
+        # "upgrade" and "upgrading" (→ "upgrad") must meet.
+        w = w[:-1]
+    return SYNONYMS.get(w, w)
+
+
+def _is_content(token: str) -> bool:
+    return (token not in STOP_WORDS and not token.isdigit() and len(token) > 1) or token in {
+        "c",
+        "r",
+    }
+
+
+def term_surfaces(text: str) -> list[tuple[str, str]]:
+    """``(term, surface word)`` pairs of the content words of ``text``, in order.
+
+    Examples
+    --------
+    >>> term_surfaces("The Kubernetes pods are crashing")
+    [('kubernetes', 'kubernetes'), ('pod', 'pods'), ('crash', 'crashing')]
+    """
+    return [(stem(t), t) for t in tokens(text) if _is_content(t)]
+
+
+def terms(text: str) -> list[str]:
+    """The content terms of ``text``: tokens, stemmed, synonyms applied, stop words dropped.
+
+    Examples
+    --------
+    >>> terms("Please add rate-limiting to our gRPC APIs")
+    ['add', 'rate', 'limit', 'grpc', 'api']
+    """
+    return [stem(t) for t in tokens(text) if _is_content(t)]
+
+
+def word_ngrams(words: Iterable[str], n_max: int = 2) -> list[str]:
+    """The words followed by their contiguous n-grams up to ``n_max``, joined by a space.
+
+    Examples
+    --------
+    >>> word_ngrams(["rate", "limit", "grpc"])
+    ['rate', 'limit', 'grpc', 'rate limit', 'limit grpc']
+    """
+    ws = list(words)
+    out = list(ws)
+    for n in range(2, n_max + 1):
+        out.extend(" ".join(ws[i : i + n]) for i in range(len(ws) - n + 1))
+    return out

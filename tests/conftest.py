@@ -1,0 +1,44 @@
+"""Shared fixtures: the ``../shared`` data folder (skipped when absent) and small catalogs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def shared_dir() -> Path | None:
+    """``$AGENTROUTE_SHARED`` or ``../shared`` beside the clone, when it exists."""
+    env = os.environ.get("AGENTROUTE_SHARED")
+    path = Path(env) if env else REPO.parent / "shared"
+    return path if (path / "corpora").is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    path = shared_dir()
+    if path is None:
+        pytest.skip(
+            "../shared (the corpora, seeds and datasets) is not beside this clone; "
+            "set AGENTROUTE_SHARED to its path to run the corpus tests"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeds(shared: Path) -> Path:
+    return shared / "seeds"
+
+
+@pytest.fixture(scope="session")
+def corpora(shared: Path) -> Path:
+    return shared / "corpora"
+
+
+@pytest.fixture()
+def damage() -> Path:
+    return DATA / "damage"

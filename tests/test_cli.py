@@ -1,0 +1,278 @@
+"""The command line: each subcommand, stdin batches, exit codes, one-line errors, NO_COLOR,
+a light start-up, and every command the README shows."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentroute import cli
+from agentroute._progress import Progress
+from agentroute.router import default_catalog_path
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_LABELS = REPO / "examples" / "sample_labels.jsonl"
+
+
+class TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run(
+    argv: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    stdin: io.StringIO | None = None,
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", stdin if stdin is not None else TTY(""))
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- route ------------------------------------------------------------------------------
+def test_route_one_request(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["route", "our kubernetes pods keep crashing"], monkeypatch, capsys)
+    assert code == 0 and err == ""
+    assert out.startswith("kubernetes-operator\trouted\t")
+    assert "\x1b[" not in out  # captured output is not a terminal: no colour
+
+
+def test_route_no_match_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["route", "--json", "bake a cake"], monkeypatch, capsys)
+    assert code == 1
+    assert json.loads(out)["status"] == "no_match"
+
+
+@pytest.mark.parametrize("argv", [["route"], ["route", "-"]])
+def test_route_reads_stdin_one_request_per_line(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = "fix the flaky login test\n\nour kubernetes pods keep crashing\nbake a cake\n"
+    code, out, _ = run([*argv, "--json"], monkeypatch, capsys, stdin=io.StringIO(lines))
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["request"] for r in rows] == [
+        "fix the flaky login test",
+        "our kubernetes pods keep crashing",
+        "bake a cake",
+    ]
+    assert [r["agent"] for r in rows] == ["test-engineer", "kubernetes-operator", None]
+
+
+def test_route_stdin_text_is_one_line_per_request(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["route"], monkeypatch, capsys, stdin=io.StringIO("fix the flaky test\n"))
+    assert code == 0
+    assert out.split("\t")[0] == "test-engineer" and out.rstrip().endswith("fix the flaky test")
+
+
+def test_route_without_request_on_a_terminal_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["route"], monkeypatch, capsys)
+    assert code == 2 and out == ""
+    assert (
+        err == "agentroute route: error: give a REQUEST, or pipe requests on stdin (one per line)\n"
+    )
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    tty = TTY()
+    monkeypatch.setattr(sys, "stdout", tty)
+    assert cli.main(["route", "fix the flaky login test"]) == 0
+    assert "\x1b[32mrouted\x1b[0m" in tty.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    tty = TTY()
+    monkeypatch.setattr(sys, "stdout", tty)
+    assert cli.main(["route", "fix the flaky login test"]) == 0
+    assert "\x1b[" not in tty.getvalue()
+
+
+# -- errors -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["route", "--agents", "/no/such/folder", "hi"], "/no/such/folder"),
+        (["agents", "/no/such/folder"], "/no/such/folder"),
+        (["eval", "/no/such/labels.jsonl"], "/no/such/labels.jsonl"),
+        (["lint", "/no/such/folder"], "/no/such/folder"),
+    ],
+)
+def test_errors_are_one_line_naming_the_path(
+    argv: list[str],
+    needle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(argv, monkeypatch, capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and needle in err and "Traceback" not in err
+    assert err.startswith(f"agentroute {argv[0]}: error: ")
+
+
+def test_a_bad_labels_line_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text('{"request": "fix the test", "agent": "test-engineer"}\n{oops\n')
+    code, _, err = run(["eval", str(bad)], monkeypatch, capsys)
+    assert code == 2 and f"{bad}:2: not valid JSON" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["route", "agents", "eval", "lint", "hook"])
+def test_help_documents_exit_status(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run([command, "--help"], monkeypatch, capsys)
+    assert code == 0 and "exit status" in out
+
+
+def test_bad_option_values_are_usage_errors(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["route", "--top", "0", "x"], monkeypatch, capsys)[0] == 2
+    assert run(["eval", str(SAMPLE_LABELS), "--fail-under", "7"], monkeypatch, capsys)[0] == 2
+
+
+# -- agents, eval, lint -------------------------------------------------------------------
+def test_agents_lists_the_catalog(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["agents", "--json"], monkeypatch, capsys)
+    assert code == 0
+    names = [a["name"] for a in json.loads(out)["agents"]]
+    assert names == sorted(p.stem for p in default_catalog_path().glob("*.md"))
+
+
+def test_eval_prints_the_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["eval", str(SAMPLE_LABELS)], monkeypatch, capsys)
+    assert code == 0
+    for heading in (
+        "accuracy",
+        "top-3 accuracy",
+        "MRR",
+        "calibration (ECE)",
+        "out-of-scope recall",
+        "weakest agents",
+        "worst confusions",
+    ):
+        assert heading in out
+    code, out, _ = run(["eval", str(SAMPLE_LABELS), "--json", "-k", "1"], monkeypatch, capsys)
+    report = json.loads(out)
+    assert report["n"] == 27 and report["k"] == 1
+    assert report["abstention"]["n_oos"] == 3
+    code, _, _ = run(["eval", str(SAMPLE_LABELS), "--fail-under", "1"], monkeypatch, capsys)
+    assert code == 1
+
+
+def test_lint_exit_status_follows_severity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["lint"], monkeypatch, capsys)
+    assert code == 0 and "0 error(s)" in out
+    code, _, _ = run(["lint", "--strict"], monkeypatch, capsys)
+    assert code == 1  # the sample catalog has one warning (a shared trigger)
+    desc = "Tunes PostgreSQL queries, indexes, slow query plans, vacuum and replication lag."
+    for name in ("db-a", "db-b"):
+        (tmp_path / f"{name}.md").write_text(f"---\nname: {name}\ndescription: {desc}\n---\n")
+    code, out, _ = run(["lint", str(tmp_path), "--json"], monkeypatch, capsys)
+    assert code == 1
+    findings = json.loads(out)["findings"]
+    assert findings[0]["code"] == "near-copy" and findings[0]["agents"] == ["db-a", "db-b"]
+
+
+def test_lint_with_labels(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["lint", "--labels", str(SAMPLE_LABELS), "--json"], monkeypatch, capsys)
+    assert code == 0
+    assert not [f for f in json.loads(out)["findings"] if f["code"].startswith("unreach")]
+
+
+# -- start-up and logging ---------------------------------------------------------------------
+def test_route_does_not_import_lint_hook_or_plotting() -> None:
+    code = (
+        "import sys; from agentroute import cli; cli.main(['route', 'fix the flaky test']); "
+        "heavy = [m for m in ('agentroute.lint', 'agentroute.hook', 'matplotlib', "
+        "'agentroute._progress') if m in sys.modules]; print('HEAVY', heavy)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_the_library_adds_no_logging_handlers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    run(["eval", str(SAMPLE_LABELS)], monkeypatch, capsys)
+    run(["lint"], monkeypatch, capsys)
+    assert logging.getLogger("agentroute").handlers == []
+
+
+def test_progress_draws_only_on_a_terminal() -> None:
+    tty, pipe = TTY(), io.StringIO()
+    with Progress("eval", stream=tty) as bar:
+        bar(10, 10)
+    with Progress("eval", stream=pipe) as quiet:
+        quiet(10, 10)
+    assert "eval [" in tty.getvalue() and "10/10" in tty.getvalue()
+    assert pipe.getvalue() == ""
+
+
+# -- the README's commands -----------------------------------------------------------------
+def readme_commands() -> list[str]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", readme, re.S)
+    lines = [ln.split("  #")[0].strip() for b in blocks for ln in b.splitlines()]
+    return [ln for ln in lines if re.match(r"^(agentroute |(echo|printf) .*\| agentroute )", ln)]
+
+
+def test_the_readme_shows_each_newcomer_step() -> None:
+    commands = " ".join(readme_commands())
+    for step in ("agentroute route", "agentroute lint", "agentroute eval", "agentroute hook"):
+        assert step in commands
+    assert "routing_walkthrough.ipynb" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("line", readme_commands())
+def test_every_readme_command_runs(
+    line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import shared_dir
+
+    if "../shared" in line and shared_dir() is None:
+        pytest.skip("../shared is not beside this clone")
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("HOME", str(REPO / "tests" / "data"))  # no ~/.claude/agents
+    stdin = io.StringIO("")
+    if line.startswith(("echo ", "printf ")):
+        piped, line = line.split("|", 1)
+        command, text = shlex.split(piped)[:2]
+        stdin = io.StringIO(text.replace("\\n", "\n") if command == "printf" else text + "\n")
+    argv = shlex.split(line)
+    assert argv[0] == "agentroute"
+    code, out, err = run(argv[1:], monkeypatch, capsys, stdin=stdin)
+    assert code in (0, 1), err
+    assert out.strip(), f"{line!r} printed nothing"
+    assert "Traceback" not in err

@@ -1,0 +1,147 @@
+"""The evaluation report measures what it says: checked against hand-computed figures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from agentroute import Router, read_labels
+from agentroute.evaluate import Confusion, evaluate
+from agentroute.spec import Candidate, Decision
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_LABELS = REPO / "examples" / "sample_labels.jsonl"
+
+
+class ScriptedRouter:
+    """Answers each request with a decision written in advance."""
+
+    def __init__(self, answers: dict[str, tuple[str | None, str, float, list[str]]]) -> None:
+        self.answers = answers
+
+    def route_many(self, requests: Iterable[str], *, top: int = 5) -> list[Decision]:
+        out = []
+        for text in requests:
+            agent, status, conf, ranked = self.answers[text]
+            cands = tuple(Candidate(a, 1.0 - 0.1 * i) for i, a in enumerate(ranked[:top]))
+            out.append(Decision(text, agent, status, conf, "scripted", cands))  # type: ignore[arg-type]
+        return out
+
+
+@pytest.fixture()
+def scripted() -> ScriptedRouter:
+    return ScriptedRouter(
+        {
+            "q1": ("a", "routed", 0.95, ["a", "b"]),  # right
+            "q2": ("b", "routed", 0.85, ["b", "a"]),  # wrong (a expected), a at rank 2
+            "q3": ("b", "ambiguous", 0.55, ["b", "c"]),  # wrong (c expected), c at rank 2
+            "q4": (None, "no_match", 0.05, ["c", "a"]),  # out of scope, abstained: right
+            "q5": ("c", "routed", 0.65, ["c", "a"]),  # out of scope, routed: wrong
+            "q6": (None, "no_match", 0.15, ["a", "b"]),  # missed a
+        }
+    )
+
+
+def test_headline_figures_match_a_hand_count(scripted: ScriptedRouter) -> None:
+    texts = ["q1", "q2", "q3", "q4", "q5", "q6"]
+    labels = ["a", "a", "c", None, None, "a"]
+    r = evaluate(scripted, texts, labels, k=1)  # type: ignore[arg-type]
+    assert r.n == 6
+    assert r.accuracy == pytest.approx(2 / 6)  # q1, q4
+    assert r.answered_accuracy == pytest.approx(1 / 4)  # answered q1 q2 q3 q5; right: q1
+    assert r.top_k_accuracy == pytest.approx(2 / 4)  # in scope q1 q2 q3 q6; top-1 right: q1, q6
+    assert r.mrr == pytest.approx((1 + 0.5 + 0.5 + 1) / 4)
+    assert r.abstention.oos_recall == pytest.approx(1 / 2)
+    assert r.abstention.in_scope_coverage == pytest.approx(3 / 4)
+    assert dict(r.status_counts) == {"routed": 3, "ambiguous": 1, "no_match": 2}
+
+
+def test_per_agent_precision_recall_and_confusions(scripted: ScriptedRouter) -> None:
+    texts = ["q1", "q2", "q3", "q4", "q5", "q6"]
+    labels = ["a", "a", "c", None, None, "a"]
+    r = evaluate(scripted, texts, labels)  # type: ignore[arg-type]
+    stats = {s.agent: s for s in r.per_agent}
+    assert (stats["a"].precision, stats["a"].recall, stats["a"].support) == (1.0, 1 / 3, 3)
+    assert (stats["b"].precision, stats["b"].recall, stats["b"].support) == (0.0, 0.0, 0)
+    assert stats["b"].predicted == 2
+    assert (stats["c"].precision, stats["c"].recall) == (0.0, 0.0)
+    # Ties by name; None (out of scope / abstained) sorts first.
+    assert r.confusions == (
+        Confusion(None, "c", 1),
+        Confusion("a", None, 1),
+        Confusion("a", "b", 1),
+        Confusion("c", "b", 1),
+    )
+    expected, predicted, count = r.confusions[2]
+    assert (expected, predicted, count) == ("a", "b", 1)
+
+
+def test_confusions_are_ordered_most_frequent_first() -> None:
+    router = ScriptedRouter(
+        {f"x{i}": ("b", "routed", 0.9, ["b"]) for i in range(3)}
+        | {"y": ("c", "routed", 0.9, ["c"])}
+    )
+    r = evaluate(router, ["y", "x0", "x1", "x2"], ["a", "a", "a", "a"])  # type: ignore[arg-type]
+    assert [tuple(c) for c in r.confusions] == [("a", "b", 3), ("a", "c", 1)]
+
+
+def test_calibration_error_is_the_weighted_gap_per_bin(scripted: ScriptedRouter) -> None:
+    r = evaluate(scripted, ["q1", "q2"], ["a", "a"])  # type: ignore[arg-type]
+    # q1: conf 0.95, top right -> bin 9 gap 0.05; q2: conf 0.85, top wrong -> bin 8 gap 0.85.
+    assert r.ece == pytest.approx((0.05 + 0.85) / 2)
+    assert [(b.lower, b.count) for b in r.reliability] == [(0.8, 1), (0.9, 1)]
+
+
+def test_also_correct_counts_a_copy_as_right(scripted: ScriptedRouter) -> None:
+    r = evaluate(scripted, ["q2"], ["a"], also_correct=[["b"]])  # type: ignore[arg-type]
+    assert r.accuracy == 1.0 and r.confusions == ()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"texts": ["q1"], "labels": []}, "same length"),
+        ({"texts": ["q1"], "labels": ["a"], "k": 0}, "k must be a positive integer"),
+        ({"texts": ["q1"], "labels": ["a"], "also_correct": []}, "one entry per label"),
+    ],
+)
+def test_bad_inputs_are_refused_with_the_reason(
+    scripted: ScriptedRouter, kwargs: dict[str, object], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        evaluate(scripted, **kwargs)  # type: ignore[arg-type]
+
+
+def test_router_evaluate_is_the_module_function() -> None:
+    router = Router.from_default()
+    labels = read_labels(SAMPLE_LABELS)
+    a = router.evaluate(labels.texts, labels.labels, k=3)
+    b = evaluate(router, labels.texts, labels.labels, k=3)
+    assert a == b
+    assert a.n == len(labels) == 27
+    # The sample labels are a sanity check of the embedded catalog, not a benchmark.
+    assert a.accuracy >= 0.7 and a.abstention.oos_recall == 1.0
+    json.dumps(a.to_dict())
+
+
+def test_read_labels_names_the_file_and_line(tmp_path: Path) -> None:
+    good = tmp_path / "ok.jsonl"
+    good.write_text(
+        '{"request": "r1", "agent": "a"}\n\n{"request": "r2", "agent": null, '
+        '"also_correct": ["b"]}\n',
+        encoding="utf-8",
+    )
+    labels = read_labels(good)
+    assert labels.texts == ("r1", "r2") and labels.labels == ("a", None)
+    assert labels.also_correct == ((), ("b",))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"request": "r1", "agent": "a"}\n{"agent": "a"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:2: expected an object"):
+        read_labels(bad)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.jsonl:1: not valid JSON"):
+        read_labels(broken)

@@ -1,0 +1,40 @@
+"""The public namespace is exactly ``__all__``, and the version has one source."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import agentroute
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    public = {
+        name
+        for name in dir(agentroute)
+        if not name.startswith("_")
+        and not inspect.ismodule(getattr(agentroute, name))
+        and name != "annotations"  # from __future__ import annotations
+    }
+    assert set(agentroute.__all__) - {"__version__"} == public
+
+
+def test_every_exported_name_is_documented() -> None:
+    for name in agentroute.__all__:
+        obj = getattr(agentroute, name)
+        if callable(obj):
+            assert obj.__doc__, f"{name} has no docstring"
+
+
+def test_errors_also_subclass_the_builtin_they_resemble() -> None:
+    assert issubclass(agentroute.AgentFileError, ValueError)
+    assert issubclass(agentroute.CatalogError, ValueError)
+    assert issubclass(agentroute.NotFittedError, RuntimeError)
+    assert issubclass(agentroute.IndexFormatError, agentroute.AgentrouteError)
+
+
+def test_version_is_the_one_packaging_reads() -> None:
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert 'attr = "agentroute._version.__version__"' in pyproject
+    assert re.fullmatch(r"\d+\.\d+\.\d+", agentroute.__version__)

@@ -1,0 +1,176 @@
+"""The Claude Code hook suggests a subagent when sure, stays silent otherwise, and never fails."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentroute import cli, hook
+from agentroute.router import default_catalog_path
+
+REPO = Path(__file__).resolve().parents[1]
+SURE = "our kubernetes pods keep crashing after the helm upgrade"
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A project whose .claude/agents holds the sample catalog; an empty home beside it."""
+    agents = tmp_path / "project" / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    for f in default_catalog_path().glob("*.md"):
+        (agents / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "home").mkdir()
+    return tmp_path / "project"
+
+
+def hook_input(prompt: str, cwd: Path | str, **extra: object) -> str:
+    data = {
+        "session_id": "abc123",
+        "transcript_path": "/tmp/t.jsonl",
+        "cwd": str(cwd),
+        "permission_mode": "default",
+        "hook_event_name": "UserPromptSubmit",
+        "prompt": prompt,
+        **extra,
+    }
+    return json.dumps(data)
+
+
+def test_a_confident_prompt_gets_the_additional_context_json(project: Path) -> None:
+    home = str(project.parent / "home")
+    out = hook.run(hook_input(SURE, project), home=home)
+    data = json.loads(out)
+    assert list(data) == ["hookSpecificOutput"]
+    specific = data["hookSpecificOutput"]
+    assert specific["hookEventName"] == "UserPromptSubmit"
+    assert "kubernetes-operator subagent" in specific["additionalContext"]
+    assert len(specific["additionalContext"]) < 300
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "book a table for two tonight",  # no agent fits
+        "write docs and tests for the payment module",  # two could: not confident
+        "/compact",  # a slash command
+        "   ",
+    ],
+)
+def test_unsure_or_not_a_request_prints_nothing(project: Path, prompt: str) -> None:
+    assert hook.run(hook_input(prompt, project), home=str(project.parent / "home")) == ""
+
+
+def test_min_confidence_is_respected(project: Path) -> None:
+    home = str(project.parent / "home")
+    text = "the react settings page re-renders on every keystroke"
+    low = hook.run(hook_input(text, project), home=home, min_confidence=0.0)
+    high = hook.run(hook_input(text, project), home=home, min_confidence=0.999999)
+    assert low and not high
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        "",
+        "not json",
+        "[1, 2]",
+        json.dumps({"hook_event_name": "UserPromptSubmit"}),
+        json.dumps({"hook_event_name": "PreToolUse", "prompt": SURE}),
+        json.dumps({"prompt": 42}),
+    ],
+)
+def test_malformed_input_prints_nothing(stdin: str, project: Path) -> None:
+    assert hook.run(stdin, home=str(project.parent / "home")) == ""
+
+
+def test_routes_the_project_named_by_cwd_and_skips_skills(tmp_path: Path, project: Path) -> None:
+    home = tmp_path / "home"
+    (project / ".claude" / "skills" / "k").mkdir(parents=True)
+    folders = hook.agent_folders({"cwd": str(project)}, home=str(home))
+    assert folders == (project / ".claude" / "agents",)
+    # Another project without agents: nothing to suggest.
+    assert hook.run(hook_input(SURE, tmp_path), home=str(home)) == ""
+
+
+def test_a_failing_loader_prints_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(paths: object) -> object:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(hook, "load_router", boom)
+    assert hook.run(hook_input(SURE, project), home=str(project.parent / "home")) == ""
+
+
+def test_the_loader_is_a_replaceable_seam(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[object] = []
+    real = hook.load_router
+
+    def cached(paths: object) -> object:
+        seen.append(paths)
+        return real(paths)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hook, "load_router", cached)
+    assert hook.run(hook_input(SURE, project), home=str(project.parent / "home"))
+    assert seen == [(project / ".claude" / "agents",)]
+
+
+def run_cli(
+    argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_hook_prints_the_json_and_exits_0(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HOME", str(project.parent / "home"))
+    code, out, err = run_cli(["hook"], hook_input(SURE, project), monkeypatch, capsys)
+    assert code == 0 and err == ""
+    assert json.loads(out)["hookSpecificOutput"]["hookEventName"] == "UserPromptSubmit"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["hook", "--min-confidence", "2"], ["hook", "--bogus"], ["hook", "--agents", "/nope"]],
+)
+def test_cli_hook_never_fails_the_prompt(
+    argv: list[str],
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run_cli(argv, hook_input(SURE, project), monkeypatch, capsys)
+    assert (code, out) == (0, "")
+
+
+def test_cli_hook_debug_logs_to_stderr_only(project: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentroute.cli", "hook", "--debug"],
+        input="not json",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert "hook failed" in proc.stderr
+
+
+def test_readme_settings_snippet_is_valid_and_runs_the_hook() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Claude Code integration", 1)[1]
+    snippet = section.split("```json", 1)[1].split("```", 1)[0]
+    settings = json.loads(snippet)
+    [entry] = settings["hooks"]["UserPromptSubmit"]
+    [command] = entry["hooks"]
+    assert command["type"] == "command"
+    assert command["command"].startswith("agentroute hook")

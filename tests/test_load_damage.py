@@ -1,0 +1,164 @@
+"""Golden files: each kind of real-world damage loads into the record it must produce.
+
+The specimens in ``tests/data/damage`` copy the few bytes that matter from the
+third-party corpora (see ``../shared/corpora/SOURCES.md``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentroute import AgentFileError, AgentSpec, Diagnostic, load_agents
+
+
+def load_one(path: Path) -> tuple[AgentSpec, set[str]]:
+    result = load_agents(path)
+    assert len(result.agents) == 1, result.diagnostics
+    return result.agents[0], {d.kind for d in result.diagnostics}
+
+
+def test_one_line_file_recovers_fields_and_headings(damage: Path) -> None:
+    agent, kinds = load_one(damage / "one_line.md")
+    assert agent.name == "go-payments"
+    assert agent.description == (
+        "Senior engineer for payment services in Go. Handles ledgers and reconciliation."
+    )
+    assert agent.model == "opus"
+    assert "newlines-lost" in kinds
+    lines = agent.body.split("\n")
+    assert "# Go Payments" in lines
+    assert "## When to Use This Agent" in lines
+    assert "- Double-entry bookkeeping" in lines
+    assert "reconciliation jobs" in agent.triggers
+
+
+def test_negative_section_does_not_become_triggers(damage: Path) -> None:
+    agent, _ = load_one(damage / "one_line.md")
+    assert "frontend work" not in agent.triggers
+
+
+def test_invalid_yaml_with_unquoted_colons_recovers_description_and_examples(
+    damage: Path,
+) -> None:
+    agent, kinds = load_one(damage / "invalid_yaml_colon.md")
+    assert "invalid-yaml" in kinds
+    assert agent.name == "api-designer"
+    assert agent.description.startswith("PROACTIVELY USE this agent when you need to design")
+    assert "<example>" not in agent.description
+    assert "user:" not in agent.description
+    assert agent.examples == ("I need endpoints for managing books: CRUD and search",)
+
+
+def test_tools_star_is_kept_as_a_wildcard_not_a_yaml_alias(damage: Path) -> None:
+    agent, kinds = load_one(damage / "tools_star.md")
+    assert agent.tools == ("*",)
+    assert agent.model == "sonnet"
+    assert "invalid-yaml" in kinds
+
+
+def test_quoted_triggers_after_triggers_on_colon(damage: Path) -> None:
+    agent, _ = load_one(damage / "triggers_on_colon.md")
+    for phrase in ("groom backlog", "backlog refinement", "clean up backlog", "refine stories"):
+        assert phrase in agent.triggers
+    assert agent.tools == ("Read", "Write", "Edit")
+    assert agent.examples == ("Groom our Q3 backlog before sprint planning",)
+
+
+def test_indented_front_matter_is_dedented(damage: Path) -> None:
+    agent, kinds = load_one(damage / "indented_front_matter.md")
+    assert agent.name == "sqs-expert"
+    assert agent.description == "Expertise in Amazon SQS for reliable, scalable message queuing."
+    assert agent.model == "claude-sonnet-4-20250514"
+    assert agent.body.lstrip().startswith("## Focus Areas")
+    assert "indented-front-matter" in kinds
+
+
+def test_blank_line_after_fence_and_long_closing_fence(damage: Path) -> None:
+    agent, kinds = load_one(damage / "long_fence.md")
+    assert agent.name == "frontend-developer"
+    assert agent.tools == ("LS", "Read")
+    assert agent.body.strip() == "# Frontend"
+    assert "odd-fence" in kinds
+
+
+def test_tools_skills_triggers_examples_as_yaml_lists(damage: Path) -> None:
+    agent, _ = load_one(damage / "tools_list.md")
+    assert agent.tools == ("Read", "Grep")
+    assert agent.skills == ("clean-code", "testing-patterns")
+    assert {"lint", "style guide", "code review", "pull request", "clean code"} <= set(
+        agent.triggers
+    )
+    assert agent.examples == ("Review my pull request for style problems",)
+
+
+def test_no_front_matter_takes_name_from_file_and_first_paragraph(damage: Path) -> None:
+    agent, kinds = load_one(damage / "no_front_matter.md")
+    assert agent.name == "no_front_matter"
+    assert agent.description.startswith("Checks every commit message and staged diff")
+    assert "no-front-matter" in kinds
+
+
+def test_mojibake_is_repaired_in_description_and_body(damage: Path) -> None:
+    agent, kinds = load_one(damage / "mojibake.md")
+    assert "mojibake" in kinds
+    assert agent.description == "Backend specialist — Go first. Triggers on backend, grpc."
+    assert "## 🛑 CRITICAL: ASK FIRST" in agent.body
+    assert "â" not in agent.body and "ð" not in agent.body
+
+
+def test_bom_and_crlf_are_removed_and_reported_as_info(damage: Path) -> None:
+    result = load_agents(damage / "bom_crlf.md")
+    agent = result.agents[0]
+    assert agent.name == "windows"
+    assert "\r" not in agent.body
+    assert {(d.kind, d.severity) for d in result.diagnostics} == {("bom", "info"), ("crlf", "info")}
+
+
+def test_utf16_file_is_decoded(damage: Path) -> None:
+    agent, kinds = load_one(damage / "utf16.md")
+    assert agent.name == "wide"
+    assert agent.description == "Written by a Windows editor in UTF-16."
+    assert "utf16" in kinds
+
+
+def test_duplicate_names_are_renamed_after_their_folder(tmp_path: Path) -> None:
+    for folder in ("ops", "legal"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "advisor.md").write_text(
+            f"---\nname: advisor\ndescription: Advises on {folder}.\n---\n"
+        )
+    result = load_agents(tmp_path)
+    names = sorted(a.name for a in result.agents)
+    assert names == ["advisor", "advisor@ops"]
+    renamed = next(a for a in result.agents if a.name == "advisor@ops")
+    assert renamed.declared_name == "advisor"
+    assert [d.kind for d in result.diagnostics] == ["duplicate-name"]
+
+
+def test_one_broken_file_never_takes_the_others_down(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text("---\nname: good\ndescription: Works fine.\n---\n")
+    (tmp_path / "empty.md").write_text("")
+    (tmp_path / "binary.md").write_bytes(b"\x00\x01\x02\xff" * 100)
+    result = load_agents(tmp_path)
+    assert [a.name for a in result.agents] == ["good"]
+    assert {(Path(d.path).name, d.kind) for d in result.diagnostics} == {
+        ("binary.md", "binary"),
+        ("empty.md", "empty"),
+    }
+
+
+def test_strict_mode_raises_naming_the_file(damage: Path) -> None:
+    with pytest.raises(AgentFileError, match=r"tools_star\.md: invalid-yaml"):
+        load_agents(damage / "tools_star.md", strict=True)
+
+
+def test_strict_mode_accepts_harmless_normalisation(damage: Path) -> None:
+    result = load_agents(damage / "bom_crlf.md", strict=True)
+    assert result.agents[0].name == "windows"
+
+
+def test_diagnostics_read_as_one_line() -> None:
+    d = Diagnostic("a.md", "invalid-yaml", "fields were recovered", "warning")
+    assert str(d) == "a.md: warning: invalid-yaml: fields were recovered"
