@@ -53,6 +53,8 @@ class ExampleClassifier:
         ``"sgd"`` (SGDClassifier, modified Huber loss).
     C : inverse regularisation for ``svc`` and ``lr``; ``alpha`` for ``sgd``.
     knn_k, knn_weight : the kNN-over-examples component; off when ``knn_weight == 0``.
+    oos_class : train ``None``-labelled requests as an extra class (else drop them and rely on
+        the threshold alone).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class ExampleClassifier:
         alpha: float = 5e-5,
         knn_k: int = 5,
         knn_weight: float = 0.0,
+        oos_class: bool = True,
     ) -> None:
         if model not in ("svc", "lr", "sgd"):
             raise ValueError(f"model must be 'svc', 'lr' or 'sgd', got {model!r}")
@@ -77,12 +80,16 @@ class ExampleClassifier:
         self.alpha = alpha
         self.knn_k = knn_k
         self.knn_weight = knn_weight
+        self.oos_class = oos_class
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], labels: Sequence[str | None]) -> ExampleClassifier:
         """Learn from labelled requests; a label of ``None`` means out of scope."""
         if len(texts) != len(labels):
             raise ValueError(f"texts and labels differ in length: {len(texts)} != {len(labels)}")
+        if not self.oos_class:  # ablation: learn abstention from the threshold alone
+            kept = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab is not None]
+            texts, labels = [t for t, _ in kept], [lab for _, lab in kept]
         self.classes_ = tuple(sorted({lab for lab in labels if lab is not None}))
         if not self.classes_:
             raise ValueError("fit needs at least one in-scope label, got only None")
