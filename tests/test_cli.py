@@ -163,9 +163,20 @@ def test_agents_lists_the_catalog(
 
 
 def test_eval_prints_the_report(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
-    code, out, _ = run(["eval", str(SAMPLE_LABELS)], monkeypatch, capsys)
+    # One deliberately wrong label guarantees a confusion to report, however
+    # good the router gets on the sample labels.
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(
+        SAMPLE_LABELS.read_text(encoding="utf-8")
+        + json.dumps({"request": "write a helm chart for the api", "agent": "technical-writer"})
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(["eval", str(labels)], monkeypatch, capsys)
     assert code == 0
     for heading in (
         "accuracy",
@@ -177,11 +188,12 @@ def test_eval_prints_the_report(
         "worst confusions",
     ):
         assert heading in out
-    code, out, _ = run(["eval", str(SAMPLE_LABELS), "--json", "-k", "1"], monkeypatch, capsys)
+    assert "technical-writer" in out.split("worst confusions")[1]
+    code, out, _ = run(["eval", str(labels), "--json", "-k", "1"], monkeypatch, capsys)
     report = json.loads(out)
-    assert report["n"] == 27 and report["k"] == 1
+    assert report["n"] == 28 and report["k"] == 1
     assert report["abstention"]["n_oos"] == 3
-    code, _, _ = run(["eval", str(SAMPLE_LABELS), "--fail-under", "1"], monkeypatch, capsys)
+    code, _, _ = run(["eval", str(labels), "--fail-under", "1"], monkeypatch, capsys)
     assert code == 1
 
 

@@ -24,20 +24,30 @@ __all__ = [
 MAX_TRIGGER_WORDS = 4
 MAX_TRIGGERS = 64
 
+# Every pattern below runs on text from the internet, so none may backtrack
+# more than linearly: no two adjacent quantifiers that can match the same run
+# (``\s*:?\s*``), no unbounded lazy scan that can fail at every start. The
+# text is squeezed first (one space between words, at most one blank line), and
+# ``tests/test_hostile_files.py`` times each pattern on adversarial input.
 _EXAMPLE_BLOCK = re.compile(r"<example\b[^>]*>(.*?)(?:</example\s*>|\Z)", re.S | re.I)
 _COMMENTARY = re.compile(r"<commentary\b[^>]*>.*?(?:</commentary\s*>|\Z)", re.S | re.I)
-_USER_REQUEST = re.compile(r"<user_request>(.*?)</user_request>", re.S | re.I)
+# The content may not contain another opening tag, so an unclosed tag costs a
+# scan to the next one, not to the end of the text.
+_USER_REQUEST = re.compile(r"<user_request>((?:(?!<user_request>).)*?)</user_request>", re.S | re.I)
 _TAG = re.compile(r"</?[a-z_]+(?:\s[^<>]*)?>", re.I)
+# A quoted turn is at most MAX_QUOTED characters: an unclosed quote then costs a
+# bounded scan before the unquoted alternative takes over.
+MAX_QUOTED = 2_000
 _USER_TURN = re.compile(
-    r"(?:^|\s)user\s*:\s*(?:(?P<q>[\"'\u201c\u2018])(?P<quoted>.+?)(?:(?P=q)|[\u201d\u2019])"
+    r"(?:^|\s)user\s*:\s*(?:(?P<q>[\"'\u201c\u2018])(?P<quoted>.{1,"
+    + str(MAX_QUOTED)
+    + r"}?)(?:(?P=q)|[\u201d\u2019])"
     r"(?=\s|$|[.,;:<])|(?P<bare>.+?))(?=\s+(?:assistant|commentary|context)\s*:|\s*<|$)",
     re.S | re.I,
 )
 # dl-ezo style: "Examples: Context: … user: '…' assistant: '…'" with no <example> tags.
-_INLINE_EXAMPLES = re.compile(
-    r"\s*\b(?:for\s+)?examples?\s*:\s*(?=(?:<|context\s*:|user\s*:))", re.I
-)
-_DANGLING_EXAMPLES = re.compile(r"[\s,;]*\b(?:for\s+)?examples?\s*:?\s*$", re.I)
+_INLINE_EXAMPLES = re.compile(r"\b(?:for\s+)?examples?\s*:\s*(?=(?:<|context\s*:|user\s*:))", re.I)
+_DANGLING_EXAMPLES = re.compile(r"\b(?:for\s+)?examples?\s*(?::\s*)?$", re.I)
 
 
 def _user_turns(block: str) -> list[str]:
@@ -74,6 +84,7 @@ def clean_description(description: str) -> tuple[str, list[str], list[str]]:
     if "\\n" in text:
         text = text.replace("\\\\n", "\n").replace("\\n", "\n")
         notes.append("literal '\\n' escapes in the description were turned into line breaks")
+    text = _squeeze(text)
     examples: list[str] = []
     for m in _EXAMPLE_BLOCK.finditer(text):
         examples.extend(_user_turns(m.group(1)))
@@ -84,10 +95,24 @@ def clean_description(description: str) -> tuple[str, list[str], list[str]]:
         text = text[: inline.start()]
     text = _COMMENTARY.sub(" ", text)
     text = _TAG.sub(" ", text)
-    text = _DANGLING_EXAMPLES.sub("", text)
+    dangling = _DANGLING_EXAMPLES.search(text)
+    if dangling:
+        text = _rstrip_separators(text[: dangling.start()])
+    return _squeeze(text).strip(), _dedupe(examples), notes
+
+
+def _squeeze(text: str) -> str:
+    """One space between words, no spaces around line breaks, at most one blank line."""
     text = "\n".join(" ".join(line.split()) for line in text.split("\n"))
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    return text, _dedupe(examples), notes
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _rstrip_separators(text: str) -> str:
+    """``text`` without trailing white space, commas and semicolons (in linear time)."""
+    end = len(text)
+    while end and (text[end - 1].isspace() or text[end - 1] in ",;"):
+        end -= 1
+    return text[:end]
 
 
 def split_list(text: str) -> list[str]:
@@ -226,9 +251,11 @@ def skill_triggers(skill: str) -> list[str]:
     return [" ".join(words)]
 
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_BOLD_HEADING = re.compile(r"^\*\*([^*]+)\*\*\s*:?\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+(.*\S)\s*$")
+# A heading's title is what follows the marks, with trailing white space and
+# closing marks trimmed in code (a regex doing it backtracks cubically).
+_HEADING = re.compile(r"(#{1,6})\s+(.*)")
+_BOLD_HEADING = re.compile(r"^\*\*([^*]+)\*\*\s*(?::\s*)?$")
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+(?=\S)(.*\S)\s*$")
 _USE_HEADING = re.compile(
     r"\b(?:when\s+to\s+use|use\s+(?:this\s+agent\s+|me\s+|it\s+)?(?:when|for)|when\s+invoked|"
     r"use\s+cases?|triggers?|invoke\s+(?:this\s+agent\s+)?when|ideal\s+for|responsibilities)\b",
@@ -269,7 +296,11 @@ def body_sections(body: str) -> tuple[list[str], list[str]]:
         heading = _HEADING.match(line)
         bold = _BOLD_HEADING.match(line.strip()) if not heading else None
         if heading or bold:
-            title = heading.group(2) if heading else (bold.group(1) if bold else "")
+            title = (
+                heading.group(2).rstrip().rstrip("#").rstrip()
+                if heading
+                else (bold.group(1) if bold else "")
+            )
             this_level = len(heading.group(1)) if heading else 7
             if mode is not None and this_level > level:
                 continue  # a sub-heading inside the section keeps the section

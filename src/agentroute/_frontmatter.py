@@ -19,7 +19,11 @@ __all__ = ["KNOWN_KEYS", "parse_front_matter", "restore_newlines", "split_front_
 
 _FENCE = re.compile(r"^[ \t]*-{3,}[ \t]*$")
 # The whole front matter and body on one line: "--- name: x description: y --- # Body".
-_ONE_LINE = re.compile(r"\A---[ \t]+(?P<fm>\S.*?)[ \t]+---(?:[ \t]+(?P<body>.*))?\Z", re.S)
+# The lookbehinds let a run of blanks be tried once, at its start, not at each of
+# its characters (which is quadratic in the run's length).
+_ONE_LINE = re.compile(
+    r"\A---[ \t]+(?P<fm>\S.*?)(?<![ \t])[ \t]+---(?:[ \t]+(?P<body>.*))?\Z", re.S
+)
 
 # Top-level keys seen in real agent and skill files; used to split front matter
 # whose newlines were lost, where no line structure is left to go by.
@@ -80,8 +84,8 @@ def split_front_matter(text: str) -> tuple[str | None, str, list[Note]]:
         return None, "", notes
 
     if not _FENCE.match(lines[first]):
-        one = _ONE_LINE.match(text.strip())
-        if one and len(lines) - first <= 2:
+        one = _ONE_LINE.match(text.strip()) if len(lines) - first <= 2 else None
+        if one:
             notes.append(
                 (
                     "newlines-lost",
@@ -138,7 +142,18 @@ _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s\[\]{},]+")
 MAX_NESTING = 40
 
 
+# Block collections nest by indentation, and also within one line through
+# chained indicators: "- - - a", "? ? a", "- ? - a" (properties may sit between).
+_LEADING_INDICATORS = re.compile(r"[ \t]*(?:(?:[-?:]|[&!][^ \t]*)(?:[ \t]+|$))*")
+
+
 def _nesting(fm: str) -> int:
+    """An upper bound on how deep the YAML nests, counted without parsing it.
+
+    Flow brackets (quotes are not excluded: a false alarm only means line-by-line
+    recovery), indentation, and the chains of block indicators that libyaml
+    nests without indentation: 50,000 of ``- `` overflow its C stack.
+    """
     depth = deepest = 0
     for ch in fm:
         if ch in "[{":
@@ -146,8 +161,15 @@ def _nesting(fm: str) -> int:
             deepest = max(deepest, depth)
         elif ch in "]}":
             depth = max(0, depth - 1)
-    indents = [len(line) - len(line.lstrip(" ")) for line in fm.split("\n") if line.strip()]
-    return max(deepest, max(indents, default=0) // 2)
+    block = 0
+    for line in fm.split("\n"):
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        lead = _LEADING_INDICATORS.match(line)
+        chain = sum(1 for c in lead.group(0) if c in "-?:") if lead else 0
+        block = max(block, indent // 2 + chain)
+    return max(deepest, block)
 
 
 def _safe_load(fm: str) -> Any:
@@ -286,8 +308,8 @@ def _recover_known_keys(fm: str) -> dict[str, Any]:
     return out
 
 
-_HEADING_IN_LINE = re.compile(r"[ \t]+(?=#{1,6} )")
-_BULLET_IN_LINE = re.compile(r"[ \t]+(?=[-*] (?:\*\*|`|\[|[A-Z0-9]))")
+_HEADING_IN_LINE = re.compile(r"(?<![ \t])[ \t]+(?=#{1,6} )")
+_BULLET_IN_LINE = re.compile(r"(?<![ \t])[ \t]+(?=[-*] (?:\*\*|`|\[|[A-Z0-9]))")
 _SMALL_WORDS = frozenset(
     [
         "a",

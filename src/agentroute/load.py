@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -109,9 +110,17 @@ def _first_paragraph(body: str) -> str:
     return ""
 
 
+_HEADING_MARKS = re.compile(r"#{1,6}[ \t]+(?=\S)")
+
+
 def _first_heading(body: str) -> str:
-    m = re.search(r"^#{1,6}\s+(.+?)\s*$", body, re.M)
-    return m.group(1).strip("*# ") if m else ""
+    # Line by line and trimmed in code: ``^#+\s+(.+?)\s*$`` backtracks cubically
+    # on a heading with a long run of spaces inside.
+    for line in body.split("\n"):
+        m = _HEADING_MARKS.match(line)
+        if m:
+            return line[m.end() :].strip().strip("*# ")
+    return ""
 
 
 def _default_name(path: str) -> str:
@@ -121,13 +130,38 @@ def _default_name(path: str) -> str:
     return p.stem if p.suffix.lower() in _MARKDOWN_SUFFIXES else p.name
 
 
+def _clean_name(name: str, path: str, diags: list[Diagnostic]) -> str:
+    """``name`` without control and invisible format characters, on one line.
+
+    A name is printed by the CLI and used as a key: an escape sequence, a NUL or
+    a right-to-left override in it could rewrite a terminal line or make two
+    names look alike.
+    """
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in name
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+    )
+    removed = len(name) - len(kept)
+    kept = " ".join(kept.split())
+    if removed:
+        diags.append(
+            Diagnostic(
+                path,
+                "control-characters",
+                f"the name held {removed} control or invisible character(s); they were removed",
+            )
+        )
+    return kept
+
+
 def _record(
     data: Mapping[str, Any], body: str, path: str, diags: list[Diagnostic]
 ) -> AgentSpec | None:
     """Build the record from front-matter fields and a body."""
-    name = _text_field(data, "name", path, diags)
+    name = _clean_name(_text_field(data, "name", path, diags), path, diags)
     if not name:
-        name = _default_name(path) if path else ""
+        name = _clean_name(_default_name(path), path, diags) if path else ""
         if data:
             diags.append(
                 Diagnostic(path, "missing-name", f"no 'name' field; named {name!r} after the file")
@@ -342,6 +376,15 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
                     )
                 )
             elif not d.startswith(".") and d not in _SKIP_DIRS:
+                if Path(d).suffix.lower() in _MARKDOWN_SUFFIXES:
+                    diags.append(
+                        Diagnostic(
+                            sub.as_posix(),
+                            "folder-named-like-file",
+                            "a folder with an agent-file name; walked as a folder",
+                            "info",
+                        )
+                    )
                 keep.append(d)
         dirnames[:] = keep
         for f in sorted(filenames):

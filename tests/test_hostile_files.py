@@ -1,0 +1,439 @@
+"""Hostile agent files never crash the loader, never run code, and never cost the healthy ones.
+
+Each case writes one hostile file (or link, or folder) into a catalog folder
+beside two healthy agents. The healthy agents must still load and route, the
+hostile one must be reported by a diagnostic naming it, within a generous time
+and memory bound, and ``strict=True`` must turn it into an AgentFileError that
+names it. The bounds are ceilings against hangs and blow-ups, not benchmarks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from agentroute import AgentFileError, LoadResult, Router, load_agents, parse_agent
+from agentroute._extract import body_sections, clean_description
+
+SECONDS = 10.0
+PEAK_BYTES = 256 * 1024 * 1024
+
+HEALTHY = {
+    "kube-helper.md": "---\nname: kube-helper\ndescription: Kubernetes operator. Triggers on "
+    "kubernetes, helm, pods, kubectl.\n---\n# Kube helper\nFixes clusters.\n",
+    "py-helper.md": "---\nname: py-helper\ndescription: Python developer. Triggers on python, "
+    "pytest, django, asyncio.\n---\n# Py helper\nWrites Python.\n",
+}
+
+
+def _healthy(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in HEALTHY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def _paths(folder: Path, bad: str = "") -> list[Path]:
+    """The folder, and a catalog file by name: folders are walked for Markdown only."""
+    return [folder, folder / bad] if bad.endswith((".yaml", ".json")) else [folder]
+
+
+def _bounded_load(
+    folder: Path, bad: str = "", *, seconds: float = SECONDS, trace: bool = True
+) -> LoadResult:
+    """Load, failing past ``seconds`` or PEAK_BYTES (tracemalloc slows loading ~4x)."""
+    if trace:
+        tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        result = load_agents(_paths(folder, bad))
+    finally:
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] if trace else 0
+        tracemalloc.stop()
+    assert elapsed < seconds, f"loading took {elapsed:.1f} s"
+    assert peak < PEAK_BYTES, f"loading peaked at {peak / 2**20:.0f} MiB"
+    return result
+
+
+def _assert_healthy_survive(result: LoadResult) -> None:
+    names = {a.name for a in result.agents}
+    assert {"kube-helper", "py-helper"} <= names
+    healthy = [a for a in result.agents if a.name in {"kube-helper", "py-helper"}]
+    router = Router(healthy)
+    assert router.route("my kubernetes pods crash after helm upgrade").agent == "kube-helper"
+    assert router.route("pytest fixtures for my django app").agent == "py-helper"
+
+
+# -- the hostile files: each writes into ``folder`` and returns the name to look for.
+
+BILLION_LAUGHS = (
+    "---\nname: laughs\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(
+        f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "description: *i\n---\nbody\n"
+)
+
+
+def alias_bomb(folder: Path) -> str:
+    (folder / "laughs.md").write_text(BILLION_LAUGHS, encoding="utf-8")
+    return "laughs.md"
+
+
+def alias_bomb_catalog(folder: Path) -> str:
+    text = BILLION_LAUGHS.replace("---\n", "").replace("name: laughs\n", "")
+    (folder / "bomb.yaml").write_text(text + "agents: *i\n", encoding="utf-8")
+    return "bomb.yaml"
+
+
+def nested_flow(folder: Path) -> str:
+    (folder / "deep-flow.md").write_text(
+        "---\nname: deep\nx: " + "[" * 10_000 + "]" * 10_000 + "\n---\nbody\n", encoding="utf-8"
+    )
+    return "deep-flow.md"
+
+
+def nested_flow_mapping(folder: Path) -> str:
+    (folder / "deep-map.md").write_text(
+        "---\nname: deep\nx: " + "{a: " * 10_000 + "}" * 10_000 + "\n---\nbody\n",
+        encoding="utf-8",
+    )
+    return "deep-map.md"
+
+
+def nested_block_sequence(folder: Path) -> str:
+    # "- - - … a": nests without brackets or indentation. 50,000 levels made
+    # libyaml overflow the C stack (a segfault) before the nesting guard counted it.
+    (folder / "deep-dash.md").write_text(
+        "---\nname: deep\nx:\n  " + "- " * 60_000 + "a\n---\nbody\n", encoding="utf-8"
+    )
+    return "deep-dash.md"
+
+
+def nested_complex_keys(folder: Path) -> str:
+    (folder / "deep-keys.md").write_text(
+        "---\n" + "? " * 60_000 + "a\n---\nbody\n", encoding="utf-8"
+    )
+    return "deep-keys.md"
+
+
+def nested_indentation(folder: Path) -> str:
+    lines = "".join(" " * i + f"k{i}:\n" for i in range(1, 700))
+    (folder / "deep-indent.md").write_text(
+        "---\nname: deep\nx:\n" + lines + "---\nbody\n", encoding="utf-8"
+    )
+    return "deep-indent.md"
+
+
+def nested_json(folder: Path) -> str:
+    (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    return "deep.json"
+
+
+def python_tag(folder: Path) -> str:
+    canary = folder.parent / "pwned"
+    (folder / "pytag.md").write_text(
+        "---\nname: pytag\ndescription: !!python/object/apply:os.system "
+        f"['touch {canary}']\n---\nbody\n",
+        encoding="utf-8",
+    )
+    return "pytag.md"
+
+
+def fifty_megabytes(folder: Path) -> str:
+    path = folder / "huge.md"
+    with path.open("wb") as fh:
+        fh.write(b"---\nname: huge\ndescription: big\n---\n")
+        fh.truncate(50 * 1024 * 1024)  # sparse: costs no disk
+    return "huge.md"
+
+
+def binary(folder: Path) -> str:
+    (folder / "image.md").write_bytes(
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 64
+    )
+    return "image.md"
+
+
+def nul_bytes(folder: Path) -> str:
+    (folder / "nul.md").write_bytes(
+        b"---\nname: nul\ndescription: has a NUL\x00 inside\n---\nbody\x00\n"
+    )
+    return "nul.md"
+
+
+def invalid_utf8(folder: Path) -> str:
+    (folder / "latin.md").write_bytes(
+        b"---\nname: latin\ndescription: caf\xe9 \xff\xfe\xc3\x28 broken\n---\nbody \x80\x81\n"
+    )
+    return "latin.md"
+
+
+def broken_utf16(folder: Path) -> str:
+    # A BOM, then an odd number of bytes ending in a lone high surrogate.
+    data = "---\nname: u16\n---\n".encode("utf-16-le") + b"\x00\xd8\x41"
+    (folder / "u16.md").write_bytes(b"\xff\xfe" + data)
+    return "u16.md"
+
+
+def symlink_loop(folder: Path) -> str:
+    (folder / "loop-a.md").symlink_to(folder / "loop-b.md")
+    (folder / "loop-b.md").symlink_to(folder / "loop-a.md")
+    return "loop-a.md"
+
+
+def symlink_outside(folder: Path) -> str:
+    outside = folder.parent / "outside.md"
+    outside.write_text("---\nname: outsider\ndescription: secret\n---\n", encoding="utf-8")
+    (folder / "outside-link.md").symlink_to(outside)
+    return "outside-link.md"
+
+
+def unreadable(folder: Path) -> str:
+    path = folder / "locked.md"
+    path.write_text("---\nname: locked\ndescription: x\n---\n", encoding="utf-8")
+    path.chmod(0)
+    return "locked.md"
+
+
+def control_characters_in_name(folder: Path) -> str:
+    (folder / "escape.md").write_text(
+        '---\nname: "evil\\x1b[2J\\u202eagent"\ndescription: spoof\n---\nbody\n',
+        encoding="utf-8",
+    )
+    return "escape.md"
+
+
+def regex_bomb_body(folder: Path) -> str:
+    # Each line once took minutes: cubic backtracking in the heading, bullet and
+    # "Examples:" patterns on long runs of blanks.
+    run = " \t" * 20_000
+    text = (
+        "---\nname: blanks\n---\n"
+        f"# a{run}b\n\n## When to use\n-{run}\n**a**{run}x\nalpha{run}omega examples{run}\n"
+    )
+    (folder / "blanks.md").write_text(text, encoding="utf-8")
+    return "blanks.md"
+
+
+HOSTILE: dict[str, tuple[Callable[[Path], str], str]] = {
+    # case: (writer, a diagnostic kind the hostile file must produce)
+    "alias bomb": (alias_bomb, "invalid-yaml"),
+    "alias bomb in a YAML catalog": (alias_bomb_catalog, "invalid-catalog"),
+    "10,000 nested flow sequences": (nested_flow, "invalid-yaml"),
+    "10,000 nested flow mappings": (nested_flow_mapping, "invalid-yaml"),
+    "60,000 nested block sequences": (nested_block_sequence, "invalid-yaml"),
+    "60,000 nested complex keys": (nested_complex_keys, "invalid-yaml"),
+    "700 levels of indentation": (nested_indentation, "invalid-yaml"),
+    "100,000 nested JSON arrays": (nested_json, "invalid-catalog"),
+    "python object tag": (python_tag, "invalid-yaml"),
+    "50 MB file": (fifty_megabytes, "too-large"),
+    "binary file": (binary, "binary"),
+    "NUL bytes": (nul_bytes, "binary"),
+    "invalid UTF-8": (invalid_utf8, "invalid-utf8"),
+    "broken UTF-16": (broken_utf16, "binary"),
+    "symlink loop": (symlink_loop, "broken-symlink"),
+    "symlink outside the catalog": (symlink_outside, "symlink-outside"),
+    "unreadable file": (unreadable, "unreadable"),
+    "control characters in the name": (control_characters_in_name, "control-characters"),
+    "runs of blanks (regex backtracking)": (regex_bomb_body, "missing-description"),
+}
+
+
+@pytest.fixture
+def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "catalog"
+    _healthy(folder)
+    return folder
+
+
+def _simulate_unreadable_as_root(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """chmod 000 does not stop root from reading; make ``open`` refuse as it would."""
+    locked = folder / "locked.md"
+    if not locked.exists() or not os.access(locked, os.R_OK):
+        return  # not this case, or the OS refuses for real
+    real_open = Path.open
+
+    def refusing_open(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == "locked.md":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_file_is_reported_and_healthy_agents_survive(
+    case: str, catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, kind = HOSTILE[case]
+    bad = writer(catalog)
+    _simulate_unreadable_as_root(catalog, monkeypatch)
+    result = _bounded_load(catalog, bad)
+    _assert_healthy_survive(result)
+    about = [d for d in result.diagnostics if d.path.endswith(bad)]
+    assert kind in {d.kind for d in about}, [str(d) for d in result.diagnostics]
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_strict_mode_names_the_hostile_file(
+    case: str, catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, _ = HOSTILE[case]
+    bad = writer(catalog)
+    _simulate_unreadable_as_root(catalog, monkeypatch)
+    with pytest.raises(AgentFileError, match=re.escape(bad)):
+        load_agents(_paths(catalog, bad), strict=True)
+
+
+def test_python_tag_is_never_executed(catalog: Path) -> None:
+    python_tag(catalog)
+    for tag in ("!!python/object/new:os.system", "!!python/name:os.system", "!!python/module:os"):
+        (catalog / f"tag-{tag.rsplit(':', 1)[0][-3:]}.md").write_text(
+            f"---\nname: t\ndescription: {tag} ['touch {catalog.parent / 'pwned'}']\n---\n",
+            encoding="utf-8",
+        )
+    (catalog / "tags.yaml").write_text(
+        f"- name: y\n  description: !!python/object/apply:os.system ['touch "
+        f"{catalog.parent / 'pwned'}']\n",
+        encoding="utf-8",
+    )
+    result = load_agents([catalog, catalog / "tags.yaml"])
+    _assert_healthy_survive(result)
+    assert not (catalog.parent / "pwned").exists()
+
+
+def test_utf16_with_and_without_bom_reads_like_utf8(tmp_path: Path) -> None:
+    text = HEALTHY["kube-helper.md"]
+    variants = {
+        "le-bom.md": b"\xff\xfe" + text.encode("utf-16-le"),
+        "be-bom.md": b"\xfe\xff" + text.encode("utf-16-be"),
+        "le.md": text.encode("utf-16-le"),
+        "be.md": text.encode("utf-16-be"),
+    }
+    expected = parse_agent(text, path="x.md").agents[0]
+    for name, data in variants.items():
+        (tmp_path / name).write_bytes(data)
+        result = load_agents(tmp_path / name, strict=True)  # a clean decode is not damage
+        (agent,) = result.agents
+        assert (agent.name, agent.description, agent.triggers) == (
+            expected.name,
+            expected.description,
+            expected.triggers,
+        ), name
+        assert "utf16" in {d.kind for d in result.diagnostics}
+
+
+def test_symlink_policy(tmp_path: Path) -> None:
+    """Linked files inside the root are read once; outside, skipped; linked folders never."""
+    root = tmp_path / "catalog"
+    _healthy(root)
+    (root / "alias.md").symlink_to(root / "kube-helper.md")  # inside: same file, read once
+    (root / "sub").mkdir()
+    (root / "sub" / "nested.md").write_text(
+        "---\nname: nested\ndescription: terraform\n---\n", encoding="utf-8"
+    )
+    (root / "linked-sub").symlink_to(root / "sub", target_is_directory=True)
+    (root / "loop").symlink_to(root, target_is_directory=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "far.md").write_text("---\nname: far\ndescription: x\n---\n", encoding="utf-8")
+    (root / "far-folder").symlink_to(elsewhere, target_is_directory=True)
+    (root / "far.md").symlink_to(elsewhere / "far.md")
+
+    result = _bounded_load(root)
+    names = sorted(a.name for a in result.agents)
+    assert names == ["kube-helper", "nested", "py-helper"]  # no copies, no outsider
+    kinds = {(Path(d.path).name, d.kind) for d in result.diagnostics}
+    assert ("linked-sub", "symlinked-folder") in kinds
+    assert ("loop", "symlinked-folder") in kinds
+    assert ("far-folder", "symlinked-folder") in kinds
+    assert ("far.md", "symlink-outside") in kinds
+    # A linked folder is a policy, not damage: strict mode accepts it; an outside link is not.
+    (root / "far.md").unlink()
+    assert len(load_agents(root, strict=True).agents) == 3
+
+
+def test_folder_named_like_an_agent_file(catalog: Path) -> None:
+    (catalog / "x.md").mkdir()
+    (catalog / "x.md" / "inner.md").write_text(
+        "---\nname: inner\ndescription: terraform modules\n---\n", encoding="utf-8"
+    )
+    result = _bounded_load(catalog)
+    _assert_healthy_survive(result)
+    assert "inner" in {a.name for a in result.agents}
+    assert ("x.md", "folder-named-like-file") in {
+        (Path(d.path).name, d.kind) for d in result.diagnostics
+    }
+    # Given directly, the folder is walked too; strict mode has nothing to refuse.
+    assert [a.name for a in load_agents(catalog / "x.md", strict=True).agents] == ["inner"]
+
+
+def test_ten_thousand_tiny_files(catalog: Path) -> None:
+    many = catalog / "many"
+    many.mkdir()
+    for i in range(10_000):
+        # Half are empty files (no agent in them), half are minimal agents.
+        (many / f"t{i:05d}.md").write_text("" if i % 2 else f"---\nname: tiny-{i}\n---\n")
+    # ~4 s here; the bound is for a slow CI machine, and memory is not traced
+    # because tracemalloc alone would quadruple the time.
+    result = _bounded_load(catalog, seconds=3 * SECONDS, trace=False)
+    _assert_healthy_survive(result)
+    assert len(result.agents) == 2 + 5_000
+    reported = {d.path for d in result.diagnostics if "/many/" in d.path}
+    assert len(reported) == 10_000  # every tiny file is accounted for
+    with pytest.raises(AgentFileError, match=r"t00000\.md: missing-description"):
+        load_agents(catalog, strict=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# a" + " " * 50_000 + "b",
+        "-" + " \t" * 50_000,
+        "**a**" + " " * 50_000 + "x",
+        "## When to use\n" + "- item" + " " * 50_000 + "\n" * 3,
+        "1" * 100_000 + ".",
+    ],
+    ids=["heading", "bullet", "bold", "use-bullet", "numbered"],
+)
+def test_body_patterns_are_linear(text: str) -> None:
+    start = time.perf_counter()
+    body_sections(text)
+    parse_agent(text, path="x.md")
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" + " \t" * 50_000 + "b",
+        "a" + ", ;" * 50_000 + "x",
+        "a" + "\\n " * 50_000 + "examples",
+        "<example>" + "user: 'x <" * 20_000,
+        "<user_request>" * 20_000,
+        "triggers" + " \t" * 50_000 + ": x",
+    ],
+    ids=["blanks", "separators", "escaped-newlines", "unclosed-quotes", "unclosed-tags", "trig"],
+)
+def test_description_patterns_are_linear(text: str) -> None:
+    start = time.perf_counter()
+    clean_description(text)
+    parse_agent(f"---\nname: d\ndescription: {text!r}\n---\n", path="x.md")
+    assert time.perf_counter() - start < 2.0
+
+
+def test_one_line_file_with_runs_of_blanks_is_linear() -> None:
+    run = " \t" * 50_000
+    start = time.perf_counter()
+    result = parse_agent(f"--- name: a{run}description: b{run}--- # Title{run}- Item", path="a.md")
+    assert time.perf_counter() - start < 2.0
+    assert result.agents[0].name == "a"

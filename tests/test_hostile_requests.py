@@ -1,0 +1,119 @@
+"""Hostile requests: always a Decision, confidence finite in [0, 1) and never 1.0, bounded time."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agentroute import Calibration, Decision, Router
+
+SECONDS = 10.0
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router.from_default()
+
+
+def _check(decision: Decision, request: str) -> None:
+    assert isinstance(decision, Decision)
+    assert decision.request == request
+    assert math.isfinite(decision.confidence)
+    assert 0.0 <= decision.confidence < 1.0
+    assert decision.status in ("routed", "ambiguous", "no_match")
+    assert (decision.agent is None) == (decision.status == "no_match")
+    assert all(0.0 <= c.score <= 1.0 and math.isfinite(c.score) for c in decision.candidates)
+    assert isinstance(decision.reason, str) and decision.reason
+
+
+HOSTILE_REQUESTS = {
+    "empty": "",
+    "whitespace": " \t\n\r\x0b\x0c\u00a0\u2028\u3000" * 100,
+    "10 MB": "kubernetes pods crash " * (10 * 1024 * 1024 // 22),
+    "NUL and control characters": "fix\x00 the\x01\x07\x1b[2J kubernetes\x7f\x9b pods\x00" * 50,
+    "right-to-left": "\u202eإصلاح قاعدة البيانات postgres \u05e2\u05d1\u05e8\u05d9\u05ea\u202c",
+    "emoji": "🚀🔥 deploy my 🐳 docker image to ☸️ kubernetes 👩‍💻" * 20,
+    "regex metacharacters": r".*+?[](){}|\^$ (a+)+$ \d\w\s [^]] (?=x) \1 *python*",
+    "only punctuation": "!?.,;:'\"-_/\\" * 1000,
+    "lone surrogates": "\ud800 python \udfff",
+    "one long word": "k" * 1_000_000,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_REQUESTS))
+def test_hostile_request_gets_a_decision(router: Router, name: str) -> None:
+    request = HOSTILE_REQUESTS[name]
+    start = time.perf_counter()
+    decision = router.route(request)
+    (many,) = router.route_many([request])
+    assert time.perf_counter() - start < SECONDS
+    _check(decision, request)
+    assert many == decision
+
+
+def test_empty_and_blank_requests_match_nothing(router: Router) -> None:
+    for request in ("", "   ", "\n\t"):
+        d = router.route(request)
+        assert (d.agent, d.status, d.confidence) == (None, "no_match", 0.0)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.characters(codec=None, categories=None), max_size=300))
+def test_any_unicode_text_gets_a_sound_decision(text: str) -> None:
+    router = _shared_router()
+    _check(router.route(text), text)
+
+
+_ROUTER: list[Router] = []
+
+
+def _shared_router() -> Router:
+    if not _ROUTER:
+        _ROUTER.append(Router.from_default())
+    return _ROUTER[0]
+
+
+def test_keyword_stuffing_routes_to_the_stuffed_agent_never_with_certainty(
+    router: Router,
+) -> None:
+    """Each agent's trigger words repeated 10,000 times: that agent (or none), confidence < 1."""
+    for agent in router.agents:
+        words = " ".join(agent.triggers[:3])
+        request = " ".join([words] * 10_000)
+        start = time.perf_counter()
+        d = router.route(request)
+        assert time.perf_counter() - start < SECONDS
+        _check(d, request)
+        assert d.agent in (agent.name, None), (agent.name, d)
+
+
+def test_stuffing_another_agents_words_onto_a_request_is_not_certain(router: Router) -> None:
+    """A genuine request buried under 10,000 copies of another agent's words."""
+    genuine = "write pytest fixtures for my django models"
+    for agent in router.agents:
+        stuffed = genuine + " " + " ".join([agent.triggers[0]] * 10_000)
+        d = router.route(stuffed)
+        _check(d, stuffed)
+        assert d.confidence < 1.0
+
+
+@given(
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(0, 1),
+)
+def test_default_calibration_never_reaches_certainty(
+    margin: float, bm25: float, word: float, char: float
+) -> None:
+    """Every input lies in [0, 1], so neither default logistic can reach 0 or 1."""
+    cal = Calibration()
+    p = cal(margin, bm25, word, char)
+    assert math.isfinite(p) and 0.0 < p < 1.0
+    s = cal.scope(margin, bm25, word, char)
+    assert math.isfinite(s) and 0.0 <= s <= 1.0
+    assert cal(1.0, 1.0, 1.0, 0.0) < 1.0 - 1e-3
