@@ -144,6 +144,8 @@ Labels = list[str | None]
 class Split:
     texts: list[str]
     labels: Labels
+    # True for the slice carve() takes out of train (a calibration aid, not a real val split).
+    from_train: bool = False
 
 
 @dataclass
@@ -309,10 +311,15 @@ def semrouter_method(thresholded: bool) -> Callable[[Split, Split, float], Predi
     return fit
 
 
-def agentroute_method(train: Split, held: Split, _min_recall: float) -> Predict:
+def agentroute_method(train: Split, held: Split, min_recall: float) -> Predict:
+    """``Router.from_examples`` on train; a real val split chooses blend, temperature and
+    threshold, else the router holds out every fifth training request per label itself."""
     import agentroute
 
-    router = agentroute.Router.from_examples(train.texts, train.labels)
+    validation = None if held.from_train else (held.texts, held.labels)
+    router = agentroute.Router.from_examples(
+        train.texts, train.labels, validation=validation, min_oos_recall=min_recall
+    )
 
     def predict(texts: Sequence[str]) -> Labels:
         return [d.agent for d in router.route_many(list(texts))]
@@ -436,6 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         val = read_split(folder, "val")
         held = carve(train, 0.1)[1] if val is None else val
+        if val is None:
+            held.from_train = True
         for name, fitter in table.items():
             if name in skipped:
                 continue
