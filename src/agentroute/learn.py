@@ -408,6 +408,7 @@ def fit_learned(
     for lam in BLENDS:
         p = blend_probs(clf, catalog, lam, cat_t)
         acc = float((p[ins, :n].argmax(axis=1) == y[ins]).mean())
+        logger.debug("fit: blend %.2f gives held-out top-1 %.4f", lam, acc)
         if best is None or (acc, lam) > best:
             best = (acc, lam)
     assert best is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -284,6 +284,48 @@ class Router:
     def __repr__(self) -> str:
         fitted = "" if self._state.learned is None else " fitted"
         return f"<Router agents={len(self.agents)} diagnostics={len(self.diagnostics)}{fitted}>"
+
+    # -- persistence ----------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the agents, configuration and what :meth:`fit` learned to one file.
+
+        A NumPy ``.npz`` archive of arrays and JSON, read back with
+        ``allow_pickle=False``: loading it cannot run code. :meth:`load` gives a
+        router that makes identical decisions.
+        """
+        from agentroute._saved import write_router
+
+        state = self._state
+        write_router(path, state.agents, self._diagnostics, asdict(state.config), state.learned)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Router:
+        """Read a router written by :meth:`save`; the index is rebuilt from the records.
+
+        Raises
+        ------
+        IndexFormatError
+            Naming the file, when it is corrupt, foreign or of another format version.
+        """
+        from agentroute._saved import read_router
+        from agentroute.errors import IndexFormatError
+
+        agents, diagnostics, cfg, learned = read_router(path)
+        try:
+            config = RouterConfig(
+                weights=Weights(**cfg["weights"]),
+                calibration=Calibration(**cfg["calibration"]),
+                min_confidence=cfg["min_confidence"],
+                min_scope=cfg["min_scope"],
+                ambiguity_margin=cfg["ambiguity_margin"],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexFormatError(
+                f"{os.fspath(path)}: the saved config is unusable: {exc}"
+            ) from None
+        router = cls(agents, diagnostics=diagnostics, config=config)
+        router._state = replace(router._state, learned=learned)
+        return router
 
     # -- learning -------------------------------------------------------------------
     @property
