@@ -144,8 +144,7 @@ def _read(
             path, f"format version {version!r}; this agentroute reads version {FORMAT_VERSION}"
         )
     records: list[dict[str, Any]] = [
-        {k: tuple(v) if k in _TUPLE_FIELDS else v for k, v in rec.items()}
-        for rec in meta["agents"]
+        {k: tuple(v) if k in _TUPLE_FIELDS else v for k, v in rec.items()} for rec in meta["agents"]
     ]
     agents = tuple(AgentSpec(**rec) for rec in records)
     if not agents:

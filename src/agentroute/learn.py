@@ -358,11 +358,14 @@ def fit_learned(
         requests into the catalog).
     catalog_top : ``texts -> (agents, confidences)``: the unfitted router's answers.
     """
-    pairs = list(zip(texts, labels, strict=True))
+    # Sorted, so the split and the solver see the same sequence whatever the input order.
+    pairs = sorted(zip(texts, labels, strict=True), key=lambda p: (p[1] is None, p[1] or "", p[0]))
     seen = set(pairs)
-    extra = [(t, a) for t, a in agent_examples if (t, a) not in seen]
+    extra = sorted(
+        {(t, a) for t, a in agent_examples if (t, a) not in seen}, key=lambda p: (p[1], p[0])
+    )
     if validation is None:
-        held_mask = split_heldout(labels)
+        held_mask = split_heldout([lab for _, lab in pairs])
         held = [p for p, h in zip(pairs, held_mask, strict=True) if h]
         train = [p for p, h in zip(pairs, held_mask, strict=True) if not h]
     else:
