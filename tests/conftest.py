@@ -42,3 +42,13 @@ def corpora(shared: Path) -> Path:
 @pytest.fixture()
 def damage() -> Path:
     return DATA / "damage"
+
+
+@pytest.fixture(autouse=True)
+def private_index_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The CLI and the hook cache indexes on disk by default: never in the user's ~/.cache."""
+    folder = tmp_path_factory.mktemp("index-cache")
+    monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(folder))
+    return folder

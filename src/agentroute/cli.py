@@ -83,12 +83,23 @@ def _decision_json(d: Decision) -> dict[str, object]:
     }
 
 
-def _load(paths: Sequence[str] | None, *, strict: bool = False) -> Router:
+def _load(paths: Sequence[str] | None, *, strict: bool = False, cache: bool = True) -> Router:
+    """The router for ``paths``; the index is cached on disk unless ``--no-cache``."""
     from agentroute.router import Router, default_catalog_path
 
-    if not paths:
-        return Router.from_path(default_catalog_path(), strict=strict)
-    return Router.from_path(list(paths), strict=strict)
+    where = list(paths) if paths else default_catalog_path()
+    if not _use_progress(sys.stderr):
+        return Router.from_path(where, strict=strict, cache=cache)
+    from agentroute._progress import Progress
+
+    # Drawn only while an index is being built, never when it comes from the cache.
+    with Progress("indexing agents") as bar:
+        return Router.from_path(where, strict=strict, cache=cache, progress=bar)
+
+
+def _use_progress(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 # -- route ------------------------------------------------------------------------------
@@ -96,7 +107,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     from_stdin = args.request is None or args.request == "-"
     if from_stdin and args.request is None and sys.stdin.isatty():
         raise _UsageError("give a REQUEST, or pipe requests on stdin (one per line)")
-    router = _load(args.agents, strict=args.strict)
+    router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
     paint = _painter(out)
     if not from_stdin:
         d = router.route(args.request, top=args.top)
@@ -136,7 +147,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- agents -----------------------------------------------------------------------------
 def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
-    router = _load(args.paths)
+    router = _load(args.paths, cache=not args.no_cache)
     if args.json:
         payload = {
             "agents": [
@@ -185,7 +196,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     labels = _read_labels(args.labels)
     if not len(labels):
         raise _UsageError(f"{args.labels}: no labelled requests")
-    router = _load(args.agents)
+    router = _load(args.agents, cache=not args.no_cache)
     with Progress("eval") as bar:
         report = evaluate(
             router,
@@ -210,7 +221,7 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
     from agentroute.lint import lint
 
     labels = None if args.labels is None else _read_labels(args.labels)
-    router = _load(args.paths)
+    router = _load(args.paths, cache=not args.no_cache)
     with Progress("lint") as bar:
         report = lint(
             router,
@@ -240,7 +251,12 @@ def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
         from agentroute import hook
 
         out.write(
-            hook.run(sys.stdin.read(), agents=args.agents, min_confidence=args.min_confidence)
+            hook.run(
+                sys.stdin.read(),
+                agents=args.agents,
+                min_confidence=args.min_confidence,
+                cache=not args.no_cache,
+            )
         )
     except Exception:  # never block the user's prompt
         if args.debug:
@@ -267,6 +283,16 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _add_cache_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build the index afresh and leave the on-disk cache alone (the cache lives in "
+        "$AGENTROUTE_CACHE_DIR, else $XDG_CACHE_HOME/agentroute, else ~/.cache/agentroute, "
+        "and is reused while the agent files' contents are unchanged)",
+    )
 
 
 def _add_agents_option(p: argparse.ArgumentParser, default: str) -> None:
@@ -311,6 +337,7 @@ def _parser() -> argparse.ArgumentParser:
         help="print JSON (JSON Lines, one object per request, for stdin)",
     )
     route.add_argument("--strict", action="store_true", help="fail on any file that needs recovery")
+    _add_cache_option(route)
     route.set_defaults(func=_cmd_route)
 
     agents = sub.add_parser(
@@ -329,6 +356,7 @@ def _parser() -> argparse.ArgumentParser:
     agents.add_argument(
         "-v", "--verbose", action="store_true", help="also show informational diagnostics"
     )
+    _add_cache_option(agents)
     agents.set_defaults(func=_cmd_agents)
 
     ev = sub.add_parser(
@@ -358,6 +386,7 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 when accuracy is below ACC (for CI)",
     )
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_cache_option(ev)
     ev.set_defaults(func=_cmd_eval)
 
     li = sub.add_parser(
@@ -404,6 +433,7 @@ def _parser() -> argparse.ArgumentParser:
     li.add_argument("--all", action="store_true", help="list every finding (default: 20 per kind)")
     li.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     li.add_argument("--json", action="store_true", help="print the findings as JSON")
+    _add_cache_option(li)
     li.set_defaults(func=_cmd_lint)
 
     hk = sub.add_parser(
@@ -425,6 +455,7 @@ def _parser() -> argparse.ArgumentParser:
         help="suggest only at or above this confidence (default 0.7)",
     )
     hk.add_argument("--debug", action="store_true", help="log what happens to stderr")
+    _add_cache_option(hk)
     hk.set_defaults(func=_cmd_hook)
     return parser
 

@@ -44,14 +44,16 @@ DEFAULT_MIN_CONFIDENCE = 0.7
 _MAX_PROMPT_CHARS = 20_000
 
 
-def _default_load_router(paths: Sequence[Path]) -> Router:
+def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router:
     from agentroute.router import Router
 
-    return Router.from_path(list(paths))
+    # The hook runs before every prompt: the index is cached on disk (see
+    # Router.from_path) so a call costs an import and a read, not a build.
+    return Router.from_path(list(paths), cache=cache)
 
 
 #: ``load_router(paths) -> Router``: how the hook gets a router for the agent
-#: folders. Replace it (e.g. with a cached index) to change how loading works.
+#: folders (with the on-disk index cache). Replace it to change how loading works.
 load_router: Callable[[Sequence[Path]], Router] = _default_load_router
 
 
@@ -103,6 +105,7 @@ def hook_output(
     agents: Sequence[str] | None = None,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     home: str | None = None,
+    cache: bool = True,
 ) -> dict[str, Any] | None:
     """The JSON object to print for one hook input, or None to print nothing.
 
@@ -127,7 +130,7 @@ def hook_output(
     if not folders:
         logger.debug("no .claude/agents folder for project %r", data.get("cwd"))
         return None
-    router = load_router(folders)
+    router = load_router(folders) if cache else _default_load_router(folders, cache=False)
     d = router.route(text, top=2)
     logger.debug("decision: %r %s", d, d.reason)
     if d.status != "routed" or d.agent is None or d.confidence < min_confidence:
@@ -146,10 +149,13 @@ def run(
     agents: Sequence[str] | None = None,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     home: str | None = None,
+    cache: bool = True,
 ) -> str:
     """What the hook prints for ``stdin_text``: a JSON line, or ``""``. Never raises."""
     try:
-        out = hook_output(stdin_text, agents=agents, min_confidence=min_confidence, home=home)
+        out = hook_output(
+            stdin_text, agents=agents, min_confidence=min_confidence, home=home, cache=cache
+        )
         return "" if out is None else json.dumps(out, ensure_ascii=False) + "\n"
     except Exception:  # the user's prompt must go through whatever happens here
         logger.debug("hook failed; printing nothing", exc_info=True)

@@ -22,24 +22,36 @@ Plus ``head``, a TF-IDF vector of name, description and hints alone (what an
 agent says it is for, used to explain a decision), a trigger table (trigger
 phrase → agents) and the vocabulary that fuzzy matching corrects unknown
 request words against.
+
+The weights are fitted with scikit-learn's ``TfidfTransformer`` and SciPy, but
+the fitted index holds plain NumPy arrays only: the matrices a request reads are
+stored transposed (term → agents), so scoring a request touches the few rows of
+its own terms, and routing (and loading a cached index) never imports
+scikit-learn or SciPy. Counting terms and character n-grams, the slow part of a
+fit, is done here once per distinct word; the counts are laid out exactly as
+``CountVectorizer`` lays them out, so every weight is bit for bit what
+``TfidfVectorizer`` gives (``tests/test_index.py`` checks it).
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Sequence
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
-from sklearn.preprocessing import normalize as l2_rows
 
 from agentroute.spec import AgentSpec
 from agentroute.text import normalize, terms, word_ngrams
 
-__all__ = ["FIELD_WEIGHTS", "Index", "build_index", "head_text"]
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+__all__ = ["FIELD_WEIGHTS", "Csr", "Index", "build_index", "char_wb_ngrams", "head_text"]
 
 # Bodies beyond this many characters add little but cost time; real "when to
 # use" material sits near the top.
@@ -59,10 +71,15 @@ FIELD_WEIGHTS: dict[str, float] = {"name": 2.0, "description": 2.0, "hints": 1.0
 # Okapi constants: the usual k1; b = 0.75 beat 0.3 and 1.0 on the dev collections.
 BM25_K1 = 1.2
 BM25_B = 0.75
+# Character n-gram lengths (scikit-learn's ``char_wb`` analyser).
+CHAR_NGRAMS = (3, 5)
+# fuzz.ratio of two words cannot reach the fuzzy cutoff when their lengths differ
+# too much; the candidates of each length are prepared once (see ``fuzzy_for``).
+_FUZZY_RATIO_FLOOR = 84.9
 
+_WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's _VectorizerMixin._white_spaces
 
-def _identity(doc: list[str]) -> list[str]:
-    return doc
+Progress = Callable[[int, int], None]
 
 
 def _analyze(doc: str) -> list[str]:
@@ -90,75 +107,311 @@ def head_text(agent: AgentSpec) -> str:
     return " \n ".join(p for p in parts if p)
 
 
+def char_wb_ngrams(word: str) -> list[str]:
+    """scikit-learn's ``char_wb`` n-grams (3–5) of one white-space-free word.
+
+    Examples
+    --------
+    >>> char_wb_ngrams("go")
+    [' go', 'go ', ' go ']
+    """
+    w = " " + word + " "
+    w_len = len(w)
+    out: list[str] = []
+    for n in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1):
+        offset = 0
+        out.append(w[offset : offset + n])
+        while offset + n < w_len:
+            offset += 1
+            out.append(w[offset : offset + n])
+        if offset == 0:  # a short word (w_len < n) counts once
+            break
+    return out
+
+
+def char_words(text: str) -> list[str]:
+    """The words the character n-grams are read from (normalised, white space split)."""
+    return _WHITE_SPACES.sub(" ", normalize(text)).split()
+
+
+@dataclass(frozen=True, eq=False)
+class Csr:
+    """A compressed sparse row matrix as three NumPy arrays; no SciPy needed to read it.
+
+    Rows hold their entries in any order; :meth:`gather` keeps the order given.
+    """
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indptr[-1])
+
+    def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Column indices and values of ``rows``, concatenated in the order given, and
+        the number of entries of each row."""
+        starts = self.indptr[rows]
+        ends = self.indptr[rows + 1]
+        lengths = ends - starts
+        if rows.size == 0:
+            return self.indices[:0], self.data[:0], lengths
+        # A request has tens to hundreds of rows: concatenating slices beats building an
+        # index array of every position (measured 1.3x on the char rows at 1,000 agents).
+        spans = [slice(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        indices, data = self.indices, self.data
+        return (
+            np.concatenate([indices[s] for s in spans]),
+            np.concatenate([data[s] for s in spans]),
+            lengths,
+        )
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = int(self.indptr[i]), int(self.indptr[i + 1])
+        return self.indices[a:b], self.data[a:b]
+
+    def to_scipy(self) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    @classmethod
+    def from_scipy(cls, matrix: Any, dtype: Any = None) -> Csr:
+        m = matrix.tocsr()
+        data = np.ascontiguousarray(m.data if dtype is None else m.data.astype(dtype))
+        return cls(
+            data,
+            np.ascontiguousarray(m.indices, dtype=np.int32),
+            np.ascontiguousarray(m.indptr, dtype=np.int64),
+            (int(m.shape[0]), int(m.shape[1])),
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Index:
     """The fitted index of a catalog; immutable once built (share it freely).
+
+    Only NumPy arrays, tuples and dictionaries: it can be saved as arrays and
+    JSON (:mod:`agentroute._persist`) and read without scikit-learn.
 
     Attributes
     ----------
     names : tuple of str
         Agent names, in index order (sorted).
-    counter : CountVectorizer
-        The shared vocabulary of terms and bigrams (``vocabulary_``).
+    feature_names : tuple of str
+        The shared vocabulary of terms and bigrams, sorted; a column per entry.
     idf : numpy.ndarray
         BM25 inverse document frequency per vocabulary column (> 0).
-    bm25 : scipy.sparse.csr_matrix
-        Saturated, IDF-weighted BM25F term weights (agents × vocabulary).
     unigram : numpy.ndarray
         1.0 for the vocabulary columns that are single terms, else 0.0.
-    word_transformer : TfidfTransformer
-        IDF of the unigrams over whole agents (sublinear tf).
-    word : scipy.sparse.csr_matrix
-        L2-normalised TF-IDF rows of whole agents (unigrams only).
-    head : scipy.sparse.csr_matrix
-        L2-normalised TF-IDF rows of :func:`head_text` (terms and bigrams).
-    char_vectorizer : TfidfVectorizer
-        Character n-grams of name, description and body.
-    chars : scipy.sparse.csr_matrix
+    bm25_t : Csr
+        Saturated, IDF-weighted BM25F weights, transposed (vocabulary × agents).
+        Its pattern is also where a term occurs anywhere in an agent's text
+        (used for coverage: how much of a request an agent's text accounts for).
+    word_idf : numpy.ndarray
+        IDF of the unigrams over whole agents (sublinear tf; 0 for bigrams).
+    word_t : Csr
+        L2-normalised TF-IDF of whole agents (unigrams only), transposed.
+    head_rows : Csr
+        L2-normalised TF-IDF rows of :func:`head_text` (agents × vocabulary).
+    char_names : tuple of str
+        The character n-grams of name, description and body, sorted.
+    char_idf : numpy.ndarray
+        Their IDF (float32, as scikit-learn keeps it).
+    chars_t : Csr
+        L2-normalised character n-gram TF-IDF, transposed (n-grams × agents).
     triggers : dict
         Trigger key (space-joined terms) → tuple of agent positions.
     trigger_weight : dict
         Trigger key → weight in (0, 1]: rarer triggers weigh more.
     trigger_surface : tuple of dict
         Per agent, trigger key → the phrase as written.
-    vocabulary : frozenset of str
-        Every single term the index knows.
     fuzzy_terms : tuple of str
         Terms of names, descriptions and triggers that unknown request words
         are corrected to (sorted, for determinism).
-    feature_names : numpy.ndarray
-        The vocabulary's terms, by column.
-    present : scipy.sparse.csc_matrix
-        1 where a term occurs anywhere in an agent's text (agents × vocabulary);
-        used for coverage: how much of a request an agent's text accounts for.
     """
 
     names: tuple[str, ...]
-    counter: CountVectorizer
+    feature_names: tuple[str, ...]
     idf: np.ndarray
-    bm25: sp.csr_matrix
     unigram: np.ndarray
-    word_transformer: TfidfTransformer
-    word: sp.csr_matrix
-    head: sp.csr_matrix
-    char_vectorizer: TfidfVectorizer
-    chars: sp.csr_matrix
+    bm25_t: Csr
+    word_idf: np.ndarray
+    word_t: Csr
+    head_rows: Csr
+    char_names: tuple[str, ...]
+    char_idf: np.ndarray
+    chars_t: Csr
     triggers: dict[str, tuple[int, ...]]
     trigger_weight: dict[str, float]
     trigger_surface: tuple[dict[str, str], ...]
-    vocabulary: frozenset[str]
     fuzzy_terms: tuple[str, ...]
-    feature_names: np.ndarray
-    present: sp.csc_matrix
 
     @property
     def n_agents(self) -> int:
         return len(self.names)
 
+    # Derived look-up tables: built on first use (a cached index pays for them only
+    # when it routes), never stored. Two threads may both build one; both get equal
+    # tables, so the race is harmless.
+    @cached_property
+    def vocab(self) -> dict[str, int]:
+        """Term or bigram → column."""
+        return {t: i for i, t in enumerate(self.feature_names)}
 
-def _bm25f(fields: dict[str, sp.csr_matrix], n_agents: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    @cached_property
+    def char_vocab(self) -> dict[str, int]:
+        """Character n-gram → column."""
+        return {t: i for i, t in enumerate(self.char_names)}
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every single term the index knows."""
+        return frozenset(t for t in self.feature_names if " " not in t)
+
+    @cached_property
+    def top_idf(self) -> float:
+        return float(self.idf.max()) if self.idf.size else 1.0
+
+    @cached_property
+    def coverage_idf(self) -> np.ndarray:
+        out: np.ndarray = self.idf * self.unigram
+        return out
+
+    @cached_property
+    def _fuzzy_by_length(self) -> dict[int, tuple[str, ...]]:
+        return {}
+
+    def fuzzy_for(self, length: int) -> tuple[str, ...]:
+        """The fuzzy terms a word of ``length`` characters could match, in sorted order.
+
+        ``fuzz.ratio`` is ``200·common/(len1 + len2)``, at most ``200·min/(len1 + len2)``:
+        words of very different lengths can never reach the cutoff, so they are left
+        out. The survivors keep their sorted order, so ``extractOne`` picks the same
+        word it picks from the full list.
+        """
+        table = self._fuzzy_by_length
+        hit = table.get(length)
+        if hit is None:
+            hit = tuple(
+                t
+                for t in self.fuzzy_terms
+                if 200.0 * min(len(t), length) / (len(t) + length) >= _FUZZY_RATIO_FLOOR
+            )
+            table[length] = hit
+        return hit
+
+    @cached_property
+    def head(self) -> sp.csr_matrix:
+        """:attr:`head_rows` as a SciPy matrix (for the linter; imports SciPy)."""
+        return self.head_rows.to_scipy()
+
+
+# -- counting ---------------------------------------------------------------------------
+
+
+def _count_terms(
+    fields: dict[str, list[list[str]]], n: int
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """What ``CountVectorizer(analyzer=identity)`` fit on every field, then transform of each
+    field, gives: the sorted vocabulary and canonical float64 count matrices."""
+    import scipy.sparse as sp
+
+    counted = {f: [Counter(doc) for doc in docs] for f, docs in fields.items()}
+    features: set[str] = set()
+    for docs in counted.values():
+        for c in docs:
+            features.update(c)
+    if not features:
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    names = tuple(sorted(features))
+    column = {t: i for i, t in enumerate(names)}
+    out: dict[str, Any] = {}
+    for f, docs in counted.items():
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        cols: list[int] = []
+        vals: list[int] = []
+        for i, c in enumerate(docs):
+            cols.extend(column[t] for t in c)
+            vals.extend(c.values())
+            indptr[i + 1] = len(cols)
+        m = sp.csr_matrix(
+            (np.array(vals, dtype=np.float64), np.array(cols, dtype=np.int32), indptr),
+            shape=(n, len(names)),
+        )
+        m.sort_indices()
+        out[f] = m
+    return names, out
+
+
+def _count_char_ngrams(docs: Sequence[str]) -> tuple[tuple[str, ...], Any]:
+    """``CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), preprocessor=normalize,
+    lowercase=False, dtype=float32).fit_transform(docs)``, one distinct word at a time.
+
+    The n-grams of a document are those of its words, so each distinct word is cut
+    once. The layout matches scikit-learn's exactly (its TF-IDF normalisation sums
+    each row in this order): within a row, entries are ordered by when the n-gram was
+    first seen in the corpus, and the columns are the n-grams' sorted positions.
+    """
+    import scipy.sparse as sp
+
+    word_id: dict[str, int] = {}
+    first_seen: dict[str, int] = {}
+    word_rows: list[list[int]] = []
+    doc_words: list[int] = []
+    doc_ptr = [0]
+    for doc in docs:
+        for w in char_words(doc):
+            i = word_id.get(w)
+            if i is None:
+                i = word_id[w] = len(word_id)
+                word_rows.append(
+                    [first_seen.setdefault(g, len(first_seen)) for g in char_wb_ngrams(w)]
+                )
+            doc_words.append(i)
+        doc_ptr.append(len(doc_words))
+    if not first_seen:
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    n_docs, n_words, n_grams = len(docs), len(word_id), len(first_seen)
+    # documents × words (counts) @ words × n-grams (counts) = documents × n-grams.
+    dw = sp.csr_matrix(
+        (
+            np.ones(len(doc_words), dtype=np.int64),
+            np.array(doc_words, dtype=np.int64),
+            np.array(doc_ptr, dtype=np.int64),
+        ),
+        shape=(n_docs, n_words),
+    )
+    dw.sum_duplicates()
+    lengths = np.fromiter((len(r) for r in word_rows), dtype=np.int64, count=n_words)
+    wg_ptr = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(lengths, out=wg_ptr[1:])
+    flat = np.fromiter((g for r in word_rows for g in r), dtype=np.int64, count=int(wg_ptr[-1]))
+    wg = sp.csr_matrix((np.ones(len(flat), dtype=np.int64), flat, wg_ptr), shape=(n_words, n_grams))
+    wg.sum_duplicates()
+    counts = (dw @ wg).tocsr()
+    counts.sum_duplicates()
+    counts.sort_indices()  # by first-seen id, as CountVectorizer._count_vocab leaves them
+    names = sorted(first_seen)
+    remap = np.empty(n_grams, dtype=np.int32)
+    remap[[first_seen[g] for g in names]] = np.arange(n_grams, dtype=np.int32)
+    matrix = sp.csr_matrix(
+        (counts.data.astype(np.float32), remap[counts.indices], counts.indptr.astype(np.int32)),
+        shape=(n_docs, n_grams),
+    )
+    return tuple(names), matrix
+
+
+# -- fitting ----------------------------------------------------------------------------
+
+
+def _bm25f(fields: dict[str, Any], n_agents: int) -> tuple[Any, np.ndarray]:
     """BM25F: per-field length normalisation, weighted sum, one saturation, IDF."""
-    total: sp.csr_matrix | None = None
+    import scipy.sparse as sp
+
+    total: Any = None
     for name, counts in fields.items():
         length = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
         mean = float(length.mean()) if length.size else 0.0
@@ -176,8 +429,19 @@ def _bm25f(fields: dict[str, sp.csr_matrix], n_agents: int) -> tuple[sp.csr_matr
     return weights, idf
 
 
-def build_index(agents: Sequence[AgentSpec]) -> Index:
+def _transposed(matrix: Any, dtype: Any = None) -> Csr:
+    return Csr.from_scipy(matrix.T.tocsr(), dtype)
+
+
+def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None) -> Index:
     """Fit the index over ``agents`` (which must have unique names).
+
+    Parameters
+    ----------
+    agents : sequence of AgentSpec
+    progress : callable, keyword-only
+        Called as ``progress(done, total)`` while reading the agents' text (most of
+        the time a large catalog takes); for a progress bar.
 
     Raises
     ------
@@ -186,24 +450,33 @@ def build_index(agents: Sequence[AgentSpec]) -> Index:
     """
     if not agents:
         raise ValueError("cannot build an index of no agents")
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.preprocessing import normalize as l2_rows
+
     ordered = sorted(agents, key=lambda a: a.name)
     names = tuple(a.name for a in ordered)
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"agent names must be unique; repeated: {', '.join(dupes[:5])}")
     n = len(ordered)
+    # Reading text is ~2/3 of the work: agents for the words, then again for chars.
+    total = 2 * n
+    step = max(1, n // 100)
 
-    field_terms = {
-        "name": [_analyze(_name_words(a)) for a in ordered],
-        "description": [_analyze(a.description) for a in ordered],
-        "hints": [_analyze(_hints(a)) for a in ordered],
-        "body": [_analyze(a.body[:MAX_BODY_CHARS]) for a in ordered],
-    }
-    counter = CountVectorizer(analyzer=_identity, dtype=np.float64)
-    counter.fit([ts for f in field_terms.values() for ts in f])
-    counts = {f: counter.transform(ts).tocsr() for f, ts in field_terms.items()}
+    def tick(done: int) -> None:
+        if progress is not None and (done % step == 0 or done == total):
+            progress(done, total)
+
+    field_terms: dict[str, list[list[str]]] = {f: [] for f in FIELD_WEIGHTS}
+    for i, a in enumerate(ordered):
+        field_terms["name"].append(_analyze(_name_words(a)))
+        field_terms["description"].append(_analyze(a.description))
+        field_terms["hints"].append(_analyze(_hints(a)))
+        field_terms["body"].append(_analyze(a.body[:MAX_BODY_CHARS]))
+        tick(i + 1)
+    feature_names, counts = _count_terms(field_terms, n)
     bm25, idf = _bm25f(counts, n)
-    feature_names = counter.get_feature_names_out()
     unigram = np.array([" " not in t for t in feature_names], dtype=np.float64)
 
     everything = counts["name"] + counts["description"] + counts["hints"] + counts["body"]
@@ -212,16 +485,14 @@ def build_index(agents: Sequence[AgentSpec]) -> Index:
     head_counts = counts["name"] + counts["description"] + counts["hints"]
     head = l2_rows(TfidfTransformer(sublinear_tf=True).fit_transform(head_counts)).tocsr()
 
-    char_vectorizer = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(3, 5),
-        preprocessor=normalize,
-        lowercase=False,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
-    char_docs = [f"{_name_words(a)}\n{a.description}\n{a.body[:MAX_CHAR_BODY]}" for a in ordered]
-    chars = char_vectorizer.fit_transform(char_docs).tocsr()
+    char_docs = []
+    for i, a in enumerate(ordered):
+        char_docs.append(f"{_name_words(a)}\n{a.description}\n{a.body[:MAX_CHAR_BODY]}")
+        tick(n + i + 1)
+    char_names, char_counts = _count_char_ngrams(char_docs)
+    char_transformer = TfidfTransformer(sublinear_tf=True)
+    char_transformer.fit(char_counts)
+    chars = char_transformer.transform(char_counts, copy=False).tocsr()
 
     table: dict[str, list[int]] = defaultdict(list)
     surfaces: list[dict[str, str]] = []
@@ -241,7 +512,6 @@ def build_index(agents: Sequence[AgentSpec]) -> Index:
     top = math.log1p(n)
     weights = {k: math.log1p(n / len(v)) / top for k, v in table.items()}
 
-    vocabulary = frozenset(str(t) for t, u in zip(feature_names, unigram, strict=True) if u)
     fuzzy = sorted(
         {
             t
@@ -253,20 +523,18 @@ def build_index(agents: Sequence[AgentSpec]) -> Index:
     )
     return Index(
         names=names,
-        counter=counter,
+        feature_names=feature_names,
         idf=idf,
-        bm25=bm25,
         unigram=unigram,
-        word_transformer=word_transformer,
-        word=word,
-        head=head,
-        char_vectorizer=char_vectorizer,
-        chars=chars,
+        bm25_t=_transposed(bm25),
+        word_idf=np.asarray(word_transformer.idf_, dtype=np.float64),
+        word_t=_transposed(word),
+        head_rows=Csr.from_scipy(head),
+        char_names=char_names,
+        char_idf=np.asarray(char_transformer.idf_),
+        chars_t=_transposed(chars),
         triggers={k: tuple(v) for k, v in sorted(table.items())},
         trigger_weight=weights,
         trigger_surface=tuple(surfaces),
-        vocabulary=vocabulary,
         fuzzy_terms=tuple(fuzzy),
-        feature_names=feature_names,
-        present=(everything > 0).astype(np.float64).tocsc(),
     )

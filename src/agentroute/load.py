@@ -21,7 +21,6 @@ from typing import Any
 
 from agentroute import _extract as ex
 from agentroute._decode import BinaryFileError, Note, decode_bytes
-from agentroute._frontmatter import parse_front_matter, split_front_matter
 from agentroute.errors import AgentFileError, CatalogError
 from agentroute.spec import AgentSpec, Diagnostic, LoadResult
 
@@ -246,6 +245,10 @@ def parse_agent(text: str, *, path: str = "<string>") -> LoadResult:
     >>> res.agents[0].name, res.agents[0].triggers
     ('db', ('sql', 'postgres', 'db'))
     """
+    # YAML is imported when a file is parsed, not when the package is: a call served
+    # from the index cache reads no agent file.
+    from agentroute._frontmatter import parse_front_matter, split_front_matter
+
     diags: list[Diagnostic] = []
     fm, body, notes = split_front_matter(text)
     diags.extend(_diag(path, n) for n in notes)
@@ -294,6 +297,8 @@ def _catalog_entries(
     path: Path, shown: str, text: str
 ) -> tuple[list[tuple[str, dict[str, Any], str]], list[Diagnostic]]:
     """Entries of a YAML/JSON catalog: a list of agents or ``{agents: [...]}``."""
+    from agentroute._frontmatter import parse_front_matter
+
     diags: list[Diagnostic] = []
     try:
         if path.suffix.lower() == ".json":
@@ -513,6 +518,19 @@ def load_agents(
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
+    files, diags = discover(paths)
+    return read_files(files, diags, strict=strict, max_bytes=max_bytes)
+
+
+def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
+    """The agent files ``paths`` name (walking folders), in load order, with what walking
+    noticed; no file is read. ``load_agents`` is ``read_files(*discover(paths))``.
+
+    Raises
+    ------
+    CatalogError
+        When a given path does not exist.
+    """
     diags: list[Diagnostic] = []
     files: dict[str, tuple[Path, str]] = {}
     for root in _as_paths(paths):
@@ -529,9 +547,20 @@ def load_agents(
             )
         else:
             raise CatalogError(f"{root.as_posix()}: no such file or folder")
+    return [files[k] for k in sorted(files)], diags
 
+
+def read_files(
+    files: Sequence[tuple[Path, str]],
+    diagnostics: Sequence[Diagnostic] = (),
+    *,
+    strict: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> LoadResult:
+    """Parse the files :func:`discover` found; see :func:`load_agents`."""
+    diags = list(diagnostics)
     agents: list[AgentSpec] = []
-    for _, (p, shown) in sorted(files.items()):
+    for p, shown in files:
         file_diags: list[Diagnostic] = []
         text, read_diags = _read_file(p, shown, max_bytes)
         file_diags += read_diags

@@ -6,24 +6,31 @@ it whole, so routing from many threads never sees a half-built index.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from agentroute.errors import CatalogError
+from agentroute.errors import AgentFileError, CatalogError, IndexFormatError
 from agentroute.evaluate import EvaluationReport, evaluate
 from agentroute.index import Index, build_index
 from agentroute.learn import Learned, agent_probs, blend_probs, check_labels, fit_learned
-from agentroute.load import PathArg, load_agents
+from agentroute.load import DEFAULT_MAX_BYTES, PathArg, _as_paths, discover, read_files
 from agentroute.score import Query, Scores, Weights, analyze_query, score
 from agentroute.spec import AgentSpec, Candidate, Decision, Diagnostic, Status
 
-__all__ = ["Calibration", "Router", "RouterConfig", "default_catalog_path"]
+__all__ = ["CacheArg", "Calibration", "Router", "RouterConfig", "default_catalog_path"]
+
+logger = logging.getLogger(__name__)
+
+#: ``cache=`` of :meth:`Router.from_path`: False (no cache), True (the default
+#: folder, see :func:`agentroute._persist.cache_dir`) or a folder.
+CacheArg = bool | str | os.PathLike[str]
 
 # A request most of whose words no agent uses is about something else ("a good
 # database of chess openings"). On the labelled requests of the four
@@ -174,19 +181,66 @@ class Router:
         diagnostics: Sequence[Diagnostic] = (),
         config: RouterConfig | None = None,
     ) -> None:
+        self._init(agents, diagnostics, config, None)
+
+    def _init(
+        self,
+        agents: Sequence[AgentSpec],
+        diagnostics: Sequence[Diagnostic],
+        config: RouterConfig | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
         if not agents:
             raise CatalogError("a router needs at least one agent; none were given or loaded")
         cfg = RouterConfig() if config is None else config
         ordered = tuple(sorted(agents, key=lambda a: a.name))
         self._diagnostics = tuple(diagnostics)
-        self._state = _State(ordered, build_index(ordered), cfg)
+        self._state = _State(ordered, build_index(ordered, progress=progress), cfg)
+
+    @classmethod
+    def _assemble(
+        cls,
+        agents: tuple[AgentSpec, ...],
+        index: Index,
+        diagnostics: Sequence[Diagnostic],
+        config: RouterConfig | None,
+    ) -> Router:
+        router = object.__new__(cls)
+        router._diagnostics = tuple(diagnostics)
+        router._state = _State(agents, index, RouterConfig() if config is None else config)
+        return router
 
     # -- construction -------------------------------------------------------------
     @classmethod
     def from_path(
-        cls, paths: PathArg, *, strict: bool = False, config: RouterConfig | None = None
+        cls,
+        paths: PathArg,
+        *,
+        strict: bool = False,
+        config: RouterConfig | None = None,
+        cache: CacheArg = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Router:
         """Load agents from files, folders or catalogs (see :func:`load_agents`) and index them.
+
+        Parameters
+        ----------
+        paths : path or sequence of paths
+        strict : bool, keyword-only
+            Raise on the first file that needed recovery.
+        config : RouterConfig, keyword-only
+        cache : bool or path, keyword-only
+            Keep the fitted index on disk and reuse it while the agent files are
+            unchanged (their contents are hashed on every call). False (the
+            default for the library): always build. True: the folder named by
+            ``$AGENTROUTE_CACHE_DIR``, else ``$XDG_CACHE_HOME/agentroute``, else
+            ``~/.cache/agentroute``. A path: that folder. A cache file that is
+            corrupt, truncated, foreign or from another version is never trusted:
+            it is reported (a ``cache-rejected`` diagnostic and a logging warning)
+            and rebuilt. The answers are the same with and without a cache.
+        progress : callable, keyword-only
+            ``progress(done, total)`` while the index is built (not when it is
+            read from the cache).
 
         Raises
         ------
@@ -195,7 +249,37 @@ class Router:
         AgentFileError
             In strict mode, for the first file that needed recovery.
         """
-        result = load_agents(paths, strict=strict)
+        folder = _cache_folder(cache)
+        files, found = discover(paths)
+        notes: list[Diagnostic] = []
+        if folder is not None:
+            from agentroute import _persist
+
+            key = _persist.catalog_key(files, strict=strict, max_bytes=DEFAULT_MAX_BYTES)
+            target = _persist.cache_file(folder, _as_paths(paths), strict=strict)
+            try:
+                agents, stored, index = _persist.read_cache(target, key=key)
+            except FileNotFoundError:
+                pass
+            except _persist.StaleCache:
+                logger.debug("index cache %s is out of date; rebuilding", target)
+            except (IndexFormatError, OSError) as exc:
+                logger.warning("agentroute: ignoring the index cache: %s; rebuilding", exc)
+                notes.append(
+                    Diagnostic(
+                        target.as_posix(),
+                        "cache-rejected",
+                        f"the index cache was not used ({exc}); rebuilt from the agent files",
+                    )
+                )
+            else:
+                diagnostics = (*found, *stored)
+                if strict:
+                    bad = [d for d in diagnostics if d.severity != "info"]
+                    if bad:
+                        raise AgentFileError(bad[0].path, f"{bad[0].kind}: {bad[0].message}")
+                return cls._assemble(agents, index, diagnostics, config)
+        result = read_files(files, found, strict=strict)
         if not result.agents:
             shown = [
                 os.fspath(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)
@@ -204,7 +288,20 @@ class Router:
                 f"no agent could be loaded from {', '.join(shown)} "
                 f"({len(result.diagnostics)} diagnostic(s))"
             )
-        return cls(result.agents, diagnostics=result.diagnostics, config=config)
+        router = object.__new__(cls)
+        router._init(result.agents, (*result.diagnostics, *notes), config, progress)
+        if folder is not None:
+            try:
+                _persist.write_cache(
+                    target,
+                    key=key,
+                    agents=router.agents,
+                    diagnostics=result.diagnostics[len(found) :],
+                    index=router.index,
+                )
+            except OSError as exc:  # a read-only home must not stop routing
+                logger.warning("agentroute: cannot write the index cache %s: %s", target, exc)
+        return router
 
     @classmethod
     def from_agents(
@@ -251,9 +348,9 @@ class Router:
         return router.fit(texts, labels, validation=validation, min_oos_recall=min_oos_recall)
 
     @classmethod
-    def from_default(cls, *, config: RouterConfig | None = None) -> Router:
+    def from_default(cls, *, config: RouterConfig | None = None, cache: CacheArg = False) -> Router:
         """The sample catalog shipped with the package (a dozen software agents)."""
-        return cls.from_path(default_catalog_path(), config=config)
+        return cls.from_path(default_catalog_path(), config=config, cache=cache)
 
     # -- state ----------------------------------------------------------------------
     @property
@@ -540,15 +637,17 @@ def _decide_learned(state: _State, learned: Learned, texts: list[str], top: int)
 
 
 def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query) -> tuple[str, ...]:
-    qv = scores.query_vectors[row]  # type: ignore[index]
-    contrib = qv.multiply(index.head[agent]).tocoo()
-    if contrib.nnz == 0:
+    """The request's terms and bigrams that weigh most in the agent's head vector."""
+    cols, values = index.head_rows.row(agent)
+    mask = np.isin(cols, scores.present[row])
+    if not mask.any():
         return ()
-    order = np.lexsort((contrib.col, -contrib.data))
+    cols, values = cols[mask], values[mask]
+    order = np.lexsort((cols, -values))
     out: list[str] = []
     covered: set[str] = set()
     for k in order:
-        feature = str(index.feature_names[contrib.col[k]])
+        feature = index.feature_names[int(cols[k])]
         parts = feature.split(" ")
         if all(p in covered for p in parts):
             continue
@@ -559,6 +658,29 @@ def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query)
     return tuple(out)
 
 
+def _cache_folder(cache: CacheArg) -> Path | None:
+    if cache is False:
+        return None
+    if cache is True:
+        from agentroute._persist import cache_dir
+
+        return cache_dir()
+    if isinstance(cache, (str, os.PathLike)) and os.fspath(cache):
+        return Path(cache)
+    raise ValueError(f"cache must be True, False or a folder, got {cache!r}")
+
+
+def _ranked(combined: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` agents by score, ties by position: the head of
+    ``np.lexsort((np.arange(n), -combined))`` without sorting every agent."""
+    n = combined.size
+    if k >= n or n <= 256:
+        return np.lexsort((np.arange(n), -combined))[:k]
+    kth = np.partition(combined, n - k)[n - k]
+    pool = np.flatnonzero(combined >= kth)  # every tie with the k-th best is kept
+    return pool[np.lexsort((pool, -combined[pool]))][:k]
+
+
 def _quote(items: Sequence[str]) -> str:
     return ", ".join(f"'{i}'" for i in items)
 
@@ -566,8 +688,8 @@ def _quote(items: Sequence[str]) -> str:
 def _decide(state: _State, text: str, query: Query, scores: Scores, row: int, top: int) -> Decision:
     index, cfg = state.index, state.config
     combined = np.round(scores.combined[row], 9)
-    order = np.lexsort((np.arange(index.n_agents), -combined))
     k = min(top, index.n_agents)
+    order = _ranked(combined, max(k, 2))
     candidates = tuple(Candidate(index.names[j], float(combined[j])) for j in order[:k])
 
     if not text.strip():

@@ -21,11 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 from rapidfuzz import fuzz, process
-from sklearn.preprocessing import normalize as l2_rows
 
-from agentroute.index import BM25_K1, MAX_TRIGGER_TERMS, Index
+from agentroute.index import BM25_K1, MAX_TRIGGER_TERMS, Index, char_wb_ngrams, char_words
 from agentroute.text import term_surfaces, word_ngrams
 
 __all__ = ["MAX_REQUEST_CHARS", "Query", "Scores", "Weights", "analyze_query", "score"]
@@ -112,7 +110,7 @@ def analyze_query(index: Index, text: str) -> Query:
         if term not in index.vocabulary and len(term) >= MIN_FUZZY_LEN and term.isalpha():
             if term not in cache:
                 hit = process.extractOne(
-                    term, index.fuzzy_terms, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+                    term, index.fuzzy_for(len(term)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
                 )
                 cache[term] = hit[0] if hit else None
             fixed = cache[term]
@@ -133,6 +131,8 @@ class Scores:
 
     ``bm25``, ``word``, ``char``, ``trigger`` and ``coverage`` are absolute (each in
     [0, 1]); ``combined`` fuses them relative to the best agent of each request.
+    ``present`` holds, per request, the vocabulary columns of its terms and bigrams
+    (ascending).
     """
 
     combined: np.ndarray
@@ -142,7 +142,7 @@ class Scores:
     trigger: np.ndarray
     coverage: np.ndarray
     matched: tuple[dict[int, tuple[str, ...]], ...]
-    query_vectors: object  # scipy.sparse.csr_matrix: 1 per request term (vocabulary columns)
+    present: tuple[np.ndarray, ...]
 
 
 def _trigger_scores(
@@ -153,7 +153,8 @@ def _trigger_scores(
     for r, q in enumerate(queries):
         grams = set(word_ngrams(q.terms, MAX_TRIGGER_TERMS))
         hits: dict[int, list[str]] = {}
-        for key in sorted(grams.intersection(index.triggers)):
+        # Look each gram up (not set & dict: that walks every trigger of the index).
+        for key in sorted(g for g in grams if g in index.triggers):
             # A phrase of several words is stronger evidence than a single word.
             weight = index.trigger_weight[key] * (1.0 + 0.5 * key.count(" "))
             for agent in index.triggers[key]:
@@ -163,15 +164,72 @@ def _trigger_scores(
     return -np.expm1(-raw), tuple(matched)
 
 
-def _query_counts(index: Index, queries: Sequence[Query]) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Term counts of the requests over the index vocabulary, and unknown unigrams per request."""
-    grams = [word_ngrams(q.terms, 2) for q in queries]
-    counts = sp.csr_matrix(index.counter.transform(grams), dtype=np.float64)
-    unknown = np.array(
-        [len({t for t in q.terms if t not in index.vocabulary}) for q in queries],
-        dtype=np.float64,
+# -- the request's vectors ------------------------------------------------------------------
+#
+# These reproduce, bit for bit, what scikit-learn's CountVectorizer / TfidfTransformer /
+# normalize and SciPy's sparse product gave the scorer before the index went NumPy-only
+# (tests/test_index.py compares them on many requests): the same operations in the same
+# order, including the order in which each row's squares are summed for its L2 norm.
+
+
+def _l2(data: np.ndarray) -> np.ndarray:
+    """``sklearn.preprocessing.normalize`` of one row: squares (in the data's precision)
+    summed in order in double precision; each value divided in double precision."""
+    if data.size == 0:
+        return data
+    total = float(np.cumsum(data * data, dtype=np.float64)[-1])
+    if total == 0.0:
+        return data
+    out: np.ndarray = (data.astype(np.float64) / math.sqrt(total)).astype(data.dtype)
+    return out
+
+
+def term_counts(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray]:
+    """Vocabulary columns (ascending) of a request's terms and bigrams, and their counts."""
+    vocab = index.vocab
+    counts: dict[int, int] = {}
+    for gram in word_ngrams(query.terms, 2):
+        j = vocab.get(gram)
+        if j is not None:
+            counts[j] = counts.get(j, 0) + 1
+    cols = sorted(counts)
+    return (
+        np.array(cols, dtype=np.int64),
+        np.array([counts[j] for j in cols], dtype=np.float64),
     )
-    return counts, unknown
+
+
+def word_vector(
+    index: Index, cols: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The request's unit TF-IDF vector of unigrams (columns descending, as SciPy leaves
+    them after multiplying by the unigram mask)."""
+    keep = index.unigram[cols] != 0.0
+    c = cols[keep][::-1]
+    data = counts[keep][::-1].copy()
+    np.log(data, out=data)
+    data += 1.0
+    data *= index.word_idf[c]
+    # Normalised twice, as before: TfidfTransformer's norm, then normalize().
+    return c, _l2(_l2(data))
+
+
+def char_vector(index: Index, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The request's unit TF-IDF vector of character n-grams (float32, columns ascending)."""
+    vocab = index.char_vocab
+    counts: dict[int, int] = {}
+    for word in char_words(text):
+        for gram in char_wb_ngrams(word):
+            j = vocab.get(gram)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+    cols = sorted(counts)
+    c = np.array(cols, dtype=np.int64)
+    data = np.array([counts[j] for j in cols], dtype=np.float32)
+    np.log(data, out=data)
+    data += 1.0
+    data *= index.char_idf[c]
+    return c, _l2(data)
 
 
 def _relative(raw: np.ndarray) -> np.ndarray:
@@ -188,25 +246,54 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     divided by its best value for that request before the weighted mean, so a
     component whose raw values run high (BM25) cannot drown one whose values
     run low (cosines) and no constant has to say how their scales compare.
+
+    Each product of a request with the index reads only the rows of the
+    request's own terms (the index is stored term → agents), so its cost is the
+    number of (term, agent) pairs the request touches, not the size of the index.
     """
     w = weights.normalized()
-    counts, unknown = _query_counts(index, queries)
-    present = counts.copy()
-    present.data[:] = 1.0
-    top_idf = float(index.idf.max()) if index.idf.size else 1.0
-    # The best BM25 a request could reach: every known term saturated, plus the
-    # unknown words at the highest IDF (no agent accounts for them).
-    reach = (np.asarray(present @ index.idf).ravel() + top_idf * unknown) * (BM25_K1 + 1.0)
-    bm25 = np.asarray((present @ index.bm25.T).todense(), dtype=np.float64)
+    n, nq = index.n_agents, len(queries)
+    bm25 = np.zeros((nq, n), dtype=np.float64)
+    word = np.zeros((nq, n), dtype=np.float64)
+    char = np.zeros((nq, n), dtype=np.float64)
+    hit = np.zeros((nq, n), dtype=np.float64)
+    reach = np.zeros(nq, dtype=np.float64)
+    total = np.zeros(nq, dtype=np.float64)
+    unknown = np.zeros(nq, dtype=np.float64)
+    present: list[np.ndarray] = []
+    top_idf = index.top_idf
+    for r, q in enumerate(queries):
+        cols, counts = term_counts(index, q)
+        present.append(cols)
+        unknown[r] = len({t for t in q.terms if t not in index.vocabulary})
+        if cols.size:
+            # The best BM25 a request could reach: every known term saturated, plus the
+            # unknown words at the highest IDF (no agent accounts for them).
+            reach[r] = float(np.cumsum(index.idf[cols])[-1])
+            total[r] = float(np.cumsum(index.coverage_idf[cols])[-1])
+            agents, values, _ = index.bm25_t.gather(cols)
+            bm25[r] = np.bincount(agents, weights=values, minlength=n)
+            wc, wv = word_vector(index, cols, counts)
+            agents, values, lengths = index.word_t.gather(wc)
+            word[r] = np.bincount(agents, weights=values * np.repeat(wv, lengths), minlength=n)
+            # Coverage: the IDF of the request's single terms each agent's text contains.
+            agents, _, lengths = index.bm25_t.gather(wc)
+            idf = np.repeat(index.coverage_idf[wc], lengths)
+            hit[r] = np.bincount(agents, weights=idf, minlength=n)
+        cc, cv = char_vector(index, q.text)
+        if cc.size:
+            agents, values, lengths = index.chars_t.gather(cc)
+            acc = np.zeros(n, dtype=np.float32)
+            # Float32 sums in request-column order, as SciPy's product of two float32
+            # matrices accumulates (np.add.at applies repeated indices in order).
+            np.add.at(acc, agents, values * np.repeat(cv, lengths))
+            char[r] = acc
+    reach = (reach + top_idf * unknown) * (BM25_K1 + 1.0)
     bm25 = np.divide(bm25, reach[:, None], out=np.zeros_like(bm25), where=reach[:, None] > 0)
-
-    uni = counts @ sp.diags(index.unigram)
-    qw = l2_rows(index.word_transformer.transform(uni))
-    word = np.asarray((qw @ index.word.T).todense(), dtype=np.float64)
-    qc = index.char_vectorizer.transform([q.text for q in queries])
-    char = np.asarray((qc @ index.chars.T).todense(), dtype=np.float64)
     trigger, matched = _trigger_scores(index, queries)
-    coverage = _coverage(index, present, unknown)
+    total = total + top_idf * unknown
+    coverage = np.divide(hit, total[:, None], out=np.zeros_like(hit), where=total[:, None] > 0)
+    np.clip(coverage, 0.0, 1.0, out=coverage)
 
     combined = (
         w.bm25 * _relative(bm25)
@@ -217,19 +304,4 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     for arr in (combined, bm25, word, char):
         # Cosines of non-negative unit vectors lie in [0, 1]; clip float round-off.
         np.clip(arr, 0.0, 1.0, out=arr)
-    return Scores(combined, bm25, word, char, trigger, coverage, matched, present)
-
-
-def _coverage(index: Index, present: sp.csr_matrix, unknown: np.ndarray) -> np.ndarray:
-    """Share of each request's term weight (IDF of its single terms) an agent's text contains.
-
-    Unknown words count with the highest IDF: a request about something no agent
-    mentions is poorly covered by every agent, however long its prompt.
-    """
-    idf = index.idf * index.unigram
-    top_idf = float(index.idf.max()) if index.idf.size else 1.0
-    total = np.asarray(present @ idf).ravel() + top_idf * unknown
-    hit = np.asarray((present @ sp.diags(idf) @ index.present.T).todense(), dtype=np.float64)
-    out = np.divide(hit, total[:, None], out=np.zeros_like(hit), where=total[:, None] > 0)
-    np.clip(out, 0.0, 1.0, out=out)
-    return out
+    return Scores(combined, bm25, word, char, trigger, coverage, matched, tuple(present))

@@ -1,0 +1,106 @@
+"""Whole-process timings for speed.py: the command line's cold start and import cost."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+
+def median_run(
+    cmd: Sequence[str], runs: int, env: dict[str, str], before: Callable[[], None]
+) -> float:
+    times = []
+    for _ in range(runs):
+        before()
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, env=env, check=False)
+        times.append(time.perf_counter() - t0)
+        if proc.returncode not in (0, 1):
+            err = proc.stderr.decode(errors="replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"{' '.join(cmd[:3])} ... exited {proc.returncode}: {err}")
+    return statistics.median(times)
+
+
+def _snapshot(paths: Sequence[Path]) -> set[Path]:
+    return {p for root in paths if root.exists() for p in root.rglob("*") if p.is_file()}
+
+
+def measure_cli(catalog: Path, request: str, runs: int) -> dict[str, Any]:
+    """Whole-process times: the CLI (first call, repeat call) vs ``python -c 'import sklearn'``.
+
+    Any cache the CLI writes must land where this function can clear it for a true first
+    call: the catalog folder, or the temporary XDG cache home it is given.
+    """
+    out: dict[str, Any] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="agentroute-cli-"))
+    env = dict(os.environ, XDG_CACHE_HOME=str(scratch / "xdg"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # any value, even "0", would disable .pyc
+    watched = [catalog, scratch / "xdg"]
+    baseline = _snapshot(watched)
+
+    def clear_cache() -> None:
+        for path in _snapshot(watched) - baseline:
+            path.unlink()
+
+    def nothing() -> None:
+        pass
+
+    try:
+        out["import_sklearn_s"] = median_run(
+            [sys.executable, "-c", "import sklearn"], runs, env, nothing
+        )
+        script = Path(sys.executable).with_name("agentroute")
+        if importlib.util.find_spec("agentroute.cli") is not None and script.exists():
+            cmd = [str(script), "route", "--agents", str(catalog), request]
+            out["command"] = f"agentroute route --agents {catalog} {request!r}"
+        else:  # before the CLI exists: the same work as one process
+            code = (
+                "import sys,agentroute;agentroute.Router.from_path(sys.argv[1]).route(sys.argv[2])"
+            )
+            cmd = [sys.executable, "-c", code, str(catalog), request]
+            out["command"] = "python -c 'Router.from_path(DIR).route(REQUEST)' (no CLI yet)"
+        out["first_call_s"] = median_run(cmd, runs, env, clear_cache)
+        clear_cache()
+        median_run(cmd, 1, env, nothing)
+        written = sorted(str(p) for p in _snapshot(watched) - baseline)
+        out["cache_files"] = written
+        out["second_call_s"] = median_run(cmd, runs, env, nothing)
+        out["cache_exists"] = bool(written)
+    finally:
+        clear_cache()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def import_time(module: str, top: int) -> dict[str, Any]:
+    """``python -X importtime -c 'import module'``: total and the costliest imports."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    rows = []
+    for line in proc.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| *(\S+)", line)
+        if match:
+            self_us, cum_us, name = match.groups()
+            rows.append((name, int(self_us), int(cum_us)))
+    total = next((cum for name, _, cum in rows if name == module), 0)
+    # Own time summed per top-level package: which dependency the import pays for.
+    packages: dict[str, int] = {}
+    for name, self_us, _ in rows:
+        packages[name.split(".")[0]] = packages.get(name.split(".")[0], 0) + self_us
+    by_package = sorted(packages.items(), key=lambda kv: -kv[1])[:top]
+    by_self = sorted(((n, s) for n, s, _ in rows), key=lambda kv: -kv[1])[:top]
+    return {"module": module, "total_ms": total / 1e3, "by_package": by_package, "by_self": by_self}

@@ -1,0 +1,346 @@
+"""The on-disk index cache: arrays and JSON, checked before anything is trusted.
+
+A cache file holds what :meth:`Router.from_path` would otherwise rebuild from the
+agent files: the loaded records, the loader's diagnostics and the fitted
+:class:`~agentroute.index.Index`. It is one NumPy ``.npz`` archive read with
+``allow_pickle=False`` (so loading it cannot run code) holding
+
+* ``header``: UTF-8 JSON ``{"format", "format_version", "library_version",
+  "catalog_key", "checksum"}``;
+* ``payload``: UTF-8 JSON of the records, diagnostics, vocabularies and triggers;
+* the index's numeric arrays (sparse matrices as ``data``/``indices``/``indptr``).
+
+``checksum`` is the SHA-256 of the payload and of every array (name, dtype,
+shape, bytes). A file is used only when its format, format version, library
+version, checksum and the catalog key (the content hashes of every agent file,
+see :func:`catalog_key`) all match and every array has the dtype, shape and
+index range the index needs; anything else raises :class:`IndexFormatError`
+(corrupt, truncated, foreign, older) or :class:`StaleCache` (the agent files
+changed), and the caller rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agentroute._version import __version__
+from agentroute.errors import IndexFormatError
+from agentroute.index import Csr, Index
+from agentroute.spec import AgentSpec, Diagnostic
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "StaleCache",
+    "cache_dir",
+    "cache_file",
+    "catalog_key",
+    "read_cache",
+    "write_cache",
+]
+
+FORMAT = "agentroute-index-cache"
+# Bump whenever what is stored, or what it means, changes.
+FORMAT_VERSION = 1
+
+_CSR = ("bm25_t", "word_t", "head_rows", "chars_t")
+_VECTORS = ("idf", "unigram", "word_idf", "char_idf")
+_FLOAT_DTYPES = {
+    "idf": np.float64,
+    "unigram": np.float64,
+    "word_idf": np.float64,
+    "char_idf": np.float32,
+    "bm25_t": np.float64,
+    "word_t": np.float64,
+    "head_rows": np.float64,
+    "chars_t": np.float32,
+}
+_SPEC_FIELDS = (
+    "name",
+    "description",
+    "triggers",
+    "examples",
+    "use_cases",
+    "tools",
+    "skills",
+    "model",
+    "path",
+    "body",
+    "declared_name",
+)
+
+
+class StaleCache(Exception):
+    """The cache file is sound but was built from other agent files."""
+
+
+def cache_dir() -> Path:
+    """``$AGENTROUTE_CACHE_DIR``, else ``$XDG_CACHE_HOME/agentroute``, else
+    ``~/.cache/agentroute``."""
+    explicit = os.environ.get("AGENTROUTE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "agentroute"
+
+
+def cache_file(folder: Path, roots: Sequence[Path], *, strict: bool) -> Path:
+    """The one cache file of a catalog location: a rebuild replaces it, so a catalog that
+    keeps changing does not fill the folder."""
+    where = [str(Path(r).resolve()) for r in roots]
+    digest = hashlib.sha256(json.dumps([where, strict]).encode()).hexdigest()[:32]
+    return folder / f"index-{digest}.npz"
+
+
+def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: int) -> str:
+    """SHA-256 over every agent file's shown path and content hash (contents, not times:
+    a file rewritten within the same second, or restored with its old time, still
+    counts as changed), and the loading options."""
+    h = hashlib.sha256()
+    h.update(json.dumps([FORMAT_VERSION, __version__, strict, max_bytes]).encode())
+    for path, shown in files:
+        try:
+            with path.open("rb") as fh:
+                content = hashlib.sha256(fh.read(max_bytes + 1)).hexdigest()
+        except OSError as exc:  # unreadable now: part of the key, so it reloads when fixed
+            content = f"unreadable:{exc.errno}"
+        h.update(json.dumps([shown, content]).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _arrays(index: Index) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {name: getattr(index, name) for name in _VECTORS}
+    for name in _CSR:
+        m: Csr = getattr(index, name)
+        out[f"{name}.data"] = m.data
+        out[f"{name}.indices"] = m.indices
+        out[f"{name}.indptr"] = m.indptr
+    return out
+
+
+def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256(payload)
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _payload(agents: Sequence[AgentSpec], diagnostics: Sequence[Diagnostic], index: Index) -> bytes:
+    doc = {
+        "agents": [{f: getattr(a, f) for f in _SPEC_FIELDS} for a in agents],
+        "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
+        "names": list(index.names),
+        "feature_names": list(index.feature_names),
+        "char_names": list(index.char_names),
+        "fuzzy_terms": list(index.fuzzy_terms),
+        "triggers": [[k, list(v), index.trigger_weight[k]] for k, v in index.triggers.items()],
+        "trigger_surface": [list(s.items()) for s in index.trigger_surface],
+        "shapes": {name: list(getattr(index, name).shape) for name in _CSR},
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def write_cache(
+    path: Path,
+    *,
+    key: str,
+    agents: Sequence[AgentSpec],
+    diagnostics: Sequence[Diagnostic],
+    index: Index,
+) -> None:
+    """Write the cache file atomically (a reader sees the old file or the new one)."""
+    payload = _payload(agents, diagnostics, index)
+    arrays = _arrays(index)
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "catalog_key": key,
+        "checksum": _checksum(payload, arrays),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            members: dict[str, Any] = {
+                "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+                "payload": np.frombuffer(payload, dtype=np.uint8),
+                **arrays,
+            }
+            np.savez(fh, **members)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _bad(path: Path, why: str) -> IndexFormatError:
+    return IndexFormatError(f"{path}: {why}")
+
+
+def _csr(path: Path, arrays: dict[str, np.ndarray], name: str, shape: list[int]) -> Csr:
+    data, indices, indptr = (arrays[f"{name}.{p}"] for p in ("data", "indices", "indptr"))
+    rows, cols = (int(s) for s in shape)
+    if (
+        data.dtype != _FLOAT_DTYPES[name]
+        or indices.dtype != np.int32
+        or indptr.dtype != np.int64
+        or data.ndim != 1
+        or indices.ndim != 1
+        or indptr.shape != (rows + 1,)
+        or data.shape != indices.shape
+        or indptr[0] != 0
+        or indptr[-1] != indices.size
+        or (rows and np.any(np.diff(indptr) < 0))
+        or (indices.size and (int(indices.min()) < 0 or int(indices.max()) >= cols))
+        or not np.all(np.isfinite(data))
+    ):
+        raise _bad(path, f"matrix {name!r} is malformed")
+    return Csr(data, indices, indptr, (rows, cols))
+
+
+def read_cache(
+    path: Path, *, key: str
+) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
+    """The records, diagnostics and index stored in ``path``.
+
+    Raises
+    ------
+    IndexFormatError
+        The file is not a sound cache of this format and library version.
+    StaleCache
+        The file is sound but the agent files changed since it was written.
+    OSError
+        It cannot be read at all (e.g. it does not exist).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if "header" not in npz.files:
+                raise _bad(path, "not an agentroute index cache (no header)")
+            header = json.loads(npz["header"].tobytes().decode("utf-8"))
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                raise _bad(path, "not an agentroute index cache")
+            if header.get("format_version") != FORMAT_VERSION:
+                raise _bad(
+                    path,
+                    f"format version {header.get('format_version')!r}, this library reads "
+                    f"{FORMAT_VERSION}",
+                )
+            if header.get("library_version") != __version__:
+                raise _bad(
+                    path,
+                    f"written by agentroute {header.get('library_version')!r}, "
+                    f"this is {__version__}",
+                )
+            if header.get("catalog_key") != key:
+                raise StaleCache(f"{path}: the agent files changed")
+            names = {n for n in npz.files if n not in ("header", "payload")}
+            expected = set(_VECTORS) | {
+                f"{m}.{p}" for m in _CSR for p in ("data", "indices", "indptr")
+            }
+            if names != expected or "payload" not in npz.files:
+                raise _bad(path, "unexpected or missing arrays")
+            payload_bytes = npz["payload"].tobytes()
+            arrays = {n: npz[n] for n in sorted(names)}
+    except (IndexFormatError, StaleCache, FileNotFoundError):
+        raise
+    except Exception as exc:
+        # Whatever else a damaged file raises: np.load refuses pickles (ValueError), a
+        # lone .npy is no archive (AttributeError), zipfile reports truncation and bad
+        # CRCs (BadZipFile), JSON its own errors. None of it is trusted.
+        raise _bad(path, f"unreadable ({type(exc).__name__}: {exc})") from exc
+    if header.get("checksum") != _checksum(payload_bytes, arrays):
+        raise _bad(path, "checksum mismatch (the file is corrupt)")
+    try:
+        return _rebuild(path, json.loads(payload_bytes.decode("utf-8")), arrays)
+    except IndexFormatError:
+        raise
+    except Exception as exc:
+        raise _bad(path, f"malformed payload ({type(exc).__name__}: {exc})") from exc
+
+
+def _strings(doc: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = doc[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key} is not a list of strings")
+    return tuple(value)
+
+
+def _spec(fields: dict[str, Any]) -> AgentSpec:
+    values: dict[str, Any] = {}
+    for f in _SPEC_FIELDS:
+        v = fields[f]
+        if isinstance(v, list):
+            if not all(isinstance(x, str) for x in v):
+                raise ValueError(f"agent field {f!r} holds something other than text")
+            v = tuple(v)
+        elif not (v is None or isinstance(v, str)):
+            raise ValueError(f"agent field {f!r} is not text")
+        values[f] = v
+    return AgentSpec(**values)
+
+
+def _rebuild(
+    path: Path, doc: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
+    agents = tuple(_spec(a) for a in doc["agents"])
+    diagnostics = tuple(Diagnostic(p, k, m, s) for p, k, m, s in doc["diagnostics"])
+    names = _strings(doc, "names")
+    features = _strings(doc, "feature_names")
+    chars = _strings(doc, "char_names")
+    n, v, vc = len(names), len(features), len(chars)
+    shapes = doc["shapes"]
+    want = {"bm25_t": [v, n], "word_t": [v, n], "head_rows": [n, v], "chars_t": [vc, n]}
+    if shapes != want or tuple(a.name for a in agents) != names:
+        raise _bad(path, "shapes or names do not agree")
+    for name, length in (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc)):
+        a = arrays[name]
+        if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not np.all(np.isfinite(a)):
+            raise _bad(path, f"vector {name!r} is malformed")
+    mats = {name: _csr(path, arrays, name, shapes[name]) for name in _CSR}
+    triggers: dict[str, tuple[int, ...]] = {}
+    weights: dict[str, float] = {}
+    for key, owners, weight in doc["triggers"]:
+        if not all(isinstance(o, int) and 0 <= o < n for o in owners):
+            raise _bad(path, "trigger owners out of range")
+        triggers[str(key)] = tuple(owners)
+        weights[str(key)] = float(weight)
+    surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
+    if len(surface) != n:
+        raise _bad(path, "trigger surfaces do not match the agents")
+    index = Index(
+        names=names,
+        feature_names=features,
+        idf=arrays["idf"],
+        unigram=arrays["unigram"],
+        bm25_t=mats["bm25_t"],
+        word_idf=arrays["word_idf"],
+        word_t=mats["word_t"],
+        head_rows=mats["head_rows"],
+        char_names=chars,
+        char_idf=arrays["char_idf"],
+        chars_t=mats["chars_t"],
+        triggers=triggers,
+        trigger_weight=weights,
+        trigger_surface=surface,
+        fuzzy_terms=_strings(doc, "fuzzy_terms"),
+    )
+    return agents, diagnostics, index

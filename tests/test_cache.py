@@ -1,0 +1,314 @@
+"""The on-disk index cache: reused while the files are unchanged, never trusted when damaged."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agentroute import Router, _persist, cli
+from agentroute import router as router_module
+from agentroute.router import default_catalog_path
+
+REQUESTS = (
+    "our kubernetes pods keep crashing after the helm upgrade",
+    "optimize a slow postgres query",
+    "write unit tests for the flaky login flow",
+    "zxqv blorf",
+    "",
+)
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Path:
+    folder = tmp_path / "agents"
+    shutil.copytree(default_catalog_path(), folder)
+    return folder
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def only_file(folder: Path) -> Path:
+    files = list(folder.glob("*.npz"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def answers(router: Router) -> list[tuple[object, ...]]:
+    return [
+        (d.agent, d.status, d.confidence, d.reason, d.candidates, d.top_terms)
+        for d in router.route_many(REQUESTS)
+    ]
+
+
+def no_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the index was rebuilt")
+
+    monkeypatch.setattr(router_module, "build_index", refuse)
+
+
+def test_second_load_reads_the_cache_and_answers_the_same(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = Router.from_path(catalog)
+    built = Router.from_path(catalog, cache=cache)
+    only_file(cache)
+    no_build(monkeypatch)
+    cached = Router.from_path(catalog, cache=cache)
+    assert answers(cached) == answers(built) == answers(fresh)
+    assert cached.agents == fresh.agents
+    assert cached.diagnostics == fresh.diagnostics
+
+
+def test_no_cache_by_default_in_the_library(catalog: Path, cache: Path) -> None:
+    Router.from_path(catalog)
+    assert not cache.exists()
+
+
+def test_cache_true_uses_the_environment_folder(
+    catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(tmp_path / "env"))
+    Router.from_path(catalog, cache=True)
+    only_file(tmp_path / "env")
+    monkeypatch.delenv("AGENTROUTE_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _persist.cache_dir() == tmp_path / "xdg" / "agentroute"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert _persist.cache_dir() == Path.home() / ".cache" / "agentroute"
+
+
+def test_a_bad_cache_argument_is_refused(catalog: Path) -> None:
+    with pytest.raises(ValueError, match="cache must be True, False or a folder"):
+        Router.from_path(catalog, cache=3)  # type: ignore[arg-type]
+
+
+def test_a_changed_file_with_the_same_time_rebuilds(catalog: Path, cache: Path) -> None:
+    Router.from_path(catalog, cache=cache)
+    target = sorted(catalog.glob("*.md"))[0]
+    stat = target.stat()
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("description:", "description: Triggers on zebras.", 1))
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same time, new content
+    after = Router.from_path(catalog, cache=cache)
+    assert after.route("our zebras need help").agent == after.agents[0].name
+    assert answers(after) == answers(Router.from_path(catalog))
+    only_file(cache)  # rewritten in place, not a second file
+
+
+def test_added_and_removed_files_rebuild(catalog: Path, cache: Path) -> None:
+    Router.from_path(catalog, cache=cache)
+    extra = catalog / "zebra-keeper.md"
+    extra.write_text("---\nname: zebra-keeper\ndescription: Looks after zebras.\n---\nBody\n")
+    assert "zebra-keeper" in {a.name for a in Router.from_path(catalog, cache=cache).agents}
+    extra.unlink()
+    assert "zebra-keeper" not in {a.name for a in Router.from_path(catalog, cache=cache).agents}
+
+
+def test_answers_do_not_depend_on_file_order(tmp_path: Path, catalog: Path) -> None:
+    files = sorted(catalog.glob("*.md"))
+    forward, backward = tmp_path / "a" / "agents", tmp_path / "b" / "agents"
+    for folder, order in ((forward, files), (backward, files[::-1])):
+        folder.mkdir(parents=True)
+        for f in order:
+            shutil.copy(f, folder / f.name)
+    one = Router.from_path(forward, cache=tmp_path / "c1")
+    two = Router.from_path(backward, cache=tmp_path / "c2")
+    again = Router.from_path(backward, cache=tmp_path / "c2")
+    assert answers(one) == answers(two) == answers(again)
+
+
+# -- damaged, foreign and old files: reported, rebuilt, never trusted ------------------
+
+
+def rejected(router: Router) -> list[str]:
+    return [d.message for d in router.diagnostics if d.kind == "cache-rejected"]
+
+
+def check_rebuilt(catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture, why: str) -> None:
+    with caplog.at_level(logging.WARNING, logger="agentroute.router"):
+        router = Router.from_path(catalog, cache=cache)
+    notes = rejected(router)
+    assert len(notes) == 1 and why in notes[0], notes
+    assert any("ignoring the index cache" in r.getMessage() for r in caplog.records)
+    assert answers(router) == answers(Router.from_path(catalog))
+    # The rebuild replaced the bad file with a good one.
+    assert rejected(Router.from_path(catalog, cache=cache)) == []
+
+
+def test_a_corrupted_file_is_rebuilt(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    raw = bytearray(path.read_bytes())
+    middle = len(raw) // 2
+    raw[middle : middle + 64] = bytes(b ^ 0xFF for b in raw[middle : middle + 64])
+    path.write_bytes(bytes(raw))
+    check_rebuilt(catalog, cache, caplog, "index cache was not used")
+
+
+def test_a_truncated_file_is_rebuilt(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    check_rebuilt(catalog, cache, caplog, "unreadable")
+
+
+def rewrite(path: Path, change: dict[str, object] | None = None, **arrays: np.ndarray) -> None:
+    """Re-save the archive with a changed header or arrays (a well-formed zip)."""
+    with np.load(path) as npz:
+        members = {k: npz[k] for k in npz.files}
+    header = json.loads(members["header"].tobytes())
+    header.update(change or {})
+    members["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    members.update(arrays)
+    with path.open("wb") as fh:
+        np.savez(fh, **members)
+
+
+def test_an_older_format_version_is_rebuilt(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Router.from_path(catalog, cache=cache)
+    rewrite(only_file(cache), {"format_version": _persist.FORMAT_VERSION - 1})
+    check_rebuilt(catalog, cache, caplog, "format version")
+
+
+def test_another_library_version_is_rebuilt(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Router.from_path(catalog, cache=cache)
+    rewrite(only_file(cache), {"library_version": "0.0.1"})
+    check_rebuilt(catalog, cache, caplog, "written by agentroute '0.0.1'")
+
+
+def test_an_altered_array_fails_the_checksum(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    with np.load(path) as npz:
+        idf = npz["idf"].copy()
+    idf[0] *= 2
+    rewrite(path, idf=idf)
+    check_rebuilt(catalog, cache, caplog, "checksum mismatch")
+
+
+def test_out_of_range_indices_are_refused_even_with_a_matching_checksum(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A checksum is not a signature: whoever can write the file can recompute it. The
+    # arrays are still checked before use.
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    with np.load(path) as npz:
+        members = {k: npz[k] for k in npz.files}
+    members["word_t.indices"] = members["word_t.indices"] + 10_000
+    arrays = {k: v for k, v in members.items() if k not in ("header", "payload")}
+    header = json.loads(members["header"].tobytes())
+    header["checksum"] = _persist._checksum(members["payload"].tobytes(), arrays)
+    rewrite(path, header, **arrays)
+    check_rebuilt(catalog, cache, caplog, "malformed")
+
+
+def test_a_foreign_file_is_rebuilt(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    with path.open("wb") as fh:
+        np.savez(fh, weights=np.arange(10.0))
+    check_rebuilt(catalog, cache, caplog, "not an agentroute index cache")
+    path.write_text("just some text, not an archive")
+    check_rebuilt(catalog, cache, caplog, "unreadable")
+
+
+class _Boom:
+    """Unpickling this writes a marker file: proof that code ran."""
+
+    marker = ""
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (Path.write_text, (Path(self.marker), "pwned"))  # type: ignore[return-value]
+
+
+def test_a_pickle_in_the_cache_is_never_executed(
+    catalog: Path, cache: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    marker = tmp_path / "marker"
+    _Boom.marker = str(marker)
+    evil = np.empty(1, dtype=object)
+    evil[0] = _Boom()
+    with np.load(path) as npz:
+        members = {k: npz[k] for k in npz.files}
+    members["header"] = evil
+    with path.open("wb") as fh:
+        np.savez(fh, **members)
+    with zipfile.ZipFile(path) as z:  # the pickle really is in there
+        assert b"write_text" in z.read("header.npy")
+    check_rebuilt(catalog, cache, caplog, "unreadable")
+    assert not marker.exists()
+
+
+def test_an_unwritable_cache_folder_still_routes(
+    catalog: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    with caplog.at_level(logging.WARNING, logger="agentroute.router"):
+        router = Router.from_path(catalog, cache=blocker)
+    assert router.route(REQUESTS[0]).agent == "kubernetes-operator"
+    assert any("cannot write the index cache" in r.getMessage() for r in caplog.records)
+
+
+def test_strict_mode_still_raises_on_a_cached_catalog(tmp_path: Path, cache: Path) -> None:
+    folder = tmp_path / "agents"
+    folder.mkdir()
+    (folder / "ok.md").write_text("---\nname: ok\ndescription: Fine agent for tests.\n---\n")
+    Router.from_path(folder, cache=cache, strict=True)
+    (folder / "README.md").write_text("docs")  # info only: still fine
+    Router.from_path(folder, cache=cache, strict=True)
+    outside = tmp_path / "outside.md"
+    outside.write_text("---\nname: out\ndescription: Elsewhere.\n---\n")
+    (folder / "link.md").symlink_to(outside)  # a warning found while walking
+    from agentroute.errors import AgentFileError
+
+    with pytest.raises(AgentFileError, match="symlink-outside"):
+        Router.from_path(folder, cache=cache, strict=True)
+
+
+# -- the command line -------------------------------------------------------------------
+
+
+def test_cli_caches_by_default_and_no_cache_skips_it(
+    catalog: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = tmp_path / "cli-cache"
+    monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(folder))
+    argv = ["route", "--agents", str(catalog), "--no-cache", REQUESTS[1]]
+    assert cli.main(argv) == 0
+    assert not folder.exists()
+    first = capsys.readouterr().out
+    assert cli.main(argv[:3] + argv[4:]) == 0
+    only_file(folder)
+    assert cli.main(argv[:3] + argv[4:]) == 0
+    second, third = capsys.readouterr().out.split("\n", 1)[0], first.split("\n", 1)[0]
+    assert second == third

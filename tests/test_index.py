@@ -1,0 +1,200 @@
+"""The NumPy-only index and query path against the scikit-learn / SciPy reference, bit for bit.
+
+The reference below is how the scorer computed everything before the index was stored as
+plain arrays (``TfidfVectorizer``, ``CountVectorizer``, SciPy products). The fast path
+must reproduce it exactly: same values, not merely close ones, so routing quality cannot
+drift with a performance change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.preprocessing import normalize as l2_rows
+
+from agentroute import Router, load_agents
+from agentroute.index import (
+    BM25_K1,
+    MAX_BODY_CHARS,
+    MAX_CHAR_BODY,
+    Index,
+    _analyze,
+    _hints,
+    _name_words,
+)
+from agentroute.router import _ranked, default_catalog_path
+from agentroute.score import (
+    Weights,
+    analyze_query,
+    char_vector,
+    score,
+    term_counts,
+    word_vector,
+)
+from agentroute.spec import AgentSpec
+from agentroute.text import normalize, word_ngrams
+
+TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300
+) | st.from_regex(r"[A-Za-z ,.\-]{0,120}", fullmatch=True)
+
+
+class Reference:
+    """The scikit-learn / SciPy computation the fast path replaced."""
+
+    def __init__(self, agents: tuple[AgentSpec, ...]) -> None:
+        ordered = sorted(agents, key=lambda a: a.name)
+        fields = {
+            "name": [_analyze(_name_words(a)) for a in ordered],
+            "description": [_analyze(a.description) for a in ordered],
+            "hints": [_analyze(_hints(a)) for a in ordered],
+            "body": [_analyze(a.body[:MAX_BODY_CHARS]) for a in ordered],
+        }
+        self.counter = CountVectorizer(analyzer=lambda d: d, dtype=np.float64)
+        self.counter.fit([ts for f in fields.values() for ts in f])
+        counts = {f: self.counter.transform(ts).tocsr() for f, ts in fields.items()}
+        self.counts = counts
+        everything = counts["name"] + counts["description"] + counts["hints"] + counts["body"]
+        names = self.counter.get_feature_names_out()
+        self.unigram = np.array([" " not in t for t in names], dtype=np.float64)
+        self.word_transformer = TfidfTransformer(sublinear_tf=True)
+        self.word = self.word_transformer.fit_transform(everything @ sp.diags(self.unigram)).tocsr()
+        head_counts = counts["name"] + counts["description"] + counts["hints"]
+        self.head = l2_rows(TfidfTransformer(sublinear_tf=True).fit_transform(head_counts)).tocsr()
+        self.char_vectorizer = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            preprocessor=normalize,
+            lowercase=False,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        docs = [f"{_name_words(a)}\n{a.description}\n{a.body[:MAX_CHAR_BODY]}" for a in ordered]
+        self.chars = self.char_vectorizer.fit_transform(docs).tocsr()
+        self.present = (everything > 0).astype(np.float64).tocsc()
+
+
+def dense(m: Index, name: str) -> np.ndarray:
+    return np.asarray(getattr(m, name).to_scipy().todense())
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[Index, Reference]:
+    agents = load_agents(default_catalog_path()).agents
+    return Router.from_agents(agents).index, Reference(agents)
+
+
+def test_the_fitted_matrices_are_identical(pair: tuple[Index, Reference]) -> None:
+    index, ref = pair
+    assert index.feature_names == tuple(ref.counter.get_feature_names_out())
+    assert index.char_names == tuple(ref.char_vectorizer.get_feature_names_out())
+    np.testing.assert_array_equal(index.char_idf, ref.char_vectorizer.idf_)
+    np.testing.assert_array_equal(index.word_idf, ref.word_transformer.idf_)
+    np.testing.assert_array_equal(dense(index, "chars_t"), ref.chars.T.todense())
+    np.testing.assert_array_equal(dense(index, "word_t"), ref.word.T.todense())
+    np.testing.assert_array_equal(dense(index, "head_rows"), ref.head.todense())
+    # The BM25 pattern doubles as "term occurs in the agent's text" for coverage.
+    bm25 = index.bm25_t.to_scipy()
+    np.testing.assert_array_equal((bm25 != 0).todense(), ref.present.T.todense() != 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TEXT)
+def test_request_vectors_equal_sklearn_transform(pair: tuple[Index, Reference], text: str) -> None:
+    index, ref = pair
+    cols, values = char_vector(index, text)
+    expected = ref.char_vectorizer.transform([text])
+    np.testing.assert_array_equal(cols, expected.indices)
+    np.testing.assert_array_equal(values, expected.data)
+    assert values.dtype == expected.data.dtype
+
+    q = analyze_query(index, text)
+    cols, counts = term_counts(index, q)
+    grams = ref.counter.transform([word_ngrams(q.terms, 2)])
+    np.testing.assert_array_equal(cols, grams.indices)
+    uni = sp.csr_matrix(grams, dtype=np.float64) @ sp.diags(ref.unigram)
+    qw = l2_rows(ref.word_transformer.transform(uni))
+    wc, wv = word_vector(index, cols, counts)
+    np.testing.assert_array_equal(wc, qw.indices)
+    np.testing.assert_array_equal(wv, qw.data)
+
+
+def reference_scores(index: Index, ref: Reference, texts: list[str]) -> dict[str, np.ndarray]:
+    """The old score() products, by SciPy."""
+    queries = [analyze_query(index, t) for t in texts]
+    counts = sp.csr_matrix(
+        ref.counter.transform([word_ngrams(q.terms, 2) for q in queries]), dtype=np.float64
+    )
+    present = counts.copy()
+    present.data[:] = 1.0
+    uni = counts @ sp.diags(ref.unigram)
+    qw = l2_rows(ref.word_transformer.transform(uni))
+    qc = ref.char_vectorizer.transform([q.text for q in queries])
+    bm25 = index.bm25_t.to_scipy()
+    idf = index.idf * ref.unigram
+    unknown = np.array(
+        [len({t for t in q.terms if t not in index.vocabulary}) for q in queries], dtype=float
+    )
+    top = float(index.idf.max())
+    reach = (np.asarray(present @ index.idf).ravel() + top * unknown) * (BM25_K1 + 1.0)
+    raw = np.asarray((present @ bm25).todense())
+    total = np.asarray(present @ idf).ravel() + top * unknown
+    hit = np.asarray((present @ sp.diags(idf) @ ref.present.T).todense())
+    return {
+        "bm25": np.divide(raw, reach[:, None], out=np.zeros_like(raw), where=reach[:, None] > 0),
+        "coverage": np.divide(
+            hit, total[:, None], out=np.zeros_like(hit), where=total[:, None] > 0
+        ),
+        "word": np.asarray((qw @ ref.word.T).todense(), dtype=np.float64),
+        "char": np.asarray((qc @ ref.chars.T).todense(), dtype=np.float64),
+    }
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=st.lists(TEXT, min_size=1, max_size=4))
+def test_scores_equal_the_scipy_products(pair: tuple[Index, Reference], texts: list[str]) -> None:
+    index, ref = pair
+    fixed = [*texts, "our kubernetes pods keep crashing after the helm upgrade"]
+    got = score(index, [analyze_query(index, t) for t in fixed], Weights())
+    want = reference_scores(index, ref, fixed)
+    np.testing.assert_array_equal(np.clip(want["word"], 0, 1), got.word)
+    np.testing.assert_array_equal(np.clip(want["char"], 0, 1), got.char)
+    np.testing.assert_array_equal(np.clip(want["bm25"], 0, 1), got.bm25)
+    np.testing.assert_array_equal(np.clip(want["coverage"], 0, 1), got.coverage)
+
+
+def test_the_ranking_shortcut_equals_a_full_sort() -> None:
+    rng = np.random.default_rng(5)
+    for n in (3, 300, 5000):
+        for _ in range(20):
+            values = np.round(rng.choice([0.0, 0.25, 0.5, 1.0], n) * rng.random(n) ** 4, 2)
+            for k in (1, 2, 5, 10):
+                k = min(k, n)
+                full = np.lexsort((np.arange(n), -values))[:k]
+                np.testing.assert_array_equal(_ranked(values, k), full)
+
+
+def test_fuzzy_candidates_by_length_pick_what_the_full_list_picks(
+    pair: tuple[Index, Reference],
+) -> None:
+    index, _ = pair
+    words = [t[:-1] + "x" for t in index.fuzzy_terms] + ["kubernets", "postgress", "helmm"]
+    for w in words:
+        full = process.extractOne(w, index.fuzzy_terms, scorer=fuzz.ratio, score_cutoff=85.0)
+        fast = process.extractOne(w, index.fuzzy_for(len(w)), scorer=fuzz.ratio, score_cutoff=85.0)
+        assert (full and full[0]) == (fast and fast[0])
+
+
+def test_shared_collection_matrices_match(shared: Path) -> None:
+    # A real, messy catalog (duplicates, CRLF, long bodies): same bits as the reference.
+    agents = load_agents(shared / "corpora" / "dl-ezo-claude-code-sub-agents").agents
+    index, ref = Router.from_agents(agents).index, Reference(agents)
+    np.testing.assert_array_equal(dense(index, "chars_t"), ref.chars.T.todense())
+    np.testing.assert_array_equal(dense(index, "word_t"), ref.word.T.todense())
