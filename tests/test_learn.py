@@ -185,3 +185,15 @@ def test_none_labels_teach_abstention() -> None:
     assert router.learned.model.has_oos
     assert router.route("tell me a funny joke").status == "no_match"
     assert router.route("will it rain in paris").agent == "weather"
+
+
+def test_cli_eval_fits_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from agentroute.cli import main
+
+    sample = str(REPO / "examples" / "sample_labels.jsonl")
+    assert main(["eval", sample, "--fit", sample, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] > 0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"request": "x", "agent": "nope"}\n')
+    assert main(["eval", sample, "--fit", str(bad)]) == 2
+    assert "'nope'" in capsys.readouterr().err
