@@ -42,6 +42,19 @@ _PUNCT = str.maketrans(
 )
 
 
+_PUNCT_PAIRS = tuple((chr(k), v) for k, v in _PUNCT.items())
+
+
+def _punct(text: str) -> str:
+    """``text.translate(_PUNCT)``: each character maps to one ASCII character, so
+    replacing them one by one gives the same string, several times faster on long
+    text than translate() with a table (most of an index build's normalising)."""
+    for old, new in _PUNCT_PAIRS:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
 def normalize(text: str) -> str:
     """Fold case and Unicode forms, unify dashes and quotes, collapse white space.
 
@@ -65,7 +78,7 @@ def normalize(text: str) -> str:
         if out == previous:
             break
         previous = out
-        out = unicodedata.normalize("NFKC", out).casefold().translate(_PUNCT)
+        out = _punct(unicodedata.normalize("NFKC", out).casefold())
     # str.split() and the regex ``\s`` agree on what white space is (both
     # Py_UNICODE_ISSPACE); split and join is several times faster than re.sub.
     return " ".join(out.split())
