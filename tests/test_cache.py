@@ -312,3 +312,13 @@ def test_cli_caches_by_default_and_no_cache_skips_it(
     assert cli.main(argv[:3] + argv[4:]) == 0
     second, third = capsys.readouterr().out.split("\n", 1)[0], first.split("\n", 1)[0]
     assert second == third
+
+
+def test_cache_key_changes_with_the_librarys_own_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache written by other code of the same version is never taken as fresh."""
+    from agentroute import _persist
+
+    files: list[tuple[Path, str]] = []
+    before = _persist.catalog_key(files, strict=False, max_bytes=10)
+    monkeypatch.setattr(_persist, "code_fingerprint", lambda: "other code")
+    assert _persist.catalog_key(files, strict=False, max_bytes=10) != before

@@ -180,6 +180,8 @@ def description_triggers(description: str) -> tuple[list[str], list[str]]:
     (['backend', 'api', 'grpc'], [])
     >>> description_triggers("Use PROACTIVELY for Kubernetes upgrades and Helm charts.")
     (['kubernetes upgrades', 'helm charts'], [])
+    >>> description_triggers("Use this agent when you need to create or review API docs.")
+    (['review api docs'], [])
     """
     triggers: list[str] = []
     uses: list[str] = []
@@ -188,11 +190,62 @@ def description_triggers(description: str) -> tuple[list[str], list[str]]:
         triggers += t
         uses += u
     for m in _USE_FOR.finditer(description):
-        what = m.group("what")
-        t, u = phrases(split_list(what))
+        what = _LEAD_IN.sub("", m.group("what"))
+        t, u = phrases(_LEAD_IN.sub("", item) for item in split_list(what))
+        # "create, update or review API docs": the object belongs to the last verb;
+        # the bare verbs before it would fire on every request.
+        t = [p for p in t if p not in _BARE_VERBS]
         triggers += t
         uses += u
     return _dedupe(triggers), _dedupe(uses)
+
+
+# "Use this agent when you need to create X" names X, not "you need to create".
+_LEAD_IN = re.compile(
+    r"^\s*(?:(?:you|the\s+user|users?|someone|a\s+user)\s+"
+    r"(?:need|needs|want|wants|ask|asks|are|is|have|has)\s+(?:to\s+)?)?"
+    r"(?:(?:help|assistance)\s+(?:with|to)\s+)?",
+    re.I,
+)
+
+
+_BARE_VERBS = frozenset(
+    [
+        "add",
+        "analyze",
+        "analyse",
+        "build",
+        "check",
+        "create",
+        "debug",
+        "deploy",
+        "design",
+        "develop",
+        "document",
+        "edit",
+        "fix",
+        "generate",
+        "help",
+        "implement",
+        "improve",
+        "maintain",
+        "make",
+        "manage",
+        "modify",
+        "optimize",
+        "optimise",
+        "plan",
+        "refactor",
+        "review",
+        "run",
+        "set",
+        "setup",
+        "test",
+        "update",
+        "validate",
+        "write",
+    ]
+)
 
 
 # Words in names that say nothing about what an agent does.

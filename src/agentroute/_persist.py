@@ -21,6 +21,7 @@ changed), and the caller rebuilds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -101,12 +102,27 @@ def cache_file(folder: Path, roots: Sequence[Path], *, strict: bool) -> Path:
     return folder / f"index-{digest}.npz"
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 of the package's own source: a cache written by other code (a
+    development checkout between releases) never counts as fresh, even when the
+    version string is the same."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.glob("*.py")):
+        h.update(source.name.encode())
+        h.update(source.read_bytes())
+    return h.hexdigest()
+
+
 def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: int) -> str:
     """SHA-256 over every agent file's shown path and content hash (contents, not times:
     a file rewritten within the same second, or restored with its old time, still
     counts as changed), and the loading options."""
     h = hashlib.sha256()
-    h.update(json.dumps([FORMAT_VERSION, __version__, strict, max_bytes]).encode())
+    h.update(
+        json.dumps([FORMAT_VERSION, __version__, code_fingerprint(), strict, max_bytes]).encode()
+    )
     for path, shown in files:
         try:
             with path.open("rb") as fh:

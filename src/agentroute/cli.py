@@ -197,6 +197,12 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     if not len(labels):
         raise _UsageError(f"{args.labels}: no labelled requests")
     router = _load(args.agents, cache=not args.no_cache)
+    if args.fit is not None:
+        train = _read_labels(args.fit)
+        try:
+            router.fit(train.texts, train.labels)
+        except ValueError as exc:
+            raise _UsageError(f"{args.fit}: {exc}") from None
     with Progress("eval") as bar:
         report = evaluate(
             router,
@@ -386,6 +392,11 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 when accuracy is below ACC (for CI)",
     )
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument(
+        "--fit",
+        metavar="TRAIN.jsonl",
+        help="learn from these labelled requests (same format) before evaluating",
+    )
     _add_cache_option(ev)
     ev.set_defaults(func=_cmd_eval)
 

@@ -10,7 +10,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import numpy as np
 from agentroute.errors import AgentFileError, CatalogError, IndexFormatError
 from agentroute.evaluate import EvaluationReport, evaluate
 from agentroute.index import Index, build_index
+from agentroute.learn import Learned, agent_probs, blend_probs, check_labels, fit_learned
 from agentroute.load import DEFAULT_MAX_BYTES, PathArg, _as_paths, discover, read_files
 from agentroute.score import Query, Scores, Weights, analyze_query, score
 from agentroute.spec import AgentSpec, Candidate, Decision, Diagnostic, Status
@@ -237,6 +238,8 @@ class _State:
     agents: tuple[AgentSpec, ...]
     index: Index
     config: RouterConfig
+    # What Router.fit learned (None: never fitted); see agentroute.learn.
+    learned: Learned | None = None
 
 
 def default_catalog_path() -> Path:
@@ -403,6 +406,43 @@ class Router:
         return cls(tuple(agents), config=config)
 
     @classmethod
+    def from_examples(
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[str | None],
+        *,
+        validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
+        config: RouterConfig | None = None,
+        min_oos_recall: float = 0.6,
+    ) -> Router:
+        """A router built from labelled requests alone, fitted.
+
+        The agents are the distinct labels; each agent's example requests are its
+        texts. A label of None marks a request no agent should take (out-of-scope
+        training data). See :meth:`fit` for ``validation`` and ``min_oos_recall``.
+
+        Examples
+        --------
+        >>> texts = ["book a table for two", "reserve a restaurant tonight",
+        ...          "table for four at eight", "what's the weather tomorrow",
+        ...          "will it rain today", "is it sunny in paris"]
+        >>> labels = ["restaurant"] * 3 + ["weather"] * 3
+        >>> router = Router.from_examples(texts, labels)
+        >>> router.route("is it going to rain").agent
+        'weather'
+        """
+        check_labels(texts, labels, sorted({lab for lab in labels if isinstance(lab, str)}))
+        grouped: dict[str, list[str]] = {}
+        for text, label in zip(texts, labels, strict=True):
+            if label is not None:
+                grouped.setdefault(label, []).append(text)
+        if not grouped:
+            raise ValueError("from_examples needs at least one request labelled with an agent")
+        agents = [AgentSpec(name, examples=tuple(ex)) for name, ex in sorted(grouped.items())]
+        router = cls(agents, config=config)
+        return router.fit(texts, labels, validation=validation, min_oos_recall=min_oos_recall)
+
+    @classmethod
     def from_default(cls, *, config: RouterConfig | None = None, cache: CacheArg = False) -> Router:
         """The sample catalog shipped with the package (a dozen software agents)."""
         return cls.from_path(default_catalog_path(), config=config, cache=cache)
@@ -434,7 +474,130 @@ class Router:
         return clone
 
     def __repr__(self) -> str:
-        return f"<Router agents={len(self.agents)} diagnostics={len(self.diagnostics)}>"
+        fitted = "" if self._state.learned is None else " fitted"
+        return f"<Router agents={len(self.agents)} diagnostics={len(self.diagnostics)}{fitted}>"
+
+    # -- persistence ----------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the agents, configuration and what :meth:`fit` learned to one file.
+
+        A NumPy ``.npz`` archive of arrays and JSON, read back with
+        ``allow_pickle=False``: loading it cannot run code. :meth:`load` gives a
+        router that makes identical decisions.
+        """
+        from agentroute._saved import write_router
+
+        state = self._state
+        write_router(path, state.agents, self._diagnostics, asdict(state.config), state.learned)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Router:
+        """Read a router written by :meth:`save`; the index is rebuilt from the records.
+
+        Raises
+        ------
+        IndexFormatError
+            Naming the file, when it is corrupt, foreign or of another format version.
+        """
+        from agentroute._saved import read_router
+        from agentroute.errors import IndexFormatError
+
+        agents, diagnostics, cfg, learned = read_router(path)
+        try:
+            config = RouterConfig(
+                weights=Weights(**cfg["weights"]),
+                calibration=Calibration(**cfg["calibration"]),
+                min_confidence=cfg["min_confidence"],
+                min_scope=cfg["min_scope"],
+                ambiguity_margin=cfg["ambiguity_margin"],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexFormatError(
+                f"{os.fspath(path)}: the saved config is unusable: {exc}"
+            ) from None
+        router = cls(agents, diagnostics=diagnostics, config=config)
+        router._state = replace(router._state, learned=learned)
+        return router
+
+    # -- learning -------------------------------------------------------------------
+    @property
+    def learned(self) -> Learned | None:
+        """What :meth:`fit` learned, or None for an unfitted router."""
+        return self._state.learned
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str | None],
+        *,
+        validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
+        min_oos_recall: float = 0.6,
+    ) -> Router:
+        """Learn from labelled requests; returns this router.
+
+        ``labels[i]`` names the agent that should take ``texts[i]``, or is None
+        when no agent should (that teaches abstention). The agents' own example
+        requests are used too. With enough examples (2+ agents with 3+ each) a
+        classifier is trained and blended with the catalog scorer; the blend,
+        the confidence calibration and the abstain threshold are chosen on
+        ``validation`` or, without it, on every fifth request of each label
+        (held out, then learned from as well). With fewer, only the confidence
+        is recalibrated and the decisions stay those of the unfitted router.
+        See :mod:`agentroute.learn`. Deterministic; refitting replaces what an
+        earlier fit learned.
+
+        Parameters
+        ----------
+        min_oos_recall : float, keyword-only
+            The share of held-out out-of-scope requests the threshold must decline.
+
+        Raises
+        ------
+        ValueError
+            When lengths differ or a label names no agent of this router.
+        """
+        state = self._state
+        names = state.index.names
+        check_labels(texts, labels, names)
+        if validation is not None:
+            check_labels(validation[0], validation[1], names, "validation labels")
+        if not 0.0 <= min_oos_recall <= 1.0:
+            raise ValueError(f"min_oos_recall must be in [0, 1], got {min_oos_recall!r}")
+        base = replace(state, learned=None)
+        examples = [(e, a.name) for a in state.agents for e in a.examples]
+
+        def catalog_scores(batch: Sequence[str], excluded: frozenset[str]) -> np.ndarray:
+            index = state.index
+            if excluded & {e for e, _ in examples}:
+                index = build_index(
+                    [
+                        replace(a, examples=tuple(e for e in a.examples if e not in excluded))
+                        for a in state.agents
+                    ]
+                )
+            queries = [analyze_query(index, t) for t in batch]
+            combined: np.ndarray = score(index, queries, state.config.weights).combined
+            return combined
+
+        def catalog_top(batch: Sequence[str]) -> tuple[list[str | None], np.ndarray]:
+            decisions = _route_state(base, list(batch), 1)
+            tops: list[str | None] = [
+                d.candidates[0].agent if d.candidates else None for d in decisions
+            ]
+            return tops, np.array([d.confidence for d in decisions])
+
+        learned = fit_learned(
+            names,
+            examples,
+            list(texts),
+            list(labels),
+            validation=None if validation is None else (list(validation[0]), list(validation[1])),
+            catalog_scores=catalog_scores,
+            catalog_top=catalog_top,
+            min_oos_recall=min_oos_recall,
+        )
+        self._state = replace(state, learned=learned)
+        return self
 
     # -- routing --------------------------------------------------------------------
     def route(self, request: str, *, top: int = 5) -> Decision:
@@ -463,15 +626,7 @@ class Router:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"requests[{i}] must be a str, got {type(t).__name__}")
-        state = self._state
-        if not texts:
-            return []
-        queries = [analyze_query(state.index, t) for t in texts]
-        scores = score(state.index, queries, state.config.weights)
-        return [
-            _decide(state, t, q, scores, r, top)
-            for r, (t, q) in enumerate(zip(texts, queries, strict=True))
-        ]
+        return _route_state(self._state, texts, top)
 
     def evaluate(
         self,
@@ -489,6 +644,91 @@ class Router:
         should take it.
         """
         return evaluate(self, texts, labels, k=k, also_correct=also_correct)
+
+
+def _route_state(state: _State, texts: list[str], top: int) -> list[Decision]:
+    if not texts:
+        return []
+    learned = state.learned
+    if learned is not None and learned.model is not None:
+        return _decide_learned(state, learned, texts, top)
+    queries = [analyze_query(state.index, t) for t in texts]
+    scores = score(state.index, queries, state.config.weights)
+    return [
+        _decide(state, t, q, scores, r, top)
+        for r, (t, q) in enumerate(zip(texts, queries, strict=True))
+    ]
+
+
+def _decide_learned(state: _State, learned: Learned, texts: list[str], top: int) -> list[Decision]:
+    """Decisions from the classifier (blended with the catalog when ``blend < 1``)."""
+    model = learned.model
+    assert model is not None
+    index, cfg = state.index, state.config
+    names = index.names
+    n = len(names)
+    rows = [model.margins_one(t) for t in texts]
+    clf = agent_probs(model, names, np.vstack([m for m, _ in rows]), learned.temperature)
+    catalog = None
+    if learned.blend < 1.0:
+        queries = [analyze_query(index, t) for t in texts]
+        catalog = score(index, queries, cfg.weights).combined
+    probs = blend_probs(clf, catalog, learned.blend, learned.catalog_temperature)
+    out: list[Decision] = []
+    k = min(top, n)
+    for r, text in enumerate(texts):
+        p = np.round(probs[r, :n], 9)
+        order = np.lexsort((np.arange(n), -p))
+        candidates = tuple(Candidate(names[j], float(p[j])) for j in order[:k])
+        if not text.strip():
+            out.append(
+                Decision(
+                    text, None, "no_match", 0.0, "No agent fits: the request is empty.", candidates
+                )
+            )
+            continue
+        best = int(order[0])
+        conf = float(p[best])
+        oos = float(probs[r, n])
+        name = names[best]
+        column = model.classes.index(name) if name in model.classes else -1
+        terms = model.top_terms(text, column) if column >= 0 else ()
+        why = f"strongest terms {_quote(terms)}" if terms else "similar wording"
+        if rows[r][1] == 0:
+            status: Status = "no_match"
+            reason = "No agent fits: nothing in the request resembles the labelled requests."
+        elif oos > conf:
+            status = "no_match"
+            reason = (
+                f"No agent fits: the request reads like those labelled out of scope "
+                f"(probability {oos:.2f}; the closest agent, {name}, {conf:.2f})."
+            )
+        elif conf < learned.threshold:
+            status = "no_match"
+            reason = (
+                f"No agent fits: the best candidate, {name}, has confidence {conf:.2f}, "
+                f"below the learned {learned.threshold:.2f} threshold ({why})."
+            )
+        else:
+            runner = names[order[1]] if n > 1 else None
+            s2 = float(p[order[1]]) if n > 1 else 0.0
+            if runner is not None and conf - s2 <= cfg.ambiguity_margin * conf:
+                status = "ambiguous"
+                reason = (
+                    f"Ambiguous between {name} ({conf:.2f}) and {runner} ({s2:.2f}): "
+                    f"learned from labelled requests; {name} leads on {why}."
+                )
+            else:
+                status = "routed"
+                reason = (
+                    f"Routed to {name} (confidence {conf:.2f}, learned from labelled "
+                    f"requests): {why}."
+                )
+                if runner is not None:
+                    reason += f" Runner-up {runner} ({s2:.2f})."
+        agent = None if status == "no_match" else name
+        out.append(Decision(text, agent, status, conf, reason, candidates, (), terms))
+    return out
 
 
 def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query) -> tuple[str, ...]:
@@ -579,7 +819,11 @@ def _decide(state: _State, text: str, query: Query, scores: Scores, row: int, to
             candidates,
         )
     sig = signals(combined, scores, row, best, query)
-    confidence = sig.confidence(cfg.calibration)
+    raw = sig.confidence(cfg.calibration)
+    # A calibration-only fit rescales confidence monotonically; thresholds compare
+    # the raw value, so the fitted router decides exactly as the unfitted one.
+    rescale = state.learned.rescale if state.learned is not None else float
+    confidence = rescale(raw)
     known = sig.known
     scope = sig.scope(cfg.calibration)
 
@@ -613,11 +857,11 @@ def _decide(state: _State, text: str, query: Query, scores: Scores, row: int, to
             + (f"shares only {evidence}." if evidence else "shares no distinctive term.")
         )
         return Decision(text, None, status, confidence, reason, candidates, matched, terms)
-    if confidence < cfg.min_confidence:
+    if raw < cfg.min_confidence:
         status = "no_match"
         reason = (
             f"No agent fits: the best candidate, {name}, has confidence {confidence:.2f}, "
-            f"below the {cfg.min_confidence:.2f} threshold"
+            f"below the {rescale(cfg.min_confidence):.2f} threshold"
             + (f" (weak evidence: {evidence})." if evidence else ".")
         )
         return Decision(text, None, status, confidence, reason, candidates, matched, terms)

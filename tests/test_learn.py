@@ -1,0 +1,199 @@
+"""Learning from labelled requests: fast TF-IDF, fit, from_examples, abstention, safety rails."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from agentroute import Router
+from agentroute._ngrams import NgramTfidf, char_wb_ngrams, word_ngrams
+from agentroute.evaluate import read_labels
+
+REPO = Path(__file__).resolve().parents[1]
+TEXTS = [
+    "Book a table for two at 8pm",
+    "what's the weather like in  Paris tomorrow?",
+    "I   need to transfer $500 to my savings account",
+    "a",
+    "",
+    "Ünïcode café naïve résumé — done",
+    "rate-limiting our gRPC APIs, please",
+]
+
+
+@pytest.mark.parametrize("kind,lo,hi", [("word", 1, 2), ("stem", 1, 2), ("char_wb", 2, 5)])
+def test_fast_rows_equal_sklearn_transform(kind: str, lo: int, hi: int) -> None:
+    block, x = NgramTfidf.fit(TEXTS, kind, lo, hi)
+    queries = [*TEXTS, "transfer the weather", "zzz qqq", "café for two"]
+    ref = TfidfVectorizer(analyzer=block._analyze, sublinear_tf=True).fit(TEXTS)  # type: ignore[attr-defined]
+    expected = ref.transform(queries).toarray()
+    got = block.transform(queries).toarray()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(block.transform(TEXTS).toarray(), x.toarray(), atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=60))
+def test_analyzers_match_sklearns_own(text: str) -> None:
+    word = TfidfVectorizer(ngram_range=(1, 2)).build_analyzer()
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    assert word_ngrams(text, 1, 2) == word(text)
+    assert char_wb_ngrams(text, 2, 5) == char(text)
+
+
+def _read(path: Path, limit: set[str] | None = None) -> tuple[list[str], list[str | None]]:
+    texts: list[str] = []
+    labels: list[str | None] = []
+    for line in path.open(encoding="utf-8"):
+        row = json.loads(line)
+        label = None if row["label"] == "oos" else row["label"]
+        if limit is not None and label is not None and label not in limit:
+            continue
+        texts.append(row["text"])
+        labels.append(label)
+    return texts, labels
+
+
+def _thin(
+    texts: list[str], labels: list[str | None], per_label: int
+) -> tuple[list[str], list[str | None]]:
+    seen: dict[str | None, int] = defaultdict(int)
+    out_t, out_l = [], []
+    for t, lab in zip(texts, labels, strict=True):
+        if seen[lab] < per_label:
+            seen[lab] += 1
+            out_t.append(t)
+            out_l.append(lab)
+    return out_t, out_l
+
+
+@pytest.fixture(scope="module")
+def clinc(shared: Path) -> dict[str, tuple[list[str], list[str | None]]]:
+    """20 CLINC150 intents (+ out of scope): 40 train, 20 val, 30 test each; 100 oos train."""
+    folder = shared / "datasets" / "clinc150"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent: the CLINC150 slice cannot be read")
+    intents = sorted({json.loads(x)["label"] for x in (folder / "val.jsonl").open()} - {"oos"})[:20]
+    keep = set(intents)
+    return {
+        "train": _thin(*_read(folder / "train.jsonl", keep), 40),
+        "val": _thin(*_read(folder / "val.jsonl", keep), 20),
+        "test": _thin(*_read(folder / "test.jsonl", keep), 30),
+    }
+
+
+@pytest.fixture(scope="module")
+def clinc_router(clinc: dict[str, tuple[list[str], list[str | None]]]) -> Router:
+    return Router.from_examples(*clinc["train"], validation=clinc["val"])
+
+
+def test_from_examples_learns_intents_and_abstention(
+    clinc: dict[str, tuple[list[str], list[str | None]]], clinc_router: Router
+) -> None:
+    learned = clinc_router.learned
+    assert learned is not None and learned.model is not None
+    assert learned.model.has_oos
+    assert [a.name for a in clinc_router.agents] == sorted({x for x in clinc["train"][1] if x})
+    report = clinc_router.evaluate(*clinc["test"])
+    ab = report.abstention
+    assert ab.in_scope_coverage is not None and ab.oos_recall is not None
+    in_scope_acc = next(s for s in [report] if s).per_agent  # every agent reported
+    assert len(in_scope_acc) == 20
+    assert report.top_k_accuracy > 0.9
+    assert ab.oos_recall >= 0.4, report.format()
+    assert report.accuracy > 0.8, report.format()
+    assert 0.0 <= report.ece < 0.2
+
+
+def test_route_and_route_many_agree_when_fitted(
+    clinc: dict[str, tuple[list[str], list[str | None]]], clinc_router: Router
+) -> None:
+    texts = clinc["test"][0][::7]
+    assert clinc_router.route_many(texts) == [clinc_router.route(t) for t in texts]
+
+
+def test_fitting_is_deterministic(clinc: dict[str, tuple[list[str], list[str | None]]]) -> None:
+    texts, labels = _thin(*clinc["train"], 12)
+    a = Router.from_examples(texts, labels)
+    b = Router.from_examples(list(reversed(texts)), list(reversed(labels)))
+    probe = clinc["test"][0][::5]
+    assert a.route_many(probe) == Router.from_examples(texts, labels).route_many(probe)
+    assert a.route_many(probe) == b.route_many(probe)
+
+
+def test_reasons_say_what_was_learned(clinc_router: Router) -> None:
+    d = clinc_router.route("how much money is in my checking account")
+    assert "learned from labelled requests" in d.reason or d.status == "no_match"
+    assert clinc_router.route("").status == "no_match"
+    assert clinc_router.route("x" * 100_000).confidence <= 1.0
+
+
+def test_fit_swaps_state_and_returns_self() -> None:
+    router = Router.from_default()
+    before = router._state
+    texts = [a.examples[0] for a in router.agents if a.examples] or [router.agents[0].description]
+    labels: list[str | None] = [a.name for a in router.agents if a.examples][: len(texts)]
+    assert router.fit(texts, labels) is router
+    assert router._state is not before and before.learned is None
+
+
+def test_unknown_labels_are_named() -> None:
+    router = Router.from_default()
+    with pytest.raises(ValueError, match=r"2 agent\(s\).*'no-such-agent'.*'other'"):
+        router.fit(["a", "b", "c"], ["no-such-agent", "other", None])
+    with pytest.raises(ValueError, match="same length"):
+        router.fit(["a"], [])
+    with pytest.raises(ValueError, match="at least one request labelled"):
+        Router.from_examples(["a"], [None])
+
+
+def test_few_labels_only_recalibrate_and_keep_decisions() -> None:
+    labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
+    plain = Router.from_default()
+    fitted = Router.from_default().fit(labels.texts, labels.labels)
+    assert fitted.learned is not None and fitted.learned.model is None
+    a, b = plain.route_many(labels.texts), fitted.route_many(labels.texts)
+    assert [(d.agent, d.status) for d in a] == [(d.agent, d.status) for d in b]
+    before = plain.evaluate(labels.texts, labels.labels)
+    after = fitted.evaluate(labels.texts, labels.labels)
+    assert after.accuracy == before.accuracy
+
+
+def test_none_labels_teach_abstention() -> None:
+    texts = [
+        "book a table for two",
+        "reserve a restaurant tonight",
+        "table for four at eight",
+        "dinner reservation at nine",
+        "get me a table tomorrow",
+        "what's the weather tomorrow",
+        "will it rain today",
+        "is it sunny in paris",
+        "forecast for the weekend",
+        "how cold is it outside",
+    ] * 10 + ["tell me a joke", "who won the game", "sing me a song", "what is love"] * 10
+    labels: list[str | None] = (["restaurant"] * 5 + ["weather"] * 5) * 10 + [None] * 40
+    router = Router.from_examples(texts, labels)
+    assert router.learned is not None and router.learned.model is not None
+    assert router.learned.model.has_oos
+    assert router.route("tell me a funny joke").status == "no_match"
+    assert router.route("will it rain in paris").agent == "weather"
+
+
+def test_cli_eval_fits_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from agentroute.cli import main
+
+    sample = str(REPO / "examples" / "sample_labels.jsonl")
+    assert main(["eval", sample, "--fit", sample, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] > 0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"request": "x", "agent": "nope"}\n')
+    assert main(["eval", sample, "--fit", str(bad)]) == 2
+    assert "'nope'" in capsys.readouterr().err

@@ -1,0 +1,114 @@
+"""Router.save / Router.load: identical decisions, and bad files refused by name."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agentroute import IndexFormatError, Router
+
+TEXTS = [
+    "book a table for two",
+    "reserve a restaurant tonight",
+    "table for four at eight",
+    "dinner reservation at nine",
+    "get me a table tomorrow",
+    "what's the weather tomorrow",
+    "will it rain today",
+    "is it sunny in paris",
+    "forecast for the weekend",
+    "how cold is it outside",
+]
+LABELS: list[str | None] = ["restaurant"] * 5 + ["weather"] * 5
+OOS = ["tell me a joke", "who won the game", "sing me a song", "what is love"]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Router:
+    return Router.from_examples(TEXTS * 10 + OOS * 10, LABELS * 10 + [None] * 40)
+
+
+@pytest.fixture(scope="module")
+def reloaded(fitted: Router, tmp_path_factory: pytest.TempPathFactory) -> Router:
+    path = tmp_path_factory.mktemp("saved") / "router.npz"
+    fitted.save(path)
+    return Router.load(path)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=80) | st.sampled_from(TEXTS + OOS))
+def test_loaded_router_decides_identically(fitted: Router, reloaded: Router, text: str) -> None:
+    assert reloaded.route(text) == fitted.route(text)
+
+
+def test_everything_round_trips(fitted: Router, reloaded: Router) -> None:
+    assert reloaded.agents == fitted.agents
+    assert reloaded.config == fitted.config
+    a, b = fitted.learned, reloaded.learned
+    assert a is not None and b is not None and a.model is not None and b.model is not None
+    assert (a.blend, a.threshold, a.temperature, a.platt) == (
+        b.blend,
+        b.threshold,
+        b.temperature,
+        b.platt,
+    )
+    np.testing.assert_array_equal(a.model.coef, b.model.coef)
+
+
+def test_unfitted_and_calibrated_routers_round_trip(tmp_path: Path) -> None:
+    router = Router.from_default()
+    router.save(tmp_path / "plain.npz")
+    probe = ["helm upgrade broke the pods", "plan the MySQL migration", "", "chess openings"]
+    assert Router.load(tmp_path / "plain.npz").route_many(probe) == router.route_many(probe)
+
+
+def test_real_data_round_trip(shared: Path, tmp_path: Path) -> None:
+    folder = shared / "datasets" / "hwu64"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent")
+    rows = [json.loads(x) for x in (folder / "train.jsonl").open(encoding="utf-8")][:1500]
+    test = [json.loads(x)["text"] for x in (folder / "test.jsonl").open(encoding="utf-8")][:300]
+    router = Router.from_examples([r["text"] for r in rows], [r["label"] for r in rows])
+    router.save(tmp_path / "hwu.npz")
+    assert Router.load(tmp_path / "hwu.npz").route_many(test) == router.route_many(test)
+
+
+def _rewrite(src: Path, dst: Path, change: dict[str, object]) -> None:
+    with np.load(src, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    meta.update(change)
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(dst, **arrays)  # type: ignore[arg-type]
+
+
+def test_bad_files_are_refused_by_name(fitted: Router, tmp_path: Path) -> None:
+    good = tmp_path / "good.npz"
+    fitted.save(good)
+    cases: dict[str, bytes] = {
+        "empty.npz": b"",
+        "text.npz": b"name: not a router\n",
+        "truncated.npz": good.read_bytes()[: good.stat().st_size // 2],
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+    _rewrite(good, tmp_path / "v2.npz", {"format_version": 2})
+    _rewrite(good, tmp_path / "foreign.npz", {"format": "something-else"})
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(tmp_path / "pickle.npz", "w") as zf:
+        zf.writestr("meta.npy", buf.getvalue())
+    for name in [*cases, "v2.npz", "foreign.npz", "pickle.npz"]:
+        with pytest.raises(IndexFormatError, match=name.replace(".", r"\.")):
+            Router.load(tmp_path / name)
+    with pytest.raises(IndexFormatError, match="format version 2"):
+        Router.load(tmp_path / "v2.npz")
