@@ -38,3 +38,16 @@ def test_version_is_the_one_packaging_reads() -> None:
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert 'attr = "agentroute._version.__version__"' in pyproject
     assert re.fullmatch(r"\d+\.\d+\.\d+", agentroute.__version__)
+
+
+def test_importing_agentroute_loads_no_scikit_learn_scipy_or_yaml() -> None:
+    """A cached CLI call must not pay for them; they load when an index is built."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, agentroute; "
+        "print([m for m in ('sklearn', 'scipy', 'yaml', 'agentroute.learn') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

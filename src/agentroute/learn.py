@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
 from agentroute._ngrams import NgramTfidf
+from agentroute.text import STOP_WORDS, stem, tokens
 
 __all__ = [
     "BLENDS",
@@ -135,14 +136,31 @@ class ExampleModel:
         return out, int(cols.size)
 
     def top_terms(self, text: str, column: int, limit: int = 4) -> tuple[str, ...]:
-        """The word n-grams of ``text`` that pushed most towards ``column``."""
+        """The word n-grams of ``text`` that pushed most towards ``column``, as written.
+
+        Stemmed features are shown as the request's own words, and n-grams made only
+        of stop words ("is", "what is") are passed over: they help the classifier
+        but explain nothing to a person.
+        """
         block = self.blocks[0]
-        cols, vals = block.row(text[:MAX_CHARS])
+        clipped = text[:MAX_CHARS]
+        cols, vals = block.row(clipped)
         if cols.size == 0:
             return ()
         contrib = vals * self.coef[cols, column].astype(np.float64)
         order = np.lexsort((cols, -contrib))
-        return tuple(block.terms[cols[i]] for i in order[:limit] if contrib[i] > 0)
+        surface: dict[str, str] = {}
+        for token in tokens(clipped):
+            surface.setdefault(stem(token), token)
+        out: list[str] = []
+        for i in order:
+            if contrib[i] <= 0 or len(out) == limit:
+                break
+            words = [surface.get(p, p) for p in block.terms[cols[i]].split(" ")]
+            if all(w in STOP_WORDS for w in words):
+                continue
+            out.append(" ".join(words))
+        return tuple(out)
 
 
 def _features(blocks: Sequence[NgramTfidf], texts: Sequence[str]) -> sp.csr_matrix:

@@ -13,16 +13,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from agentroute.errors import AgentFileError, CatalogError, IndexFormatError
 from agentroute.evaluate import EvaluationReport, evaluate
 from agentroute.index import Index, build_index
-from agentroute.learn import Learned, agent_probs, blend_probs, check_labels, fit_learned
 from agentroute.load import DEFAULT_MAX_BYTES, PathArg, _as_paths, discover, read_files
 from agentroute.score import Query, Scores, Weights, analyze_query, score
 from agentroute.spec import AgentSpec, Candidate, Decision, Diagnostic, Status
+
+if TYPE_CHECKING:  # the learned component imports scikit-learn; load it only when used
+    from agentroute.learn import Learned
 
 __all__ = [
     "CacheArg",
@@ -431,6 +434,8 @@ class Router:
         >>> router.route("is it going to rain").agent
         'weather'
         """
+        from agentroute.learn import check_labels
+
         check_labels(texts, labels, sorted({lab for lab in labels if isinstance(lab, str)}))
         grouped: dict[str, list[str]] = {}
         for text, label in zip(texts, labels, strict=True):
@@ -558,6 +563,8 @@ class Router:
         """
         state = self._state
         names = state.index.names
+        from agentroute.learn import check_labels, fit_learned
+
         check_labels(texts, labels, names)
         if validation is not None:
             check_labels(validation[0], validation[1], names, "validation labels")
@@ -662,6 +669,8 @@ def _route_state(state: _State, texts: list[str], top: int) -> list[Decision]:
 
 def _decide_learned(state: _State, learned: Learned, texts: list[str], top: int) -> list[Decision]:
     """Decisions from the classifier (blended with the catalog when ``blend < 1``)."""
+    from agentroute.learn import agent_probs, blend_probs
+
     model = learned.model
     assert model is not None
     index, cfg = state.index, state.config
