@@ -105,15 +105,27 @@ def test_stuffing_another_agents_words_onto_a_request_is_not_certain(router: Rou
     st.floats(0, 1),
     st.floats(0, 1),
     st.floats(0, 1),
-    st.floats(0, 1),
+    st.floats(0, 10),
+    st.floats(0, 10),
+    st.lists(st.floats(0, 1), min_size=5, max_size=5),
+    st.floats(-50, 50),
+    st.floats(-50, 50),
 )
 def test_default_calibration_never_reaches_certainty(
-    margin: float, bm25: float, word: float, char: float
+    margin: float,
+    p05: float,
+    p10: float,
+    near10: float,
+    near20: float,
+    shares: list[float],
+    word_z: float,
+    char_z: float,
 ) -> None:
-    """Every input lies in [0, 1], so neither default logistic can reach 0 or 1."""
+    """Shares and scores lie in [0, 1], crowding in [0, log n]: neither default logistic
+    reaches 0 or 1 (z-scores over a catalog are bounded by sqrt(n))."""
     cal = Calibration()
-    p = cal(margin, bm25, word, char)
+    p = cal(margin, p05, p10, near10, near20)
     assert math.isfinite(p) and 0.0 < p < 1.0
-    s = cal.scope(margin, bm25, word, char)
+    s = cal.scope(*shares, word_z, char_z)
     assert math.isfinite(s) and 0.0 <= s <= 1.0
-    assert cal(1.0, 1.0, 1.0, 0.0) < 1.0 - 1e-3
+    assert cal(1.0, 1.0, 1.0, 0.0, 0.0) < 1.0 - 1e-3  # one agent far ahead of the rest

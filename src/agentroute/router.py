@@ -27,7 +27,15 @@ from agentroute.spec import AgentSpec, Candidate, Decision, Diagnostic, Status
 if TYPE_CHECKING:  # the learned component imports scikit-learn; load it only when used
     from agentroute.learn import Learned
 
-__all__ = ["CacheArg", "Calibration", "Router", "RouterConfig", "default_catalog_path"]
+__all__ = [
+    "CacheArg",
+    "Calibration",
+    "Router",
+    "RouterConfig",
+    "Signals",
+    "default_catalog_path",
+    "signals",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,54 +62,141 @@ def _sigmoid(z: float) -> float:
 class Calibration:
     """Maps the evidence for the top candidate to probabilities.
 
-    ``confidence = sigmoid(intercept + margin·m + bm25·b1 + word·w1 + char·c1)``:
-    the probability that the top candidate is right, given that the request is
-    in scope. ``m`` is the fused-score margin to the best *different-scoring*
-    agent (an identical copy of the top agent is as right as the top agent, so
-    it does not count as a rival), ``b1``/``w1``/``c1`` the top agent's absolute
-    BM25F, word-cosine and char-cosine scores.
+    Every input is measured *against the catalog's own scores for the request*
+    (or is a share), so that the same coefficients transfer between catalogs of
+    36 or 423 agents and of short or 45 KB prompts.
 
-    ``scope = sigmoid(scope_intercept + scope_bm25·b1 + scope_word·w1 +
-    scope_char·c1 + scope_known·k)``, with ``k`` the share of the request's
-    terms the catalog knows, is the probability that the request belongs to the
-    catalog at all (vs. CLINC150 out-of-scope utterances).
+    ``confidence = sigmoid(intercept + margin·m + softmax_05·p05 + softmax_10·p10
+    + near_10·n10 + near_20·n20)`` is the probability that the top candidate is
+    right, given that the request is meant for this catalog. ``m`` is the fused
+    margin to the best *different-scoring* agent (an identical copy of the top
+    agent is as right as the top agent, so it is not a rival); ``pT`` the top
+    agent's share of ``softmax(fused / T)`` over the whole catalog (it falls as
+    more agents crowd the top, which is what makes a 423-agent catalog harder
+    than a 36-agent one); ``nD`` the log of how many agents score within ``D``
+    of the top.
 
-    Both were fitted once by logistic regression on the development collections
-    (wshobson, dl-ezo, voltagent, examples removed, each collection weighted
-    equally; CLINC150 ``oos`` val utterances as out-of-scope) and ship as
-    defaults.
+    ``scope = sigmoid(scope_intercept + scope_known·k + scope_coverage·v +
+    scope_bm25·b + scope_word·w + scope_char·c + scope_word_z·wz +
+    scope_char_z·cz)`` is the probability that the request belongs to the
+    catalog at all (vs. CLINC150 out-of-scope utterances): ``k`` the share of the
+    request's terms the catalog knows, ``v`` the IDF share of them the top agent's
+    text contains, ``b``/``w``/``c`` its absolute BM25F, word- and char-cosine
+    scores and ``wz``/``cz`` the cosines as z-scores over the catalog.
+
+    The defaults are printed by ``python benchmarks/fit_defaults.py``: logistic
+    regressions on the development collections (wshobson, dl-ezo, voltagent,
+    examples removed, each collection weighted equally; CLINC150 ``oos`` val
+    utterances as out-of-scope), deterministic.
     """
 
-    intercept: float = -0.131
-    margin: float = 2.438
-    bm25: float = 1.349
-    word: float = 2.261
-    char: float = -3.185
-    scope_intercept: float = -9.729
-    scope_bm25: float = -7.335
-    scope_word: float = 21.831
-    scope_char: float = 27.391
-    scope_known: float = 7.173
+    intercept: float = 3.249
+    margin: float = 2.122
+    softmax_05: float = -4.209
+    softmax_10: float = 1.567
+    near_10: float = -0.361
+    near_20: float = -0.857
+    scope_intercept: float = -8.998
+    scope_known: float = 6.726
+    scope_coverage: float = 1.143
+    scope_bm25: float = -6.692
+    scope_word: float = 23.572
+    scope_char: float = 27.920
+    scope_word_z: float = -0.152
+    scope_char_z: float = -0.176
 
-    def __call__(self, margin: float, bm25: float, word: float, char: float) -> float:
+    def __call__(
+        self, margin: float, softmax_05: float, softmax_10: float, near_10: float, near_20: float
+    ) -> float:
         """Probability that the top candidate is right (for an in-scope request)."""
         return _sigmoid(
             self.intercept
             + self.margin * margin
-            + self.bm25 * bm25
-            + self.word * word
-            + self.char * char
+            + self.softmax_05 * softmax_05
+            + self.softmax_10 * softmax_10
+            + self.near_10 * near_10
+            + self.near_20 * near_20
         )
 
-    def scope(self, bm25: float, word: float, char: float, known: float) -> float:
+    def scope(
+        self,
+        known: float,
+        coverage: float,
+        bm25: float,
+        word: float,
+        char: float,
+        word_z: float,
+        char_z: float,
+    ) -> float:
         """Probability that the request is for this catalog at all."""
         return _sigmoid(
             self.scope_intercept
+            + self.scope_known * known
+            + self.scope_coverage * coverage
             + self.scope_bm25 * bm25
             + self.scope_word * word
             + self.scope_char * char
-            + self.scope_known * known
+            + self.scope_word_z * word_z
+            + self.scope_char_z * char_z
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What :class:`Calibration` reads for one request (see its docstring)."""
+
+    margin: float
+    softmax_05: float
+    softmax_10: float
+    near_10: float
+    near_20: float
+    known: float
+    coverage: float
+    bm25: float
+    word: float
+    char: float
+    word_z: float
+    char_z: float
+
+    def confidence(self, cal: Calibration) -> float:
+        return cal(self.margin, self.softmax_05, self.softmax_10, self.near_10, self.near_20)
+
+    def scope(self, cal: Calibration) -> float:
+        return cal.scope(
+            self.known, self.coverage, self.bm25, self.word, self.char, self.word_z, self.char_z
+        )
+
+
+def _zscore(values: np.ndarray, j: int) -> float:
+    sd = float(values.std())
+    return 0.0 if sd <= 1e-12 else float((values[j] - values.mean()) / sd)
+
+
+def signals(combined: np.ndarray, scores: Scores, row: int, best: int, query: Query) -> Signals:
+    """The calibration inputs for request ``row`` whose top agent is ``best``.
+
+    ``combined`` is the request's fused row as the router ranks it (rounded).
+    A few vector operations over the catalog: no sort.
+    """
+    s1 = float(combined[best])
+    below = combined[combined < s1 - 1e-6]
+    rival = float(below.max()) if below.size else 0.0
+    gap = combined - s1  # <= 0
+    word, char = scores.word[row], scores.char[row]
+    return Signals(
+        margin=s1 - rival,
+        softmax_05=float(1.0 / np.exp(gap / 0.05).sum()),
+        softmax_10=float(1.0 / np.exp(gap / 0.10).sum()),
+        near_10=math.log(int(np.count_nonzero(gap >= -0.10))),
+        near_20=math.log(int(np.count_nonzero(gap >= -0.20))),
+        known=query.known_terms / max(1, len(query.terms)),
+        coverage=float(scores.coverage[row, best]),
+        bm25=float(scores.bm25[row, best]),
+        word=float(word[best]),
+        char=float(char[best]),
+        word_z=_zscore(word, best),
+        char_z=_zscore(char, best),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +213,9 @@ class RouterConfig:
         Below this confidence the decision is ``no_match``.
     min_scope : float
         Below this in-scope probability (:meth:`Calibration.scope`) the decision
-        is ``no_match``: the request is not for this catalog. The default keeps
-        90 % of the development collections' labelled requests while declining
-        96 % of CLINC150's out-of-scope test utterances routed against them.
+        is ``no_match``: the request is not for this catalog. The default is the
+        lowest value at which every development collection declines at least
+        93 % of CLINC150's out-of-scope val utterances (``benchmarks/fit_defaults.py``).
     ambiguity_margin : float
         When the runner-up's score is within this fraction of the best score,
         the decision is ``ambiguous`` (e.g. 0.05: within 5 %).
@@ -131,7 +226,7 @@ class RouterConfig:
     # Confidence is P(top is right); a wrong-but-related agent is still useful
     # to a caller, so the default abstains only on near-certain misses.
     min_confidence: float = 0.10
-    min_scope: float = 0.60
+    min_scope: float = 0.45
     ambiguity_margin: float = 0.05
 
     def __post_init__(self) -> None:
@@ -722,13 +817,6 @@ def _decide(state: _State, text: str, query: Query, scores: Scores, row: int, to
     best = int(order[0])
     s1 = float(combined[best])
     s2 = float(combined[order[1]]) if index.n_agents > 1 else 0.0
-    # The rival for the margin: the best agent scoring differently from the top
-    # one (identical copies of an agent tie exactly and are equally right).
-    below = combined[combined < s1 - 1e-6]
-    rival = float(below.max()) if below.size else 0.0
-    b1 = float(scores.bm25[row, best])
-    w1 = float(scores.word[row, best])
-    c1 = float(scores.char[row, best])
     if query.known_terms == 0 or s1 <= 0.0:
         return Decision(
             text,
@@ -739,13 +827,14 @@ def _decide(state: _State, text: str, query: Query, scores: Scores, row: int, to
             "triggers or examples.",
             candidates,
         )
-    raw = cfg.calibration(s1 - rival, b1, w1, c1)
+    sig = signals(combined, scores, row, best, query)
+    raw = sig.confidence(cfg.calibration)
     # A calibration-only fit rescales confidence monotonically; thresholds compare
     # the raw value, so the fitted router decides exactly as the unfitted one.
     rescale = state.learned.rescale if state.learned is not None else float
     confidence = rescale(raw)
-    known = query.known_terms / max(1, len(query.terms))
-    scope = cfg.calibration.scope(b1, w1, c1, known)
+    known = sig.known
+    scope = sig.scope(cfg.calibration)
 
     matched_keys = scores.matched[row].get(best, ())
     surface = index.trigger_surface[best]

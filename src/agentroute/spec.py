@@ -134,8 +134,12 @@ class Decision:
         nearly tied (both are named in the reason). ``no_match``: no agent fits.
     confidence : float
         The estimated probability, in [0, 1], that the top-ranked candidate is
-        the right agent for the request (calibrated on labelled requests). It is
-        reported for every status, including ``no_match``.
+        the right agent for the request, assuming the request is meant for this
+        catalog (calibrated on labelled requests; see ``Calibration``). It is
+        reported for every status: for ``routed`` and ``ambiguous`` it is about
+        the returned agent; for ``no_match`` it is still about the top candidate
+        (the abstention itself comes from the known-word rule, the in-scope
+        probability or ``min_confidence``, which the reason names).
     reason : str
         One or two sentences a person can read.
     candidates : tuple of Candidate
