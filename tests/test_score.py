@@ -13,14 +13,10 @@ from agentroute import Router, load_agents
 from agentroute.index import Index
 from agentroute.score import (
     BATCH_MIN,
-    CHAR_CANDIDATES,
     _products_numpy,
     _products_scipy,
     _vectors,
     analyze_query,
-    char_candidates,
-    char_full,
-    char_some,
     score,
 )
 
@@ -88,41 +84,3 @@ def test_route_many_takes_the_batched_path_and_agrees_with_route(router: Router)
     texts = [*REQUESTS, *REQUESTS[::-1]]
     assert len(texts) >= BATCH_MIN
     assert router.route_many(texts) == [router.route(t) for t in texts]
-
-
-@pytest.fixture(scope="module")
-def large(shared: Path) -> Router:
-    # 202 agents: more than CHAR_CANDIDATES, with n-grams both dense and sparse.
-    return Router.from_agents(load_agents(shared / "corpora" / "wshobson-agents").agents)
-
-
-def test_char_of_some_agents_equals_the_full_product_bit_for_bit(large: Router) -> None:
-    index = large.index
-    assert (index.char_dense_row >= 0).any() and (index.char_dense_row < 0).any()
-    rng = np.random.default_rng(3)
-    for text in [*REQUESTS, "kubernetes operator for postgres backups", "a" * 300]:
-        v = _vectors(index, analyze_query(index, text))
-        full = char_full(index, v)
-        for size in (1, CHAR_CANDIDATES, index.n_agents):
-            agents = np.sort(rng.choice(index.n_agents, size=size, replace=False))
-            np.testing.assert_array_equal(char_some(index, v, agents), full[agents])
-
-
-def test_char_is_read_for_the_leading_agents_only(large: Router) -> None:
-    index = large.index
-    texts = ["our kubernetes pods keep crashing after the helm upgrade", "zxqv blorf"]
-    s = score(index, [analyze_query(index, t) for t in texts], large.config.weights)
-    part = s.bm25 / s.bm25[0].max() + s.word / s.word[0].max()
-    agents = char_candidates(index, part[0] / 2)
-    assert agents is not None and agents.size == CHAR_CANDIDATES
-    assert set(np.flatnonzero(s.char[0])) <= set(agents.tolist())
-    # The leading agents are those with the best BM25F + word score.
-    assert part[0][agents].min() >= np.delete(part[0], agents).max()
-    # A request no agent shares a term with reads every agent's char cosine.
-    assert char_candidates(index, part[1] * 0) is None
-
-
-def test_route_many_equals_route_on_a_large_catalog(large: Router) -> None:
-    texts = [*REQUESTS, *[f"{t} please" for t in REQUESTS]]
-    assert len(texts) >= BATCH_MIN
-    assert large.route_many(texts) == [large.route(t) for t in texts]

@@ -76,10 +76,6 @@ CHAR_NGRAMS = (3, 5)
 # fuzz.ratio of two words cannot reach the fuzzy cutoff when their lengths differ
 # too much; the candidates of each length are prepared once (see ``fuzzy_for``).
 _FUZZY_RATIO_FLOOR = 84.9
-# Char n-grams in more than this share of the agents are kept dense too (see
-# ``Index.char_dense``): at a quarter, dense float32 takes as much memory as the
-# sparse rows (4 bytes per agent vs 8 per posting).
-_CHAR_DENSE_SHARE = 0.25
 # Words whose char n-gram columns an index remembers (see ``Index.char_columns``).
 _MAX_REMEMBERED_WORDS = 1 << 16
 
@@ -329,30 +325,6 @@ class Index:
             table.clear()
         table[word] = cols
         return cols
-
-    @cached_property
-    def char_dense_row(self) -> np.ndarray:
-        """Char n-gram column → its row in :attr:`char_dense`, or -1 (a rare n-gram)."""
-        df = np.diff(self.chars_t.indptr)
-        common = df > _CHAR_DENSE_SHARE * self.n_agents
-        out = np.full(df.size, -1, dtype=np.int64)
-        out[common] = np.arange(int(common.sum()))
-        return out
-
-    @cached_property
-    def char_dense(self) -> np.ndarray:
-        """The rows of :attr:`chars_t` of common n-grams as a dense float32 matrix.
-
-        Reading a few agents' weights of a common n-gram is then one index, not a
-        search of its long posting list; no more memory than those sparse rows.
-        """
-        t, rows = self.chars_t, np.flatnonzero(self.char_dense_row >= 0)
-        out = np.zeros((rows.size, self.n_agents), dtype=np.float32)
-        if rows.size:
-            lengths = t.indptr[rows + 1] - t.indptr[rows]
-            where, values, _ = t.gather(rows)
-            out[np.repeat(np.arange(rows.size), lengths), where] = values
-        return out
 
     # SciPy views of the transposed matrices, for batches (they share the arrays).
     @cached_property

@@ -134,8 +134,7 @@ class Scores:
     """Per-request, per-agent scores (rows: requests, columns: agents in index order).
 
     ``bm25``, ``word``, ``char``, ``trigger`` and ``coverage`` are absolute (each in
-    [0, 1]; ``char`` is 0 outside the agents :func:`char_candidates` picks);
-    ``combined`` fuses them relative to the best agent of each request.
+    [0, 1]); ``combined`` fuses them relative to the best agent of each request.
     ``present`` holds, per request, the vocabulary columns of its terms and bigrams
     (ascending).
     """
@@ -286,8 +285,8 @@ BATCH_MIN = 16
 
 def _products_numpy(
     index: Index, vectors: Sequence[_Vectors]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """BM25F sums, word cosines and covered IDF, one request at a time.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """BM25F sums, word cosines, char cosines and covered IDF, one request at a time.
 
     Each product reads only the rows of the request's own terms (the index is
     stored term → agents): its cost is the number of (term, agent) pairs touched.
@@ -295,6 +294,7 @@ def _products_numpy(
     n, nq = index.n_agents, len(vectors)
     bm25 = np.zeros((nq, n), dtype=np.float64)
     word = np.zeros((nq, n), dtype=np.float64)
+    char = np.zeros((nq, n), dtype=np.float64)
     hit = np.zeros((nq, n), dtype=np.float64)
     for r, v in enumerate(vectors):
         if v.cols.size:
@@ -308,71 +308,14 @@ def _products_numpy(
             agents, _, lengths = index.bm25_t.gather(v.word_cols)
             idf = np.repeat(index.coverage_idf[v.word_cols], lengths)
             hit[r] = np.bincount(agents, weights=idf, minlength=n)
-    return bm25, word, hit
-
-
-def char_full(index: Index, v: _Vectors) -> np.ndarray:
-    """The request's char cosine with every agent (float32 sums, as SciPy's product)."""
-    n = index.n_agents
-    acc = np.zeros(n, dtype=np.float32)
-    if v.char_cols.size:
-        agents, values, lengths = index.chars_t.gather(v.char_cols)
-        # Float32 sums in request-column order, as SciPy's product of two float32
-        # matrices accumulates (np.add.at applies repeated indices in order).
-        np.add.at(acc, agents, values * np.repeat(v.char_values, lengths))
-    return acc
-
-
-def char_some(index: Index, v: _Vectors, agents: np.ndarray) -> np.ndarray:
-    """:func:`char_full` of ``agents`` only, bit for bit, without reading every posting.
-
-    The request's n-gram × agent weights are laid out as a small dense matrix (the
-    common n-grams from :attr:`Index.char_dense`, the rare ones from their short
-    postings) and summed down its columns in float32 in request-column order, the
-    order SciPy's product adds them in; a missing entry adds an exact 0.
-    """
-    cols, k = v.char_cols, v.char_cols.size
-    m = np.zeros((k, agents.size), dtype=np.float32)
-    if k == 0:
-        return np.zeros(agents.size, dtype=np.float32)
-    dense_row = index.char_dense_row[cols]
-    common = dense_row >= 0
-    if common.any():
-        m[common] = index.char_dense[np.ix_(dense_row[common], agents)]
-    rare = np.flatnonzero(~common)
-    if rare.size:
-        where, values, lengths = index.chars_t.gather(cols[rare])
-        slot = np.full(index.n_agents, -1, dtype=np.int64)
-        slot[agents] = np.arange(agents.size)
-        at = slot[where]
-        keep = at >= 0
-        m[np.repeat(rare, lengths)[keep], at[keep]] = values[keep]
-    m *= v.char_values[:, None]
-    out: np.ndarray = np.cumsum(m, axis=0, dtype=np.float32)[-1]
-    return out
-
-
-# The char cosine is read for this many agents per request: those that lead on
-# BM25F and word cosine (fused as in :func:`score`). On the four labelled
-# collections, 50 left top-1, top-3, MRR, ECE and the status counts unchanged to
-# 3 decimals (benchmarks/accuracy.py); reading every agent cost most of a route.
-CHAR_CANDIDATES = 50
-
-
-def char_candidates(index: Index, part: np.ndarray) -> np.ndarray | None:
-    """The agents whose char cosine a request reads, ascending; None for all of them.
-
-    ``part`` is the request's fused BM25F and word score. Every agent is read when
-    the catalog is small or fewer than :data:`CHAR_CANDIDATES` agents share a term
-    with the request (then char n-grams are most of the evidence there is).
-    """
-    n = index.n_agents
-    if n <= CHAR_CANDIDATES or np.count_nonzero(part > 0) < CHAR_CANDIDATES:
-        return None
-    kth = np.partition(part, n - CHAR_CANDIDATES)[n - CHAR_CANDIDATES]
-    pool = np.flatnonzero(part >= kth)  # every tie with the last one is kept
-    chosen = pool[np.lexsort((pool, -part[pool]))][:CHAR_CANDIDATES]
-    return np.sort(chosen)
+        if v.char_cols.size:
+            agents, values, lengths = index.chars_t.gather(v.char_cols)
+            acc = np.zeros(n, dtype=np.float32)
+            # Float32 sums in request-column order, as SciPy's product of two float32
+            # matrices accumulates (np.add.at applies repeated indices in order).
+            np.add.at(acc, agents, values * np.repeat(v.char_values, lengths))
+            char[r] = acc
+    return bm25, word, char, hit
 
 
 def _rows(parts: Sequence[tuple[np.ndarray, np.ndarray]], width: int, dtype: type) -> sp.csr_matrix:
@@ -392,7 +335,7 @@ def _rows(parts: Sequence[tuple[np.ndarray, np.ndarray]], width: int, dtype: typ
 
 def _products_scipy(
     index: Index, vectors: Sequence[_Vectors]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What :func:`_products_numpy` gives, bit for bit, as one sparse product per component."""
     width = len(index.feature_names)
     ones = [(v.cols, np.ones(v.cols.size)) for v in vectors]
@@ -401,7 +344,9 @@ def _products_scipy(
     word = (_rows(words, width, np.float64) @ index.word_scipy).toarray()
     idf = [(v.word_cols, index.coverage_idf[v.word_cols]) for v in vectors]
     hit = (_rows(idf, width, np.float64) @ index.bm25_pattern).toarray()
-    return bm25, word, hit
+    chars = [(v.char_cols, v.char_values) for v in vectors]
+    char = (_rows(chars, len(index.char_names), np.float32) @ index.chars_scipy).toarray()
+    return bm25, word, char.astype(np.float64), hit
 
 
 def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
@@ -414,23 +359,11 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
 
     One request is scored with NumPy alone; a batch of :data:`BATCH_MIN` or more
     with one SciPy sparse product per component. Both give the same bits.
-
-    The char cosine is read only for the :data:`CHAR_CANDIDATES` agents that lead
-    on BM25F and word cosine (:func:`char_candidates`); it is 0 for the others.
     """
     w = weights.normalized()
     vectors = [_vectors(index, q) for q in queries]
     products = _products_scipy if len(vectors) >= BATCH_MIN else _products_numpy
-    bm25, word, hit = products(index, vectors)
-    char = np.zeros_like(bm25)
-    if w.char > 0:
-        part = w.bm25 * _relative(bm25) + w.word * _relative(word)
-        for r, v in enumerate(vectors):
-            agents = None if w.bm25 + w.word == 0 else char_candidates(index, part[r])
-            if agents is None:
-                char[r] = char_full(index, v)
-            else:
-                char[r, agents] = char_some(index, v, agents)
+    bm25, word, char, hit = products(index, vectors)
     top_idf = index.top_idf
     unknown = np.array([v.unknown for v in vectors], dtype=np.float64)
     # The best BM25 a request could reach: every known term saturated, plus the
