@@ -21,7 +21,7 @@ collection weighted equally (its rows share a total weight of 1 per class):
 Then ``min_scope``: the lowest in-scope probability (steps of 0.01) at which the full
 abstention rule of ``Router._decide`` (known-term share, scope veto, two-trigger rescue)
 declines at least ``--oos-target`` of the out-of-scope val utterances on *every* development
-collection. The printed constants are pasted into ``src/agentroute/router.py``.
+collection. The printed constants are pasted into ``src/agentroute/calibrate.py``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ class Rows:
 
 
 def route_rows(router: object, texts: Sequence[str]) -> tuple[Rows, list[str]]:
-    from agentroute.router import Router, _ranked, signals
+    from agentroute.calibrate import signals
+    from agentroute.decide import _ranked
+    from agentroute.router import Router
     from agentroute.score import analyze_query, score
 
     assert isinstance(router, Router)
@@ -121,12 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     shared = args.shared.resolve()
 
     import agentroute
-    from agentroute.router import (
+    from agentroute.calibrate import Signals
+    from agentroute.decide import (
         MIN_KNOWN_SHARE,
         MIN_SCOPE_AGENTS,
         TRIGGER_SCOPE_FLOOR,
         TRIGGER_SCOPE_MATCHES,
-        Signals,
     )
 
     names = [f.name for f in fields(Signals)]

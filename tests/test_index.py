@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 from sklearn.preprocessing import normalize as l2_rows
 
 from agentroute import Router, load_agents
+from agentroute.decide import _ranked
 from agentroute.index import (
     BM25_K1,
     MAX_BODY_CHARS,
@@ -29,7 +30,7 @@ from agentroute.index import (
     _hints,
     _name_words,
 )
-from agentroute.router import _ranked, default_catalog_path
+from agentroute.router import default_catalog_path
 from agentroute.score import (
     Weights,
     analyze_query,

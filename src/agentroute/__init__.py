@@ -13,6 +13,8 @@ route requests with a deterministic, explained scorer.
 from __future__ import annotations
 
 from agentroute._version import __version__
+from agentroute.calibrate import Calibration
+from agentroute.decide import RouterConfig
 from agentroute.errors import (
     AgentFileError,
     AgentrouteError,
@@ -22,7 +24,7 @@ from agentroute.errors import (
 )
 from agentroute.evaluate import EvaluationReport, read_labels
 from agentroute.load import claude_code_paths, load_agents, parse_agent
-from agentroute.router import Calibration, Router, RouterConfig, default_catalog_path
+from agentroute.router import Router, default_catalog_path
 from agentroute.score import Weights
 from agentroute.spec import AgentSpec, Candidate, Decision, Diagnostic, LoadResult
 
