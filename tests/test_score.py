@@ -84,3 +84,17 @@ def test_route_many_takes_the_batched_path_and_agrees_with_route(router: Router)
     texts = [*REQUESTS, *REQUESTS[::-1]]
     assert len(texts) >= BATCH_MIN
     assert router.route_many(texts) == [router.route(t) for t in texts]
+
+
+def test_short_real_words_are_not_read_as_other_words() -> None:
+    """'bread' is one letter from 'read', but a deletion in a five-letter word is no typo."""
+    from agentroute import AgentSpec, Router
+    from agentroute.score import analyze_query
+
+    router = Router.from_agents(
+        [AgentSpec("reader", "Read and summarise documents"), AgentSpec("k8s", "Kubernetes ops")]
+    )
+    q = analyze_query(router.index, "bake some bread")
+    assert q.corrections == ()
+    q = analyze_query(router.index, "my kubernets cluster")
+    assert ("kubernets", "kubernetes") in q.corrections

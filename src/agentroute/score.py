@@ -92,6 +92,16 @@ class Query:
     known_terms: int = 0
 
 
+# Short real words sit one letter from other real words ("bread" / "read"); below
+# this length only a same-length slip (a wrong or swapped letter) is read as a typo.
+MIN_INDEL_LEN = 6
+
+
+def _plausible_typo(word: str, known: str) -> bool:
+    """Whether ``known`` may be what ``word`` meant, beyond rapidfuzz's ratio."""
+    return len(word) >= MIN_INDEL_LEN or len(word) == len(known)
+
+
 def analyze_query(index: Index, text: str) -> Query:
     """Terms of a request, with unknown words corrected to the index vocabulary.
 
@@ -116,7 +126,7 @@ def analyze_query(index: Index, text: str) -> Query:
                 hit = process.extractOne(
                     term, index.fuzzy_for(len(term)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
                 )
-                cache[term] = hit[0] if hit else None
+                cache[term] = hit[0] if hit and _plausible_typo(term, hit[0]) else None
             fixed = cache[term]
             if fixed is not None:
                 if (surface, fixed) not in corrections:
