@@ -52,3 +52,20 @@ def private_index_cache(
     folder = tmp_path_factory.mktemp("index-cache")
     monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(folder))
     return folder
+
+
+# A tiny labelled set (two agents and out-of-scope chatter) for the learning tests.
+TEXTS = [
+    "book a table for two",
+    "reserve a restaurant tonight",
+    "table for four at eight",
+    "dinner reservation at nine",
+    "get me a table tomorrow",
+    "what's the weather tomorrow",
+    "will it rain today",
+    "is it sunny in paris",
+    "forecast for the weekend",
+    "how cold is it outside",
+]
+LABELS: list[str | None] = ["restaurant"] * 5 + ["weather"] * 5
+OOS = ["tell me a joke", "who won the game", "sing me a song", "what is love"]

@@ -15,6 +15,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from agentroute import Router
 from agentroute._ngrams import NgramTfidf, char_wb_ngrams, word_ngrams
 from agentroute.evaluate import read_labels
+from conftest import LABELS, OOS
+from conftest import TEXTS as LABELLED_TEXTS
 
 REPO = Path(__file__).resolve().parents[1]
 TEXTS = [
@@ -167,19 +169,8 @@ def test_few_labels_only_recalibrate_and_keep_decisions() -> None:
 
 
 def test_none_labels_teach_abstention() -> None:
-    texts = [
-        "book a table for two",
-        "reserve a restaurant tonight",
-        "table for four at eight",
-        "dinner reservation at nine",
-        "get me a table tomorrow",
-        "what's the weather tomorrow",
-        "will it rain today",
-        "is it sunny in paris",
-        "forecast for the weekend",
-        "how cold is it outside",
-    ] * 10 + ["tell me a joke", "who won the game", "sing me a song", "what is love"] * 10
-    labels: list[str | None] = (["restaurant"] * 5 + ["weather"] * 5) * 10 + [None] * 40
+    texts = LABELLED_TEXTS * 10 + OOS * 10
+    labels: list[str | None] = LABELS * 10 + [None] * 40
     router = Router.from_examples(texts, labels)
     assert router.learned is not None and router.learned.model is not None
     assert router.learned.model.has_oos

@@ -13,21 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentroute import IndexFormatError, Router
-
-TEXTS = [
-    "book a table for two",
-    "reserve a restaurant tonight",
-    "table for four at eight",
-    "dinner reservation at nine",
-    "get me a table tomorrow",
-    "what's the weather tomorrow",
-    "will it rain today",
-    "is it sunny in paris",
-    "forecast for the weekend",
-    "how cold is it outside",
-]
-LABELS: list[str | None] = ["restaurant"] * 5 + ["weather"] * 5
-OOS = ["tell me a joke", "who won the game", "sing me a song", "what is love"]
+from conftest import LABELS, OOS, TEXTS
 
 
 @pytest.fixture(scope="module")
