@@ -93,14 +93,30 @@ def test_non_string_request_is_a_type_error_naming_the_position(router: Router) 
 
 
 def test_ambiguous_names_both_agents() -> None:
-    twins = [
+    near = [
         AgentSpec("alpha", "Writes Terraform modules for cloud networks."),
-        AgentSpec("beta", "Writes Terraform modules for cloud networks."),
+        # Same description, a different body: two agents, not copies of one.
+        AgentSpec("beta", "Writes Terraform modules for the cloud networks.", body="x"),
     ]
-    d = Router.from_agents(twins).route("write terraform modules for our cloud network")
+    d = Router.from_agents(near).route("write terraform modules for our cloud network")
     assert d.status == "ambiguous"
     assert d.agent in ("alpha", "beta")
     assert "alpha" in d.reason and "beta" in d.reason
+
+
+def test_identical_copies_are_named_but_not_rivals() -> None:
+    """Collections ship one agent under several names; a copy is as right as the leader."""
+    copies = [
+        AgentSpec("ops-terraform", "Writes Terraform modules for cloud networks.", body="B"),
+        AgentSpec("infra-terraform", "Writes Terraform modules for cloud networks.", body="B"),
+        AgentSpec("dns", "Manages DNS zones and records.", body="C"),
+    ]
+    d = Router.from_agents(copies).route("write terraform modules for our cloud network")
+    assert d.status == "routed"
+    assert d.agent in ("infra-terraform", "ops-terraform")
+    twin = "ops-terraform" if d.agent == "infra-terraform" else "infra-terraform"
+    assert f"Identical copies: {twin}" in d.reason
+    assert "Runner-up dns" in d.reason
 
 
 def test_raising_min_confidence_never_turns_abstention_into_a_match(router: Router) -> None:

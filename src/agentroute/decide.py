@@ -77,6 +77,14 @@ class State:
     config: RouterConfig
     # What Router.fit learned (None: never fitted); see agentroute.learn.
     learned: Learned | None = None
+    # Per agent (index order), the first agent with the same description and body:
+    # collections copy one agent under several names, and copies are equally right.
+    copy_of: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        first: dict[tuple[str, str], int] = {}
+        groups = [first.setdefault((a.description, a.body), i) for i, a in enumerate(self.agents)]
+        object.__setattr__(self, "copy_of", np.asarray(groups, dtype=np.int64))
 
 
 def route_state(state: State, texts: list[str], top: int) -> list[Decision]:
@@ -289,17 +297,26 @@ def _decide(state: State, text: str, query: Query, scores: Scores, row: int, top
         )
         return Decision(text, None, status, confidence, reason, candidates, matched, terms)
 
-    runner = index.names[order[1]] if index.n_agents > 1 else None
+    # Copies of the leader (same description and body under another name, as
+    # collections ship one agent in several plugins) are equally right: they are
+    # named, but ambiguity is measured against the best agent that differs.
+    copies = state.copy_of == state.copy_of[best]
+    twins = [index.names[j] for j in np.flatnonzero(copies) if j != best][:3]
+    others = np.where(copies, -1.0, combined)
+    rival = int(np.argmax(others))  # the first (by name) of the best that differ
+    runner = index.names[rival] if others[rival] >= 0.0 else None
+    s2 = float(combined[rival]) if runner is not None else 0.0
+    same = f" Identical copies: {', '.join(twins)}." if twins else ""
     if runner is not None and s1 - s2 <= cfg.ambiguity_margin * s1:
         status = "ambiguous"
         reason = (
             f"Ambiguous between {name} ({s1:.2f}) and {runner} ({s2:.2f}): the margin "
             f"{s1 - s2:.3f} is within {cfg.ambiguity_margin:.0%} of the best score; "
-            f"{name} leads on {evidence}."
+            f"{name} leads on {evidence}.{same}"
         )
     else:
         status = "routed"
-        reason = f"Routed to {name} (confidence {confidence:.2f}): {evidence}."
+        reason = f"Routed to {name} (confidence {confidence:.2f}): {evidence}.{same}"
         if runner is not None:
             reason += f" Runner-up {runner} scored {s2:.2f} (margin {s1 - s2:.2f})."
     return Decision(text, name, status, confidence, reason, candidates, matched, terms)
