@@ -201,9 +201,18 @@ def test_lint_exit_status_follows_severity(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(["lint"], monkeypatch, capsys)
-    assert code == 0 and "0 error(s)" in out
-    code, _, _ = run(["lint", "--strict"], monkeypatch, capsys)
-    assert code == 1  # the sample catalog has one warning (a shared trigger)
+    assert code == 0 and "12 agent(s): no problems found" in out
+    thin = tmp_path / "thin"
+    thin.mkdir()
+    (thin / "helper.md").write_text("---\nname: helper\ndescription: Helps with code.\n---\n")
+    (thin / "sql.md").write_text(
+        "---\nname: sql\ndescription: Tunes PostgreSQL queries, indexes and slow query plans "
+        "for reporting workloads and migrations.\n---\n"
+    )
+    code, out, _ = run(["lint", str(thin)], monkeypatch, capsys)
+    assert code == 0 and "short-description" in out  # a warning only
+    code, _, _ = run(["lint", str(thin), "--strict"], monkeypatch, capsys)
+    assert code == 1  # --strict: any finding fails
     desc = "Tunes PostgreSQL queries, indexes, slow query plans, vacuum and replication lag."
     for name in ("db-a", "db-b"):
         (tmp_path / f"{name}.md").write_text(f"---\nname: {name}\ndescription: {desc}\n---\n")

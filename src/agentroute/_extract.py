@@ -251,6 +251,13 @@ _BARE_VERBS = frozenset(
 # Words in names that say nothing about what an agent does.
 _GENERIC_NAME_WORDS = frozenset(
     [
+        # Role words: "engineer" is in 39 of davila7's agent names and tells none apart.
+        "engineer",
+        "developer",
+        "architect",
+        "manager",
+        "analyst",
+        "consultant",
         "pro",
         "expert",
         "specialist",
