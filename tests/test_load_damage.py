@@ -162,3 +162,41 @@ def test_strict_mode_accepts_harmless_normalisation(damage: Path) -> None:
 def test_diagnostics_read_as_one_line() -> None:
     d = Diagnostic("a.md", "invalid-yaml", "fields were recovered", "warning")
     assert str(d) == "a.md: warning: invalid-yaml: fields were recovered"
+
+
+def test_yaml_catalog_may_be_a_plain_list(tmp_path: Path) -> None:
+    (tmp_path / "agents.yaml").write_text(
+        "- name: alpha\n  description: Tunes SQL.\n- name: beta\n  description: Styles pages.\n"
+    )
+    result = load_agents(tmp_path / "agents.yaml")
+    assert [a.name for a in result.agents] == ["alpha", "beta"]
+    assert not result.diagnostics
+
+
+def test_large_yaml_catalog_loads_whole(tmp_path: Path) -> None:
+    """Catalogs are not front matter: its 256 KiB cap does not apply."""
+    entries = "".join(
+        f"- name: agent-{i:04d}\n  description: Handles topic number {i} in depth.\n"
+        for i in range(6000)
+    )
+    (tmp_path / "big.yaml").write_text(entries)
+    assert len(entries) > 256 * 1024
+    assert len(load_agents(tmp_path / "big.yaml").agents) == 6000
+
+
+def test_invalid_yaml_catalog_is_named_as_yaml(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("agents: [unclosed\n")
+    (diag,) = load_agents(tmp_path / "bad.yaml").diagnostics
+    assert (diag.kind, diag.severity) == ("invalid-catalog", "error")
+    assert "not valid YAML" in diag.message
+
+
+def test_earlier_paths_keep_a_shared_name(tmp_path: Path) -> None:
+    """As in Claude Code, the project's agent wins over the user's of the same name."""
+    for where in ("project", "user"):
+        (tmp_path / where).mkdir()
+        (tmp_path / where / "db.md").write_text(f"---\nname: db\ndescription: {where} db\n---\n")
+    first = load_agents([tmp_path / "project", tmp_path / "user"]).agents
+    assert {a.name: a.description for a in first}["db"] == "project db"
+    second = load_agents([tmp_path / "user", tmp_path / "project"]).agents
+    assert {a.name: a.description for a in second}["db"] == "user db"

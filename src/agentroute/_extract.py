@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agentroute.text import STOP_WORDS, normalize, tokens
+from agentroute.text import MAX_TRIGGER_WORDS, STOP_WORDS, normalize, tokens
 
 __all__ = [
     "body_sections",
@@ -20,8 +20,6 @@ __all__ = [
     "split_list",
 ]
 
-# A trigger is a short phrase; anything longer is a use case (scored as text).
-MAX_TRIGGER_WORDS = 4
 MAX_TRIGGERS = 64
 
 # Every pattern below runs on text from the internet, so none may backtrack

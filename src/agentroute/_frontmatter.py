@@ -172,7 +172,7 @@ def _nesting(fm: str) -> int:
     return max(deepest, block)
 
 
-def _safe_load(fm: str) -> Any:
+def safe_load(fm: str) -> Any:
     """``yaml.safe_load`` (libyaml when present), refusing alias bombs and deep nesting."""
     if _ANCHOR.search(fm) and len(_ALIAS.findall(fm)) > MAX_ALIASES:
         raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (an alias bomb?)")
@@ -203,7 +203,7 @@ def parse_front_matter(fm: str, *, one_line: bool = False) -> tuple[dict[str, An
     if one_line:
         return _recover_known_keys(fm), notes
     try:
-        data = _safe_load(fm)
+        data = safe_load(fm)
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)

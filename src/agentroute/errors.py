@@ -5,7 +5,7 @@ either the agentroute class or the built-in one::
 
     AgentrouteError (Exception)
     ├── AgentFileError (AgentrouteError, ValueError)   a file could not be read as an agent
-    │                                                  (strict mode, or nothing loadable at all)
+    │                                                  (strict mode)
     ├── CatalogError (AgentrouteError, ValueError)     a catalog as a whole is unusable
     │                                                  (no agents, a path that does not exist)
     ├── IndexFormatError (AgentrouteError, ValueError) a saved index or router file is corrupt,

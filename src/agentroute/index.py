@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agentroute.spec import AgentSpec
-from agentroute.text import normalize, terms, word_ngrams
+from agentroute.text import MAX_TRIGGER_WORDS, normalize, terms, word_ngrams
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -60,8 +60,9 @@ MAX_BODY_CHARS = 20_000
 # top of the body only. 6,000 characters kept top-1 on the dev collections
 # within 0.01 of the full 20,000 and cut the index build ~3x.
 MAX_CHAR_BODY = 6_000
-# Trigger phrases are matched as contiguous term n-grams up to this length.
-MAX_TRIGGER_TERMS = 4
+# Trigger phrases are matched as contiguous term n-grams up to this length, the
+# length the loader keeps a phrase as a trigger (longer ones are use cases).
+MAX_TRIGGER_TERMS = MAX_TRIGGER_WORDS
 # BM25F field weights. What an agent says it is for (name, description) weighs
 # more per word than its long prompt body. Measured on the development
 # collections (wshobson, dl-ezo, voltagent, examples removed): body-only BM25

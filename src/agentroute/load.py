@@ -11,11 +11,12 @@ points outside; linked *folders* are never followed, so link loops cannot occur.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -171,15 +172,17 @@ def _record(
 
     raw_description = _text_field(data, "description", path, diags)
     if not raw_description:
-        raw_description = _first_paragraph(body) or _first_heading(body)
+        paragraph = _first_paragraph(body)
+        raw_description = paragraph or _first_heading(body)
         if data:
-            diags.append(
-                Diagnostic(
-                    path,
-                    "missing-description",
-                    "no 'description' field; the body's first paragraph was used",
-                )
+            used = (
+                "the body's first paragraph was used"
+                if paragraph
+                else "the first heading was used"
+                if raw_description
+                else "none could be found"
             )
+            diags.append(Diagnostic(path, "missing-description", f"no 'description' field; {used}"))
     description, examples, repairs = ex.clean_description(raw_description)
     for repair in repairs:
         diags.append(Diagnostic(path, "escaped-newlines", repair, "info"))
@@ -297,26 +300,23 @@ def _catalog_entries(
     path: Path, shown: str, text: str
 ) -> tuple[list[tuple[str, dict[str, Any], str]], list[Diagnostic]]:
     """Entries of a YAML/JSON catalog: a list of agents or ``{agents: [...]}``."""
-    from agentroute._frontmatter import parse_front_matter
+    import yaml
+
+    from agentroute._frontmatter import safe_load
 
     diags: list[Diagnostic] = []
+    is_json = path.suffix.lower() == ".json"
     try:
-        if path.suffix.lower() == ".json":
-            data: Any = json.loads(text)
-        else:
-            data, notes = parse_front_matter(text)
-            diags.extend(_diag(shown, n) for n in notes)
-            if any(n[0] == "invalid-yaml" for n in notes):
-                return [], [
-                    *diags,
-                    Diagnostic(
-                        shown, "invalid-catalog", "the catalog is not valid YAML; skipped", "error"
-                    ),
-                ]
-            data = data.get("agents", data) if isinstance(data, dict) else data
-    except (ValueError, RecursionError) as exc:
+        data: Any = json.loads(text) if is_json else safe_load(text)
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:
+        problem = str(exc).split("\n")[0]
         return [], [
-            Diagnostic(shown, "invalid-catalog", f"not valid JSON ({exc}); skipped", "error")
+            Diagnostic(
+                shown,
+                "invalid-catalog",
+                f"not valid {'JSON' if is_json else 'YAML'} ({problem}); skipped",
+                "error",
+            )
         ]
     if isinstance(data, dict):
         data = data.get("agents", data)
@@ -473,15 +473,11 @@ def _dedupe_names(agents: list[AgentSpec], diags: list[Diagnostic]) -> list[Agen
                     f"another agent is already named {name!r}; renamed {new!r}",
                 )
             )
-            agent = AgentSpec(**{**_fields(agent), "name": new, "declared_name": name})
+            agent = dataclasses.replace(agent, name=new, declared_name=name)
             name = new
         taken.add(name)
         out.append(agent)
     return out
-
-
-def _fields(agent: AgentSpec) -> dict[str, Any]:
-    return {f: getattr(agent, f) for f in AgentSpec.__dataclass_fields__}
 
 
 def load_agents(
@@ -532,10 +528,13 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
         When a given path does not exist.
     """
     diags: list[Diagnostic] = []
+    # Insertion-ordered: roots in the order given (an earlier path wins a name both
+    # use, as Claude Code's project agents win over the user's), the files of a
+    # folder sorted, so the order a file system lists them in never matters.
     files: dict[str, tuple[Path, str]] = {}
     for root in _as_paths(paths):
         if root.is_dir():
-            for p, shown in _walk(root, diags):
+            for p, shown in sorted(_walk(root, diags), key=lambda f: f[1]):
                 files.setdefault(str(p.resolve()), (p, shown))
         elif root.is_file():
             files.setdefault(str(root.resolve()), (root, root.as_posix()))
@@ -547,7 +546,7 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
             )
         else:
             raise CatalogError(f"{root.as_posix()}: no such file or folder")
-    return [files[k] for k in sorted(files)], diags
+    return list(files.values()), diags
 
 
 def read_files(
@@ -614,12 +613,3 @@ def claude_code_paths(
             if candidate.is_dir() and candidate.resolve() not in {p.resolve() for p in out}:
                 out.append(candidate)
     return tuple(out)
-
-
-def iter_texts(agent: AgentSpec) -> Iterable[str]:
-    """Every text field of a record (for tests and lint)."""
-    yield agent.name
-    yield agent.description
-    yield from agent.triggers
-    yield from agent.use_cases
-    yield from agent.examples

@@ -14,6 +14,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 __all__ = [
+    "MAX_TRIGGER_WORDS",
     "STOP_WORDS",
     "SYNONYMS",
     "normalize",
@@ -23,6 +24,10 @@ __all__ = [
     "tokens",
     "word_ngrams",
 ]
+
+# A trigger is a short phrase of at most this many words; anything longer is a use
+# case (scored as text). The loader and the index both read it from here.
+MAX_TRIGGER_WORDS = 4
 
 _PUNCT = str.maketrans(
     {
