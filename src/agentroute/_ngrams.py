@@ -8,8 +8,8 @@ the arithmetic. :class:`NgramTfidf` holds only what a fitted vectorizer learned
 analysers here are used for fitting too, so the two paths cannot disagree
 (``tests/test_learn.py`` checks them against ``TfidfVectorizer.transform``).
 
-Issue 5's index has its own fast path for the catalog's fixed analysers; this
-one serves any fitted word/char_wb vectoriser.
+The catalog index (:mod:`agentroute.index`) has its own fast path, laid out for
+bit-parity with SciPy; this one serves the classifier's three analysers.
 """
 
 from __future__ import annotations

@@ -33,8 +33,9 @@ class Calibration:
     ``confidence = sigmoid(intercept + margin·m + softmax_05·p05 + softmax_10·p10
     + near_10·n10 + near_20·n20)`` is the probability that the top candidate is
     right, given that the request is meant for this catalog. ``m`` is the fused
-    margin to the best *different-scoring* agent (an identical copy of the top
-    agent is as right as the top agent, so it is not a rival); ``pT`` the top
+    margin to the best agent scoring differently from the top one (an exact tie
+    is no rival; copies under other names score a little apart and do count:
+    the decision's status, not this margin, sets copies aside); ``pT`` the top
     agent's share of ``softmax(fused / T)`` over the whole catalog (it falls as
     more agents crowd the top, which is what makes a 423-agent catalog harder
     than a 36-agent one); ``nD`` the log of how many agents score within ``D``

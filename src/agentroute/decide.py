@@ -183,12 +183,10 @@ def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query)
     cols = scores.present[row]
     if cols.size == 0:
         return ()
+    agents, values, lengths = index.bm25_t.gather(cols)
+    hit = agents == agent
     weights = np.zeros(cols.size)
-    for i, col in enumerate(cols):
-        start, end = index.bm25_t.indptr[col], index.bm25_t.indptr[col + 1]
-        hit = np.flatnonzero(index.bm25_t.indices[start:end] == agent)
-        if hit.size:
-            weights[i] = index.bm25_t.data[start + hit[0]]
+    weights[np.repeat(np.arange(cols.size), lengths)[hit]] = values[hit]
     order = np.lexsort((cols, -weights))
     out: list[str] = []
     covered: set[str] = set()
@@ -229,7 +227,7 @@ def _decide(state: State, text: str, query: Query, scores: Scores, row: int, top
     index, cfg = state.index, state.config
     combined = np.round(scores.combined[row], 9)
     k = min(top, index.n_agents)
-    order = _ranked(combined, max(k, 2))
+    order = _ranked(combined, k)
     candidates = tuple(Candidate(index.names[j], float(combined[j])) for j in order[:k])
 
     if not text.strip():
@@ -238,7 +236,6 @@ def _decide(state: State, text: str, query: Query, scores: Scores, row: int, top
         )
     best = int(order[0])
     s1 = float(combined[best])
-    s2 = float(combined[order[1]]) if index.n_agents > 1 else 0.0
     if query.known_terms == 0 or s1 <= 0.0:
         return Decision(
             text,
@@ -265,15 +262,18 @@ def _decide(state: State, text: str, query: Query, scores: Scores, row: int, top
     evidence = _evidence(matched, terms, query)
     name = index.names[best]
 
-    status: Status
-    if known < MIN_KNOWN_SHARE:
-        status = "no_match"
-        reason = (
-            f"No agent fits: most of the request's words appear in no agent's text "
-            f"(only {query.known_terms} of {len(query.terms)} known); the closest, {name}, "
-            + (f"shares only {evidence}." if evidence else "shares no distinctive term.")
+    closest = f"the closest, {name}, shares only {evidence}."
+
+    def decline(why: str) -> Decision:
+        return Decision(
+            text, None, "no_match", confidence, f"No agent fits: {why}", candidates, matched, terms
         )
-        return Decision(text, None, status, confidence, reason, candidates, matched, terms)
+
+    if known < MIN_KNOWN_SHARE:
+        return decline(
+            f"most of the request's words appear in no agent's text (only "
+            f"{query.known_terms} of {len(query.terms)} known); {closest}"
+        )
     # Two of the agent's own trigger phrases in the request are in-scope evidence
     # the scope model cannot see (it reads scores, not triggers): a catalog with
     # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
@@ -281,22 +281,17 @@ def _decide(state: State, text: str, query: Query, scores: Scores, row: int, top
     # no_match unchanged, in-scope routing up (wshobson 0.973 -> 0.976).
     trigger_backed = len(matched) >= TRIGGER_SCOPE_MATCHES and scope >= TRIGGER_SCOPE_FLOOR
     if scope < cfg.min_scope and index.n_agents >= MIN_SCOPE_AGENTS and not trigger_backed:
-        status = "no_match"
-        reason = (
-            f"No agent fits: the request reads as outside this catalog (in-scope "
-            f"probability {scope:.2f}, below {cfg.min_scope:.2f}); the closest, {name}, "
-            + (f"shares only {evidence}." if evidence else "shares no distinctive term.")
+        return decline(
+            f"the request reads as outside this catalog (in-scope probability {scope:.2f}, "
+            f"below {cfg.min_scope:.2f}); {closest}"
         )
-        return Decision(text, None, status, confidence, reason, candidates, matched, terms)
     if raw < cfg.min_confidence:
-        status = "no_match"
-        reason = (
-            f"No agent fits: the best candidate, {name}, has confidence {confidence:.2f}, "
-            f"below the {rescale(cfg.min_confidence):.2f} threshold"
-            + (f" (weak evidence: {evidence})." if evidence else ".")
+        return decline(
+            f"the best candidate, {name}, has confidence {confidence:.2f}, below the "
+            f"{rescale(cfg.min_confidence):.2f} threshold (weak evidence: {evidence})."
         )
-        return Decision(text, None, status, confidence, reason, candidates, matched, terms)
 
+    status: Status
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.

@@ -19,17 +19,18 @@ Three views are built over one shared vocabulary, so a request is counted once:
   body, for morphology and typos.
 
 Plus ``head``, a TF-IDF vector of name, description and hints alone (what an
-agent says it is for, used to explain a decision), a trigger table (trigger
+agent says it is for; ``agentroute lint`` compares agents by it), a trigger table (trigger
 phrase → agents) and the vocabulary that fuzzy matching corrects unknown
 request words against.
 
 The weights are fitted with scikit-learn's ``TfidfTransformer`` and SciPy, but
 the fitted index holds plain NumPy arrays only: the matrices a request reads are
 stored transposed (term → agents), so scoring a request touches the few rows of
-its own terms, and routing (and loading a cached index) never imports
-scikit-learn or SciPy. Counting terms and character n-grams, the slow part of a
-fit, is done here once per distinct word; the counts are laid out exactly as
-``CountVectorizer`` lays them out, so every weight is bit for bit what
+its own terms, and routing one request (and loading a cached index) never
+imports scikit-learn or SciPy (``route_many`` uses SciPy for batches).
+Counting terms and character n-grams, the slow part of a fit, is done here
+once per distinct word; the counts are laid out exactly as ``CountVectorizer``
+lays them out, so every weight is bit for bit what
 ``TfidfVectorizer`` gives (``tests/test_index.py`` checks it).
 """
 
@@ -74,9 +75,13 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 # Character n-gram lengths (scikit-learn's ``char_wb`` analyser).
 CHAR_NGRAMS = (3, 5)
-# fuzz.ratio of two words cannot reach the fuzzy cutoff when their lengths differ
-# too much; the candidates of each length are prepared once (see ``fuzzy_for``).
-_FUZZY_RATIO_FLOOR = 84.9
+# rapidfuzz ratio (0-100) above which an unknown request word is read as a known
+# one, and the shortest word corrected. fuzz.ratio of two words cannot reach the
+# cutoff when their lengths differ too much; the candidates of each length are
+# prepared once (see ``fuzzy_for``), with a hair of slack for float round-off.
+FUZZY_CUTOFF = 85.0
+MIN_FUZZY_LEN = 4
+_FUZZY_RATIO_FLOOR = FUZZY_CUTOFF - 0.1
 # Words whose char n-gram columns an index remembers (see ``Index.char_columns``).
 _MAX_REMEMBERED_WORDS = 1 << 16
 
@@ -149,10 +154,6 @@ class Csr:
     indptr: np.ndarray
     shape: tuple[int, int]
 
-    @property
-    def nnz(self) -> int:
-        return int(self.indptr[-1])
-
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Column indices and values of ``rows``, concatenated in the order given, and
         the number of entries of each row."""
@@ -170,10 +171,6 @@ class Csr:
             np.concatenate([data[s] for s in spans]),
             lengths,
         )
-
-    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        a, b = int(self.indptr[i]), int(self.indptr[i + 1])
-        return self.indices[a:b], self.data[a:b]
 
     def to_scipy(self) -> sp.csr_matrix:
         import scipy.sparse as sp
@@ -214,7 +211,7 @@ class Index:
         Its pattern is also where a term occurs anywhere in an agent's text
         (used for coverage: how much of a request an agent's text accounts for).
     word_idf : numpy.ndarray
-        IDF of the unigrams over whole agents (sublinear tf; 0 for bigrams).
+        IDF over whole agents (sublinear tf); only the unigram columns are read.
     word_t : Csr
         L2-normalised TF-IDF of whole agents (unigrams only), transposed.
     head_rows : Csr
@@ -568,7 +565,7 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
             for f in ("name", "description", "hints")
             for ts in field_terms[f]
             for t in ts
-            if " " not in t and len(t) >= 4 and t.isalpha()
+            if " " not in t and len(t) >= MIN_FUZZY_LEN and t.isalpha()
         }
     )
     return Index(

@@ -299,7 +299,6 @@ class Router:
             Naming the file, when it is corrupt, foreign or of another format version.
         """
         from agentroute._saved import read_router
-        from agentroute.errors import IndexFormatError
 
         agents, diagnostics, cfg, learned = read_router(path)
         try:

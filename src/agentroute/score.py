@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from agentroute.index import BM25_K1, MAX_TRIGGER_TERMS, Index, char_words
+from agentroute.index import (
+    BM25_K1,
+    FUZZY_CUTOFF,
+    MAX_TRIGGER_TERMS,
+    MIN_FUZZY_LEN,
+    Index,
+    char_words,
+)
 from agentroute.text import term_surfaces, word_ngrams
 
 if TYPE_CHECKING:
@@ -35,9 +42,6 @@ __all__ = ["MAX_REQUEST_CHARS", "Query", "Scores", "Weights", "analyze_query", "
 # Only this much of a request is scored: routing needs the gist, and the cap
 # bounds the time a hostile 10 MB request can take.
 MAX_REQUEST_CHARS = 4_000
-# rapidfuzz ratio (0-100) above which an unknown word is read as a known one.
-FUZZY_CUTOFF = 85.0
-MIN_FUZZY_LEN = 4
 
 
 @dataclass(frozen=True, slots=True)
