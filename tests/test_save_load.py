@@ -98,3 +98,23 @@ def test_bad_files_are_refused_by_name(fitted: Router, tmp_path: Path) -> None:
             Router.load(tmp_path / name)
     with pytest.raises(IndexFormatError, match="format version 2"):
         Router.load(tmp_path / "v2.npz")
+
+
+def test_tampered_values_are_refused(fitted: Router, tmp_path: Path) -> None:
+    """A well-formed file with values no fit produces is refused, not routed with."""
+    good = tmp_path / "good.npz"
+    fitted.save(good)
+    with np.load(good, allow_pickle=False) as data:
+        meta = json.loads(data["meta"].tobytes())
+    agents = [dict(a) for a in meta["agents"]]
+    agents[0]["triggers"] = "abc"
+    bad_learned = {
+        "nan-threshold": {**meta["learned"], "threshold": float("nan")},
+        "big-blend": {**meta["learned"], "blend": 7.0},
+    }
+    _rewrite(good, tmp_path / "triggers.npz", {"agents": agents})
+    for name, learned in bad_learned.items():
+        _rewrite(good, tmp_path / f"{name}.npz", {"learned": learned})
+    for name in ["triggers.npz", "nan-threshold.npz", "big-blend.npz"]:
+        with pytest.raises(IndexFormatError, match=name.replace(".", r"\.")):
+            Router.load(tmp_path / name)

@@ -64,7 +64,7 @@ _FLOAT_DTYPES = {
     "head_rows": np.float64,
     "chars_t": np.float32,
 }
-_SPEC_FIELDS = (
+SPEC_FIELDS = (
     "name",
     "description",
     "triggers",
@@ -158,7 +158,7 @@ def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
 
 def _payload(agents: Sequence[AgentSpec], diagnostics: Sequence[Diagnostic], index: Index) -> bytes:
     doc = {
-        "agents": [{f: getattr(a, f) for f in _SPEC_FIELDS} for a in agents],
+        "agents": [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents],
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
         "names": list(index.names),
         "feature_names": list(index.feature_names),
@@ -300,13 +300,16 @@ def _strings(doc: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _spec(fields: dict[str, Any]) -> AgentSpec:
+_LIST_FIELDS = frozenset({"triggers", "examples", "use_cases", "tools", "skills"})
+
+
+def spec_from_json(fields: dict[str, Any]) -> AgentSpec:
     values: dict[str, Any] = {}
-    for f in _SPEC_FIELDS:
+    for f in SPEC_FIELDS:
         v = fields[f]
-        if isinstance(v, list):
-            if not all(isinstance(x, str) for x in v):
-                raise ValueError(f"agent field {f!r} holds something other than text")
+        if f in _LIST_FIELDS:
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ValueError(f"agent field {f!r} is not a list of text")
             v = tuple(v)
         elif not (v is None or isinstance(v, str)):
             raise ValueError(f"agent field {f!r} is not text")
@@ -317,7 +320,7 @@ def _spec(fields: dict[str, Any]) -> AgentSpec:
 def _rebuild(
     path: Path, doc: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
-    agents = tuple(_spec(a) for a in doc["agents"])
+    agents = tuple(spec_from_json(a) for a in doc["agents"])
     diagnostics = tuple(Diagnostic(p, k, m, s) for p, k, m, s in doc["diagnostics"])
     names = _strings(doc, "names")
     features = _strings(doc, "feature_names")

@@ -10,6 +10,7 @@ and every part is checked; the index is rebuilt from the records (deterministic)
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from agentroute._ngrams import KINDS, NgramTfidf
+from agentroute._persist import SPEC_FIELDS, spec_from_json
 from agentroute.errors import IndexFormatError
 from agentroute.learn import ExampleModel, Learned
 from agentroute.spec import AgentSpec, Diagnostic
@@ -25,7 +27,6 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "read_router", "write_router"]
 
 FORMAT = "agentroute-router"
 FORMAT_VERSION = 1
-_TUPLE_FIELDS = ("triggers", "examples", "use_cases", "tools", "skills")
 
 
 def _json_array(obj: object) -> np.ndarray:
@@ -42,18 +43,7 @@ def write_router(
     meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "agents": [
-            {
-                "name": a.name,
-                "description": a.description,
-                **{f: list(getattr(a, f)) for f in _TUPLE_FIELDS},
-                "model": a.model,
-                "path": a.path,
-                "body": a.body,
-                "declared_name": a.declared_name,
-            }
-            for a in agents
-        ],
+        "agents": [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents],
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
         "config": config,
         "learned": None,
@@ -143,10 +133,8 @@ def _read(
         raise _bad(
             path, f"format version {version!r}; this agentroute reads version {FORMAT_VERSION}"
         )
-    records: list[dict[str, Any]] = [
-        {k: tuple(v) if k in _TUPLE_FIELDS else v for k, v in rec.items()} for rec in meta["agents"]
-    ]
-    agents = tuple(AgentSpec(**rec) for rec in records)
+    # The index cache's reader: every field of every record is type-checked.
+    agents = tuple(spec_from_json(rec) for rec in meta["agents"])
     if not agents:
         raise _bad(path, "no agents")
     diagnostics = tuple(Diagnostic(*d) for d in meta["diagnostics"])
@@ -180,8 +168,13 @@ def _read(
             raise _bad(path, "the classifier names agents the file does not hold")
         model = ExampleModel(classes, has_oos, tuple(blocks), np.ascontiguousarray(coef), intercept)
     platt = lm["platt"]
-    if not float(lm["temperature"]) > 0 or not float(lm["catalog_temperature"]) > 0:
+    numbers = [float(lm[k]) for k in ("temperature", "catalog_temperature", "blend", "threshold")]
+    if not all(math.isfinite(x) for x in [*numbers, float(platt[0]), float(platt[1])]):
+        raise _bad(path, "a learned number is not finite")
+    if not (numbers[0] > 0 and numbers[1] > 0):
         raise _bad(path, "a temperature is not positive")
+    if not (0.0 <= numbers[2] <= 1.0 and 0.0 <= numbers[3] <= 1.0):
+        raise _bad(path, "the blend weight or the threshold is outside [0, 1]")
     learned = Learned(
         model,
         temperature=float(lm["temperature"]),
