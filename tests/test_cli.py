@@ -297,3 +297,17 @@ def test_every_readme_command_runs(
     assert code in (0, 1), err
     assert out.strip(), f"{line!r} printed nothing"
     assert "Traceback" not in err
+
+
+def test_cli_defaults_are_the_library_defaults() -> None:
+    """The parser spells the defaults out (so `route` need not import lint or hook)."""
+    from agentroute import cli, hook, lint
+
+    parser = cli._parser()
+    lint_args = parser.parse_args(["lint"])
+    assert (lint_args.overlap, lint_args.near_copy, lint_args.min_words) == (
+        lint.DEFAULT_OVERLAP,
+        lint.DEFAULT_NEAR_COPY,
+        lint.DEFAULT_MIN_WORDS,
+    )
+    assert parser.parse_args(["hook"]).min_confidence == hook.DEFAULT_MIN_CONFIDENCE

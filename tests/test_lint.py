@@ -159,3 +159,14 @@ def test_the_readme_finding_is_still_true(corpora: Path) -> None:
     pairs = {f.agents: f for f in report.errors if f.code == "near-copy"}
     finding = pairs[("implementation-plan", "planner")]
     assert "implementation plan" in finding.terms
+
+
+def test_near_copy_below_the_overlap_bar_is_still_reported() -> None:
+    from agentroute import AgentSpec, Router
+    from agentroute.lint import lint
+
+    a = "Tunes PostgreSQL queries, indexes, slow query plans, vacuum and replication lag."
+    b = "Tunes PostgreSQL queries, indexes and slow query plans for reporting dashboards."
+    router = Router.from_agents([AgentSpec("db-a", a), AgentSpec("db-b", b)])  # cosine 0.60
+    report = lint(router, overlap=0.9, near_copy=0.5)
+    assert [f.code for f in report.findings if f.code == "near-copy"] == ["near-copy"]

@@ -292,7 +292,9 @@ def _overlap_findings(router: Router, *, overlap: float, near_copy: float) -> li
     head = index.head
     sims = np.asarray((head @ head.T).todense(), dtype=np.float64)
     np.fill_diagonal(sims, 0.0)
-    rows, cols = np.nonzero(np.triu(sims) >= overlap)
+    # Either threshold may be the lower one: a near-copy below the overlap bar is
+    # still a near-copy.
+    rows, cols = np.nonzero(np.triu(sims) >= min(overlap, near_copy))
     if len(rows) == 0:
         return []
     surfaces = _surface_maps(router)
