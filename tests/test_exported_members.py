@@ -30,7 +30,6 @@ def test_every_exported_name_is_documented() -> None:
 def test_errors_also_subclass_the_builtin_they_resemble() -> None:
     assert issubclass(agentroute.AgentFileError, ValueError)
     assert issubclass(agentroute.CatalogError, ValueError)
-    assert issubclass(agentroute.NotFittedError, RuntimeError)
     assert issubclass(agentroute.IndexFormatError, agentroute.AgentrouteError)
 
 

@@ -20,7 +20,6 @@ from agentroute.errors import (
     AgentrouteError,
     CatalogError,
     IndexFormatError,
-    NotFittedError,
 )
 from agentroute.evaluate import EvaluationReport, read_labels
 from agentroute.load import claude_code_paths, load_agents, parse_agent
@@ -40,7 +39,6 @@ __all__ = [
     "EvaluationReport",
     "IndexFormatError",
     "LoadResult",
-    "NotFittedError",
     "Router",
     "RouterConfig",
     "Weights",

@@ -109,12 +109,10 @@ class NgramTfidf:
 
     @classmethod
     def fit(
-        cls, texts: Sequence[str], kind: str, n_min: int, n_max: int, *, min_df: int = 1
+        cls, texts: Sequence[str], kind: str, n_min: int, n_max: int
     ) -> tuple[NgramTfidf, sp.csr_matrix]:
         """Fit on ``texts``; returns the block and the texts' rows (float64 CSR)."""
-        vec = TfidfVectorizer(
-            analyzer=analyzer(kind, n_min, n_max), sublinear_tf=True, min_df=min_df
-        )
+        vec = TfidfVectorizer(analyzer=analyzer(kind, n_min, n_max), sublinear_tf=True)
         x = vec.fit_transform(texts)
         terms = tuple(str(t) for t in vec.get_feature_names_out())
         return cls(kind, n_min, n_max, terms, np.asarray(vec.idf_, dtype=np.float64)), x.tocsr()

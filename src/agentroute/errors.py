@@ -8,9 +8,8 @@ either the agentroute class or the built-in one::
     │                                                  (strict mode)
     ├── CatalogError (AgentrouteError, ValueError)     a catalog as a whole is unusable
     │                                                  (no agents, a path that does not exist)
-    ├── IndexFormatError (AgentrouteError, ValueError) a saved index or router file is corrupt,
-    │                                                  foreign or of another format version
-    └── NotFittedError (AgentrouteError, RuntimeError) an operation needs labelled data first
+    └── IndexFormatError (AgentrouteError, ValueError) a saved index or router file is corrupt,
+                                                       foreign or of another format version
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ __all__ = [
     "AgentrouteError",
     "CatalogError",
     "IndexFormatError",
-    "NotFittedError",
 ]
 
 
@@ -46,7 +44,3 @@ class CatalogError(AgentrouteError, ValueError):
 
 class IndexFormatError(AgentrouteError, ValueError):
     """A saved index or router file is corrupt, foreign, or of another format version."""
-
-
-class NotFittedError(AgentrouteError, RuntimeError):
-    """The operation needs labelled requests: call ``fit`` first."""

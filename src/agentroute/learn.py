@@ -109,10 +109,6 @@ class ExampleModel:
     coef: np.ndarray
     intercept: np.ndarray
 
-    @property
-    def n_columns(self) -> int:
-        return len(self.classes) + int(self.has_oos)
-
     def _rows(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
@@ -161,10 +157,6 @@ class ExampleModel:
                 continue
             out.append(" ".join(words))
         return tuple(out)
-
-
-def _features(blocks: Sequence[NgramTfidf], texts: Sequence[str]) -> sp.csr_matrix:
-    return sp.hstack([b.transform(texts) for b in blocks], format="csr")
 
 
 def train_model(texts: Sequence[str], labels: Sequence[str | None]) -> ExampleModel:
