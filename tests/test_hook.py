@@ -99,7 +99,7 @@ def test_routes_the_project_named_by_cwd_and_skips_skills(tmp_path: Path, projec
 
 
 def test_a_failing_loader_prints_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(paths: object) -> object:
+    def boom(paths: object, *, cache: bool) -> object:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(hook, "load_router", boom)
@@ -110,13 +110,15 @@ def test_the_loader_is_a_replaceable_seam(project: Path, monkeypatch: pytest.Mon
     seen: list[object] = []
     real = hook.load_router
 
-    def cached(paths: object) -> object:
-        seen.append(paths)
-        return real(paths)  # type: ignore[arg-type]
+    def cached(paths: object, *, cache: bool) -> object:
+        seen.append((paths, cache))
+        return real(paths, cache=cache)
 
     monkeypatch.setattr(hook, "load_router", cached)
     assert hook.run(hook_input(SURE, project), home=str(project.parent / "home"))
-    assert seen == [(project / ".claude" / "agents",)]
+    assert hook.run(hook_input(SURE, project), home=str(project.parent / "home"), cache=False)
+    folders = (project / ".claude" / "agents",)
+    assert seen == [(folders, True), (folders, False)]
 
 
 def run_cli(

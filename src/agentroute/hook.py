@@ -15,8 +15,9 @@ the prompt, the hook prints the JSON that adds context for the model::
 and nothing otherwise. It never fails the prompt: any error yields no output and
 exit status 0 (exit status 2 would block the prompt in Claude Code).
 
-The router is obtained through :data:`load_router`, a plain callable, so an
-on-disk index cache can replace it without touching the rest.
+The router is obtained through :data:`load_router`, a plain callable (the index
+cache itself lives in :meth:`Router.from_path`), so an embedding application can
+change how agents are loaded without touching the rest.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
     return Router.from_path(list(paths), cache=cache)
 
 
-#: ``load_router(paths) -> Router``: how the hook gets a router for the agent
-#: folders (with the on-disk index cache). Replace it to change how loading works.
-load_router: Callable[[Sequence[Path]], Router] = _default_load_router
+#: ``load_router(paths, *, cache) -> Router``: how the hook gets a router for the
+#: agent folders (``cache``: use the on-disk index cache). Replace it to change how
+#: loading works; ``--no-cache`` reaches it as ``cache=False``.
+load_router: Callable[..., Router] = _default_load_router
 
 
 def agent_folders(
@@ -130,7 +132,7 @@ def hook_output(
     if not folders:
         logger.debug("no .claude/agents folder for project %r", data.get("cwd"))
         return None
-    router = load_router(folders) if cache else _default_load_router(folders, cache=False)
+    router = load_router(folders, cache=cache)
     d = router.route(text, top=2)
     logger.debug("decision: %r %s", d, d.reason)
     if d.status != "routed" or d.agent is None or d.confidence < min_confidence:
