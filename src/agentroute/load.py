@@ -549,6 +549,13 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
     return list(files.values()), diags
 
 
+def raise_first_problem(diagnostics: Sequence[Diagnostic], *, path: str | None = None) -> None:
+    """Strict mode: raise :class:`AgentFileError` for the first warning or error."""
+    for d in diagnostics:
+        if d.severity != "info":
+            raise AgentFileError(path or d.path, f"{d.kind}: {d.message}")
+
+
 def read_files(
     files: Sequence[tuple[Path, str]],
     diagnostics: Sequence[Diagnostic] = (),
@@ -576,16 +583,13 @@ def read_files(
                 file_diags += result.diagnostics
                 agents.extend(result.agents)
         if strict:
-            bad = [d for d in file_diags if d.severity != "info"]
-            if bad:
-                raise AgentFileError(shown, f"{bad[0].kind}: {bad[0].message}")
+            raise_first_problem(file_diags, path=shown)
         diags += file_diags
 
     agents = _dedupe_names(agents, diags)
     if strict:
-        bad = [d for d in diags if d.severity != "info"]
-        if bad:
-            raise AgentFileError(bad[0].path, f"{bad[0].kind}: {bad[0].message}")
+        # What walking the folders noticed, and the renames just made.
+        raise_first_problem(diags)
     return LoadResult(tuple(agents), tuple(diags))
 
 

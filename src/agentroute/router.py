@@ -20,10 +20,17 @@ import numpy as np
 
 from agentroute.calibrate import Calibration
 from agentroute.decide import RouterConfig, State, route_state
-from agentroute.errors import AgentFileError, CatalogError, IndexFormatError
+from agentroute.errors import CatalogError, IndexFormatError
 from agentroute.evaluate import EvaluationReport, evaluate
 from agentroute.index import Index, build_index
-from agentroute.load import DEFAULT_MAX_BYTES, PathArg, _as_paths, discover, read_files
+from agentroute.load import (
+    DEFAULT_MAX_BYTES,
+    PathArg,
+    _as_paths,
+    discover,
+    raise_first_problem,
+    read_files,
+)
 from agentroute.score import Weights, analyze_query, score
 from agentroute.spec import AgentSpec, Decision, Diagnostic
 
@@ -167,9 +174,7 @@ class Router:
             else:
                 diagnostics = (*found, *stored)
                 if strict:
-                    bad = [d for d in diagnostics if d.severity != "info"]
-                    if bad:
-                        raise AgentFileError(bad[0].path, f"{bad[0].kind}: {bad[0].message}")
+                    raise_first_problem(diagnostics)
                 return cls._assemble(agents, index, diagnostics, config)
         result = read_files(files, found, strict=strict)
         if not result.agents:
