@@ -6,28 +6,17 @@ import math
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agentroute import Calibration, Decision, Router
+from conftest import MAX_DEFAULT_CONFIDENCE, assert_sound, default_router, with_catalog_words
 
 SECONDS = 10.0
 
 
-@pytest.fixture(scope="module")
-def router() -> Router:
-    return Router.from_default()
-
-
 def _check(decision: Decision, request: str) -> None:
-    assert isinstance(decision, Decision)
-    assert decision.request == request
-    assert math.isfinite(decision.confidence)
-    assert 0.0 <= decision.confidence < 1.0
-    assert decision.status in ("routed", "ambiguous", "no_match")
-    assert (decision.agent is None) == (decision.status == "no_match")
-    assert all(0.0 <= c.score <= 1.0 and math.isfinite(c.score) for c in decision.candidates)
-    assert isinstance(decision.reason, str) and decision.reason
+    assert_sound(decision, default_router(), request)
 
 
 HOSTILE_REQUESTS = {
@@ -61,20 +50,24 @@ def test_empty_and_blank_requests_match_nothing(router: Router) -> None:
         assert (d.agent, d.status, d.confidence) == (None, "no_match", 0.0)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.characters(codec=None, categories=None), max_size=300))
-def test_any_unicode_text_gets_a_sound_decision(text: str) -> None:
-    router = _shared_router()
-    _check(router.route(text), text)
+def test_any_unicode_text_gets_a_sound_decision() -> None:
+    router = default_router()
+    matched: list[bool] = []
 
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        with_catalog_words(
+            st.text(alphabet=st.characters(codec=None, categories=None), max_size=300)
+        )
+    )
+    def check(text: str) -> None:
+        d = router.route(text)
+        _check(d, text)
+        matched.append(d.status != "no_match")
 
-_ROUTER: list[Router] = []
-
-
-def _shared_router() -> Router:
-    if not _ROUTER:
-        _ROUTER.append(Router.from_default())
-    return _ROUTER[0]
+    check()
+    # The candidate and agent checks ran: catalog words made many requests match.
+    assert sum(matched) >= len(matched) // 5, sum(matched)
 
 
 def test_keyword_stuffing_routes_to_the_stuffed_agent_never_with_certainty(
@@ -97,8 +90,18 @@ def test_stuffing_another_agents_words_onto_a_request_is_not_certain(router: Rou
     for agent in router.agents:
         stuffed = genuine + " " + " ".join([agent.triggers[0]] * 10_000)
         d = router.route(stuffed)
-        _check(d, stuffed)
-        assert d.confidence < 1.0
+        _check(d, stuffed)  # confidence below the default calibration's ceiling
+
+
+def test_the_default_calibrations_ceiling_is_what_the_tests_assume() -> None:
+    """The most confident default logit, intercept + margin + softmax_10 (the rest are negative
+    coefficients on non-negative inputs), is 6.938: confidence 0.99903, below the
+    MAX_DEFAULT_CONFIDENCE (0.9991) every Decision check asserts. ``< 1.0`` could never fail."""
+    cal = Calibration()
+    top = cal(1.0, 0.0, 1.0, 0.0, 0.0)
+    assert top == pytest.approx(1.0 / (1.0 + math.exp(-6.938)))
+    assert 0.999 < top < MAX_DEFAULT_CONFIDENCE
+    assert cal(1.0, 1.0, 1.0, 0.0, 0.0) < 1.0 - 1e-3  # one agent far ahead of the rest
 
 
 @given(
@@ -111,6 +114,7 @@ def test_stuffing_another_agents_words_onto_a_request_is_not_certain(router: Rou
     st.floats(-50, 50),
     st.floats(-50, 50),
 )
+@example(1.0, 0.0, 1.0, 0.0, 0.0, [1.0] * 5, 50.0, 50.0)  # the confidence ceiling
 def test_default_calibration_never_reaches_certainty(
     margin: float,
     p05: float,
@@ -121,11 +125,10 @@ def test_default_calibration_never_reaches_certainty(
     word_z: float,
     char_z: float,
 ) -> None:
-    """Shares and scores lie in [0, 1], crowding in [0, log n]: neither default logistic
-    reaches 0 or 1 (z-scores over a catalog are bounded by sqrt(n))."""
+    """Shares and scores lie in [0, 1], crowding in [0, log n]: the confidence logistic stays
+    below its ceiling (0.99903, see above), and scope within [0, 1]."""
     cal = Calibration()
     p = cal(margin, p05, p10, near10, near20)
-    assert math.isfinite(p) and 0.0 < p < 1.0
+    assert math.isfinite(p) and 0.0 < p < MAX_DEFAULT_CONFIDENCE
     s = cal.scope(*shares, word_z, char_z)
     assert math.isfinite(s) and 0.0 <= s <= 1.0
-    assert cal(1.0, 1.0, 1.0, 0.0, 0.0) < 1.0 - 1e-3  # one agent far ahead of the rest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import shutil
 from pathlib import Path
 
@@ -11,28 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import agentroute
-from agentroute import AgentSpec, CatalogError, Decision, Router, RouterConfig
+from agentroute import AgentSpec, CatalogError, Router, RouterConfig
+from conftest import assert_sound, default_router, with_catalog_words
 
 SAMPLE = agentroute.default_catalog_path()
-
-
-@pytest.fixture(scope="module")
-def router() -> Router:
-    return Router.from_default()
-
-
-def assert_sound(d: Decision, router: Router) -> None:
-    assert d.status in ("routed", "ambiguous", "no_match")
-    assert math.isfinite(d.confidence) and 0.0 <= d.confidence <= 1.0
-    assert (d.agent is None) == (d.status == "no_match")
-    assert d.reason and d.reason.strip()
-    names = {a.name for a in router.agents}
-    assert all(c.agent in names for c in d.candidates)
-    scores = [c.score for c in d.candidates]
-    assert all(math.isfinite(s) and 0.0 <= s <= 1.0 for s in scores)
-    assert scores == sorted(scores, reverse=True)
-    if d.agent is not None:
-        assert d.agent == d.candidates[0].agent
 
 
 def test_the_readme_request_routes_to_the_go_backend_agent(router: Router) -> None:
@@ -121,12 +102,21 @@ def test_identical_copies_are_named_but_not_rivals() -> None:
 
 def test_raising_min_confidence_never_turns_abstention_into_a_match(router: Router) -> None:
     texts = ["write a helm chart", "good database of chess openings", "docs", "test"]
-    for low, high in [(0.1, 0.5), (0.3, 0.9), (0.0, 1.0)]:
+    # "test" routes with confidence ~0.78: (0.7, 0.9) makes it abstain by confidence at the
+    # higher threshold only, the case the property is about.
+    pairs = [(0.1, 0.5), (0.3, 0.9), (0.0, 1.0), (0.7, 0.9), (0.5, 0.8)]
+    declined_by_confidence = 0
+    for low, high in pairs:
         lo = router.with_config(RouterConfig(min_confidence=low)).route_many(texts)
         hi = router.with_config(RouterConfig(min_confidence=high)).route_many(texts)
         for a, b in zip(lo, hi, strict=True):
             if a.status == "no_match":
                 assert b.status == "no_match"
+            elif b.status == "no_match":
+                assert a.confidence < high, (a, b)
+                assert f"below the {high:.2f} threshold" in b.reason, b.reason
+                declined_by_confidence += 1
+    assert declined_by_confidence > 0
 
 
 def test_file_order_does_not_change_any_answer(tmp_path: Path) -> None:
@@ -152,16 +142,21 @@ def test_file_order_does_not_change_any_answer(tmp_path: Path) -> None:
         )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=300))
-def test_any_text_gets_a_sound_decision(text: str) -> None:
-    router = _ROUTER
-    d = router.route(text)
-    assert_sound(d, router)
-    assert router.route(text) == d  # deterministic
+def test_any_text_gets_a_sound_decision() -> None:
+    router = default_router()
+    statuses: list[str] = []
 
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(with_catalog_words(st.text(max_size=300)))
+    def check(text: str) -> None:
+        d = router.route(text)
+        assert_sound(d, router, text)
+        assert router.route(text) == d  # deterministic
+        statuses.append(d.status)
 
-_ROUTER = Router.from_default()
+    check()
+    # Worth something only if the candidate and agent checks ran: many requests matched.
+    assert sum(s != "no_match" for s in statuses) >= len(statuses) // 5, statuses
 
 
 def test_from_path_accepts_a_list_of_files_and_folders(tmp_path: Path) -> None:
