@@ -304,14 +304,19 @@ def test_cli_caches_by_default_and_no_cache_skips_it(
     folder = tmp_path / "cli-cache"
     monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(folder))
     argv = ["route", "--agents", str(catalog), "--no-cache", REQUESTS[1]]
+    cached_argv = argv[:3] + argv[4:]
     assert cli.main(argv) == 0
     assert not folder.exists()
-    first = capsys.readouterr().out
-    assert cli.main(argv[:3] + argv[4:]) == 0
+    fresh = capsys.readouterr()
+    assert fresh.out.startswith("database-admin\t"), fresh.out
+    assert cli.main(cached_argv) == 0  # builds and writes the cache
     only_file(folder)
-    assert cli.main(argv[:3] + argv[4:]) == 0
-    second, third = capsys.readouterr().out.split("\n", 1)[0], first.split("\n", 1)[0]
-    assert second == third
+    assert capsys.readouterr() == fresh
+    no_build(monkeypatch)  # from here on, building an index fails the test
+    assert cli.main(cached_argv) == 0  # read from the cache
+    assert capsys.readouterr() == fresh
+    with pytest.raises(AssertionError, match="rebuilt"):  # the guard is live
+        cli.main(argv)
 
 
 def test_cache_key_changes_with_the_librarys_own_code(monkeypatch: pytest.MonkeyPatch) -> None:
