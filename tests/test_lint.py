@@ -82,6 +82,28 @@ def test_empty_short_and_generic_descriptions() -> None:
     assert ("short-description", ("db",)) in by_agent
     assert ("short-description", ("css",)) not in by_agent
     assert next(f for f in report.findings if f.code == "empty-description").severity == "error"
+    # "Databases and more." has one term ('databas') and so fewer than two distinctive ones.
+    # The generalist is not generic here: in five agents a term two of them share is still
+    # distinctive (rare = max(2, 5% of n)), and each of its terms is shared with one other.
+    generic = [f for f in report.findings if f.code == "generic-description"]
+    assert [(f.agents, f.terms, f.severity) for f in generic] == [
+        (("db",), ("databas",), "warning")
+    ]
+
+
+def test_a_description_made_of_everyones_words_is_generic() -> None:
+    router = Router.from_agents(
+        [
+            AgentSpec("go", "Builds Go services and APIs with gRPC, goroutines and channels."),
+            AgentSpec("py", "Builds Python services and APIs with FastAPI, asyncio and Celery."),
+            AgentSpec("rust", "Builds Rust services and APIs with Axum, tokio and serde."),
+            AgentSpec("generalist", "Builds services and APIs: more services and APIs, for all."),
+        ]
+    )
+    [finding] = [f for f in lint(router).findings if f.code == "generic-description"]
+    assert finding.agents == ("generalist",) and finding.severity == "warning"
+    assert {"api", "build", "servic"} <= set(finding.terms)
+    assert "generalist: almost every description term is shared" in finding.message
 
 
 def test_a_trigger_shared_by_many_agents_is_reported_once_with_its_owners() -> None:
