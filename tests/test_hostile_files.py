@@ -294,21 +294,43 @@ def test_strict_mode_names_the_hostile_file(
         load_agents(_paths(catalog, bad), strict=True)
 
 
+# Under an unsafe loader object/apply and object/new call os.system (the canary file would
+# appear); name and module only resolve an object, so no canary can tell for them: for every
+# tag the proof is that the safe loader refuses it, file by file.
+PYTHON_TAGS = {
+    "tag-apply.md": "!!python/object/apply:os.system",
+    "tag-new.md": "!!python/object/new:os.system",
+    "tag-name.md": "!!python/name:os.system",
+    "tag-module.md": "!!python/module:os",
+}
+
+
 def test_python_tag_is_never_executed(catalog: Path) -> None:
     python_tag(catalog)
-    for tag in ("!!python/object/new:os.system", "!!python/name:os.system", "!!python/module:os"):
-        (catalog / f"tag-{tag.rsplit(':', 1)[0][-3:]}.md").write_text(
-            f"---\nname: t\ndescription: {tag} ['touch {catalog.parent / 'pwned'}']\n---\n",
+    canary = catalog.parent / "pwned"
+    for name, tag in PYTHON_TAGS.items():
+        (catalog / name).write_text(
+            f"---\nname: {name[:-3]}\ndescription: {tag} ['touch {canary}']\n---\n",
             encoding="utf-8",
         )
     (catalog / "tags.yaml").write_text(
-        f"- name: y\n  description: !!python/object/apply:os.system ['touch "
-        f"{catalog.parent / 'pwned'}']\n",
+        f"- name: y\n  description: !!python/object/apply:os.system ['touch {canary}']\n",
         encoding="utf-8",
     )
     result = load_agents([catalog, catalog / "tags.yaml"])
     _assert_healthy_survive(result)
-    assert not (catalog.parent / "pwned").exists()
+    assert not canary.exists()
+    for name, tag in PYTHON_TAGS.items():
+        refused = [
+            d
+            for d in result.diagnostics
+            if d.path.endswith(name) and d.kind == "invalid-yaml" and tag[2:] in d.message
+        ]
+        assert refused, (name, [str(d) for d in result.diagnostics])
+    assert any(
+        d.path.endswith("tags.yaml") and d.kind == "invalid-catalog" for d in result.diagnostics
+    )
+    assert "y" not in {a.name for a in result.agents}
 
 
 def test_utf16_with_and_without_bom_reads_like_utf8(tmp_path: Path) -> None:
