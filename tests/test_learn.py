@@ -132,9 +132,17 @@ def test_fitting_is_deterministic(clinc: dict[str, tuple[list[str], list[str | N
 
 def test_reasons_say_what_was_learned(clinc_router: Router) -> None:
     d = clinc_router.route("how much money is in my checking account")
-    assert "learned from labelled requests" in d.reason or d.status == "no_match"
-    assert clinc_router.route("").status == "no_match"
-    assert clinc_router.route("x" * 100_000).confidence <= 1.0
+    assert (d.agent, d.status) == ("balance", "routed"), d.reason
+    assert d.reason.startswith("Routed to balance (confidence ")
+    assert "learned from labelled requests" in d.reason and "'checking'" in d.reason
+    assert clinc_router.route("").reason == "No agent fits: the request is empty."
+    # 100,000 letters x: the classifier's best guess stays below the learned threshold.
+    learned = clinc_router.learned
+    assert learned is not None
+    long = clinc_router.route("x" * 100_000)
+    assert long.status == "no_match" and long.agent is None
+    assert 0.0 < long.confidence < learned.threshold, long
+    assert f"below the learned {learned.threshold:.2f} threshold" in long.reason
 
 
 def test_fit_swaps_state_and_returns_self() -> None:
@@ -142,8 +150,11 @@ def test_fit_swaps_state_and_returns_self() -> None:
     before = router._state
     texts = [a.examples[0] for a in router.agents if a.examples] or [router.agents[0].description]
     labels: list[str | None] = [a.name for a in router.agents if a.examples][: len(texts)]
+    assert before.learned is None and router.learned is None
     assert router.fit(texts, labels) is router
-    assert router._state is not before and before.learned is None
+    assert router._state is not before
+    assert router.learned is not None and router.learned is router._state.learned
+    assert router.learned.n_labels == len(texts)
 
 
 def test_unknown_labels_are_named() -> None:
@@ -162,7 +173,13 @@ def test_few_labels_only_recalibrate_and_keep_decisions() -> None:
     fitted = Router.from_default().fit(labels.texts, labels.labels)
     assert fitted.learned is not None and fitted.learned.model is None
     a, b = plain.route_many(labels.texts), fitted.route_many(labels.texts)
-    assert [(d.agent, d.status) for d in a] == [(d.agent, d.status) for d in b]
+    assert [(d.agent, d.status, d.candidates) for d in a] == [
+        (d.agent, d.status, d.candidates) for d in b
+    ]
+    # ...but the confidences are recalibrated, monotonically.
+    assert sum(x.confidence != y.confidence for x, y in zip(a, b, strict=True)) > len(a) // 2
+    pairs = sorted((x.confidence, y.confidence) for x, y in zip(a, b, strict=True))
+    assert [y for _, y in pairs] == sorted(y for _, y in pairs)
     before = plain.evaluate(labels.texts, labels.labels)
     after = fitted.evaluate(labels.texts, labels.labels)
     assert after.accuracy == before.accuracy
