@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -12,8 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentroute import IndexFormatError, Router
+from agentroute import IndexFormatError, Router, read_labels
 from conftest import LABELS, OOS, TEXTS
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +54,28 @@ def test_everything_round_trips(fitted: Router, reloaded: Router) -> None:
 
 
 def test_unfitted_and_calibrated_routers_round_trip(tmp_path: Path) -> None:
+    probe = ["helm upgrade broke the pods", "plan the MySQL migration", "", "chess openings"]
     router = Router.from_default()
     router.save(tmp_path / "plain.npz")
-    probe = ["helm upgrade broke the pods", "plan the MySQL migration", "", "chess openings"]
-    assert Router.load(tmp_path / "plain.npz").route_many(probe) == router.route_many(probe)
+    plain = Router.load(tmp_path / "plain.npz")
+    assert plain.learned is None
+    assert plain.route_many(probe) == router.route_many(probe)
+
+    # A calibration-only fit (few labels): no classifier, a Platt rescale of confidence.
+    labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
+    calibrated = Router.from_default().fit(labels.texts, labels.labels)
+    learned = calibrated.learned
+    assert learned is not None and learned.model is None and learned.platt != (1.0, 0.0)
+    calibrated.save(tmp_path / "calibrated.npz")
+    loaded = Router.load(tmp_path / "calibrated.npz")
+    assert loaded.learned is not None  # Learned compares by identity (eq=False): by fields
+    assert dataclasses.astuple(loaded.learned) == dataclasses.astuple(learned)
+    texts = [*probe, *labels.texts]
+    assert loaded.route_many(texts) == calibrated.route_many(texts)
+    # The round trip kept the calibration: confidences differ from the unfitted router's.
+    assert [d.confidence for d in loaded.route_many(texts)] != [
+        d.confidence for d in plain.route_many(texts)
+    ]
 
 
 def test_real_data_round_trip(shared: Path, tmp_path: Path) -> None:
