@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from agentroute import Router, load_agents
+from conftest import shared_dir
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+SHARED = shared_dir()  # $AGENTROUTE_SHARED, else ../shared beside the clone
+CORPORA = SHARED / "corpora" if SHARED is not None else None
 
 
 def _no_network(*args: object, **kwargs: object) -> None:
@@ -23,12 +25,14 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _corpora() -> list[Path]:
-    if not CORPORA.is_dir():
+    if CORPORA is None:
         return []
     return sorted(p for p in CORPORA.iterdir() if p.is_dir() and p.name != "labels")
 
 
-@pytest.mark.skipif(not CORPORA.is_dir(), reason=f"{CORPORA} is absent (../shared beside the repo)")
+@pytest.mark.skipif(
+    CORPORA is None, reason="no corpora: set AGENTROUTE_SHARED or put ../shared beside the clone"
+)
 @pytest.mark.parametrize("corpus", _corpora(), ids=lambda p: p.name)
 def test_corpus_loads_and_routes_offline(corpus: Path, offline: None) -> None:
     result = load_agents(corpus)

@@ -64,7 +64,9 @@ def test_quoted_evidence_is_the_requests_not_the_agents_name(stripped: Path) -> 
     """A control: reasons must not pass by quoting words every request shares."""
     router = Router.from_path(stripped / "dl-ezo-claude-code-sub-agents")
     d = router.route("our quarterly invoices need a reconciliation report")
-    for quoted in QUOTED.findall(d.reason):
+    quoted_words = QUOTED.findall(d.reason)
+    assert quoted_words, d.reason  # an empty list would pass the loop below vacuously
+    for quoted in quoted_words:
         assert set(tokens(quoted)) <= set(tokens(d.request)), quoted
 
 
