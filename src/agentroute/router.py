@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agentroute.calibrate import Calibration
-from agentroute.decide import RouterConfig, State, route_state
+from agentroute.decide import MIN_OOS_RECALL, RouterConfig, State, route_state
 from agentroute.errors import CatalogError, IndexFormatError
 from agentroute.evaluate import EvaluationReport, evaluate
 from agentroute.index import Index, build_index
@@ -215,7 +215,7 @@ class Router:
         *,
         validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
         config: RouterConfig | None = None,
-        min_oos_recall: float = 0.6,
+        min_oos_recall: float = MIN_OOS_RECALL,
     ) -> Router:
         """A router built from labelled requests alone, fitted.
 
@@ -334,7 +334,7 @@ class Router:
         labels: Sequence[str | None],
         *,
         validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
-        min_oos_recall: float = 0.6,
+        min_oos_recall: float = MIN_OOS_RECALL,
     ) -> Router:
         """Learn from labelled requests; returns this router.
 
