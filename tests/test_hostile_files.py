@@ -317,7 +317,10 @@ def test_python_tag_is_never_executed(catalog: Path) -> None:
         f"- name: y\n  description: !!python/object/apply:os.system ['touch {canary}']\n",
         encoding="utf-8",
     )
-    result = load_agents([catalog, catalog / "tags.yaml"])
+    (catalog / "name-tag.yaml").write_text(
+        "- name: z\n  description: !!python/name:os.system ''\n", encoding="utf-8"
+    )
+    result = load_agents([catalog, catalog / "tags.yaml", catalog / "name-tag.yaml"])
     _assert_healthy_survive(result)
     assert not canary.exists()
     for name, tag in PYTHON_TAGS.items():
@@ -327,10 +330,11 @@ def test_python_tag_is_never_executed(catalog: Path) -> None:
             if d.path.endswith(name) and d.kind == "invalid-yaml" and tag[2:] in d.message
         ]
         assert refused, (name, [str(d) for d in result.diagnostics])
-    assert any(
-        d.path.endswith("tags.yaml") and d.kind == "invalid-catalog" for d in result.diagnostics
-    )
-    assert "y" not in {a.name for a in result.agents}
+    for name in ("tags.yaml", "name-tag.yaml"):
+        assert any(
+            d.path.endswith(name) and d.kind == "invalid-catalog" for d in result.diagnostics
+        ), name
+    assert not {"y", "z"} & {a.name for a in result.agents}
 
 
 def test_utf16_with_and_without_bom_reads_like_utf8(tmp_path: Path) -> None:
