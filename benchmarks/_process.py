@@ -60,7 +60,7 @@ def measure_cli(catalog: Path, request: str, runs: int) -> dict[str, Any]:
             [sys.executable, "-c", "import sklearn"], runs, env, nothing
         )
         script = Path(sys.executable).with_name("agentroute")
-        if importlib.util.find_spec("agentroute.cli") is not None and script.exists():
+        if importlib.util.find_spec("agentroute._cli") is not None and script.exists():
             cmd = [str(script), "route", "--agents", str(catalog), request]
             out["command"] = f"agentroute route --agents {catalog} {request!r}"
         else:  # before the CLI exists: the same work as one process

@@ -66,10 +66,10 @@ class Rows:
 
 
 def route_rows(router: object, texts: Sequence[str]) -> tuple[Rows, list[str]]:
-    from agentroute.calibrate import signals
-    from agentroute.decide import _ranked
-    from agentroute.router import Router
-    from agentroute.score import analyze_query, score
+    from agentroute._calibrate import signals
+    from agentroute._decide import _ranked
+    from agentroute._router import Router
+    from agentroute._score import analyze_query, score
 
     assert isinstance(router, Router)
     index, cfg = router.index, router.config
@@ -123,8 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     shared = args.shared.resolve()
 
     import agentroute
-    from agentroute.calibrate import Signals
-    from agentroute.decide import (
+    from agentroute._calibrate import Signals
+    from agentroute._decide import (
         MIN_KNOWN_SHARE,
         MIN_SCOPE_AGENTS,
         TRIGGER_SCOPE_FLOOR,

@@ -47,7 +47,7 @@ def _requests(shared: Path, slug: str, oos: Sequence[str]) -> list[str]:
 
 def write(shared: Path, out: Path, limit: int) -> None:
     from agentroute import Router
-    from agentroute.score import analyze_query, score
+    from agentroute._score import analyze_query, score
 
     clinc = shared / "datasets" / "clinc150" / "test.jsonl"
     rows = (json.loads(line) for line in clinc.read_text(encoding="utf-8").splitlines() if line)

@@ -598,8 +598,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         cli = measure_cli(cli_catalog, "optimize a slow PostgreSQL query", args.cli_runs)
         imports.append(import_time("agentroute", 8))
-        if importlib.util.find_spec("agentroute.cli") is not None:
-            imports.append(import_time("agentroute.cli", 8))
+        if importlib.util.find_spec("agentroute._cli") is not None:
+            imports.append(import_time("agentroute._cli", 8))
 
     # ------------------------------------------------------------------ print the tables
     sizes = args.sizes

@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agentroute import Router, _persist, cli
-from agentroute import router as router_module
-from agentroute.router import default_catalog_path
+from agentroute import Router
+from agentroute import _cache as _persist
+from agentroute import _cli as cli
+from agentroute import _router as router_module
+from agentroute._router import default_catalog_path
 
 REQUESTS = (
     "our kubernetes pods keep crashing after the helm upgrade",
@@ -136,7 +138,7 @@ def rejected(router: Router) -> list[str]:
 
 
 def check_rebuilt(catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture, why: str) -> None:
-    with caplog.at_level(logging.WARNING, logger="agentroute.router"):
+    with caplog.at_level(logging.WARNING, logger="agentroute._router"):
         router = Router.from_path(catalog, cache=cache)
     notes = rejected(router)
     assert len(notes) == 1 and why in notes[0], notes
@@ -270,7 +272,7 @@ def test_an_unwritable_cache_folder_still_routes(
 ) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
-    with caplog.at_level(logging.WARNING, logger="agentroute.router"):
+    with caplog.at_level(logging.WARNING, logger="agentroute._router"):
         router = Router.from_path(catalog, cache=blocker)
     assert router.route(REQUESTS[0]).agent == "kubernetes-operator"
     assert any("cannot write the index cache" in r.getMessage() for r in caplog.records)
@@ -286,7 +288,7 @@ def test_strict_mode_still_raises_on_a_cached_catalog(tmp_path: Path, cache: Pat
     outside = tmp_path / "outside.md"
     outside.write_text("---\nname: out\ndescription: Elsewhere.\n---\n")
     (folder / "link.md").symlink_to(outside)  # a warning found while walking
-    from agentroute.errors import AgentFileError
+    from agentroute._errors import AgentFileError
 
     with pytest.raises(AgentFileError, match="symlink-outside"):
         Router.from_path(folder, cache=cache, strict=True)
@@ -321,7 +323,7 @@ def test_cli_caches_by_default_and_no_cache_skips_it(
 
 def test_cache_key_changes_with_the_librarys_own_code(monkeypatch: pytest.MonkeyPatch) -> None:
     """A cache written by other code of the same version is never taken as fresh."""
-    from agentroute import _persist
+    from agentroute import _cache as _persist
 
     files: list[tuple[Path, str]] = []
     before = _persist.catalog_key(files, strict=False, max_bytes=10)

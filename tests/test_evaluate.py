@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agentroute import Router, read_labels
-from agentroute.evaluate import Confusion, evaluate
-from agentroute.spec import Candidate, Decision
+from agentroute._evaluate import Confusion, evaluate
+from agentroute._spec import Candidate, Decision
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_LABELS = REPO / "examples" / "sample_labels.jsonl"

@@ -23,7 +23,8 @@ def test_all_lists_exactly_the_public_names() -> None:
 def test_every_exported_name_is_documented() -> None:
     for name in agentroute.__all__:
         obj = getattr(agentroute, name)
-        if callable(obj):
+        # Type aliases (Status, PathArg, ...) are documented where they are defined.
+        if isinstance(obj, type) or inspect.isfunction(obj):
             # A dataclass without a docstring gets its signature, "Name(a: int, ...)", as
             # __doc__, so a truthy __doc__ proves nothing: the object must set its own.
             doc = vars(obj).get("__doc__") if isinstance(obj, type) else obj.__doc__
@@ -50,7 +51,26 @@ def test_importing_agentroute_loads_no_scikit_learn_scipy_or_yaml() -> None:
 
     code = (
         "import sys, agentroute; "
-        "print([m for m in ('sklearn', 'scipy', 'yaml', 'agentroute.learn') if m in sys.modules])"
+        "print([m for m in ('sklearn', 'scipy', 'yaml', 'agentroute._learn') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_old_module_names_still_import_with_a_deprecation_warning() -> None:
+    """0.1 users imported e.g. ``agentroute.router.Router``: that keeps working for a release."""
+    import importlib
+    import sys
+
+    import pytest
+
+    from agentroute._deprecated import MOVED
+
+    for old, new in MOVED.items():
+        sys.modules.pop(old, None)
+        with pytest.warns(DeprecationWarning, match=rf"{old} is deprecated .* {new}"):
+            module = importlib.import_module(old)
+        assert module is importlib.import_module(new)
+    from agentroute.router import Router  # type: ignore[import-not-found,unused-ignore]
+
+    assert Router is agentroute.Router

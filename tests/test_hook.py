@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from agentroute import cli, hook
-from agentroute.router import default_catalog_path
+from agentroute import _cli as cli
+from agentroute import _hook as hook
+from agentroute._router import default_catalog_path
 
 REPO = Path(__file__).resolve().parents[1]
 SURE = "our kubernetes pods keep crashing after the helm upgrade"
@@ -156,7 +157,7 @@ def test_cli_hook_never_fails_the_prompt(
 def test_cli_hook_debug_logs_to_stderr_only(project: Path, tmp_path: Path) -> None:
     env = {**os.environ, "HOME": str(tmp_path / "home")}
     proc = subprocess.run(
-        [sys.executable, "-m", "agentroute.cli", "hook", "--debug"],
+        [sys.executable, "-m", "agentroute._cli", "hook", "--debug"],
         input="not json",
         capture_output=True,
         text=True,

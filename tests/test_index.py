@@ -20,8 +20,8 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 from sklearn.preprocessing import normalize as l2_rows
 
 from agentroute import Router, load_agents
-from agentroute.decide import _ranked
-from agentroute.index import (
+from agentroute._decide import _ranked
+from agentroute._index import (
     BM25_K1,
     MAX_BODY_CHARS,
     MAX_CHAR_BODY,
@@ -30,8 +30,8 @@ from agentroute.index import (
     _hints,
     _name_words,
 )
-from agentroute.router import default_catalog_path
-from agentroute.score import (
+from agentroute._router import default_catalog_path
+from agentroute._score import (
     Weights,
     analyze_query,
     char_vector,
@@ -39,8 +39,8 @@ from agentroute.score import (
     term_counts,
     word_vector,
 )
-from agentroute.spec import AgentSpec
-from agentroute.text import normalize, word_ngrams
+from agentroute._spec import AgentSpec
+from agentroute._text import normalize, word_ngrams
 from conftest import with_catalog_words
 
 # Free text alone almost never holds a word the index knows (500 samples: none), which left

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from agentroute import Router
+from agentroute._evaluate import read_labels
 from agentroute._ngrams import NgramTfidf, char_wb_ngrams, word_ngrams
-from agentroute.evaluate import read_labels
 from conftest import LABELS, OOS
 from conftest import TEXTS as LABELLED_TEXTS
 
@@ -196,7 +196,7 @@ def test_none_labels_teach_abstention() -> None:
 
 
 def test_cli_eval_fits_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from agentroute.cli import main
+    from agentroute._cli import main
 
     sample = str(REPO / "examples" / "sample_labels.jsonl")
     assert main(["eval", sample, "--fit", sample, "--json"]) == 0

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agentroute import Router, read_labels
-from agentroute.lint import lint
-from agentroute.spec import AgentSpec
+from agentroute._lint import lint
+from agentroute._spec import AgentSpec
 
 DB = "Tunes PostgreSQL queries, indexes, slow query plans, vacuum and replication lag."
 CSS = "Styles web pages with CSS grid, flexbox, responsive layouts and design tokens."
@@ -185,7 +185,7 @@ def test_the_readme_finding_is_still_true(corpora: Path) -> None:
 
 def test_near_copy_below_the_overlap_bar_is_still_reported() -> None:
     from agentroute import AgentSpec, Router
-    from agentroute.lint import lint
+    from agentroute._lint import lint
 
     a = "Tunes PostgreSQL queries, indexes, slow query plans, vacuum and replication lag."
     b = "Tunes PostgreSQL queries, indexes and slow query plans for reporting dashboards."

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from agentroute import Router
-from agentroute.text import tokens
+from agentroute._text import tokens
 
 # A quoted item: 'text' after a space or bracket, before punctuation or a space
 # (so the apostrophe in "request's" is not taken for a quote).

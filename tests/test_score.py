@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentroute import Router, load_agents
-from agentroute.index import Index
-from agentroute.score import (
+from agentroute._index import Index
+from agentroute._score import (
     BATCH_MIN,
     _products_numpy,
     _products_scipy,
@@ -95,7 +95,7 @@ def test_route_many_takes_the_batched_path_and_agrees_with_route(router: Router)
 def test_short_real_words_are_not_read_as_other_words() -> None:
     """'bread' is one letter from 'read', but a deletion in a five-letter word is no typo."""
     from agentroute import AgentSpec, Router
-    from agentroute.score import analyze_query
+    from agentroute._score import analyze_query
 
     router = Router.from_agents(
         [AgentSpec("reader", "Read and summarise documents"), AgentSpec("k8s", "Kubernetes ops")]

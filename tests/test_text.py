@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentroute.text import normalize, stem, terms
+from agentroute._text import normalize, stem, terms
 
 
 @given(st.text())

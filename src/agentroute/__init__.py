@@ -4,6 +4,8 @@ Load agent definitions (Markdown with YAML front matter, Claude Code's
 ``.claude/agents`` and ``SKILL.md`` skills, YAML/JSON catalogs), index them, and
 route requests with a deterministic, explained scorer.
 
+Everything public is imported from here; the modules behind it are private.
+
 >>> import agentroute
 >>> router = agentroute.Router.from_default()
 >>> router.route("add rate limiting to our gRPC gateway").agent
@@ -12,40 +14,103 @@ route requests with a deterministic, explained scorer.
 
 from __future__ import annotations
 
-from agentroute._version import __version__
-from agentroute.calibrate import Calibration
-from agentroute.decide import RouterConfig
-from agentroute.errors import (
+import logging as _logging
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
+from agentroute import _deprecated
+from agentroute._calibrate import Calibration
+from agentroute._decide import RouterConfig
+from agentroute._errors import (
     AgentFileError,
     AgentrouteError,
     CatalogError,
     IndexFormatError,
 )
-from agentroute.evaluate import EvaluationReport, read_labels
-from agentroute.load import claude_code_paths, load_agents, parse_agent
-from agentroute.router import Router, default_catalog_path
-from agentroute.score import Weights
-from agentroute.spec import AgentSpec, Candidate, Decision, Diagnostic, LoadResult
+from agentroute._evaluate import (
+    Abstention,
+    AgentStats,
+    Confusion,
+    EvaluationReport,
+    Labels,
+    ReliabilityBin,
+    evaluate,
+    read_labels,
+)
+from agentroute._index import Index
+from agentroute._load import PathArg, claude_code_paths, load_agents, parse_agent
+from agentroute._router import CacheArg, Router, default_catalog_path
+from agentroute._score import Weights
+from agentroute._spec import (
+    AgentSpec,
+    Candidate,
+    Decision,
+    Diagnostic,
+    LoadResult,
+    Severity,
+    Status,
+)
+from agentroute._version import __version__
+
+if _TYPE_CHECKING:
+    from agentroute._lint import Finding, LintReport, lint
 
 __all__ = [
+    "Abstention",
     "AgentFileError",
     "AgentSpec",
+    "AgentStats",
     "AgentrouteError",
+    "CacheArg",
     "Calibration",
     "Candidate",
     "CatalogError",
+    "Confusion",
     "Decision",
     "Diagnostic",
     "EvaluationReport",
+    "Finding",
+    "Index",
     "IndexFormatError",
+    "Labels",
+    "LintReport",
     "LoadResult",
+    "PathArg",
+    "ReliabilityBin",
     "Router",
     "RouterConfig",
+    "Severity",
+    "Status",
     "Weights",
     "__version__",
     "claude_code_paths",
     "default_catalog_path",
+    "evaluate",
+    "lint",
     "load_agents",
     "parse_agent",
     "read_labels",
 ]
+
+# A library never configures logging; this only keeps Python's last-resort
+# handler from printing our warnings when the application has set up none.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
+_deprecated.install()
+
+# Linting is for authors, not for routing: ``agentroute route`` and the hook do
+# not pay for importing it (PEP 562 lazy attributes).
+_LAZY = dict.fromkeys(("Finding", "LintReport", "lint"), "agentroute._lint")
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'agentroute' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -1,7 +1,7 @@
 """Bytes to clean text: BOMs, UTF-16, invalid UTF-8, line ends, and mojibake.
 
 Each repair is reported as a ``(kind, message, severity)`` note so the loader can
-turn it into a :class:`~agentroute.spec.Diagnostic`; nothing is repaired silently.
+turn it into a :class:`~agentroute._spec.Diagnostic`; nothing is repaired silently.
 """
 
 from __future__ import annotations

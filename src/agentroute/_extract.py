@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agentroute.text import MAX_TRIGGER_WORDS, STOP_WORDS, normalize, tokens
+from agentroute._text import MAX_TRIGGER_WORDS, STOP_WORDS, normalize, tokens
 
 __all__ = [
     "body_sections",

@@ -1,6 +1,6 @@
 """Word and character n-gram TF-IDF for one request at a time, without scikit-learn's overhead.
 
-The learned classifier (:mod:`agentroute.learn`) reads requests through two
+The learned classifier (:mod:`agentroute._learn`) reads requests through two
 sublinear TF-IDF blocks. scikit-learn's ``TfidfVectorizer`` fits them, but its
 ``transform`` spends 2-3 ms validating input for a single request, ten times
 the arithmetic. :class:`NgramTfidf` holds only what a fitted vectorizer learned
@@ -8,7 +8,7 @@ the arithmetic. :class:`NgramTfidf` holds only what a fitted vectorizer learned
 analysers here are used for fitting too, so the two paths cannot disagree
 (``tests/test_learn.py`` checks them against ``TfidfVectorizer.transform``).
 
-The catalog index (:mod:`agentroute.index`) has its own fast path, laid out for
+The catalog index (:mod:`agentroute._index`) has its own fast path, laid out for
 bit-parity with SciPy; this one serves the classifier's three analysers.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from agentroute.text import stem, tokens
+from agentroute._text import stem, tokens
 
 __all__ = ["NgramTfidf", "analyzer", "char_wb_ngrams", "word_ngrams"]
 

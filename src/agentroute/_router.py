@@ -2,8 +2,8 @@
 
 The router holds one immutable state (agents, index, configuration, what
 ``fit`` learned) and swaps it whole, so routing from many threads never sees a
-half-built index. The decision itself is :mod:`agentroute.decide`; confidence
-is :mod:`agentroute.calibrate`.
+half-built index. The decision itself is :mod:`agentroute._decide`; confidence
+is :mod:`agentroute._calibrate`.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agentroute.calibrate import Calibration
-from agentroute.decide import MIN_OOS_RECALL, RouterConfig, State, route_state
-from agentroute.errors import CatalogError, IndexFormatError
-from agentroute.evaluate import EvaluationReport, evaluate
-from agentroute.index import Index, build_index
-from agentroute.load import (
+from agentroute._calibrate import Calibration
+from agentroute._decide import MIN_OOS_RECALL, RouterConfig, State, route_state
+from agentroute._errors import CatalogError, IndexFormatError
+from agentroute._evaluate import EvaluationReport, evaluate
+from agentroute._index import Index, build_index
+from agentroute._load import (
     DEFAULT_MAX_BYTES,
     PathArg,
     _as_paths,
@@ -31,18 +31,18 @@ from agentroute.load import (
     raise_first_problem,
     read_files,
 )
-from agentroute.score import Weights, analyze_query, score
-from agentroute.spec import AgentSpec, Decision, Diagnostic
+from agentroute._score import Weights, analyze_query, score
+from agentroute._spec import AgentSpec, Decision, Diagnostic
 
 if TYPE_CHECKING:  # the learned component imports scikit-learn; load it only when used
-    from agentroute.learn import Learned
+    from agentroute._learn import Learned
 
 __all__ = ["CacheArg", "Router", "default_catalog_path"]
 
 logger = logging.getLogger(__name__)
 
 #: ``cache=`` of :meth:`Router.from_path`: False (no cache), True (the default
-#: folder, see :func:`agentroute._persist.cache_dir`) or a folder.
+#: folder, see :func:`agentroute._cache.cache_dir`) or a folder.
 CacheArg = bool | str | os.PathLike[str]
 
 
@@ -152,7 +152,7 @@ class Router:
         files, found = discover(paths)
         notes: list[Diagnostic] = []
         if folder is not None:
-            from agentroute import _persist
+            from agentroute import _cache as _persist
 
             key = _persist.catalog_key(files, strict=strict, max_bytes=DEFAULT_MAX_BYTES)
             target = _persist.cache_file(folder, _as_paths(paths), strict=strict)
@@ -233,7 +233,7 @@ class Router:
         >>> router.route("is it going to rain").agent
         'weather'
         """
-        from agentroute.learn import check_labels
+        from agentroute._learn import check_labels
 
         check_labels(texts, labels, sorted({lab for lab in labels if isinstance(lab, str)}))
         grouped: dict[str, list[str]] = {}
@@ -289,7 +289,7 @@ class Router:
         ``allow_pickle=False``: loading it cannot run code. :meth:`load` gives a
         router that makes identical decisions.
         """
-        from agentroute._saved import write_router
+        from agentroute._router_file import write_router
 
         state = self._state
         write_router(path, state.agents, self._diagnostics, asdict(state.config), state.learned)
@@ -303,7 +303,7 @@ class Router:
         IndexFormatError
             Naming the file, when it is corrupt, foreign or of another format version.
         """
-        from agentroute._saved import read_router
+        from agentroute._router_file import read_router
 
         agents, diagnostics, cfg, learned = read_router(path)
         try:
@@ -346,7 +346,7 @@ class Router:
         ``validation`` or, without it, on every fifth request of each label
         (held out, then learned from as well). With fewer, only the confidence
         is recalibrated and the decisions stay those of the unfitted router.
-        See :mod:`agentroute.learn`. Deterministic; refitting replaces what an
+        See :mod:`agentroute._learn`. Deterministic; refitting replaces what an
         earlier fit learned.
 
         Parameters
@@ -361,7 +361,7 @@ class Router:
         """
         state = self._state
         names = state.index.names
-        from agentroute.learn import check_labels, fit_learned
+        from agentroute._learn import check_labels, fit_learned
 
         check_labels(texts, labels, names)
         if validation is not None:
@@ -443,7 +443,7 @@ class Router:
     ) -> EvaluationReport:
         """Route labelled requests and measure the answers.
 
-        See :func:`agentroute.evaluate.evaluate` for the figures reported.
+        See :func:`agentroute._evaluate.evaluate` for the figures reported.
 
         ``labels[i]`` is the right agent for ``texts[i]``, or None when no agent
         should take it.
@@ -455,7 +455,7 @@ def _cache_folder(cache: CacheArg) -> Path | None:
     if cache is False:
         return None
     if cache is True:
-        from agentroute._persist import cache_dir
+        from agentroute._cache import cache_dir
 
         return cache_dir()
     if isinstance(cache, (str, os.PathLike)) and os.fspath(cache):

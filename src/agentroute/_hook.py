@@ -28,11 +28,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentroute.load import claude_code_paths
+from agentroute._load import claude_code_paths
 
 if TYPE_CHECKING:
-    from agentroute.router import Router
-    from agentroute.spec import Decision
+    from agentroute._router import Router
+    from agentroute._spec import Decision
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "hook_output", "load_router", "run"]
 
@@ -46,7 +46,7 @@ _MAX_PROMPT_CHARS = 20_000
 
 
 def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router:
-    from agentroute.router import Router
+    from agentroute._router import Router
 
     # The hook runs before every prompt: the index is cached on disk (see
     # Router.from_path) so a call costs an import and a read, not a build.
@@ -81,7 +81,7 @@ def suggestion(d: Decision) -> str:
 
     Examples
     --------
-    >>> from agentroute.spec import Decision
+    >>> from agentroute._spec import Decision
     >>> note = suggestion(Decision("fix the helm chart", "k8s-operator", "routed", 0.91, "",
     ...                            matched_triggers=("helm",)))
     >>> note[:63]

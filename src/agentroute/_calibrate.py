@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agentroute.score import Query, Scores
+from agentroute._score import Query, Scores
 
 __all__ = ["Calibration", "Signals", "signals"]
 

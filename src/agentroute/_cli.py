@@ -27,9 +27,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from agentroute.evaluate import Labels
-    from agentroute.router import Router
-    from agentroute.spec import Decision
+    from agentroute._evaluate import Labels
+    from agentroute._router import Router
+    from agentroute._spec import Decision
 
 __all__ = ["main"]
 
@@ -85,7 +85,7 @@ def _decision_json(d: Decision) -> dict[str, object]:
 
 def _load(paths: Sequence[str] | None, *, strict: bool = False, cache: bool = True) -> Router:
     """The router for ``paths``; the index is cached on disk unless ``--no-cache``."""
-    from agentroute.router import Router, default_catalog_path
+    from agentroute._router import Router, default_catalog_path
 
     where = list(paths) if paths else default_catalog_path()
     if not _use_progress(sys.stderr):
@@ -179,7 +179,7 @@ def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- eval -------------------------------------------------------------------------------
 def _read_labels(path: str) -> Labels:
-    from agentroute.evaluate import read_labels
+    from agentroute._evaluate import read_labels
 
     try:
         return read_labels(path)
@@ -190,8 +190,8 @@ def _read_labels(path: str) -> Labels:
 
 
 def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from agentroute._evaluate import evaluate
     from agentroute._progress import Progress
-    from agentroute.evaluate import evaluate
 
     labels = _read_labels(args.labels)
     if not len(labels):
@@ -223,8 +223,8 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- lint -------------------------------------------------------------------------------
 def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
+    from agentroute._lint import lint
     from agentroute._progress import Progress
-    from agentroute.lint import lint
 
     labels = None if args.labels is None else _read_labels(args.labels)
     router = _load(args.paths, cache=not args.no_cache)
@@ -254,7 +254,7 @@ def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
                 stream=sys.stderr,
                 format="agentroute hook: %(name)s: %(message)s",
             )
-        from agentroute import hook
+        from agentroute import _hook as hook
 
         out.write(
             hook.run(
@@ -482,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if is_hook:  # a misconfigured hook must not block the prompt either
             return EXIT_OK
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
-    from agentroute.errors import AgentrouteError
+    from agentroute._errors import AgentrouteError
 
     try:
         code: int = args.func(args, sys.stdout)

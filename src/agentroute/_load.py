@@ -22,8 +22,8 @@ from typing import Any
 
 from agentroute import _extract as ex
 from agentroute._decode import BinaryFileError, Note, decode_bytes
-from agentroute.errors import AgentFileError, CatalogError
-from agentroute.spec import AgentSpec, Diagnostic, LoadResult
+from agentroute._errors import AgentFileError, CatalogError
+from agentroute._spec import AgentSpec, Diagnostic, LoadResult
 
 __all__ = ["DEFAULT_MAX_BYTES", "PathArg", "claude_code_paths", "load_agents", "parse_agent"]
 

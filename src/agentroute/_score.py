@@ -4,7 +4,7 @@ The path is ``analyze_query`` (terms, typo correction) → :func:`score` (every
 component for every agent, as matrix products) → the router's decision.
 
 * ``bm25``: BM25F over name, description, hints and body (see
-  :mod:`agentroute.index`), divided by the best score the request could reach;
+  :mod:`agentroute._index`), divided by the best score the request could reach;
 * ``word``: cosine of sublinear TF-IDF unigram vectors (request vs whole agent);
 * ``char``: cosine of character n-gram vectors (morphology, typos);
 * ``trigger``: the agent's trigger phrases found in the request, weighted by
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from agentroute.index import (
+from agentroute._index import (
     BM25_K1,
     FUZZY_CUTOFF,
     MAX_TRIGGER_TERMS,
@@ -32,7 +32,7 @@ from agentroute.index import (
     Index,
     char_words,
 )
-from agentroute.text import term_surfaces, word_ngrams
+from agentroute._text import term_surfaces, word_ngrams
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -111,8 +111,8 @@ def analyze_query(index: Index, text: str) -> Query:
 
     Examples
     --------
-    >>> from agentroute.index import build_index
-    >>> from agentroute.spec import AgentSpec
+    >>> from agentroute._index import build_index
+    >>> from agentroute._spec import AgentSpec
     >>> idx = build_index([AgentSpec("db", "PostgreSQL query tuning")])
     >>> q = analyze_query(idx, "postgress queries are slow")
     >>> q.terms, q.corrections

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from agentroute._cache import SPEC_FIELDS, spec_from_json
+from agentroute._errors import IndexFormatError
+from agentroute._learn import ExampleModel, Learned
 from agentroute._ngrams import KINDS, NgramTfidf
-from agentroute._persist import SPEC_FIELDS, spec_from_json
-from agentroute.errors import IndexFormatError
-from agentroute.learn import ExampleModel, Learned
-from agentroute.spec import AgentSpec, Diagnostic
+from agentroute._spec import AgentSpec, Diagnostic
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_router", "write_router"]
 

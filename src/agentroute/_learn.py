@@ -34,10 +34,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
+from agentroute._decide import MIN_OOS_RECALL
 from agentroute._ngrams import NgramTfidf
-from agentroute.decide import MIN_OOS_RECALL
-from agentroute.score import MAX_REQUEST_CHARS
-from agentroute.text import STOP_WORDS, stem, tokens
+from agentroute._score import MAX_REQUEST_CHARS
+from agentroute._text import STOP_WORDS, stem, tokens
 
 __all__ = [
     "BLENDS",

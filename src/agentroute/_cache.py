@@ -2,7 +2,7 @@
 
 A cache file holds what :meth:`Router.from_path` would otherwise rebuild from the
 agent files: the loaded records, the loader's diagnostics and the fitted
-:class:`~agentroute.index.Index`. It is one NumPy ``.npz`` archive read with
+:class:`~agentroute._index.Index`. It is one NumPy ``.npz`` archive read with
 ``allow_pickle=False`` (so loading it cannot run code) holding
 
 * ``header``: UTF-8 JSON ``{"format", "format_version", "library_version",
@@ -32,10 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from agentroute._errors import IndexFormatError
+from agentroute._index import Csr, Index
+from agentroute._spec import AgentSpec, Diagnostic
 from agentroute._version import __version__
-from agentroute.errors import IndexFormatError
-from agentroute.index import Csr, Index
-from agentroute.spec import AgentSpec, Diagnostic
 
 __all__ = [
     "FORMAT",

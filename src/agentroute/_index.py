@@ -1,6 +1,6 @@
 """Records → the fitted, immutable index the scorers read.
 
-Every agent is read as four fields, each a list of :func:`agentroute.text.terms`
+Every agent is read as four fields, each a list of :func:`agentroute._text.terms`
 with their bigrams:
 
 * ``name``: the declared name's words;
@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agentroute.spec import AgentSpec
-from agentroute.text import MAX_TRIGGER_WORDS, normalize, terms, word_ngrams
+from agentroute._spec import AgentSpec
+from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms, word_ngrams
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -194,7 +194,7 @@ class Index:
     """The fitted index of a catalog; immutable once built (share it freely).
 
     Only NumPy arrays, tuples and dictionaries: it can be saved as arrays and
-    JSON (:mod:`agentroute._persist`) and read without scikit-learn.
+    JSON (:mod:`agentroute._cache`) and read without scikit-learn.
 
     Attributes
     ----------

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agentroute.calibrate import Calibration, signals
-from agentroute.index import Index
-from agentroute.score import Query, Scores, Weights, analyze_query, score
-from agentroute.spec import AgentSpec, Candidate, Decision, Status
+from agentroute._calibrate import Calibration, signals
+from agentroute._index import Index
+from agentroute._score import Query, Scores, Weights, analyze_query, score
+from agentroute._spec import AgentSpec, Candidate, Decision, Status
 
 if TYPE_CHECKING:  # the learned component imports scikit-learn; load it only when used
-    from agentroute.learn import Learned
+    from agentroute._learn import Learned
 
 __all__ = ["MIN_OOS_RECALL", "RouterConfig", "State", "route_state"]
 
@@ -75,7 +75,7 @@ class State:
     agents: tuple[AgentSpec, ...]
     index: Index
     config: RouterConfig
-    # What Router.fit learned (None: never fitted); see agentroute.learn.
+    # What Router.fit learned (None: never fitted); see agentroute._learn.
     learned: Learned | None = None
     # Per agent (index order), the first agent with the same description and body:
     # collections copy one agent under several names, and copies are equally right.
@@ -103,7 +103,7 @@ def route_state(state: State, texts: list[str], top: int) -> list[Decision]:
 
 def _decide_learned(state: State, learned: Learned, texts: list[str], top: int) -> list[Decision]:
     """Decisions from the classifier (blended with the catalog when ``blend < 1``)."""
-    from agentroute.learn import agent_probs, blend_probs
+    from agentroute._learn import agent_probs, blend_probs
 
     model = learned.model
     assert model is not None

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agentroute.router import Router
-    from agentroute.spec import Decision
+    from agentroute._router import Router
+    from agentroute._spec import Decision
 
 __all__ = [
     "Abstention",

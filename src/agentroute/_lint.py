@@ -26,7 +26,7 @@ code                   severity  meaning
 =====================  ========  ==========================================================
 
 >>> import agentroute
->>> from agentroute.spec import AgentSpec
+>>> from agentroute._spec import AgentSpec
 >>> router = agentroute.Router.from_agents([
 ...     AgentSpec("sql-a", "Tunes PostgreSQL queries, indexes and slow query plans."),
 ...     AgentSpec("sql-b", "Tunes PostgreSQL queries, indexes and slow query plans."),
@@ -46,12 +46,12 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from agentroute.index import head_text
-from agentroute.text import term_surfaces, terms
+from agentroute._index import head_text
+from agentroute._text import term_surfaces, terms
 
 if TYPE_CHECKING:
-    from agentroute.evaluate import Labels
-    from agentroute.router import Router
+    from agentroute._evaluate import Labels
+    from agentroute._router import Router
 
 __all__ = ["Finding", "LintReport", "lint"]
 
