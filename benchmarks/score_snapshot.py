@@ -21,6 +21,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,22 @@ ODD = (
     "optimise the slow PostgreSQL query " * 200,
 )
 FIELDS = ("combined", "bm25", "word", "char", "coverage")
+
+
+# Requests per collection also routed one at a time (``route`` reads other kernels).
+SINGLE = 150
+
+
+def _decision(d: Any) -> dict[str, object]:
+    return {
+        "agent": d.agent,
+        "status": d.status,
+        "confidence": d.confidence,
+        "reason": d.reason,
+        "candidates": [[c.agent, c.score] for c in d.candidates],
+        "matched": list(d.matched_triggers),
+        "terms": list(d.top_terms),
+    }
 
 
 def _requests(shared: Path, slug: str, oos: Sequence[str]) -> list[str]:
@@ -63,18 +80,12 @@ def write(shared: Path, out: Path, limit: int) -> None:
         )
         for f in FIELDS:
             arrays[f"{slug}/{f}"] = np.asarray(getattr(s, f), dtype=np.float64)
-        decisions[slug] = [
-            {
-                "agent": d.agent,
-                "status": d.status,
-                "confidence": d.confidence,
-                "reason": d.reason,
-                "candidates": [[c.agent, c.score] for c in d.candidates],
-                "matched": list(d.matched_triggers),
-                "terms": list(d.top_terms),
-            }
-            for d in router.route_many(texts, top=10)
-        ]
+        # The batch path (SciPy products) for every request, and the one-request path
+        # (NumPy kernels) for the first SINGLE: both must stay as they were.
+        batch = router.route_many(texts, top=10)
+        single = [router.route(t, top=10) for t in texts[:SINGLE]]
+        decisions[slug] = [_decision(d) for d in batch]
+        decisions[f"{slug}/single"] = [_decision(d) for d in single]
         print(f"{slug}: {len(router.agents)} agents, {len(texts)} requests", flush=True)
     arrays["decisions"] = np.frombuffer(json.dumps(decisions).encode(), dtype=np.uint8)
     np.savez_compressed(out, **arrays)

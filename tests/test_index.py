@@ -40,7 +40,8 @@ from agentroute._score import (
     word_vector,
 )
 from agentroute._spec import AgentSpec
-from agentroute._text import normalize, word_ngrams
+from agentroute._text import normalize
+from agentroute._tfidf import word_ngrams
 from conftest import with_catalog_words
 
 # Free text alone almost never holds a word the index knows (500 samples: none), which left
@@ -120,7 +121,7 @@ def assert_request_vectors_match(index: Index, ref: Reference, text: str) -> int
 
     q = analyze_query(index, text)
     cols, counts = term_counts(index, q)
-    grams = ref.counter.transform([word_ngrams(q.terms, 2)])
+    grams = ref.counter.transform([word_ngrams(q.terms, 1, 2)])
     np.testing.assert_array_equal(cols, grams.indices)
     uni = sp.csr_matrix(grams, dtype=np.float64) @ sp.diags(ref.unigram)
     qw = l2_rows(ref.word_transformer.transform(uni))
@@ -163,7 +164,7 @@ def reference_scores(index: Index, ref: Reference, texts: list[str]) -> dict[str
     """The old score() products, by SciPy."""
     queries = [analyze_query(index, t) for t in texts]
     counts = sp.csr_matrix(
-        ref.counter.transform([word_ngrams(q.terms, 2) for q in queries]), dtype=np.float64
+        ref.counter.transform([word_ngrams(q.terms, 1, 2) for q in queries]), dtype=np.float64
     )
     present = counts.copy()
     present.data[:] = 1.0

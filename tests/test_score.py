@@ -12,6 +12,8 @@ from agentroute import Router, load_agents
 from agentroute._index import Index
 from agentroute._score import (
     BATCH_MIN,
+    _char_product,
+    _char_product_numpy,
     _products_numpy,
     _products_scipy,
     _vectors,
@@ -68,6 +70,11 @@ def test_confidence_is_a_probability_and_higher_for_a_clear_request(router: Rout
 
 def _products_agree(index: Index, texts: list[str]) -> None:
     vectors = [_vectors(index, analyze_query(index, t)) for t in texts]
+    for v in vectors:
+        # The NumPy char kernel (processes without SciPy) and SciPy's mat-vec: same bits.
+        fast = _char_product(index, v.char_cols, v.char_values)
+        assert fast.dtype == np.float32
+        np.testing.assert_array_equal(fast, _char_product_numpy(index, v.char_cols, v.char_values))
     for one, many in zip(
         _products_numpy(index, vectors), _products_scipy(index, vectors), strict=True
     ):

@@ -14,7 +14,7 @@ import numpy as np
 
 from agentroute._calibrate import Calibration, signals
 from agentroute._index import Index
-from agentroute._score import Query, Scores, Weights, analyze_query, score
+from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 
 if TYPE_CHECKING:  # the learned component imports scikit-learn; load it only when used
@@ -184,10 +184,7 @@ def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query)
     cols = scores.present[row]
     if cols.size == 0:
         return ()
-    agents, values, lengths = index.bm25_t.gather(cols)
-    hit = agents == agent
-    weights = np.zeros(cols.size)
-    weights[np.repeat(np.arange(cols.size), lengths)[hit]] = values[hit]
+    weights = index.bm25_t.lookup(cols, agent)
     order = np.lexsort((cols, -weights))
     out: list[str] = []
     covered: set[str] = set()
@@ -262,7 +259,7 @@ def _decide(state: State, text: str, query: Query, scores: Scores, row: int, top
     known = sig.known
     scope = sig.scope(cfg.calibration)
 
-    matched_keys = scores.matched[row].get(best, ())
+    matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
     matched = tuple(surface[key] for key in matched_keys)
     terms = _top_terms(index, scores, row, best, query)

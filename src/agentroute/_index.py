@@ -27,7 +27,8 @@ The weights are fitted with scikit-learn's ``TfidfTransformer`` and SciPy, but
 the fitted index holds plain NumPy arrays only: the matrices a request reads are
 stored transposed (term → agents), so scoring a request touches the few rows of
 its own terms, and routing one request (and loading a cached index) never
-imports scikit-learn or SciPy (``route_many`` uses SciPy for batches).
+imports scikit-learn; SciPy only for batches, or once a process routes more than a
+few requests (see :data:`agentroute._score.SCIPY_AFTER`).
 Counting terms and character n-grams, the slow part of a fit, is done here
 once per distinct word; the counts are laid out exactly as ``CountVectorizer``
 lays them out, so every weight is bit for bit what
@@ -47,12 +48,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agentroute._spec import AgentSpec
-from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms, word_ngrams
+from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms
+from agentroute._tfidf import char_wb_ngrams, word_ngrams
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["FIELD_WEIGHTS", "Csr", "Index", "build_index", "char_wb_ngrams", "head_text"]
+__all__ = ["FIELD_WEIGHTS", "Csr", "Index", "build_index", "head_text"]
 
 # Bodies beyond this many characters add little but cost time; real "when to
 # use" material sits near the top.
@@ -90,7 +92,7 @@ Progress = Callable[[int, int], None]
 
 def _analyze(doc: str) -> list[str]:
     """The word analyser: ``terms`` plus bigrams (index and query agree)."""
-    return word_ngrams(terms(doc), 2)
+    return word_ngrams(terms(doc), 1, 2)
 
 
 def _name_words(agent: AgentSpec) -> str:
@@ -111,28 +113,6 @@ def head_text(agent: AgentSpec) -> str:
     """The text that says what an agent is for: name, description, triggers, use cases."""
     parts = [_name_words(agent), agent.description, _hints(agent)]
     return " \n ".join(p for p in parts if p)
-
-
-def char_wb_ngrams(word: str) -> list[str]:
-    """scikit-learn's ``char_wb`` n-grams (3–5) of one white-space-free word.
-
-    Examples
-    --------
-    >>> char_wb_ngrams("go")
-    [' go', 'go ', ' go ']
-    """
-    w = " " + word + " "
-    w_len = len(w)
-    out: list[str] = []
-    for n in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1):
-        offset = 0
-        out.append(w[offset : offset + n])
-        while offset + n < w_len:
-            offset += 1
-            out.append(w[offset : offset + n])
-        if offset == 0:  # a short word (w_len < n) counts once
-            break
-    return out
 
 
 def char_words(text: str) -> list[str]:
@@ -171,6 +151,20 @@ class Csr:
             np.concatenate([data[s] for s in spans]),
             lengths,
         )
+
+    def lookup(self, rows: np.ndarray, col: int) -> np.ndarray:
+        """The value at ``col`` of each of ``rows`` (0.0 where absent), for rows whose
+        column indices are sorted (every matrix :func:`build_index` makes): a binary
+        search per row, whatever the rows' lengths."""
+        out = np.zeros(rows.size, dtype=np.float64)
+        indptr, indices = self.indptr, self.indices
+        for k, (a, b) in enumerate(
+            zip(indptr[rows].tolist(), indptr[rows + 1].tolist(), strict=True)
+        ):
+            i = a + int(np.searchsorted(indices[a:b], col))
+            if i < b and indices[i] == col:
+                out[k] = self.data[i]
+        return out
 
     def to_scipy(self) -> sp.csr_matrix:
         import scipy.sparse as sp
@@ -316,7 +310,7 @@ class Index:
         empties the table rather than growing it.
         """
         vocab = self.char_vocab
-        found = [vocab.get(g) for g in char_wb_ngrams(word)]
+        found = [vocab.get(g) for g in char_wb_ngrams(word, *CHAR_NGRAMS)]
         cols = np.array([j for j in found if j is not None], dtype=np.int64)
         table = self.word_char_columns
         if len(table) >= _MAX_REMEMBERED_WORDS:
@@ -409,7 +403,8 @@ def _count_char_ngrams(docs: Sequence[str]) -> tuple[tuple[str, ...], Any]:
     word_id = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(doc_lists)))}
     first_seen: dict[str, int] = {}
     word_rows = [
-        [first_seen.setdefault(g, len(first_seen)) for g in char_wb_ngrams(w)] for w in word_id
+        [first_seen.setdefault(g, len(first_seen)) for g in char_wb_ngrams(w, *CHAR_NGRAMS)]
+        for w in word_id
     ]
     n_words_total = sum(len(d) for d in doc_lists)
     doc_ptr = np.zeros(len(docs) + 1, dtype=np.int64)

@@ -35,9 +35,9 @@ import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
 from agentroute._decide import MIN_OOS_RECALL
-from agentroute._ngrams import NgramTfidf
 from agentroute._score import MAX_REQUEST_CHARS
 from agentroute._text import STOP_WORDS, stem, tokens
+from agentroute._tfidf import NgramTfidf
 
 __all__ = [
     "BLENDS",

@@ -20,8 +20,8 @@ import numpy as np
 from agentroute._cache import SPEC_FIELDS, spec_from_json
 from agentroute._errors import IndexFormatError
 from agentroute._learn import ExampleModel, Learned
-from agentroute._ngrams import KINDS, NgramTfidf
 from agentroute._spec import AgentSpec, Diagnostic
+from agentroute._tfidf import KINDS, NgramTfidf
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_router", "write_router"]
 

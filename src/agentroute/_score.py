@@ -17,6 +17,7 @@ component for every agent, as matrix products) → the router's decision.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -32,12 +33,21 @@ from agentroute._index import (
     Index,
     char_words,
 )
-from agentroute._text import term_surfaces, word_ngrams
+from agentroute._text import term_surfaces
+from agentroute._tfidf import l2, sublinear, word_ngrams
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["MAX_REQUEST_CHARS", "Query", "Scores", "Weights", "analyze_query", "score"]
+__all__ = [
+    "MAX_REQUEST_CHARS",
+    "Query",
+    "Scores",
+    "Weights",
+    "analyze_query",
+    "matched_triggers",
+    "score",
+]
 
 # Only this much of a request is scored: routing needs the gist, and the cap
 # bounds the time a hostile 10 MB request can take.
@@ -150,7 +160,9 @@ class Scores:
     ``bm25``, ``word``, ``char``, ``trigger`` and ``coverage`` are absolute (each in
     [0, 1]); ``combined`` fuses them relative to the best agent of each request.
     ``present`` holds, per request, the vocabulary columns of its terms and bigrams
-    (ascending).
+    (ascending); ``matched``, the trigger keys found in it (see :func:`matched_triggers`).
+    ``trigger`` is computed only when its weight is positive (else zeros): the
+    decision reads the best agent's triggers alone.
     """
 
     combined: np.ndarray
@@ -159,54 +171,47 @@ class Scores:
     char: np.ndarray
     trigger: np.ndarray
     coverage: np.ndarray
-    matched: tuple[dict[int, tuple[str, ...]], ...]
+    matched: tuple[tuple[str, ...], ...]
     present: tuple[np.ndarray, ...]
 
 
-def _trigger_scores(
-    index: Index, queries: Sequence[Query]
-) -> tuple[np.ndarray, tuple[dict[int, tuple[str, ...]], ...]]:
-    raw = np.zeros((len(queries), index.n_agents), dtype=np.float64)
-    matched: list[dict[int, tuple[str, ...]]] = []
-    for r, q in enumerate(queries):
-        grams = set(word_ngrams(q.terms, MAX_TRIGGER_TERMS))
-        hits: dict[int, list[str]] = {}
-        # Look each gram up (not set & dict: that walks every trigger of the index).
-        for key in sorted(g for g in grams if g in index.triggers):
+def _trigger_keys(index: Index, query: Query) -> tuple[str, ...]:
+    """The trigger keys found in a request, sorted (looked up gram by gram: a set
+    intersection would walk every trigger of the index)."""
+    grams = set(word_ngrams(query.terms, 1, MAX_TRIGGER_TERMS))
+    return tuple(sorted(g for g in grams if g in index.triggers))
+
+
+def matched_triggers(index: Index, keys: Sequence[str], agent: int) -> tuple[str, ...]:
+    """Which of a request's trigger ``keys`` belong to ``agent``."""
+    return tuple(k for k in keys if agent in index.triggers[k])
+
+
+def _trigger_scores(index: Index, matched: Sequence[Sequence[str]]) -> np.ndarray:
+    raw = np.zeros((len(matched), index.n_agents), dtype=np.float64)
+    for r, keys in enumerate(matched):
+        for key in keys:
             # A phrase of several words is stronger evidence than a single word.
             weight = index.trigger_weight[key] * (1.0 + 0.5 * key.count(" "))
             for agent in index.triggers[key]:
                 raw[r, agent] += weight
-                hits.setdefault(agent, []).append(key)
-        matched.append({a: tuple(ks) for a, ks in hits.items()})
-    return -np.expm1(-raw), tuple(matched)
+    out: np.ndarray = -np.expm1(-raw)
+    return out
 
 
 # -- the request's vectors ------------------------------------------------------------------
 #
 # These reproduce, bit for bit, what scikit-learn's CountVectorizer / TfidfTransformer /
-# normalize and SciPy's sparse product gave the scorer before the index went NumPy-only
-# (tests/test_index.py compares them on many requests): the same operations in the same
-# order, including the order in which each row's squares are summed for its L2 norm.
-
-
-def _l2(data: np.ndarray) -> np.ndarray:
-    """``sklearn.preprocessing.normalize`` of one row: squares (in the data's precision)
-    summed in order in double precision; each value divided in double precision."""
-    if data.size == 0:
-        return data
-    total = float(np.cumsum(data * data, dtype=np.float64)[-1])
-    if total == 0.0:
-        return data
-    out: np.ndarray = (data.astype(np.float64) / math.sqrt(total)).astype(data.dtype)
-    return out
+# normalize and SciPy's sparse product give (tests/test_index.py compares them on many
+# requests): the same operations in the same order, including the order in which each
+# row's squares are summed for its L2 norm (see agentroute._tfidf).
 
 
 def term_counts(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray]:
     """Vocabulary columns (ascending) of a request's terms and bigrams, and their counts."""
     vocab = index.vocab
     counts: dict[int, int] = {}
-    for gram in word_ngrams(query.terms, 2):
+    for gram in word_ngrams(query.terms, 1, 2):
         j = vocab.get(gram)
         if j is not None:
             counts[j] = counts.get(j, 0) + 1
@@ -224,12 +229,9 @@ def word_vector(
     them after multiplying by the unigram mask)."""
     keep = index.unigram[cols] != 0.0
     c = cols[keep][::-1]
-    data = counts[keep][::-1].copy()
-    np.log(data, out=data)
-    data += 1.0
-    data *= index.word_idf[c]
+    data = sublinear(counts[keep][::-1], index.word_idf[c])
     # Normalised twice, as before: TfidfTransformer's norm, then normalize().
-    return c, _l2(_l2(data))
+    return c, l2(l2(data))
 
 
 def char_vector(index: Index, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -244,11 +246,7 @@ def char_vector(index: Index, text: str) -> tuple[np.ndarray, np.ndarray]:
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     c, n = np.unique(np.concatenate(parts), return_counts=True)
-    data = n.astype(np.float32)
-    np.log(data, out=data)
-    data += 1.0
-    data *= index.char_idf[c]
-    return c, _l2(data)
+    return c, l2(sublinear(n, index.char_idf[c]))
 
 
 def _relative(raw: np.ndarray) -> np.ndarray:
@@ -297,6 +295,38 @@ def _vectors(index: Index, q: Query) -> _Vectors:
 BATCH_MIN = 16
 
 
+# The character n-gram product is most of a request's arithmetic (~117k index entries at
+# 1,000 agents, ~1.1M at 10,000). SciPy's CSC mat-vec sums them at ~2 ns an entry, in the
+# same float32 order as np.add.at (~7 ns). Importing SciPy costs ~0.2 s: a process that
+# routes one request (the command line, the hook) keeps NumPy; one that has SciPy loaded
+# already (it built an index, or routed a batch), or routes more than this many requests
+# one at a time, uses SciPy. Both give the same bits (tests/test_score.py).
+SCIPY_AFTER = 8
+_singles = 0
+
+
+def _char_product(index: Index, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """float32 char cosines of one request's unit vector with every agent."""
+    global _singles
+    if "scipy.sparse" not in sys.modules:
+        _singles += 1
+        if _singles > SCIPY_AFTER:
+            import scipy.sparse  # noqa: F401
+    if "scipy.sparse" in sys.modules:
+        out: np.ndarray = index.chars_scipy[cols].T @ values
+        return out
+    return _char_product_numpy(index, cols, values)
+
+
+def _char_product_numpy(index: Index, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+    agents, data, lengths = index.chars_t.gather(cols)
+    acc = np.zeros(index.n_agents, dtype=np.float32)
+    # Float32 sums in request-column order, as SciPy's products accumulate (np.add.at
+    # applies repeated indices in order).
+    np.add.at(acc, agents, data * np.repeat(values, lengths))
+    return acc
+
+
 def _products_numpy(
     index: Index, vectors: Sequence[_Vectors]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -312,23 +342,18 @@ def _products_numpy(
     hit = np.zeros((nq, n), dtype=np.float64)
     for r, v in enumerate(vectors):
         if v.cols.size:
-            agents, values, _ = index.bm25_t.gather(v.cols)
+            # One gather of the BM25F rows serves the sums and coverage: the IDF of the
+            # request's single terms each agent's text contains (bigram columns add 0).
+            agents, values, lengths = index.bm25_t.gather(v.cols)
             bm25[r] = np.bincount(agents, weights=values, minlength=n)
+            idf = np.repeat(index.coverage_idf[v.cols], lengths)
+            hit[r] = np.bincount(agents, weights=idf, minlength=n)
             agents, values, lengths = index.word_t.gather(v.word_cols)
             word[r] = np.bincount(
                 agents, weights=values * np.repeat(v.word_values, lengths), minlength=n
             )
-            # Coverage: the IDF of the request's single terms each agent's text contains.
-            agents, _, lengths = index.bm25_t.gather(v.word_cols)
-            idf = np.repeat(index.coverage_idf[v.word_cols], lengths)
-            hit[r] = np.bincount(agents, weights=idf, minlength=n)
         if v.char_cols.size:
-            agents, values, lengths = index.chars_t.gather(v.char_cols)
-            acc = np.zeros(n, dtype=np.float32)
-            # Float32 sums in request-column order, as SciPy's product of two float32
-            # matrices accumulates (np.add.at applies repeated indices in order).
-            np.add.at(acc, agents, values * np.repeat(v.char_values, lengths))
-            char[r] = acc
+            char[r] = _char_product(index, v.char_cols, v.char_values)
     return bm25, word, char, hit
 
 
@@ -356,7 +381,7 @@ def _products_scipy(
     bm25 = (_rows(ones, width, np.float64) @ index.bm25_scipy).toarray()
     words = [(v.word_cols, v.word_values) for v in vectors]
     word = (_rows(words, width, np.float64) @ index.word_scipy).toarray()
-    idf = [(v.word_cols, index.coverage_idf[v.word_cols]) for v in vectors]
+    idf = [(v.cols, index.coverage_idf[v.cols]) for v in vectors]
     hit = (_rows(idf, width, np.float64) @ index.bm25_pattern).toarray()
     chars = [(v.char_cols, v.char_values) for v in vectors]
     char = (_rows(chars, len(index.char_names), np.float32) @ index.chars_scipy).toarray()
@@ -385,7 +410,11 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     reach = np.array([v.reach for v in vectors], dtype=np.float64)
     reach = (reach + top_idf * unknown) * (BM25_K1 + 1.0)
     bm25 = np.divide(bm25, reach[:, None], out=np.zeros_like(bm25), where=reach[:, None] > 0)
-    trigger, matched = _trigger_scores(index, queries)
+    matched = tuple(_trigger_keys(index, q) for q in queries)
+    if w.trigger > 0:
+        trigger = _trigger_scores(index, matched)
+    else:
+        trigger = np.zeros((len(queries), index.n_agents), dtype=np.float64)
     total = np.array([v.total for v in vectors], dtype=np.float64) + top_idf * unknown
     coverage = np.divide(hit, total[:, None], out=np.zeros_like(hit), where=total[:, None] > 0)
     np.clip(coverage, 0.0, 1.0, out=coverage)
