@@ -292,9 +292,7 @@ def _catalog_evidence(
     combined = np.round(scores.combined[row], 9)
     k = min(limit, index.n_agents)
     order = _ranked(combined, k)
-    candidates = tuple(
-        Candidate(agent=index.names[j], score=float(combined[j])) for j in order[:k]
-    )
+    candidates = tuple(Candidate(agent=index.names[j], score=float(combined[j])) for j in order[:k])
 
     if not text.strip():
         return _Evidence(text=text, candidates=candidates, decline=_EMPTY)

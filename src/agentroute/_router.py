@@ -133,9 +133,7 @@ class Router:
         AgentFileError
             In strict mode, for the first file that needed recovery.
         """
-        built = load_or_build(
-            paths, folder=_cache_folder(cache), strict=strict, progress=progress
-        )
+        built = load_or_build(paths, folder=_cache_folder(cache), strict=strict, progress=progress)
         return cls._assemble(built.agents, built.index, built.diagnostics, config)
 
     @classmethod
