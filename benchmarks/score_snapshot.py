@@ -56,6 +56,21 @@ def _decision(d: Any) -> dict[str, object]:
     }
 
 
+def _route_many(router: Any, texts: list[str]) -> list[Any]:
+    """Ten candidates each, on this version (``limit=``) or on 0.1 (``top=``) alike."""
+    try:
+        return list(router.route_many(texts, limit=10))
+    except TypeError:
+        return list(router.route_many(texts, top=10))
+
+
+def _route_singly(router: Any, texts: list[str]) -> list[Any]:
+    try:
+        return [router.route(t, limit=10) for t in texts]
+    except TypeError:
+        return [router.route(t, top=10) for t in texts]
+
+
 def _requests(shared: Path, slug: str, oos: Sequence[str]) -> list[str]:
     path = shared / "corpora" / "labels" / f"{slug}.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
@@ -82,10 +97,8 @@ def write(shared: Path, out: Path, limit: int) -> None:
             arrays[f"{slug}/{f}"] = np.asarray(getattr(s, f), dtype=np.float64)
         # The batch path (SciPy products) for every request, and the one-request path
         # (NumPy kernels) for the first SINGLE: both must stay as they were.
-        batch = router.route_many(texts, top=10)
-        single = [router.route(t, top=10) for t in texts[:SINGLE]]
-        decisions[slug] = [_decision(d) for d in batch]
-        decisions[f"{slug}/single"] = [_decision(d) for d in single]
+        decisions[slug] = [_decision(d) for d in _route_many(router, texts)]
+        decisions[f"{slug}/single"] = [_decision(d) for d in _route_singly(router, texts[:SINGLE])]
         print(f"{slug}: {len(router.agents)} agents, {len(texts)} requests", flush=True)
     arrays["decisions"] = np.frombuffer(json.dumps(decisions).encode(), dtype=np.uint8)
     np.savez_compressed(out, **arrays)
