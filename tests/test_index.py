@@ -26,6 +26,7 @@ from agentroute._index import (
     MAX_BODY_CHARS,
     MAX_CHAR_BODY,
     Index,
+    Strings,
     _analyze,
     _hints,
     _name_words,
@@ -99,8 +100,8 @@ def pair() -> tuple[Index, Reference]:
 
 def test_the_fitted_matrices_are_identical(pair: tuple[Index, Reference]) -> None:
     index, ref = pair
-    assert index.feature_names == tuple(ref.counter.get_feature_names_out())
-    assert index.char_names == tuple(ref.char_vectorizer.get_feature_names_out())
+    assert tuple(index.feature_names) == tuple(ref.counter.get_feature_names_out())
+    assert tuple(index.char_names) == tuple(ref.char_vectorizer.get_feature_names_out())
     np.testing.assert_array_equal(index.char_idf, ref.char_vectorizer.idf_)
     np.testing.assert_array_equal(index.word_idf, ref.word_transformer.idf_)
     np.testing.assert_array_equal(dense(index, "chars_t"), ref.chars.T.todense())
@@ -174,7 +175,7 @@ def reference_scores(index: Index, ref: Reference, texts: list[str]) -> dict[str
     bm25 = index.bm25_t.to_scipy()
     idf = index.idf * ref.unigram
     unknown = np.array(
-        [len({t for t in q.terms if t not in index.vocabulary}) for q in queries], dtype=float
+        [len(set(q.terms) - set(ref.counter.get_feature_names_out())) for q in queries], dtype=float
     )
     top = float(index.idf.max())
     reach = (np.asarray(present @ index.idf).ravel() + top * unknown) * (BM25_K1 + 1.0)
@@ -232,3 +233,20 @@ def test_shared_collection_matrices_match(shared: Path) -> None:
     index, ref = Router.from_agents(agents).index, Reference(agents)
     np.testing.assert_array_equal(dense(index, "chars_t"), ref.chars.T.todense())
     np.testing.assert_array_equal(dense(index, "word_t"), ref.word.T.todense())
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sets(st.text(st.characters(exclude_categories=()), min_size=1, max_size=6), max_size=30),
+    st.lists(st.text(st.characters(exclude_categories=()), max_size=7), max_size=10),
+)
+def test_the_vocabulary_arrays_find_what_a_dictionary_finds(
+    words: set[str], probes: list[str]
+) -> None:
+    """NUL, lone surrogates, any order: ``Strings`` answers as ``{word: column}`` would."""
+    ordered = sorted(words)
+    vocabulary = Strings.from_sorted(ordered)
+    table = {w: i for i, w in enumerate(ordered)}
+    asked = [*probes, *ordered[:5], "a\x00", "\x00", "\ud800"]
+    assert vocabulary.find(asked).tolist() == [table.get(p, -1) for p in asked]
+    assert list(vocabulary) == ordered

@@ -6,7 +6,7 @@ owns the state and swaps it whole.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -72,19 +72,13 @@ class RouterConfig:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class State:
-    agents: tuple[AgentSpec, ...]
+    # The records, or (read from a cache) a function that decodes them on first call:
+    # routing never reads them.
+    agents: tuple[AgentSpec, ...] | Callable[[], tuple[AgentSpec, ...]]
     index: Index
     config: RouterConfig
     # What Router.fit learned (None: never fitted); see agentroute._learn.
     learned: Learned | None = None
-    # Per agent (index order), the first agent with the same description and body:
-    # collections copy one agent under several names, and copies are equally right.
-    copy_of: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        first: dict[tuple[str, str], int] = {}
-        groups = [first.setdefault((a.description, a.body), i) for i, a in enumerate(self.agents)]
-        object.__setattr__(self, "copy_of", np.asarray(groups, dtype=np.int64))
 
 
 def route_state(state: State, texts: list[str], limit: int) -> list[Decision]:
@@ -344,7 +338,7 @@ def _catalog_evidence(
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
-    copies = state.copy_of == state.copy_of[best]
+    copies = index.copy_of == index.copy_of[best]
     twins = tuple(index.names[j] for j in np.flatnonzero(copies) if j != best)[:3]
     others = np.where(copies, -1.0, combined)
     rival = int(np.argmax(others))  # the first (by name) of the best that differ

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
@@ -54,7 +54,7 @@ from agentroute._tfidf import char_wb_ngrams, word_ngrams
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["FIELD_WEIGHTS", "Csr", "Index", "build_index", "head_text"]
+__all__ = ["FIELD_WEIGHTS", "Csr", "Index", "Strings", "build_index", "head_text"]
 
 # Bodies beyond this many characters add little but cost time; real "when to
 # use" material sits near the top.
@@ -173,14 +173,116 @@ class Csr:
 
     @classmethod
     def from_scipy(cls, matrix: Any, dtype: Any = None) -> Csr:
+        """The compact form: the smallest column index and row pointer types that hold
+        the matrix (``uint16`` agent ids up to 65,536 agents)."""
         m = matrix.tocsr()
         data = np.ascontiguousarray(m.data if dtype is None else m.data.astype(dtype))
+        rows, cols = (int(m.shape[0]), int(m.shape[1]))
         return cls(
             data,
-            np.ascontiguousarray(m.indices, dtype=np.int32),
-            np.ascontiguousarray(m.indptr, dtype=np.int64),
-            (int(m.shape[0]), int(m.shape[1])),
+            np.ascontiguousarray(m.indices, dtype=index_dtype(cols)),
+            np.ascontiguousarray(m.indptr, dtype=pointer_dtype(int(m.nnz))),
+            (rows, cols),
         )
+
+
+def index_dtype(width: int) -> np.dtype[Any]:
+    """The smallest unsigned type for column indices below ``width``, else ``int32``."""
+    return np.dtype(np.uint16) if width <= 1 << 16 else np.dtype(np.int32)
+
+
+def pointer_dtype(nnz: int) -> np.dtype[Any]:
+    return np.dtype(np.int32) if nnz < 1 << 31 else np.dtype(np.int64)
+
+
+class Strings:
+    """A sorted vocabulary as a few fixed-width UTF-8 arrays: position → string, and
+    strings → positions by binary search (``np.searchsorted``), with no dictionary to
+    build in each process.
+
+    Strings are kept in buckets by encoded length (up to 8, 16, 32, ... bytes), each a
+    sorted array of that width with the vocabulary position of each entry, so a few
+    long terms do not widen every entry. Every value ends in ``\x01`` so that none ends
+    in NUL (which NumPy strips).
+
+    Examples
+    --------
+    >>> v = Strings.from_sorted(["api", "go", "rest api", "a very long term indeed"])
+    >>> v.find(["go", "java", "api", "a very long term indeed"]).tolist()
+    [1, -1, 0, 3]
+    >>> v[2], len(v)
+    ('rest api', 4)
+    """
+
+    __slots__ = ("keys", "positions")
+
+    def __init__(self, keys: Sequence[np.ndarray], positions: Sequence[np.ndarray]) -> None:
+        #: Per bucket, the encoded strings in byte order (``S8``, ``S16``, ...) and
+        #: ``positions``: each one's place in the whole vocabulary (``int32``).
+        self.keys = tuple(keys)
+        self.positions = tuple(positions)
+
+    @staticmethod
+    def _encode(value: str) -> bytes:
+        return value.encode("utf-8", "surrogatepass") + b"\x01"
+
+    @staticmethod
+    def _width(size: int) -> int:
+        return max(8, 1 << (size - 1).bit_length())
+
+    @classmethod
+    def from_sorted(cls, values: Sequence[str]) -> Strings:
+        encoded = [cls._encode(v) for v in values]
+        buckets: dict[int, list[int]] = {}
+        for i, e in enumerate(encoded):
+            buckets.setdefault(cls._width(len(e)), []).append(i)
+        keys, positions = [], []
+        for width in sorted(buckets):
+            members = buckets[width]
+            k = np.array([encoded[i] for i in members], dtype=f"S{width}")
+            p = np.array(members, dtype=np.int32)
+            order = np.argsort(k, kind="stable")  # byte order (sorted already, bar NUL)
+            keys.append(k[order])
+            positions.append(p[order])
+        return cls(keys, positions)
+
+    def __len__(self) -> int:
+        return sum(int(k.size) for k in self.keys)
+
+    def __getitem__(self, column: int) -> str:
+        for keys, positions in zip(self.keys, self.positions, strict=True):
+            # Positions rise within a bucket (byte order is the vocabulary's order), bar
+            # strings with NUL in them: a binary search, checked, then a scan.
+            at = int(np.searchsorted(positions, column))
+            if at < positions.size and positions[at] == column:
+                return bytes(keys[at])[:-1].decode("utf-8", "surrogatepass")
+            hit = np.flatnonzero(positions == column)
+            if hit.size:
+                return bytes(keys[int(hit[0])])[:-1].decode("utf-8", "surrogatepass")
+        raise IndexError(column)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def find(self, values: Sequence[str]) -> np.ndarray:
+        """The column of each value, -1 for those not in the vocabulary."""
+        out = np.full(len(values), -1, dtype=np.int64)
+        if not values:
+            return out
+        encoded = [self._encode(v) for v in values]
+        widths = np.fromiter(
+            (self._width(len(e)) for e in encoded), dtype=np.int64, count=len(encoded)
+        )
+        for keys, positions in zip(self.keys, self.positions, strict=True):
+            width = keys.dtype.itemsize
+            mine = np.flatnonzero(widths == width)
+            if not mine.size or not keys.size:
+                continue
+            query = np.array([encoded[i] for i in mine.tolist()], dtype=f"S{width}")
+            at = np.minimum(np.searchsorted(keys, query), keys.size - 1)
+            hit = keys[at] == query
+            out[mine[hit]] = positions[at[hit]]
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,7 +296,7 @@ class Index:
     ----------
     names : tuple of str
         Agent names, in index order (sorted).
-    feature_names : tuple of str
+    feature_names : Strings
         The shared vocabulary of terms and bigrams, sorted; a column per entry.
     idf : numpy.ndarray
         BM25 inverse document frequency per vocabulary column (> 0).
@@ -210,7 +312,7 @@ class Index:
         L2-normalised TF-IDF of whole agents (unigrams only), transposed.
     head_rows : Csr
         L2-normalised TF-IDF rows of :func:`head_text` (agents × vocabulary).
-    char_names : tuple of str
+    char_names : Strings
         The character n-grams of name, description and body, sorted.
     char_idf : numpy.ndarray
         Their IDF (float32, as scikit-learn keeps it).
@@ -225,55 +327,51 @@ class Index:
     fuzzy_terms : tuple of str
         Terms of names, descriptions and triggers that unknown request words
         are corrected to (sorted, for determinism).
+    copy_of : numpy.ndarray
+        Per agent, the first agent with the same description and body (collections
+        copy one agent under several names, and copies are equally right).
+    top_idf : float
+        The largest BM25 IDF (what an unknown word counts).
     """
 
     names: tuple[str, ...]
-    feature_names: tuple[str, ...]
+    feature_names: Strings
     idf: np.ndarray
     unigram: np.ndarray
     bm25_t: Csr
     word_idf: np.ndarray
     word_t: Csr
     head_rows: Csr
-    char_names: tuple[str, ...]
+    char_names: Strings
     char_idf: np.ndarray
     chars_t: Csr
     triggers: dict[str, tuple[int, ...]]
     trigger_weight: dict[str, float]
     trigger_surface: tuple[dict[str, str], ...]
     fuzzy_terms: tuple[str, ...]
+    copy_of: np.ndarray
+    top_idf: float
 
     @property
     def n_agents(self) -> int:
         return len(self.names)
 
-    # Derived look-up tables: built on first use (a cached index pays for them only
-    # when it routes), never stored. Two threads may both build one; both get equal
-    # tables, so the race is harmless.
-    @cached_property
-    def vocab(self) -> dict[str, int]:
-        """Term or bigram → column."""
-        return {t: i for i, t in enumerate(self.feature_names)}
+    def columns(self, grams: Sequence[str]) -> np.ndarray:
+        """The vocabulary column of each term or bigram (-1: unknown)."""
+        return self.feature_names.find(grams)
 
-    @cached_property
-    def char_vocab(self) -> dict[str, int]:
-        """Character n-gram → column."""
-        return {t: i for i, t in enumerate(self.char_names)}
+    def known(self, terms: Sequence[str]) -> set[str]:
+        """Which of ``terms`` (single terms) the index knows."""
+        distinct = sorted(set(terms))
+        return {t for t, j in zip(distinct, self.columns(distinct).tolist(), strict=True) if j >= 0}
 
-    @cached_property
-    def vocabulary(self) -> frozenset[str]:
-        """Every single term the index knows."""
-        return frozenset(t for t in self.feature_names if " " not in t)
-
-    @cached_property
-    def top_idf(self) -> float:
-        return float(self.idf.max()) if self.idf.size else 1.0
-
-    @cached_property
-    def coverage_idf(self) -> np.ndarray:
-        out: np.ndarray = self.idf * self.unigram
+    def coverage_idf(self, cols: np.ndarray) -> np.ndarray:
+        """The BM25 IDF of single-term columns, 0 for bigrams."""
+        out: np.ndarray = self.idf[cols] * self.unigram[cols]
         return out
 
+    # Derived look-up tables: built on first use, never stored. Two threads may both
+    # build one; both get equal tables, so the race is harmless.
     @cached_property
     def _fuzzy_by_length(self) -> dict[int, tuple[str, ...]]:
         return {}
@@ -309,9 +407,8 @@ class Index:
         halves the cost of a request's char vector. Bounded: a stream of new words
         empties the table rather than growing it.
         """
-        vocab = self.char_vocab
-        found = [vocab.get(g) for g in char_wb_ngrams(word, *CHAR_NGRAMS)]
-        cols = np.array([j for j in found if j is not None], dtype=np.int64)
+        found = self.char_names.find(char_wb_ngrams(word, *CHAR_NGRAMS))
+        cols = found[found >= 0]
         table = self.word_char_columns
         if len(table) >= _MAX_REMEMBERED_WORDS:
             table.clear()
@@ -563,20 +660,24 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
             if " " not in t and len(t) >= MIN_FUZZY_LEN and t.isalpha()
         }
     )
+    first: dict[tuple[str, str], int] = {}
+    copy_of = [first.setdefault((a.description, a.body), i) for i, a in enumerate(ordered)]
     return Index(
         names=names,
-        feature_names=feature_names,
+        feature_names=Strings.from_sorted(feature_names),
         idf=idf,
         unigram=unigram,
         bm25_t=_transposed(bm25),
         word_idf=np.asarray(word_transformer.idf_, dtype=np.float64),
         word_t=_transposed(word),
         head_rows=Csr.from_scipy(head),
-        char_names=char_names,
+        char_names=Strings.from_sorted(char_names),
         char_idf=np.asarray(char_transformer.idf_),
         chars_t=_transposed(chars),
         triggers={k: tuple(v) for k, v in sorted(table.items())},
         trigger_weight=weights,
         trigger_surface=tuple(surfaces),
         fuzzy_terms=tuple(fuzzy),
+        copy_of=np.asarray(copy_of, dtype=index_dtype(n)),
+        top_idf=float(idf.max()) if idf.size else 1.0,
     )

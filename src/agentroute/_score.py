@@ -137,8 +137,10 @@ def analyze_query(index: Index, text: str) -> Query:
     corrections: list[tuple[str, str]] = []
     known = 0
     cache: dict[str, str | None] = {}
-    for term, surface in term_surfaces(clipped):
-        if term not in index.vocabulary and len(term) >= MIN_FUZZY_LEN and term.isalpha():
+    pairs = term_surfaces(clipped)
+    vocabulary = index.known([t for t, _ in pairs])
+    for term, surface in pairs:
+        if term not in vocabulary and len(term) >= MIN_FUZZY_LEN and term.isalpha():
             if term not in cache:
                 hit = process.extractOne(
                     term, index.fuzzy_for(len(term)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
@@ -149,7 +151,8 @@ def analyze_query(index: Index, text: str) -> Query:
                 if (surface, fixed) not in corrections:
                     corrections.append((surface, fixed))
                 term = fixed
-        if term in index.vocabulary:
+                vocabulary.add(fixed)  # a fuzzy term is a known term
+        if term in vocabulary:
             known += 1
         out.append(term)
         surfaces.setdefault(term, surface)
@@ -212,17 +215,9 @@ def _trigger_scores(index: Index, matched: Sequence[Sequence[str]]) -> np.ndarra
 
 def term_counts(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray]:
     """Vocabulary columns (ascending) of a request's terms and bigrams, and their counts."""
-    vocab = index.vocab
-    counts: dict[int, int] = {}
-    for gram in word_ngrams(query.terms, 1, 2):
-        j = vocab.get(gram)
-        if j is not None:
-            counts[j] = counts.get(j, 0) + 1
-    cols = sorted(counts)
-    return (
-        np.array(cols, dtype=np.int64),
-        np.array([counts[j] for j in cols], dtype=np.float64),
-    )
+    found = index.columns(word_ngrams(query.terms, 1, 2))
+    cols, counts = np.unique(found[found >= 0], return_counts=True)
+    return cols, counts.astype(np.float64)
 
 
 def word_vector(
@@ -275,7 +270,7 @@ class _Vectors:
 
 def _vectors(index: Index, q: Query) -> _Vectors:
     cols, counts = term_counts(index, q)
-    unknown = len({t for t in q.terms if t not in index.vocabulary})
+    unknown = len(set(q.terms) - index.known(q.terms))
     cc, cv = char_vector(index, q.text)
     if not cols.size:
         empty = np.zeros(0, dtype=np.float64)
@@ -288,7 +283,7 @@ def _vectors(index: Index, q: Query) -> _Vectors:
         cc,
         cv,
         float(np.cumsum(index.idf[cols])[-1]),
-        float(np.cumsum(index.coverage_idf[cols])[-1]),
+        float(np.cumsum(index.coverage_idf(cols))[-1]),
         unknown,
     )
 
@@ -315,8 +310,14 @@ def _char_product(index: Index, cols: np.ndarray, values: np.ndarray) -> np.ndar
         _singles += 1
         if _singles > SCIPY_AFTER:
             import scipy.sparse  # noqa: F401
-    if "scipy.sparse" in sys.modules:
-        out: np.ndarray = index.chars_scipy[cols].T @ values
+    agents, data, lengths = index.chars_t.gather(cols)
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None:
+        ptr = np.zeros(cols.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=ptr[1:])
+        n = index.n_agents
+        matrix = sparse.csc_matrix((data, agents.astype(np.int32), ptr), shape=(n, cols.size))
+        out: np.ndarray = matrix @ values
         return out
     return _char_product_numpy(index, cols, values)
 
@@ -349,7 +350,7 @@ def _products_numpy(
             # request's single terms each agent's text contains (bigram columns add 0).
             agents, values, lengths = index.bm25_t.gather(v.cols)
             bm25[r] = np.bincount(agents, weights=values, minlength=n)
-            idf = np.repeat(index.coverage_idf[v.cols], lengths)
+            idf = np.repeat(index.coverage_idf(v.cols), lengths)
             hit[r] = np.bincount(agents, weights=idf, minlength=n)
             agents, values, lengths = index.word_t.gather(v.word_cols)
             word[r] = np.bincount(
@@ -384,7 +385,7 @@ def _products_scipy(
     bm25 = (_rows(ones, width, np.float64) @ index.bm25_scipy).toarray()
     words = [(v.word_cols, v.word_values) for v in vectors]
     word = (_rows(words, width, np.float64) @ index.word_scipy).toarray()
-    idf = [(v.cols, index.coverage_idf[v.cols]) for v in vectors]
+    idf = [(v.cols, index.coverage_idf(v.cols)) for v in vectors]
     hit = (_rows(idf, width, np.float64) @ index.bm25_pattern).toarray()
     chars = [(v.char_cols, v.char_values) for v in vectors]
     char = (_rows(chars, len(index.char_names), np.float32) @ index.chars_scipy).toarray()
