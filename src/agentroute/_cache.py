@@ -76,13 +76,14 @@ FORMAT = "agentroute-index-cache"
 FORMAT_VERSION = 2
 
 _CSR = ("bm25_t", "word_t", "head_rows", "chars_t")
-_VECTORS = ("idf", "unigram", "word_idf", "char_idf", "copy_of")
+_VECTORS = ("idf", "unigram", "word_idf", "char_idf", "char_sums", "copy_of")
 _VOCABULARIES = ("feature_names", "char_names")
 _FLOAT_DTYPES = {
     "idf": np.float64,
     "unigram": np.float64,
     "word_idf": np.float64,
     "char_idf": np.float32,
+    "char_sums": np.float64,
     "bm25_t": np.float64,
     "word_t": np.float64,
     "head_rows": np.float64,
@@ -426,7 +427,8 @@ def _rebuild(
     want = {"bm25_t": [v, n], "word_t": [v, n], "head_rows": [n, v], "chars_t": [vc, n]}
     if shapes != want or list(names) != sorted(set(names)):
         raise _bad(path, "shapes or names do not agree")
-    for name, length in (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc)):
+    vectors = (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc), ("char_sums", vc))
+    for name, length in vectors:
         a = arrays[name]
         if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not np.all(np.isfinite(a)):
             raise _bad(path, f"vector {name!r} is malformed")
@@ -464,6 +466,7 @@ def _rebuild(
         char_names=chars,
         char_idf=arrays["char_idf"],
         chars_t=mats["chars_t"],
+        char_sums=arrays["char_sums"],
         triggers=triggers,
         trigger_weight=weights,
         trigger_surface=surface,

@@ -318,6 +318,9 @@ class Index:
         Their IDF (float32, as scikit-learn keeps it).
     chars_t : Csr
         L2-normalised character n-gram TF-IDF, transposed (n-grams × agents).
+    char_sums : numpy.ndarray
+        Each n-gram's sum over agents (float64): a request's mean char score over
+        the whole catalog is its vector times these, divided by the agent count.
     triggers : dict
         Trigger key (space-joined terms) → tuple of agent positions.
     trigger_weight : dict
@@ -345,6 +348,7 @@ class Index:
     char_names: Strings
     char_idf: np.ndarray
     chars_t: Csr
+    char_sums: np.ndarray
     triggers: dict[str, tuple[int, ...]]
     trigger_weight: dict[str, float]
     trigger_surface: tuple[dict[str, str], ...]
@@ -660,6 +664,7 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
             if " " not in t and len(t) >= MIN_FUZZY_LEN and t.isalpha()
         }
     )
+    chars_t = _transposed(chars)
     first: dict[tuple[str, str], int] = {}
     copy_of = [first.setdefault((a.description, a.body), i) for i, a in enumerate(ordered)]
     return Index(
@@ -673,7 +678,12 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         head_rows=Csr.from_scipy(head),
         char_names=Strings.from_sorted(char_names),
         char_idf=np.asarray(char_transformer.idf_),
-        chars_t=_transposed(chars),
+        chars_t=chars_t,
+        char_sums=np.bincount(
+            np.repeat(np.arange(chars_t.shape[0]), np.diff(chars_t.indptr)),
+            weights=chars_t.data,
+            minlength=chars_t.shape[0],
+        ),
         triggers={k: tuple(v) for k, v in sorted(table.items())},
         trigger_weight=weights,
         trigger_surface=tuple(surfaces),

@@ -179,6 +179,9 @@ class Scores:
     coverage: np.ndarray
     matched: tuple[tuple[str, ...], ...]
     present: tuple[np.ndarray, ...]
+    # Per request, the mean and spread of ``char`` over every agent when the char view
+    # was read for pre-selected candidates only (see PRESELECT_MIN_AGENTS), else None.
+    char_moments: np.ndarray | None = None
 
 
 def _trigger_keys(index: Index, query: Query) -> tuple[str, ...]:
@@ -332,7 +335,7 @@ def _char_product_numpy(index: Index, cols: np.ndarray, values: np.ndarray) -> n
 
 
 def _products_numpy(
-    index: Index, vectors: Sequence[_Vectors]
+    index: Index, vectors: Sequence[_Vectors], chars: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """BM25F sums, word cosines, char cosines and covered IDF, one request at a time.
 
@@ -356,7 +359,7 @@ def _products_numpy(
             word[r] = np.bincount(
                 agents, weights=values * np.repeat(v.word_values, lengths), minlength=n
             )
-        if v.char_cols.size:
+        if chars and v.char_cols.size:
             char[r] = _char_product(index, v.char_cols, v.char_values)
     return bm25, word, char, hit
 
@@ -377,7 +380,7 @@ def _rows(parts: Sequence[tuple[np.ndarray, np.ndarray]], width: int, dtype: typ
 
 
 def _products_scipy(
-    index: Index, vectors: Sequence[_Vectors]
+    index: Index, vectors: Sequence[_Vectors], chars: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What :func:`_products_numpy` gives, bit for bit, as one sparse product per component."""
     width = len(index.feature_names)
@@ -387,9 +390,65 @@ def _products_scipy(
     word = (_rows(words, width, np.float64) @ index.word_scipy).toarray()
     idf = [(v.cols, index.coverage_idf(v.cols)) for v in vectors]
     hit = (_rows(idf, width, np.float64) @ index.bm25_pattern).toarray()
-    chars = [(v.char_cols, v.char_values) for v in vectors]
-    char = (_rows(chars, len(index.char_names), np.float32) @ index.chars_scipy).toarray()
+    if not chars:
+        return bm25, word, np.zeros_like(bm25), hit
+    rows = [(v.char_cols, v.char_values) for v in vectors]
+    char = (_rows(rows, len(index.char_names), np.float32) @ index.chars_scipy).toarray()
     return bm25, word, char.astype(np.float64), hit
+
+
+# -- large catalogs: the char view for pre-selected candidates --------------------------------
+#
+# The char view reads every (n-gram, agent) pair of a request's ~200 n-grams: ~1.1M at 10,000
+# agents, ~11M at 100,000, too many for an interactive route. From this many agents on, it is
+# read only for the PRESELECT agents that lead on BM25F + word (binary search of each n-gram's
+# row for them), and the char scores of the others are 0; their mean and spread, which the
+# scope model reads, are estimated: the mean exactly (the request's vector times each
+# n-gram's column sum), the spread from the candidates and the others' mean. Catalogs below
+# the threshold (every labelled catalog, and 10,000 agents) are scored exactly, as before.
+PRESELECT_MIN_AGENTS = 20_000
+PRESELECT = 1_000
+
+
+def _char_candidates(
+    index: Index, cols: np.ndarray, values: np.ndarray, candidates: np.ndarray
+) -> np.ndarray:
+    """float32 char cosines for ``candidates`` (ascending agent ids): the same bits as the
+    full product gives them (the same products, summed in the same order)."""
+    t = index.chars_t
+    acc = np.zeros(candidates.size, dtype=np.float32)
+    wanted = candidates.astype(t.indices.dtype)
+    starts, ends = t.indptr[cols].tolist(), t.indptr[cols + 1].tolist()
+    for a, b, q in zip(starts, ends, values, strict=True):
+        if a == b:
+            continue
+        row = t.indices[a:b]
+        at = np.minimum(np.searchsorted(row, wanted), b - a - 1)
+        found = np.where(row[at] == wanted, t.data[a:b][at], np.float32(0.0))
+        acc += found * q
+    return acc
+
+
+def _preselected_char(
+    index: Index, vectors: Sequence[_Vectors], bm25: np.ndarray, word: np.ndarray, w: Weights
+) -> tuple[np.ndarray, np.ndarray]:
+    n = index.n_agents
+    char = np.zeros((len(vectors), n), dtype=np.float64)
+    moments = np.zeros((len(vectors), 2), dtype=np.float64)
+    lead = w.bm25 * _relative(bm25) + w.word * _relative(word)
+    k = min(PRESELECT, n)
+    for r, v in enumerate(vectors):
+        if not v.char_cols.size:
+            continue
+        candidates = np.sort(np.argpartition(-lead[r], k - 1)[:k])
+        exact = _char_candidates(index, v.char_cols, v.char_values, candidates)
+        char[r, candidates] = exact
+        mean = float(v.char_values.astype(np.float64) @ index.char_sums[v.char_cols]) / n
+        rest = n - k
+        rest_mean = (mean * n - float(exact.sum(dtype=np.float64))) / rest if rest else mean
+        spread = float(((exact - mean) ** 2).sum()) + rest * (rest_mean - mean) ** 2
+        moments[r] = (mean, math.sqrt(max(spread, 0.0) / n))
+    return char, moments
 
 
 def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
@@ -406,7 +465,11 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     w = weights.normalized()
     vectors = [_vectors(index, q) for q in queries]
     products = _products_scipy if len(vectors) >= BATCH_MIN else _products_numpy
-    bm25, word, char, hit = products(index, vectors)
+    preselect = index.n_agents >= PRESELECT_MIN_AGENTS
+    bm25, word, char, hit = products(index, vectors, not preselect)
+    moments: np.ndarray | None = None
+    if preselect:
+        char, moments = _preselected_char(index, vectors, bm25, word, w)
     top_idf = index.top_idf
     unknown = np.array([v.unknown for v in vectors], dtype=np.float64)
     # The best BM25 a request could reach: every known term saturated, plus the
@@ -433,4 +496,4 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
         # Cosines of non-negative unit vectors lie in [0, 1]; clip float round-off.
         np.clip(arr, 0.0, 1.0, out=arr)
     present = tuple(v.cols for v in vectors)
-    return Scores(combined, bm25, word, char, trigger, coverage, matched, present)
+    return Scores(combined, bm25, word, char, trigger, coverage, matched, present, moments)
