@@ -250,3 +250,14 @@ def test_the_vocabulary_arrays_find_what_a_dictionary_finds(
     asked = [*probes, *ordered[:5], "a\x00", "\x00", "\ud800"]
     assert vocabulary.find(asked).tolist() == [table.get(p, -1) for p in asked]
     assert list(vocabulary) == ordered
+
+
+def test_remembered_columns_survive_a_full_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    import agentroute._index as indexing
+
+    index = Router.from_path(default_catalog_path()).index
+    monkeypatch.setattr(indexing, "_MAX_REMEMBERED_WORDS", 4)
+    first = index.columns(["kubernetes", "helm", "zzz"])
+    again = index.columns(["helm", "pods", "crash", "kubernetes", "sql"])  # overflows: cleared
+    assert first[:2].tolist() == again[[3, 0]].tolist() and first[2] == -1
+    assert (again[[0, 3]] >= 0).all()

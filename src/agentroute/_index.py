@@ -250,12 +250,13 @@ class Strings:
         return sum(int(k.size) for k in self.keys)
 
     def __getitem__(self, column: int) -> str:
+        # Positions rise within a bucket (byte order is the vocabulary's order), bar
+        # strings with NUL in them: a binary search in each bucket, then a scan.
         for keys, positions in zip(self.keys, self.positions, strict=True):
-            # Positions rise within a bucket (byte order is the vocabulary's order), bar
-            # strings with NUL in them: a binary search, checked, then a scan.
             at = int(np.searchsorted(positions, column))
             if at < positions.size and positions[at] == column:
                 return bytes(keys[at])[:-1].decode("utf-8", "surrogatepass")
+        for keys, positions in zip(self.keys, self.positions, strict=True):
             hit = np.flatnonzero(positions == column)
             if hit.size:
                 return bytes(keys[int(hit[0])])[:-1].decode("utf-8", "surrogatepass")
@@ -360,9 +361,24 @@ class Index:
     def n_agents(self) -> int:
         return len(self.names)
 
+    @cached_property
+    def _columns_seen(self) -> dict[str, int]:
+        return {}
+
     def columns(self, grams: Sequence[str]) -> np.ndarray:
-        """The vocabulary column of each term or bigram (-1: unknown)."""
-        return self.feature_names.find(grams)
+        """The vocabulary column of each term or bigram (-1: unknown).
+
+        Each gram is searched once and remembered (requests repeat their words); a
+        stream of new words empties the table rather than growing it.
+        """
+        seen = self._columns_seen
+        new = [g for g in dict.fromkeys(grams) if g not in seen]
+        if new:
+            if len(seen) + len(new) > _MAX_REMEMBERED_WORDS:
+                seen.clear()
+                new = list(dict.fromkeys(grams))
+            seen.update(zip(new, self.feature_names.find(new).tolist(), strict=True))
+        return np.fromiter((seen[g] for g in grams), dtype=np.int64, count=len(grams))
 
     def known(self, terms: Sequence[str]) -> set[str]:
         """Which of ``terms`` (single terms) the index knows."""
