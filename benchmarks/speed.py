@@ -244,6 +244,7 @@ class RouterRun:
     loop_rps: float
     many_rps: float
     peak_rss_mb: float
+    agreement: dict[str, Any] | None = None
     docs: list[str] = field(repr=False, default_factory=list)
     names: list[str] = field(repr=False, default_factory=list)
 
@@ -307,6 +308,7 @@ def measure_agentroute(
         if sum(many) > args.budget:
             break
     many_rps = latency.n / min(many)
+    agreement = preselect_agreement(router, subset)
     docs = [f"{a.name}\n{a.description}\n{a.body}" for a in router.agents]
     return RouterRun(
         size=size,
@@ -322,9 +324,41 @@ def measure_agentroute(
         loop_rps=loop_rps,
         many_rps=many_rps,
         peak_rss_mb=peak_rss_mb(),
+        agreement=agreement,
         docs=docs,
         names=[a.name for a in router.agents],
     )
+
+
+def preselect_agreement(router: Any, requests: Sequence[str]) -> dict[str, Any] | None:
+    """At sizes where the char view is read for pre-selected agents only: how many
+    decisions (agent and status) equal those of the exact, full char view."""
+    import agentroute._score as scoring
+
+    if router.index.n_agents < scoring.PRESELECT_MIN_AGENTS:
+        return None
+    fast = router.route_many(list(requests))
+    saved = scoring.PRESELECT_MIN_AGENTS
+    scoring.PRESELECT_MIN_AGENTS = router.index.n_agents + 1
+    try:
+        exact = router.route_many(list(requests))
+    finally:
+        scoring.PRESELECT_MIN_AGENTS = saved
+    same_agent = sum(a.agent == b.agent for a, b in zip(fast, exact, strict=True))
+    same = sum((a.agent, a.status) == (b.agent, b.status) for a, b in zip(fast, exact, strict=True))
+    top = sum(
+        a.candidates[0].agent == b.candidates[0].agent for a, b in zip(fast, exact, strict=True)
+    )
+    print(
+        f"    pre-selection vs exact char view: top candidate equal {top}/{len(fast)}, "
+        f"agent {same_agent}/{len(fast)}, agent and status {same}/{len(fast)}"
+    )
+    return {
+        "requests": len(fast),
+        "top_equal": top,
+        "agent_equal": same_agent,
+        "decision_equal": same,
+    }
 
 
 def profile_route(catalog: Path, requests: Sequence[str], top: int) -> str:
@@ -979,6 +1013,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "loop_rps": r.loop_rps,
                 "route_many_rps": r.many_rps,
                 "peak_rss_mb": r.peak_rss_mb,
+                "preselect_agreement": r.agreement,
             }
             for s, r in runs.items()
         },

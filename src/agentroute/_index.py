@@ -158,6 +158,13 @@ class Csr:
         search per row, whatever the rows' lengths."""
         out = np.zeros(rows.size, dtype=np.float64)
         indptr, indices = self.indptr, self.indices
+        starts, ends = indptr[rows], indptr[rows + 1]
+        if int((ends - starts).sum()) <= 1 << 16:
+            # Short rows (most catalogs): one gather and a mask beat a search per row.
+            agents, values, lengths = self.gather(rows)
+            hit = agents == col
+            out[np.repeat(np.arange(rows.size), lengths)[hit]] = values[hit]
+            return out
         for k, (a, b) in enumerate(
             zip(indptr[rows].tolist(), indptr[rows + 1].tolist(), strict=True)
         ):
@@ -214,13 +221,14 @@ class Strings:
     ('rest api', 4)
     """
 
-    __slots__ = ("keys", "positions")
+    __slots__ = ("_named", "keys", "positions")
 
     def __init__(self, keys: Sequence[np.ndarray], positions: Sequence[np.ndarray]) -> None:
         #: Per bucket, the encoded strings in byte order (``S8``, ``S16``, ...) and
         #: ``positions``: each one's place in the whole vocabulary (``int32``).
         self.keys = tuple(keys)
         self.positions = tuple(positions)
+        self._named: dict[int, str] = {}  # columns already decoded (few: reasons name them)
 
     @staticmethod
     def _encode(value: str) -> bytes:
@@ -250,6 +258,15 @@ class Strings:
         return sum(int(k.size) for k in self.keys)
 
     def __getitem__(self, column: int) -> str:
+        named = self._named.get(column)
+        if named is None:
+            named = self._name(column)
+            if len(self._named) >= _MAX_REMEMBERED_WORDS:
+                self._named.clear()
+            self._named[column] = named
+        return named
+
+    def _name(self, column: int) -> str:
         # Positions rise within a bucket (byte order is the vocabulary's order), bar
         # strings with NUL in them: a binary search in each bucket, then a scan.
         for keys, positions in zip(self.keys, self.positions, strict=True):
@@ -271,9 +288,9 @@ class Strings:
         if not values:
             return out
         encoded = [self._encode(v) for v in values]
-        widths = np.fromiter(
-            (self._width(len(e)) for e in encoded), dtype=np.int64, count=len(encoded)
-        )
+        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        # The bucket width of each: the next power of two, at least 8.
+        widths = np.maximum(8, 1 << np.ceil(np.log2(sizes)).astype(np.int64))
         for keys, positions in zip(self.keys, self.positions, strict=True):
             width = keys.dtype.itemsize
             mine = np.flatnonzero(widths == width)
@@ -420,20 +437,28 @@ class Index:
         """Word → the columns of its character n-grams (filled by :meth:`char_columns`)."""
         return {}
 
-    def char_columns(self, word: str) -> np.ndarray:
-        """The char n-gram columns of one word (unknown n-grams left out), remembered.
+    def char_columns(self, words: Sequence[str]) -> list[np.ndarray]:
+        """The char n-gram columns of each word (unknown n-grams left out), remembered.
 
         Requests repeat their words; cutting and looking up each word's n-grams once
-        halves the cost of a request's char vector. Bounded: a stream of new words
-        empties the table rather than growing it.
+        halves the cost of a request's char vector, and the new words of a request are
+        looked up together, in one search. Bounded: a stream of new words empties the
+        table rather than growing it.
         """
-        found = self.char_names.find(char_wb_ngrams(word, *CHAR_NGRAMS))
-        cols = found[found >= 0]
         table = self.word_char_columns
-        if len(table) >= _MAX_REMEMBERED_WORDS:
-            table.clear()
-        table[word] = cols
-        return cols
+        new = [w for w in dict.fromkeys(words) if w not in table]
+        found: dict[str, np.ndarray] = {}
+        if new:
+            grams = [char_wb_ngrams(w, *CHAR_NGRAMS) for w in new]
+            flat = self.char_names.find([g for gs in grams for g in gs])
+            ends = np.cumsum([len(gs) for gs in grams]).tolist()
+            for w, a, b in zip(new, [0, *ends[:-1]], ends, strict=True):
+                part = flat[a:b]
+                found[w] = part[part >= 0]
+            if len(table) + len(found) > _MAX_REMEMBERED_WORDS:
+                table.clear()
+            table.update(found)
+        return [found[w] if w in found else table[w] for w in words]
 
     # SciPy views of the transposed matrices, for batches (they share the arrays).
     @cached_property

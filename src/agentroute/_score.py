@@ -237,13 +237,7 @@ def word_vector(
 
 def char_vector(index: Index, text: str) -> tuple[np.ndarray, np.ndarray]:
     """The request's unit TF-IDF vector of character n-grams (float32, columns ascending)."""
-    columns = index.word_char_columns
-    parts: list[np.ndarray] = []
-    for word in char_words(text):
-        cols = columns.get(word)
-        if cols is None:
-            cols = index.char_columns(word)
-        parts.append(cols)
+    parts = index.char_columns(char_words(text))
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     c, n = np.unique(np.concatenate(parts), return_counts=True)
