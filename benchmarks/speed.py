@@ -288,7 +288,9 @@ def measure_agentroute(
         del traced
         retained, peak = (current - base) / 1e6, (top - base) / 1e6
     index_mem = deep_size(router.index) / 1e6
-    disk_mb, disk_note = _cache_size(catalog)
+    disk_mb, disk_note = (
+        _cache_size(catalog) if size <= args.cache_max else (float("nan"), "not measured")
+    )
 
     latency = time_each(
         router.route,
@@ -540,6 +542,7 @@ def measure_hook(catalog: Path, prompt: str, runs: int) -> dict[str, Any]:
             cmd = [script, "hook", "--agents", str(catalog)]
             first, first_rss, _ = _child_peak_mb(cmd, event)
             warm = [_child_peak_mb(cmd, event) for _ in range(runs)]
+            cache_mb = sum(dir_size(p) for p in Path(tmp).iterdir()) / 1e6
         finally:
             del os.environ["AGENTROUTE_CACHE_DIR"]
     return {
@@ -547,6 +550,7 @@ def measure_hook(catalog: Path, prompt: str, runs: int) -> dict[str, Any]:
         "first_call_peak_mb": first_rss,
         "second_call_s": statistics.median(w[0] for w in warm),
         "second_call_peak_mb": max(w[1] for w in warm),
+        "cache_mb": cache_mb,
     }
 
 
@@ -695,6 +699,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--batch-size", type=int, default=100, help="catalog size for the batch")
     parser.add_argument("--batch-jobs", type=int, default=2, help="--jobs for the batch")
+    parser.add_argument(
+        "--cache-max", type=int, default=10000, help="largest size whose cache file is measured"
+    )
     parser.add_argument("--cli-runs", type=int, default=5)
     parser.add_argument("--profile-size", type=int, default=1000, help="0 to skip profiling")
     parser.add_argument("--no-cli", action="store_true", help="skip the whole-process timings")
@@ -780,7 +787,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.hook_size, shared=args.shared, cache_dir=args.cache_dir, seed=args.seed
         )
         hook = measure_hook(hook_catalog, "optimize a slow PostgreSQL query", args.cli_runs)
-        print(f"  first call {hook['first_call_s']:.2f} s, warm {hook['second_call_s']:.2f} s")
+        print(
+            f"  first call {hook['first_call_s']:.2f} s ({hook['first_call_peak_mb']:.0f} MB),"
+            f" warm {hook['second_call_s']:.2f} s ({hook['second_call_peak_mb']:.0f} MB),"
+            f" cache {hook['cache_mb']:.0f} MB"
+        )
     if args.batch_requests:
         print(f"\n== batch: {args.batch_requests:,} requests at {args.batch_size:,} agents")
         batch_catalog = ensure_catalog(
