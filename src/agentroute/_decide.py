@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from agentroute._calibrate import Calibration, signals
 from agentroute._index import Index
+from agentroute._negative import apply_not_for
 from agentroute._score import Query, Scores, Weights, analyze_query, score
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
+from agentroute._team import PART_CANDIDATES, attach_teams
 
 if TYPE_CHECKING:  # the learned component imports scikit-learn; load it only when used
     from agentroute._learn import Learned
@@ -87,7 +90,7 @@ class State:
         object.__setattr__(self, "copy_of", np.asarray(groups, dtype=np.int64))
 
 
-def route_state(state: State, texts: list[str], top: int) -> list[Decision]:
+def route_state(state: State, texts: list[str], top: int, *, teams: bool = True) -> list[Decision]:
     if not texts:
         return []
     learned = state.learned
@@ -95,10 +98,15 @@ def route_state(state: State, texts: list[str], top: int) -> list[Decision]:
         return _decide_learned(state, learned, texts, top)
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    return [
+    scores = apply_not_for(state.agents, state.index, queries, scores)  # agentroute._negative
+    decisions = [
         _decide(state, t, q, scores, r, top)
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
+    if not teams:
+        return decisions
+    parts = partial(route_state, state, top=PART_CANDIDATES, teams=False)
+    return attach_teams(state.agents, state.index, state.copy_of, decisions, parts)
 
 
 def _decide_learned(state: State, learned: Learned, texts: list[str], top: int) -> list[Decision]:
