@@ -125,7 +125,7 @@ class LoadResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate:
     """One ranked agent for a request.
 
@@ -169,7 +169,7 @@ class TeamMember:
     score: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Decision:
     """The router's answer for one request.
 
