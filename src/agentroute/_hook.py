@@ -101,6 +101,42 @@ def suggestion(d: Decision) -> str:
     )
 
 
+# A part is quoted in the note at most this long (it is the user's own prompt text).
+_MAX_PART_CHARS = 80
+
+
+def _quoted_part(part: str) -> str:
+    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in part).split())
+    flat = flat.replace("'", "\u2019")
+    return flat if len(flat) <= _MAX_PART_CHARS else flat[: _MAX_PART_CHARS - 1] + "\u2026"
+
+
+def team_suggestion(d: Decision) -> str:
+    """The note for a request that several subagents should share: who takes which part.
+
+    Examples
+    --------
+    >>> from agentroute._spec import Decision, TeamMember
+    >>> d = Decision(request="build the API, then test it well", agent="api", status="routed",
+    ...     confidence=0.9, reason="", team=(TeamMember(agent="api", part="build the API",
+    ...     score=0.9), TeamMember(agent="qa", part="test it well", score=0.8)))
+    >>> note = team_suggestion(d)
+    >>> note[:60]
+    'agentroute: this request has parts for 2 subagents: api for '
+    >>> note[60:128]
+    "'build the API' (confidence 0.90); qa for 'test it well' (confidence"
+    >>> note[128:]
+    ' 0.80). Consider delegating each part.'
+    """
+    said = "; ".join(
+        f"{m.agent} for '{_quoted_part(m.part)}' (confidence {m.score:.2f})" for m in d.team
+    )
+    return (
+        f"agentroute: this request has parts for {len(d.team)} subagents: {said}. "
+        "Consider delegating each part."
+    )
+
+
 def hook_output(
     stdin_text: str,
     *,
@@ -137,10 +173,13 @@ def hook_output(
     logger.debug("decision: %r %s", d, d.reason)
     if d.status != "routed" or d.agent is None or d.confidence < min_confidence:
         return None
+    # A team is suggested only when each of its members is confident for its part;
+    # otherwise the lead alone, as for a one-agent request.
+    teamwork = len(d.team) > 1 and all(m.score >= min_confidence for m in d.team)
     return {
         "hookSpecificOutput": {
             "hookEventName": "UserPromptSubmit",
-            "additionalContext": suggestion(d),
+            "additionalContext": team_suggestion(d) if teamwork else suggestion(d),
         }
     }
 

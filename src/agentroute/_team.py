@@ -62,7 +62,7 @@ MAX_PARTS = 6
 # Candidates read per part: the decision's agent scoring below these is "not covering".
 PART_CANDIDATES = 25
 
-_STEP = re.compile(r"(?m)^\s*(?:[-*+\u2022]|\d+[.)]|step\s+\d+\s*[:.)-]?)\s+")
+_STEP = re.compile(r"(?im)^\s*(?:[-*+\u2022]|\d+[.)]|step\s+\d+\s*[:.)-]?)\s+")
 # Inside a clause, "and" or a comma starts a new part only before a verb ("build X
 # and write Y"), not between nouns ("Docker and Kubernetes"); a new sentence starts
 # a part only with a verb or a sequence word: "We need RAG. Design the pipeline"
