@@ -394,6 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _opt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def print_report(results: dict[str, Any], ref: str) -> None:
     print("## Multi-agent requests (both agents in the team; mean team size; member precision)\n")
     print(
@@ -409,8 +413,8 @@ def print_report(results: dict[str, Any], ref: str) -> None:
         m = results[key]
         print(
             f"| {title} | {m['requests']} | {m['both_in_team']:.3f} | {m['mean_team_size']:.2f} | "
-            f"{m['member_precision']:.3f} | {m.get('both_right_alone', float('nan')):.3f} | "
-            f"{m.get('both_in_team_when_both_right_alone', float('nan')):.3f} |"
+            f"{m['member_precision']:.3f} | {_opt(m.get('both_right_alone'))} | "
+            f"{_opt(m.get('both_in_team_when_both_right_alone'))} |"
         )
     print("\n## Requests matching a 'does NOT handle' item\n")
     print(

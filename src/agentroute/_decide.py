@@ -113,7 +113,7 @@ def route_state(
     if not teams:
         return decisions
     parts = partial(route_state, state, limit=PART_CANDIDATES, teams=False)
-    return attach_teams(state.agents, state.index, state.copy_of, decisions, parts)
+    return attach_teams(state.agents, state.index, state.copy_of, decisions, parts, queries)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

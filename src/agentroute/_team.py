@@ -30,6 +30,7 @@ import numpy as np
 
 from agentroute._index import Index
 from agentroute._negative import not_for_table
+from agentroute._score import Query
 from agentroute._spec import AgentSpec, Decision, TeamMember
 from agentroute._text import terms
 
@@ -308,15 +309,12 @@ def team_for(
     return tuple(members)
 
 
-def uncovered(index: Index, agent: int, text: str) -> str:
+def uncovered(index: Index, agent: int, q: Query) -> str:
     """The words of a one-clause request that the agent's text does not account for,
     when they are enough to be a part of their own ("a computer vision pipeline for
     defects and an NLP classifier for tickets", led by an NLP agent: "computer vision
     defects"); else "".
     """
-    from agentroute._score import analyze_query
-
-    q = analyze_query(index, text)
     vocab = index.vocab
     missing: list[str] = []
     weight = total = 0.0
@@ -347,8 +345,10 @@ def attach_teams(
     copy_of: np.ndarray,
     decisions: list[Decision],
     route_parts: Callable[[list[str]], list[Decision]],
+    queries: Sequence[Query],
 ) -> list[Decision]:
-    """``decisions`` with their teams; ``route_parts`` decides parts (without teams)."""
+    """``decisions`` (of the requests ``queries``) with their teams; ``route_parts``
+    decides parts (without teams)."""
     position = {n: i for i, n in enumerate(index.names)}
     todo: list[tuple[int, list[str], float]] = []
     for i, d in enumerate(decisions):
@@ -358,7 +358,7 @@ def attach_teams(
         if len(parts) >= 2:
             todo.append((i, parts, MIN_PART_CONFIDENCE))
             continue
-        rest = uncovered(index, position[d.agent], d.request)
+        rest = uncovered(index, position[d.agent], queries[i])
         if rest:
             todo.append((i, [d.request.strip(), rest], MIN_COVERAGE_CONFIDENCE))
     if not todo:
