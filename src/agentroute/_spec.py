@@ -205,6 +205,8 @@ class Decision:
         one is proposed only when different parts of the request (its clauses)
         are owned by different agents with evidence for each; a single-agent
         request has a team of one (the whole request, at :attr:`confidence`).
+        A router fitted with :meth:`Router.fit` (classifier) answers with teams
+        of one for now.
     """
 
     request: str
