@@ -145,10 +145,28 @@ _PART_START = frozenset(
         "troubleshoot",
     ]
 )
-_SEQUENCE = r"(?:and\s+)?(?:then|afterwards|after\s+that|next|finally|also|plus|as\s+well\s+as)\b"
-_STRONG = re.compile(r"\s*(?:;|\n+|,?\s+" + _SEQUENCE + r",?|,\s*(?:and\s+)?(?=also\b))\s*", re.I)
+# Sequence words that start a part wherever they stand ("X then Y", "X and then Y"),
+# and those that do only after a comma or "and" ("X, also Y", "X and also Y"): a bare
+# "next" or "also" is often inside a clause ("Next.js", "a service that also logs").
+_SEQUENCE = r"(?:and\s+)?(?:then|afterwards|after\s+that)\b"
+_SEQUENCE_JOINED = r"(?:also|next|finally|plus|as\s+well\s+as)\b"
+_STRONG = re.compile(
+    r"\s*(?:;|\n+|,?\s+"
+    + _SEQUENCE
+    + r",?|(?:,\s*(?:and\s+)?|\s+and\s+)"
+    + _SEQUENCE_JOINED
+    + r",?)\s*",
+    re.I,
+)
 _SENTENCE = re.compile(
-    r"(?<=[.!?])\s+(?=" + _SEQUENCE + r"|(?:" + "|".join(sorted(_PART_START)) + r")\b)", re.I
+    r"(?<=[.!?])\s+(?="
+    + _SEQUENCE
+    + "|"
+    + _SEQUENCE_JOINED
+    + r"|(?:"
+    + "|".join(sorted(_PART_START))
+    + r")\b)",
+    re.I,
 )
 _WEAK = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*", re.I)
 # Words that start a part without content ("Also, please ...").
@@ -250,19 +268,22 @@ def team_for(
         scores = _scores_of(d)
         best = d.candidates[0] if d.candidates else None
         lead_here = {lead: decision.confidence}
-        if d.agent is None or best is None or best.score <= 0.0:
+        if best is None or best.score <= 0.0 or (d.agent is None and not d.confidence):
             owners.append({lead: 0.0})
             continue
+        # A part declined alone ("reads as outside this catalog") still belongs to a
+        # request the catalog took: its best candidate may take it, if confident.
+        winner = best.agent
         mine = scores.get(lead, 0.0)
-        if d.agent == lead or copies(d.agent, lead) or mine >= COVER_RATIO * best.score:
+        if winner == lead or copies(winner, lead) or mine >= COVER_RATIO * best.score:
             owners.append(lead_here)
             continue
         if d.confidence >= min_confidence:
-            took = {d.agent: d.confidence}
+            took = {winner: d.confidence}
             for c in d.candidates[1:]:
                 if c.score < RUNNER_RATIO * best.score:
                     break
-                if c.agent != lead and not copies(c.agent, lead) and not copies(c.agent, d.agent):
+                if c.agent != lead and not copies(c.agent, lead) and not copies(c.agent, winner):
                     took[c.agent] = d.confidence * c.score / best.score
                     break
             owners.append(took)
