@@ -2,6 +2,7 @@
 
     python benchmarks/teams.py [--shared PATH] [--json PATH] [--baseline REF] [--tune]
     python benchmarks/teams.py --regenerate      # rewrite benchmarks/data/teams_joined.jsonl
+    python benchmarks/teams.py --overhead        # route time with and without the two stages
 
 Every catalog is a labelled collection copied with its example requests cut out
 (``shared/tools/strip_examples.py``), loaded with ``agentroute.load_agents``. Four sets:
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,9 +319,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip the baseline run")
     ap.add_argument("--regenerate", action="store_true", help="rebuild teams_joined.jsonl")
     ap.add_argument("--tune", action="store_true", help="grid the team constants on the dev part")
+    ap.add_argument(
+        "--overhead", action="store_true", help="time route with and without teams and not-for"
+    )
     args = ap.parse_args(argv)
     if args.regenerate:
         return regenerate(args.shared)
+    if args.overhead:
+        return overhead(args.shared)
 
     sys.path.insert(0, str(REPO / "src"))
     import agentroute
@@ -391,6 +398,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_report(results, args.baseline)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    return 0
+
+
+def overhead(shared: Path, sizes: Sequence[int] = (100, 1000), rounds: int = 4) -> int:
+    """Route time per request with and without the not-for and team stages, side by side.
+
+    The speed benchmark's catalogs and requests (``benchmarks/speed.py``); the two
+    variants alternate, best of ``rounds`` each, so machine load affects both alike.
+    """
+    import _catalogs
+    import speed
+
+    sys.path.insert(0, str(REPO / "src"))
+    import agentroute
+    from agentroute import _decide
+
+    requests = speed.load_requests(shared, 300, _catalogs.DEFAULT_SEED)
+    with_stages = _decide.apply_not_for
+
+    def without_stages(agents: Any, index: Any, queries: Any, scores: Any) -> Any:
+        return scores
+
+    print("| agents | without ms/request | with ms/request | ratio |")
+    print("| ---: | ---: | ---: | ---: |")
+    for size in sizes:
+        folder = _catalogs.ensure_catalog(size, shared=shared, verbose=False)
+        state = agentroute.Router.from_path(str(folder), cache=False)._state
+
+        def run(new: bool, state: Any = state) -> float:
+            _decide.apply_not_for = with_stages if new else without_stages
+            t0 = time.perf_counter()
+            for text in requests:
+                _decide.route_state(state, [text], 5, teams=new)
+            return (time.perf_counter() - t0) / len(requests)
+
+        run(True)
+        run(False)
+        bare, full = [], []
+        for _ in range(rounds):
+            bare.append(run(False))
+            full.append(run(True))
+        _decide.apply_not_for = with_stages
+        print(
+            f"| {size} | {min(bare) * 1e3:.2f} | {min(full) * 1e3:.2f} | "
+            f"{min(full) / min(bare):.2f} |"
+        )
     return 0
 
 

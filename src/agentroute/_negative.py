@@ -84,6 +84,7 @@ class NotForTable:
     redirect: tuple[tuple[int, ...], ...]
     collaborators: tuple[tuple[int, ...], ...]
     by_prefix: dict[str, tuple[int, ...]]
+    position: dict[str, int]  # agent name -> index position
 
     @property
     def empty(self) -> bool:
@@ -149,6 +150,7 @@ def _build(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
         tuple(redirect),
         tuple(collaborators),
         {p: tuple(dict.fromkeys(v)) for p, v in sorted(prefix.items())},
+        position,
     )
 
 
@@ -172,8 +174,24 @@ def _idf(index: Index, term: str) -> float:
     return float(index.idf[j]) if j is not None else index.top_idf
 
 
-def _same(a: str, b: str) -> bool:
-    return a == b or (min(len(a), len(b)) >= MIN_PREFIX and (a.startswith(b) or b.startswith(a)))
+def _hits(terms_a: Sequence[str], terms_b: set[str], by_prefix: dict[str, list[str]]) -> list[str]:
+    """The terms of ``terms_a`` that equal, begin or are begun by a term of ``terms_b``."""
+    out = []
+    for a in terms_a:
+        if a in terms_b or (
+            len(a) >= MIN_PREFIX
+            and any(a.startswith(b) or b.startswith(a) for b in by_prefix.get(a[:MIN_PREFIX], ()))
+        ):
+            out.append(a)
+    return out
+
+
+def _by_prefix(terms_: Sequence[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for t in terms_:
+        if len(t) >= MIN_PREFIX:
+            out.setdefault(t[:MIN_PREFIX], []).append(t)
+    return out
 
 
 def match_strength(index: Index, request_terms: Sequence[str], item_terms: Sequence[str]) -> float:
@@ -181,24 +199,34 @@ def match_strength(index: Index, request_terms: Sequence[str], item_terms: Seque
 
     The F1 of two IDF-weighted shares: of the item's terms the request contains,
     and of the request's terms the item contains (so a long request that merely
-    mentions a word of the item matches weakly).
+    mentions a word of the item matches weakly). Words of at least
+    :data:`MIN_PREFIX` letters match when one begins the other.
     """
-    req = list(dict.fromkeys(request_terms))
-    if not req or not item_terms:
-        return 0.0
-    item_w = [_idf(index, t) for t in item_terms]
-    req_w = [_idf(index, t) for t in req]
-    item_hit = sum(
-        w for t, w in zip(item_terms, item_w, strict=True) if any(_same(t, r) for r in req)
-    )
-    req_hit = sum(
-        w for r, w in zip(req, req_w, strict=True) if any(_same(r, t) for t in item_terms)
-    )
-    if item_hit <= 0.0 or req_hit <= 0.0:
-        return 0.0
-    p = item_hit / sum(item_w)
-    r = req_hit / sum(req_w)
-    return 2.0 * p * r / (p + r)
+    return _Request(index, request_terms).strength(item_terms)
+
+
+class _Request:
+    """A request's terms, prepared once for matching against many items."""
+
+    def __init__(self, index: Index, request_terms: Sequence[str]) -> None:
+        self.index = index
+        self.terms = list(dict.fromkeys(request_terms))
+        self.set = set(self.terms)
+        self.prefix = _by_prefix(self.terms)
+        self.total = sum(_idf(index, t) for t in self.terms)
+
+    def strength(self, item_terms: Sequence[str]) -> float:
+        item = list(dict.fromkeys(item_terms))
+        if not self.terms or not item:
+            return 0.0
+        item_hit = _hits(item, self.set, self.prefix)
+        if not item_hit:
+            return 0.0
+        req_hit = _hits(self.terms, set(item), _by_prefix(item))
+        idf = self.index
+        p = sum(_idf(idf, t) for t in item_hit) / sum(_idf(idf, t) for t in item)
+        r = sum(_idf(idf, t) for t in req_hit) / self.total
+        return 2.0 * p * r / (p + r)
 
 
 def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
@@ -212,8 +240,9 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
         else:
             found.update(k for k in table.by_prefix.get(t, ()) if t in table.items[k][2])
     out: dict[int, float] = {}
+    request = _Request(index, query.terms)
     for k in sorted(found):
-        m = match_strength(index, query.terms, table.items[k][2])
+        m = request.strength(table.items[k][2])
         if m >= MIN_MATCH:
             out[k] = m
     return out

@@ -169,6 +169,7 @@ _SENTENCE = re.compile(
     re.I,
 )
 _WEAK = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*", re.I)
+_JOINED = re.compile(r",|&|\b(?:and|with|plus)\b", re.I)
 # Words that start a part without content ("Also, please ...").
 _LEAD = re.compile(r"^(?:and|also|then|please|plus|finally|next|first|after\s+that)\b[\s,]*", re.I)
 
@@ -370,23 +371,27 @@ def attach_teams(
 ) -> list[Decision]:
     """``decisions`` (of the requests ``queries``) with their teams; ``route_parts``
     decides parts (without teams)."""
-    position = {n: i for i, n in enumerate(index.names)}
-    todo: list[tuple[int, list[str], float]] = []
+    table = not_for_table(agents, index)
+    position = table.position
+    # (decision, its parts, the parts' decisions already known, the confidence a member needs)
+    todo: list[tuple[int, list[str], list[Decision], float]] = []
     for i, d in enumerate(decisions):
         if d.agent is None:
             continue
         parts = split_parts(d.request)[:MAX_PARTS]
         if len(parts) >= 2:
-            todo.append((i, parts, MIN_PART_CONFIDENCE))
+            todo.append((i, parts, [], MIN_PART_CONFIDENCE))
             continue
-        rest = uncovered(index, position[d.agent], queries[i])
+        # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
+        # can hold a second part without a clause mark.
+        rest = uncovered(index, position[d.agent], queries[i]) if _JOINED.search(d.request) else ""
         if rest:
-            todo.append((i, [d.request.strip(), rest], MIN_COVERAGE_CONFIDENCE))
+            # The whole request is its lead's part, already decided: only the rest is routed.
+            todo.append((i, [d.request.strip(), rest], [d], MIN_COVERAGE_CONFIDENCE))
     if not todo:
         return decisions
-    flat = [p for _, parts, _ in todo for p in parts]
+    flat = [p for _, parts, known, _ in todo for p in parts[len(known) :]]
     routed = route_parts(flat)
-    table = not_for_table(agents, index)
 
     def copies(a: str, b: str) -> bool:
         ia, ib = position.get(a), position.get(b)
@@ -400,9 +405,10 @@ def attach_teams(
 
     out = list(decisions)
     at = 0
-    for i, parts, need in todo:
-        mine = routed[at : at + len(parts)]
-        at += len(parts)
+    for i, parts, known, need in todo:
+        fresh = len(parts) - len(known)
+        mine = [*known, *routed[at : at + fresh]]
+        at += fresh
         d = decisions[i]
         team = team_for(d, parts, mine, copies, collaborators, min_confidence=need)
         if len(team) > 1:
