@@ -471,6 +471,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _escape_unencodable() -> None:
+    """Write what the streams' encoding cannot hold as backslash escapes instead of failing.
+
+    File names are bytes: one that is not UTF-8 reaches Python as lone surrogates
+    (``bad\\xffname.md`` → ``'bad\\udcffname.md'``), which a strict UTF-8 stream refuses
+    halfway through the output. Escaped, a JSON reader gets the same string back.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # e.g. a closed or detached stream
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -484,6 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     from agentroute._errors import AgentrouteError
 
+    _escape_unencodable()
     try:
         code: int = args.func(args, sys.stdout)
     except (AgentrouteError, _UsageError, ValueError) as exc:

@@ -467,6 +467,8 @@ def read_labels(path: str | os.PathLike[str]) -> Labels:
                 obj = json.loads(line)
             except ValueError as exc:
                 raise ValueError(f"{shown}:{lineno}: not valid JSON ({exc})") from None
+            except RecursionError:
+                raise ValueError(f"{shown}:{lineno}: not valid JSON (nested too deeply)") from None
             if not isinstance(obj, dict) or not isinstance(obj.get("request"), str):
                 raise ValueError(
                     f'{shown}:{lineno}: expected an object with a "request" string, '
