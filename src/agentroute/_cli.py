@@ -19,6 +19,7 @@ Claude Code prompt.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -481,10 +482,9 @@ def _escape_unencodable() -> None:
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
-            try:
+            # A closed or detached stream refuses; it then keeps its own setting.
+            with contextlib.suppress(ValueError, OSError):
                 reconfigure(errors="backslashreplace")
-            except (ValueError, OSError):  # e.g. a closed or detached stream
-                pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
