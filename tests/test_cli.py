@@ -388,3 +388,29 @@ def test_agents_prints_file_names_that_are_not_utf8(tmp_path: Path, json_output:
         assert out.startswith("badname\t") and "zz-last\t" in out
         assert "2 agent(s)" in out and "no-front-matter" in out  # nothing stopped halfway
         assert "bad\\udcffname.md" in out or "bad\\xffname.md" in out
+
+
+def test_streamed_eval_reports_what_router_evaluate_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``eval`` routes the labels file batch by batch without keeping it (issue 12, item 5):
+    the report is the one Router.evaluate gives on the whole file at once."""
+    from agentroute import Router, read_labels
+
+    labels = tmp_path / "labels.jsonl"
+    rows = SAMPLE_LABELS.read_text(encoding="utf-8").splitlines() * 30  # > one batch of 256
+    rows.append(json.dumps({"request": "bake me a cake", "agent": None}))
+    rows.append(
+        json.dumps(
+            {"request": "fix the flaky login test", "agent": "x", "also_correct": ["test-engineer"]}
+        )
+    )
+    labels.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = run(["eval", "--json", "--no-cache", str(labels)], monkeypatch, capsys)
+    assert code == 0
+    whole = read_labels(labels)
+    expected = Router.from_default().evaluate(
+        whole.texts, whole.labels, also_correct=whole.also_correct
+    )
+    assert json.loads(out) == json.loads(json.dumps(expected.to_dict()))
+    assert json.loads(out)["n"] == len(rows)

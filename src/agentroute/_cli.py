@@ -190,11 +190,27 @@ def _read_labels(path: str) -> Labels:
         raise _UsageError(f"{path}: cannot read: {exc}") from None
 
 
+def _count_labels(path: str) -> int:
+    """Check every line of a labels file without keeping any; how many requests it holds."""
+    from agentroute._evaluate import iter_labels
+
+    try:
+        return sum(1 for _ in iter_labels(path))
+    except FileNotFoundError:
+        raise _UsageError(f"{path}: no such labels file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UsageError(f"{path}: cannot read: {exc}") from None
+
+
 def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from agentroute._evaluate import Tally, iter_labels
     from agentroute._progress import Progress
 
-    labels = _read_labels(args.labels)
-    if not len(labels):
+    # The labels file is read twice, line by line: once to refuse a bad line before any
+    # work, once to route in batches. Neither keeps the requests: a labels file of any
+    # size is evaluated in the memory of its catalog.
+    total = _count_labels(args.labels)
+    if not total:
         raise _UsageError(f"{args.labels}: no labelled requests")
     router = _load(args.agents, cache=not args.no_cache)
     if args.fit is not None:
@@ -203,14 +219,29 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             router.fit(train.texts, train.labels)
         except ValueError as exc:
             raise _UsageError(f"{args.fit}: {exc}") from None
+    tally = Tally(args.limit)
+    batch: list[tuple[str, str | None, tuple[str, ...]]] = []
+
+    def flush() -> None:
+        # MRR reads ten candidates whatever top-k accuracy looks at (as Router.evaluate).
+        decisions = router.route_many([t for t, _, _ in batch], limit=max(args.limit, 10))
+        for d, (_, label, more) in zip(decisions, batch, strict=True):
+            tally.add(d, label, frozenset() if label is None else frozenset({label, *more}))
+        batch.clear()
+
     with Progress("eval") as bar:
-        report = router.evaluate(
-            labels.texts,
-            labels.labels,
-            limit=args.limit,
-            also_correct=labels.also_correct,
-            progress=bar,
-        )
+        try:
+            for row in iter_labels(args.labels):
+                batch.append(row)
+                if len(batch) == 256:
+                    flush()
+                    bar(tally.n, total)
+            if batch:
+                flush()
+                bar(tally.n, total)
+        except (OSError, UnicodeDecodeError) as exc:  # changed since it was checked
+            raise _UsageError(f"{args.labels}: cannot read: {exc}") from None
+    report = tally.report()
     if args.json:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:
