@@ -531,3 +531,28 @@ def test_stale_temp_files_of_killed_writes_are_removed_on_the_next_write(
     Router.from_path(catalog, cache=cache)  # rebuilds, so writes
     assert not any(p.exists() for p in stale)
     assert fresh.exists() and mine.exists()
+
+
+def test_a_cache_warning_prints_nothing_unless_logging_is_configured(
+    catalog: Path, tmp_path: Path
+) -> None:
+    """Issue 12, item 7: the package logger's NullHandler keeps Python's last-resort handler
+    from printing the library's warnings to stderr."""
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    code = (
+        "import sys\nfrom agentroute import Router\n"
+        "r = Router.from_path(sys.argv[1], cache=sys.argv[2])\nprint(len(r.agents))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(catalog), str(blocker)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "12"
+    assert done.stderr == ""
