@@ -129,7 +129,10 @@ def _untrusted(st: os.stat_result, what: str) -> str | None:
     if st.st_uid != os.geteuid():
         return f"the {what} belongs to another user (uid {st.st_uid})"
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o})"
+        return (
+            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o}; "
+            f"'chmod go-w' it to use it)"
+        )
     return None
 
 
