@@ -25,7 +25,15 @@ from agentroute._decode import BinaryFileError, Note, decode_bytes
 from agentroute._errors import AgentFileError, CatalogError
 from agentroute._spec import AgentSpec, Diagnostic, LoadResult
 
-__all__ = ["DEFAULT_MAX_BYTES", "PathArg", "claude_code_paths", "load_agents", "parse_agent"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "PathArg",
+    "claude_code_paths",
+    "is_skill",
+    "load_agents",
+    "parse_agent",
+    "project_root",
+]
 
 PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
@@ -453,18 +461,77 @@ def _as_paths(paths: PathArg) -> list[Path]:
     raise TypeError(f"paths must be a path or a sequence of paths, got {type(paths).__name__}")
 
 
-def _dedupe_names(agents: list[AgentSpec], diags: list[Diagnostic]) -> list[AgentSpec]:
-    """Keep names unique: later duplicates (in path order) become ``name@folder``."""
+def is_skill(agent: AgentSpec) -> bool:
+    """Whether ``agent`` was loaded from a skill (a ``SKILL.md`` file) rather than an agent file.
+
+    Claude Code keeps skills and subagents in separate namespaces, so a skill and a
+    subagent may share a name.
+
+    >>> is_skill(AgentSpec("pdf", path="skills/pdf/SKILL.md")), is_skill(AgentSpec("pdf"))
+    (True, False)
+    """
+    return bool(agent.path) and Path(str(agent.path).split("#")[0]).name.lower() == "skill.md"
+
+
+def _origin(path: Path, roots: Sequence[Path]) -> tuple[int, Path | None]:
+    """The rank and root of the first of ``roots`` that ``path`` came from."""
+    for rank, root in enumerate(roots):
+        if path == root or path.is_relative_to(root):
+            return rank, root
+    return len(roots), None
+
+
+def _qualifier(path: Path, root: Path | None) -> str:
+    """What a renamed duplicate is qualified with: its folder relative to its root."""
+    folder = path.parent
+    if root is not None and path != root and folder.is_relative_to(root):
+        rel = folder.relative_to(root).as_posix()
+        if rel and rel != ".":
+            return rel
+    return folder.name or "dup"
+
+
+def _dedupe_names(
+    agents: list[tuple[AgentSpec, Path]],
+    diags: list[Diagnostic],
+    roots: Sequence[Path] = (),
+) -> list[AgentSpec]:
+    """Apply the name rules (see :func:`load_agents`): shadow across roots, rename within one."""
+    # (name, kind) -> rank of the root that defined it first.
+    owner: dict[tuple[str, bool], int] = {}
     taken: set[str] = set()
+    kept: list[tuple[AgentSpec, Path, int, Path | None]] = []
+    for agent, file in agents:
+        rank, root = _origin(file, roots)
+        key = (agent.name, is_skill(agent))
+        first = owner.setdefault(key, rank)
+        if first != rank:
+            # An earlier path defines this name: as Claude Code does with a project
+            # agent and a user agent of one name, the earlier one wins outright.
+            what = "skill" if key[1] else "agent"
+            diags.append(
+                Diagnostic(
+                    agent.path or agent.name,
+                    "shadowed",
+                    f"{roots[first].as_posix()} also has a {what} named {agent.name!r}, "
+                    "which takes precedence; this one is not used",
+                    "info",
+                )
+            )
+            continue
+        kept.append((agent, file, rank, root))
     out: list[AgentSpec] = []
-    for agent in agents:
+    for agent, file, _rank, root in kept:
         name = agent.name
         if name in taken:
-            folder = Path(agent.path or "").parent.name or "dup"
-            new = f"{name}@{folder}"
+            qualifier = "skill" if is_skill(agent) else _qualifier(file, root)
+            new = f"{name}@{qualifier}"
+            if new in taken and file.suffix.lower() in _MARKDOWN_SUFFIXES:
+                new = f"{name}@{qualifier}/{_default_name(file.as_posix())}"
             k = 2
+            base = new
             while new in taken:
-                new = f"{name}@{folder}#{k}"
+                new = f"{base}#{k}"
                 k += 1
             diags.append(
                 Diagnostic(
@@ -505,6 +572,22 @@ def load_agents(
     LoadResult
         The agents in path order (names made unique) and every diagnostic.
 
+    Notes
+    -----
+    Names are made unique by two rules, so that which agent answers to a name
+    never depends on how a folder is spelled or on the order files are listed in:
+
+    * **Across paths, the earlier path wins** (Claude Code's rule: a project's
+      ``.claude/agents`` shadows the user's). An agent whose name an earlier path
+      already defines is left out, with a ``shadowed`` diagnostic (info). Skills
+      (``SKILL.md``) and agents are separate namespaces, as in Claude Code: a
+      skill is shadowed only by a skill; a skill that shares a subagent's name is
+      kept as ``name@skill``.
+    * **Within one path**, files are taken in sorted path order: the first keeps
+      the name, each later one is renamed ``name@<its folder relative to that
+      path>`` (``name@<folder>/<file>`` when that is taken too) with a
+      ``duplicate-name`` diagnostic; ``declared_name`` keeps the name as written.
+
     Raises
     ------
     CatalogError
@@ -515,7 +598,7 @@ def load_agents(
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
     files, diags = discover(paths)
-    return read_files(files, diags, strict=strict, max_bytes=max_bytes)
+    return read_files(files, diags, strict=strict, max_bytes=max_bytes, roots=_as_paths(paths))
 
 
 def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
@@ -562,10 +645,15 @@ def read_files(
     *,
     strict: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    roots: Sequence[Path] = (),
 ) -> LoadResult:
-    """Parse the files :func:`discover` found; see :func:`load_agents`."""
+    """Parse the files :func:`discover` found; see :func:`load_agents`.
+
+    ``roots``: the paths given to :func:`discover`, in order; they decide which of
+    two agents of one name is shadowed or renamed.
+    """
     diags = list(diagnostics)
-    agents: list[AgentSpec] = []
+    agents: list[tuple[AgentSpec, Path]] = []
     for p, shown in files:
         file_diags: list[Diagnostic] = []
         text, read_diags = _read_file(p, shown, max_bytes)
@@ -577,43 +665,74 @@ def read_files(
                 for where, data, body in entries:
                     record = _record(data, body, where, file_diags)
                     if record is not None:
-                        agents.append(record)
+                        agents.append((record, p))
             else:
                 result = parse_agent(text, path=shown)
                 file_diags += result.diagnostics
-                agents.extend(result.agents)
+                agents.extend((a, p) for a in result.agents)
         if strict:
             raise_first_problem(file_diags, path=shown)
         diags += file_diags
 
-    agents = _dedupe_names(agents, diags)
+    unique = _dedupe_names(agents, diags, roots)
     if strict:
         # What walking the folders noticed, and the renames just made.
         raise_first_problem(diags)
-    return LoadResult(tuple(agents), tuple(diags))
+    return LoadResult(tuple(unique), tuple(diags))
+
+
+def project_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """The Claude Code project folder for ``start`` (default: the current directory).
+
+    ``$CLAUDE_PROJECT_DIR`` when it names a folder (Claude Code sets it for hooks
+    and tools); else the nearest of ``start`` and its parents that holds a
+    ``.claude`` folder or a ``.git`` entry; else ``start`` itself.
+    """
+    env = os.environ.get("CLAUDE_PROJECT_DIR")
+    if env and os.path.isdir(env):
+        return Path(env)
+    here = Path(start) if start is not None else Path.cwd()
+    for folder in (here, *here.absolute().parents):
+        try:
+            if (folder / ".claude").is_dir() or (folder / ".git").exists():
+                return folder
+        except OSError:
+            continue
+    return here
 
 
 def claude_code_paths(
     *, project: str | os.PathLike[str] | None = None, home: str | os.PathLike[str] | None = None
 ) -> tuple[Path, ...]:
-    """The folders where Claude Code keeps agents and skills, those that exist.
+    """The folders where Claude Code keeps agents and skills, those that exist, in its
+    order of precedence.
 
-    ``<project>/.claude/agents``, ``<project>/.claude/skills``, and the same under
-    the user's home, in that order (project first).
+    Subagents: ``<project>/.claude/agents`` wins over ``<home>/.claude/agents``;
+    skills: ``<home>/.claude/skills`` wins over ``<project>/.claude/skills`` (Claude
+    Code's documented rules; plugin agents and skills are namespaced there and are
+    not read). Given in this order to :func:`load_agents`, a shadowed agent or skill
+    is left out as Claude Code leaves it out.
 
     Parameters
     ----------
     project : path, keyword-only
-        The project folder; the current directory when omitted.
+        The project folder; :func:`project_root` of the current directory when omitted.
     home : path, keyword-only
         The user's home; ``Path.home()`` when omitted.
     """
-    proj = Path(project) if project is not None else Path.cwd()
+    proj = Path(project) if project is not None else project_root()
     user = Path(home) if home is not None else Path.home()
     out: list[Path] = []
-    for base in (proj, user):
-        for sub in ("agents", "skills"):
-            candidate = base / ".claude" / sub
-            if candidate.is_dir() and candidate.resolve() not in {p.resolve() for p in out}:
-                out.append(candidate)
+    seen: set[Path] = set()
+    for base, sub in ((proj, "agents"), (user, "agents"), (user, "skills"), (proj, "skills")):
+        candidate = base / ".claude" / sub
+        try:
+            if not candidate.is_dir():
+                continue
+            real = candidate.resolve()
+        except OSError:
+            continue
+        if real not in seen:
+            seen.add(real)
+            out.append(candidate)
     return tuple(out)

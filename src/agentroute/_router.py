@@ -176,7 +176,7 @@ class Router:
                 if strict:
                     raise_first_problem(diagnostics)
                 return cls._assemble(agents, index, diagnostics, config)
-        result = read_files(files, found, strict=strict)
+        result = read_files(files, found, strict=strict, roots=_as_paths(paths))
         if not result.agents:
             shown = [
                 os.fspath(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)
