@@ -254,3 +254,13 @@ def test_a_skill_and_an_agent_may_share_a_name(tmp_path: Path) -> None:
         ("pdf@skill", "pdf"),
     ]
     assert {d.kind for d in result.diagnostics} == {"shadowed", "duplicate-name"}
+
+
+def test_a_skills_use_when_list_becomes_triggers(tmp_path: Path) -> None:
+    text = "Fill and flatten PDF forms. Use when: filling a PDF form, merging PDF files."
+    _agent(tmp_path / "pdf-forms", "pdf-forms", text, file="SKILL.md")
+    _agent(tmp_path / "agents", "pdf-agent", text)
+    by_name = {a.name: a for a in load_agents(tmp_path).agents}
+    assert {"filling a pdf form", "merging pdf files"} <= set(by_name["pdf-forms"].triggers)
+    # Agent files keep their triggers as before: routing of agent catalogs is unchanged.
+    assert "filling a pdf form" not in by_name["pdf-agent"].triggers

@@ -204,6 +204,10 @@ def _record(
     t, u = ex.description_triggers(description)
     triggers += t
     uses += u
+    if path and Path(path).name.lower() == "skill.md":
+        t, u = ex.use_when_triggers(description)
+        triggers += t
+        uses += u
     skills = _list_field(data, "skills", path, diags)
     for skill in skills:
         triggers += ex.skill_triggers(skill)
