@@ -21,12 +21,13 @@ changed), and the caller rebuilds.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ __all__ = [
 
 FORMAT = "agentroute-index-cache"
 # Bump whenever what is stored, or what it means, changes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _CSR = ("bm25_t", "word_t", "head_rows", "chars_t")
 _VECTORS = ("idf", "unigram", "word_idf", "char_idf")
@@ -116,9 +117,14 @@ def code_fingerprint() -> str:
 
 
 def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: int) -> str:
-    """SHA-256 over every agent file's shown path and content hash (contents, not times:
-    a file rewritten within the same second, or restored with its old time, still
-    counts as changed), and the loading options."""
+    """SHA-256 over every agent file's resolved path and content hash (contents, not
+    times: a file rewritten within the same second, or restored with its old time,
+    still counts as changed), and the loading options.
+
+    Resolved paths, not paths as spelled: ``.claude/agents`` and its absolute
+    spelling share one cache file (:func:`cache_file`) and must agree on whether
+    it is fresh. The paths as spelled are stored beside and mapped on reading.
+    """
     h = hashlib.sha256()
     h.update(
         json.dumps([FORMAT_VERSION, __version__, code_fingerprint(), strict, max_bytes]).encode()
@@ -129,7 +135,11 @@ def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: i
                 content = hashlib.sha256(fh.read(max_bytes + 1)).hexdigest()
         except OSError as exc:  # unreadable now: part of the key, so it reloads when fixed
             content = f"unreadable:{exc.errno}"
-        h.update(json.dumps([shown, content]).encode())
+        try:
+            where = str(path.resolve())
+        except (OSError, RuntimeError):
+            where = os.path.abspath(path)
+        h.update(json.dumps([where, content]).encode())
         h.update(b"\n")
     return h.hexdigest()
 
@@ -156,8 +166,14 @@ def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def _payload(agents: Sequence[AgentSpec], diagnostics: Sequence[Diagnostic], index: Index) -> bytes:
+def _payload(
+    agents: Sequence[AgentSpec],
+    diagnostics: Sequence[Diagnostic],
+    index: Index,
+    files: Sequence[str],
+) -> bytes:
     doc = {
+        "files": list(files),
         "agents": [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents],
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
         "names": list(index.names),
@@ -178,9 +194,14 @@ def write_cache(
     agents: Sequence[AgentSpec],
     diagnostics: Sequence[Diagnostic],
     index: Index,
+    files: Sequence[str] = (),
 ) -> None:
-    """Write the cache file atomically (a reader sees the old file or the new one)."""
-    payload = _payload(agents, diagnostics, index)
+    """Write the cache file atomically (a reader sees the old file or the new one).
+
+    ``files``: the agent files as spelled (shown paths, in load order), so a reader
+    that spells them otherwise can show its own spelling (see :func:`read_cache`).
+    """
+    payload = _payload(agents, diagnostics, index, files)
     arrays = _arrays(index)
     header = {
         "format": FORMAT,
@@ -234,9 +255,12 @@ def _csr(path: Path, arrays: dict[str, np.ndarray], name: str, shape: list[int])
 
 
 def read_cache(
-    path: Path, *, key: str
+    path: Path, *, key: str, files: Sequence[str] | None = None
 ) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
     """The records, diagnostics and index stored in ``path``.
+
+    ``files``: the agent files as this caller spells them (in load order); the paths
+    stored (as the writer spelled them) are mapped to these.
 
     Raises
     ------
@@ -286,7 +310,7 @@ def read_cache(
     if header.get("checksum") != _checksum(payload_bytes, arrays):
         raise _bad(path, "checksum mismatch (the file is corrupt)")
     try:
-        return _rebuild(path, json.loads(payload_bytes.decode("utf-8")), arrays)
+        return _rebuild(path, json.loads(payload_bytes.decode("utf-8")), arrays, files)
     except IndexFormatError:
         raise
     except Exception as exc:
@@ -317,11 +341,33 @@ def spec_from_json(fields: dict[str, Any]) -> AgentSpec:
     return AgentSpec(**values)
 
 
+def _respell(stored: Sequence[str], files: Sequence[str] | None) -> Callable[[str], str]:
+    """Map a path as the cache's writer spelled it to this reader's spelling."""
+    if files is None or len(files) != len(stored):
+        return lambda p: p
+    mapping = dict(zip(stored, files, strict=True))
+
+    def respell(p: str) -> str:
+        if p in mapping:
+            return mapping[p]
+        head, sep, tail = p.partition("#")  # a catalog entry: file.yaml#3
+        return mapping[head] + sep + tail if sep and head in mapping else p
+
+    return respell
+
+
 def _rebuild(
-    path: Path, doc: dict[str, Any], arrays: dict[str, np.ndarray]
+    path: Path,
+    doc: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    files: Sequence[str] | None = None,
 ) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
-    agents = tuple(spec_from_json(a) for a in doc["agents"])
-    diagnostics = tuple(Diagnostic(p, k, m, s) for p, k, m, s in doc["diagnostics"])
+    respell = _respell(_strings(doc, "files"), files)
+    agents = tuple(
+        a if a.path is None else dataclasses.replace(a, path=respell(a.path))
+        for a in map(spec_from_json, doc["agents"])
+    )
+    diagnostics = tuple(Diagnostic(respell(p), k, m, s) for p, k, m, s in doc["diagnostics"])
     names = _strings(doc, "names")
     features = _strings(doc, "feature_names")
     chars = _strings(doc, "char_names")

@@ -84,7 +84,9 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
     target = _cache.cache_file(_cache.cache_dir(), list(paths), strict=False)
     key = _cache.catalog_key(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
     try:
-        agents, stored, index = _cache.read_cache(target, key=key)
+        agents, stored, index = _cache.read_cache(
+            target, key=key, files=[shown for _, shown in files]
+        )
     except Exception as exc:  # missing, stale or rejected: rebuild, without waiting
         logger.debug("no usable index cache (%s); indexing in the background", exc)
         start_background_build(paths, target)

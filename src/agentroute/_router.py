@@ -157,7 +157,9 @@ class Router:
             key = _persist.catalog_key(files, strict=strict, max_bytes=DEFAULT_MAX_BYTES)
             target = _persist.cache_file(folder, _as_paths(paths), strict=strict)
             try:
-                agents, stored, index = _persist.read_cache(target, key=key)
+                agents, stored, index = _persist.read_cache(
+                    target, key=key, files=[shown for _, shown in files]
+                )
             except FileNotFoundError:
                 pass
             except _persist.StaleCache:
@@ -195,6 +197,7 @@ class Router:
                     agents=router.agents,
                     diagnostics=result.diagnostics[len(found) :],
                     index=router.index,
+                    files=[shown for _, shown in files],
                 )
             except OSError as exc:  # a read-only home must not stop routing
                 logger.warning("agentroute: cannot write the index cache %s: %s", target, exc)
