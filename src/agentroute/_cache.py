@@ -129,7 +129,7 @@ def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: i
     h.update(
         json.dumps([FORMAT_VERSION, __version__, code_fingerprint(), strict, max_bytes]).encode()
     )
-    for path, shown in files:
+    for path, _shown in files:
         try:
             with path.open("rb") as fh:
                 content = hashlib.sha256(fh.read(max_bytes + 1)).hexdigest()
