@@ -128,6 +128,18 @@ def test_errors_are_one_line_naming_the_path(
     assert err.startswith(f"agentroute {argv[0]}: error: ")
 
 
+def test_a_catalog_that_loads_nothing_prints_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"name": "a",, }]')
+    code, out, err = run(["agents", str(bad)], monkeypatch, capsys)
+    assert code == 2 and out == ""
+    first, reason = err.splitlines()
+    assert first.startswith("agentroute agents: error: no agent could be loaded from")
+    assert "bad.json: error: invalid-catalog: not valid JSON at line 1, column 15" in reason
+
+
 def test_a_bad_labels_line_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -176,6 +176,15 @@ def test_folder_without_agents_is_a_catalog_error(tmp_path: Path) -> None:
         Router.from_path(tmp_path)
 
 
+def test_a_catalog_error_carries_the_diagnostics_that_explain_it(tmp_path: Path) -> None:
+    bad = tmp_path / "agents.yaml"
+    bad.write_text("agents:\n  - name: a\n    description: x\n  - name: [b\n    description: y\n")
+    with pytest.raises(CatalogError, match=r"(?s)agents\.yaml.*invalid-catalog.*at line 5") as info:
+        Router.from_path(bad)
+    [diag] = info.value.diagnostics
+    assert diag.kind == "invalid-catalog" and "line 5, column" in diag.message
+
+
 def test_router_records_expose_name_description_triggers_path(router: Router) -> None:
     k8s = next(a for a in router.agents if a.name == "kubernetes-operator")
     assert "helm" in k8s.triggers

@@ -10,7 +10,8 @@ Exit status (every subcommand):
 * 1: a negative answer: ``route`` found no agent for the request, ``lint``
   found errors, ``eval`` scored below ``--fail-under``;
 * 2: a usage or input error (bad option, missing file, unreadable labels),
-  reported as one line on stderr.
+  reported as one line on stderr (for a catalog that loaded nothing, followed by
+  the diagnostics that say why, one per line).
 
 ``hook`` always exits 0 and prints nothing on error, so it can never block a
 Claude Code prompt.

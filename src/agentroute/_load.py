@@ -321,12 +321,21 @@ def _catalog_entries(
     try:
         data: Any = json.loads(text) if is_json else safe_load(text)
     except (ValueError, RecursionError, yaml.YAMLError) as exc:
-        problem = str(exc).split("\n")[0]
+        mark = getattr(exc, "problem_mark", None)
+        lineno = getattr(exc, "lineno", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        elif isinstance(lineno, int):
+            where = f" at line {lineno}, column {getattr(exc, 'colno', 0)}"
+        else:
+            where = ""
+        problem = getattr(exc, "problem", None) or getattr(exc, "msg", None) or str(exc)
+        problem = str(problem).split("\n")[0]
         return [], [
             Diagnostic(
                 shown,
                 "invalid-catalog",
-                f"not valid {'JSON' if is_json else 'YAML'} ({problem}); skipped",
+                f"not valid {'JSON' if is_json else 'YAML'}{where} ({problem}); skipped",
                 "error",
             )
         ]

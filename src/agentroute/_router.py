@@ -183,9 +183,15 @@ class Router:
             shown = [
                 os.fspath(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)
             ]
+            problems = [d for d in result.diagnostics if d.severity != "info"] or list(
+                result.diagnostics
+            )
+            detail = "".join(f"\n  {d}" for d in problems[:5])
+            more = f"\n  … and {len(problems) - 5} more" if len(problems) > 5 else ""
             raise CatalogError(
-                f"no agent could be loaded from {', '.join(shown)} "
-                f"({len(result.diagnostics)} diagnostic(s))"
+                f"no agent could be loaded from {', '.join(shown)}"
+                + (f":{detail}{more}" if problems else " (no agent files found)"),
+                result.diagnostics,
             )
         router = object.__new__(cls)
         router._init(result.agents, (*result.diagnostics, *notes), config, progress)
