@@ -345,3 +345,40 @@ def test_cli_defaults_are_the_library_defaults() -> None:
         lint.DEFAULT_MIN_WORDS,
     )
     assert parser.parse_args(["hook"]).min_confidence == hook.DEFAULT_MIN_CONFIDENCE
+
+
+def test_eval_names_labels_that_no_agent_has_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(
+        json.dumps({"request": "fix the helm chart", "agent": "kubernetes-operator"})
+        + "\n"
+        + json.dumps({"request": "tune the query", "agent": "sql-wizard"})
+        + "\n"
+        + json.dumps({"request": "bake a cake", "agent": None})
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["eval", str(labels)], monkeypatch, capsys)
+    assert code == 2 and out == ""
+    assert "1 label(s) name no agent of the catalog: sql-wizard" in err
+
+
+def test_eval_shows_precision_n_a_for_an_agent_never_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = tmp_path / "labels.jsonl"
+    # Labelled with an agent the router never picks for this text: recall 0, never chosen.
+    labels.write_text(
+        json.dumps({"request": "zxqv blorf wuggle", "agent": "technical-writer"}) + "\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(["eval", str(labels), "--json"], monkeypatch, capsys)
+    assert code == 0
+    [stats] = [a for a in json.loads(out)["per_agent"] if a["agent"] == "technical-writer"]
+    assert stats["precision"] is None
+    code, out, _ = run(["eval", str(labels)], monkeypatch, capsys)
+    weakest = out.split("weakest agents", 1)[1].split("worst confusions", 1)[0]
+    [line] = [ln for ln in weakest.splitlines() if ln.strip().startswith("technical-writer")]
+    assert line.split()[1:] == ["n/a", "0.00", "1"]

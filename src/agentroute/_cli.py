@@ -198,6 +198,16 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     if not len(labels):
         raise _UsageError(f"{args.labels}: no labelled requests")
     router = _load(args.agents, cache=not args.no_cache)
+    known = set(router.index.names)
+    unknown = sorted({lab for lab in labels.labels if lab is not None and lab not in known})
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (
+            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        )
+        raise _UsageError(
+            f"{args.labels}: {len(unknown)} label(s) name no agent of the catalog: {shown} "
+            "(is --agents the catalog these labels were written for?)"
+        )
     if args.fit is not None:
         train = _read_labels(args.fit)
         try:
