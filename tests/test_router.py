@@ -223,3 +223,25 @@ def test_yaml_and_json_catalogs_load(tmp_path: Path) -> None:
     assert [a.name for a in r.agents] == ["css", "docs", "sql"]
     assert r.route("rewrite the readme please").agent == "docs"
     assert r.route("postgres index is missing").agent == "sql"
+
+
+def test_from_agents_accepts_mappings_read_like_catalog_entries() -> None:
+    router = Router.from_agents(
+        [
+            {"name": "sql", "description": "Tunes SQL. Triggers on postgres, indexes."},
+            {"name": "css", "descripton": "Fixes CSS layout."},
+            AgentSpec("go", "Writes Go services."),
+        ]
+    )
+    sql = next(a for a in router.agents if a.name == "sql")
+    assert "postgres" in sql.triggers
+    assert router.route("add postgres indexes").agent == "sql"
+    [typo] = [d for d in router.diagnostics if d.kind == "unknown-field"]
+    assert typo.path == "agents[1]" and "did you mean 'description'" in typo.message
+
+
+def test_from_agents_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(TypeError, match=r"agents\[0\] must be an AgentSpec or a mapping, got str"):
+        Router.from_agents(["sql"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="two agents are named 'sql'"):
+        Router.from_agents([AgentSpec("sql", "a"), {"name": "sql", "description": "b"}])

@@ -33,6 +33,7 @@ __all__ = [
     "load_agents",
     "parse_agent",
     "project_root",
+    "spec_from_mapping",
 ]
 
 PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -366,11 +367,97 @@ def _catalog_entries(
                 Diagnostic(where, "invalid-entry", "entry is not a mapping; skipped", "error")
             )
             continue
+        _check_keys(item, where, diags)
         body = item.get("body", item.get("prompt", ""))
         entries.append(
             (where, {str(k): v for k, v in item.items()}, body if isinstance(body, str) else "")
         )
     return entries, diags
+
+
+#: The fields a catalog entry (or a mapping given to ``Router.from_agents``) is read
+#: from; see the README's "Catalog files" section.
+CATALOG_FIELDS = (
+    "name",
+    "description",
+    "triggers",
+    "keywords",
+    "tags",
+    "examples",
+    "skills",
+    "tools",
+    "allowed-tools",
+    "model",
+    "body",
+    "prompt",
+)
+# Claude Code front-matter fields that routing does not use: accepted silently.
+_IGNORED_FIELDS = frozenset(
+    {
+        "color",
+        "permissionMode",
+        "disallowedTools",
+        "hooks",
+        "disabled",
+        "mcpServers",
+        "memory",
+        "license",
+        "version",
+        "author",
+        "category",
+        "id",
+        "metadata",
+        "argument-hint",
+    }
+)
+
+
+def _check_keys(data: Mapping[str, Any], where: str, diags: list[Diagnostic]) -> None:
+    """Report keys that are not catalog fields: a typo like ``descripton`` must not vanish."""
+    import difflib
+
+    unknown = [str(k) for k in data if k not in CATALOG_FIELDS and k not in _IGNORED_FIELDS]
+    plain = []
+    for key in unknown:
+        close = difflib.get_close_matches(key.lower(), CATALOG_FIELDS, n=1, cutoff=0.75)
+        if close:
+            diags.append(
+                Diagnostic(
+                    where,
+                    "unknown-field",
+                    f"unknown field {key!r} (did you mean {close[0]!r}?); ignored",
+                )
+            )
+        else:
+            plain.append(key)
+    if plain:
+        diags.append(
+            Diagnostic(
+                where,
+                "unknown-field",
+                "unknown field(s) " + ", ".join(repr(k) for k in plain[:5]) + "; ignored",
+                "info",
+            )
+        )
+
+
+def spec_from_mapping(data: Mapping[str, Any], *, where: str) -> LoadResult:
+    """One agent from a mapping of catalog fields (as a YAML/JSON catalog entry is read).
+
+    ``where`` names it in diagnostics. Triggers are extracted from the description
+    as for a file; unknown keys are reported.
+
+    >>> res = spec_from_mapping({"name": "db", "descripton": "Tunes SQL."}, where="agents[0]")
+    >>> res.agents[0].name, [d.message for d in res.diagnostics][0]
+    ('db', "unknown field 'descripton' (did you mean 'description'?); ignored")
+    """
+    diags: list[Diagnostic] = []
+    fields = {str(k): v for k, v in data.items()}
+    _check_keys(fields, where, diags)
+    body = fields.get("body", fields.get("prompt", ""))
+    record = _record(fields, body if isinstance(body, str) else "", "", diags)
+    diags = [dataclasses.replace(d, path=where) if not d.path else d for d in diags]
+    return LoadResult((record,) if record else (), tuple(diags))
 
 
 def _looks_like_agent(path: Path) -> bool:
