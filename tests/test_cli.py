@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -382,3 +383,26 @@ def test_eval_shows_precision_n_a_for_an_agent_never_chosen(
     weakest = out.split("weakest agents", 1)[1].split("worst confusions", 1)[0]
     [line] = [ln for ln in weakest.splitlines() if ln.strip().startswith("technical-writer")]
     assert line.split()[1:] == ["n/a", "0.00", "1"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "expected"), [("bake a cake", 1), ("fix the helm chart", 0)]
+)
+def test_route_keeps_its_exit_status_when_nobody_reads_stdout(
+    request_text: str, expected: int
+) -> None:
+    # `agentroute route "…" | true`: the reader is gone before the answer is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "agentroute._cli", "route", request_text],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == expected, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr

@@ -20,12 +20,13 @@ Claude Code prompt.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 if TYPE_CHECKING:
     from agentroute._evaluate import Labels
@@ -48,6 +49,43 @@ _COLORS = {"routed": "32", "ambiguous": "33", "no_match": "31", "error": "31", "
 
 class _UsageError(Exception):
     """A bad argument combination found after parsing (one line, exit 2)."""
+
+
+class _PipeSafe(io.TextIOBase):
+    """stdout that outlives its reader: once the reader has gone (``| head``,
+    ``| true``), writes are dropped, so a command still returns its own exit status
+    (``route`` exits 1 on no_match even when nobody reads the answer)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def _gone(self) -> None:
+        self.broken = True
+        # Point stdout at devnull so the interpreter's final flush does not raise again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
 
 
 def _use_color(stream: TextIO) -> bool:
@@ -126,6 +164,8 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     batch: list[str] = []
 
     def flush() -> None:
+        if getattr(out, "broken", False):  # nobody reads the answers any more
+            raise BrokenPipeError
         for d in router.route_many(batch, top=args.top):
             if args.json:
                 out.write(json.dumps(_decision_json(d), ensure_ascii=False) + "\n")
@@ -495,8 +535,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     from agentroute._errors import AgentrouteError
 
+    out = _PipeSafe(sys.stdout)
     try:
-        code: int = args.func(args, sys.stdout)
+        code: int = args.func(args, cast("TextIO", out))
+        out.flush()
     except (AgentrouteError, _UsageError, ValueError) as exc:
         sys.stderr.write(f"agentroute {args.command}: error: {exc}\n")
         return EXIT_USAGE
