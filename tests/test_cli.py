@@ -22,6 +22,13 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE_LABELS = REPO / "examples" / "sample_labels.jsonl"
 
 
+@pytest.fixture(autouse=True)
+def _no_claude_code_catalog(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without --agents the CLI reads ~/.claude and the project's .claude: never the runner's."""
+    monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
+
+
 class TTY(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -406,3 +413,39 @@ def test_route_keeps_its_exit_status_when_nobody_reads_stdout(
         os.close(write_end)
     assert proc.returncode == expected, proc.stderr
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+def test_without_paths_a_project_uses_its_claude_code_agents_and_skills(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    agents = project / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "helm-doctor.md").write_text(
+        "---\nname: helm-doctor\ndescription: Repairs broken helm charts and releases.\n---\n"
+    )
+    skill = tmp_path / "empty-home" / ".claude" / "skills" / "pdf-forms"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text(
+        "---\nname: pdf-forms\ndescription: Fills PDF forms. Use when: filling a pdf form.\n---\n"
+    )
+    (project / "src").mkdir()
+    monkeypatch.chdir(project / "src")
+    code, out, err = run(["agents", "--json"], monkeypatch, capsys)
+    assert code == 0
+    assert sorted(a["name"] for a in json.loads(out)["agents"]) == ["helm-doctor", "pdf-forms"]
+    assert "using the Claude Code agents and skills in" in err and "~/.claude/skills" in err
+    code, out, _ = run(["route", "repair the broken helm release"], monkeypatch, capsys)
+    assert out.startswith("helm-doctor\t")
+    # --agents, repeatable, in every subcommand; a positional path still works.
+    sample = str(default_catalog_path())
+    for argv in (["agents", "--agents", sample], ["agents", sample]):
+        code, out, err = run([*argv, "--json"], monkeypatch, capsys)
+        assert code == 0 and err == "" and "kubernetes-operator" in out
+    code, out, err = run(["lint", "--agents", sample, "--json"], monkeypatch, capsys)
+    assert (
+        code == 0
+        and err == ""
+        and json.loads(out)["agents"] == len(list(default_catalog_path().glob("*.md")))
+    )

@@ -26,6 +26,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
 if TYPE_CHECKING:
@@ -122,11 +123,37 @@ def _decision_json(d: Decision) -> dict[str, object]:
     }
 
 
-def _load(paths: Sequence[str] | None, *, strict: bool = False, cache: bool = True) -> Router:
-    """The router for ``paths``; the index is cached on disk unless ``--no-cache``."""
-    from agentroute._router import Router, default_catalog_path
+def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) -> list[Path]:
+    """What a subcommand routes against: ``paths`` when given; else, inside a Claude
+    Code project, the project's and the user's agents and skills (saying so on
+    ``note``); else the sample catalog shipped with the package."""
+    if paths:
+        return [Path(p) for p in paths]
+    from agentroute._load import claude_code_paths, project_root
+    from agentroute._router import default_catalog_path
 
-    where = list(paths) if paths else default_catalog_path()
+    found = claude_code_paths(project=project_root())
+    if not found:
+        return [default_catalog_path()]
+    if note is not None:
+        home = Path.home()
+        shown = [
+            "~/" + p.relative_to(home).as_posix() if p.is_relative_to(home) else p.as_posix()
+            for p in found
+        ]
+        note.write(
+            f"agentroute: using the Claude Code agents and skills in {', '.join(shown)} "
+            "(give --agents PATH to choose)\n"
+        )
+    return list(found)
+
+
+def _load(paths: Sequence[str] | None, *, strict: bool = False, cache: bool = True) -> Router:
+    """The router for ``paths`` (see :func:`catalog_paths`); the index is cached on disk
+    unless ``--no-cache``."""
+    from agentroute._router import Router
+
+    where = catalog_paths(paths, note=sys.stderr)
     if not _use_progress(sys.stderr):
         return Router.from_path(where, strict=strict, cache=cache)
     from agentroute._progress import Progress
@@ -188,7 +215,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- agents -----------------------------------------------------------------------------
 def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
-    router = _load(args.paths, cache=not args.no_cache)
+    router = _load([*args.paths, *(args.agents or [])], cache=not args.no_cache)
     if args.json:
         payload = {
             "agents": [
@@ -278,7 +305,7 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
     from agentroute._progress import Progress
 
     labels = None if args.labels is None else _read_labels(args.labels)
-    router = _load(args.paths, cache=not args.no_cache)
+    router = _load([*args.paths, *(args.agents or [])], cache=not args.no_cache)
     with Progress("lint") as bar:
         report = lint(
             router,
@@ -352,6 +379,12 @@ def _add_cache_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+_DEFAULT_CATALOG = (
+    "the Claude Code agents and skills of this project and of the user (.claude/agents, "
+    ".claude/skills, ~/.claude/agents, ~/.claude/skills), else the embedded sample catalog"
+)
+
+
 def _add_agents_option(p: argparse.ArgumentParser, default: str) -> None:
     p.add_argument(
         "--agents",
@@ -386,7 +419,7 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument(
         "request", nargs="?", metavar="REQUEST", help="the request text; '-' or absent: read stdin"
     )
-    _add_agents_option(route, "the embedded sample catalog")
+    _add_agents_option(route, _DEFAULT_CATALOG)
     route.add_argument("--top", type=_positive, default=3, help="candidates to show (default 3)")
     route.add_argument(
         "--json",
@@ -407,8 +440,9 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="agent files, folders or catalogs; default: the embedded catalog",
+        help="agent files, folders or catalogs (the same as --agents PATH)",
     )
+    _add_agents_option(agents, _DEFAULT_CATALOG)
     agents.add_argument("--json", action="store_true", help="print JSON")
     agents.add_argument(
         "-v", "--verbose", action="store_true", help="also show informational diagnostics"
@@ -427,7 +461,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit status: 0 success, 1 accuracy below --fail-under, 2 usage or input error.",
     )
     ev.add_argument("labels", metavar="LABELS.jsonl", help="the labelled requests")
-    _add_agents_option(ev, "the embedded sample catalog")
+    _add_agents_option(ev, _DEFAULT_CATALOG)
     ev.add_argument("-k", type=_positive, default=3, help="k of top-k accuracy (default 3)")
     ev.add_argument(
         "--confusions",
@@ -468,8 +502,9 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="agent files, folders or catalogs; default: the embedded catalog",
+        help="agent files, folders or catalogs (the same as --agents PATH)",
     )
+    _add_agents_option(li, _DEFAULT_CATALOG)
     li.add_argument("--labels", metavar="FILE", help="labels JSONL for the reachability checks")
     li.add_argument(
         "--overlap",
