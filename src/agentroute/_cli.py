@@ -1,6 +1,6 @@
 """The ``agentroute`` command line; :func:`main` returns the exit status.
 
-Subcommands: ``route``, ``agents``, ``eval``, ``lint`` and ``hook``. Only what a
+Subcommands: ``route``, ``agents``, ``eval``, ``lint``, ``hook`` and ``mcp``. Only what a
 subcommand needs is imported when it runs, so ``agentroute route`` does not pay
 for the linter, the hook or the progress bar.
 
@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, TextIO, cast
 if TYPE_CHECKING:
     from agentroute._evaluate import Labels
     from agentroute._router import Router
-    from agentroute._spec import Decision
 
 __all__ = ["main"]
 
@@ -110,19 +109,6 @@ class _Paint:
         return f"\033[{code}m{text}\033[0m" if self.enabled and code else text
 
 
-def _decision_json(d: Decision) -> dict[str, object]:
-    return {
-        "request": d.request,
-        "agent": d.agent,
-        "status": d.status,
-        "confidence": round(d.confidence, 4),
-        "reason": d.reason,
-        "matched_triggers": list(d.matched_triggers),
-        "top_terms": list(d.top_terms),
-        "candidates": [{"agent": c.agent, "score": round(c.score, 4)} for c in d.candidates],
-    }
-
-
 def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) -> list[Path]:
     """What a subcommand routes against: ``paths`` when given; else, inside a Claude
     Code project, the project's and the user's agents and skills (saying so on
@@ -178,7 +164,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     if not from_stdin:
         d = router.route(args.request, top=args.top)
         if args.json:
-            out.write(json.dumps(_decision_json(d), ensure_ascii=False) + "\n")
+            out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
         else:
             status = paint(d.status, d.status)
             out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\n{d.reason}\n")
@@ -195,7 +181,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
             raise BrokenPipeError
         for d in router.route_many(batch, top=args.top):
             if args.json:
-                out.write(json.dumps(_decision_json(d), ensure_ascii=False) + "\n")
+                out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
             else:
                 status = paint(d.status, d.status)
                 out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\t{d.request}\n")
@@ -345,6 +331,18 @@ def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
     except Exception:  # never block the user's prompt
         if args.debug:
             logging.getLogger(__name__).exception("hook failed")
+    return EXIT_OK
+
+
+# -- mcp --------------------------------------------------------------------------------
+def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from agentroute import _mcp
+
+        _mcp._server_class()
+    except ImportError as exc:
+        raise _UsageError(str(exc)) from None
+    _mcp.serve(catalog_paths(args.agents, note=sys.stderr), cache=not args.no_cache)
     return EXIT_OK
 
 
@@ -554,6 +552,21 @@ def _parser() -> argparse.ArgumentParser:
     hk.add_argument("--debug", action="store_true", help="log what happens to stderr")
     _add_cache_option(hk)
     hk.set_defaults(func=_cmd_hook)
+
+    mc = sub.add_parser(
+        "mcp",
+        help="MCP server over stdio: route and list_agents tools",
+        formatter_class=fmt,
+        description="Serve the Model Context Protocol on stdin/stdout with two tools: route\n"
+        "(arguments request, optional limit; returns the decision as JSON) and list_agents.\n"
+        "Needs the mcp extra: pip install 'agentroute[mcp]'. In Claude Code:\n"
+        "  claude mcp add agentroute -- agentroute mcp",
+        epilog="exit status: 0 when the client closes the connection, 2 usage error "
+        "(e.g. the mcp package is missing).",
+    )
+    _add_agents_option(mc, _DEFAULT_CATALOG)
+    _add_cache_option(mc)
+    mc.set_defaults(func=_cmd_mcp)
     return parser
 
 

@@ -6,8 +6,8 @@ threads and compared by value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Literal
 
 __all__ = ["AgentSpec", "Candidate", "Decision", "Diagnostic", "LoadResult", "Severity", "Status"]
 
@@ -213,3 +213,47 @@ class Decision:
             f"Decision(agent={self.agent!r}, status={self.status!r}, "
             f"confidence={self.confidence:.3f})"
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as JSON-ready data: what ``agentroute route --json`` prints and
+        the MCP ``route`` tool returns.
+
+        Keys: ``request``, ``agent``, ``status``, ``confidence`` (rounded to 4
+        places), ``reason``, ``matched_triggers``, ``top_terms``, ``candidates``
+        (``[{"agent", "score"}]``, best first) and, when the decision has one,
+        ``team``.
+
+        Examples
+        --------
+        >>> d = Decision("fix the chart", "k8s", "routed", 0.912345, "matched 'chart'",
+        ...              candidates=(Candidate("k8s", 0.8), Candidate("docs", 0.1)))
+        >>> d.to_dict()["confidence"], d.to_dict()["candidates"][0]
+        (0.9123, {'agent': 'k8s', 'score': 0.8})
+        """
+        out: dict[str, Any] = {
+            "request": self.request,
+            "agent": self.agent,
+            "status": self.status,
+            "confidence": round(self.confidence, 4),
+            "reason": self.reason,
+            "matched_triggers": list(self.matched_triggers),
+            "top_terms": list(self.top_terms),
+            "candidates": [{"agent": c.agent, "score": round(c.score, 4)} for c in self.candidates],
+        }
+        team = getattr(self, "team", None)
+        if team is not None:
+            out["team"] = _jsonable(team)
+        return out
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples, dataclasses and objects with ``to_dict`` as JSON-ready data."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
