@@ -350,7 +350,7 @@ def run_agentroute(
 
     requests = [lab.request for lab in c.labels]
     t0 = time.perf_counter()
-    decisions = router.route_many(requests, top=top)
+    decisions = router.route_many(requests, limit=top)
     route_s = time.perf_counter() - t0
 
     ranked = [[to_label.get(k.agent, k.agent) for k in d.candidates] for d in decisions]

@@ -65,7 +65,7 @@ def test_the_mcp_server_routes_over_stdio(tmp_path: Path) -> None:
     assert got["tools"] == ["list_agents", "route"]
     routed = got["routed"]
     router = Router.from_default()
-    expected = router.route(SURE, top=2).to_dict()
+    expected = router.route(SURE, limit=2).to_dict()
     assert {k: routed[k] for k in expected} == expected
     assert routed["kind"] == "subagent" and routed["name"] == "kubernetes-operator"
     assert len(routed["candidates"]) == 2

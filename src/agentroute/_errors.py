@@ -6,8 +6,9 @@ either the agentroute class or the built-in one::
     AgentrouteError (Exception)
     ├── AgentFileError (AgentrouteError, ValueError)   a file could not be read as an agent
     │                                                  (strict mode)
-    ├── CatalogError (AgentrouteError, ValueError)     a catalog as a whole is unusable
-    │                                                  (no agents, a path that does not exist)
+    ├── CatalogError (AgentrouteError, ValueError)     a catalog as a whole is unusable (no agents)
+    │   └── CatalogNotFoundError (CatalogError,        a path given for a catalog does not exist
+    │                             FileNotFoundError)
     └── IndexFormatError (AgentrouteError, ValueError) a saved index or router file is corrupt,
                                                        foreign or of another format version
 """
@@ -24,6 +25,7 @@ __all__ = [
     "AgentFileError",
     "AgentrouteError",
     "CatalogError",
+    "CatalogNotFoundError",
     "IndexFormatError",
 ]
 
@@ -54,6 +56,10 @@ class CatalogError(AgentrouteError, ValueError):
     def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
         super().__init__(message)
+
+
+class CatalogNotFoundError(CatalogError, FileNotFoundError):
+    """A path given for a catalog does not exist (also a :class:`FileNotFoundError`)."""
 
 
 class IndexFormatError(AgentrouteError, ValueError):

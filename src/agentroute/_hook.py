@@ -192,14 +192,14 @@ def suggestion(d: Decision, *, name: str | None = None, kind: str = "subagent") 
     Examples
     --------
     >>> from agentroute._spec import Decision
-    >>> note = suggestion(Decision("fix the helm chart", "k8s-operator", "routed", 0.91, "",
-    ...                            matched_triggers=("helm",)))
+    >>> note = suggestion(Decision(request="fix the helm chart", agent="k8s-operator",
+    ...     status="routed", confidence=0.91, reason="", matched_triggers=("helm",)))
     >>> note[:63]
     'agentroute: the k8s-operator subagent fits this request (confid'
     >>> note[63:]
     "ence 0.91; matched 'helm'). Consider delegating to it."
-    >>> suggestion(Decision("fill the pdf form", "pdf@skill", "routed", 0.8, ""),
-    ...            name="pdf", kind="skill")[:41]
+    >>> suggestion(Decision(request="fill the pdf form", agent="pdf@skill", status="routed",
+    ...                     confidence=0.8, reason=""), name="pdf", kind="skill")[:41]
     'agentroute: the pdf skill fits this reque'
     """
     if d.matched_triggers:
@@ -249,7 +249,7 @@ def hook_output(
     router = load_router(folders, cache=cache)
     if router is None:
         return None
-    d = router.route(text, top=2)
+    d = router.route(text, limit=2)
     logger.debug("decision: %r %s", d, d.reason)
     if d.status != "routed" or d.agent is None or d.confidence < min_confidence:
         return None

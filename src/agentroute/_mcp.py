@@ -67,7 +67,7 @@ def route_json(router: Router, request: str, limit: int = 3) -> str:
         raise ValueError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
     if not isinstance(request, str):
         raise TypeError(f"request must be a string, got {type(request).__name__}")
-    d = router.route(request, top=limit)
+    d = router.route(request, limit=limit)
     out = d.to_dict()
     spec = next((a for a in router.agents if a.name == d.agent), None)
     if spec is not None:

@@ -149,7 +149,7 @@ class LoadResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate:
     """One ranked agent for a request.
 
@@ -167,7 +167,7 @@ class Candidate:
     score: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Decision:
     """The router's answer for one request.
 
@@ -225,8 +225,9 @@ class Decision:
 
         Examples
         --------
-        >>> d = Decision("fix the chart", "k8s", "routed", 0.912345, "matched 'chart'",
-        ...              candidates=(Candidate("k8s", 0.8), Candidate("docs", 0.1)))
+        >>> d = Decision(request="fix the chart", agent="k8s", status="routed",
+        ...              confidence=0.912345, reason="matched 'chart'",
+        ...              candidates=(Candidate(agent="k8s", score=0.8),))
         >>> d.to_dict()["confidence"], d.to_dict()["candidates"][0]
         (0.9123, {'agent': 'k8s', 'score': 0.8})
         """
