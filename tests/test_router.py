@@ -253,3 +253,20 @@ def test_from_agents_refuses_what_it_cannot_read() -> None:
         Router.from_agents(["sql"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="two agents are named 'sql'"):
         Router.from_agents([AgentSpec("sql", "a"), {"name": "sql", "description": "b"}])
+
+
+@pytest.mark.parametrize(
+    ("request_text", "said"),
+    [
+        ("Напиши тесты для модуля оплаты", "no words of this catalog's language"),
+        ("Écris une API REST en Go avec des tests", "not in this catalog's language"),
+    ],
+)
+def test_a_request_in_another_language_is_declined_saying_so(
+    router: Router, request_text: str, said: str
+) -> None:
+    d = router.route(request_text)
+    assert d.status == "no_match"
+    assert said in d.reason
+    # An English off-topic request is not mistaken for another language.
+    assert "language" not in router.route("book a table for two tonight").reason
