@@ -286,12 +286,15 @@ def _quote(items: Sequence[str]) -> str:
 # Frequent function words of the languages most often mistaken for English
 # (French, Spanish, Portuguese, Italian, German, Dutch), none of them English words.
 _FOREIGN_FUNCTION_WORDS = frozenset(
-    "le la les des une avec pour dans est sont nous vous pas sur du au aux ces cette "
-    "el los las una con para por del y es está son pero como más "
-    "uma com não em os ao das dos são "
-    "il di che gli della delle sono anche nel "
-    "der die das und mit für ein eine ist nicht auf ich wir sie den dem zu "
-    "het een voor niet met zijn op ik".split()
+    [
+        "le", "la", "les", "des", "une", "avec", "pour", "dans", "est", "sont", "nous", "vous",
+        "pas", "sur", "au", "aux", "ces", "cette", "el", "los", "las", "una", "para", "por", "del",
+        "es", "está", "pero", "como", "más", "uma", "com", "não", "em", "ao", "das", "dos", "são",
+        "di", "che", "gli", "della", "delle", "sono", "anche", "nel", "der", "das", "und", "mit",
+        "für", "ein", "eine", "ist", "nicht", "auf", "ich", "wir", "sie", "dem", "zu", "het",
+        "een", "voor", "niet", "met", "zijn", "ik",
+    ]
+)
 )
 
 
