@@ -553,6 +553,21 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
     return found
 
 
+def resolved_path(path: Path, folders: dict[Path, str]) -> str:
+    """``str(path.resolve())``, resolving each folder only once (``folders`` remembers
+    them): the files of a catalog share a few folders, and resolving is most of the
+    cost of finding a thousand files."""
+    try:
+        if path.is_symlink():
+            return str(path.resolve())
+        folder = folders.get(path.parent)
+        if folder is None:
+            folder = folders[path.parent] = str(path.parent.resolve())
+        return os.path.join(folder, path.name)
+    except (OSError, RuntimeError):
+        return os.path.abspath(path)
+
+
 def _as_paths(paths: PathArg) -> list[Path]:
     if isinstance(paths, (str, os.PathLike)):
         return [Path(paths)]
@@ -717,8 +732,9 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
     files: dict[str, tuple[Path, str]] = {}
     for root in _as_paths(paths):
         if root.is_dir():
+            folders: dict[Path, str] = {}
             for p, shown in sorted(_walk(root, diags), key=lambda f: f[1]):
-                files.setdefault(str(p.resolve()), (p, shown))
+                files.setdefault(resolved_path(p, folders), (p, shown))
         elif root.is_file():
             files.setdefault(str(root.resolve()), (root, root.as_posix()))
         elif root.exists():
