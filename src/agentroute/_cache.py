@@ -21,14 +21,13 @@ changed), and the caller rebuilds.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -368,7 +367,7 @@ def _rebuild(
 ) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
     respell = _respell(_strings(doc, "files"), files)
     agents = tuple(
-        a if a.path is None else dataclasses.replace(a, path=respell(a.path))
+        a if a.path is None or respell(a.path) == a.path else replace(a, path=respell(a.path))
         for a in map(spec_from_json, doc["agents"])
     )
     diagnostics = tuple(Diagnostic(respell(p), k, m, s) for p, k, m, s in doc["diagnostics"])

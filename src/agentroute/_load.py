@@ -560,12 +560,21 @@ def resolved_path(path: Path, folders: dict[Path, str]) -> str:
     try:
         if path.is_symlink():
             return str(path.resolve())
-        folder = folders.get(path.parent)
-        if folder is None:
-            folder = folders[path.parent] = str(path.parent.resolve())
-        return os.path.join(folder, path.name)
+        return os.path.join(_real_folder(path.parent, folders), path.name)
     except (OSError, RuntimeError):
         return os.path.abspath(path)
+
+
+def _real_folder(folder: Path, folders: dict[Path, str]) -> str:
+    """``str(folder.resolve())``, built from the parent's (one ``lstat`` per folder)."""
+    hit = folders.get(folder)
+    if hit is None:
+        if folder.parent == folder or folder.name in ("", ".", "..") or folder.is_symlink():
+            hit = str(folder.resolve())
+        else:
+            hit = os.path.join(_real_folder(folder.parent, folders), folder.name)
+        folders[folder] = hit
+    return hit
 
 
 def _as_paths(paths: PathArg) -> list[Path]:
