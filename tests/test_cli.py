@@ -239,7 +239,7 @@ def test_lint_exit_status_follows_severity(
     code, out, _ = run(["lint", str(tmp_path), "--json"], monkeypatch, capsys)
     assert code == 1
     findings = json.loads(out)["findings"]
-    assert findings[0]["code"] == "near-copy" and findings[0]["agents"] == ["db-a", "db-b"]
+    assert findings[0]["kind"] == "near-copy" and findings[0]["agents"] == ["db-a", "db-b"]
 
 
 def test_lint_with_labels(
@@ -247,7 +247,7 @@ def test_lint_with_labels(
 ) -> None:
     code, out, _ = run(["lint", "--labels", str(SAMPLE_LABELS), "--json"], monkeypatch, capsys)
     assert code == 0
-    assert not [f for f in json.loads(out)["findings"] if f["code"].startswith("unreach")]
+    assert not [f for f in json.loads(out)["findings"] if f["kind"].startswith("unreach")]
 
 
 # -- start-up and logging ---------------------------------------------------------------------
