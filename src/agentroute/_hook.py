@@ -78,14 +78,23 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
     from agentroute._load import DEFAULT_MAX_BYTES, discover
 
     files, found = discover(list(paths))
-    if len(files) <= INLINE_BUILD_FILES:
+    folder = _cache.cache_dir()
+    try:
+        unusable = _cache.private_folder(folder)
+    except OSError as exc:
+        unusable = str(exc)
+    if len(files) <= INLINE_BUILD_FILES or unusable is not None:
+        # Small enough to index now; or a cache folder that cannot be used, where
+        # from_path says why (a warning) and indexes without it.
         return Router.from_path(list(paths), cache=True)
-    target = _cache.cache_file(_cache.cache_dir(), list(paths), strict=False)
+    target = _cache.cache_file(folder, list(paths), strict=False)
     key = _cache.catalog_key(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
     try:
         agents, stored, index = _cache.read_cache(
             target, key=key, files=[shown for _, shown in files]
         )
+    except _cache.UntrustedCache:
+        return Router.from_path(list(paths), cache=True)
     except Exception as exc:  # missing, stale or rejected: rebuild, without waiting
         logger.debug("no usable index cache (%s); indexing in the background", exc)
         start_background_build(paths, target)
