@@ -596,15 +596,17 @@ def _parser() -> argparse.ArgumentParser:
 
     hk = sub.add_parser(
         "hook",
-        help="Claude Code UserPromptSubmit hook: suggest a subagent",
+        help="Claude Code UserPromptSubmit hook: suggest a subagent or skill",
         formatter_class=fmt,
         description="Read a Claude Code UserPromptSubmit hook input (JSON) on stdin, route its\n"
-        "prompt against <cwd>/.claude/agents and ~/.claude/agents, and when one subagent\n"
-        "clearly fits, print the JSON that adds a note suggesting it. Print nothing\n"
-        "when unsure or on any error.",
+        "prompt against the project's ($CLAUDE_PROJECT_DIR, else found up from cwd) and\n"
+        "the user's .claude/agents and .claude/skills, and when one clearly fits, print\n"
+        "the JSON that adds a note suggesting it. Print nothing when unsure or on any\n"
+        "error. A large catalog without a cache is indexed in the background while the\n"
+        "hook prints nothing, so it always answers within Claude Code's timeout.",
         epilog="exit status: always 0 (an exit status of 2 would block the prompt).",
     )
-    _add_agents_option(hk, "the project's and the user's .claude/agents")
+    _add_agents_option(hk, "the project's and the user's .claude/agents and .claude/skills")
     hk.add_argument(
         "--min-confidence",
         type=_fraction,
