@@ -378,28 +378,29 @@ def test_cache_folders_are_created_private_even_under_umask_000(
 
 @posix_owner
 @pytest.mark.parametrize("mode", [0o777, 0o770, 0o702])
-def test_a_folder_others_can_write_is_neither_read_nor_written(
-    catalog: Path,
-    cache: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    mode: int,
+def test_an_own_folder_others_can_write_is_made_private_not_abandoned(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, mode: int
 ) -> None:
+    """0.1 made its folder 0775 under umask 002: refusing it would rebuild on every prompt."""
     Router.from_path(catalog, cache=cache)  # a sound cache, then the folder opens up
-    planted = only_file(cache)
     cache.chmod(mode)
-    before = sorted(cache.iterdir())
-    stamp = planted.stat().st_mtime_ns
-    (catalog / "new.md").write_text("---\nname: new\ndescription: Fresh agent.\n---\n")
-    with caplog.at_level(logging.WARNING, logger="agentroute"):
-        router = Router.from_path(catalog, cache=cache)
-    assert untrusted(router) and "writable by others" in untrusted(router)[0]
-    assert "not using the index cache folder" in caplog.text
-    assert sorted(cache.iterdir()) == before and planted.stat().st_mtime_ns == stamp
-    no_build(monkeypatch)  # and a catalog it fits is not read from it either
-    (catalog / "new.md").unlink()
-    with pytest.raises(AssertionError, match="rebuilt"):
-        Router.from_path(catalog, cache=cache)
+    no_build(monkeypatch)  # the user's own 0600 file is still read: no rebuild
+    router = Router.from_path(catalog, cache=cache)
+    assert not untrusted(router)
+    assert cache.stat().st_mode & 0o777 == mode & ~0o022
+
+
+@posix_owner
+def test_a_file_planted_by_another_user_in_an_opened_folder_is_not_read(
+    catalog: Path, cache: Path
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    Router.from_path(catalog, cache=cache)
+    cache.chmod(0o777)
+    os.chown(only_file(cache), 65534, 65534)  # as if someone replaced it while it was open
+    router = Router.from_path(catalog, cache=cache)
+    assert "another user" in untrusted(router)[0]
 
 
 @posix_owner

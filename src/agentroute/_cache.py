@@ -18,9 +18,10 @@ index range the index needs; anything else raises :class:`IndexFormatError`
 (corrupt, truncated, foreign, older) or :class:`StaleCache` (the agent files
 changed), and the caller rebuilds.
 
-The cache folder is private: it is created ``0700`` (whatever the umask), and a
-folder or file that belongs to another user or that others may write is neither
-read nor written (:class:`UntrustedCache`: a ``cache-untrusted`` diagnostic and a
+The cache folder is private: it is created ``0700`` (whatever the umask), a
+folder of the user's own that others may write (as 0.1 created them) is made
+``go-w``, and a folder that belongs to another user, or a file that belongs to
+another user or that others may write, is neither read nor written (:class:`UntrustedCache`: a ``cache-untrusted`` diagnostic and a
 logging warning), since whoever can write it chooses what the router (and the hook,
 in Claude's context) says. The file is opened without following a link and without
 blocking, and must be a regular file; its members' sizes are checked before
@@ -156,6 +157,16 @@ def private_folder(folder: Path) -> str | None:
     st = os.stat(folder)
     if not stat.S_ISDIR(st.st_mode):
         raise NotADirectoryError(20, "not a folder", str(folder))
+    shared = stat.S_IWGRP | stat.S_IWOTH
+    if hasattr(os, "geteuid") and st.st_uid == os.geteuid() and st.st_mode & shared:
+        # agentroute 0.1 created its folders 0777 less the umask (0775 under the
+        # common umask 002). The folder is the user's own, so it is made private
+        # rather than refused, which would rebuild the index on every hook call;
+        # files others planted while it was open are still refused one by one
+        # (owner and mode are checked when each is opened).
+        logger.info("agentroute: cache folder %s was writable by others; made it go-w", folder)
+        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~shared)
+        st = os.stat(folder)
     return _untrusted(st, "cache folder")
 
 
