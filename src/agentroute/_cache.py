@@ -18,16 +18,16 @@ index range the index needs; anything else raises :class:`IndexFormatError`
 (corrupt, truncated, foreign, older) or :class:`StaleCache` (the agent files
 changed), and the caller rebuilds.
 
-The cache folder is private: it is created ``0700`` (whatever the umask), a
-folder of the user's own that others may write (as 0.1 created them) is made
-``go-w``, and a folder that belongs to another user, or a file that belongs to
-another user or that others may write, is neither read nor written (:class:`UntrustedCache`: a ``cache-untrusted`` diagnostic and a
-logging warning), since whoever can write it chooses what the router (and the hook,
-in Claude's context) says. The file is opened without following a link and without
-blocking, and must be a regular file; its members' sizes are checked before
-anything is inflated (:func:`agentroute._npz.load_npz`). Temporary files left by a
-write that was killed are removed by the next write once they are
-:data:`STALE_TEMP_SECONDS` old.
+The cache folder is private: it is created ``0700`` (whatever the umask), a folder
+of the user's own that others may write (as 0.1 created them) is made ``go-w``, and
+a folder that belongs to another user, or a file that belongs to another user or
+that others may write, is neither read nor written (:class:`UntrustedCache`: a
+``cache-untrusted`` diagnostic and a logging warning), since whoever can write it
+chooses what the router (and the hook, in Claude's context) says. The file is opened
+without following a link and without blocking, and must be a regular file; its
+members' sizes are checked before anything is inflated
+(:func:`agentroute._npz.load_npz`). Temporary files left by a write that was killed
+are removed by the next write once they are :data:`STALE_TEMP_SECONDS` old.
 """
 
 from __future__ import annotations
