@@ -129,3 +129,14 @@ def test_collaborator_lists_keep_agent_names_only() -> None:
         "backend-developer",
         "scrum-master",
     )
+
+
+def test_agentspec_checks_the_boundary_fields() -> None:
+    spec = AgentSpec("go", not_for=["frontend"], redirects=[["frontend", "ui"]])
+    assert spec.not_for == ("frontend",) and spec.redirects == (("frontend", "ui"),)
+    with pytest.raises(TypeError, match=r"AgentSpec\.not_for must be a sequence of str"):
+        AgentSpec("go", not_for="frontend")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"AgentSpec\.redirects must be a sequence of"):
+        AgentSpec("go", redirects=[("frontend",)])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"AgentSpec\.collaborators"):
+        AgentSpec("go", collaborators=[1])  # type: ignore[list-item]

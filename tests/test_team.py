@@ -119,3 +119,12 @@ def test_team_invariants(text: str) -> None:
     # Deterministic: the same request, alone or in a batch, gets the same team.
     assert router.route(text).team == d.team
     assert router.route_many([text, "write the API docs"])[0].team == d.team
+
+
+def test_to_dict_carries_the_team(router: Router) -> None:
+    data = router.route(TWO).to_dict()
+    assert data["team"] == [
+        {"agent": m.agent, "part": m.part, "score": round(m.score, 4)}
+        for m in router.route(TWO).team
+    ]
+    assert router.route("bake a cake").to_dict()["team"] == []
