@@ -108,3 +108,20 @@ def test_learned_decisions_say_where_their_scores_come_from() -> None:
 def test_copies_of_the_leader_are_named_in_the_reason() -> None:
     d = _verdict(RouterConfig(), _evidence(copies=("alpha-copy",)))
     assert "Identical copies: alpha-copy." in d.reason
+
+
+@pytest.mark.parametrize(
+    ("request_text", "said"),
+    [
+        ("Напиши тесты для модуля оплаты", "no words of this catalog's language"),
+        ("Écris une API REST en Go avec des tests", "not in this catalog's language"),
+    ],
+)
+def test_a_request_in_another_language_is_declined_saying_so(
+    router: Router, request_text: str, said: str
+) -> None:
+    d = router.route(request_text)
+    assert d.status == "no_match"
+    assert said in d.reason
+    # An English off-topic request is not mistaken for another language.
+    assert "language" not in router.route("book a table for two tonight").reason

@@ -30,6 +30,7 @@ from agentroute._index import (
     _analyze,
     _hints,
     _name_words,
+    build_index,
 )
 from agentroute._router import default_catalog_path
 from agentroute._score import (
@@ -261,3 +262,18 @@ def test_remembered_columns_survive_a_full_table(monkeypatch: pytest.MonkeyPatch
     again = index.columns(["helm", "pods", "crash", "kubernetes", "sql"])  # overflows: cleared
     assert first[:2].tolist() == again[[3, 0]].tolist() and first[2] == -1
     assert (again[[0, 3]] >= 0).all()
+
+
+@given(st.lists(st.text(alphabet="abcdé xyz", min_size=1, max_size=8), min_size=1, max_size=40))
+def test_column_look_ups_agree_with_a_dictionary(words: list[str]) -> None:
+    # The hook looks terms up by binary search (no dict to build); every term and n-gram
+    # must get the column a dictionary of the names would give.
+    idx = build_index([AgentSpec("a", " ".join(words)), AgentSpec("b", "sql query tuning")])
+    names, chars = list(idx.feature_names), list(idx.char_names)
+    vocab = {t: i for i, t in enumerate(names)}
+    char_vocab = {g: i for i, g in enumerate(chars)}
+    probes = [*names, *words, "zzz", "", "sql query"]
+    assert [idx.column(t) for t in probes] == [vocab.get(t) for t in probes]
+    grams = [*chars, " zz", "q"]
+    assert [idx.char_column(g) for g in grams] == [char_vocab.get(g) for g in grams]
+    assert [idx.knows(t) for t in probes] == [" " not in t and t in vocab for t in probes]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentroute import Router, load_agents
+from agentroute import Router, RouterConfig, Weights, load_agents
 from agentroute._index import Index
 from agentroute._score import (
     BATCH_MIN,
@@ -141,3 +141,12 @@ def test_preselected_char_scores_are_exact_for_the_candidates(
             assert 0.0 <= pre.char_moments[r, 1] <= full.std() * (1 + 1e-6)
             np.testing.assert_array_equal(pre.bm25[r], exact.bm25[r % len(queries)])
     assert any(np.count_nonzero(exact.char[r]) > 4 for r in range(len(queries)))
+
+
+def test_huge_weights_normalise_by_their_ratios() -> None:
+    # Their sum overflows to infinity; dividing by it made every weight 0 or NaN.
+    w = Weights(bm25=1e308, word=1e308, char=1, trigger=0).normalized()
+    assert (w.bm25, w.word, w.trigger) == (0.5, 0.5, 0.0) and 0 <= w.char < 1e-300
+    router = default_router().with_config(RouterConfig(weights=Weights(bm25=1e308, word=1e308)))
+    d = router.route("our kubernetes pods keep crashing after the helm upgrade")
+    assert d.agent == "kubernetes-operator" and 0.0 <= d.confidence <= 1.0

@@ -26,18 +26,33 @@ file, see :func:`catalog_key`) all match and every array has the dtype, shape an
 index range the index needs; anything else raises :class:`IndexFormatError`
 (corrupt, truncated, foreign, older) or :class:`StaleCache` (the agent files
 changed), and the caller rebuilds.
+
+The cache folder is private: it is created ``0700`` (whatever the umask), a folder
+of the user's own that others may write (as 0.1 created them) is made ``go-w``, and
+a folder that belongs to another user, or a file that belongs to another user or
+that others may write, is neither read nor written (:class:`UntrustedCache`: a
+``cache-untrusted`` diagnostic and a logging warning), since whoever can write it
+chooses what the router (and the hook, in Claude's context) says. The file is opened
+without following a link and without blocking, and must be a regular file; its
+members' sizes are checked before anything is inflated
+(:func:`agentroute._npz.load_npz`). Temporary files left by a write that was killed
+are removed by the next write once they are :data:`STALE_TEMP_SECONDS` old.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
+import math
 import os
+import stat
+import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +64,14 @@ from agentroute._load import (
     DEFAULT_MAX_BYTES,
     PathArg,
     _as_paths,
+    _clean_name,
     discover,
+    open_regular,
     raise_first_problem,
     read_files,
+    resolved_path,
 )
-from agentroute._npz import load_npz, write_npz
+from agentroute._npz import TEMP_PREFIX, NpzArchive, write_npz
 from agentroute._spec import AgentSpec, Diagnostic
 from agentroute._version import __version__
 
@@ -62,6 +80,7 @@ __all__ = [
     "FORMAT_VERSION",
     "Built",
     "StaleCache",
+    "UntrustedCache",
     "cache_dir",
     "cache_file",
     "catalog_key",
@@ -72,8 +91,8 @@ __all__ = [
 
 FORMAT = "agentroute-index-cache"
 # Bump whenever what is stored, or what it means, changes.
-# 2: compact dtypes, vocabularies as arrays, records deflated apart from the payload.
-FORMAT_VERSION = 2
+# 3: compact dtypes, vocabularies as arrays, records deflated apart from the payload.
+FORMAT_VERSION = 3
 
 _CSR = ("bm25_t", "word_t", "head_rows", "chars_t")
 _VECTORS = ("idf", "unigram", "word_idf", "char_idf", "char_sums", "copy_of")
@@ -101,6 +120,9 @@ SPEC_FIELDS = (
     "path",
     "body",
     "declared_name",
+    "not_for",
+    "redirects",
+    "collaborators",
 )
 
 
@@ -110,6 +132,81 @@ Records = tuple[AgentSpec, ...] | Callable[[], tuple[AgentSpec, ...]]
 
 class StaleCache(Exception):
     """The cache file is sound but was built from other agent files."""
+
+
+class UntrustedCache(IndexFormatError):
+    """The cache folder or file belongs to another user, or others may write it."""
+
+
+# A temporary file this old is a write that was killed (a write takes seconds); the
+# prefix of the writer before agentroute 0.2 is removed too.
+STALE_TEMP_SECONDS = 600
+_TEMP_PREFIXES = (TEMP_PREFIX, ".index-")
+
+
+def _untrusted(st: os.stat_result, what: str) -> str | None:
+    """Why a folder or file with status ``st`` must not be trusted, or None."""
+    if not hasattr(os, "geteuid"):  # no POSIX owners (Windows): nothing to check
+        return None
+    if st.st_uid != os.geteuid():
+        return f"the {what} belongs to another user (uid {st.st_uid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o}; "
+            f"'chmod go-w' it to use it)"
+        )
+    return None
+
+
+def private_folder(folder: Path) -> str | None:
+    """Create ``folder`` (and missing parents) ``0700``; why it must not be used, or None.
+
+    Raises
+    ------
+    OSError
+        When it cannot be created.
+    """
+    missing = []
+    here = folder
+    while not os.path.lexists(here) and here != here.parent:
+        missing.append(here)
+        here = here.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+            os.mkdir(path, 0o700)  # the umask can only remove bits: 0700 or less
+    st = os.stat(folder)
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(20, "not a folder", str(folder))
+    shared = stat.S_IWGRP | stat.S_IWOTH
+    if hasattr(os, "geteuid") and st.st_uid == os.geteuid() and st.st_mode & shared:
+        # agentroute 0.1 created its folders 0777 less the umask (0775 under the
+        # common umask 002). The folder is the user's own, so it is made private
+        # rather than refused, which would rebuild the index on every hook call;
+        # files others planted while it was open are still refused one by one
+        # (owner and mode are checked when each is opened).
+        logger.info("agentroute: cache folder %s was writable by others; made it go-w", folder)
+        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~shared)
+        st = os.stat(folder)
+    return _untrusted(st, "cache folder")
+
+
+def remove_stale_temps(folder: Path, *, now: float | None = None) -> None:
+    """Remove this library's temporary files in ``folder`` older than STALE_TEMP_SECONDS:
+    what a write killed mid-way (``kill -9``, a hook timeout) left behind."""
+    cutoff = (time.time() if now is None else now) - STALE_TEMP_SECONDS
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(_TEMP_PREFIXES) and entry.name.endswith(".tmp")):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff:
+                os.unlink(entry.path)
+        except OSError:  # gone already, or not ours to remove
+            continue
 
 
 def cache_dir() -> Path:
@@ -145,20 +242,26 @@ def code_fingerprint() -> str:
 
 
 def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: int) -> str:
-    """SHA-256 over every agent file's shown path and content hash (contents, not times:
-    a file rewritten within the same second, or restored with its old time, still
-    counts as changed), and the loading options."""
+    """SHA-256 over every agent file's resolved path and content hash (contents, not
+    times: a file rewritten within the same second, or restored with its old time,
+    still counts as changed), and the loading options.
+
+    Resolved paths, not paths as spelled: ``.claude/agents`` and its absolute
+    spelling share one cache file (:func:`cache_file`) and must agree on whether
+    it is fresh. The paths as spelled are stored beside and mapped on reading.
+    """
     h = hashlib.sha256()
     h.update(
         json.dumps([FORMAT_VERSION, __version__, code_fingerprint(), strict, max_bytes]).encode()
     )
-    for path, shown in files:
+    folders: dict[Path, str] = {}
+    for path, _shown in files:
         try:
-            with path.open("rb") as fh:
+            with open_regular(path) as fh:
                 content = hashlib.sha256(fh.read(max_bytes + 1)).hexdigest()
         except OSError as exc:  # unreadable now: part of the key, so it reloads when fixed
             content = f"unreadable:{exc.errno}"
-        h.update(json.dumps([shown, content]).encode())
+        h.update(json.dumps([resolved_path(path, folders), content]).encode())
         h.update(b"\n")
     return h.hexdigest()
 
@@ -198,8 +301,9 @@ def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def _payload(diagnostics: Sequence[Diagnostic], index: Index) -> bytes:
+def _payload(diagnostics: Sequence[Diagnostic], index: Index, files: Sequence[str]) -> bytes:
     doc = {
+        "files": list(files),
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
         "names": list(index.names),
         "fuzzy_terms": list(index.fuzzy_terms),
@@ -226,9 +330,14 @@ def write_cache(
     agents: Sequence[AgentSpec],
     diagnostics: Sequence[Diagnostic],
     index: Index,
+    files: Sequence[str] = (),
 ) -> None:
-    """Write the cache file atomically (a reader sees the old file or the new one)."""
-    payload = _payload(diagnostics, index)
+    """Write the cache file atomically (a reader sees the old file or the new one).
+
+    ``files``: the agent files as spelled (shown paths, in load order), so a reader
+    that spells them otherwise can show its own spelling (see :func:`read_cache`).
+    """
+    payload = _payload(diagnostics, index, files)
     records = _records(agents)
     arrays = _arrays(index)
     header = {
@@ -239,7 +348,7 @@ def write_cache(
         "checksum": _checksum(payload, arrays),
         "records_checksum": hashlib.sha256(records).hexdigest(),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     members: dict[str, np.ndarray] = {
         "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
         "payload": np.frombuffer(payload, dtype=np.uint8),
@@ -279,10 +388,12 @@ def _csr(path: Path, arrays: dict[str, np.ndarray], name: str, shape: list[int])
 
 
 def read_cache(
-    path: Path, *, key: str
-) -> tuple[Callable[[], tuple[AgentSpec, ...]], tuple[Diagnostic, ...], Index]:
-    """The records (a function that decodes them on first call), diagnostics and index
-    stored in ``path``.
+    path: Path, *, key: str, files: Sequence[str] | None = None
+) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
+    """The records, diagnostics and index stored in ``path``.
+
+    ``files``: the agent files as this caller spells them (in load order); the paths
+    stored (as the writer spelled them) are mapped to these.
 
     Raises
     ------
@@ -293,8 +404,14 @@ def read_cache(
     OSError
         It cannot be read at all (e.g. it does not exist).
     """
+    # Not through a link, never blocking on a FIFO, only a regular file of this user's.
+    fh = open_regular(path, flags=getattr(os, "O_NOFOLLOW", 0))
+    problem = _untrusted(os.fstat(fh.fileno()), "cache file")
+    if problem is not None:
+        fh.close()
+        raise UntrustedCache(f"{path}: {problem}")
     try:
-        with load_npz(path) as npz:
+        with NpzArchive(fh, str(path)) as npz:
             if "header" not in npz.files:
                 raise _bad(path, "not an agentroute index cache (no header)")
             header = json.loads(npz["header"].tobytes().decode("utf-8"))
@@ -331,6 +448,7 @@ def read_cache(
     except (IndexFormatError, StaleCache, FileNotFoundError):
         raise
     except Exception as exc:
+        fh.close()
         # Whatever else a damaged file raises: np.load refuses pickles (ValueError), a
         # lone .npy is no archive (AttributeError), zipfile reports truncation and bad
         # CRCs (BadZipFile), JSON its own errors. None of it is trusted.
@@ -341,7 +459,7 @@ def read_cache(
     ):
         raise _bad(path, "checksum mismatch (the file is corrupt)")
     try:
-        return _rebuild(path, json.loads(payload_bytes.decode("utf-8")), arrays, records)
+        return _rebuild(path, json.loads(payload_bytes.decode("utf-8")), arrays, records, files)
     except IndexFormatError:
         raise
     except Exception as exc:
@@ -350,19 +468,33 @@ def read_cache(
 
 def _strings(doc: dict[str, Any], key: str) -> tuple[str, ...]:
     value = doc[key]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    # set(map(type, …)): the check runs in C, ~10x faster on 500k names than a loop.
+    if not isinstance(value, list) or not set(map(type, value)) <= {str}:
         raise ValueError(f"{key} is not a list of strings")
     return tuple(value)
 
 
-_LIST_FIELDS = frozenset({"triggers", "examples", "use_cases", "tools", "skills"})
+_LIST_FIELDS = frozenset(
+    {"triggers", "examples", "use_cases", "tools", "skills", "not_for", "collaborators"}
+)
+# Fields added after the first saved routers: a file without them reads as empty.
+_LATER_FIELDS = frozenset({"not_for", "redirects", "collaborators"})
 
 
 def spec_from_json(fields: dict[str, Any]) -> AgentSpec:
     values: dict[str, Any] = {}
     for f in SPEC_FIELDS:
+        if f in _LATER_FIELDS and f not in fields:
+            continue
         v = fields[f]
-        if f in _LIST_FIELDS:
+        if f == "redirects":
+            if not isinstance(v, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+                for p in v
+            ):
+                raise ValueError("agent field 'redirects' is not a list of [item, agent] pairs")
+            v = tuple((p[0], p[1]) for p in v)
+        elif f in _LIST_FIELDS:
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise ValueError(f"agent field {f!r} is not a list of text")
             v = tuple(v)
@@ -398,27 +530,40 @@ def _vocabulary(path: Path, arrays: dict[str, np.ndarray], name: str) -> Strings
     return Strings(keys, positions)
 
 
-def _lazy_records(
-    path: Path, records: bytes, names: tuple[str, ...]
-) -> Callable[[], tuple[AgentSpec, ...]]:
-    @functools.cache
-    def agents() -> tuple[AgentSpec, ...]:
-        try:
-            doc = json.loads(zlib.decompress(records).decode("utf-8"))
-            out = tuple(spec_from_json(a) for a in doc)
-        except Exception as exc:
-            raise _bad(path, f"malformed records ({type(exc).__name__}: {exc})") from exc
-        if tuple(a.name for a in out) != names:
-            raise _bad(path, "the records do not match the index")
-        return out
+def _respell(stored: Sequence[str], files: Sequence[str] | None) -> Callable[[str], str]:
+    """Map a path as the cache's writer spelled it to this reader's spelling."""
+    if files is None or len(files) != len(stored):
+        return lambda p: p
+    mapping = dict(zip(stored, files, strict=True))
 
-    return agents
+    def respell(p: str) -> str:
+        if p in mapping:
+            return mapping[p]
+        head, sep, tail = p.partition("#")  # a catalog entry: file.yaml#3
+        return mapping[head] + sep + tail if sep and head in mapping else p
+
+    return respell
 
 
 def _rebuild(
-    path: Path, doc: dict[str, Any], arrays: dict[str, np.ndarray], records: bytes
-) -> tuple[Callable[[], tuple[AgentSpec, ...]], tuple[Diagnostic, ...], Index]:
-    diagnostics = tuple(Diagnostic(p, k, m, s) for p, k, m, s in doc["diagnostics"])
+    path: Path,
+    doc: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    records: bytes,
+    files: Sequence[str] | None = None,
+) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
+    respell = _respell(_strings(doc, "files"), files)
+    # The records travel deflated, apart from the payload (their bodies are most of it).
+    stored = json.loads(zlib.decompress(records).decode("utf-8"))
+    agents = tuple(
+        a if a.path is None or respell(a.path) == a.path else replace(a, path=respell(a.path))
+        for a in map(spec_from_json, stored)
+    )
+    for agent in agents:
+        # The loader cleans every name; one that is not clean was not written by it.
+        if _clean_name(agent.name, "", []) != agent.name:
+            raise _bad(path, f"the name {agent.name[:40]!r} holds control characters")
+    diagnostics = tuple(Diagnostic(respell(p), k, m, s) for p, k, m, s in doc["diagnostics"])
     names = _strings(doc, "names")
     features = _vocabulary(path, arrays, "feature_names")
     chars = _vocabulary(path, arrays, "char_names")
@@ -449,6 +594,8 @@ def _rebuild(
     for key, owners, weight in doc["triggers"]:
         if not all(isinstance(o, int) and 0 <= o < n for o in owners):
             raise _bad(path, "trigger owners out of range")
+        if not isinstance(weight, (int, float)) or not math.isfinite(weight):
+            raise _bad(path, "a trigger weight is not a finite number")
         triggers[str(key)] = tuple(owners)
         weights[str(key)] = float(weight)
     surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
@@ -474,12 +621,22 @@ def _rebuild(
         copy_of=copy_of,
         top_idf=top_idf,
     )
-    return _lazy_records(path, records, names), diagnostics, index
+    if tuple(a.name for a in agents) != names:
+        raise _bad(path, "the records do not match the index")
+    return agents, diagnostics, index
 
 
 # -- the cache as the router uses it -------------------------------------------------------
 
 logger = logging.getLogger(__name__)
+
+
+def _untrusted_note(path: Path, problem: str) -> Diagnostic:
+    return Diagnostic(
+        path.as_posix(),
+        "cache-untrusted",
+        f"the index cache was neither read nor written ({problem}); built from the agent files",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -517,14 +674,31 @@ def load_or_build(
     files, found = discover(paths)
     notes: list[Diagnostic] = []
     if folder is not None:
+        try:
+            problem = private_folder(folder)
+        except OSError as exc:  # a read-only home must not stop routing
+            logger.warning("agentroute: cannot write the index cache in %s: %s", folder, exc)
+            folder = None
+        else:
+            if problem is not None:
+                logger.warning(
+                    "agentroute: not using the index cache folder %s: %s", folder, problem
+                )
+                notes.append(_untrusted_note(folder, problem))
+                folder = None
+    if folder is not None:
         key = catalog_key(files, strict=strict, max_bytes=DEFAULT_MAX_BYTES)
         target = cache_file(folder, _as_paths(paths), strict=strict)
         try:
-            agents, stored, index = read_cache(target, key=key)
+            agents, stored, index = read_cache(target, key=key, files=[shown for _, shown in files])
         except FileNotFoundError:
             pass
         except StaleCache:
             logger.debug("index cache %s is out of date; rebuilding", target)
+        except UntrustedCache as exc:
+            logger.warning("agentroute: not using the index cache: %s", exc)
+            notes.append(_untrusted_note(target, str(exc)))
+            folder = None  # neither read nor written
         except (IndexFormatError, OSError) as exc:
             logger.warning("agentroute: ignoring the index cache: %s; rebuilding", exc)
             notes.append(
@@ -539,12 +713,18 @@ def load_or_build(
             if strict:
                 raise_first_problem(diagnostics)
             return Built(agents=agents, diagnostics=diagnostics, index=index)
-    result = read_files(files, found, strict=strict)
+    result = read_files(files, found, strict=strict, roots=_as_paths(paths))
     if not result.agents:
         shown = [os.fspath(p) for p in _as_paths(paths)]
+        problems = [d for d in result.diagnostics if d.severity != "info"] or list(
+            result.diagnostics
+        )
+        detail = "".join(f"\n  {d}" for d in problems[:5])
+        more = f"\n  … and {len(problems) - 5} more" if len(problems) > 5 else ""
         raise CatalogError(
-            f"no agent could be loaded from {', '.join(shown)} "
-            f"({len(result.diagnostics)} diagnostic(s))"
+            f"no agent could be loaded from {', '.join(shown)}"
+            + (f":{detail}{more}" if problems else " (no agent files found)"),
+            result.diagnostics,
         )
     ordered = tuple(sorted(result.agents, key=lambda a: a.name))
     built = Built(
@@ -553,6 +733,7 @@ def load_or_build(
         index=build_index(ordered, progress=progress),
     )
     if folder is not None:
+        remove_stale_temps(folder)
         try:
             write_cache(
                 target,
@@ -560,6 +741,7 @@ def load_or_build(
                 agents=ordered,
                 diagnostics=result.diagnostics[len(found) :],
                 index=built.index,
+                files=[shown for _, shown in files],
             )
         except OSError as exc:  # a read-only home must not stop routing
             logger.warning("agentroute: cannot write the index cache %s: %s", target, exc)

@@ -6,16 +6,22 @@ owns the state and swaps it whole.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from agentroute._calibrate import Calibration, signals
 from agentroute._index import Index
+from agentroute._negative import apply_not_for
 from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
+from agentroute._team import PART_CANDIDATES, attach_teams
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it only when used
     from agentroute._classifier import Learned
@@ -72,8 +78,7 @@ class RouterConfig:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class State:
-    # The records, or (read from a cache) a function that decodes them on first call:
-    # routing never reads them.
+    # The records, or (read from a cache) a function that decodes them on first call.
     agents: tuple[AgentSpec, ...] | Callable[[], tuple[AgentSpec, ...]]
     index: Index
     config: RouterConfig
@@ -81,8 +86,14 @@ class State:
     learned: Learned | None = None
 
 
-def route_state(state: State, texts: list[str], limit: int) -> list[Decision]:
-    """Decide every request of ``texts`` against one state (the router's whole job)."""
+def route_state(
+    state: State, texts: list[str], limit: int, *, teams: bool = True
+) -> list[Decision]:
+    """Decide every request of ``texts`` against one state (the router's whole job).
+
+    Catalog decisions pass through the not-for stage (:mod:`agentroute._negative`)
+    and get their teams (:mod:`agentroute._team`; ``teams=False``: teams of one).
+    """
     if not texts:
         return []
     learned = state.learned
@@ -90,10 +101,16 @@ def route_state(state: State, texts: list[str], limit: int) -> list[Decision]:
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    return [
+    agents = state.agents() if callable(state.agents) else state.agents
+    scores = apply_not_for(agents, state.index, queries, scores)
+    decisions = [
         _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
+    if not teams:
+        return decisions
+    parts = partial(route_state, state, limit=PART_CANDIDATES, teams=False)
+    return attach_teams(agents, state.index, state.index.copy_of, decisions, parts, queries)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -271,6 +288,113 @@ def _quote(items: Sequence[str]) -> str:
     return ", ".join(f"'{i}'" for i in items)
 
 
+# Frequent function words of the languages most often mistaken for English
+# (French, Spanish, Portuguese, Italian, German, Dutch), none of them English words.
+_FOREIGN_FUNCTION_WORDS = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "des",
+        "une",
+        "avec",
+        "pour",
+        "dans",
+        "est",
+        "sont",
+        "nous",
+        "vous",
+        "pas",
+        "sur",
+        "au",
+        "aux",
+        "ces",
+        "cette",
+        "el",
+        "los",
+        "las",
+        "una",
+        "para",
+        "por",
+        "del",
+        "es",
+        "está",
+        "pero",
+        "como",
+        "más",
+        "uma",
+        "com",
+        "não",
+        "em",
+        "ao",
+        "das",
+        "dos",
+        "são",
+        "di",
+        "che",
+        "gli",
+        "della",
+        "delle",
+        "sono",
+        "anche",
+        "nel",
+        "der",
+        "das",
+        "und",
+        "mit",
+        "für",
+        "ein",
+        "eine",
+        "ist",
+        "nicht",
+        "auf",
+        "ich",
+        "wir",
+        "sie",
+        "dem",
+        "zu",
+        "het",
+        "een",
+        "voor",
+        "niet",
+        "met",
+        "zijn",
+        "ik",
+    ]
+)
+
+
+def other_language(text: str) -> str | None:
+    """How ``text`` shows it is not English, or None: mostly letters of another script,
+    or several function words of another Latin-script language.
+
+    Catalogs are written in English; a request in another language shares few or
+    no words with them, and the reason should say so rather than call the request
+    off-topic.
+
+    >>> other_language("Напиши тесты для модуля оплаты")
+    'it is written in Cyrillic script'
+    >>> other_language("Écris une API REST en Go avec des tests")
+    'it reads as another language'
+    >>> other_language("write tests for the payment module") is None
+    True
+    """
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    scripts = Counter(unicodedata.name(ch, "LATIN").split(" ")[0] for ch in letters)
+    latin = scripts.pop("LATIN", 0)
+    if scripts and sum(scripts.values()) >= latin:
+        script = scripts.most_common(1)[0][0]
+        names = {"CJK": "Chinese or Japanese (CJK)", "HIRAGANA": "Japanese"}
+        return f"it is written in {names.get(script, script.title())} script"
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    foreign = sum(1 for w in words if w in _FOREIGN_FUNCTION_WORDS)
+    if foreign >= 2 and foreign * 5 >= len(words):
+        return "it reads as another language"
+    return None
+
+
 # See the scope rule in ``_catalog_evidence``.
 TRIGGER_SCOPE_MATCHES = 2
 TRIGGER_SCOPE_FLOOR = 0.3
@@ -290,10 +414,13 @@ def _catalog_evidence(
     best = int(order[0])
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
+        language = other_language(text)
         return _Evidence(
             text=text,
             candidates=candidates,
-            decline="none of the request's words appear in any agent's description, "
+            decline=f"the request has no words of this catalog's language ({language})."
+            if language
+            else "none of the request's words appear in any agent's description, "
             "triggers or examples.",
         )
     sig = signals(combined, scores, row, best, query)
@@ -321,8 +448,12 @@ def _catalog_evidence(
     # no_match unchanged, in-scope routing up (wshobson 0.973 -> 0.976).
     trigger_backed = len(matched) >= TRIGGER_SCOPE_MATCHES and scope >= TRIGGER_SCOPE_FLOOR
     if known < MIN_KNOWN_SHARE:
+        language = other_language(text)
         decline = (
-            f"most of the request's words appear in no agent's text (only "
+            f"most of the request's words are not in this catalog's language ({language}; "
+            f"only {query.known_terms} of {len(query.terms)} known); {closest}"
+            if language
+            else f"most of the request's words appear in no agent's text (only "
             f"{query.known_terms} of {len(query.terms)} known); {closest}"
         )
     elif scope < cfg.min_scope and index.n_agents >= MIN_SCOPE_AGENTS and not trigger_backed:

@@ -49,14 +49,14 @@ class AgentStats:
     """Precision and recall of one agent.
 
     ``precision``: of the requests routed to the agent (``routed`` or
-    ``ambiguous``), the fraction for which it was a right answer (0.0 when it was
-    never chosen). ``recall``: of the requests labelled with the agent, the
+    ``ambiguous``), the fraction for which it was a right answer (None, shown
+    "n/a", when it was never chosen). ``recall``: of the requests labelled with the agent, the
     fraction answered rightly (0.0 without support). ``support``: how many
     requests carry its label.
     """
 
     agent: str
-    precision: float
+    precision: float | None
     recall: float
     support: int
     predicted: int = 0
@@ -224,12 +224,17 @@ class EvaluationReport:
         ]
         scored = [s for s in self.per_agent if s.support > 0]
         if scored and agents > 0:
-            weakest = sorted(scored, key=lambda s: (s.recall, s.precision, s.agent))[:agents]
+            weakest = sorted(
+                scored,
+                key=lambda s: (s.recall, -1.0 if s.precision is None else s.precision, s.agent),
+            )[:agents]
             lines.append("")
             lines.append(f"weakest agents (of {len(scored)} with labels): precision recall support")
             width = max(len(s.agent) for s in weakest)
             lines += [
-                f"  {s.agent:<{width}}  {s.precision:.2f}  {s.recall:.2f}  {s.support}"
+                f"  {s.agent:<{width}}  "
+                f"{' n/a' if s.precision is None else f'{s.precision:.2f}'}  "
+                f"{s.recall:.2f}  {s.support}"
                 for s in weakest
             ]
         if self.confusions and confusions > 0:
@@ -323,101 +328,120 @@ def _report(
     right_sets: Sequence[frozenset[str]],
     k: int,
 ) -> EvaluationReport:
-    n = len(decisions)
-    correct = 0
-    in_scope = topk_hits = oos = oos_abstained = covered = 0
-    rr_sum = 0.0
-    support: Counter[str] = Counter()
-    predicted: Counter[str] = Counter()
-    predicted_right: Counter[str] = Counter()
-    recalled: Counter[str] = Counter()
-    confusions: Counter[tuple[str | None, str | None]] = Counter()
-    conf_top1: list[tuple[float, bool]] = []
-    statuses: Counter[str] = Counter()
-
+    tally = Tally(k)
     for d, label, right in zip(decisions, labels, right_sets, strict=True):
-        statuses[d.status] += 1
+        tally.add(d, label, right)
+    return tally.report()
+
+
+class Tally:
+    """What an :class:`EvaluationReport` needs, added one decision at a time.
+
+    Only counts are kept (per agent, per confusion, per reliability bin), never the
+    requests or decisions, so evaluating a labels file of any length takes the
+    memory of its catalog, not of its lines.
+    """
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.n = self.correct = 0
+        self.in_scope = self.topk_hits = self.oos = self.oos_abstained = self.covered = 0
+        self.rr_sum = 0.0
+        self.support: Counter[str] = Counter()
+        self.predicted: Counter[str] = Counter()
+        self.predicted_right: Counter[str] = Counter()
+        self.recalled: Counter[str] = Counter()
+        self.confusions: Counter[tuple[str | None, str | None]] = Counter()
+        self.statuses: Counter[str] = Counter()
+        # Per reliability bin: count, summed confidence, summed top-1 hits.
+        self.bins: list[list[float]] = [[0, 0.0, 0.0] for _ in range(ECE_BINS)]
+
+    def add(self, d: Decision, label: str | None, right: frozenset[str]) -> None:
+        """Count one decision; ``right``: the agents that are right for it."""
+        k = self.k
+        self.n += 1
+        self.statuses[d.status] += 1
         abstained = d.status == "no_match"
         chosen = None if abstained else d.agent
         ranked = [c.agent for c in d.candidates]
-        conf_top1.append((d.confidence, bool(ranked) and ranked[0] in right))
+        conf = d.confidence
+        b = self.bins[min(ECE_BINS - 1, max(0, int(conf * ECE_BINS)))]
+        b[0] += 1
+        b[1] += conf
+        b[2] += bool(ranked) and ranked[0] in right
         if chosen is not None:
-            predicted[chosen] += 1
+            self.predicted[chosen] += 1
             if chosen in right:
-                predicted_right[chosen] += 1
+                self.predicted_right[chosen] += 1
         if label is None:
-            oos += 1
+            self.oos += 1
             ok = abstained
-            oos_abstained += ok
+            self.oos_abstained += ok
         else:
-            in_scope += 1
-            support[label] += 1
-            covered += not abstained
+            self.in_scope += 1
+            self.support[label] += 1
+            self.covered += not abstained
             ok = chosen is not None and chosen in right
-            recalled[label] += ok
+            self.recalled[label] += ok
             if any(a in right for a in ranked[:k]):
-                topk_hits += 1
+                self.topk_hits += 1
             rank = next((i for i, a in enumerate(ranked, 1) if a in right), None)
-            rr_sum += 0.0 if rank is None else 1.0 / rank
-        correct += ok
+            self.rr_sum += 0.0 if rank is None else 1.0 / rank
+        self.correct += ok
         if not ok:
-            confusions[(label, chosen)] += 1
+            self.confusions[(label, chosen)] += 1
 
-    bins = _reliability(conf_top1)
-    ece = sum(b.count * abs(b.accuracy - b.confidence) for b in bins) / n if n else 0.0
-    names = sorted(set(support) | set(predicted))
-    per_agent = tuple(
-        AgentStats(
-            agent=a,
-            precision=predicted_right[a] / predicted[a] if predicted[a] else 0.0,
-            recall=recalled[a] / support[a] if support[a] else 0.0,
-            support=support[a],
-            predicted=predicted[a],
+    def report(self) -> EvaluationReport:
+        n, k = self.n, self.k
+        in_scope, oos = self.in_scope, self.oos
+        predicted, predicted_right = self.predicted, self.predicted_right
+        bins = tuple(
+            ReliabilityBin(
+                lower=i / ECE_BINS,
+                upper=(i + 1) / ECE_BINS,
+                count=int(c),
+                confidence=s / c,
+                accuracy=h / c,
+            )
+            for i, (c, s, h) in enumerate(self.bins)
+            if c
         )
-        for a in names
-    )
-    ordered = sorted(confusions.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or ""))
-    return EvaluationReport(
-        n=n,
-        accuracy=correct / n if n else 0.0,
-        answered_accuracy=(
-            sum(predicted_right.values()) / sum(predicted.values()) if predicted else 0.0
-        ),
-        top_k_accuracy=topk_hits / in_scope if in_scope else 0.0,
-        k=k,
-        mrr=rr_sum / in_scope if in_scope else 0.0,
-        ece=ece,
-        reliability=bins,
-        per_agent=per_agent,
-        confusions=tuple(Confusion(e, p, c) for (e, p), c in ordered),
-        abstention=Abstention(
-            oos_recall=oos_abstained / oos if oos else None,
-            in_scope_coverage=covered / in_scope if in_scope else None,
-            n_oos=oos,
-            n_in_scope=in_scope,
-        ),
-        status_counts=tuple((s, statuses[s]) for s in ("routed", "ambiguous", "no_match")),
-    )
-
-
-def _reliability(pairs: Sequence[tuple[float, bool]]) -> tuple[ReliabilityBin, ...]:
-    sums: list[list[float]] = [[0, 0.0, 0.0] for _ in range(ECE_BINS)]
-    for conf, ok in pairs:
-        i = min(ECE_BINS - 1, max(0, int(conf * ECE_BINS)))
-        sums[i][0] += 1
-        sums[i][1] += conf
-        sums[i][2] += ok
-    return tuple(
-        ReliabilityBin(
-            lower=i / ECE_BINS,
-            upper=(i + 1) / ECE_BINS,
-            count=int(c),
-            confidence=s / c,
-            accuracy=h / c,
+        ece = sum(b.count * abs(b.accuracy - b.confidence) for b in bins) / n if n else 0.0
+        names = sorted(set(self.support) | set(predicted))
+        per_agent = tuple(
+            AgentStats(
+                agent=a,
+                precision=predicted_right[a] / predicted[a] if predicted[a] else None,
+                recall=self.recalled[a] / self.support[a] if self.support[a] else 0.0,
+                support=self.support[a],
+                predicted=predicted[a],
+            )
+            for a in names
         )
-        for i, (c, s, h) in enumerate(sums)
-        if c
-    )
+        ordered = sorted(
+            self.confusions.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or "")
+        )
+        return EvaluationReport(
+            n=n,
+            accuracy=self.correct / n if n else 0.0,
+            answered_accuracy=(
+                sum(predicted_right.values()) / sum(predicted.values()) if predicted else 0.0
+            ),
+            top_k_accuracy=self.topk_hits / in_scope if in_scope else 0.0,
+            k=k,
+            mrr=self.rr_sum / in_scope if in_scope else 0.0,
+            ece=ece,
+            reliability=bins,
+            per_agent=per_agent,
+            confusions=tuple(Confusion(e, p, c) for (e, p), c in ordered),
+            abstention=Abstention(
+                oos_recall=self.oos_abstained / oos if oos else None,
+                in_scope_coverage=self.covered / in_scope if in_scope else None,
+                n_oos=oos,
+                n_in_scope=in_scope,
+            ),
+            status_counts=tuple((s, self.statuses[s]) for s in ("routed", "ambiguous", "no_match")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,10 +469,20 @@ def read_labels(path: str | os.PathLike[str]) -> Labels:
     OSError
         When the file cannot be read.
     """
-    shown = os.fspath(path)
     texts: list[str] = []
     labels: list[str | None] = []
     extra: list[tuple[str, ...]] = []
+    for text, agent, more in iter_labels(path):
+        texts.append(text)
+        labels.append(agent)
+        extra.append(more)
+    return Labels(tuple(texts), tuple(labels), tuple(extra))
+
+
+def iter_labels(path: str | os.PathLike[str]) -> Iterator[tuple[str, str | None, tuple[str, ...]]]:
+    """The ``(request, agent, also_correct)`` of each line of a labels file, one at a time
+    (see :func:`read_labels`; same errors, raised when the bad line is reached)."""
+    shown = os.fspath(path)
     with open(path, encoding="utf-8-sig") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -457,6 +491,8 @@ def read_labels(path: str | os.PathLike[str]) -> Labels:
                 obj = json.loads(line)
             except ValueError as exc:
                 raise ValueError(f"{shown}:{lineno}: not valid JSON ({exc})") from None
+            except RecursionError:
+                raise ValueError(f"{shown}:{lineno}: not valid JSON (nested too deeply)") from None
             if not isinstance(obj, dict) or not isinstance(obj.get("request"), str):
                 raise ValueError(
                     f'{shown}:{lineno}: expected an object with a "request" string, '
@@ -468,7 +504,4 @@ def read_labels(path: str | os.PathLike[str]) -> Labels:
             more = obj.get("also_correct") or []
             if not isinstance(more, list) or not all(isinstance(a, str) for a in more):
                 raise ValueError(f'{shown}:{lineno}: "also_correct" must be a list of strings')
-            texts.append(obj["request"])
-            labels.append(agent)
-            extra.append(tuple(more))
-    return Labels(tuple(texts), tuple(labels), tuple(extra))
+            yield obj["request"], agent, tuple(more)

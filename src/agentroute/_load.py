@@ -7,31 +7,65 @@ first warning or error into an :class:`AgentFileError` naming the file.
 Symbolic links: a linked *file* inside the folder being walked is read when its
 target also lies inside that folder, and skipped (with a diagnostic) when it
 points outside; linked *folders* are never followed, so link loops cannot occur.
+A folder named by the caller is walked even when it is itself a link (the caller
+chose it); :func:`claude_code_paths` leaves out a project's ``.claude`` folders
+that link outside the project.
+
+Only regular files are opened: FIFOs, devices and sockets (and links to them) are
+skipped with a diagnostic before anything opens them, and every open is
+non-blocking and checks what it opened. A walk stops, with a ``walk-limit``
+diagnostic, after :data:`MAX_WALK_ENTRIES` names, :data:`MAX_WALK_FILES` agent
+files or :data:`MAX_WALK_BYTES` bytes of them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
+import logging
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from agentroute import _extract as ex
 from agentroute._decode import BinaryFileError, Note, decode_bytes
 from agentroute._errors import AgentFileError, CatalogNotFoundError
 from agentroute._spec import AgentSpec, Diagnostic, LoadResult
 
-__all__ = ["DEFAULT_MAX_BYTES", "PathArg", "claude_code_paths", "load_agents", "parse_agent"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MAX_WALK_BYTES",
+    "MAX_WALK_ENTRIES",
+    "MAX_WALK_FILES",
+    "PathArg",
+    "claude_code_paths",
+    "is_skill",
+    "load_agents",
+    "open_regular",
+    "parse_agent",
+    "project_root",
+    "spec_from_mapping",
+]
+
+logger = logging.getLogger(__name__)
 
 PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 # Real agent files are at most ~50 KB; 2 MiB leaves room and bounds the work one
 # hostile file can cause.
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+# What one folder walk may cover: names listed (files and folders, agent or not),
+# agent files kept, and their bytes (each counted up to the per-file cap). The largest
+# real collection is 423 files and 3.6 MB; a link to /usr or a home folder is not.
+MAX_WALK_ENTRIES = 200_000
+MAX_WALK_FILES = 50_000
+MAX_WALK_BYTES = 512 * 1024 * 1024
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 _MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdx"})
 _CATALOG_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 _NOT_AGENTS = frozenset(
@@ -186,6 +220,9 @@ def _record(
     description, examples, repairs = ex.clean_description(raw_description)
     for repair in repairs:
         diags.append(Diagnostic(path, "escaped-newlines", repair, "info"))
+    # "Not for …" sentences say what should not route here: out of the indexed text.
+    description, not_for, redirects = ex.description_not_for(description)
+    bounds = ex.boundaries(body)
 
     triggers: list[str] = []
     uses: list[str] = []
@@ -196,6 +233,10 @@ def _record(
     t, u = ex.description_triggers(description)
     triggers += t
     uses += u
+    if path and Path(path).name.lower() == "skill.md":
+        t, u = ex.use_when_triggers(description)
+        triggers += t
+        uses += u
     skills = _list_field(data, "skills", path, diags)
     for skill in skills:
         triggers += ex.skill_triggers(skill)
@@ -222,6 +263,9 @@ def _record(
         model=model,
         path=path or None,
         body=body,
+        not_for=tuple(ex._dedupe([*not_for, *bounds.not_for])),
+        redirects=tuple(dict.fromkeys([*redirects, *bounds.redirects])),
+        collaborators=bounds.collaborators,
     )
 
 
@@ -277,9 +321,34 @@ def parse_agent(text: str, *, path: str = "<string>") -> LoadResult:
     return LoadResult((record,) if record else (), tuple(diags))
 
 
+def open_regular(path: Path, *, flags: int = 0) -> BinaryIO:
+    """``path`` opened for binary reading, only if it is a regular file.
+
+    The file is checked before it is opened (a device is never opened at all), opened
+    without blocking (a FIFO swapped in meanwhile cannot stall the call) and checked
+    again once open. ``flags`` adds ``os.open`` flags (e.g. ``O_NOFOLLOW``).
+
+    Raises
+    ------
+    OSError
+        When it cannot be opened or is not a regular file (a FIFO, device, socket or
+        folder).
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (a FIFO, device, socket or folder)")
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK | flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, device, socket or folder)")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read_file(path: Path, shown: str, max_bytes: int) -> tuple[str | None, list[Diagnostic]]:
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         return None, [
@@ -309,12 +378,21 @@ def _catalog_entries(
     try:
         data: Any = json.loads(text) if is_json else safe_load(text)
     except (ValueError, RecursionError, yaml.YAMLError) as exc:
-        problem = str(exc).split("\n")[0]
+        mark = getattr(exc, "problem_mark", None)
+        lineno = getattr(exc, "lineno", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        elif isinstance(lineno, int):
+            where = f" at line {lineno}, column {getattr(exc, 'colno', 0)}"
+        else:
+            where = ""
+        problem = getattr(exc, "problem", None) or getattr(exc, "msg", None) or str(exc)
+        problem = str(problem).split("\n")[0]
         return [], [
             Diagnostic(
                 shown,
                 "invalid-catalog",
-                f"not valid {'JSON' if is_json else 'YAML'} ({problem}); skipped",
+                f"not valid {'JSON' if is_json else 'YAML'}{where} ({problem}); skipped",
                 "error",
             )
         ]
@@ -345,6 +423,7 @@ def _catalog_entries(
                 Diagnostic(where, "invalid-entry", "entry is not a mapping; skipped", "error")
             )
             continue
+        _check_keys(item, where, diags)
         body = item.get("body", item.get("prompt", ""))
         entries.append(
             (where, {str(k): v for k, v in item.items()}, body if isinstance(body, str) else "")
@@ -352,21 +431,132 @@ def _catalog_entries(
     return entries, diags
 
 
+#: The fields a catalog entry (or a mapping given to ``Router.from_agents``) is read
+#: from; see the README's "Catalog files" section.
+CATALOG_FIELDS = (
+    "name",
+    "description",
+    "triggers",
+    "keywords",
+    "tags",
+    "examples",
+    "skills",
+    "tools",
+    "allowed-tools",
+    "model",
+    "body",
+    "prompt",
+)
+# Claude Code front-matter fields that routing does not use: accepted silently.
+_IGNORED_FIELDS = frozenset(
+    {
+        "color",
+        "permissionMode",
+        "disallowedTools",
+        "hooks",
+        "disabled",
+        "mcpServers",
+        "memory",
+        "license",
+        "version",
+        "author",
+        "category",
+        "id",
+        "metadata",
+        "argument-hint",
+    }
+)
+
+
+def _check_keys(data: Mapping[str, Any], where: str, diags: list[Diagnostic]) -> None:
+    """Report keys that are not catalog fields: a typo like ``descripton`` must not vanish."""
+    import difflib
+
+    unknown = [str(k) for k in data if k not in CATALOG_FIELDS and k not in _IGNORED_FIELDS]
+    plain = []
+    for key in unknown:
+        close = difflib.get_close_matches(key.lower(), CATALOG_FIELDS, n=1, cutoff=0.75)
+        if close:
+            diags.append(
+                Diagnostic(
+                    where,
+                    "unknown-field",
+                    f"unknown field {key!r} (did you mean {close[0]!r}?); ignored",
+                )
+            )
+        else:
+            plain.append(key)
+    if plain:
+        diags.append(
+            Diagnostic(
+                where,
+                "unknown-field",
+                "unknown field(s) " + ", ".join(repr(k) for k in plain[:5]) + "; ignored",
+                "info",
+            )
+        )
+
+
+def spec_from_mapping(data: Mapping[str, Any], *, where: str) -> LoadResult:
+    """One agent from a mapping of catalog fields (as a YAML/JSON catalog entry is read).
+
+    ``where`` names it in diagnostics. Triggers are extracted from the description
+    as for a file; unknown keys are reported.
+
+    >>> res = spec_from_mapping({"name": "db", "descripton": "Tunes SQL."}, where="agents[0]")
+    >>> res.agents[0].name, [d.message for d in res.diagnostics][0]
+    ('db', "unknown field 'descripton' (did you mean 'description'?); ignored")
+    """
+    diags: list[Diagnostic] = []
+    fields = {str(k): v for k, v in data.items()}
+    _check_keys(fields, where, diags)
+    body = fields.get("body", fields.get("prompt", ""))
+    record = _record(fields, body if isinstance(body, str) else "", "", diags)
+    diags = [dataclasses.replace(d, path=where) if not d.path else d for d in diags]
+    return LoadResult((record,) if record else (), tuple(diags))
+
+
 def _looks_like_agent(path: Path) -> bool:
     """An extension-less file is read when it opens with a front-matter fence."""
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:
             head = fh.read(64)
     except OSError:
         return False
     return head.lstrip().startswith(b"---")
 
 
+class _WalkLimit(Exception):
+    """A walk covered what it may; the message says which bound."""
+
+
 def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
-    """Agent files under ``root``, sorted; linked folders are not followed."""
+    """Agent files under ``root``, sorted; linked folders are not followed, only regular
+    files are kept, and the walk stops at the module's bounds (``walk-limit``)."""
     found: list[tuple[Path, str]] = []
+    try:
+        _walk_into(root, diags, found)
+    except _WalkLimit as limit:
+        diags.append(
+            Diagnostic(
+                root.as_posix(),
+                "walk-limit",
+                f"stopped after {limit}; the rest of the folder was not read",
+                "warning",
+            )
+        )
+    return found
+
+
+def _walk_into(root: Path, diags: list[Diagnostic], found: list[tuple[Path, str]]) -> None:
     real_root = root.resolve()
+    entries = 0
+    total_bytes = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        # os.walk lists a folder at once; the bounds apply from the next one.
+        entries += len(dirnames) + len(filenames)
+        if entries > MAX_WALK_ENTRIES:
+            raise _WalkLimit(f"{MAX_WALK_ENTRIES:,} names")
         here = Path(dirpath)
         keep = []
         for d in sorted(dirnames):
@@ -408,7 +598,33 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
                     )
                 )
                 continue
-            if suffix not in _MARKDOWN_SUFFIXES and (suffix or not _looks_like_agent(p)):
+            if suffix and suffix not in _MARKDOWN_SUFFIXES:
+                continue
+            # What the name leads to, before anything is opened: opening a FIFO or a
+            # terminal device blocks.
+            try:
+                mode = os.stat(p).st_mode
+            except (OSError, ValueError):
+                if suffix and p.is_symlink():
+                    diags.append(
+                        Diagnostic(
+                            shown, "broken-symlink", "a link that leads nowhere; skipped", "error"
+                        )
+                    )
+                continue
+            if not stat.S_ISREG(mode):
+                if not stat.S_ISDIR(mode):
+                    diags.append(
+                        Diagnostic(
+                            shown,
+                            "not-a-regular-file",
+                            "a FIFO, device or socket (or a link to one), not a file; "
+                            "skipped without opening it",
+                            "error",
+                        )
+                    )
+                continue
+            if not suffix and not _looks_like_agent(p):
                 continue
             if p.is_symlink():
                 try:
@@ -430,9 +646,7 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
                         )
                     )
                     continue
-            if not p.is_file():
-                continue
-            if suffix not in _MARKDOWN_SUFFIXES:
+            if not suffix:
                 diags.append(
                     Diagnostic(
                         shown,
@@ -441,8 +655,40 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
                         "info",
                     )
                 )
+            if len(found) >= MAX_WALK_FILES:
+                raise _WalkLimit(f"{MAX_WALK_FILES:,} agent files")
+            try:
+                size = os.stat(p).st_size
+            except OSError:
+                size = 0
+            total_bytes += min(size, DEFAULT_MAX_BYTES + 1)
+            if total_bytes > MAX_WALK_BYTES:
+                raise _WalkLimit(f"{MAX_WALK_BYTES:,} bytes of agent files")
             found.append((p, shown))
-    return found
+
+
+def resolved_path(path: Path, folders: dict[Path, str]) -> str:
+    """``str(path.resolve())``, resolving each folder only once (``folders`` remembers
+    them): the files of a catalog share a few folders, and resolving is most of the
+    cost of finding a thousand files."""
+    try:
+        if path.is_symlink():
+            return str(path.resolve())
+        return os.path.join(_real_folder(path.parent, folders), path.name)
+    except (OSError, RuntimeError):
+        return os.path.abspath(path)
+
+
+def _real_folder(folder: Path, folders: dict[Path, str]) -> str:
+    """``str(folder.resolve())``, built from the parent's (one ``lstat`` per folder)."""
+    hit = folders.get(folder)
+    if hit is None:
+        if folder.parent == folder or folder.name in ("", ".", "..") or folder.is_symlink():
+            hit = str(folder.resolve())
+        else:
+            hit = os.path.join(_real_folder(folder.parent, folders), folder.name)
+        folders[folder] = hit
+    return hit
 
 
 def _as_paths(paths: PathArg) -> list[Path]:
@@ -453,18 +699,77 @@ def _as_paths(paths: PathArg) -> list[Path]:
     raise TypeError(f"paths must be a path or a sequence of paths, got {type(paths).__name__}")
 
 
-def _dedupe_names(agents: list[AgentSpec], diags: list[Diagnostic]) -> list[AgentSpec]:
-    """Keep names unique: later duplicates (in path order) become ``name@folder``."""
+def is_skill(agent: AgentSpec) -> bool:
+    """Whether ``agent`` was loaded from a skill (a ``SKILL.md`` file) rather than an agent file.
+
+    Claude Code keeps skills and subagents in separate namespaces, so a skill and a
+    subagent may share a name.
+
+    >>> is_skill(AgentSpec("pdf", path="skills/pdf/SKILL.md")), is_skill(AgentSpec("pdf"))
+    (True, False)
+    """
+    return bool(agent.path) and Path(str(agent.path).split("#")[0]).name.lower() == "skill.md"
+
+
+def _origin(path: Path, roots: Sequence[Path]) -> tuple[int, Path | None]:
+    """The rank and root of the first of ``roots`` that ``path`` came from."""
+    for rank, root in enumerate(roots):
+        if path == root or path.is_relative_to(root):
+            return rank, root
+    return len(roots), None
+
+
+def _qualifier(path: Path, root: Path | None) -> str:
+    """What a renamed duplicate is qualified with: its folder relative to its root."""
+    folder = path.parent
+    if root is not None and path != root and folder.is_relative_to(root):
+        rel = folder.relative_to(root).as_posix()
+        if rel and rel != ".":
+            return rel
+    return folder.name or "dup"
+
+
+def _dedupe_names(
+    agents: list[tuple[AgentSpec, Path]],
+    diags: list[Diagnostic],
+    roots: Sequence[Path] = (),
+) -> list[AgentSpec]:
+    """Apply the name rules (see :func:`load_agents`): shadow across roots, rename within one."""
+    # (name, kind) -> rank of the root that defined it first.
+    owner: dict[tuple[str, bool], int] = {}
     taken: set[str] = set()
+    kept: list[tuple[AgentSpec, Path, int, Path | None]] = []
+    for agent, file in agents:
+        rank, root = _origin(file, roots)
+        key = (agent.name, is_skill(agent))
+        first = owner.setdefault(key, rank)
+        if first != rank:
+            # An earlier path defines this name: as Claude Code does with a project
+            # agent and a user agent of one name, the earlier one wins outright.
+            what = "skill" if key[1] else "agent"
+            diags.append(
+                Diagnostic(
+                    agent.path or agent.name,
+                    "shadowed",
+                    f"{roots[first].as_posix()} also has a {what} named {agent.name!r}, "
+                    "which takes precedence; this one is not used",
+                    "info",
+                )
+            )
+            continue
+        kept.append((agent, file, rank, root))
     out: list[AgentSpec] = []
-    for agent in agents:
+    for agent, file, _rank, root in kept:
         name = agent.name
         if name in taken:
-            folder = Path(agent.path or "").parent.name or "dup"
-            new = f"{name}@{folder}"
+            qualifier = "skill" if is_skill(agent) else _qualifier(file, root)
+            new = f"{name}@{qualifier}"
+            if new in taken and file.suffix.lower() in _MARKDOWN_SUFFIXES:
+                new = f"{name}@{qualifier}/{_default_name(file.as_posix())}"
             k = 2
+            base = new
             while new in taken:
-                new = f"{name}@{folder}#{k}"
+                new = f"{base}#{k}"
                 k += 1
             diags.append(
                 Diagnostic(
@@ -505,6 +810,22 @@ def load_agents(
     LoadResult
         The agents in path order (names made unique) and every diagnostic.
 
+    Notes
+    -----
+    Names are made unique by two rules, so that which agent answers to a name
+    never depends on how a folder is spelled or on the order files are listed in:
+
+    * **Across paths, the earlier path wins** (Claude Code's rule: a project's
+      ``.claude/agents`` shadows the user's). An agent whose name an earlier path
+      already defines is left out, with a ``shadowed`` diagnostic (info). Skills
+      (``SKILL.md``) and agents are separate namespaces, as in Claude Code: a
+      skill is shadowed only by a skill; a skill that shares a subagent's name is
+      kept as ``name@skill``.
+    * **Within one path**, files are taken in sorted path order: the first keeps
+      the name, each later one is renamed ``name@<its folder relative to that
+      path>`` (``name@<folder>/<file>`` when that is taken too) with a
+      ``duplicate-name`` diagnostic; ``declared_name`` keeps the name as written.
+
     Raises
     ------
     CatalogError
@@ -515,7 +836,7 @@ def load_agents(
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
     files, diags = discover(paths)
-    return read_files(files, diags, strict=strict, max_bytes=max_bytes)
+    return read_files(files, diags, strict=strict, max_bytes=max_bytes, roots=_as_paths(paths))
 
 
 def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
@@ -534,8 +855,9 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
     files: dict[str, tuple[Path, str]] = {}
     for root in _as_paths(paths):
         if root.is_dir():
+            folders: dict[Path, str] = {}
             for p, shown in sorted(_walk(root, diags), key=lambda f: f[1]):
-                files.setdefault(str(p.resolve()), (p, shown))
+                files.setdefault(resolved_path(p, folders), (p, shown))
         elif root.is_file():
             files.setdefault(str(root.resolve()), (root, root.as_posix()))
         elif root.exists():
@@ -562,10 +884,15 @@ def read_files(
     *,
     strict: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    roots: Sequence[Path] = (),
 ) -> LoadResult:
-    """Parse the files :func:`discover` found; see :func:`load_agents`."""
+    """Parse the files :func:`discover` found; see :func:`load_agents`.
+
+    ``roots``: the paths given to :func:`discover`, in order; they decide which of
+    two agents of one name is shadowed or renamed.
+    """
     diags = list(diagnostics)
-    agents: list[AgentSpec] = []
+    agents: list[tuple[AgentSpec, Path]] = []
     for p, shown in files:
         file_diags: list[Diagnostic] = []
         text, read_diags = _read_file(p, shown, max_bytes)
@@ -577,43 +904,89 @@ def read_files(
                 for where, data, body in entries:
                     record = _record(data, body, where, file_diags)
                     if record is not None:
-                        agents.append(record)
+                        agents.append((record, p))
             else:
                 result = parse_agent(text, path=shown)
                 file_diags += result.diagnostics
-                agents.extend(result.agents)
+                agents.extend((a, p) for a in result.agents)
         if strict:
             raise_first_problem(file_diags, path=shown)
         diags += file_diags
 
-    agents = _dedupe_names(agents, diags)
+    unique = _dedupe_names(agents, diags, roots)
     if strict:
         # What walking the folders noticed, and the renames just made.
         raise_first_problem(diags)
-    return LoadResult(tuple(agents), tuple(diags))
+    return LoadResult(tuple(unique), tuple(diags))
+
+
+def project_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """The Claude Code project folder for ``start`` (default: the current directory).
+
+    ``$CLAUDE_PROJECT_DIR`` when it names a folder (Claude Code sets it for hooks
+    and tools); else the nearest of ``start`` and its parents that holds a
+    ``.claude`` folder or a ``.git`` entry; else ``start`` itself.
+    """
+    env = os.environ.get("CLAUDE_PROJECT_DIR")
+    if env and os.path.isdir(env):
+        return Path(env)
+    here = Path(start) if start is not None else Path.cwd()
+    for folder in (here, *here.absolute().parents):
+        try:
+            if (folder / ".claude").is_dir() or (folder / ".git").exists():
+                return folder
+        except OSError:
+            continue
+    return here
 
 
 def claude_code_paths(
     *, project: str | os.PathLike[str] | None = None, home: str | os.PathLike[str] | None = None
 ) -> tuple[Path, ...]:
-    """The folders where Claude Code keeps agents and skills, those that exist.
+    """The folders where Claude Code keeps agents and skills, those that exist, in its
+    order of precedence.
 
-    ``<project>/.claude/agents``, ``<project>/.claude/skills``, and the same under
-    the user's home, in that order (project first).
+    Subagents: ``<project>/.claude/agents`` wins over ``<home>/.claude/agents``;
+    skills: ``<home>/.claude/skills`` wins over ``<project>/.claude/skills`` (Claude
+    Code's documented rules; plugin agents and skills are namespaced there and are
+    not read). Given in this order to :func:`load_agents`, a shadowed agent or skill
+    is left out as Claude Code leaves it out.
+
+    A project's folders (or its ``.claude``) may be links, but only to somewhere
+    inside the project: a repository is often someone else's, and a committed link
+    from ``.claude/agents`` to ``/usr`` or to another project would make every
+    prompt read that tree. Such a folder is left out, with a logging warning. The
+    user's own folders under ``home`` are followed wherever they link (dotfiles).
 
     Parameters
     ----------
     project : path, keyword-only
-        The project folder; the current directory when omitted.
+        The project folder; :func:`project_root` of the current directory when omitted.
     home : path, keyword-only
         The user's home; ``Path.home()`` when omitted.
     """
-    proj = Path(project) if project is not None else Path.cwd()
+    proj = Path(project) if project is not None else project_root()
     user = Path(home) if home is not None else Path.home()
+    real_project = proj.resolve()
     out: list[Path] = []
-    for base in (proj, user):
-        for sub in ("agents", "skills"):
-            candidate = base / ".claude" / sub
-            if candidate.is_dir() and candidate.resolve() not in {p.resolve() for p in out}:
-                out.append(candidate)
+    seen: set[Path] = set()
+    order = ((proj, "agents"), (user, "agents"), (user, "skills"), (proj, "skills"))
+    for base, sub in order:
+        candidate = base / ".claude" / sub
+        try:
+            if not candidate.is_dir():
+                continue
+            real = candidate.resolve()
+        except OSError:
+            continue
+        if base is proj and not real.is_relative_to(real_project):
+            logger.warning(
+                "agentroute: %s links outside the project (to %s); not read",
+                candidate,
+                real,
+            )
+            continue
+        if real not in seen:
+            seen.add(real)
+            out.append(candidate)
     return tuple(out)

@@ -6,10 +6,19 @@ threads and compared by value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Literal
 
-__all__ = ["AgentSpec", "Candidate", "Decision", "Diagnostic", "LoadResult", "Severity", "Status"]
+__all__ = [
+    "AgentSpec",
+    "Candidate",
+    "Decision",
+    "Diagnostic",
+    "LoadResult",
+    "Severity",
+    "Status",
+    "TeamMember",
+]
 
 Severity = Literal["info", "warning", "error"]
 Status = Literal["routed", "ambiguous", "no_match"]
@@ -49,7 +58,8 @@ class AgentSpec:
     Attributes
     ----------
     name : str
-        Unique within a catalog (a duplicate is renamed ``name@folder``).
+        Unique within a catalog (see :func:`agentroute.load_agents` for how
+        duplicates are shadowed or renamed ``name@folder``).
     description : str
         The description, cleaned: example blocks removed, escapes and mojibake repaired.
     triggers : tuple of str
@@ -62,7 +72,7 @@ class AgentSpec:
     use_cases : tuple of str
         Longer "when to use" statements from the description and the body.
     tools, skills : tuple of str
-        As declared (a comma string or a list).
+        As declared (a comma string or a list in a file).
     model : str or None
         As declared.
     path : str or None
@@ -71,6 +81,30 @@ class AgentSpec:
         The Markdown body after the front matter (example lists kept).
     declared_name : str
         The name as written in the file, before any de-duplication.
+    not_for : tuple of str
+        What the agent says it does not do: the items of its "What this agent does
+        NOT handle", "When not to use", "Do not use this skill when", "Out of scope"
+        and "When to delegate" sections and its description's "Not for …"
+        sentences, each without its "(use X)" redirect. This text is not indexed
+        as evidence for the agent; a request that matches it counts against it.
+    redirects : tuple of (str, str)
+        ``(not_for item, agent as written)`` for every item that names who does it
+        instead ("(use Frontend Engineer)", "defer to `code-reviewer`"). The
+        router resolves the name against its catalog by normalised name.
+    collaborators : tuple of str
+        Agents named in the "Interaction with Other Agents" / "Integration with
+        Other Agents" / "Boundaries with Related Agents" sections, as written.
+
+    Every field is checked on construction: the tuple fields take any iterable of
+    str (a list becomes a tuple) but refuse a single string, which would be read
+    letter by letter; a wrong type raises :class:`TypeError` naming the field.
+
+    >>> AgentSpec("db", triggers=["sql", "postgres"]).triggers
+    ('sql', 'postgres')
+    >>> AgentSpec("db", triggers="sql, postgres")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: AgentSpec.triggers must be a sequence of str, got a str ('sql, postgres'); ...
     """
 
     name: str
@@ -84,12 +118,62 @@ class AgentSpec:
     path: str | None = None
     body: str = field(default="", repr=False)
     declared_name: str = ""
+    not_for: tuple[str, ...] = ()
+    redirects: tuple[tuple[str, str], ...] = ()
+    collaborators: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        # Checked here, at the boundary, so a record built in code behaves like one
+        # loaded from a file: a list becomes a tuple (records stay hashable), and a
+        # string where a tuple belongs is refused rather than read letter by letter.
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError(f"AgentSpec.name must be a non-empty string, got {self.name!r}")
+        for name in ("description", "body", "declared_name"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise TypeError(f"AgentSpec.{name} must be a str, got {type(value).__name__}")
+        for name in ("model", "path"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(
+                    f"AgentSpec.{name} must be a str or None, got {type(value).__name__}"
+                )
+        for name in _TUPLE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+                continue
+            if isinstance(value, (str, bytes)):
+                raise TypeError(
+                    f"AgentSpec.{name} must be a sequence of str, got a {type(value).__name__} "
+                    f"({value!r:.40}); pass a tuple or list of phrases, e.g. split it at commas"
+                )
+            try:
+                items = tuple(value)
+            except TypeError:
+                raise TypeError(
+                    f"AgentSpec.{name} must be a sequence of str, got {type(value).__name__}"
+                ) from None
+            for i, item in enumerate(items):
+                if not isinstance(item, str):
+                    raise TypeError(
+                        f"AgentSpec.{name}[{i}] must be a str, got {type(item).__name__}"
+                    )
+            object.__setattr__(self, name, items)
+        pairs = self.redirects
+        if isinstance(pairs, (str, bytes)) or not all(
+            isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(x, str) for x in p)
+            for p in pairs
+        ):
+            raise TypeError(
+                "AgentSpec.redirects must be a sequence of (not_for item, agent) pairs of str, "
+                f"got {pairs!r:.60}"
+            )
+        object.__setattr__(self, "redirects", tuple((p[0], p[1]) for p in pairs))
         if not self.declared_name:
             object.__setattr__(self, "declared_name", self.name)
+
+
+_TUPLE_FIELDS = ("triggers", "examples", "use_cases", "tools", "skills", "not_for", "collaborators")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +199,32 @@ class Candidate:
     """
 
     agent: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamMember:
+    """One agent of a team, and the part of the request it takes.
+
+    Attributes
+    ----------
+    agent : str
+        The agent's name.
+    part : str
+        The words of the request this agent takes (the whole request for a team
+        of one).
+    score : float
+        The calibrated confidence, in [0, 1], that this agent is right for its
+        part (for a team of one, the decision's confidence).
+
+    Examples
+    --------
+    >>> TeamMember(agent="go-backend-engineer", part="build the orders API", score=0.8)
+    TeamMember(agent='go-backend-engineer', part='build the orders API', score=0.8)
+    """
+
+    agent: str
+    part: str
     score: float
 
 
@@ -148,6 +258,14 @@ class Decision:
         The best candidate's trigger phrases found in the request.
     top_terms : tuple of str
         The request terms that weighed most for the best candidate.
+    team : tuple of TeamMember
+        Who takes which part of the request, best first. Empty for ``no_match``;
+        otherwise its first member is always :attr:`agent`. A team of more than
+        one is proposed only when different parts of the request (its clauses)
+        are owned by different agents with evidence for each; a single-agent
+        request has a team of one (the whole request, at :attr:`confidence`).
+        A router fitted with :meth:`Router.fit` (classifier) answers with teams
+        of one for now.
     """
 
     request: str
@@ -158,9 +276,69 @@ class Decision:
     candidates: tuple[Candidate, ...] = ()
     matched_triggers: tuple[str, ...] = ()
     top_terms: tuple[str, ...] = ()
+    team: tuple[TeamMember, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.agent is None:
+            if self.team:
+                raise ValueError("Decision.team must be empty when no agent is chosen")
+        elif not self.team:
+            # A decision built without a team is a team of one: its agent, the whole request.
+            one = TeamMember(agent=self.agent, part=self.request.strip(), score=self.confidence)
+            object.__setattr__(self, "team", (one,))
+        elif self.team[0].agent != self.agent:
+            raise ValueError(
+                f"Decision.team must start with the decision's agent {self.agent!r}, "
+                f"not {self.team[0].agent!r}"
+            )
 
     def __repr__(self) -> str:
         return (
             f"Decision(agent={self.agent!r}, status={self.status!r}, "
             f"confidence={self.confidence:.3f})"
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as JSON-ready data: what ``agentroute route --json`` prints and
+        the MCP ``route`` tool returns.
+
+        Keys: ``request``, ``agent``, ``status``, ``confidence`` (rounded to 4
+        places), ``reason``, ``matched_triggers``, ``top_terms``, ``candidates``
+        (``[{"agent", "score"}]``, best first) and ``team`` (``[{"agent", "part",
+        "score"}]``, the decision's agent first; empty for ``no_match``).
+
+        Examples
+        --------
+        >>> d = Decision(request="fix the chart", agent="k8s", status="routed",
+        ...              confidence=0.912345, reason="matched 'chart'",
+        ...              candidates=(Candidate(agent="k8s", score=0.8),))
+        >>> d.to_dict()["confidence"], d.to_dict()["candidates"][0]
+        (0.9123, {'agent': 'k8s', 'score': 0.8})
+        """
+        out: dict[str, Any] = {
+            "request": self.request,
+            "agent": self.agent,
+            "status": self.status,
+            "confidence": round(self.confidence, 4),
+            "reason": self.reason,
+            "matched_triggers": list(self.matched_triggers),
+            "top_terms": list(self.top_terms),
+            "candidates": [{"agent": c.agent, "score": round(c.score, 4)} for c in self.candidates],
+        }
+        out["team"] = [
+            {"agent": m.agent, "part": m.part, "score": round(m.score, 4)} for m in self.team
+        ]
+        return out
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples, dataclasses and objects with ``to_dict`` as JSON-ready data."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
