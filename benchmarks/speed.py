@@ -702,6 +702,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cache-max", type=int, default=10000, help="largest size whose cache file is measured"
     )
+    parser.add_argument(
+        "--preselect-from",
+        type=int,
+        default=None,
+        help="pre-select candidates for the char view from this many agents on (default: the"
+        " library's PRESELECT_MIN_AGENTS)",
+    )
     parser.add_argument("--cli-runs", type=int, default=5)
     parser.add_argument("--profile-size", type=int, default=1000, help="0 to skip profiling")
     parser.add_argument("--no-cli", action="store_true", help="skip the whole-process timings")
@@ -711,6 +718,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     t_start = time.perf_counter()
+    if args.preselect_from is not None:
+        import agentroute._score as scoring
+
+        scoring.PRESELECT_MIN_AGENTS = args.preselect_from
     requests = load_requests(args.shared, args.requests, args.seed)
     why_no_semantic = semantic_available()
     why_no_bm25s = None if importlib.util.find_spec("bm25s") else "bm25s is not installed"
