@@ -9,8 +9,8 @@ agent files: the loaded records, the loader's diagnostics and the fitted
   "catalog_key", "checksum", "records_checksum"}``;
 * ``payload``: UTF-8 JSON of the diagnostics, agent names and triggers (what a
   decision reads besides the arrays);
-* ``records``: the full agent records, deflated JSON, decoded only when
-  :attr:`Router.agents` is first read (routing never reads them);
+* ``records``: the full agent records, deflated JSON (their bodies are most of
+  the text; the not-for stage and teams read the records at route time);
 * the vocabularies as sorted fixed-width byte arrays (looked up by binary search,
   see :class:`~agentroute._index.Strings`), the index's vectors, and its sparse
   matrices as ``data``/``indices``/``indptr`` in their compact dtypes (``uint16``
@@ -316,8 +316,7 @@ def _payload(diagnostics: Sequence[Diagnostic], index: Index, files: Sequence[st
 
 
 def _records(agents: Sequence[AgentSpec]) -> bytes:
-    """The full records, deflated: routing never reads them (only :attr:`Router.agents`
-    does), so they stay compressed until asked for."""
+    """The full records as deflated JSON (bodies compress ~4x)."""
     doc = [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents]
     raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return zlib.compress(raw, 1)

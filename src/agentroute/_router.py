@@ -239,7 +239,7 @@ class Router:
     def agents(self) -> tuple[AgentSpec, ...]:
         """The indexed records, sorted by name."""
         agents = self._state.agents
-        # Read from a cache, the records are decoded on first use (routing never needs them).
+        # A state may hold a function that decodes the records on first use.
         return agents() if callable(agents) else agents
 
     @property
