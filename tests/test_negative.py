@@ -71,7 +71,7 @@ def test_the_not_for_text_no_longer_scores_the_go_engineer(seeds_only: Router) -
     # Before not-for sections were parsed, 'kubernetes' reached the Go engineer only
     # through its "does NOT handle" section.
     index = seeds_only.index
-    column = index.vocab.get("kubernetes")
+    column = index.column("kubernetes")
     go = index.names.index("backend-engineer-golang")
     assert column is not None  # the other seed mentions Kubernetes
     lo, hi = index.bm25_t.indptr[column], index.bm25_t.indptr[column + 1]

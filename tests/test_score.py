@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,8 @@ from agentroute import Router, RouterConfig, Weights, load_agents
 from agentroute._index import Index
 from agentroute._score import (
     BATCH_MIN,
+    _char_product,
+    _char_product_numpy,
     _products_numpy,
     _products_scipy,
     _vectors,
@@ -68,6 +71,11 @@ def test_confidence_is_a_probability_and_higher_for_a_clear_request(router: Rout
 
 def _products_agree(index: Index, texts: list[str]) -> None:
     vectors = [_vectors(index, analyze_query(index, t)) for t in texts]
+    for v in vectors:
+        # The NumPy char kernel (processes without SciPy) and SciPy's mat-vec: same bits.
+        fast = _char_product(index, v.char_cols, v.char_values)
+        assert fast.dtype == np.float32
+        np.testing.assert_array_equal(fast, _char_product_numpy(index, v.char_cols, v.char_values))
     for one, many in zip(
         _products_numpy(index, vectors), _products_scipy(index, vectors), strict=True
     ):
@@ -104,6 +112,35 @@ def test_short_real_words_are_not_read_as_other_words() -> None:
     assert q.corrections == ()
     q = analyze_query(router.index, "my kubernets cluster")
     assert ("kubernets", "kubernetes") in q.corrections
+
+
+def test_preselected_char_scores_are_exact_for_the_candidates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above PRESELECT_MIN_AGENTS the char view is read for the leaders only: their char
+    scores keep their bits, the others are 0, and the mean over every agent is exact."""
+    import agentroute._score as scoring
+
+    router = default_router()
+    index = router.index
+    texts = [*REQUESTS[:6], "kubernetes helm chart for postgres"]
+    queries = [analyze_query(index, t) for t in texts]
+    exact = score(index, queries, router.config.weights)
+    assert exact.char_moments is None
+    monkeypatch.setattr(scoring, "PRESELECT_MIN_AGENTS", 1)
+    monkeypatch.setattr(scoring, "PRESELECT", 4)
+    for batch in (queries[:1], queries * 3):  # one request (NumPy) and a batch (SciPy)
+        pre = score(index, batch, router.config.weights)
+        assert pre.char_moments is not None
+        for r in range(len(batch)):
+            full = exact.char[r % len(queries)]
+            kept = np.flatnonzero(pre.char[r])
+            assert kept.size <= 4
+            np.testing.assert_array_equal(pre.char[r, kept], full[kept])
+            assert pre.char_moments[r, 0] == pytest.approx(full.mean(), rel=1e-6)
+            assert 0.0 <= pre.char_moments[r, 1] <= full.std() * (1 + 1e-6)
+            np.testing.assert_array_equal(pre.bm25[r], exact.bm25[r % len(queries)])
+    assert any(np.count_nonzero(exact.char[r]) > 4 for r in range(len(queries)))
 
 
 def test_huge_weights_normalise_by_their_ratios() -> None:

@@ -19,6 +19,14 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from agentroute import _deprecated
+from agentroute._batch import (
+    BatchReport,
+    decision_record,
+    route_bag,
+    route_file,
+    route_frame,
+    route_records,
+)
 from agentroute._calibrate import Calibration
 from agentroute._decide import RouterConfig
 from agentroute._errors import (
@@ -64,6 +72,7 @@ __all__ = [
     "AgentSpec",
     "AgentStats",
     "AgentrouteError",
+    "BatchReport",
     "CacheArg",
     "Calibration",
     "Candidate",
@@ -90,12 +99,17 @@ __all__ = [
     "Weights",
     "__version__",
     "claude_code_paths",
+    "decision_record",
     "default_catalog_path",
     "evaluate",
     "lint",
     "load_agents",
     "parse_agent",
     "read_labels",
+    "route_bag",
+    "route_file",
+    "route_frame",
+    "route_records",
 ]
 
 # A library never configures logging; this only keeps Python's last-resort

@@ -6,14 +6,23 @@ agent files: the loaded records, the loader's diagnostics and the fitted
 ``allow_pickle=False`` (so loading it cannot run code) holding
 
 * ``header``: UTF-8 JSON ``{"format", "format_version", "library_version",
-  "catalog_key", "checksum"}``;
-* ``payload``: UTF-8 JSON of the records, diagnostics, vocabularies and triggers;
-* the index's numeric arrays (sparse matrices as ``data``/``indices``/``indptr``).
+  "catalog_key", "checksum", "records_checksum"}``;
+* ``payload``: UTF-8 JSON of the diagnostics, agent names and triggers (what a
+  decision reads besides the arrays);
+* ``records``: the full agent records, deflated JSON (their bodies are most of
+  the text; the not-for stage and teams read the records at route time);
+* the vocabularies as sorted fixed-width byte arrays (looked up by binary search,
+  see :class:`~agentroute._index.Strings`), the index's vectors, and its sparse
+  matrices as ``data``/``indices``/``indptr`` in their compact dtypes (``uint16``
+  agent ids up to 65,536 agents, ``int32`` row pointers).
 
-``checksum`` is the SHA-256 of the payload and of every array (name, dtype,
-shape, bytes). A file is used only when its format, format version, library
-version, checksum and the catalog key (the content hashes of every agent file,
-see :func:`catalog_key`) all match and every array has the dtype, shape and
+``checksum`` is the SHA-256 of the payload and of every vector and vocabulary
+array (name, dtype, shape, bytes); ``records_checksum`` that of the records. The
+matrices, most of the file, are covered by the archive's CRC-32 of each member,
+which reading them checks (a second SHA-256 pass over them found nothing more and
+cost as much as the read). A file is used only when its format, format version,
+library version, checksums and the catalog key (the content hashes of every agent
+file, see :func:`catalog_key`) all match and every array has the dtype, shape and
 index range the index needs; anything else raises :class:`IndexFormatError`
 (corrupt, truncated, foreign, older) or :class:`StaleCache` (the agent files
 changed), and the caller rebuilds.
@@ -41,6 +50,7 @@ import math
 import os
 import stat
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -49,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from agentroute._errors import CatalogError, IndexFormatError
-from agentroute._index import Csr, Index, build_index
+from agentroute._index import Csr, Index, Strings, build_index, index_dtype, pointer_dtype
 from agentroute._load import (
     DEFAULT_MAX_BYTES,
     PathArg,
@@ -81,15 +91,18 @@ __all__ = [
 
 FORMAT = "agentroute-index-cache"
 # Bump whenever what is stored, or what it means, changes.
-FORMAT_VERSION = 2
+# 3: compact dtypes, vocabularies as arrays, records deflated apart from the payload.
+FORMAT_VERSION = 3
 
 _CSR = ("bm25_t", "word_t", "head_rows", "chars_t")
-_VECTORS = ("idf", "unigram", "word_idf", "char_idf")
+_VECTORS = ("idf", "unigram", "word_idf", "char_idf", "char_sums", "copy_of")
+_VOCABULARIES = ("feature_names", "char_names")
 _FLOAT_DTYPES = {
     "idf": np.float64,
     "unigram": np.float64,
     "word_idf": np.float64,
     "char_idf": np.float32,
+    "char_sums": np.float64,
     "bm25_t": np.float64,
     "word_t": np.float64,
     "head_rows": np.float64,
@@ -111,6 +124,10 @@ SPEC_FIELDS = (
     "redirects",
     "collaborators",
 )
+
+
+#: The records of a catalog, or a function that gives them (decoded on first call).
+Records = tuple[AgentSpec, ...] | Callable[[], tuple[AgentSpec, ...]]
 
 
 class StaleCache(Exception):
@@ -254,6 +271,13 @@ def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: i
 
 def _arrays(index: Index) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {name: getattr(index, name) for name in _VECTORS}
+    for name in _VOCABULARIES:
+        vocabulary: Strings = getattr(index, name)
+        for k, (keys, positions) in enumerate(
+            zip(vocabulary.keys, vocabulary.positions, strict=True)
+        ):
+            out[f"{name}.{k}.keys"] = keys
+            out[f"{name}.{k}.positions"] = positions
     for name in _CSR:
         m: Csr = getattr(index, name)
         out[f"{name}.data"] = m.data
@@ -263,33 +287,39 @@ def _arrays(index: Index) -> dict[str, np.ndarray]:
 
 
 def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the payload and the vectors. The matrices, most of the file, are
+    covered by the archive's own CRC-32 of each member, which reading them checks: a
+    second full pass would find nothing the CRC misses by accident, and neither is a
+    signature (their bounds are checked on every load)."""
     h = hashlib.sha256(payload)
     for name in sorted(arrays):
+        if name.split(".")[0] not in (*_VECTORS, *_VOCABULARIES):
+            continue  # a matrix (CRC-32) or the records (their own SHA-256)
         a = np.ascontiguousarray(arrays[name])
         h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
         h.update(a.tobytes())
     return h.hexdigest()
 
 
-def _payload(
-    agents: Sequence[AgentSpec],
-    diagnostics: Sequence[Diagnostic],
-    index: Index,
-    files: Sequence[str],
-) -> bytes:
+def _payload(diagnostics: Sequence[Diagnostic], index: Index, files: Sequence[str]) -> bytes:
     doc = {
         "files": list(files),
-        "agents": [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents],
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
         "names": list(index.names),
-        "feature_names": list(index.feature_names),
-        "char_names": list(index.char_names),
         "fuzzy_terms": list(index.fuzzy_terms),
         "triggers": [[k, list(v), index.trigger_weight[k]] for k, v in index.triggers.items()],
         "trigger_surface": [list(s.items()) for s in index.trigger_surface],
         "shapes": {name: list(getattr(index, name).shape) for name in _CSR},
+        "top_idf": index.top_idf,
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _records(agents: Sequence[AgentSpec]) -> bytes:
+    """The full records as deflated JSON (bodies compress ~4x)."""
+    doc = [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents]
+    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return zlib.compress(raw, 1)
 
 
 def write_cache(
@@ -306,7 +336,8 @@ def write_cache(
     ``files``: the agent files as spelled (shown paths, in load order), so a reader
     that spells them otherwise can show its own spelling (see :func:`read_cache`).
     """
-    payload = _payload(agents, diagnostics, index, files)
+    payload = _payload(diagnostics, index, files)
+    records = _records(agents)
     arrays = _arrays(index)
     header = {
         "format": FORMAT,
@@ -314,11 +345,13 @@ def write_cache(
         "library_version": __version__,
         "catalog_key": key,
         "checksum": _checksum(payload, arrays),
+        "records_checksum": hashlib.sha256(records).hexdigest(),
     }
     private_folder(path.parent)
     members: dict[str, np.ndarray] = {
         "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
         "payload": np.frombuffer(payload, dtype=np.uint8),
+        "records": np.frombuffer(records, dtype=np.uint8),
         **arrays,
     }
     write_npz(path, members, compress=False)
@@ -336,8 +369,8 @@ def _csr(path: Path, arrays: dict[str, np.ndarray], name: str, shape: list[int])
     rows, cols = (int(s) for s in shape)
     if (
         data.dtype != _FLOAT_DTYPES[name]
-        or indices.dtype != np.int32
-        or indptr.dtype != np.int64
+        or indices.dtype != index_dtype(cols)
+        or indptr.dtype != pointer_dtype(int(data.size))
         or data.ndim != 1
         or indices.ndim != 1
         or indptr.shape != (rows + 1,)
@@ -345,7 +378,8 @@ def _csr(path: Path, arrays: dict[str, np.ndarray], name: str, shape: list[int])
         or indptr[0] != 0
         or indptr[-1] != indices.size
         or (rows and np.any(np.diff(indptr) < 0))
-        or (indices.size and (int(indices.min()) < 0 or int(indices.max()) >= cols))
+        or (indices.size and int(indices.max()) >= cols)
+        or (indices.dtype.kind == "i" and indices.size and int(indices.min()) < 0)
         or not np.all(np.isfinite(data))
     ):
         raise _bad(path, f"matrix {name!r} is malformed")
@@ -396,13 +430,19 @@ def read_cache(
                 )
             if header.get("catalog_key") != key:
                 raise StaleCache(f"{path}: the agent files changed")
-            names = {n for n in npz.files if n not in ("header", "payload")}
+            names = {n for n in npz.files if n not in ("header", "payload", "records")}
             expected = set(_VECTORS) | {
                 f"{m}.{p}" for m in _CSR for p in ("data", "indices", "indptr")
             }
-            if names != expected or "payload" not in npz.files:
+            buckets = {n for n in names - expected if n.split(".")[0] in _VOCABULARIES}
+            if (
+                not expected <= names
+                or names - expected - buckets
+                or not {"payload", "records"} <= set(npz.files)
+            ):
                 raise _bad(path, "unexpected or missing arrays")
             payload_bytes = npz["payload"].tobytes()
+            records = npz["records"].tobytes()
             arrays = {n: npz[n] for n in sorted(names)}
     except (IndexFormatError, StaleCache, FileNotFoundError):
         raise
@@ -412,10 +452,13 @@ def read_cache(
         # lone .npy is no archive (AttributeError), zipfile reports truncation and bad
         # CRCs (BadZipFile), JSON its own errors. None of it is trusted.
         raise _bad(path, f"unreadable ({type(exc).__name__}: {exc})") from exc
-    if header.get("checksum") != _checksum(payload_bytes, arrays):
+    if (
+        header.get("checksum") != _checksum(payload_bytes, arrays)
+        or header.get("records_checksum") != hashlib.sha256(records).hexdigest()
+    ):
         raise _bad(path, "checksum mismatch (the file is corrupt)")
     try:
-        return _rebuild(path, json.loads(payload_bytes.decode("utf-8")), arrays, files)
+        return _rebuild(path, json.loads(payload_bytes.decode("utf-8")), arrays, records, files)
     except IndexFormatError:
         raise
     except Exception as exc:
@@ -460,6 +503,32 @@ def spec_from_json(fields: dict[str, Any]) -> AgentSpec:
     return AgentSpec(**values)
 
 
+def _vocabulary(path: Path, arrays: dict[str, np.ndarray], name: str) -> Strings:
+    keys, positions = [], []
+    k = 0
+    while f"{name}.{k}.keys" in arrays:
+        keys.append(arrays[f"{name}.{k}.keys"])
+        positions.append(arrays.get(f"{name}.{k}.positions", np.zeros(0)))
+        k += 1
+    widths = [a.dtype.itemsize for a in keys]
+    seen = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int32)
+    if (
+        any(
+            a.dtype.kind != "S"
+            or a.ndim != 1
+            or p.dtype != np.int32
+            or p.shape != a.shape
+            or (a.size > 1 and not bool(np.all(a[:-1] < a[1:])))
+            for a, p in zip(keys, positions, strict=True)
+        )
+        or widths != sorted(set(widths))
+        or not np.array_equal(np.sort(seen), np.arange(seen.size, dtype=np.int32))
+        or sum(1 for n in arrays if n.startswith(f"{name}.")) != 2 * k
+    ):
+        raise _bad(path, f"vocabulary {name!r} is malformed")
+    return Strings(keys, positions)
+
+
 def _respell(stored: Sequence[str], files: Sequence[str] | None) -> Callable[[str], str]:
     """Map a path as the cache's writer spelled it to this reader's spelling."""
     if files is None or len(files) != len(stored):
@@ -479,12 +548,15 @@ def _rebuild(
     path: Path,
     doc: dict[str, Any],
     arrays: dict[str, np.ndarray],
+    records: bytes,
     files: Sequence[str] | None = None,
 ) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
     respell = _respell(_strings(doc, "files"), files)
+    # The records travel deflated, apart from the payload (their bodies are most of it).
+    stored = json.loads(zlib.decompress(records).decode("utf-8"))
     agents = tuple(
         a if a.path is None or respell(a.path) == a.path else replace(a, path=respell(a.path))
-        for a in map(spec_from_json, doc["agents"])
+        for a in map(spec_from_json, stored)
     )
     for agent in agents:
         # The loader cleans every name; one that is not clean was not written by it.
@@ -492,17 +564,29 @@ def _rebuild(
             raise _bad(path, f"the name {agent.name[:40]!r} holds control characters")
     diagnostics = tuple(Diagnostic(respell(p), k, m, s) for p, k, m, s in doc["diagnostics"])
     names = _strings(doc, "names")
-    features = _strings(doc, "feature_names")
-    chars = _strings(doc, "char_names")
+    features = _vocabulary(path, arrays, "feature_names")
+    chars = _vocabulary(path, arrays, "char_names")
     n, v, vc = len(names), len(features), len(chars)
     shapes = doc["shapes"]
     want = {"bm25_t": [v, n], "word_t": [v, n], "head_rows": [n, v], "chars_t": [vc, n]}
-    if shapes != want or tuple(a.name for a in agents) != names:
+    if shapes != want or list(names) != sorted(set(names)):
         raise _bad(path, "shapes or names do not agree")
-    for name, length in (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc)):
+    vectors = (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc), ("char_sums", vc))
+    for name, length in vectors:
         a = arrays[name]
         if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not np.all(np.isfinite(a)):
             raise _bad(path, f"vector {name!r} is malformed")
+    copy_of = arrays["copy_of"]
+    if (
+        copy_of.dtype != index_dtype(n)
+        or copy_of.shape != (n,)
+        or (n and int(copy_of.max()) >= n)
+        or (copy_of.dtype.kind == "i" and n and int(copy_of.min()) < 0)
+    ):
+        raise _bad(path, "vector 'copy_of' is malformed")
+    top_idf = doc["top_idf"]
+    if not isinstance(top_idf, float) or not np.isfinite(top_idf):
+        raise _bad(path, "top_idf is malformed")
     mats = {name: _csr(path, arrays, name, shapes[name]) for name in _CSR}
     triggers: dict[str, tuple[int, ...]] = {}
     weights: dict[str, float] = {}
@@ -528,11 +612,16 @@ def _rebuild(
         char_names=chars,
         char_idf=arrays["char_idf"],
         chars_t=mats["chars_t"],
+        char_sums=arrays["char_sums"],
         triggers=triggers,
         trigger_weight=weights,
         trigger_surface=surface,
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
+        copy_of=copy_of,
+        top_idf=top_idf,
     )
+    if tuple(a.name for a in agents) != names:
+        raise _bad(path, "the records do not match the index")
     return agents, diagnostics, index
 
 
@@ -551,9 +640,10 @@ def _untrusted_note(path: Path, problem: str) -> Diagnostic:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Built:
-    """A catalog ready to route: records sorted by name, their diagnostics, the index."""
+    """A catalog ready to route: records sorted by name (or, read from a cache, a function
+    that decodes them on first call), their diagnostics, the index."""
 
-    agents: tuple[AgentSpec, ...]
+    agents: Records
     diagnostics: tuple[Diagnostic, ...]
     index: Index
 
@@ -647,7 +737,7 @@ def load_or_build(
             write_cache(
                 target,
                 key=key,
-                agents=built.agents,
+                agents=ordered,
                 diagnostics=result.diagnostics[len(found) :],
                 index=built.index,
                 files=[shown for _, shown in files],

@@ -137,6 +137,10 @@ def _zscore(values: np.ndarray, j: int) -> float:
     return 0.0 if sd <= 1e-12 else float((values[j] - values.mean()) / sd)
 
 
+def _zscore_of(value: float, mean: float, sd: float) -> float:
+    return 0.0 if sd <= 1e-12 else (value - mean) / sd
+
+
 def signals(combined: np.ndarray, scores: Scores, row: int, best: int, query: Query) -> Signals:
     """The calibration inputs for request ``row`` whose top agent is ``best``.
 
@@ -160,5 +164,7 @@ def signals(combined: np.ndarray, scores: Scores, row: int, best: int, query: Qu
         word=float(word[best]),
         char=float(char[best]),
         word_z=_zscore(word, best),
-        char_z=_zscore(char, best),
+        char_z=_zscore(char, best)
+        if scores.char_moments is None
+        else _zscore_of(float(char[best]), *scores.char_moments[row]),
     )

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agentroute._ngrams import NgramTfidf
 from agentroute._score import MAX_REQUEST_CHARS
 from agentroute._text import STOP_WORDS, stem, tokens
+from agentroute._tfidf import NgramTfidf
 
 __all__ = ["ExampleModel", "Learned", "agent_probs", "blend_probs", "softmax"]
 

@@ -156,7 +156,65 @@ def _use_progress(stream: TextIO) -> bool:
 
 
 # -- route ------------------------------------------------------------------------------
+def _count_lines(path: str) -> int:
+    with open(path, "rb") as fh:
+        return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+
+
+def _route_file(args: argparse.Namespace, out: TextIO) -> int:
+    """``route --input FILE.jsonl [--output FILE.jsonl] [--jobs N]``."""
+    from agentroute._batch import route_file
+
+    if args.request is not None:
+        raise _UsageError("give either a REQUEST or --input, not both")
+    if args.jobs is not None and args.jobs < 1:
+        raise _UsageError("--jobs must be at least 1")
+    router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
+    reading_stdin = args.input == "-"
+    try:
+        source = sys.stdin if reading_stdin else open(args.input, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise _UsageError(f"cannot read {args.input}: {exc.strerror or exc}") from None
+    try:
+        sink = out if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        source.close()
+        raise _UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    from agentroute._progress import Progress
+
+    bar = Progress("routing")
+    total = _count_lines(args.input) if bar.enabled and not reading_stdin else 0
+    try:
+        with bar:
+            report = route_file(
+                router,
+                source,
+                sink,
+                limit=args.limit,
+                jobs=args.jobs or 1,
+                progress=(lambda done: bar(done, max(total, done))) if bar.enabled else None,
+            )
+    except UnicodeDecodeError as exc:
+        raise _UsageError(f"{args.input}: not UTF-8 text ({exc.reason})") from None
+    finally:
+        if not reading_stdin:
+            source.close()
+        if sink is not out:
+            sink.close()
+    if report.errors:
+        sys.stderr.write(
+            f"agentroute: {report.errors} line(s) of {args.input} could not be routed "
+            f"(first: {report.first_error}); each is answered with an 'error'\n"
+        )
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
+    if args.input is not None:
+        return _route_file(args, out)
+    if args.output is not None or args.jobs is not None:
+        raise _UsageError("--output and --jobs go with --input FILE")
     from_stdin = args.request is None or args.request == "-"
     if from_stdin and args.request is None and sys.stdin.isatty():
         raise _UsageError("give a REQUEST, or pipe requests on stdin (one per line)")
@@ -485,6 +543,22 @@ def _parser() -> argparse.ArgumentParser:
         help="print JSON (JSON Lines, one object per request, for stdin)",
     )
     route.add_argument("--strict", action="store_true", help="fail on any file that needs recovery")
+    route.add_argument(
+        "--input",
+        metavar="FILE.jsonl",
+        help="route every line of a JSON Lines file ('-': stdin): an object with 'request'"
+        " (and an optional 'id', copied to the answer) or a string; streamed in constant"
+        " memory, answers in input order",
+    )
+    route.add_argument(
+        "--output", metavar="FILE.jsonl", help="where --input's answers go (default stdout)"
+    )
+    route.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes for --input (default 1); the output does not depend on N",
+    )
     _add_cache_option(route)
     route.set_defaults(func=_cmd_route)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
@@ -19,7 +19,7 @@ import numpy as np
 from agentroute._calibrate import Calibration, signals
 from agentroute._index import Index
 from agentroute._negative import apply_not_for
-from agentroute._score import Query, Scores, Weights, analyze_query, score
+from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import PART_CANDIDATES, attach_teams
 
@@ -78,19 +78,12 @@ class RouterConfig:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class State:
-    agents: tuple[AgentSpec, ...]
+    # The records, or (read from a cache) a function that decodes them on first call.
+    agents: tuple[AgentSpec, ...] | Callable[[], tuple[AgentSpec, ...]]
     index: Index
     config: RouterConfig
     # What Router.fit learned (None: never fitted); see agentroute._learn.
     learned: Learned | None = None
-    # Per agent (index order), the first agent with the same description and body:
-    # collections copy one agent under several names, and copies are equally right.
-    copy_of: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        first: dict[tuple[str, str], int] = {}
-        groups = [first.setdefault((a.description, a.body), i) for i, a in enumerate(self.agents)]
-        object.__setattr__(self, "copy_of", np.asarray(groups, dtype=np.int64))
 
 
 def route_state(
@@ -108,7 +101,8 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    scores = apply_not_for(state.agents, state.index, queries, scores)
+    agents = state.agents() if callable(state.agents) else state.agents
+    scores = apply_not_for(agents, state.index, queries, scores)
     decisions = [
         _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
@@ -116,7 +110,7 @@ def route_state(
     if not teams:
         return decisions
     parts = partial(route_state, state, limit=PART_CANDIDATES, teams=False)
-    return attach_teams(state.agents, state.index, state.copy_of, decisions, parts, queries)
+    return attach_teams(agents, state.index, state.index.copy_of, decisions, parts, queries)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -262,10 +256,7 @@ def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query)
     cols = scores.present[row]
     if cols.size == 0:
         return ()
-    agents, values, lengths = index.bm25_t.gather(cols)
-    hit = agents == agent
-    weights = np.zeros(cols.size)
-    weights[np.repeat(np.arange(cols.size), lengths)[hit]] = values[hit]
+    weights = index.bm25_t.lookup(cols, agent)
     order = np.lexsort((cols, -weights))
     out: list[str] = []
     covered: set[str] = set()
@@ -441,7 +432,7 @@ def _catalog_evidence(
     known = sig.known
     scope = sig.scope(cfg.calibration)
 
-    matched_keys = scores.matched[row].get(best, ())
+    matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
     matched = tuple(surface[key] for key in matched_keys)
     terms = _top_terms(index, scores, row, best, query)
@@ -478,7 +469,7 @@ def _catalog_evidence(
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
-    copies = state.copy_of == state.copy_of[best]
+    copies = index.copy_of == index.copy_of[best]
     twins = tuple(index.names[j] for j in np.flatnonzero(copies) if j != best)[:3]
     others = np.where(copies, -1.0, combined)
     rival = int(np.argmax(others))  # the first (by name) of the best that differ

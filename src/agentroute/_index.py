@@ -27,7 +27,8 @@ The weights are fitted with scikit-learn's ``TfidfTransformer`` and SciPy, but
 the fitted index holds plain NumPy arrays only: the matrices a request reads are
 stored transposed (term → agents), so scoring a request touches the few rows of
 its own terms, and routing one request (and loading a cached index) never
-imports scikit-learn or SciPy (``route_many`` uses SciPy for batches).
+imports scikit-learn; SciPy only for batches, or once a process routes more than a
+few requests (see :data:`agentroute._score.SCIPY_AFTER`).
 Counting terms and character n-grams, the slow part of a fit, is done here
 once per distinct word; the counts are laid out exactly as ``CountVectorizer``
 lays them out, so every weight is bit for bit what
@@ -37,9 +38,8 @@ lays them out, so every weight is bit for bit what
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
@@ -48,12 +48,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agentroute._spec import AgentSpec
-from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms, word_ngrams
+from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms
+from agentroute._tfidf import char_wb_ngrams, word_ngrams
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["FIELD_WEIGHTS", "Csr", "Index", "build_index", "char_wb_ngrams", "head_text"]
+__all__ = ["FIELD_WEIGHTS", "Csr", "Index", "Strings", "build_index", "head_text"]
 
 # Bodies beyond this many characters add little but cost time; real "when to
 # use" material sits near the top.
@@ -91,7 +92,7 @@ Progress = Callable[[int, int], None]
 
 def _analyze(doc: str) -> list[str]:
     """The word analyser: ``terms`` plus bigrams (index and query agree)."""
-    return word_ngrams(terms(doc), 2)
+    return word_ngrams(terms(doc), 1, 2)
 
 
 def _name_words(agent: AgentSpec) -> str:
@@ -124,28 +125,6 @@ def head_text(agent: AgentSpec) -> str:
     """The text that says what an agent is for: name, description, triggers, use cases."""
     parts = [_name_words(agent), agent.description, _hints(agent)]
     return " \n ".join(p for p in parts if p)
-
-
-def char_wb_ngrams(word: str) -> list[str]:
-    """scikit-learn's ``char_wb`` n-grams (3–5) of one white-space-free word.
-
-    Examples
-    --------
-    >>> char_wb_ngrams("go")
-    [' go', 'go ', ' go ']
-    """
-    w = " " + word + " "
-    w_len = len(w)
-    out: list[str] = []
-    for n in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1):
-        offset = 0
-        out.append(w[offset : offset + n])
-        while offset + n < w_len:
-            offset += 1
-            out.append(w[offset : offset + n])
-        if offset == 0:  # a short word (w_len < n) counts once
-            break
-    return out
 
 
 def char_words(text: str) -> list[str]:
@@ -185,6 +164,27 @@ class Csr:
             lengths,
         )
 
+    def lookup(self, rows: np.ndarray, col: int) -> np.ndarray:
+        """The value at ``col`` of each of ``rows`` (0.0 where absent), for rows whose
+        column indices are sorted (every matrix :func:`build_index` makes): a binary
+        search per row, whatever the rows' lengths."""
+        out = np.zeros(rows.size, dtype=np.float64)
+        indptr, indices = self.indptr, self.indices
+        starts, ends = indptr[rows], indptr[rows + 1]
+        if int((ends - starts).sum()) <= 1 << 16:
+            # Short rows (most catalogs): one gather and a mask beat a search per row.
+            agents, values, lengths = self.gather(rows)
+            hit = agents == col
+            out[np.repeat(np.arange(rows.size), lengths)[hit]] = values[hit]
+            return out
+        for k, (a, b) in enumerate(
+            zip(indptr[rows].tolist(), indptr[rows + 1].tolist(), strict=True)
+        ):
+            i = a + int(np.searchsorted(indices[a:b], col))
+            if i < b and indices[i] == col:
+                out[k] = self.data[i]
+        return out
+
     def to_scipy(self) -> sp.csr_matrix:
         import scipy.sparse as sp
 
@@ -192,18 +192,127 @@ class Csr:
 
     @classmethod
     def from_scipy(cls, matrix: Any, dtype: Any = None) -> Csr:
+        """The compact form: the smallest column index and row pointer types that hold
+        the matrix (``uint16`` agent ids up to 65,536 agents)."""
         m = matrix.tocsr()
         data = np.ascontiguousarray(m.data if dtype is None else m.data.astype(dtype))
+        rows, cols = (int(m.shape[0]), int(m.shape[1]))
         return cls(
             data,
-            np.ascontiguousarray(m.indices, dtype=np.int32),
-            np.ascontiguousarray(m.indptr, dtype=np.int64),
-            (int(m.shape[0]), int(m.shape[1])),
+            np.ascontiguousarray(m.indices, dtype=index_dtype(cols)),
+            np.ascontiguousarray(m.indptr, dtype=pointer_dtype(int(m.nnz))),
+            (rows, cols),
         )
 
 
-# Look-ups by binary search before the dicts are built (see Index.column).
-_BISECT_LOOKUPS = 20_000
+def index_dtype(width: int) -> np.dtype[Any]:
+    """The smallest unsigned type for column indices below ``width``, else ``int32``."""
+    return np.dtype(np.uint16) if width <= 1 << 16 else np.dtype(np.int32)
+
+
+def pointer_dtype(nnz: int) -> np.dtype[Any]:
+    return np.dtype(np.int32) if nnz < 1 << 31 else np.dtype(np.int64)
+
+
+class Strings:
+    """A sorted vocabulary as a few fixed-width UTF-8 arrays: position → string, and
+    strings → positions by binary search (``np.searchsorted``), with no dictionary to
+    build in each process.
+
+    Strings are kept in buckets by encoded length (up to 8, 16, 32, ... bytes), each a
+    sorted array of that width with the vocabulary position of each entry, so a few
+    long terms do not widen every entry. Every value ends in ``\x01`` so that none ends
+    in NUL (which NumPy strips).
+
+    Examples
+    --------
+    >>> v = Strings.from_sorted(["api", "go", "rest api", "a very long term indeed"])
+    >>> v.find(["go", "java", "api", "a very long term indeed"]).tolist()
+    [1, -1, 0, 3]
+    >>> v[2], len(v)
+    ('rest api', 4)
+    """
+
+    __slots__ = ("_named", "keys", "positions")
+
+    def __init__(self, keys: Sequence[np.ndarray], positions: Sequence[np.ndarray]) -> None:
+        #: Per bucket, the encoded strings in byte order (``S8``, ``S16``, ...) and
+        #: ``positions``: each one's place in the whole vocabulary (``int32``).
+        self.keys = tuple(keys)
+        self.positions = tuple(positions)
+        self._named: dict[int, str] = {}  # columns already decoded (few: reasons name them)
+
+    @staticmethod
+    def _encode(value: str) -> bytes:
+        return value.encode("utf-8", "surrogatepass") + b"\x01"
+
+    @staticmethod
+    def _width(size: int) -> int:
+        return max(8, 1 << (size - 1).bit_length())
+
+    @classmethod
+    def from_sorted(cls, values: Sequence[str]) -> Strings:
+        encoded = [cls._encode(v) for v in values]
+        buckets: dict[int, list[int]] = {}
+        for i, e in enumerate(encoded):
+            buckets.setdefault(cls._width(len(e)), []).append(i)
+        keys, positions = [], []
+        for width in sorted(buckets):
+            members = buckets[width]
+            k = np.array([encoded[i] for i in members], dtype=f"S{width}")
+            p = np.array(members, dtype=np.int32)
+            order = np.argsort(k, kind="stable")  # byte order (sorted already, bar NUL)
+            keys.append(k[order])
+            positions.append(p[order])
+        return cls(keys, positions)
+
+    def __len__(self) -> int:
+        return sum(int(k.size) for k in self.keys)
+
+    def __getitem__(self, column: int) -> str:
+        named = self._named.get(column)
+        if named is None:
+            named = self._name(column)
+            if len(self._named) >= _MAX_REMEMBERED_WORDS:
+                self._named.clear()
+            self._named[column] = named
+        return named
+
+    def _name(self, column: int) -> str:
+        # Positions rise within a bucket (byte order is the vocabulary's order), bar
+        # strings with NUL in them: a binary search in each bucket, then a scan.
+        for keys, positions in zip(self.keys, self.positions, strict=True):
+            at = int(np.searchsorted(positions, column))
+            if at < positions.size and positions[at] == column:
+                return bytes(keys[at])[:-1].decode("utf-8", "surrogatepass")
+        for keys, positions in zip(self.keys, self.positions, strict=True):
+            hit = np.flatnonzero(positions == column)
+            if hit.size:
+                return bytes(keys[int(hit[0])])[:-1].decode("utf-8", "surrogatepass")
+        raise IndexError(column)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def find(self, values: Sequence[str]) -> np.ndarray:
+        """The column of each value, -1 for those not in the vocabulary."""
+        out = np.full(len(values), -1, dtype=np.int64)
+        if not values:
+            return out
+        encoded = [self._encode(v) for v in values]
+        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        # The bucket width of each: the next power of two, at least 8.
+        widths = np.maximum(8, 1 << np.ceil(np.log2(sizes)).astype(np.int64))
+        for keys, positions in zip(self.keys, self.positions, strict=True):
+            width = keys.dtype.itemsize
+            mine = np.flatnonzero(widths == width)
+            if not mine.size or not keys.size:
+                continue
+            query = np.array([encoded[i] for i in mine.tolist()], dtype=f"S{width}")
+            at = np.minimum(np.searchsorted(keys, query), keys.size - 1)
+            hit = keys[at] == query
+            out[mine[hit]] = positions[at[hit]]
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,7 +326,7 @@ class Index:
     ----------
     names : tuple of str
         Agent names, in index order (sorted).
-    feature_names : tuple of str
+    feature_names : Strings
         The shared vocabulary of terms and bigrams, sorted; a column per entry.
     idf : numpy.ndarray
         BM25 inverse document frequency per vocabulary column (> 0).
@@ -233,12 +342,15 @@ class Index:
         L2-normalised TF-IDF of whole agents (unigrams only), transposed.
     head_rows : Csr
         L2-normalised TF-IDF rows of :func:`head_text` (agents × vocabulary).
-    char_names : tuple of str
+    char_names : Strings
         The character n-grams of name, description and body, sorted.
     char_idf : numpy.ndarray
         Their IDF (float32, as scikit-learn keeps it).
     chars_t : Csr
         L2-normalised character n-gram TF-IDF, transposed (n-grams × agents).
+    char_sums : numpy.ndarray
+        Each n-gram's sum over agents (float64): a request's mean char score over
+        the whole catalog is its vector times these, divided by the agent count.
     triggers : dict
         Trigger key (space-joined terms) → tuple of agent positions.
     trigger_weight : dict
@@ -248,98 +360,86 @@ class Index:
     fuzzy_terms : tuple of str
         Terms of names, descriptions and triggers that unknown request words
         are corrected to (sorted, for determinism).
+    copy_of : numpy.ndarray
+        Per agent, the first agent with the same description and body (collections
+        copy one agent under several names, and copies are equally right).
+    top_idf : float
+        The largest BM25 IDF (what an unknown word counts).
     """
 
     names: tuple[str, ...]
-    feature_names: tuple[str, ...]
+    feature_names: Strings
     idf: np.ndarray
     unigram: np.ndarray
     bm25_t: Csr
     word_idf: np.ndarray
     word_t: Csr
     head_rows: Csr
-    char_names: tuple[str, ...]
+    char_names: Strings
     char_idf: np.ndarray
     chars_t: Csr
+    char_sums: np.ndarray
     triggers: dict[str, tuple[int, ...]]
     trigger_weight: dict[str, float]
     trigger_surface: tuple[dict[str, str], ...]
     fuzzy_terms: tuple[str, ...]
+    copy_of: np.ndarray
+    top_idf: float
 
     @property
     def n_agents(self) -> int:
         return len(self.names)
 
-    # Derived look-up tables: built on first use (a cached index pays for them only
-    # when it routes), never stored. Two threads may both build one; both get equal
-    # tables, so the race is harmless.
     @cached_property
-    def vocab(self) -> dict[str, int]:
-        """Term or bigram → column."""
-        return {t: i for i, t in enumerate(self.feature_names)}
+    def _columns_seen(self) -> dict[str, int]:
+        return {}
 
-    @cached_property
-    def char_vocab(self) -> dict[str, int]:
-        """Character n-gram → column."""
-        return {t: i for i, t in enumerate(self.char_names)}
+    def columns(self, grams: Sequence[str]) -> np.ndarray:
+        """The vocabulary column of each term or bigram (-1: unknown).
 
-    @cached_property
-    def vocabulary(self) -> frozenset[str]:
-        """Every single term the index knows."""
-        return frozenset(t for t in self.feature_names if " " not in t)
+        Each gram is searched once and remembered (requests repeat their words); a
+        stream of new words empties the table rather than growing it.
+        """
+        seen = self._columns_seen
+        new = [g for g in dict.fromkeys(grams) if g not in seen]
+        if new:
+            if len(seen) + len(new) > _MAX_REMEMBERED_WORDS:
+                seen.clear()
+                new = list(dict.fromkeys(grams))
+            seen.update(zip(new, self.feature_names.find(new).tolist(), strict=True))
+        return np.fromiter((seen[g] for g in grams), dtype=np.int64, count=len(grams))
 
-    # One request looks up a few hundred terms and n-grams: a binary search of the
-    # sorted names costs far less than building the look-up dicts (~0.2 s for a
-    # thousand agents), which a hook answering one prompt per process would pay
-    # every time. After many look-ups (a batch) the dicts are built and used.
-    # Both name tuples are sorted by construction (see _count_terms and
-    # _count_char_ngrams); checking 500k names costs as much as the dicts.
-    _names_sorted = (True, True)
-
-    @cached_property
-    def _lookups(self) -> list[int]:
-        return [0]
-
-    def _find(self, names: tuple[str, ...], table: str, ordered: bool, key: str) -> int | None:
-        built = self.__dict__.get(table)
-        if built is None:
-            counter = self._lookups
-            counter[0] += 1
-            if ordered and counter[0] < _BISECT_LOOKUPS:
-                i = bisect_left(names, key)
-                return i if i < len(names) and names[i] == key else None
-            built = getattr(self, table)
-        found: int | None = built.get(key)
-        return found
+    def known(self, terms: Sequence[str]) -> set[str]:
+        """Which of ``terms`` (single terms) the index knows."""
+        distinct = sorted(set(terms))
+        return {t for t, j in zip(distinct, self.columns(distinct).tolist(), strict=True) if j >= 0}
 
     def column(self, term: str) -> int | None:
         """The column of a term or bigram, or None.
 
         >>> idx = build_index([AgentSpec("db", "Tunes slow sql queries.")])
-        >>> idx.column("sql") == idx.vocab["sql"], idx.column("zzz")
-        (True, None)
+        >>> idx.feature_names[idx.column("sql")], idx.column("zzz")
+        ('sql', None)
         """
-        return self._find(self.feature_names, "vocab", self._names_sorted[0], term)
+        j = int(self.columns([term])[0])
+        return j if j >= 0 else None
 
     def char_column(self, gram: str) -> int | None:
         """The column of a character n-gram, or None."""
-        return self._find(self.char_names, "char_vocab", self._names_sorted[1], gram)
+        j = int(self.char_names.find([gram])[0])
+        return j if j >= 0 else None
 
     def knows(self, term: str) -> bool:
-        """Whether ``term`` is a single term of the vocabulary (``term in vocabulary``)."""
-        if "vocabulary" in self.__dict__:
-            return term in self.vocabulary
+        """Whether ``term`` is a single term of the vocabulary."""
         return " " not in term and self.column(term) is not None
 
-    @cached_property
-    def top_idf(self) -> float:
-        return float(self.idf.max()) if self.idf.size else 1.0
-
-    @cached_property
-    def coverage_idf(self) -> np.ndarray:
-        out: np.ndarray = self.idf * self.unigram
+    def coverage_idf(self, cols: np.ndarray) -> np.ndarray:
+        """The BM25 IDF of single-term columns, 0 for bigrams."""
+        out: np.ndarray = self.idf[cols] * self.unigram[cols]
         return out
 
+    # Derived look-up tables: built on first use, never stored. Two threads may both
+    # build one; both get equal tables, so the race is harmless.
     @cached_property
     def _fuzzy_by_length(self) -> dict[int, tuple[str, ...]]:
         return {}
@@ -368,20 +468,28 @@ class Index:
         """Word → the columns of its character n-grams (filled by :meth:`char_columns`)."""
         return {}
 
-    def char_columns(self, word: str) -> np.ndarray:
-        """The char n-gram columns of one word (unknown n-grams left out), remembered.
+    def char_columns(self, words: Sequence[str]) -> list[np.ndarray]:
+        """The char n-gram columns of each word (unknown n-grams left out), remembered.
 
         Requests repeat their words; cutting and looking up each word's n-grams once
-        halves the cost of a request's char vector. Bounded: a stream of new words
-        empties the table rather than growing it.
+        halves the cost of a request's char vector, and the new words of a request are
+        looked up together, in one search. Bounded: a stream of new words empties the
+        table rather than growing it.
         """
-        found = [self.char_column(g) for g in char_wb_ngrams(word)]
-        cols = np.array([j for j in found if j is not None], dtype=np.int64)
         table = self.word_char_columns
-        if len(table) >= _MAX_REMEMBERED_WORDS:
-            table.clear()
-        table[word] = cols
-        return cols
+        new = [w for w in dict.fromkeys(words) if w not in table]
+        found: dict[str, np.ndarray] = {}
+        if new:
+            grams = [char_wb_ngrams(w, *CHAR_NGRAMS) for w in new]
+            flat = self.char_names.find([g for gs in grams for g in gs])
+            ends = np.cumsum([len(gs) for gs in grams]).tolist()
+            for w, a, b in zip(new, [0, *ends[:-1]], ends, strict=True):
+                part = flat[a:b]
+                found[w] = part[part >= 0]
+            if len(table) + len(found) > _MAX_REMEMBERED_WORDS:
+                table.clear()
+            table.update(found)
+        return [found[w] if w in found else table[w] for w in words]
 
     # SciPy views of the transposed matrices, for batches (they share the arrays).
     @cached_property
@@ -468,7 +576,8 @@ def _count_char_ngrams(docs: Sequence[str]) -> tuple[tuple[str, ...], Any]:
     word_id = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(doc_lists)))}
     first_seen: dict[str, int] = {}
     word_rows = [
-        [first_seen.setdefault(g, len(first_seen)) for g in char_wb_ngrams(w)] for w in word_id
+        [first_seen.setdefault(g, len(first_seen)) for g in char_wb_ngrams(w, *CHAR_NGRAMS)]
+        for w in word_id
     ]
     n_words_total = sum(len(d) for d in doc_lists)
     doc_ptr = np.zeros(len(docs) + 1, dtype=np.int64)
@@ -628,20 +737,30 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
             if " " not in t and len(t) >= MIN_FUZZY_LEN and t.isalpha()
         }
     )
+    chars_t = _transposed(chars)
+    first: dict[tuple[str, str], int] = {}
+    copy_of = [first.setdefault((a.description, a.body), i) for i, a in enumerate(ordered)]
     return Index(
         names=names,
-        feature_names=feature_names,
+        feature_names=Strings.from_sorted(feature_names),
         idf=idf,
         unigram=unigram,
         bm25_t=_transposed(bm25),
         word_idf=np.asarray(word_transformer.idf_, dtype=np.float64),
         word_t=_transposed(word),
         head_rows=Csr.from_scipy(head),
-        char_names=char_names,
+        char_names=Strings.from_sorted(char_names),
         char_idf=np.asarray(char_transformer.idf_),
-        chars_t=_transposed(chars),
+        chars_t=chars_t,
+        char_sums=np.bincount(
+            np.repeat(np.arange(chars_t.shape[0]), np.diff(chars_t.indptr)),
+            weights=chars_t.data,
+            minlength=chars_t.shape[0],
+        ),
         triggers={k: tuple(v) for k, v in sorted(table.items())},
         trigger_weight=weights,
         trigger_surface=tuple(surfaces),
         fuzzy_terms=tuple(fuzzy),
+        copy_of=np.asarray(copy_of, dtype=index_dtype(n)),
+        top_idf=float(idf.max()) if idf.size else 1.0,
     )

@@ -43,7 +43,7 @@ from agentroute._classifier import (
     blend_probs,
     softmax,
 )
-from agentroute._ngrams import NgramTfidf
+from agentroute._tfidf import NgramTfidf
 
 __all__ = [
     "BLENDS",

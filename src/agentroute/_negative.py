@@ -170,7 +170,7 @@ def not_for_table(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
 
 
 def _idf(index: Index, term: str) -> float:
-    j = index.vocab.get(term)
+    j = index.column(term)
     return float(index.idf[j]) if j is not None else index.top_idf
 
 

@@ -12,8 +12,8 @@ Reading is bounded before anything is inflated or allocated: the archive must be
 a regular file (opened without blocking), hold at most :data:`MAX_MEMBERS`
 members, each stored or deflated, whose declared sizes add up to at most
 :data:`MAX_RATIO` times the file's size plus :data:`SLACK_BYTES` (a zip bomb
-declares far more); each member is a ``.npy`` array of a plain numeric dtype (no
-objects) whose declared shape fits exactly in the member's declared size.
+declares far more); each member is a ``.npy`` array of a plain numeric or fixed-width
+bytes dtype (no objects) whose declared shape fits exactly in the member's declared size.
 Anything else raises :class:`NpzError`, a ``ValueError``.
 """
 
@@ -52,8 +52,9 @@ MAX_MEMBERS = 256
 #: hundreds to thousands of times its size.
 MAX_RATIO = 32
 SLACK_BYTES = 16 * 2**20
-# Plain numbers and bytes only: no objects, no structured or void records, no strings.
-_DTYPE_KINDS = frozenset("biuf")
+# Plain numbers, and fixed-width byte strings (the index cache's sorted vocabularies):
+# no objects, no structured or void records, no unicode.
+_DTYPE_KINDS = frozenset("biufS")
 _READ_CHUNK = 2**20
 
 #: Temporary files of an unfinished write start with this; nothing else does.

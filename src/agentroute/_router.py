@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agentroute._cache import load_or_build
+from agentroute._cache import Records, load_or_build
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
@@ -84,7 +84,7 @@ class Router:
     @classmethod
     def _assemble(
         cls,
-        agents: tuple[AgentSpec, ...],
+        agents: Records,
         index: Index,
         diagnostics: Sequence[Diagnostic],
         config: RouterConfig | None,
@@ -238,7 +238,9 @@ class Router:
     @property
     def agents(self) -> tuple[AgentSpec, ...]:
         """The indexed records, sorted by name."""
-        return self._state.agents
+        agents = self._state.agents
+        # A state may hold a function that decodes the records on first use.
+        return agents() if callable(agents) else agents
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -275,7 +277,7 @@ class Router:
         from agentroute._router_file import write_router
 
         state = self._state
-        write_router(path, state.agents, self._diagnostics, state.config, state.learned)
+        write_router(path, self.agents, self._diagnostics, state.config, state.learned)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Router:
@@ -343,7 +345,8 @@ class Router:
         if not 0.0 <= min_oos_recall <= 1.0:
             raise ValueError(f"min_oos_recall must be in [0, 1], got {min_oos_recall!r}")
         base = replace(state, learned=None)
-        examples = [(e, a.name) for a in state.agents for e in a.examples]
+        agents = self.agents
+        examples = [(e, a.name) for a in agents for e in a.examples]
 
         def catalog_scores(batch: Sequence[str], excluded: frozenset[str]) -> np.ndarray:
             index = state.index
@@ -351,7 +354,7 @@ class Router:
                 index = build_index(
                     [
                         replace(a, examples=tuple(e for e in a.examples if e not in excluded))
-                        for a in state.agents
+                        for a in agents
                     ]
                 )
             queries = [analyze_query(index, t) for t in batch]

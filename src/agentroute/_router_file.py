@@ -22,10 +22,10 @@ from agentroute._calibrate import Calibration
 from agentroute._classifier import ExampleModel, Learned
 from agentroute._decide import RouterConfig
 from agentroute._errors import IndexFormatError
-from agentroute._ngrams import KINDS, NgramTfidf
 from agentroute._npz import json_array, load_npz, write_npz
 from agentroute._score import Weights
 from agentroute._spec import AgentSpec, Diagnostic
+from agentroute._tfidf import KINDS, NgramTfidf
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_router", "write_router"]
 

@@ -17,6 +17,7 @@ component for every agent, as matrix products) → the router's decision.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -32,12 +33,21 @@ from agentroute._index import (
     Index,
     char_words,
 )
-from agentroute._text import term_surfaces, word_ngrams
+from agentroute._text import term_surfaces
+from agentroute._tfidf import l2, sublinear, word_ngrams
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["MAX_REQUEST_CHARS", "Query", "Scores", "Weights", "analyze_query", "score"]
+__all__ = [
+    "MAX_REQUEST_CHARS",
+    "Query",
+    "Scores",
+    "Weights",
+    "analyze_query",
+    "matched_triggers",
+    "score",
+]
 
 # Only this much of a request is scored: routing needs the gist, and the cap
 # bounds the time a hostile 10 MB request can take.
@@ -128,8 +138,10 @@ def analyze_query(index: Index, text: str) -> Query:
     corrections: list[tuple[str, str]] = []
     known = 0
     cache: dict[str, str | None] = {}
-    for term, surface in term_surfaces(clipped):
-        if not index.knows(term) and len(term) >= MIN_FUZZY_LEN and term.isalpha():
+    pairs = term_surfaces(clipped)
+    vocabulary = index.known([t for t, _ in pairs])
+    for term, surface in pairs:
+        if term not in vocabulary and len(term) >= MIN_FUZZY_LEN and term.isalpha():
             if term not in cache:
                 hit = process.extractOne(
                     term, index.fuzzy_for(len(term)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
@@ -140,7 +152,8 @@ def analyze_query(index: Index, text: str) -> Query:
                 if (surface, fixed) not in corrections:
                     corrections.append((surface, fixed))
                 term = fixed
-        if index.knows(term):
+                vocabulary.add(fixed)  # a fuzzy term is a known term
+        if term in vocabulary:
             known += 1
         out.append(term)
         surfaces.setdefault(term, surface)
@@ -154,7 +167,9 @@ class Scores:
     ``bm25``, ``word``, ``char``, ``trigger`` and ``coverage`` are absolute (each in
     [0, 1]); ``combined`` fuses them relative to the best agent of each request.
     ``present`` holds, per request, the vocabulary columns of its terms and bigrams
-    (ascending).
+    (ascending); ``matched``, the trigger keys found in it (see :func:`matched_triggers`).
+    ``trigger`` is computed only when its weight is positive (else zeros): the
+    decision reads the best agent's triggers alone.
     """
 
     combined: np.ndarray
@@ -163,61 +178,50 @@ class Scores:
     char: np.ndarray
     trigger: np.ndarray
     coverage: np.ndarray
-    matched: tuple[dict[int, tuple[str, ...]], ...]
+    matched: tuple[tuple[str, ...], ...]
     present: tuple[np.ndarray, ...]
+    # Per request, the mean and spread of ``char`` over every agent when the char view
+    # was read for pre-selected candidates only (see PRESELECT_MIN_AGENTS), else None.
+    char_moments: np.ndarray | None = None
 
 
-def _trigger_scores(
-    index: Index, queries: Sequence[Query]
-) -> tuple[np.ndarray, tuple[dict[int, tuple[str, ...]], ...]]:
-    raw = np.zeros((len(queries), index.n_agents), dtype=np.float64)
-    matched: list[dict[int, tuple[str, ...]]] = []
-    for r, q in enumerate(queries):
-        grams = set(word_ngrams(q.terms, MAX_TRIGGER_TERMS))
-        hits: dict[int, list[str]] = {}
-        # Look each gram up (not set & dict: that walks every trigger of the index).
-        for key in sorted(g for g in grams if g in index.triggers):
+def _trigger_keys(index: Index, query: Query) -> tuple[str, ...]:
+    """The trigger keys found in a request, sorted (looked up gram by gram: a set
+    intersection would walk every trigger of the index)."""
+    grams = set(word_ngrams(query.terms, 1, MAX_TRIGGER_TERMS))
+    return tuple(sorted(g for g in grams if g in index.triggers))
+
+
+def matched_triggers(index: Index, keys: Sequence[str], agent: int) -> tuple[str, ...]:
+    """Which of a request's trigger ``keys`` belong to ``agent``."""
+    return tuple(k for k in keys if agent in index.triggers[k])
+
+
+def _trigger_scores(index: Index, matched: Sequence[Sequence[str]]) -> np.ndarray:
+    raw = np.zeros((len(matched), index.n_agents), dtype=np.float64)
+    for r, keys in enumerate(matched):
+        for key in keys:
             # A phrase of several words is stronger evidence than a single word.
             weight = index.trigger_weight[key] * (1.0 + 0.5 * key.count(" "))
             for agent in index.triggers[key]:
                 raw[r, agent] += weight
-                hits.setdefault(agent, []).append(key)
-        matched.append({a: tuple(ks) for a, ks in hits.items()})
-    return -np.expm1(-raw), tuple(matched)
+    out: np.ndarray = -np.expm1(-raw)
+    return out
 
 
 # -- the request's vectors ------------------------------------------------------------------
 #
 # These reproduce, bit for bit, what scikit-learn's CountVectorizer / TfidfTransformer /
-# normalize and SciPy's sparse product gave the scorer before the index went NumPy-only
-# (tests/test_index.py compares them on many requests): the same operations in the same
-# order, including the order in which each row's squares are summed for its L2 norm.
-
-
-def _l2(data: np.ndarray) -> np.ndarray:
-    """``sklearn.preprocessing.normalize`` of one row: squares (in the data's precision)
-    summed in order in double precision; each value divided in double precision."""
-    if data.size == 0:
-        return data
-    total = float(np.cumsum(data * data, dtype=np.float64)[-1])
-    if total == 0.0:
-        return data
-    out: np.ndarray = (data.astype(np.float64) / math.sqrt(total)).astype(data.dtype)
-    return out
+# normalize and SciPy's sparse product give (tests/test_index.py compares them on many
+# requests): the same operations in the same order, including the order in which each
+# row's squares are summed for its L2 norm (see agentroute._tfidf).
 
 
 def term_counts(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray]:
     """Vocabulary columns (ascending) of a request's terms and bigrams, and their counts."""
-    counts: dict[int, int] = {}
-    for gram in word_ngrams(query.terms, 2):
-        j = index.column(gram)
-        if j is not None:
-            counts[j] = counts.get(j, 0) + 1
-    cols = sorted(counts)
-    return (
-        np.array(cols, dtype=np.int64),
-        np.array([counts[j] for j in cols], dtype=np.float64),
-    )
+    found = index.columns(word_ngrams(query.terms, 1, 2))
+    cols, counts = np.unique(found[found >= 0], return_counts=True)
+    return cols, counts.astype(np.float64)
 
 
 def word_vector(
@@ -227,31 +231,18 @@ def word_vector(
     them after multiplying by the unigram mask)."""
     keep = index.unigram[cols] != 0.0
     c = cols[keep][::-1]
-    data = counts[keep][::-1].copy()
-    np.log(data, out=data)
-    data += 1.0
-    data *= index.word_idf[c]
+    data = sublinear(counts[keep][::-1], index.word_idf[c])
     # Normalised twice, as before: TfidfTransformer's norm, then normalize().
-    return c, _l2(_l2(data))
+    return c, l2(l2(data))
 
 
 def char_vector(index: Index, text: str) -> tuple[np.ndarray, np.ndarray]:
     """The request's unit TF-IDF vector of character n-grams (float32, columns ascending)."""
-    columns = index.word_char_columns
-    parts: list[np.ndarray] = []
-    for word in char_words(text):
-        cols = columns.get(word)
-        if cols is None:
-            cols = index.char_columns(word)
-        parts.append(cols)
+    parts = index.char_columns(char_words(text))
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     c, n = np.unique(np.concatenate(parts), return_counts=True)
-    data = n.astype(np.float32)
-    np.log(data, out=data)
-    data += 1.0
-    data *= index.char_idf[c]
-    return c, _l2(data)
+    return c, l2(sublinear(n, index.char_idf[c]))
 
 
 def _relative(raw: np.ndarray) -> np.ndarray:
@@ -277,7 +268,7 @@ class _Vectors:
 
 def _vectors(index: Index, q: Query) -> _Vectors:
     cols, counts = term_counts(index, q)
-    unknown = len({t for t in q.terms if not index.knows(t)})
+    unknown = len(set(q.terms) - index.known(q.terms))
     cc, cv = char_vector(index, q.text)
     if not cols.size:
         empty = np.zeros(0, dtype=np.float64)
@@ -290,7 +281,7 @@ def _vectors(index: Index, q: Query) -> _Vectors:
         cc,
         cv,
         float(np.cumsum(index.idf[cols])[-1]),
-        float(np.cumsum(index.coverage_idf[cols])[-1]),
+        float(np.cumsum(index.coverage_idf(cols))[-1]),
         unknown,
     )
 
@@ -300,8 +291,46 @@ def _vectors(index: Index, q: Query) -> _Vectors:
 BATCH_MIN = 16
 
 
+# The character n-gram product is most of a request's arithmetic (~117k index entries at
+# 1,000 agents, ~1.1M at 10,000). SciPy's CSC mat-vec sums them at ~2 ns an entry, in the
+# same float32 order as np.add.at (~7 ns). Importing SciPy costs ~0.2 s: a process that
+# routes one request (the command line, the hook) keeps NumPy; one that has SciPy loaded
+# already (it built an index, or routed a batch), or routes more than this many requests
+# one at a time, uses SciPy. Both give the same bits (tests/test_score.py).
+SCIPY_AFTER = 8
+_singles = 0
+
+
+def _char_product(index: Index, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """float32 char cosines of one request's unit vector with every agent."""
+    global _singles
+    if "scipy.sparse" not in sys.modules:
+        _singles += 1
+        if _singles > SCIPY_AFTER:
+            import scipy.sparse  # noqa: F401
+    agents, data, lengths = index.chars_t.gather(cols)
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None:
+        ptr = np.zeros(cols.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=ptr[1:])
+        n = index.n_agents
+        matrix = sparse.csc_matrix((data, agents.astype(np.int32), ptr), shape=(n, cols.size))
+        out: np.ndarray = matrix @ values
+        return out
+    return _char_product_numpy(index, cols, values)
+
+
+def _char_product_numpy(index: Index, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+    agents, data, lengths = index.chars_t.gather(cols)
+    acc = np.zeros(index.n_agents, dtype=np.float32)
+    # Float32 sums in request-column order, as SciPy's products accumulate (np.add.at
+    # applies repeated indices in order).
+    np.add.at(acc, agents, data * np.repeat(values, lengths))
+    return acc
+
+
 def _products_numpy(
-    index: Index, vectors: Sequence[_Vectors]
+    index: Index, vectors: Sequence[_Vectors], chars: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """BM25F sums, word cosines, char cosines and covered IDF, one request at a time.
 
@@ -315,23 +344,18 @@ def _products_numpy(
     hit = np.zeros((nq, n), dtype=np.float64)
     for r, v in enumerate(vectors):
         if v.cols.size:
-            agents, values, _ = index.bm25_t.gather(v.cols)
+            # One gather of the BM25F rows serves the sums and coverage: the IDF of the
+            # request's single terms each agent's text contains (bigram columns add 0).
+            agents, values, lengths = index.bm25_t.gather(v.cols)
             bm25[r] = np.bincount(agents, weights=values, minlength=n)
+            idf = np.repeat(index.coverage_idf(v.cols), lengths)
+            hit[r] = np.bincount(agents, weights=idf, minlength=n)
             agents, values, lengths = index.word_t.gather(v.word_cols)
             word[r] = np.bincount(
                 agents, weights=values * np.repeat(v.word_values, lengths), minlength=n
             )
-            # Coverage: the IDF of the request's single terms each agent's text contains.
-            agents, _, lengths = index.bm25_t.gather(v.word_cols)
-            idf = np.repeat(index.coverage_idf[v.word_cols], lengths)
-            hit[r] = np.bincount(agents, weights=idf, minlength=n)
-        if v.char_cols.size:
-            agents, values, lengths = index.chars_t.gather(v.char_cols)
-            acc = np.zeros(n, dtype=np.float32)
-            # Float32 sums in request-column order, as SciPy's product of two float32
-            # matrices accumulates (np.add.at applies repeated indices in order).
-            np.add.at(acc, agents, values * np.repeat(v.char_values, lengths))
-            char[r] = acc
+        if chars and v.char_cols.size:
+            char[r] = _char_product(index, v.char_cols, v.char_values)
     return bm25, word, char, hit
 
 
@@ -351,7 +375,7 @@ def _rows(parts: Sequence[tuple[np.ndarray, np.ndarray]], width: int, dtype: typ
 
 
 def _products_scipy(
-    index: Index, vectors: Sequence[_Vectors]
+    index: Index, vectors: Sequence[_Vectors], chars: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What :func:`_products_numpy` gives, bit for bit, as one sparse product per component."""
     width = len(index.feature_names)
@@ -359,11 +383,71 @@ def _products_scipy(
     bm25 = (_rows(ones, width, np.float64) @ index.bm25_scipy).toarray()
     words = [(v.word_cols, v.word_values) for v in vectors]
     word = (_rows(words, width, np.float64) @ index.word_scipy).toarray()
-    idf = [(v.word_cols, index.coverage_idf[v.word_cols]) for v in vectors]
+    idf = [(v.cols, index.coverage_idf(v.cols)) for v in vectors]
     hit = (_rows(idf, width, np.float64) @ index.bm25_pattern).toarray()
-    chars = [(v.char_cols, v.char_values) for v in vectors]
-    char = (_rows(chars, len(index.char_names), np.float32) @ index.chars_scipy).toarray()
+    if not chars:
+        return bm25, word, np.zeros_like(bm25), hit
+    rows = [(v.char_cols, v.char_values) for v in vectors]
+    char = (_rows(rows, len(index.char_names), np.float32) @ index.chars_scipy).toarray()
     return bm25, word, char.astype(np.float64), hit
+
+
+# -- large catalogs: the char view for pre-selected candidates --------------------------------
+#
+# The char view reads every (n-gram, agent) pair of a request's ~200 n-grams: ~1.1M at 10,000
+# agents, ~11M at 100,000, too many for an interactive route. From this many agents on, it is
+# read only for the PRESELECT agents that lead on BM25F + word (binary search of each n-gram's
+# row for them), and the char scores of the others are 0; their mean and spread, which the
+# scope model reads, are estimated: the mean exactly (the request's vector times each
+# n-gram's column sum), the spread from the candidates and the others' mean. The search
+# costs about the same whatever the catalog; the exact product grows with it. Measured on a
+# loaded 2-core machine: at 10,000 agents 24 ms pre-selected against 15-17 ms exact, at
+# 20,000 about even, so the threshold sits above both (decisions at 20,000 agents with it
+# lowered: 200 of 200 equal to exact, benchmarks/speed.py). Below it (every labelled
+# catalog, and 10,000 and 20,000 agents) scoring is exact, as before.
+PRESELECT_MIN_AGENTS = 50_000
+PRESELECT = 1_000
+
+
+def _char_candidates(
+    index: Index, cols: np.ndarray, values: np.ndarray, candidates: np.ndarray
+) -> np.ndarray:
+    """float32 char cosines for ``candidates`` (ascending agent ids): the same bits as the
+    full product gives them (the same products, summed in the same order)."""
+    t = index.chars_t
+    acc = np.zeros(candidates.size, dtype=np.float32)
+    wanted = candidates.astype(t.indices.dtype)
+    starts, ends = t.indptr[cols].tolist(), t.indptr[cols + 1].tolist()
+    for a, b, q in zip(starts, ends, values, strict=True):
+        if a == b:
+            continue
+        row = t.indices[a:b]
+        at = np.minimum(np.searchsorted(row, wanted), b - a - 1)
+        found = np.where(row[at] == wanted, t.data[a:b][at], np.float32(0.0))
+        acc += found * q
+    return acc
+
+
+def _preselected_char(
+    index: Index, vectors: Sequence[_Vectors], bm25: np.ndarray, word: np.ndarray, w: Weights
+) -> tuple[np.ndarray, np.ndarray]:
+    n = index.n_agents
+    char = np.zeros((len(vectors), n), dtype=np.float64)
+    moments = np.zeros((len(vectors), 2), dtype=np.float64)
+    lead = w.bm25 * _relative(bm25) + w.word * _relative(word)
+    k = min(PRESELECT, n)
+    for r, v in enumerate(vectors):
+        if not v.char_cols.size:
+            continue
+        candidates = np.sort(np.argpartition(-lead[r], k - 1)[:k])
+        exact = _char_candidates(index, v.char_cols, v.char_values, candidates)
+        char[r, candidates] = exact
+        mean = float(v.char_values.astype(np.float64) @ index.char_sums[v.char_cols]) / n
+        rest = n - k
+        rest_mean = (mean * n - float(exact.sum(dtype=np.float64))) / rest if rest else mean
+        spread = float(((exact - mean) ** 2).sum()) + rest * (rest_mean - mean) ** 2
+        moments[r] = (mean, math.sqrt(max(spread, 0.0) / n))
+    return char, moments
 
 
 def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
@@ -380,7 +464,11 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     w = weights.normalized()
     vectors = [_vectors(index, q) for q in queries]
     products = _products_scipy if len(vectors) >= BATCH_MIN else _products_numpy
-    bm25, word, char, hit = products(index, vectors)
+    preselect = index.n_agents >= PRESELECT_MIN_AGENTS
+    bm25, word, char, hit = products(index, vectors, not preselect)
+    moments: np.ndarray | None = None
+    if preselect:
+        char, moments = _preselected_char(index, vectors, bm25, word, w)
     top_idf = index.top_idf
     unknown = np.array([v.unknown for v in vectors], dtype=np.float64)
     # The best BM25 a request could reach: every known term saturated, plus the
@@ -388,7 +476,11 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     reach = np.array([v.reach for v in vectors], dtype=np.float64)
     reach = (reach + top_idf * unknown) * (BM25_K1 + 1.0)
     bm25 = np.divide(bm25, reach[:, None], out=np.zeros_like(bm25), where=reach[:, None] > 0)
-    trigger, matched = _trigger_scores(index, queries)
+    matched = tuple(_trigger_keys(index, q) for q in queries)
+    if w.trigger > 0:
+        trigger = _trigger_scores(index, matched)
+    else:
+        trigger = np.zeros((len(queries), index.n_agents), dtype=np.float64)
     total = np.array([v.total for v in vectors], dtype=np.float64) + top_idf * unknown
     coverage = np.divide(hit, total[:, None], out=np.zeros_like(hit), where=total[:, None] > 0)
     np.clip(coverage, 0.0, 1.0, out=coverage)
@@ -403,4 +495,4 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
         # Cosines of non-negative unit vectors lie in [0, 1]; clip float round-off.
         np.clip(arr, 0.0, 1.0, out=arr)
     present = tuple(v.cols for v in vectors)
-    return Scores(combined, bm25, word, char, trigger, coverage, matched, present)
+    return Scores(combined, bm25, word, char, trigger, coverage, matched, present, moments)

@@ -337,12 +337,11 @@ def uncovered(index: Index, agent: int, q: Query) -> str:
     defects and an NLP classifier for tickets", led by an NLP agent: "computer vision
     defects"); else "".
     """
-    vocab = index.vocab
     missing: list[str] = []
     weight = total = 0.0
-    for t in dict.fromkeys(q.terms):
-        j = vocab.get(t)
-        if j is None:
+    distinct = list(dict.fromkeys(q.terms))
+    for t, j in zip(distinct, index.columns(distinct).tolist(), strict=True):
+        if j < 0:
             continue
         idf = float(index.idf[j])
         total += idf

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from functools import lru_cache
-from itertools import pairwise
 
 __all__ = [
     "MAX_TRIGGER_WORDS",
@@ -22,7 +20,6 @@ __all__ = [
     "term_surfaces",
     "terms",
     "tokens",
-    "word_ngrams",
 ]
 
 # A trigger is a short phrase of at most this many words; anything longer is a use
@@ -405,20 +402,3 @@ def terms(text: str) -> list[str]:
     ['add', 'rate', 'limit', 'grpc', 'api']
     """
     return [t for t in map(_term, tokens(text)) if t is not None]
-
-
-def word_ngrams(words: Iterable[str], n_max: int = 2) -> list[str]:
-    """The words followed by their contiguous n-grams up to ``n_max``, joined by a space.
-
-    Examples
-    --------
-    >>> word_ngrams(["rate", "limit", "grpc"])
-    ['rate', 'limit', 'grpc', 'rate limit', 'limit grpc']
-    """
-    ws = list(words)
-    out = list(ws)
-    if n_max >= 2:
-        out.extend([f"{a} {b}" for a, b in pairwise(ws)])
-    for n in range(3, n_max + 1):
-        out.extend(" ".join(ws[i : i + n]) for i in range(len(ws) - n + 1))
-    return out

@@ -1,0 +1,146 @@
+"""Batch routing: JSON Lines files in constant memory, worker processes, and Dask."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from agentroute import _cli as cli
+from agentroute import decision_record, route_bag, route_file, route_frame, route_records
+from conftest import default_router
+
+REQUESTS = [
+    "our kubernetes pods keep crashing after the helm upgrade",
+    "audit login for sql injection",
+    "speed up github actions",
+    "",
+    "Écris une API REST en Go",
+    "bake bread",
+    "postgress queries are slow",
+    "fine-tune an llm on our tickets",
+] * 5
+
+
+def _lines(requests: list[str]) -> str:
+    rows = []
+    for i, text in enumerate(requests):
+        # Objects with ids, objects without, bare strings: all three forms.
+        if i % 3 == 0:
+            rows.append(json.dumps({"id": i, "request": text}))
+        elif i % 3 == 1:
+            rows.append(json.dumps({"text": text}))
+        else:
+            rows.append(json.dumps(text))
+    return "\n".join(rows) + "\n"
+
+
+def test_a_file_is_answered_line_by_line_as_route_many_answers() -> None:
+    router = default_router()
+    sink = io.StringIO()
+    report = route_file(router, io.StringIO(_lines(REQUESTS)), sink, limit=3, chunk=7)
+    answers = [json.loads(line) for line in sink.getvalue().splitlines()]
+    expected = route_records(router, REQUESTS, limit=3)
+    assert report.routed == len(REQUESTS) and report.errors == 0
+    assert [{k: v for k, v in a.items() if k != "id"} for a in answers] == expected
+    assert [a.get("id") for a in answers[:4]] == [0, None, None, 3]
+    assert expected[0] == decision_record(router.route(REQUESTS[0], limit=3))
+
+
+def test_worker_processes_give_the_same_bytes_in_the_same_order() -> None:
+    router = default_router()
+    text = _lines(REQUESTS)
+    one, two = io.StringIO(), io.StringIO()
+    route_file(router, io.StringIO(text), one, chunk=5)
+    route_file(router, io.StringIO(text), two, chunk=5, jobs=2)
+    assert one.getvalue() == two.getvalue()
+    assert one.getvalue().count("\n") == len(REQUESTS)
+
+
+def test_a_bad_line_is_answered_with_an_error_and_the_rest_routed() -> None:
+    router = default_router()
+    source = io.StringIO(
+        '"fix the helm chart"\n{not json\n\n[1, 2]\n{"id": 7}\n"write unit tests"\n'
+    )
+    sink = io.StringIO()
+    seen: list[int] = []
+    report = route_file(router, source, sink, chunk=2, progress=seen.append)
+    answers = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert [a.get("error", "").split(":")[0] for a in answers] == [
+        "",
+        "line 2",
+        "line 4",
+        "line 5",
+        "",
+    ]
+    assert answers[3]["id"] == 7 and "no 'request' text" in answers[3]["error"]
+    assert answers[0]["agent"] and answers[4]["status"] in ("routed", "ambiguous", "no_match")
+    assert (report.routed, report.errors) == (2, 3)
+    assert report.first_error is not None and report.first_error.startswith("line 2: not JSON")
+    assert seen == sorted(seen) and seen[-1] == 5
+
+
+def test_jobs_and_chunk_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="jobs and chunk must be positive"):
+        route_file(default_router(), io.StringIO(""), io.StringIO(), jobs=0)
+
+
+def test_cli_routes_a_file_to_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text(_lines(REQUESTS[:8]), encoding="utf-8")
+    code = cli.main(["route", "--input", str(source), "--output", str(target), "--jobs", "2"])
+    assert code == 0, capsys.readouterr().err
+    answers = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert [a["request"] for a in answers] == REQUESTS[:8]
+    assert [a["agent"] for a in answers] == [
+        d.agent for d in default_router().route_many(REQUESTS[:8])
+    ]
+
+    source.write_text('"helm"\nnot json\n', encoding="utf-8")
+    assert cli.main(["route", "--input", str(source), "--output", str(target)]) == 2
+    assert "1 line(s) of" in capsys.readouterr().err
+    assert cli.main(["route", "help", "--input", str(source)]) == 2
+    assert "either a REQUEST or --input" in capsys.readouterr().err
+    assert cli.main(["route", "help", "--jobs", "2"]) == 2
+    assert "go with --input" in capsys.readouterr().err
+    assert cli.main(["route", "--input", str(tmp_path / "missing.jsonl")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def cluster() -> object:
+    pytest.importorskip(
+        "distributed", reason="dask[distributed] is not installed (pip install 'agentroute[dask]')"
+    )
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as lc,
+        Client(lc) as client,
+    ):
+        yield client
+
+
+def test_dask_bag_and_frame_answer_as_one_process(cluster: object) -> None:
+    import dask.bag as db
+    import dask.dataframe as dd
+    import pandas as pd
+
+    router = default_router()
+    texts = REQUESTS * 3
+    expected = route_records(router, texts, limit=3)
+    bag = db.from_sequence(texts, npartitions=6)
+    assert route_bag(bag, router, limit=3).compute() == expected
+
+    frame = dd.from_pandas(pd.DataFrame({"request": texts}), npartitions=4)
+    got = route_frame(frame, router, limit=3).compute()
+    agents = [None if pd.isna(a) else a for a in got["agent"]]
+    assert agents == [e["agent"] for e in expected]
+    assert list(got["status"]) == [e["status"] for e in expected]
+    assert list(got["confidence"]) == [e["confidence"] for e in expected]
