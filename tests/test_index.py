@@ -277,3 +277,25 @@ def test_column_look_ups_agree_with_a_dictionary(words: list[str]) -> None:
     grams = [*chars, " zz", "q"]
     assert [idx.char_column(g) for g in grams] == [char_vocab.get(g) for g in grams]
     assert [idx.knows(t) for t in probes] == [" " not in t and t in vocab for t in probes]
+
+
+@given(
+    st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=60, unique=True),
+    st.lists(st.text(max_size=40), max_size=30),
+)
+@settings(max_examples=60, deadline=None)
+def test_strings_answer_the_same_by_binary_search_and_by_dictionary(
+    vocab: list[str], probes: list[str]
+) -> None:
+    """A long-lived process switches to one dictionary: it must find exactly what the search did."""
+    from agentroute._index import _DICT_AFTER, Strings
+
+    values = sorted(vocab)
+    asked = [*values, *probes]
+    strings = Strings.from_sorted(values)
+    by_search = strings.find(asked).tolist()
+    assert [by_search[i] for i in range(len(values))] == list(range(len(values)))
+    for _ in range(_DICT_AFTER):
+        strings.find(["warm-up"])
+    assert strings._table is not None  # the switch happened
+    assert strings.find(asked).tolist() == by_search

@@ -86,6 +86,9 @@ MIN_FUZZY_LEN = 4
 _FUZZY_RATIO_FLOOR = FUZZY_CUTOFF - 0.1
 # Words whose char n-gram columns an index remembers (see ``Index.char_columns``).
 _MAX_REMEMBERED_WORDS = 1 << 16
+# Vocabulary look-ups (about three a request) after which a process builds the
+# whole dictionary: cheaper than binary searches from then on (see Strings).
+_DICT_AFTER = 64
 
 Progress = Callable[[int, int], None]
 
@@ -233,7 +236,7 @@ class Strings:
     ('rest api', 4)
     """
 
-    __slots__ = ("_named", "keys", "positions")
+    __slots__ = ("_calls", "_named", "_table", "keys", "positions")
 
     def __init__(self, keys: Sequence[np.ndarray], positions: Sequence[np.ndarray]) -> None:
         #: Per bucket, the encoded strings in byte order (``S8``, ``S16``, ...) and
@@ -241,6 +244,11 @@ class Strings:
         self.keys = tuple(keys)
         self.positions = tuple(positions)
         self._named: dict[int, str] = {}  # columns already decoded (few: reasons name them)
+        # A process that keeps routing (an orchestrator, a batch) is better served by
+        # one dictionary than by binary searches: it is built after _DICT_AFTER
+        # look-ups, which a one-shot CLI or hook call never reaches.
+        self._calls = 0
+        self._table: dict[str, int] | None = None
 
     @staticmethod
     def _encode(value: str) -> bytes:
@@ -294,11 +302,25 @@ class Strings:
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
 
+    def _dictionary(self) -> dict[str, int]:
+        table: dict[str, int] = {}
+        for keys, positions in zip(self.keys, self.positions, strict=True):
+            for key, at in zip(keys.tolist(), positions.tolist(), strict=True):
+                table[key[:-1].decode("utf-8", "surrogatepass")] = at
+        return table
+
     def find(self, values: Sequence[str]) -> np.ndarray:
         """The column of each value, -1 for those not in the vocabulary."""
         out = np.full(len(values), -1, dtype=np.int64)
         if not values:
             return out
+        table = self._table
+        if table is None:
+            self._calls += 1
+            if self._calls > _DICT_AFTER:
+                table = self._table = self._dictionary()
+        if table is not None:
+            return np.fromiter((table.get(v, -1) for v in values), np.int64, len(values))
         encoded = [self._encode(v) for v in values]
         sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
         # The bucket width of each: the next power of two, at least 8.
