@@ -91,7 +91,22 @@ class NotForTable:
         return not self.items
 
 
-def resolve_name(name: str, agents: Sequence[AgentSpec], near: str | None = None) -> list[int]:
+def name_keys(agents: Sequence[AgentSpec]) -> dict[str, list[int]]:
+    """Each normalised name and declared name → the positions of the agents bearing it."""
+    keys: dict[str, list[int]] = {}
+    for i, a in enumerate(agents):
+        for k in dict.fromkeys((_key(a.name), _key(a.declared_name))):
+            keys.setdefault(k, []).append(i)
+    return keys
+
+
+def resolve_name(
+    name: str,
+    agents: Sequence[AgentSpec],
+    near: str | None = None,
+    *,
+    keys: dict[str, list[int]] | None = None,
+) -> list[int]:
     """Positions of the agents a written name ("DevOps Engineer", ``sre``) refers to.
 
     Names are compared without case and non-alphanumerics, against each agent's
@@ -109,7 +124,9 @@ def resolve_name(name: str, agents: Sequence[AgentSpec], near: str | None = None
     key = _key(name)
     if not key:
         return []
-    hits = [i for i, a in enumerate(agents) if key in (_key(a.name), _key(a.declared_name))]
+    # A catalog resolves many names: ``keys`` (from :func:`name_keys`) saves a pass
+    # over every agent for each of them.
+    hits = list((name_keys(agents) if keys is None else keys).get(key, ()))
     if len(hits) > 1 and near is not None:
         folder = PurePosixPath(near).parent
         same = [i for i in hits if PurePosixPath(agents[i].path or "").parent == folder]
@@ -120,6 +137,7 @@ def resolve_name(name: str, agents: Sequence[AgentSpec], near: str | None = None
 def _build(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
     position = {name: i for i, name in enumerate(index.names)}
     ordered = sorted(agents, key=lambda a: position.get(a.name, len(position)))
+    keys = name_keys(ordered)
     items: list[tuple[int, str, tuple[str, ...]]] = []
     redirect: list[tuple[int, ...]] = []
     prefix: dict[str, list[int]] = {}
@@ -131,7 +149,7 @@ def _build(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
             continue
         targets: dict[str, set[int]] = {}
         for item, who in a.redirects:
-            for j in resolve_name(who, ordered, a.path):
+            for j in resolve_name(who, ordered, a.path, keys=keys):
                 if j != me:
                     targets.setdefault(item, set()).add(j)
         for item in a.not_for:
@@ -143,7 +161,7 @@ def _build(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
             redirect.append(tuple(sorted(targets.get(item, ()))))
             for t in item_terms:
                 prefix.setdefault(t[:MIN_PREFIX], []).append(k)
-        mine = {j for who in a.collaborators for j in resolve_name(who, ordered, a.path)}
+        mine = {j for who in a.collaborators for j in resolve_name(who, ordered, a.path, keys=keys)}
         collaborators.append(tuple(sorted(mine - {me})))
     return NotForTable(
         tuple(items),
