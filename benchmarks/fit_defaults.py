@@ -40,7 +40,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accuracy import declared_name, read_labels  # noqa: E402
+from _protocol import declared_name  # noqa: E402
 
 DEV = (
     "wshobson-agents",
