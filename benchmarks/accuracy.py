@@ -253,7 +253,7 @@ def measure(
     t0 = time.perf_counter()
     router = agentroute.Router.from_agents(c.records, config=config)
     build = time.perf_counter() - t0
-    decisions = router.route_many(list(c.requests), top=TOP)
+    decisions = router.route_many(list(c.requests), limit=TOP)
     ranks = [
         first_hit([c.declared[k.agent] for k in d.candidates], gold)
         for d, gold in zip(decisions, c.gold, strict=True)
@@ -262,8 +262,8 @@ def measure(
         decisions=decisions,
         right_sets=c.router_gold(),
         ranks=ranks,
-        oos=router.route_many(list(oos), top=3),
-        near=router.route_many(list(near), top=3) if c.agent_catalog else [],
+        oos=router.route_many(list(oos), limit=3),
+        near=router.route_many(list(near), limit=3) if c.agent_catalog else [],
         agents=[c.n_agents],
         build_seconds=build,
         fitted_on=fitted_on & set(c.sources),
@@ -276,10 +276,10 @@ def measure(
 
 def library_report(decisions: Sequence[Any], right_sets: Sequence[frozenset[str]]) -> Any:
     """``agentroute``'s own evaluation of routed decisions (ECE, coverage, MRR, top-3)."""
-    from agentroute._evaluate import _report
+    import agentroute
 
     labels = [min(r) if r else "" for r in right_sets]
-    return _report(decisions, labels, right_sets, 3)
+    return agentroute.evaluate(labels, decisions, limit=3, also_correct=right_sets)
 
 
 def summarise(m: Measured) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,14 @@ ODD = (
     "optimise the slow PostgreSQL query " * 200,
 )
 FIELDS = ("combined", "bm25", "word", "char", "coverage")
+
+
+def _route_many(router: Any, texts: list[str]) -> list[Any]:
+    """Ten candidates each, on this version (``limit=``) or on 0.1 (``top=``) alike."""
+    try:
+        return list(router.route_many(texts, limit=10))
+    except TypeError:
+        return list(router.route_many(texts, top=10))
 
 
 def _requests(shared: Path, slug: str, oos: Sequence[str]) -> list[str]:
@@ -73,7 +82,7 @@ def write(shared: Path, out: Path, limit: int) -> None:
                 "matched": list(d.matched_triggers),
                 "terms": list(d.top_terms),
             }
-            for d in router.route_many(texts, top=10)
+            for d in _route_many(router, texts)
         ]
         print(f"{slug}: {len(router.agents)} agents, {len(texts)} requests", flush=True)
     arrays["decisions"] = np.frombuffer(json.dumps(decisions).encode(), dtype=np.uint8)

@@ -57,6 +57,7 @@ def no_build(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the index was rebuilt")
 
     monkeypatch.setattr(router_module, "build_index", refuse)
+    monkeypatch.setattr(_persist, "build_index", refuse)  # load_or_build's
 
 
 def test_second_load_reads_the_cache_and_answers_the_same(

@@ -22,12 +22,23 @@ class ScriptedRouter:
     def __init__(self, answers: dict[str, tuple[str | None, str, float, list[str]]]) -> None:
         self.answers = answers
 
-    def route_many(self, requests: Iterable[str], *, top: int = 5) -> list[Decision]:
+    def route_many(self, requests: Iterable[str], *, limit: int = 10) -> list[Decision]:
         out = []
         for text in requests:
             agent, status, conf, ranked = self.answers[text]
-            cands = tuple(Candidate(a, 1.0 - 0.1 * i) for i, a in enumerate(ranked[:top]))
-            out.append(Decision(text, agent, status, conf, "scripted", cands))  # type: ignore[arg-type]
+            cands = tuple(
+                Candidate(agent=a, score=1.0 - 0.1 * i) for i, a in enumerate(ranked[:limit])
+            )
+            out.append(
+                Decision(
+                    request=text,
+                    agent=agent,
+                    status=status,  # type: ignore[arg-type]
+                    confidence=conf,
+                    reason="scripted",
+                    candidates=cands,
+                )
+            )
         return out
 
 
@@ -48,7 +59,7 @@ def scripted() -> ScriptedRouter:
 def test_headline_figures_match_a_hand_count(scripted: ScriptedRouter) -> None:
     texts = ["q1", "q2", "q3", "q4", "q5", "q6"]
     labels = ["a", "a", "c", None, None, "a"]
-    r = evaluate(scripted, texts, labels, k=1)  # type: ignore[arg-type]
+    r = evaluate(labels, scripted.route_many(texts), limit=1)
     assert r.n == 6
     assert r.accuracy == pytest.approx(2 / 6)  # q1, q4
     assert r.answered_accuracy == pytest.approx(1 / 4)  # answered q1 q2 q3 q5; right: q1
@@ -62,7 +73,7 @@ def test_headline_figures_match_a_hand_count(scripted: ScriptedRouter) -> None:
 def test_per_agent_precision_recall_and_confusions(scripted: ScriptedRouter) -> None:
     texts = ["q1", "q2", "q3", "q4", "q5", "q6"]
     labels = ["a", "a", "c", None, None, "a"]
-    r = evaluate(scripted, texts, labels)  # type: ignore[arg-type]
+    r = evaluate(labels, scripted.route_many(texts))
     stats = {s.agent: s for s in r.per_agent}
     assert (stats["a"].precision, stats["a"].recall, stats["a"].support) == (1.0, 1 / 3, 3)
     assert (stats["b"].precision, stats["b"].recall, stats["b"].support) == (0.0, 0.0, 0)
@@ -84,19 +95,19 @@ def test_confusions_are_ordered_most_frequent_first() -> None:
         {f"x{i}": ("b", "routed", 0.9, ["b"]) for i in range(3)}
         | {"y": ("c", "routed", 0.9, ["c"])}
     )
-    r = evaluate(router, ["y", "x0", "x1", "x2"], ["a", "a", "a", "a"])  # type: ignore[arg-type]
+    r = evaluate(["a", "a", "a", "a"], router.route_many(["y", "x0", "x1", "x2"]))
     assert [tuple(c) for c in r.confusions] == [("a", "b", 3), ("a", "c", 1)]
 
 
 def test_calibration_error_is_the_weighted_gap_per_bin(scripted: ScriptedRouter) -> None:
-    r = evaluate(scripted, ["q1", "q2"], ["a", "a"])  # type: ignore[arg-type]
+    r = evaluate(["a", "a"], scripted.route_many(["q1", "q2"]))
     # q1: conf 0.95, top right -> bin 9 gap 0.05; q2: conf 0.85, top wrong -> bin 8 gap 0.85.
     assert r.ece == pytest.approx((0.05 + 0.85) / 2)
     assert [(b.lower, b.count) for b in r.reliability] == [(0.8, 1), (0.9, 1)]
 
 
 def test_also_correct_counts_a_copy_as_right(scripted: ScriptedRouter) -> None:
-    r = evaluate(scripted, ["q2"], ["a"], also_correct=[["b"]])  # type: ignore[arg-type]
+    r = evaluate(["a"], scripted.route_many(["q2"]), also_correct=[["b"]])
     assert r.accuracy == 1.0 and r.confusions == ()
 
 
@@ -104,22 +115,23 @@ def test_also_correct_counts_a_copy_as_right(scripted: ScriptedRouter) -> None:
     ("kwargs", "match"),
     [
         ({"texts": ["q1"], "labels": []}, "same length"),
-        ({"texts": ["q1"], "labels": ["a"], "k": 0}, "k must be a positive integer"),
+        ({"texts": ["q1"], "labels": ["a"], "limit": 0}, "limit must be a positive integer"),
         ({"texts": ["q1"], "labels": ["a"], "also_correct": []}, "one entry per label"),
     ],
 )
 def test_bad_inputs_are_refused_with_the_reason(
     scripted: ScriptedRouter, kwargs: dict[str, object], match: str
 ) -> None:
+    texts = kwargs.pop("texts")
     with pytest.raises(ValueError, match=match):
-        evaluate(scripted, **kwargs)  # type: ignore[arg-type]
+        evaluate(kwargs.pop("labels"), scripted.route_many(texts), **kwargs)  # type: ignore[arg-type]
 
 
-def test_router_evaluate_is_the_module_function() -> None:
+def test_router_evaluate_routes_then_calls_the_metric_function() -> None:
     router = Router.from_default()
     labels = read_labels(SAMPLE_LABELS)
-    a = router.evaluate(labels.texts, labels.labels, k=3)
-    b = evaluate(router, labels.texts, labels.labels, k=3)
+    a = router.evaluate(labels.texts, labels.labels, limit=3)
+    b = evaluate(labels.labels, router.route_many(labels.texts, limit=10), limit=3)
     assert a == b
     assert a.n == len(labels) == 27
     # The sample labels are a sanity check of the embedded catalog, not a benchmark.

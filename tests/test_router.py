@@ -61,11 +61,19 @@ def test_route_many_gives_the_same_answers_as_route(router: Router) -> None:
     assert router.route_many(texts) == [router.route(t) for t in texts]
 
 
-def test_top_limits_the_candidates(router: Router) -> None:
-    assert len(router.route("docker release", top=2).candidates) == 2
-    assert len(router.route("docker release", top=500).candidates) == len(router.agents)
-    with pytest.raises(ValueError, match="top must be a positive integer"):
-        router.route("x", top=0)
+def test_limit_bounds_the_candidates(router: Router) -> None:
+    assert len(router.route("docker release", limit=2).candidates) == 2
+    assert len(router.route("docker release", limit=500).candidates) == len(router.agents)
+    with pytest.raises(ValueError, match="limit must be a positive integer"):
+        router.route("x", limit=0)
+
+
+def test_the_0_1_keyword_top_still_works_with_a_warning(router: Router) -> None:
+    with pytest.warns(DeprecationWarning, match="'top' is deprecated .* use 'limit'"):
+        old = router.route("docker release", top=2)  # type: ignore[call-arg]
+    assert old == router.route("docker release", limit=2)
+    with pytest.raises(TypeError, match="not both"):
+        router.route("x", top=2, limit=2)  # type: ignore[call-arg]
 
 
 def test_non_string_request_is_a_type_error_naming_the_position(router: Router) -> None:

@@ -25,6 +25,7 @@ from agentroute._errors import (
     AgentFileError,
     AgentrouteError,
     CatalogError,
+    CatalogNotFoundError,
     IndexFormatError,
 )
 from agentroute._evaluate import (
@@ -65,6 +66,7 @@ __all__ = [
     "Calibration",
     "Candidate",
     "CatalogError",
+    "CatalogNotFoundError",
     "Confusion",
     "Decision",
     "Diagnostic",

@@ -24,26 +24,38 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from agentroute._errors import IndexFormatError
-from agentroute._index import Csr, Index
+from agentroute._errors import CatalogError, IndexFormatError
+from agentroute._index import Csr, Index, build_index
+from agentroute._load import (
+    DEFAULT_MAX_BYTES,
+    PathArg,
+    _as_paths,
+    discover,
+    raise_first_problem,
+    read_files,
+)
+from agentroute._npz import load_npz, write_npz
 from agentroute._spec import AgentSpec, Diagnostic
 from agentroute._version import __version__
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "Built",
     "StaleCache",
     "cache_dir",
     "cache_file",
     "catalog_key",
+    "load_or_build",
     "read_cache",
     "write_cache",
 ]
@@ -190,19 +202,12 @@ def write_cache(
         "checksum": _checksum(payload, arrays),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            members: dict[str, Any] = {
-                "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-                "payload": np.frombuffer(payload, dtype=np.uint8),
-                **arrays,
-            }
-            np.savez(fh, **members)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    members: dict[str, np.ndarray] = {
+        "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+        "payload": np.frombuffer(payload, dtype=np.uint8),
+        **arrays,
+    }
+    write_npz(path, members, compress=False)
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -248,7 +253,7 @@ def read_cache(
         It cannot be read at all (e.g. it does not exist).
     """
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with load_npz(path) as npz:
             if "header" not in npz.files:
                 raise _bad(path, "not an agentroute index cache (no header)")
             header = json.loads(npz["header"].tobytes().decode("utf-8"))
@@ -363,3 +368,91 @@ def _rebuild(
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
     )
     return agents, diagnostics, index
+
+
+# -- the cache as the router uses it -------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Built:
+    """A catalog ready to route: records sorted by name, their diagnostics, the index."""
+
+    agents: tuple[AgentSpec, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    index: Index
+
+
+def load_or_build(
+    paths: PathArg,
+    *,
+    folder: Path | None,
+    strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Built:
+    """Load and index the agents ``paths`` name, reusing the cache in ``folder`` when sound.
+
+    The agent files are found and hashed on every call; a cache file is used only
+    when it matches them (see :func:`read_cache`). A cache that cannot be trusted
+    is reported (a ``cache-rejected`` diagnostic and a logging warning) and
+    rebuilt; one that cannot be written is a warning only. ``folder=None``: no
+    cache. The result is the same either way.
+
+    Raises
+    ------
+    CatalogError
+        When a path does not exist or no agent could be loaded.
+    AgentFileError
+        In strict mode, for the first file that needed recovery.
+    """
+    files, found = discover(paths)
+    notes: list[Diagnostic] = []
+    if folder is not None:
+        key = catalog_key(files, strict=strict, max_bytes=DEFAULT_MAX_BYTES)
+        target = cache_file(folder, _as_paths(paths), strict=strict)
+        try:
+            agents, stored, index = read_cache(target, key=key)
+        except FileNotFoundError:
+            pass
+        except StaleCache:
+            logger.debug("index cache %s is out of date; rebuilding", target)
+        except (IndexFormatError, OSError) as exc:
+            logger.warning("agentroute: ignoring the index cache: %s; rebuilding", exc)
+            notes.append(
+                Diagnostic(
+                    target.as_posix(),
+                    "cache-rejected",
+                    f"the index cache was not used ({exc}); rebuilt from the agent files",
+                )
+            )
+        else:
+            diagnostics = (*found, *stored)
+            if strict:
+                raise_first_problem(diagnostics)
+            return Built(agents=agents, diagnostics=diagnostics, index=index)
+    result = read_files(files, found, strict=strict)
+    if not result.agents:
+        shown = [os.fspath(p) for p in _as_paths(paths)]
+        raise CatalogError(
+            f"no agent could be loaded from {', '.join(shown)} "
+            f"({len(result.diagnostics)} diagnostic(s))"
+        )
+    ordered = tuple(sorted(result.agents, key=lambda a: a.name))
+    built = Built(
+        agents=ordered,
+        diagnostics=(*result.diagnostics, *notes),
+        index=build_index(ordered, progress=progress),
+    )
+    if folder is not None:
+        try:
+            write_cache(
+                target,
+                key=key,
+                agents=built.agents,
+                diagnostics=result.diagnostics[len(found) :],
+                index=built.index,
+            )
+        except OSError as exc:  # a read-only home must not stop routing
+            logger.warning("agentroute: cannot write the index cache %s: %s", target, exc)
+    return built

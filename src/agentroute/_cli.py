@@ -110,7 +110,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
     paint = _painter(out)
     if not from_stdin:
-        d = router.route(args.request, top=args.top)
+        d = router.route(args.request, limit=args.limit)
         if args.json:
             out.write(json.dumps(_decision_json(d), ensure_ascii=False) + "\n")
         else:
@@ -125,7 +125,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     batch: list[str] = []
 
     def flush() -> None:
-        for d in router.route_many(batch, top=args.top):
+        for d in router.route_many(batch, limit=args.limit):
             if args.json:
                 out.write(json.dumps(_decision_json(d), ensure_ascii=False) + "\n")
             else:
@@ -190,7 +190,6 @@ def _read_labels(path: str) -> Labels:
 
 
 def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
-    from agentroute._evaluate import evaluate
     from agentroute._progress import Progress
 
     labels = _read_labels(args.labels)
@@ -204,11 +203,10 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
         except ValueError as exc:
             raise _UsageError(f"{args.fit}: {exc}") from None
     with Progress("eval") as bar:
-        report = evaluate(
-            router,
+        report = router.evaluate(
             labels.texts,
             labels.labels,
-            k=args.k,
+            limit=args.limit,
             also_correct=labels.also_correct,
             progress=bar,
         )
@@ -336,7 +334,14 @@ def _parser() -> argparse.ArgumentParser:
         "request", nargs="?", metavar="REQUEST", help="the request text; '-' or absent: read stdin"
     )
     _add_agents_option(route, "the embedded sample catalog")
-    route.add_argument("--top", type=_positive, default=3, help="candidates to show (default 3)")
+    route.add_argument(
+        "--limit",
+        "--top",
+        dest="limit",
+        type=_positive,
+        default=3,
+        help="candidates to show (default 3; --top is its 0.1 spelling)",
+    )
     route.add_argument(
         "--json",
         action="store_true",
@@ -377,7 +382,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("labels", metavar="LABELS.jsonl", help="the labelled requests")
     _add_agents_option(ev, "the embedded sample catalog")
-    ev.add_argument("-k", type=_positive, default=3, help="k of top-k accuracy (default 3)")
+    ev.add_argument(
+        "--limit",
+        "-k",
+        dest="limit",
+        type=_positive,
+        default=3,
+        help="k of top-k accuracy (default 3; -k is its 0.1 spelling)",
+    )
     ev.add_argument(
         "--confusions",
         type=int,

@@ -9,15 +9,20 @@ and a :class:`DeprecationWarning` naming the replacement. The aliases go in 0.3.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import ParamSpec, TypeVar
 
-__all__ = ["MOVED", "install"]
+__all__ = ["MOVED", "install", "renamed"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Old public module → the private module that replaced it.
 MOVED = {
@@ -58,3 +63,36 @@ def install() -> None:
     """Put the alias finder on ``sys.meta_path`` once."""
     if not any(isinstance(f, _Alias) for f in sys.meta_path):
         sys.meta_path.append(_Alias())
+
+
+def renamed(**old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Accept a keyword's 0.1 name (``top=``, ``k=``) for one release, with a warning.
+
+    >>> @renamed(top="limit")
+    ... def route(*, limit: int = 5) -> int:
+    ...     return limit
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     route(top=3), str(caught[0].message)
+    (3, "the keyword 'top' is deprecated since agentroute 0.2: use 'limit'")
+    """
+
+    def wrap(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"give {new}= or its old name {old}=, not both")
+                    warnings.warn(
+                        f"the keyword {old!r} is deprecated since agentroute 0.2: use {new!r}",
+                        DeprecationWarning,
+                        stacklevel=2,
+                    )
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap

@@ -6,8 +6,9 @@ either the agentroute class or the built-in one::
     AgentrouteError (Exception)
     ├── AgentFileError (AgentrouteError, ValueError)   a file could not be read as an agent
     │                                                  (strict mode)
-    ├── CatalogError (AgentrouteError, ValueError)     a catalog as a whole is unusable
-    │                                                  (no agents, a path that does not exist)
+    ├── CatalogError (AgentrouteError, ValueError)     a catalog as a whole is unusable (no agents)
+    │   └── CatalogNotFoundError (CatalogError,        a path given for a catalog does not exist
+    │                             FileNotFoundError)
     └── IndexFormatError (AgentrouteError, ValueError) a saved index or router file is corrupt,
                                                        foreign or of another format version
 """
@@ -18,6 +19,7 @@ __all__ = [
     "AgentFileError",
     "AgentrouteError",
     "CatalogError",
+    "CatalogNotFoundError",
     "IndexFormatError",
 ]
 
@@ -40,6 +42,10 @@ class AgentFileError(AgentrouteError, ValueError):
 
 class CatalogError(AgentrouteError, ValueError):
     """A catalog as a whole is unusable: no agents, or a path that does not exist."""
+
+
+class CatalogNotFoundError(CatalogError, FileNotFoundError):
+    """A path given for a catalog does not exist (also a :class:`FileNotFoundError`)."""
 
 
 class IndexFormatError(AgentrouteError, ValueError):

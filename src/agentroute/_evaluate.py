@@ -7,8 +7,8 @@ it abstains (``no_match``) on an out-of-scope request.
 
 >>> import agentroute
 >>> router = agentroute.Router.from_default()
->>> report = evaluate(router, ["our kubernetes pods keep crashing", "bake me a cake"],
-...                   ["kubernetes-operator", None])
+>>> decisions = router.route_many(["our kubernetes pods keep crashing", "bake me a cake"])
+>>> report = evaluate(["kubernetes-operator", None], decisions)
 >>> report.n, report.accuracy, report.abstention.oos_recall
 (2, 1.0, 1.0)
 """
@@ -19,12 +19,11 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agentroute._router import Router
     from agentroute._spec import Decision
 
 __all__ = [
@@ -43,8 +42,6 @@ logger = logging.getLogger(__name__)
 # Ten equal-width bins is the usual choice for expected calibration error; finer
 # bins are mostly empty on the few hundred labels a catalog has.
 ECE_BINS = 10
-# Requests are routed in chunks so a progress callback can report as work advances.
-_CHUNK = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,18 +246,18 @@ def _pct(value: float | None, n: int) -> str:
     return "n/a (no such labels)" if value is None else f"{value:.3f} (of {n})"
 
 
-def _check_inputs(
-    texts: Sequence[str],
+def _right_sets(
     labels: Sequence[str | None],
-    k: int,
+    n_decisions: int,
+    limit: int,
     also_correct: Sequence[Iterable[str]] | None,
 ) -> list[frozenset[str]]:
-    if len(texts) != len(labels):
+    if len(labels) != n_decisions:
         raise ValueError(
-            f"texts and labels must have the same length, got {len(texts)} and {len(labels)}"
+            f"labels and decisions must have the same length, got {len(labels)} and {n_decisions}"
         )
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be a positive integer, got {limit!r}")
     for i, label in enumerate(labels):
         if label is not None and not isinstance(label, str):
             raise TypeError(f"labels[{i}] must be a str or None, got {type(label).__name__}")
@@ -280,30 +277,26 @@ def _check_inputs(
 
 
 def evaluate(
-    router: Router,
-    texts: Sequence[str],
     labels: Sequence[str | None],
+    decisions: Sequence[Decision],
     *,
-    k: int = 3,
+    limit: int = 3,
     also_correct: Sequence[Iterable[str]] | None = None,
-    progress: Callable[[int, int], None] | None = None,
 ) -> EvaluationReport:
-    """Route ``texts`` and compare the decisions with ``labels``.
+    """Compare decisions with the right answers, as ``sklearn.metrics`` takes ``y_true, y_pred``.
 
     Parameters
     ----------
-    router : Router
-    texts : sequence of str
-        The requests.
     labels : sequence of str or None
         The right agent for each request; None when no agent should take it.
-    k : int, keyword-only
-        For ``top_k_accuracy`` (default 3).
+    decisions : sequence of Decision
+        The router's answers, in the same order (e.g. ``router.route_many(texts,
+        limit=10)``: MRR reads as many candidates as a decision carries).
+    limit : int, keyword-only
+        How many candidates ``top_k_accuracy`` looks at (default 3).
     also_correct : sequence of iterables of str, keyword-only
         Per request, other agents that are also right (e.g. one agent copied
         under several names).
-    progress : callable, keyword-only
-        Called as ``progress(done, total)`` while routing (e.g. a progress bar).
 
     Returns
     -------
@@ -312,19 +305,16 @@ def evaluate(
     Raises
     ------
     ValueError
-        When lengths differ or ``k`` is not a positive integer.
+        When lengths differ or ``limit`` is not a positive integer.
+
+    See Also
+    --------
+    Router.evaluate : routes the requests, then calls this.
     """
-    texts = list(texts)
+    decisions = list(decisions)
     labels = list(labels)
-    right_sets = _check_inputs(texts, labels, k, also_correct)
-    top = max(k, 10)
-    decisions: list[Decision] = []
-    for start in range(0, len(texts), _CHUNK):
-        decisions += router.route_many(texts[start : start + _CHUNK], top=top)
-        if progress is not None:
-            progress(len(decisions), len(texts))
-    logger.debug("evaluated %d requests", len(decisions))
-    return _report(decisions, labels, right_sets, k)
+    right_sets = _right_sets(labels, len(decisions), limit, also_correct)
+    return _report(decisions, labels, right_sets, limit)
 
 
 def _report(

@@ -82,8 +82,8 @@ def suggestion(d: Decision) -> str:
     Examples
     --------
     >>> from agentroute._spec import Decision
-    >>> note = suggestion(Decision("fix the helm chart", "k8s-operator", "routed", 0.91, "",
-    ...                            matched_triggers=("helm",)))
+    >>> note = suggestion(Decision(request="fix the helm chart", agent="k8s-operator",
+    ...     status="routed", confidence=0.91, reason="", matched_triggers=("helm",)))
     >>> note[:63]
     'agentroute: the k8s-operator subagent fits this request (confid'
     >>> note[63:]
@@ -133,7 +133,7 @@ def hook_output(
         logger.debug("no .claude/agents folder for project %r", data.get("cwd"))
         return None
     router = load_router(folders, cache=cache)
-    d = router.route(text, top=2)
+    d = router.route(text, limit=2)
     logger.debug("decision: %r %s", d, d.reason)
     if d.status != "routed" or d.agent is None or d.confidence < min_confidence:
         return None

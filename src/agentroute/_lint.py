@@ -426,7 +426,7 @@ def _label_findings(
     texts: Sequence[str] = labels.texts
     done = 0
     for start in range(0, len(texts), 256):
-        batch = router.route_many(texts[start : start + 256], top=1)
+        batch = router.route_many(texts[start : start + 256], limit=1)
         for d, lab in zip(batch, labels.labels[start : start + 256], strict=True):
             if lab is not None:
                 support[lab] += 1

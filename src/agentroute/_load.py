@@ -22,7 +22,7 @@ from typing import Any
 
 from agentroute import _extract as ex
 from agentroute._decode import BinaryFileError, Note, decode_bytes
-from agentroute._errors import AgentFileError, CatalogError
+from agentroute._errors import AgentFileError, CatalogNotFoundError
 from agentroute._spec import AgentSpec, Diagnostic, LoadResult
 
 __all__ = ["DEFAULT_MAX_BYTES", "PathArg", "claude_code_paths", "load_agents", "parse_agent"]
@@ -545,7 +545,7 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
                 )
             )
         else:
-            raise CatalogError(f"{root.as_posix()}: no such file or folder")
+            raise CatalogNotFoundError(f"{root.as_posix()}: no such file or folder")
     return list(files.values()), diags
 
 

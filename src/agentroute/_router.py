@@ -11,31 +11,25 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agentroute._calibrate import Calibration
-from agentroute._decide import MIN_OOS_RECALL, RouterConfig, State, route_state
-from agentroute._errors import CatalogError, IndexFormatError
+from agentroute._cache import load_or_build
+from agentroute._decide import RouterConfig, State, route_state
+from agentroute._deprecated import renamed
+from agentroute._errors import CatalogError
 from agentroute._evaluate import EvaluationReport, evaluate
 from agentroute._index import Index, build_index
-from agentroute._load import (
-    DEFAULT_MAX_BYTES,
-    PathArg,
-    _as_paths,
-    discover,
-    raise_first_problem,
-    read_files,
-)
-from agentroute._score import Weights, analyze_query, score
+from agentroute._load import PathArg
+from agentroute._score import analyze_query, score
 from agentroute._spec import AgentSpec, Decision, Diagnostic
 
-if TYPE_CHECKING:  # the learned component imports scikit-learn; load it only when used
-    from agentroute._learn import Learned
+if TYPE_CHECKING:  # the classifier imports scikit-learn; load it only when used
+    from agentroute._classifier import Learned
 
 __all__ = ["CacheArg", "Router", "default_catalog_path"]
 
@@ -80,21 +74,12 @@ class Router:
         diagnostics: Sequence[Diagnostic] = (),
         config: RouterConfig | None = None,
     ) -> None:
-        self._init(agents, diagnostics, config, None)
-
-    def _init(
-        self,
-        agents: Sequence[AgentSpec],
-        diagnostics: Sequence[Diagnostic],
-        config: RouterConfig | None,
-        progress: Callable[[int, int], None] | None,
-    ) -> None:
         if not agents:
             raise CatalogError("a router needs at least one agent; none were given or loaded")
         cfg = RouterConfig() if config is None else config
         ordered = tuple(sorted(agents, key=lambda a: a.name))
         self._diagnostics = tuple(diagnostics)
-        self._state = State(ordered, build_index(ordered, progress=progress), cfg)
+        self._state = State(ordered, build_index(ordered), cfg)
 
     @classmethod
     def _assemble(
@@ -148,57 +133,8 @@ class Router:
         AgentFileError
             In strict mode, for the first file that needed recovery.
         """
-        folder = _cache_folder(cache)
-        files, found = discover(paths)
-        notes: list[Diagnostic] = []
-        if folder is not None:
-            from agentroute import _cache as _persist
-
-            key = _persist.catalog_key(files, strict=strict, max_bytes=DEFAULT_MAX_BYTES)
-            target = _persist.cache_file(folder, _as_paths(paths), strict=strict)
-            try:
-                agents, stored, index = _persist.read_cache(target, key=key)
-            except FileNotFoundError:
-                pass
-            except _persist.StaleCache:
-                logger.debug("index cache %s is out of date; rebuilding", target)
-            except (IndexFormatError, OSError) as exc:
-                logger.warning("agentroute: ignoring the index cache: %s; rebuilding", exc)
-                notes.append(
-                    Diagnostic(
-                        target.as_posix(),
-                        "cache-rejected",
-                        f"the index cache was not used ({exc}); rebuilt from the agent files",
-                    )
-                )
-            else:
-                diagnostics = (*found, *stored)
-                if strict:
-                    raise_first_problem(diagnostics)
-                return cls._assemble(agents, index, diagnostics, config)
-        result = read_files(files, found, strict=strict)
-        if not result.agents:
-            shown = [
-                os.fspath(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)
-            ]
-            raise CatalogError(
-                f"no agent could be loaded from {', '.join(shown)} "
-                f"({len(result.diagnostics)} diagnostic(s))"
-            )
-        router = object.__new__(cls)
-        router._init(result.agents, (*result.diagnostics, *notes), config, progress)
-        if folder is not None:
-            try:
-                _persist.write_cache(
-                    target,
-                    key=key,
-                    agents=router.agents,
-                    diagnostics=result.diagnostics[len(found) :],
-                    index=router.index,
-                )
-            except OSError as exc:  # a read-only home must not stop routing
-                logger.warning("agentroute: cannot write the index cache %s: %s", target, exc)
-        return router
+        built = load_or_build(paths, folder=_cache_folder(cache), strict=strict, progress=progress)
+        return cls._assemble(built.agents, built.index, built.diagnostics, config)
 
     @classmethod
     def from_agents(
@@ -215,7 +151,7 @@ class Router:
         *,
         validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
         config: RouterConfig | None = None,
-        min_oos_recall: float = MIN_OOS_RECALL,
+        min_oos_recall: float | None = None,
     ) -> Router:
         """A router built from labelled requests alone, fitted.
 
@@ -236,6 +172,7 @@ class Router:
         from agentroute._learn import check_labels
 
         check_labels(texts, labels, sorted({lab for lab in labels if isinstance(lab, str)}))
+        # Examples become each agent's text; the classifier is what routes.
         grouped: dict[str, list[str]] = {}
         for text, label in zip(texts, labels, strict=True):
             if label is not None:
@@ -292,7 +229,7 @@ class Router:
         from agentroute._router_file import write_router
 
         state = self._state
-        write_router(path, state.agents, self._diagnostics, asdict(state.config), state.learned)
+        write_router(path, state.agents, self._diagnostics, state.config, state.learned)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Router:
@@ -305,19 +242,7 @@ class Router:
         """
         from agentroute._router_file import read_router
 
-        agents, diagnostics, cfg, learned = read_router(path)
-        try:
-            config = RouterConfig(
-                weights=Weights(**cfg["weights"]),
-                calibration=Calibration(**cfg["calibration"]),
-                min_confidence=cfg["min_confidence"],
-                min_scope=cfg["min_scope"],
-                ambiguity_margin=cfg["ambiguity_margin"],
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise IndexFormatError(
-                f"{os.fspath(path)}: the saved config is unusable: {exc}"
-            ) from None
+        agents, diagnostics, config, learned = read_router(path)
         router = cls(agents, diagnostics=diagnostics, config=config)
         router._state = replace(router._state, learned=learned)
         return router
@@ -334,7 +259,7 @@ class Router:
         labels: Sequence[str | None],
         *,
         validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
-        min_oos_recall: float = MIN_OOS_RECALL,
+        min_oos_recall: float | None = None,
     ) -> Router:
         """Learn from labelled requests; returns this router.
 
@@ -352,7 +277,8 @@ class Router:
         Parameters
         ----------
         min_oos_recall : float, keyword-only
-            The share of held-out out-of-scope requests the threshold must decline.
+            The share of held-out out-of-scope requests the threshold must decline
+            (None: ``agentroute._learn.MIN_OOS_RECALL``, 0.6).
 
         Raises
         ------
@@ -361,11 +287,13 @@ class Router:
         """
         state = self._state
         names = state.index.names
-        from agentroute._learn import check_labels, fit_learned
+        from agentroute._learn import MIN_OOS_RECALL, check_labels, fit_learned
 
         check_labels(texts, labels, names)
         if validation is not None:
             check_labels(validation[0], validation[1], names, "validation labels")
+        if min_oos_recall is None:
+            min_oos_recall = MIN_OOS_RECALL
         if not 0.0 <= min_oos_recall <= 1.0:
             raise ValueError(f"min_oos_recall must be in [0, 1], got {min_oos_recall!r}")
         base = replace(state, learned=None)
@@ -405,7 +333,8 @@ class Router:
         return self
 
     # -- routing --------------------------------------------------------------------
-    def route(self, request: str, *, top: int = 5) -> Decision:
+    @renamed(top="limit")
+    def route(self, request: str, *, limit: int = 5) -> Decision:
         """Choose the agent for one request.
 
         Parameters
@@ -413,42 +342,68 @@ class Router:
         request : str
             Free text; empty, unknown words or megabytes are all fine (only the
             first 4,000 characters are scored).
-        top : int, keyword-only
-            How many candidates to return.
+        limit : int, keyword-only
+            How many candidates to return (``top=`` in 0.1).
 
         Returns
         -------
         Decision
             Never raises for any string; ``confidence`` is never NaN.
         """
-        return self.route_many([request], top=top)[0]
+        return self.route_many([request], limit=limit)[0]
 
-    def route_many(self, requests: Iterable[str], *, top: int = 5) -> list[Decision]:
+    @renamed(top="limit")
+    def route_many(self, requests: Iterable[str], *, limit: int = 5) -> list[Decision]:
         """Route many requests at once: the same decisions as :meth:`route`, faster."""
-        if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-            raise ValueError(f"top must be a positive integer, got {top!r}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
         texts = list(requests)
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"requests[{i}] must be a str, got {type(t).__name__}")
-        return route_state(self._state, texts, top)
+        return route_state(self._state, texts, limit)
 
+    @renamed(k="limit")
     def evaluate(
         self,
         texts: Sequence[str],
         labels: Sequence[str | None],
         *,
-        k: int = 3,
+        limit: int = 3,
         also_correct: Sequence[Iterable[str]] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> EvaluationReport:
         """Route labelled requests and measure the answers.
 
-        See :func:`agentroute._evaluate.evaluate` for the figures reported.
-
         ``labels[i]`` is the right agent for ``texts[i]``, or None when no agent
-        should take it.
+        should take it; ``also_correct[i]`` lists other agents that are right too
+        (a labels file's ``also_correct``: without it, a copy of the right agent
+        under another name counts as wrong). ``limit`` is the k of top-k accuracy
+        (``k=`` in 0.1); ``progress(done, total)`` is called as requests are
+        routed. See :func:`agentroute.evaluate` for the figures reported.
+
+        Raises
+        ------
+        ValueError
+            When lengths differ or ``limit`` is not a positive integer.
         """
-        return evaluate(self, texts, labels, k=k, also_correct=also_correct)
+        texts = list(texts)
+        if len(texts) != len(labels):
+            raise ValueError(
+                f"texts and labels must have the same length, got {len(texts)} and {len(labels)}"
+            )
+        # MRR reads ten candidates whatever top-k accuracy looks at.
+        ranked = max(limit, 10) if isinstance(limit, int) and limit > 0 else 10
+        decisions: list[Decision] = []
+        for start in range(0, len(texts), _CHUNK):
+            decisions += self.route_many(texts[start : start + _CHUNK], limit=ranked)
+            if progress is not None:
+                progress(len(decisions), len(texts))
+        return evaluate(labels, decisions, limit=limit, also_correct=also_correct)
+
+
+# Requests are routed in chunks so a progress callback can report as work advances.
+_CHUNK = 256
 
 
 def _cache_folder(cache: CacheArg) -> Path | None:

@@ -13,14 +13,19 @@ import json
 import math
 import os
 import zipfile
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
 from agentroute._cache import SPEC_FIELDS, spec_from_json
+from agentroute._calibrate import Calibration
+from agentroute._classifier import ExampleModel, Learned
+from agentroute._decide import RouterConfig
 from agentroute._errors import IndexFormatError
-from agentroute._learn import ExampleModel, Learned
 from agentroute._ngrams import KINDS, NgramTfidf
+from agentroute._npz import json_array, load_npz, write_npz
+from agentroute._score import Weights
 from agentroute._spec import AgentSpec, Diagnostic
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_router", "write_router"]
@@ -29,23 +34,20 @@ FORMAT = "agentroute-router"
 FORMAT_VERSION = 1
 
 
-def _json_array(obj: object) -> np.ndarray:
-    return np.frombuffer(json.dumps(obj, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-
-
 def write_router(
     path: str | os.PathLike[str],
     agents: tuple[AgentSpec, ...],
     diagnostics: tuple[Diagnostic, ...],
-    config: dict[str, Any],
+    config: RouterConfig,
     learned: Learned | None,
 ) -> None:
+    """Write a router's records, config and learned state to ``path`` (atomically)."""
     meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "agents": [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents],
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
-        "config": config,
+        "config": asdict(config),
         "learned": None,
     }
     arrays: dict[str, np.ndarray] = {}
@@ -70,11 +72,10 @@ def write_router(
             arrays["coef"] = model.coef
             arrays["intercept"] = model.intercept
             for i, b in enumerate(model.blocks):
-                arrays[f"terms{i}"] = _json_array(list(b.terms))
+                arrays[f"terms{i}"] = json_array(list(b.terms))
                 arrays[f"idf{i}"] = b.idf
-    arrays["meta"] = _json_array(meta)
-    with open(path, "wb") as fh:
-        np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+    arrays["meta"] = json_array(meta)
+    write_npz(path, arrays, compress=True)
 
 
 def _bad(path: str, why: str) -> IndexFormatError:
@@ -100,12 +101,34 @@ def _json(path: str, data: Any, name: str) -> Any:
         raise _bad(path, f"{name!r} is not UTF-8 JSON ({exc})") from None
 
 
+def _config(path: str, cfg: Any) -> RouterConfig:
+    if not isinstance(cfg, dict):
+        raise _bad(path, "the config is not an object")
+    try:
+        return RouterConfig(
+            weights=Weights(**cfg["weights"]),
+            calibration=Calibration(**cfg["calibration"]),
+            min_confidence=cfg["min_confidence"],
+            min_scope=cfg["min_scope"],
+            ambiguity_margin=cfg["ambiguity_margin"],
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _bad(path, f"the saved config is unusable: {exc}") from None
+
+
 def read_router(
     path: str | os.PathLike[str],
-) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], dict[str, Any], Learned | None]:
+) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], RouterConfig, Learned | None]:
+    """What :func:`write_router` stored, every part checked.
+
+    Raises
+    ------
+    IndexFormatError
+        Naming the file, when it is corrupt, foreign or of another format version.
+    """
     shown = os.fspath(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with load_npz(path) as data:
             return _read(shown, data)
     except IndexFormatError:
         raise
@@ -124,7 +147,7 @@ def read_router(
 
 def _read(
     path: str, data: Any
-) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], dict[str, Any], Learned | None]:
+) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], RouterConfig, Learned | None]:
     meta = _json(path, data, "meta")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(path, "no agentroute-router header")
@@ -138,9 +161,7 @@ def _read(
     if not agents:
         raise _bad(path, "no agents")
     diagnostics = tuple(Diagnostic(*d) for d in meta["diagnostics"])
-    config = meta["config"]
-    if not isinstance(config, dict):
-        raise _bad(path, "the config is not an object")
+    config = _config(path, meta["config"])
     lm = meta["learned"]
     if lm is None:
         return agents, diagnostics, config, None

@@ -44,7 +44,7 @@ __all__ = ["MAX_REQUEST_CHARS", "Query", "Scores", "Weights", "analyze_query", "
 MAX_REQUEST_CHARS = 4_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Weights:
     """How the scorers combine; non-negative, normalised to sum to 1.
 
@@ -81,7 +81,10 @@ class Weights:
     def normalized(self) -> Weights:
         total = self.bm25 + self.word + self.char + self.trigger
         return Weights(
-            self.bm25 / total, self.word / total, self.char / total, self.trigger / total
+            bm25=self.bm25 / total,
+            word=self.word / total,
+            char=self.char / total,
+            trigger=self.trigger / total,
         )
 
 
