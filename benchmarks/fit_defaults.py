@@ -124,12 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import agentroute
     from agentroute._calibrate import Signals
-    from agentroute._decide import (
-        MIN_KNOWN_SHARE,
-        MIN_SCOPE_AGENTS,
-        TRIGGER_SCOPE_FLOOR,
-        TRIGGER_SCOPE_MATCHES,
-    )
+
+    rules = agentroute.RouterConfig()
 
     names = [f.name for f in fields(Signals)]
     ci = [names.index(n) for n in CONFIDENCE]
@@ -152,11 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             records = agentroute.load_agents(str(Path(tmp) / slug)).agents
             router = agentroute.Router.from_agents(records)
             to_label = {a.name: declared_name(a.name, a.path) for a in router.agents}
-            labels = read_labels(shared / "corpora" / "labels" / f"{slug}.jsonl")
-            rows, tops = route_rows(router, [lab.request for lab in labels])
-            right = np.array(
-                [to_label.get(t, t) in lab.gold for t, lab in zip(tops, labels, strict=True)]
-            )
+            lab = agentroute.read_labels(shared / "corpora" / "labels" / f"{slug}.jsonl")
+            gold = [{a, *more} for a, more in zip(lab.labels, lab.also_correct, strict=True)]
+            rows, tops = route_rows(router, list(lab.texts))
+            right = np.array([to_label.get(t, t) in g for t, g in zip(tops, gold, strict=True)])
             labelled[slug] = Rows(rows.signals, right, rows.triggers, rows.live, rows.n_agents)
             oos[slug], _ = route_rows(router, val)
 
@@ -181,9 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def declined(rows: Rows, threshold: float) -> np.ndarray:
         known = rows.signals[:, names.index("known")]
         scope = sigmoid(s0 + rows.signals[:, si] @ sw)
-        rescued = (rows.triggers >= TRIGGER_SCOPE_MATCHES) & (scope >= TRIGGER_SCOPE_FLOOR)
-        veto = (scope < threshold) & (rows.n_agents >= MIN_SCOPE_AGENTS) & ~rescued
-        out: np.ndarray = ~rows.live | (known < MIN_KNOWN_SHARE) | veto
+        rescued = (rows.triggers >= rules.trigger_rescue) & (scope >= rules.trigger_rescue_scope)
+        veto = (scope < threshold) & (rows.n_agents >= rules.scope_min_agents) & ~rescued
+        out: np.ndarray = ~rows.live | (known < rules.min_known_share) | veto
         return out
 
     min_scope = 1.0

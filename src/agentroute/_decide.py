@@ -22,16 +22,6 @@ if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it on
 
 __all__ = ["RouterConfig", "State", "route_state"]
 
-# A request most of whose words no agent uses is about something else ("a good
-# database of chess openings"). On the labelled requests of the four
-# collections at most 2.7 % (dl-ezo) know fewer than half their terms; 10-58 %
-# of CLINC150's out-of-scope utterances do.
-MIN_KNOWN_SHARE = 0.5
-# The scope model was fitted on catalogs of 36-202 agents; its cosine terms run
-# high in a handful of agents (the two seed agents scored 0.6 for requests
-# written for them), so smaller catalogs rely on MIN_KNOWN_SHARE alone.
-MIN_SCOPE_AGENTS = 30
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RouterConfig:
@@ -53,6 +43,27 @@ class RouterConfig:
     ambiguity_margin : float
         When the runner-up's score is within this fraction of the best score,
         the decision is ``ambiguous`` (e.g. 0.05: within 5 %).
+    min_known_share : float
+        Below this share of the request's words known to the catalog (found in
+        some agent's text, after spelling correction) the decision is
+        ``no_match``; 0 turns the rule off. A request most of whose words no
+        agent uses is about something else ("a good database of chess
+        openings").
+    scope_min_agents : int
+        ``min_scope`` applies to catalogs of at least this many agents (0: to
+        every catalog).
+    trigger_rescue : int
+        A request that contains at least this many of the top agent's own
+        trigger phrases is not declined by ``min_scope`` while its in-scope
+        probability is at least ``trigger_rescue_scope`` (0 turns the rescue
+        off): the author's words are in-scope evidence the scope model does not
+        read.
+    trigger_rescue_scope : float
+
+    Every rule that can turn a request down is one of these fields; a fitted
+    router (:meth:`Router.fit`) obeys ``min_confidence`` and ``min_scope``
+    too (its in-scope probability is one minus the learned out-of-scope
+    probability).
     """
 
     weights: Weights = field(default_factory=Weights)
@@ -62,12 +73,36 @@ class RouterConfig:
     min_confidence: float = 0.10
     min_scope: float = 0.45
     ambiguity_margin: float = 0.05
+    # On the labelled requests of the four collections at most 2.7 % (dl-ezo)
+    # know fewer than half their terms; 10-58 % of CLINC150's out-of-scope
+    # utterances do.
+    min_known_share: float = 0.5
+    # The scope model was fitted on catalogs of 36-202 agents.
+    scope_min_agents: int = 30
+    trigger_rescue: int = 2
+    trigger_rescue_scope: float = 0.3
 
     def __post_init__(self) -> None:
-        for name in ("min_confidence", "min_scope", "ambiguity_margin"):
+        for name in (
+            "min_confidence",
+            "min_scope",
+            "ambiguity_margin",
+            "min_known_share",
+            "trigger_rescue_scope",
+        ):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0.0 <= value <= 1.0
+            ):
                 raise ValueError(f"RouterConfig.{name} must be a number in [0, 1], got {value!r}")
+        for name in ("scope_min_agents", "trigger_rescue"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(
+                    f"RouterConfig.{name} must be a non-negative integer, got {value!r}"
+                )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -213,10 +248,17 @@ def _learned_evidence(
                 f"the request reads like those labelled out of scope "
                 f"(probability {oos:.2f}; the closest agent, {name}, {conf:.2f})."
             )
-        elif conf < learned.threshold:
+        elif 1.0 - oos < cfg.min_scope:
+            decline = (
+                f"the request reads as outside this catalog (in-scope probability "
+                f"{1.0 - oos:.2f}, below {cfg.min_scope:.2f}); the closest agent is {name}."
+            )
+        elif conf < max(learned.threshold, cfg.min_confidence):
+            which = "learned " if learned.threshold >= cfg.min_confidence else ""
+            bar = max(learned.threshold, cfg.min_confidence)
             decline = (
                 f"the best candidate, {name}, has confidence {conf:.2f}, "
-                f"below the learned {learned.threshold:.2f} threshold ({why})."
+                f"below the {which}{bar:.2f} threshold ({why})."
             )
         out.append(
             _Evidence(
@@ -280,11 +322,6 @@ def _quote(items: Sequence[str]) -> str:
     return ", ".join(f"'{i}'" for i in items)
 
 
-# See the scope rule in ``_catalog_evidence``.
-TRIGGER_SCOPE_MATCHES = 2
-TRIGGER_SCOPE_FLOOR = 0.3
-
-
 def _catalog_evidence(
     state: State, text: str, query: Query, scores: Scores, row: int, limit: int
 ) -> _Evidence:
@@ -307,8 +344,8 @@ def _catalog_evidence(
         )
     sig = signals(combined, scores, row, best, query)
     raw = sig.confidence(cfg.calibration)
-    # A calibration-only fit rescales confidence monotonically; thresholds compare
-    # the raw value, so the fitted router decides exactly as the unfitted one.
+    # A calibration-only fit rescales confidence monotonically; min_confidence
+    # reads the confidence the caller sees, so it means the same on every router.
     rescale = state.learned.rescale if state.learned is not None else float
     confidence = rescale(raw)
     known = sig.known
@@ -328,21 +365,25 @@ def _catalog_evidence(
     # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
     # author's words. Measured on the four labelled collections: CLINC150 oos
     # no_match unchanged, in-scope routing up (wshobson 0.973 -> 0.976).
-    trigger_backed = len(matched) >= TRIGGER_SCOPE_MATCHES and scope >= TRIGGER_SCOPE_FLOOR
-    if known < MIN_KNOWN_SHARE:
+    trigger_backed = (
+        cfg.trigger_rescue > 0
+        and len(matched) >= cfg.trigger_rescue
+        and scope >= cfg.trigger_rescue_scope
+    )
+    if known < cfg.min_known_share:
         decline = (
             f"most of the request's words appear in no agent's text (only "
             f"{query.known_terms} of {len(query.terms)} known); {closest}"
         )
-    elif scope < cfg.min_scope and index.n_agents >= MIN_SCOPE_AGENTS and not trigger_backed:
+    elif scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed:
         decline = (
             f"the request reads as outside this catalog (in-scope probability {scope:.2f}, "
             f"below {cfg.min_scope:.2f}); {closest}"
         )
-    elif raw < cfg.min_confidence:
+    elif confidence < cfg.min_confidence:
         decline = (
             f"the best candidate, {name}, has confidence {confidence:.2f}, below the "
-            f"{rescale(cfg.min_confidence):.2f} threshold (weak evidence: {evidence})."
+            f"{cfg.min_confidence:.2f} threshold (weak evidence: {evidence})."
         )
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are

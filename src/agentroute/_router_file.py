@@ -111,6 +111,16 @@ def _config(path: str, cfg: Any) -> RouterConfig:
             min_confidence=cfg["min_confidence"],
             min_scope=cfg["min_scope"],
             ambiguity_margin=cfg["ambiguity_margin"],
+            **{
+                k: cfg[k]
+                for k in (
+                    "min_known_share",
+                    "scope_min_agents",
+                    "trigger_rescue",
+                    "trigger_rescue_scope",
+                )
+                if k in cfg
+            },
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _bad(path, f"the saved config is unusable: {exc}") from None
