@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentroute import Router, RouterConfig
+from agentroute import AgentSpec, Router, RouterConfig
 
 TEXTS = (
     "write a helm chart for our api",
@@ -154,3 +155,70 @@ def test_every_refusal_rule_is_a_config_field(router: Router) -> None:
 def test_config_rejects_bad_values(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=f"RouterConfig.{field}"):
         RouterConfig(**{field: value})  # type: ignore[arg-type]
+
+
+FOUR = (
+    ("researcher", "Finds and summarises recent research papers, articles and sources on a topic."),
+    ("coder", "Writes and fixes Python code, scripts and tests."),
+    ("writer", "Drafts blog posts, emails and documentation in a clear style."),
+    ("data-analyst", "Analyses spreadsheets and CSV data and builds charts."),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "agent"),
+    [
+        ("find recent papers on RAG", "researcher"),
+        ("fix the failing test in my python script", "coder"),
+        ("draft a blog post about our launch", "writer"),
+        ("make a chart from this csv file", "data-analyst"),
+    ],
+)
+def test_a_four_agent_catalog_answers_its_obvious_requests(text: str, agent: str) -> None:
+    """Issue 15: the known-word share refused "find recent papers on RAG" (1 of 4 known)."""
+    router = Router.from_agents(AgentSpec(name=n, description=d) for n, d in FOUR)
+    d = router.route(text)
+    assert (d.status, d.agent) == ("routed", agent), d.reason
+
+
+def test_a_rust_request_is_not_confidently_sent_to_another_language(router: Router) -> None:
+    """Issue 15: the sample catalog has no Rust agent; python-developer took this at 0.88."""
+    d = router.route("write idiomatic rust with tokio")
+    assert d.status == "no_match" or d.confidence < 0.7, d
+
+
+def test_the_borrow_checker_reaches_a_rust_agent(corpora: Path) -> None:
+    """Issue 15: got no_match on a catalog whose top two were rust-engineer and rust-pro."""
+    router = Router.from_path(
+        [
+            corpora / "wshobson-agents" / "systems-programming",
+            corpora / "voltagent-awesome-claude-code-subagents" / "02-language-specialists",
+        ]
+    )
+    d = router.route("the Rust borrow checker complains about this lifetime")
+    assert d.status != "no_match" and d.agent in ("rust-engineer", "rust-pro"), d.reason
+
+
+def test_identical_copies_are_listed_once_with_the_others_named() -> None:
+    body = "Writes Terraform modules for cloud networks."
+    agents = [
+        AgentSpec(name="ops-terraform", description=body, body="B"),
+        AgentSpec(name="infra-terraform", description=body, body="B"),
+        AgentSpec(name="net-terraform", description=body, body="B"),
+        AgentSpec(name="dns", description="Manages DNS zones and records.", body="C"),
+        AgentSpec(name="cdn", description="Configures CDN caching for cloud networks.", body="D"),
+    ]
+    d = Router.from_agents(agents).route("write terraform modules for our cloud network", limit=3)
+    names = [c.agent for c in d.candidates]
+    assert (
+        len(names) == 3
+        and len(set(names) & {"ops-terraform", "infra-terraform", "net-terraform"}) == 1
+    )
+    first = d.candidates[0]
+    assert set(first.copies) | {first.agent} == {
+        "ops-terraform",
+        "infra-terraform",
+        "net-terraform",
+    }
+    assert all(c.copies == () for c in d.candidates[1:])
+    assert {"dns", "cdn"} == set(names[1:])

@@ -79,7 +79,14 @@ def _decision_json(d: Decision) -> dict[str, object]:
         "reason": d.reason,
         "matched_triggers": list(d.matched_triggers),
         "top_terms": list(d.top_terms),
-        "candidates": [{"agent": c.agent, "score": round(c.score, 4)} for c in d.candidates],
+        "candidates": [
+            {
+                "agent": c.agent,
+                "score": round(c.score, 4),
+                **({"copies": list(c.copies)} if c.copies else {}),
+            }
+            for c in d.candidates
+        ],
     }
 
 
@@ -117,7 +124,8 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
             status = paint(d.status, d.status)
             out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\n{d.reason}\n")
             for i, c in enumerate(d.candidates, 1):
-                out.write(f"  {i}. {c.agent}  {c.score:.3f}\n")
+                same = f"  (= {', '.join(c.copies)})" if c.copies else ""
+                out.write(f"  {i}. {c.agent}  {c.score:.3f}{same}\n")
         return EXIT_NO_MATCH if d.status == "no_match" else EXIT_OK
 
     # One request per line; blank lines are skipped. Lines are routed in batches

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agentroute._calibrate import Calibration, signals
+from agentroute._calibrate import Calibration, catalog_shape, signals
 from agentroute._index import Index
 from agentroute._score import Query, Scores, Weights, analyze_query, score
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
@@ -38,20 +38,21 @@ class RouterConfig:
     min_scope : float
         Below this in-scope probability (:meth:`Calibration.scope`) the decision
         is ``no_match``: the request is not for this catalog. The default is the
-        lowest value at which every development collection declines at least
-        93 % of CLINC150's out-of-scope val utterances (``benchmarks/fit_defaults.py``).
+        lowest value at which the training catalogs decline on average 90 % of
+        the out-of-scope requests of ``benchmarks/fit_defaults.py`` (CLINC150
+        ``oos`` train/val and a bank written for it).
     ambiguity_margin : float
         When the runner-up's score is within this fraction of the best score,
         the decision is ``ambiguous`` (e.g. 0.05: within 5 %).
     min_known_share : float
         Below this share of the request's words known to the catalog (found in
         some agent's text, after spelling correction) the decision is
-        ``no_match``; 0 turns the rule off. A request most of whose words no
+        ``no_match``; 0 (the default) turns the rule off. A request most of whose words no
         agent uses is about something else ("a good database of chess
         openings").
     scope_min_agents : int
-        ``min_scope`` applies to catalogs of at least this many agents (0: to
-        every catalog).
+        ``min_scope`` applies to catalogs of at least this many agents (0, the
+        default: to every catalog).
     trigger_rescue : int
         A request that contains at least this many of the top agent's own
         trigger phrases is not declined by ``min_scope`` while its in-scope
@@ -71,14 +72,14 @@ class RouterConfig:
     # Confidence is P(top is right); a wrong-but-related agent is still useful
     # to a caller, so the default abstains only on near-certain misses.
     min_confidence: float = 0.10
-    min_scope: float = 0.45
+    min_scope: float = 0.47
     ambiguity_margin: float = 0.05
-    # On the labelled requests of the four collections at most 2.7 % (dl-ezo)
-    # know fewer than half their terms; 10-58 % of CLINC150's out-of-scope
-    # utterances do.
-    min_known_share: float = 0.5
-    # The scope model was fitted on catalogs of 36-202 agents.
-    scope_min_agents: int = 30
+    # Off by default since issue 15: the known-word share is an input of the
+    # scope model, which adapts to the catalog's size (a 4-agent catalog knows
+    # few of any request's words); as a fixed rule it refused half of SNIPS's
+    # in-scope requests with 7 intents as agents.
+    min_known_share: float = 0.0
+    scope_min_agents: int = 0
     trigger_rescue: int = 2
     trigger_rescue_scope: float = 0.3
 
@@ -115,11 +116,44 @@ class State:
     # Per agent (index order), the first agent with the same description and body:
     # collections copy one agent under several names, and copies are equally right.
     copy_of: np.ndarray = field(init=False, repr=False)
+    # Per group (its first agent), the names of every agent in it, in index order.
+    copy_names: dict[int, tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         first: dict[tuple[str, str], int] = {}
         groups = [first.setdefault((a.description, a.body), i) for i, a in enumerate(self.agents)]
         object.__setattr__(self, "copy_of", np.asarray(groups, dtype=np.int64))
+        names: dict[int, list[str]] = {}
+        for i, g in enumerate(groups):
+            names.setdefault(g, []).append(self.agents[i].name)
+        object.__setattr__(
+            self, "copy_names", {g: tuple(v) for g, v in names.items() if len(v) > 1}
+        )
+
+    def candidates(self, scores: np.ndarray, limit: int) -> tuple[Candidate, ...]:
+        """The best ``limit`` agents by score, each group of identical copies once
+        (its best-scoring member, the others named in ``copies``)."""
+        n = scores.size
+        k = min(limit, n)
+        if not self.copy_names:
+            order = _ranked(scores, k)
+            return tuple(
+                Candidate(agent=self.agents[j].name, score=float(scores[j])) for j in order
+            )
+        extra = sum(len(v) - 1 for v in self.copy_names.values())
+        out: list[Candidate] = []
+        seen: set[int] = set()
+        for j in _ranked(scores, min(n, k + extra)):
+            g = int(self.copy_of[j])
+            if g in seen:
+                continue
+            seen.add(g)
+            name = self.agents[j].name
+            others = tuple(x for x in self.copy_names.get(g, ()) if x != name)
+            out.append(Candidate(agent=name, score=float(scores[j]), copies=others))
+            if len(out) == k:
+                break
+        return tuple(out)
 
 
 def route_state(state: State, texts: list[str], limit: int) -> list[Decision]:
@@ -327,13 +361,11 @@ def _catalog_evidence(
 ) -> _Evidence:
     index, cfg = state.index, state.config
     combined = np.round(scores.combined[row], 9)
-    k = min(limit, index.n_agents)
-    order = _ranked(combined, k)
-    candidates = tuple(Candidate(agent=index.names[j], score=float(combined[j])) for j in order[:k])
+    candidates = state.candidates(combined, limit)
 
     if not text.strip():
         return _Evidence(text=text, candidates=candidates, decline=_EMPTY)
-    best = int(order[0])
+    best = int(_ranked(combined, 1)[0])
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
         return _Evidence(
@@ -342,7 +374,7 @@ def _catalog_evidence(
             decline="none of the request's words appear in any agent's description, "
             "triggers or examples.",
         )
-    sig = signals(combined, scores, row, best, query)
+    sig = signals(combined, scores, row, best, query, catalog_shape(index))
     raw = sig.confidence(cfg.calibration)
     # A calibration-only fit rescales confidence monotonically; min_confidence
     # reads the confidence the caller sees, so it means the same on every router.

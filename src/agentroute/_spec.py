@@ -112,10 +112,15 @@ class Candidate:
         The combined relevance score in [0, 1] (higher is better). Scores rank
         agents for one request; :attr:`Decision.confidence` is the calibrated
         probability.
+    copies : tuple of str
+        Other agents of the catalog with the same description and body as this
+        one (collections ship one agent under several names): equally right,
+        listed here instead of taking places of their own in the ranking.
     """
 
     agent: str
     score: float
+    copies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
