@@ -217,6 +217,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             limit=args.limit,
             also_correct=labels.also_correct,
             progress=bar,
+            min_confidence=args.min_confidence,
         )
     if args.json:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
@@ -397,6 +398,14 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         default=3,
         help="k of top-k accuracy (default 3; -k is its 0.1 spelling)",
+    )
+    ev.add_argument(
+        "--min-confidence",
+        type=_fraction,
+        default=None,
+        metavar="X",
+        help="also report coverage and precision when only answers of confidence >= X are "
+        "acted on (what a hook does; it uses 0.7), and list the requests misrouted at X",
     )
     ev.add_argument(
         "--confusions",

@@ -372,6 +372,7 @@ class Router:
         limit: int = 3,
         also_correct: Sequence[Iterable[str]] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        min_confidence: float | None = None,
     ) -> EvaluationReport:
         """Route labelled requests and measure the answers.
 
@@ -380,7 +381,9 @@ class Router:
         (a labels file's ``also_correct``: without it, a copy of the right agent
         under another name counts as wrong). ``limit`` is the k of top-k accuracy
         (``k=`` in 0.1); ``progress(done, total)`` is called as requests are
-        routed. See :func:`agentroute.evaluate` for the figures reported.
+        routed; ``min_confidence`` adds coverage, precision and the misrouted
+        requests at that confidence. See :func:`agentroute.evaluate` for the
+        figures reported.
 
         Raises
         ------
@@ -399,7 +402,13 @@ class Router:
             decisions += self.route_many(texts[start : start + _CHUNK], limit=ranked)
             if progress is not None:
                 progress(len(decisions), len(texts))
-        return evaluate(labels, decisions, limit=limit, also_correct=also_correct)
+        return evaluate(
+            labels,
+            decisions,
+            limit=limit,
+            also_correct=also_correct,
+            min_confidence=min_confidence,
+        )
 
 
 # Requests are routed in chunks so a progress callback can report as work advances.
