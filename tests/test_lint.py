@@ -28,7 +28,7 @@ def agent_md(name: str, description: str, body: str = "") -> str:
 
 
 def codes(report: object) -> set[str]:
-    return {f.code for f in report.findings}  # type: ignore[attr-defined]
+    return {f.kind for f in report.findings}  # type: ignore[attr-defined]
 
 
 def test_the_embedded_catalog_has_no_errors() -> None:
@@ -41,7 +41,7 @@ def test_near_copies_are_errors_naming_the_pair_and_shared_terms() -> None:
         [AgentSpec("sql-a", DB), AgentSpec("sql-b", DB), AgentSpec("css", CSS)]
     )
     report = lint(router)
-    [finding] = [f for f in report.errors if f.code == "near-copy"]
+    [finding] = [f for f in report.errors if f.kind == "near-copy"]
     assert finding.agents == ("sql-a", "sql-b")
     assert finding.score is not None and finding.score >= 0.8
     assert "postgresql" in finding.terms or any("quer" in t for t in finding.terms)
@@ -60,7 +60,7 @@ def test_a_partial_overlap_is_a_warning_not_an_error() -> None:
         ]
     )
     report = lint(router, overlap=0.3, near_copy=0.95)
-    overlaps = [f for f in report.findings if f.code == "overlap"]
+    overlaps = [f for f in report.findings if f.kind == "overlap"]
     assert [f.agents for f in overlaps] == [("sql-ops", "sql-tuner")]
     assert overlaps[0].severity == "warning"
     assert "overlap" not in codes(lint(router, overlap=0.99, near_copy=1.0))
@@ -77,15 +77,15 @@ def test_empty_short_and_generic_descriptions() -> None:
         ]
     )
     report = lint(router)
-    by_agent = {(f.code, f.agents) for f in report.findings}
+    by_agent = {(f.kind, f.agents) for f in report.findings}
     assert ("empty-description", ("helper",)) in by_agent
     assert ("short-description", ("db",)) in by_agent
     assert ("short-description", ("css",)) not in by_agent
-    assert next(f for f in report.findings if f.code == "empty-description").severity == "error"
+    assert next(f for f in report.findings if f.kind == "empty-description").severity == "error"
     # "Databases and more." has one term ('databas') and so fewer than two distinctive ones.
     # The generalist is not generic here: in five agents a term two of them share is still
     # distinctive (rare = max(2, 5% of n)), and each of its terms is shared with one other.
-    generic = [f for f in report.findings if f.code == "generic-description"]
+    generic = [f for f in report.findings if f.kind == "generic-description"]
     assert [(f.agents, f.terms, f.severity) for f in generic] == [
         (("db",), ("databas",), "warning")
     ]
@@ -100,7 +100,7 @@ def test_a_description_made_of_everyones_words_is_generic() -> None:
             AgentSpec("generalist", "Builds services and APIs: more services and APIs, for all."),
         ]
     )
-    [finding] = [f for f in lint(router).findings if f.code == "generic-description"]
+    [finding] = [f for f in lint(router).findings if f.kind == "generic-description"]
     assert finding.agents == ("generalist",) and finding.severity == "warning"
     assert {"api", "build", "servic"} <= set(finding.terms)
     assert "generalist: almost every description term is shared" in finding.message
@@ -112,7 +112,7 @@ def test_a_trigger_shared_by_many_agents_is_reported_once_with_its_owners() -> N
         for i, desc in enumerate([DB, CSS, GO, "Writes release notes and changelogs for users."])
     ]
     report = lint(Router.from_agents(agents), common_trigger=3)
-    [finding] = [f for f in report.findings if f.code == "common-trigger"]
+    [finding] = [f for f in report.findings if f.kind == "common-trigger"]
     assert finding.terms == ("deploy",)
     assert len(finding.agents) == 4 and finding.severity == "warning"
 
@@ -125,10 +125,10 @@ def test_duplicate_names_and_recovered_files_come_from_the_load_diagnostics(
     write(tmp_path, "css", "---\nname: css\ndescription: Styles: CSS grid: flexbox\n---\n")
     write(tmp_path, "go", agent_md("go", GO))
     report = lint(Router.from_path(tmp_path))
-    dup = [f for f in report.findings if f.code == "duplicate-name"]
+    dup = [f for f in report.findings if f.kind == "duplicate-name"]
     assert len(dup) == 1 and dup[0].severity == "error"
     assert dup[0].path is not None and dup[0].path.endswith("b/db.md")
-    recovered = [f for f in report.findings if f.code == "recovered"]
+    recovered = [f for f in report.findings if f.kind == "recovered"]
     assert [f.agents for f in recovered] == [("css",)]
     assert "invalid-yaml" in recovered[0].message
 
@@ -149,12 +149,12 @@ def test_labels_find_unreachable_unreached_and_unknown_agents(tmp_path: Path) ->
     ]
     labels_file.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     report = lint(router, labels=read_labels(labels_file))
-    found = {(f.code, f.agents) for f in report.findings}
+    found = {(f.kind, f.agents) for f in report.findings}
     assert ("unreachable", ("docs",)) in found
     assert ("unreached", ("go",)) in found
     assert ("unknown-label", ("poet",)) in found
     assert ("unreached", ("db",)) not in found
-    assert next(f for f in report.findings if f.code == "unreachable").severity == "error"
+    assert next(f for f in report.findings if f.kind == "unreachable").severity == "error"
 
 
 def test_report_formats_json_and_text() -> None:
@@ -178,7 +178,7 @@ def test_bad_thresholds_are_refused(bad: dict[str, float]) -> None:
 def test_the_readme_finding_is_still_true(corpora: Path) -> None:
     """README, "Lint a catalog": planner and implementation-plan are near-copies."""
     report = lint(Router.from_path(corpora / "davila7-claude-code-templates"))
-    pairs = {f.agents: f for f in report.errors if f.code == "near-copy"}
+    pairs = {f.agents: f for f in report.errors if f.kind == "near-copy"}
     finding = pairs[("implementation-plan", "planner")]
     assert "implementation plan" in finding.terms
 
@@ -191,4 +191,4 @@ def test_near_copy_below_the_overlap_bar_is_still_reported() -> None:
     b = "Tunes PostgreSQL queries, indexes and slow query plans for reporting dashboards."
     router = Router.from_agents([AgentSpec("db-a", a), AgentSpec("db-b", b)])  # cosine 0.60
     report = lint(router, overlap=0.9, near_copy=0.5)
-    assert [f.code for f in report.findings if f.code == "near-copy"] == ["near-copy"]
+    assert [f.kind for f in report.findings if f.kind == "near-copy"] == ["near-copy"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
+import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -139,3 +142,172 @@ def test_tampered_values_are_refused(fitted: Router, tmp_path: Path) -> None:
     for name in ["triggers.npz", "nan-threshold.npz", "big-blend.npz"]:
         with pytest.raises(IndexFormatError, match=name.replace(".", r"\.")):
             Router.load(tmp_path / name)
+
+
+# -- crafted files (issue 12, item 3): every one is an IndexFormatError naming the file,
+# found at load time, fast and small, never a MemoryError, an OverflowError, minutes of
+# routing or a NaN confidence later.
+
+
+def _npy(descr: str, shape: tuple[int, ...], data: bytes = b"") -> bytes:
+    """A .npy member whose header declares ``shape``, whatever ``data`` really holds."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+    return buf.getvalue() + data
+
+
+def _with_member(src: Path, dst: Path, name: str, content: bytes) -> None:
+    """``src`` with one archive member replaced by raw ``content``."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.namelist():
+            if item != name:
+                zout.writestr(item, zin.read(item))
+        zout.writestr(name, content)
+
+
+def _meta(good: Path) -> dict[str, object]:
+    with np.load(good, allow_pickle=False) as data:
+        meta: dict[str, object] = json.loads(data["meta"].tobytes())
+    return meta
+
+
+def _load_bounded(path: Path, match: str) -> None:
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(IndexFormatError, match=re.escape(path.name) + ".*" + match):
+            Router.load(path)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert time.perf_counter() - start < 10.0
+    assert peak < 48 * 2**20, f"peaked at {peak / 2**20:.0f} MiB"
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(fitted: Router, tmp_path: Path) -> None:
+    good = tmp_path / "good.npz"
+    fitted.save(good)
+    bomb = tmp_path / "bomb.npz"
+    size = 256 * 2**20  # 256 MiB of zeros deflate to about 250 KB
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+        with zipfile.ZipFile(good) as zin:
+            for item in zin.namelist():
+                zout.writestr(item, zin.read(item))
+        with zout.open("ballast.npy", "w", force_zip64=True) as fh:
+            fh.write(_npy("|u1", (size,)))
+            chunk = bytes(2**20)
+            for _ in range(size // len(chunk)):
+                fh.write(chunk)
+    assert bomb.stat().st_size < 2 * 2**20
+    _load_bounded(bomb, "inflate")
+
+
+@pytest.mark.parametrize(
+    ("shape", "why"),
+    [((10**13,), "declares"), ((2**64,), "declares"), ((-1,), "declares")],
+    ids=["1e13", "2**64", "negative"],
+)
+def test_declared_shapes_are_checked_before_allocating(
+    fitted: Router, tmp_path: Path, shape: tuple[int, ...], why: str
+) -> None:
+    good = tmp_path / "good.npz"
+    fitted.save(good)
+    bad = tmp_path / "shape.npz"
+    _with_member(good, bad, "coef.npy", _npy("<f4", shape, bytes(64)))
+    _load_bounded(bad, why)
+
+
+def test_an_object_array_header_is_refused_without_unpickling(
+    fitted: Router, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.npz"
+    fitted.save(good)
+    bad = tmp_path / "objects.npz"
+    _with_member(good, bad, "coef.npy", _npy("|O", (1,), b"\x80\x04N."))
+    _load_bounded(bad, "dtype")
+
+
+def _learned(meta: dict[str, object], **change: object) -> dict[str, object]:
+    learned = dict(meta["learned"])  # type: ignore[call-overload]
+    learned.update(change)
+    return learned
+
+
+def _model(meta: dict[str, object], **change: object) -> dict[str, object]:
+    model = dict(meta["learned"]["model"])  # type: ignore[index]
+    model.update(change)
+    return _learned(meta, model=model)
+
+
+def _config(meta: dict[str, object], **change: object) -> dict[str, object]:
+    config = json.loads(json.dumps(meta["config"]))
+    for key, value in change.items():
+        part, _, field = key.partition("__")
+        if field:
+            config[part][field] = value
+        else:
+            config[part] = value
+    return config
+
+
+CRAFTED: dict[str, tuple[str, object]] = {
+    # name: (what the message says, a function of the good meta giving the change)
+    "infinite-n-min": ("n-gram", lambda m: {"learned": _model(m, blocks=[["stem", 1e999, 2]])}),
+    "n-max-million": ("n-gram", lambda m: {"learned": _model(m, blocks=[["stem", 1, 10**6]])}),
+    "text-n-max": ("n-gram", lambda m: {"learned": _model(m, blocks=[["stem", 1, "2"]])}),
+    "infinite-n-labels": ("n_labels", lambda m: {"learned": _learned(m, n_labels=1e999)}),
+    "tiny-temperature": ("temperature", lambda m: {"learned": _learned(m, temperature=1e-320)}),
+    "huge-temperature": ("temperature", lambda m: {"learned": _learned(m, temperature=1e300)}),
+    "text-temperature": ("temperature", lambda m: {"learned": _learned(m, temperature="0.5")}),
+    "bool-blend": ("blend", lambda m: {"learned": _learned(m, blend=True)}),
+    "platt-text": ("platt", lambda m: {"learned": _learned(m, platt=["a", "b"])}),
+    "platt-negative": ("platt", lambda m: {"learned": _learned(m, platt=[-1.0, 0.0])}),
+    "platt-three": ("platt", lambda m: {"learned": _learned(m, platt=[1.0, 0.0, 2.0])}),
+    "has-oos-text": ("has_oos", lambda m: {"learned": _model(m, has_oos="no")}),
+    "classes-numbers": ("classes", lambda m: {"learned": _model(m, classes=[1, 2])}),
+    "calibration-text": (
+        "calibration",
+        lambda m: {"config": _config(m, calibration__margin="abc")},
+    ),
+    "calibration-huge": (
+        "calibration",
+        lambda m: {"config": _config(m, calibration__margin=1e300)},
+    ),
+    "calibration-list": ("calibration", lambda m: {"config": _config(m, calibration=[1, 2])}),
+    "weights-huge": ("weights", lambda m: {"config": _config(m, weights__bm25=1e308)}),
+    "weights-text": ("weights", lambda m: {"config": _config(m, weights__word="1")}),
+    "min-confidence-bool": (
+        "min_confidence",
+        lambda m: {"config": _config(m, min_confidence=True)},
+    ),
+    "diagnostic-severity": ("diagnostic", lambda m: {"diagnostics": [["x", "k", "m", "fatal"]]}),
+    "agents-not-a-list": ("agents", lambda m: {"agents": {"name": "x"}}),
+}
+
+
+@pytest.mark.parametrize("case", list(CRAFTED))
+def test_crafted_values_are_refused_at_load_time(fitted: Router, tmp_path: Path, case: str) -> None:
+    good = tmp_path / "good.npz"
+    fitted.save(good)
+    why, change = CRAFTED[case]
+    bad = tmp_path / f"{case}.npz"
+    _rewrite(good, bad, change(_meta(good)))  # type: ignore[operator]
+    _load_bounded(bad, why)
+
+
+def test_huge_coefficients_are_refused(fitted: Router, tmp_path: Path) -> None:
+    good = tmp_path / "good.npz"
+    fitted.save(good)
+    with np.load(good, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["coef"] = np.full_like(arrays["coef"], 3e38)
+    np.savez(tmp_path / "coef.npz", **arrays)  # type: ignore[arg-type]
+    _load_bounded(tmp_path / "coef.npz", "coef")
+
+
+def test_deeply_nested_meta_is_refused(fitted: Router, tmp_path: Path) -> None:
+    deep = np.frombuffer(b"[" * 100_000, dtype=np.uint8)
+    np.savez(tmp_path / "deep.npz", meta=deep)
+    _load_bounded(tmp_path / "deep.npz", "meta")

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentroute import Router, load_agents
+from agentroute import Router, RouterConfig, Weights, load_agents
 from agentroute._index import Index
 from agentroute._score import (
     BATCH_MIN,
@@ -104,3 +104,12 @@ def test_short_real_words_are_not_read_as_other_words() -> None:
     assert q.corrections == ()
     q = analyze_query(router.index, "my kubernets cluster")
     assert ("kubernets", "kubernetes") in q.corrections
+
+
+def test_huge_weights_normalise_by_their_ratios() -> None:
+    # Their sum overflows to infinity; dividing by it made every weight 0 or NaN.
+    w = Weights(bm25=1e308, word=1e308, char=1, trigger=0).normalized()
+    assert (w.bm25, w.word, w.trigger) == (0.5, 0.5, 0.0) and 0 <= w.char < 1e-300
+    router = default_router().with_config(RouterConfig(weights=Weights(bm25=1e308, word=1e308)))
+    d = router.route("our kubernetes pods keep crashing after the helm upgrade")
+    assert d.agent == "kubernetes-operator" and 0.0 <= d.confidence <= 1.0

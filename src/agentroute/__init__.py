@@ -56,6 +56,7 @@ from agentroute._spec import (
 from agentroute._version import __version__
 
 if _TYPE_CHECKING:
+    from agentroute._classifier import Learned
     from agentroute._lint import Finding, LintReport, lint
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "Index",
     "IndexFormatError",
     "Labels",
+    "Learned",
     "LintReport",
     "LoadResult",
     "Misroute",
@@ -101,11 +103,14 @@ __all__ = [
 # A library never configures logging; this only keeps Python's last-resort
 # handler from printing our warnings when the application has set up none.
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())
-_deprecated.install()
+_deprecated.install(__name__)
 
-# Linting is for authors, not for routing: ``agentroute route`` and the hook do
-# not pay for importing it (PEP 562 lazy attributes).
-_LAZY = dict.fromkeys(("Finding", "LintReport", "lint"), "agentroute._lint")
+# Linting is for authors and Learned needs scikit-learn's analysers: routing and
+# the hook do not pay for importing them (PEP 562 lazy attributes).
+_LAZY = {
+    **dict.fromkeys(("Finding", "LintReport", "lint"), "agentroute._lint"),
+    "Learned": "agentroute._classifier",
+}
 
 
 def __getattr__(name: str) -> _Any:

@@ -17,15 +17,31 @@ see :func:`catalog_key`) all match and every array has the dtype, shape and
 index range the index needs; anything else raises :class:`IndexFormatError`
 (corrupt, truncated, foreign, older) or :class:`StaleCache` (the agent files
 changed), and the caller rebuilds.
+
+The cache folder is private: it is created ``0700`` (whatever the umask), a
+folder of the user's own that others may write (as 0.1 created them) is made
+``go-w``, and a folder that belongs to another user, or a file that belongs to
+another user or that others may write, is neither read nor written
+(:class:`UntrustedCache`: a ``cache-untrusted`` diagnostic and a
+logging warning), since whoever can write it chooses what the router (and the hook,
+in Claude's context) says. The file is opened without following a link and without
+blocking, and must be a regular file; its members' sizes are checked before
+anything is inflated (:func:`agentroute._npz.load_npz`). Temporary files left by a
+write that was killed are removed by the next write once they are
+:data:`STALE_TEMP_SECONDS` old.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
+import math
 import os
+import stat
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,11 +55,13 @@ from agentroute._load import (
     DEFAULT_MAX_BYTES,
     PathArg,
     _as_paths,
+    _clean_name,
     discover,
+    open_regular,
     raise_first_problem,
     read_files,
 )
-from agentroute._npz import load_npz, write_npz
+from agentroute._npz import TEMP_PREFIX, NpzArchive, write_npz
 from agentroute._spec import AgentSpec, Diagnostic
 from agentroute._version import __version__
 
@@ -52,6 +70,7 @@ __all__ = [
     "FORMAT_VERSION",
     "Built",
     "StaleCache",
+    "UntrustedCache",
     "cache_dir",
     "cache_file",
     "catalog_key",
@@ -93,6 +112,81 @@ SPEC_FIELDS = (
 
 class StaleCache(Exception):
     """The cache file is sound but was built from other agent files."""
+
+
+class UntrustedCache(IndexFormatError):
+    """The cache folder or file belongs to another user, or others may write it."""
+
+
+# A temporary file this old is a write that was killed (a write takes seconds); the
+# prefix of the writer before agentroute 0.2 is removed too.
+STALE_TEMP_SECONDS = 600
+_TEMP_PREFIXES = (TEMP_PREFIX, ".index-")
+
+
+def _untrusted(st: os.stat_result, what: str) -> str | None:
+    """Why a folder or file with status ``st`` must not be trusted, or None."""
+    if not hasattr(os, "geteuid"):  # no POSIX owners (Windows): nothing to check
+        return None
+    if st.st_uid != os.geteuid():
+        return f"the {what} belongs to another user (uid {st.st_uid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o}; "
+            f"'chmod go-w' it to use it)"
+        )
+    return None
+
+
+def private_folder(folder: Path) -> str | None:
+    """Create ``folder`` (and missing parents) ``0700``; why it must not be used, or None.
+
+    Raises
+    ------
+    OSError
+        When it cannot be created.
+    """
+    missing = []
+    here = folder
+    while not os.path.lexists(here) and here != here.parent:
+        missing.append(here)
+        here = here.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+            os.mkdir(path, 0o700)  # the umask can only remove bits: 0700 or less
+    st = os.stat(folder)
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(20, "not a folder", str(folder))
+    shared = stat.S_IWGRP | stat.S_IWOTH
+    if hasattr(os, "geteuid") and st.st_uid == os.geteuid() and st.st_mode & shared:
+        # agentroute 0.1 created its folders 0777 less the umask (0775 under the
+        # common umask 002). The folder is the user's own, so it is made private
+        # rather than refused, which would rebuild the index on every hook call;
+        # files others planted while it was open are still refused one by one
+        # (owner and mode are checked when each is opened).
+        logger.info("agentroute: cache folder %s was writable by others; made it go-w", folder)
+        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~shared)
+        st = os.stat(folder)
+    return _untrusted(st, "cache folder")
+
+
+def remove_stale_temps(folder: Path, *, now: float | None = None) -> None:
+    """Remove this library's temporary files in ``folder`` older than STALE_TEMP_SECONDS:
+    what a write killed mid-way (``kill -9``, a hook timeout) left behind."""
+    cutoff = (time.time() if now is None else now) - STALE_TEMP_SECONDS
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(_TEMP_PREFIXES) and entry.name.endswith(".tmp")):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff:
+                os.unlink(entry.path)
+        except OSError:  # gone already, or not ours to remove
+            continue
 
 
 def cache_dir() -> Path:
@@ -137,7 +231,7 @@ def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: i
     )
     for path, shown in files:
         try:
-            with path.open("rb") as fh:
+            with open_regular(path) as fh:
                 content = hashlib.sha256(fh.read(max_bytes + 1)).hexdigest()
         except OSError as exc:  # unreadable now: part of the key, so it reloads when fixed
             content = f"unreadable:{exc.errno}"
@@ -201,7 +295,7 @@ def write_cache(
         "catalog_key": key,
         "checksum": _checksum(payload, arrays),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     members: dict[str, np.ndarray] = {
         "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
         "payload": np.frombuffer(payload, dtype=np.uint8),
@@ -252,8 +346,14 @@ def read_cache(
     OSError
         It cannot be read at all (e.g. it does not exist).
     """
+    # Not through a link, never blocking on a FIFO, only a regular file of this user's.
+    fh = open_regular(path, flags=getattr(os, "O_NOFOLLOW", 0))
+    problem = _untrusted(os.fstat(fh.fileno()), "cache file")
+    if problem is not None:
+        fh.close()
+        raise UntrustedCache(f"{path}: {problem}")
     try:
-        with load_npz(path) as npz:
+        with NpzArchive(fh, str(path)) as npz:
             if "header" not in npz.files:
                 raise _bad(path, "not an agentroute index cache (no header)")
             header = json.loads(npz["header"].tobytes().decode("utf-8"))
@@ -284,6 +384,7 @@ def read_cache(
     except (IndexFormatError, StaleCache, FileNotFoundError):
         raise
     except Exception as exc:
+        fh.close()
         # Whatever else a damaged file raises: np.load refuses pickles (ValueError), a
         # lone .npy is no archive (AttributeError), zipfile reports truncation and bad
         # CRCs (BadZipFile), JSON its own errors. None of it is trusted.
@@ -326,6 +427,10 @@ def _rebuild(
     path: Path, doc: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], Index]:
     agents = tuple(spec_from_json(a) for a in doc["agents"])
+    for agent in agents:
+        # The loader cleans every name; one that is not clean was not written by it.
+        if _clean_name(agent.name, "", []) != agent.name:
+            raise _bad(path, f"the name {agent.name[:40]!r} holds control characters")
     diagnostics = tuple(Diagnostic(p, k, m, s) for p, k, m, s in doc["diagnostics"])
     names = _strings(doc, "names")
     features = _strings(doc, "feature_names")
@@ -345,6 +450,8 @@ def _rebuild(
     for key, owners, weight in doc["triggers"]:
         if not all(isinstance(o, int) and 0 <= o < n for o in owners):
             raise _bad(path, "trigger owners out of range")
+        if not isinstance(weight, (int, float)) or not math.isfinite(weight):
+            raise _bad(path, "a trigger weight is not a finite number")
         triggers[str(key)] = tuple(owners)
         weights[str(key)] = float(weight)
     surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
@@ -373,6 +480,14 @@ def _rebuild(
 # -- the cache as the router uses it -------------------------------------------------------
 
 logger = logging.getLogger(__name__)
+
+
+def _untrusted_note(path: Path, problem: str) -> Diagnostic:
+    return Diagnostic(
+        path.as_posix(),
+        "cache-untrusted",
+        f"the index cache was neither read nor written ({problem}); built from the agent files",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -409,6 +524,19 @@ def load_or_build(
     files, found = discover(paths)
     notes: list[Diagnostic] = []
     if folder is not None:
+        try:
+            problem = private_folder(folder)
+        except OSError as exc:  # a read-only home must not stop routing
+            logger.warning("agentroute: cannot write the index cache in %s: %s", folder, exc)
+            folder = None
+        else:
+            if problem is not None:
+                logger.warning(
+                    "agentroute: not using the index cache folder %s: %s", folder, problem
+                )
+                notes.append(_untrusted_note(folder, problem))
+                folder = None
+    if folder is not None:
         key = catalog_key(files, strict=strict, max_bytes=DEFAULT_MAX_BYTES)
         target = cache_file(folder, _as_paths(paths), strict=strict)
         try:
@@ -417,6 +545,10 @@ def load_or_build(
             pass
         except StaleCache:
             logger.debug("index cache %s is out of date; rebuilding", target)
+        except UntrustedCache as exc:
+            logger.warning("agentroute: not using the index cache: %s", exc)
+            notes.append(_untrusted_note(target, str(exc)))
+            folder = None  # neither read nor written
         except (IndexFormatError, OSError) as exc:
             logger.warning("agentroute: ignoring the index cache: %s; rebuilding", exc)
             notes.append(
@@ -445,6 +577,7 @@ def load_or_build(
         index=build_index(ordered, progress=progress),
     )
     if folder is not None:
+        remove_stale_temps(folder)
         try:
             write_cache(
                 target,

@@ -19,6 +19,7 @@ Claude Code prompt.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -197,11 +198,27 @@ def _read_labels(path: str) -> Labels:
         raise _UsageError(f"{path}: cannot read: {exc}") from None
 
 
+def _count_labels(path: str) -> int:
+    """Check every line of a labels file without keeping any; how many requests it holds."""
+    from agentroute._evaluate import iter_labels
+
+    try:
+        return sum(1 for _ in iter_labels(path))
+    except FileNotFoundError:
+        raise _UsageError(f"{path}: no such labels file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UsageError(f"{path}: cannot read: {exc}") from None
+
+
 def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from agentroute._evaluate import Tally, iter_labels
     from agentroute._progress import Progress
 
-    labels = _read_labels(args.labels)
-    if not len(labels):
+    # The labels file is read twice, line by line: once to refuse a bad line before any
+    # work, once to route in batches. Neither keeps the requests: a labels file of any
+    # size is evaluated in the memory of its catalog.
+    total = _count_labels(args.labels)
+    if not total:
         raise _UsageError(f"{args.labels}: no labelled requests")
     router = _load(args.agents, cache=not args.no_cache)
     if args.fit is not None:
@@ -210,15 +227,29 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             router.fit(train.texts, train.labels)
         except ValueError as exc:
             raise _UsageError(f"{args.fit}: {exc}") from None
+    tally = Tally(args.limit, args.min_confidence)
+    batch: list[tuple[str, str | None, tuple[str, ...]]] = []
+
+    def flush() -> None:
+        # MRR reads ten candidates whatever top-k accuracy looks at (as Router.evaluate).
+        decisions = router.route_many([t for t, _, _ in batch], limit=max(args.limit, 10))
+        for d, (_, label, more) in zip(decisions, batch, strict=True):
+            tally.add(d, label, frozenset() if label is None else frozenset({label, *more}))
+        batch.clear()
+
     with Progress("eval") as bar:
-        report = router.evaluate(
-            labels.texts,
-            labels.labels,
-            limit=args.limit,
-            also_correct=labels.also_correct,
-            progress=bar,
-            min_confidence=args.min_confidence,
-        )
+        try:
+            for row in iter_labels(args.labels):
+                batch.append(row)
+                if len(batch) == 256:
+                    flush()
+                    bar(tally.n, total)
+            if batch:
+                flush()
+                bar(tally.n, total)
+        except (OSError, UnicodeDecodeError) as exc:  # changed since it was checked
+            raise _UsageError(f"{args.labels}: cannot read: {exc}") from None
+    report = tally.report()
     if args.json:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -500,6 +531,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _escape_unencodable() -> None:
+    """Write what the streams' encoding cannot hold as backslash escapes instead of failing.
+
+    File names are bytes: one that is not UTF-8 reaches Python as lone surrogates
+    (``bad\\xffname.md`` → ``'bad\\udcffname.md'``), which a strict UTF-8 stream refuses
+    halfway through the output. Escaped, a JSON reader gets the same string back.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            # A closed or detached stream refuses; it then keeps its own setting.
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -513,6 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     from agentroute._errors import AgentrouteError
 
+    _escape_unencodable()
     try:
         code: int = args.func(args, sys.stdout)
     except (AgentrouteError, _UsageError, ValueError) as exc:

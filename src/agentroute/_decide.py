@@ -51,8 +51,8 @@ class RouterConfig:
         agent uses is about something else ("a good database of chess
         openings").
     scope_min_agents : int
-        ``min_scope`` applies to catalogs of at least this many agents (0, the
-        default: to every catalog).
+        ``min_scope`` applies to catalogs of at least this many agents (default
+        3; 0: to every catalog).
     trigger_rescue : int
         A request that contains at least this many of the top agent's own
         trigger phrases is not declined by ``min_scope`` while its in-scope
@@ -79,7 +79,9 @@ class RouterConfig:
     # few of any request's words); as a fixed rule it refused half of SNIPS's
     # in-scope requests with 7 intents as agents.
     min_known_share: float = 0.0
-    scope_min_agents: int = 0
+    # The scope model was fitted on catalogs of 4 to 850 agents; a catalog of one
+    # or two agents (a few labelled examples) gives it nothing to compare with.
+    scope_min_agents: int = 3
     trigger_rescue: int = 2
     trigger_rescue_scope: float = 0.3
 

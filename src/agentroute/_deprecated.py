@@ -59,8 +59,26 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         """Nothing to run: :meth:`create_module` returned the loaded private module."""
 
 
-def install() -> None:
-    """Put the alias finder on ``sys.meta_path`` once."""
+class _Package(ModuleType):
+    """The ``agentroute`` package, whose public functions outlive an old import.
+
+    ``agentroute.lint`` and ``agentroute.evaluate`` are functions now and were
+    modules in 0.1. Importing a module makes Python set it as an attribute of its
+    package, which would hide the function after any ``import agentroute.lint``;
+    a public name is never replaced by a module (``from agentroute.lint import
+    lint`` still works: it reads ``sys.modules``).
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        public = self.__dict__.get("__all__", ())
+        if isinstance(value, ModuleType) and name in public:
+            return
+        super().__setattr__(name, value)
+
+
+def install(package: str) -> None:
+    """Put the alias finder on ``sys.meta_path`` once and guard ``package``'s names."""
+    sys.modules[package].__class__ = _Package
     if not any(isinstance(f, _Alias) for f in sys.meta_path):
         sys.meta_path.append(_Alias())
 

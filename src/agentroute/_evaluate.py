@@ -20,7 +20,7 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -326,36 +326,13 @@ def _at_dict(at: AtConfidence) -> dict[str, object]:
     }
 
 
-def _at_confidence(
-    decisions: Sequence[Decision],
-    labels: Sequence[str | None],
-    right_sets: Sequence[frozenset[str]],
-    threshold: float,
-) -> AtConfidence:
-    in_scope = answered_in = answered = right = 0
-    wrong: list[Misroute] = []
-    for d, label, ok_set in zip(decisions, labels, right_sets, strict=True):
-        in_scope += label is not None
-        if d.status == "no_match" or d.agent is None or d.confidence < threshold:
-            continue
-        answered += 1
-        answered_in += label is not None
-        if d.agent in ok_set:
-            right += 1
-        else:
-            wrong.append(
-                Misroute(
-                    request=d.request, expected=label, predicted=d.agent, confidence=d.confidence
-                )
-            )
-    wrong.sort(key=lambda m: (-m.confidence, m.request))
-    return AtConfidence(
-        threshold=threshold,
-        coverage=answered_in / in_scope if in_scope else None,
-        precision=right / answered if answered else None,
-        answered=answered,
-        misrouted=tuple(wrong),
-    )
+def check_min_confidence(value: float | None) -> float | None:
+    """``value`` as a float in [0, 1], or None; ValueError naming the argument otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"min_confidence must be a number in [0, 1], got {value!r}")
+    return float(value)
 
 
 def _pct(value: float | None, n: int) -> str:
@@ -436,17 +413,8 @@ def evaluate(
     decisions = list(decisions)
     labels = list(labels)
     right_sets = _right_sets(labels, len(decisions), limit, also_correct)
-    report = _report(decisions, labels, right_sets, limit)
-    if min_confidence is None:
-        return report
-    if (
-        isinstance(min_confidence, bool)
-        or not isinstance(min_confidence, (int, float))
-        or not 0.0 <= min_confidence <= 1.0
-    ):
-        raise ValueError(f"min_confidence must be a number in [0, 1], got {min_confidence!r}")
-    at = _at_confidence(decisions, labels, right_sets, float(min_confidence))
-    return replace(report, at_confidence=at)
+    threshold = check_min_confidence(min_confidence)
+    return _report(decisions, labels, right_sets, limit, threshold)
 
 
 def _report(
@@ -454,102 +422,148 @@ def _report(
     labels: Sequence[str | None],
     right_sets: Sequence[frozenset[str]],
     k: int,
+    min_confidence: float | None = None,
 ) -> EvaluationReport:
-    n = len(decisions)
-    correct = 0
-    in_scope = topk_hits = oos = oos_abstained = covered = 0
-    rr_sum = 0.0
-    support: Counter[str] = Counter()
-    predicted: Counter[str] = Counter()
-    predicted_right: Counter[str] = Counter()
-    recalled: Counter[str] = Counter()
-    confusions: Counter[tuple[str | None, str | None]] = Counter()
-    conf_top1: list[tuple[float, bool]] = []
-    statuses: Counter[str] = Counter()
-
+    tally = Tally(k, min_confidence)
     for d, label, right in zip(decisions, labels, right_sets, strict=True):
-        statuses[d.status] += 1
+        tally.add(d, label, right)
+    return tally.report()
+
+
+class Tally:
+    """What an :class:`EvaluationReport` needs, added one decision at a time.
+
+    Only counts are kept (per agent, per confusion, per reliability bin), never the
+    requests or decisions, so evaluating a labels file of any length takes the
+    memory of its catalog, not of its lines.
+    """
+
+    def __init__(self, k: int, min_confidence: float | None = None) -> None:
+        self.k = k
+        # At min_confidence: requests answered, answered in scope, answered rightly, and
+        # the wrong answers (the only requests kept: a report lists them).
+        self.min_confidence = min_confidence
+        self.at_answered = self.at_in_scope = self.at_right = 0
+        self.misrouted: list[Misroute] = []
+        self.n = self.correct = 0
+        self.in_scope = self.topk_hits = self.oos = self.oos_abstained = self.covered = 0
+        self.rr_sum = 0.0
+        self.support: Counter[str] = Counter()
+        self.predicted: Counter[str] = Counter()
+        self.predicted_right: Counter[str] = Counter()
+        self.recalled: Counter[str] = Counter()
+        self.confusions: Counter[tuple[str | None, str | None]] = Counter()
+        self.statuses: Counter[str] = Counter()
+        # Per reliability bin: count, summed confidence, summed top-1 hits.
+        self.bins: list[list[float]] = [[0, 0.0, 0.0] for _ in range(ECE_BINS)]
+
+    def add(self, d: Decision, label: str | None, right: frozenset[str]) -> None:
+        """Count one decision; ``right``: the agents that are right for it."""
+        k = self.k
+        self.n += 1
+        self.statuses[d.status] += 1
         abstained = d.status == "no_match"
         chosen = None if abstained else d.agent
         ranked = [c.agent for c in d.candidates]
-        conf_top1.append((d.confidence, bool(ranked) and ranked[0] in right))
+        conf = d.confidence
+        b = self.bins[min(ECE_BINS - 1, max(0, int(conf * ECE_BINS)))]
+        b[0] += 1
+        b[1] += conf
+        b[2] += bool(ranked) and ranked[0] in right
         if chosen is not None:
-            predicted[chosen] += 1
+            self.predicted[chosen] += 1
             if chosen in right:
-                predicted_right[chosen] += 1
+                self.predicted_right[chosen] += 1
         if label is None:
-            oos += 1
+            self.oos += 1
             ok = abstained
-            oos_abstained += ok
+            self.oos_abstained += ok
         else:
-            in_scope += 1
-            support[label] += 1
-            covered += not abstained
+            self.in_scope += 1
+            self.support[label] += 1
+            self.covered += not abstained
             ok = chosen is not None and chosen in right
-            recalled[label] += ok
+            self.recalled[label] += ok
             if any(a in right for a in ranked[:k]):
-                topk_hits += 1
+                self.topk_hits += 1
             rank = next((i for i, a in enumerate(ranked, 1) if a in right), None)
-            rr_sum += 0.0 if rank is None else 1.0 / rank
-        correct += ok
+            self.rr_sum += 0.0 if rank is None else 1.0 / rank
+        self.correct += ok
         if not ok:
-            confusions[(label, chosen)] += 1
+            self.confusions[(label, chosen)] += 1
+        if self.min_confidence is not None and chosen is not None and conf >= self.min_confidence:
+            self.at_answered += 1
+            self.at_in_scope += label is not None
+            if chosen in right:
+                self.at_right += 1
+            else:
+                self.misrouted.append(
+                    Misroute(request=d.request, expected=label, predicted=chosen, confidence=conf)
+                )
 
-    bins = _reliability(conf_top1)
-    ece = sum(b.count * abs(b.accuracy - b.confidence) for b in bins) / n if n else 0.0
-    names = sorted(set(support) | set(predicted))
-    per_agent = tuple(
-        AgentStats(
-            agent=a,
-            precision=predicted_right[a] / predicted[a] if predicted[a] else 0.0,
-            recall=recalled[a] / support[a] if support[a] else 0.0,
-            support=support[a],
-            predicted=predicted[a],
+    def _at_confidence(self) -> AtConfidence | None:
+        if self.min_confidence is None:
+            return None
+        return AtConfidence(
+            threshold=self.min_confidence,
+            coverage=self.at_in_scope / self.in_scope if self.in_scope else None,
+            precision=self.at_right / self.at_answered if self.at_answered else None,
+            answered=self.at_answered,
+            misrouted=tuple(sorted(self.misrouted, key=lambda m: (-m.confidence, m.request))),
         )
-        for a in names
-    )
-    ordered = sorted(confusions.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or ""))
-    return EvaluationReport(
-        n=n,
-        accuracy=correct / n if n else 0.0,
-        answered_accuracy=(
-            sum(predicted_right.values()) / sum(predicted.values()) if predicted else 0.0
-        ),
-        top_k_accuracy=topk_hits / in_scope if in_scope else 0.0,
-        k=k,
-        mrr=rr_sum / in_scope if in_scope else 0.0,
-        ece=ece,
-        reliability=bins,
-        per_agent=per_agent,
-        confusions=tuple(Confusion(e, p, c) for (e, p), c in ordered),
-        abstention=Abstention(
-            oos_recall=oos_abstained / oos if oos else None,
-            in_scope_coverage=covered / in_scope if in_scope else None,
-            n_oos=oos,
-            n_in_scope=in_scope,
-        ),
-        status_counts=tuple((s, statuses[s]) for s in ("routed", "ambiguous", "no_match")),
-    )
 
-
-def _reliability(pairs: Sequence[tuple[float, bool]]) -> tuple[ReliabilityBin, ...]:
-    sums: list[list[float]] = [[0, 0.0, 0.0] for _ in range(ECE_BINS)]
-    for conf, ok in pairs:
-        i = min(ECE_BINS - 1, max(0, int(conf * ECE_BINS)))
-        sums[i][0] += 1
-        sums[i][1] += conf
-        sums[i][2] += ok
-    return tuple(
-        ReliabilityBin(
-            lower=i / ECE_BINS,
-            upper=(i + 1) / ECE_BINS,
-            count=int(c),
-            confidence=s / c,
-            accuracy=h / c,
+    def report(self) -> EvaluationReport:
+        n, k = self.n, self.k
+        in_scope, oos = self.in_scope, self.oos
+        predicted, predicted_right = self.predicted, self.predicted_right
+        bins = tuple(
+            ReliabilityBin(
+                lower=i / ECE_BINS,
+                upper=(i + 1) / ECE_BINS,
+                count=int(c),
+                confidence=s / c,
+                accuracy=h / c,
+            )
+            for i, (c, s, h) in enumerate(self.bins)
+            if c
         )
-        for i, (c, s, h) in enumerate(sums)
-        if c
-    )
+        ece = sum(b.count * abs(b.accuracy - b.confidence) for b in bins) / n if n else 0.0
+        names = sorted(set(self.support) | set(predicted))
+        per_agent = tuple(
+            AgentStats(
+                agent=a,
+                precision=predicted_right[a] / predicted[a] if predicted[a] else 0.0,
+                recall=self.recalled[a] / self.support[a] if self.support[a] else 0.0,
+                support=self.support[a],
+                predicted=predicted[a],
+            )
+            for a in names
+        )
+        ordered = sorted(
+            self.confusions.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or "")
+        )
+        return EvaluationReport(
+            n=n,
+            accuracy=self.correct / n if n else 0.0,
+            answered_accuracy=(
+                sum(predicted_right.values()) / sum(predicted.values()) if predicted else 0.0
+            ),
+            top_k_accuracy=self.topk_hits / in_scope if in_scope else 0.0,
+            k=k,
+            mrr=self.rr_sum / in_scope if in_scope else 0.0,
+            ece=ece,
+            reliability=bins,
+            per_agent=per_agent,
+            confusions=tuple(Confusion(e, p, c) for (e, p), c in ordered),
+            abstention=Abstention(
+                oos_recall=self.oos_abstained / oos if oos else None,
+                in_scope_coverage=self.covered / in_scope if in_scope else None,
+                n_oos=oos,
+                n_in_scope=in_scope,
+            ),
+            status_counts=tuple((s, self.statuses[s]) for s in ("routed", "ambiguous", "no_match")),
+            at_confidence=self._at_confidence(),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,10 +591,20 @@ def read_labels(path: str | os.PathLike[str]) -> Labels:
     OSError
         When the file cannot be read.
     """
-    shown = os.fspath(path)
     texts: list[str] = []
     labels: list[str | None] = []
     extra: list[tuple[str, ...]] = []
+    for text, agent, more in iter_labels(path):
+        texts.append(text)
+        labels.append(agent)
+        extra.append(more)
+    return Labels(tuple(texts), tuple(labels), tuple(extra))
+
+
+def iter_labels(path: str | os.PathLike[str]) -> Iterator[tuple[str, str | None, tuple[str, ...]]]:
+    """The ``(request, agent, also_correct)`` of each line of a labels file, one at a time
+    (see :func:`read_labels`; same errors, raised when the bad line is reached)."""
+    shown = os.fspath(path)
     with open(path, encoding="utf-8-sig") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -589,6 +613,8 @@ def read_labels(path: str | os.PathLike[str]) -> Labels:
                 obj = json.loads(line)
             except ValueError as exc:
                 raise ValueError(f"{shown}:{lineno}: not valid JSON ({exc})") from None
+            except RecursionError:
+                raise ValueError(f"{shown}:{lineno}: not valid JSON (nested too deeply)") from None
             if not isinstance(obj, dict) or not isinstance(obj.get("request"), str):
                 raise ValueError(
                     f'{shown}:{lineno}: expected an object with a "request" string, '
@@ -600,7 +626,4 @@ def read_labels(path: str | os.PathLike[str]) -> Labels:
             more = obj.get("also_correct") or []
             if not isinstance(more, list) or not all(isinstance(a, str) for a in more):
                 raise ValueError(f'{shown}:{lineno}: "also_correct" must be a list of strings')
-            texts.append(obj["request"])
-            labels.append(agent)
-            extra.append(tuple(more))
-    return Labels(tuple(texts), tuple(labels), tuple(extra))
+            yield obj["request"], agent, tuple(more)

@@ -76,6 +76,21 @@ def agent_folders(
     return tuple(p for p in found if p.name == "agents")
 
 
+def _printable(text: str, limit: int) -> str:
+    """``text`` on one line, without control, format or unassigned characters, at most
+    ``limit`` characters: it goes into Claude's context, wherever it came from (an agent
+    file, a cache, an embedding application's router).
+
+    >>> _printable("helper\\n\\nSYSTEM:\\x1b[2J do it", 80)
+    'helper SYSTEM:[2J do it'
+    >>> _printable("x" * 10, 5)
+    'xxxx…'
+    """
+    kept = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or ch.isprintable())
+    kept = " ".join(kept.split())
+    return kept if len(kept) <= limit else kept[: limit - 1] + "…"
+
+
 def suggestion(d: Decision) -> str:
     """The note added to the prompt's context: one sentence, the agent and why.
 
@@ -90,13 +105,13 @@ def suggestion(d: Decision) -> str:
     "ence 0.91; matched 'helm'). Consider delegating to it."
     """
     if d.matched_triggers:
-        why = "matched " + ", ".join(f"'{t}'" for t in d.matched_triggers[:3])
+        why = "matched " + ", ".join(f"'{_printable(t, 40)}'" for t in d.matched_triggers[:3])
     elif d.top_terms:
-        why = "on " + ", ".join(f"'{t}'" for t in d.top_terms[:3])
+        why = "on " + ", ".join(f"'{_printable(t, 40)}'" for t in d.top_terms[:3])
     else:
         why = "similar wording"
     return (
-        f"agentroute: the {d.agent} subagent fits this request "
+        f"agentroute: the {_printable(d.agent or '', 80)} subagent fits this request "
         f"(confidence {d.confidence:.2f}; {why}). Consider delegating to it."
     )
 

@@ -32,13 +32,14 @@ code                   severity  meaning
 ...     AgentSpec("sql-b", "Tunes PostgreSQL queries, indexes and slow query plans."),
 ...     AgentSpec("css", "Styles web pages with CSS grid, flexbox and responsive layouts."),
 ... ])
->>> [(f.code, f.agents) for f in lint(router).errors]
+>>> [(f.kind, f.agents) for f in lint(router).errors]
 [('near-copy', ('sql-a', 'sql-b'))]
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,8 +79,9 @@ class Finding:
 
     Attributes
     ----------
-    code : str
-        A stable identifier (see the module docstring).
+    kind : str
+        A stable identifier (see the module docstring), as
+        :attr:`Diagnostic.kind` is for the loader (``code`` in 0.1).
     severity : {"error", "warning"}
     message : str
         One sentence naming what is wrong and what would fix it.
@@ -93,7 +95,7 @@ class Finding:
         The cosine for overlaps, the agent count for common triggers.
     """
 
-    code: str
+    kind: str
     severity: LintSeverity
     message: str
     agents: tuple[str, ...] = ()
@@ -101,9 +103,21 @@ class Finding:
     terms: tuple[str, ...] = ()
     score: float | None = None
 
+    @property
+    def code(self) -> str:
+        """The 0.1 name of :attr:`kind`; deprecated, removed in 0.3."""
+        warnings.warn(
+            "Finding.code is deprecated since agentroute 0.2: use Finding.kind",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.kind
+
     def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dictionary (``code`` repeats ``kind`` for 0.1 readers, until 0.3)."""
         return {
-            "code": self.code,
+            "kind": self.kind,
+            "code": self.kind,
             "severity": self.severity,
             "message": self.message,
             "agents": list(self.agents),
@@ -114,7 +128,7 @@ class Finding:
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
-        return f"{where}{self.severity}: {self.code}: {self.message}"
+        return f"{where}{self.severity}: {self.kind}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +169,7 @@ class LintReport:
         color = paint or (lambda text, _sev: text)
         by_code: dict[str, list[Finding]] = defaultdict(list)
         for f in self.findings:
-            by_code[f.code].append(f)
+            by_code[f.kind].append(f)
         lines: list[str] = []
         for code, group in by_code.items():
             sev = group[0].severity
@@ -234,7 +248,7 @@ def lint(
     order = {"error": 0, "warning": 1}
     # Worst first within a code: the highest cosine, the trigger with most owners.
     findings.sort(
-        key=lambda f: (order[f.severity], f.code, -(f.score or 0.0), f.agents, f.path or "")
+        key=lambda f: (order[f.severity], f.kind, -(f.score or 0.0), f.agents, f.path or "")
     )
     logger.debug("lint: %d agents, %d findings", n, len(findings))
     return LintReport(tuple(findings), n)

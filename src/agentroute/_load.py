@@ -7,31 +7,62 @@ first warning or error into an :class:`AgentFileError` naming the file.
 Symbolic links: a linked *file* inside the folder being walked is read when its
 target also lies inside that folder, and skipped (with a diagnostic) when it
 points outside; linked *folders* are never followed, so link loops cannot occur.
+A folder named by the caller is walked even when it is itself a link (the caller
+chose it); :func:`claude_code_paths` leaves out a project's ``.claude`` folders
+that link outside the project.
+
+Only regular files are opened: FIFOs, devices and sockets (and links to them) are
+skipped with a diagnostic before anything opens them, and every open is
+non-blocking and checks what it opened. A walk stops, with a ``walk-limit``
+diagnostic, after :data:`MAX_WALK_ENTRIES` names, :data:`MAX_WALK_FILES` agent
+files or :data:`MAX_WALK_BYTES` bytes of them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
+import logging
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from agentroute import _extract as ex
 from agentroute._decode import BinaryFileError, Note, decode_bytes
 from agentroute._errors import AgentFileError, CatalogNotFoundError
 from agentroute._spec import AgentSpec, Diagnostic, LoadResult
 
-__all__ = ["DEFAULT_MAX_BYTES", "PathArg", "claude_code_paths", "load_agents", "parse_agent"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MAX_WALK_BYTES",
+    "MAX_WALK_ENTRIES",
+    "MAX_WALK_FILES",
+    "PathArg",
+    "claude_code_paths",
+    "load_agents",
+    "open_regular",
+    "parse_agent",
+]
+
+logger = logging.getLogger(__name__)
 
 PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 # Real agent files are at most ~50 KB; 2 MiB leaves room and bounds the work one
 # hostile file can cause.
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+# What one folder walk may cover: names listed (files and folders, agent or not),
+# agent files kept, and their bytes (each counted up to the per-file cap). The largest
+# real collection is 423 files and 3.6 MB; a link to /usr or a home folder is not.
+MAX_WALK_ENTRIES = 200_000
+MAX_WALK_FILES = 50_000
+MAX_WALK_BYTES = 512 * 1024 * 1024
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 _MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdx"})
 _CATALOG_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 _NOT_AGENTS = frozenset(
@@ -277,9 +308,34 @@ def parse_agent(text: str, *, path: str = "<string>") -> LoadResult:
     return LoadResult((record,) if record else (), tuple(diags))
 
 
+def open_regular(path: Path, *, flags: int = 0) -> BinaryIO:
+    """``path`` opened for binary reading, only if it is a regular file.
+
+    The file is checked before it is opened (a device is never opened at all), opened
+    without blocking (a FIFO swapped in meanwhile cannot stall the call) and checked
+    again once open. ``flags`` adds ``os.open`` flags (e.g. ``O_NOFOLLOW``).
+
+    Raises
+    ------
+    OSError
+        When it cannot be opened or is not a regular file (a FIFO, device, socket or
+        folder).
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (a FIFO, device, socket or folder)")
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK | flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, device, socket or folder)")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read_file(path: Path, shown: str, max_bytes: int) -> tuple[str | None, list[Diagnostic]]:
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         return None, [
@@ -355,18 +411,44 @@ def _catalog_entries(
 def _looks_like_agent(path: Path) -> bool:
     """An extension-less file is read when it opens with a front-matter fence."""
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:
             head = fh.read(64)
     except OSError:
         return False
     return head.lstrip().startswith(b"---")
 
 
+class _WalkLimit(Exception):
+    """A walk covered what it may; the message says which bound."""
+
+
 def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
-    """Agent files under ``root``, sorted; linked folders are not followed."""
+    """Agent files under ``root``, sorted; linked folders are not followed, only regular
+    files are kept, and the walk stops at the module's bounds (``walk-limit``)."""
     found: list[tuple[Path, str]] = []
+    try:
+        _walk_into(root, diags, found)
+    except _WalkLimit as limit:
+        diags.append(
+            Diagnostic(
+                root.as_posix(),
+                "walk-limit",
+                f"stopped after {limit}; the rest of the folder was not read",
+                "warning",
+            )
+        )
+    return found
+
+
+def _walk_into(root: Path, diags: list[Diagnostic], found: list[tuple[Path, str]]) -> None:
     real_root = root.resolve()
+    entries = 0
+    total_bytes = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        # os.walk lists a folder at once; the bounds apply from the next one.
+        entries += len(dirnames) + len(filenames)
+        if entries > MAX_WALK_ENTRIES:
+            raise _WalkLimit(f"{MAX_WALK_ENTRIES:,} names")
         here = Path(dirpath)
         keep = []
         for d in sorted(dirnames):
@@ -408,7 +490,33 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
                     )
                 )
                 continue
-            if suffix not in _MARKDOWN_SUFFIXES and (suffix or not _looks_like_agent(p)):
+            if suffix and suffix not in _MARKDOWN_SUFFIXES:
+                continue
+            # What the name leads to, before anything is opened: opening a FIFO or a
+            # terminal device blocks.
+            try:
+                mode = os.stat(p).st_mode
+            except (OSError, ValueError):
+                if suffix and p.is_symlink():
+                    diags.append(
+                        Diagnostic(
+                            shown, "broken-symlink", "a link that leads nowhere; skipped", "error"
+                        )
+                    )
+                continue
+            if not stat.S_ISREG(mode):
+                if not stat.S_ISDIR(mode):
+                    diags.append(
+                        Diagnostic(
+                            shown,
+                            "not-a-regular-file",
+                            "a FIFO, device or socket (or a link to one), not a file; "
+                            "skipped without opening it",
+                            "error",
+                        )
+                    )
+                continue
+            if not suffix and not _looks_like_agent(p):
                 continue
             if p.is_symlink():
                 try:
@@ -430,9 +538,7 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
                         )
                     )
                     continue
-            if not p.is_file():
-                continue
-            if suffix not in _MARKDOWN_SUFFIXES:
+            if not suffix:
                 diags.append(
                     Diagnostic(
                         shown,
@@ -441,8 +547,16 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str]]:
                         "info",
                     )
                 )
+            if len(found) >= MAX_WALK_FILES:
+                raise _WalkLimit(f"{MAX_WALK_FILES:,} agent files")
+            try:
+                size = os.stat(p).st_size
+            except OSError:
+                size = 0
+            total_bytes += min(size, DEFAULT_MAX_BYTES + 1)
+            if total_bytes > MAX_WALK_BYTES:
+                raise _WalkLimit(f"{MAX_WALK_BYTES:,} bytes of agent files")
             found.append((p, shown))
-    return found
 
 
 def _as_paths(paths: PathArg) -> list[Path]:
@@ -601,6 +715,12 @@ def claude_code_paths(
     ``<project>/.claude/agents``, ``<project>/.claude/skills``, and the same under
     the user's home, in that order (project first).
 
+    A project's folders (or its ``.claude``) may be links, but only to somewhere
+    inside the project: a repository is often someone else's, and a committed link
+    from ``.claude/agents`` to ``/usr`` or to another project would make every
+    prompt read that tree. Such a folder is left out, with a logging warning. The
+    user's own folders under ``home`` are followed wherever they link (dotfiles).
+
     Parameters
     ----------
     project : path, keyword-only
@@ -610,10 +730,23 @@ def claude_code_paths(
     """
     proj = Path(project) if project is not None else Path.cwd()
     user = Path(home) if home is not None else Path.home()
+    real_project = proj.resolve()
     out: list[Path] = []
-    for base in (proj, user):
+    seen: set[Path] = set()
+    for base, confined in ((proj, True), (user, False)):
         for sub in ("agents", "skills"):
             candidate = base / ".claude" / sub
-            if candidate.is_dir() and candidate.resolve() not in {p.resolve() for p in out}:
+            if not candidate.is_dir():
+                continue
+            real = candidate.resolve()
+            if confined and not real.is_relative_to(real_project):
+                logger.warning(
+                    "agentroute: %s links outside the project (to %s); not read",
+                    candidate,
+                    real,
+                )
+                continue
+            if real not in seen:
+                seen.add(real)
                 out.append(candidate)
     return tuple(out)

@@ -22,7 +22,7 @@ from agentroute._cache import load_or_build
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
-from agentroute._evaluate import EvaluationReport, evaluate
+from agentroute._evaluate import EvaluationReport, Tally, _right_sets, check_min_confidence
 from agentroute._index import Index, build_index
 from agentroute._load import PathArg
 from agentroute._score import analyze_query, score
@@ -395,20 +395,21 @@ class Router:
             raise ValueError(
                 f"texts and labels must have the same length, got {len(texts)} and {len(labels)}"
             )
-        # MRR reads ten candidates whatever top-k accuracy looks at.
-        ranked = max(limit, 10) if isinstance(limit, int) and limit > 0 else 10
-        decisions: list[Decision] = []
+        labels = list(labels)
+        right_sets = _right_sets(labels, len(texts), limit, also_correct)
+        # MRR reads ten candidates whatever top-k accuracy looks at. Decisions are
+        # counted chunk by chunk and not kept (a decision is ~2 KB).
+        tally = Tally(limit, check_min_confidence(min_confidence))
         for start in range(0, len(texts), _CHUNK):
-            decisions += self.route_many(texts[start : start + _CHUNK], limit=ranked)
+            stop = start + _CHUNK
+            decisions = self.route_many(texts[start:stop], limit=max(limit, 10))
+            for d, label, right in zip(
+                decisions, labels[start:stop], right_sets[start:stop], strict=True
+            ):
+                tally.add(d, label, right)
             if progress is not None:
-                progress(len(decisions), len(texts))
-        return evaluate(
-            labels,
-            decisions,
-            limit=limit,
-            also_correct=also_correct,
-            min_confidence=min_confidence,
-        )
+                progress(min(stop, len(texts)), len(texts))
+        return tally.report()
 
 
 # Requests are routed in chunks so a progress callback can report as work advances.

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 import numpy as np
@@ -82,48 +81,109 @@ def _bad(path: str, why: str) -> IndexFormatError:
     return IndexFormatError(f"{path}: not a usable agentroute router file: {why}")
 
 
-def _array(path: str, data: Any, name: str, dtype: Any, ndim: int) -> np.ndarray:
+def _array(path: str, data: Any, name: str, dtype: Any, ndim: int, bound: float) -> np.ndarray:
+    """Member ``name``: of ``dtype`` and ``ndim``, every value finite and within ±``bound``."""
     if name not in data.files:
         raise _bad(path, f"the array {name!r} is missing")
     arr = data[name]
     if arr.dtype != np.dtype(dtype) or arr.ndim != ndim:
         raise _bad(path, f"the array {name!r} is {arr.dtype} with {arr.ndim} dimension(s)")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise _bad(path, f"the array {name!r} holds NaN or infinity")
+    if arr.dtype.kind == "f" and arr.size:
+        if not np.isfinite(arr).all():
+            raise _bad(path, f"the array {name!r} holds NaN or infinity")
+        if float(np.abs(arr).max()) > bound:
+            raise _bad(path, f"the array {name!r} holds values beyond ±{bound:g}")
     return np.asarray(arr)
 
 
 def _json(path: str, data: Any, name: str) -> Any:
-    raw = _array(path, data, name, np.uint8, 1)
+    raw = _array(path, data, name, np.uint8, 1, 255)
     try:
         return json.loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise _bad(path, f"{name!r} is not UTF-8 JSON ({exc})") from None
+    except RecursionError:
+        raise _bad(path, f"{name!r} is JSON nested too deeply") from None
+
+
+# What a fit can produce, with room to spare; anything beyond is a crafted file. The
+# temperatures' grids span 0.005-2 (agentroute._learn), the n-gram ranges reach 5.
+_TEMPERATURES = (1e-4, 1e3)
+_MAX_N = 8
+_MAX_BLOCKS = 8
+_MAX_COEF = 1e6  # LinearSVC weights are O(1)-O(10)
+_MAX_IDF = 1e3  # ln(documents) + 1
+_MAX_CALIBRATION = 1e4  # the default coefficients are below 30
+_MAX_PLATT = 1e3
+_MAX_WEIGHT = 1e6  # only their ratios matter
+
+
+def _number(path: str, where: str, value: Any, lo: float, hi: float) -> float:
+    """``value`` as a float: a JSON number (not a boolean), finite, in ``[lo, hi]``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad(path, f"{where} is {type(value).__name__} {value!r}, not a number")
+    x = float(value)
+    if not (math.isfinite(x) and lo <= x <= hi):
+        raise _bad(path, f"{where} = {value!r} is outside [{lo:g}, {hi:g}]")
+    return x
+
+
+def _integer(path: str, where: str, value: Any, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise _bad(path, f"{where} = {value!r} is not an integer in [{lo}, {hi}]")
+    return value
+
+
+def _fields(path: str, where: str, value: Any, cls: Any, bound: float) -> dict[str, float]:
+    """The numbers of a saved ``Weights`` or ``Calibration``: exactly its fields."""
+    names = [f.name for f in fields(cls)]
+    if not isinstance(value, dict) or sorted(value) != sorted(names):
+        raise _bad(path, f"the saved {where} is not an object with the fields {', '.join(names)}")
+    return {n: _number(path, f"{where}.{n}", value[n], -bound, bound) for n in names}
 
 
 def _config(path: str, cfg: Any) -> RouterConfig:
     if not isinstance(cfg, dict):
         raise _bad(path, "the config is not an object")
+    weights = _fields(path, "weights", cfg.get("weights"), Weights, _MAX_WEIGHT)
+    calibration = _fields(
+        path, "calibration", cfg.get("calibration"), Calibration, _MAX_CALIBRATION
+    )
+    fractions: dict[str, Any] = {
+        k: _number(path, k, cfg.get(k), 0.0, 1.0)
+        for k in ("min_confidence", "min_scope", "ambiguity_margin")
+    }
+    # Rules that became fields in issue 15; a file without them gets the defaults.
+    rules: dict[str, Any] = {
+        k: _number(path, k, cfg[k], 0.0, 1.0)
+        for k in ("min_known_share", "trigger_rescue_scope")
+        if k in cfg
+    }
+    rules.update(
+        (k, _integer(path, k, cfg[k], 0, 10**9))
+        for k in ("scope_min_agents", "trigger_rescue")
+        if k in cfg
+    )
     try:
         return RouterConfig(
-            weights=Weights(**cfg["weights"]),
-            calibration=Calibration(**cfg["calibration"]),
-            min_confidence=cfg["min_confidence"],
-            min_scope=cfg["min_scope"],
-            ambiguity_margin=cfg["ambiguity_margin"],
-            **{
-                k: cfg[k]
-                for k in (
-                    "min_known_share",
-                    "scope_min_agents",
-                    "trigger_rescue",
-                    "trigger_rescue_scope",
-                )
-                if k in cfg
-            },
+            weights=Weights(**weights),
+            calibration=Calibration(**calibration),
+            **fractions,
+            **rules,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (TypeError, ValueError) as exc:
         raise _bad(path, f"the saved config is unusable: {exc}") from None
+
+
+def _diagnostic(path: str, item: Any) -> Diagnostic:
+    if (
+        not isinstance(item, list)
+        or len(item) != 4
+        or not all(isinstance(x, str) for x in item)
+        or item[3] not in ("info", "warning", "error")
+    ):
+        raise _bad(path, f"a diagnostic is malformed: {str(item)[:80]}")
+    return Diagnostic(item[0], item[1], item[2], item[3])
 
 
 def read_router(
@@ -142,16 +202,9 @@ def read_router(
             return _read(shown, data)
     except IndexFormatError:
         raise
-    except (
-        OSError,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        EOFError,
-        zipfile.BadZipFile,
-    ) as exc:
+    except Exception as exc:
+        # Whatever else a crafted file raises (a missing key, a wrong type, a bad zip, a
+        # MemoryError or OverflowError from a number no check foresaw) names the file too.
         raise _bad(shown, f"{type(exc).__name__}: {exc}") from None
 
 
@@ -167,52 +220,79 @@ def _read(
             path, f"format version {version!r}; this agentroute reads version {FORMAT_VERSION}"
         )
     # The index cache's reader: every field of every record is type-checked.
+    if not isinstance(meta.get("agents"), list) or not isinstance(meta.get("diagnostics"), list):
+        raise _bad(path, "the agents or the diagnostics are not lists")
     agents = tuple(spec_from_json(rec) for rec in meta["agents"])
     if not agents:
         raise _bad(path, "no agents")
-    diagnostics = tuple(Diagnostic(*d) for d in meta["diagnostics"])
-    config = _config(path, meta["config"])
-    lm = meta["learned"]
+    diagnostics = tuple(_diagnostic(path, d) for d in meta["diagnostics"])
+    config = _config(path, meta.get("config"))
+    lm = meta.get("learned")
     if lm is None:
         return agents, diagnostics, config, None
+    if not isinstance(lm, dict):
+        raise _bad(path, "'learned' is not an object")
     model = None
-    if lm["model"] is not None:
-        spec = lm["model"]
-        blocks = []
-        for i, (kind, lo, hi) in enumerate(spec["blocks"]):
-            if kind not in KINDS:
-                raise _bad(path, f"unknown feature block {kind!r}")
-            terms = _json(path, data, f"terms{i}")
-            idf = _array(path, data, f"idf{i}", np.float64, 1)
-            if not isinstance(terms, list) or len(terms) != idf.size:
-                raise _bad(path, f"block {i}: {len(terms)} terms for {idf.size} idf values")
-            blocks.append(NgramTfidf(kind, int(lo), int(hi), tuple(str(t) for t in terms), idf))
-        classes = tuple(str(c) for c in spec["classes"])
-        has_oos = bool(spec["has_oos"])
-        coef = _array(path, data, "coef", np.float32, 2)
-        intercept = _array(path, data, "intercept", np.float64, 1)
-        n_cols = len(classes) + int(has_oos)
-        n_features = sum(b.n_features for b in blocks)
-        if coef.shape != (n_features, n_cols) or intercept.shape != (n_cols,):
-            raise _bad(path, f"weights of shape {coef.shape} for {n_features} x {n_cols}")
-        if not set(classes) <= {a.name for a in agents}:
-            raise _bad(path, "the classifier names agents the file does not hold")
-        model = ExampleModel(classes, has_oos, tuple(blocks), np.ascontiguousarray(coef), intercept)
-    platt = lm["platt"]
-    numbers = [float(lm[k]) for k in ("temperature", "catalog_temperature", "blend", "threshold")]
-    if not all(math.isfinite(x) for x in [*numbers, float(platt[0]), float(platt[1])]):
-        raise _bad(path, "a learned number is not finite")
-    if not (numbers[0] > 0 and numbers[1] > 0):
-        raise _bad(path, "a temperature is not positive")
-    if not (0.0 <= numbers[2] <= 1.0 and 0.0 <= numbers[3] <= 1.0):
-        raise _bad(path, "the blend weight or the threshold is outside [0, 1]")
+    if lm.get("model") is not None:
+        model = _model(path, data, lm["model"], {a.name for a in agents})
+    platt = lm.get("platt")
+    if not isinstance(platt, list) or len(platt) != 2:
+        raise _bad(path, f"platt = {platt!r} is not a pair of numbers")
     learned = Learned(
         model,
-        temperature=float(lm["temperature"]),
-        catalog_temperature=float(lm["catalog_temperature"]),
-        blend=float(lm["blend"]),
-        threshold=float(lm["threshold"]),
-        platt=(float(platt[0]), float(platt[1])),
-        n_labels=int(lm["n_labels"]),
+        temperature=_number(path, "temperature", lm.get("temperature"), *_TEMPERATURES),
+        catalog_temperature=_number(
+            path, "catalog_temperature", lm.get("catalog_temperature"), *_TEMPERATURES
+        ),
+        blend=_number(path, "blend", lm.get("blend"), 0.0, 1.0),
+        threshold=_number(path, "threshold", lm.get("threshold"), 0.0, 1.0),
+        platt=(
+            _number(path, "platt[0]", platt[0], 1 / _MAX_PLATT, _MAX_PLATT),
+            _number(path, "platt[1]", platt[1], -_MAX_PLATT, _MAX_PLATT),
+        ),
+        n_labels=_integer(path, "n_labels", lm.get("n_labels"), 0, 2**53),
     )
     return agents, diagnostics, config, learned
+
+
+def _model(path: str, data: Any, spec: Any, agent_names: set[str]) -> ExampleModel:
+    if not isinstance(spec, dict):
+        raise _bad(path, "the classifier is not an object")
+    specs = spec.get("blocks")
+    if not isinstance(specs, list) or not 1 <= len(specs) <= _MAX_BLOCKS:
+        raise _bad(path, f"the classifier needs 1 to {_MAX_BLOCKS} feature blocks")
+    blocks = []
+    for i, block in enumerate(specs):
+        if not isinstance(block, list) or len(block) != 3 or block[0] not in KINDS:
+            raise _bad(path, f"feature block {i} is not [kind, n_min, n_max] of a known kind")
+        kind, lo, hi = block
+        n_min = _integer(path, f"block {i} n-gram n_min", lo, 1, _MAX_N)
+        n_max = _integer(path, f"block {i} n-gram n_max", hi, n_min, _MAX_N)
+        terms = _json(path, data, f"terms{i}")
+        idf = _array(path, data, f"idf{i}", np.float64, 1, _MAX_IDF)
+        if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+            raise _bad(path, f"block {i}: the terms are not a list of text")
+        if len(terms) != idf.size:
+            raise _bad(path, f"block {i}: {len(terms)} terms for {idf.size} idf values")
+        blocks.append(NgramTfidf(kind, n_min, n_max, tuple(terms), idf))
+    classes = spec.get("classes")
+    if (
+        not isinstance(classes, list)
+        or not all(isinstance(c, str) for c in classes)
+        or len(set(classes)) != len(classes)
+    ):
+        raise _bad(path, "the classifier's classes are not distinct agent names")
+    if not set(classes) <= agent_names:
+        raise _bad(path, "the classifier names agents the file does not hold")
+    has_oos = spec.get("has_oos")
+    if not isinstance(has_oos, bool):
+        raise _bad(path, f"has_oos = {has_oos!r} is not true or false")
+    coef = _array(path, data, "coef", np.float32, 2, _MAX_COEF)
+    intercept = _array(path, data, "intercept", np.float64, 1, _MAX_COEF)
+    n_cols = len(classes) + int(has_oos)
+    n_features = sum(b.n_features for b in blocks)
+    if coef.shape != (n_features, n_cols) or intercept.shape != (n_cols,):
+        raise _bad(path, f"weights of shape {coef.shape} for {n_features} x {n_cols}")
+    return ExampleModel(
+        tuple(classes), has_oos, tuple(blocks), np.ascontiguousarray(coef), intercept
+    )

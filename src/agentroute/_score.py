@@ -79,13 +79,14 @@ class Weights:
             raise ValueError("at least one of the Weights must be positive")
 
     def normalized(self) -> Weights:
-        total = self.bm25 + self.word + self.char + self.trigger
-        return Weights(
-            bm25=self.bm25 / total,
-            word=self.word / total,
-            char=self.char / total,
-            trigger=self.trigger / total,
-        )
+        values: tuple[float, ...] = (self.bm25, self.word, self.char, self.trigger)
+        total = sum(values)
+        if not math.isfinite(total):  # e.g. two weights of 1e308: only the ratios matter
+            top = max(values)
+            values = tuple(v / top for v in values)
+            total = sum(values)
+        bm25, word, char, trigger = (v / total for v in values)
+        return Weights(bm25=bm25, word=word, char=char, trigger=trigger)
 
 
 @dataclass(frozen=True, slots=True)

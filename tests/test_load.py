@@ -1,0 +1,67 @@
+"""Finding and reading catalogs: paths, Claude Code folders, YAML/JSON catalogs, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import agentroute
+from agentroute import CatalogError, CatalogNotFoundError, Router, load_agents
+
+
+def test_missing_path_is_a_catalog_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="nope: no such file or folder"):
+        Router.from_path(tmp_path / "nope")
+
+
+def test_folder_without_agents_is_a_catalog_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(CatalogError, match="no agent could be loaded"):
+        Router.from_path(tmp_path)
+
+
+def test_claude_code_agents_and_skills_are_found(tmp_path: Path) -> None:
+    project, home = tmp_path / "proj", tmp_path / "home"
+    (project / ".claude" / "agents").mkdir(parents=True)
+    (home / ".claude" / "skills" / "pdf-tools").mkdir(parents=True)
+    (project / ".claude" / "agents" / "reviewer.md").write_text(
+        "---\nname: reviewer\ndescription: Reviews pull requests.\n---\n"
+    )
+    (home / ".claude" / "skills" / "pdf-tools" / "SKILL.md").write_text(
+        "---\ndescription: Fill and merge PDF forms.\n---\n# PDF tools\n"
+    )
+    paths = agentroute.claude_code_paths(project=project, home=home)
+    assert paths == (project / ".claude" / "agents", home / ".claude" / "skills")
+    r = Router.from_path(list(paths))
+    assert sorted(a.name for a in r.agents) == ["pdf-tools", "reviewer"]
+    assert r.route("merge these pdf forms").agent == "pdf-tools"
+
+
+def test_yaml_and_json_catalogs_load(tmp_path: Path) -> None:
+    (tmp_path / "agents.yaml").write_text(
+        "agents:\n  - name: sql\n    description: Tunes SQL queries.\n"
+        "    triggers: [postgres, index]\n  - name: css\n    description: Styles pages.\n"
+    )
+    (tmp_path / "more.json").write_text(
+        '[{"name": "docs", "description": "Writes documentation.", '
+        '"examples": ["rewrite the README"]}]'
+    )
+    r = Router.from_path([tmp_path / "agents.yaml", tmp_path / "more.json"])
+    assert [a.name for a in r.agents] == ["css", "docs", "sql"]
+    assert r.route("rewrite the readme please").agent == "docs"
+    assert r.route("postgres index is missing").agent == "sql"
+
+
+def test_a_missing_path_is_also_a_file_not_found_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope: no such file or folder") as caught:
+        load_agents(tmp_path / "nope")
+    assert isinstance(caught.value, CatalogNotFoundError)
+    assert isinstance(caught.value, CatalogError)  # 0.1 callers catch this
+
+
+def test_the_sample_catalog_loads_sorted_and_clean() -> None:
+    result = load_agents(agentroute.default_catalog_path())
+    names = [a.name for a in result.agents]
+    assert len(names) == 12 and names == sorted(names)
+    assert result.diagnostics == ()
