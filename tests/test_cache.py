@@ -333,6 +333,25 @@ def test_cache_key_changes_with_the_librarys_own_code(monkeypatch: pytest.Monkey
     assert _persist.catalog_key(files, strict=False, max_bytes=10) != before
 
 
+def test_two_spellings_of_one_folder_share_a_fresh_cache(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `.claude/agents` and `/abs/.claude/agents` used to mark each other's cache stale.
+    (catalog / "broken.md").write_text("---\nname: [oops\n---\nBody text of a broken file.\n")
+    monkeypatch.chdir(catalog.parent)
+    relative = Path(catalog.name)
+    absolute = catalog.resolve()
+    fresh = {spelling: Router.from_path(spelling) for spelling in (relative, absolute)}
+    Router.from_path(relative, cache=cache)
+    no_build(monkeypatch)
+    for spelling in (absolute, relative, absolute):
+        cached = Router.from_path(spelling, cache=cache)
+        # Answers, and the paths shown, are this call's own.
+        assert cached.agents == fresh[spelling].agents
+        assert cached.diagnostics == fresh[spelling].diagnostics
+    only_file(cache)
+
+
 # -- a cache folder is trusted only when it is private (issue 12, item 2) -------------------
 
 posix_owner = pytest.mark.skipif(not hasattr(os, "geteuid"), reason="no POSIX owners here")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -19,6 +20,13 @@ from agentroute._router import default_catalog_path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_LABELS = REPO / "examples" / "sample_labels.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _no_claude_code_catalog(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without --agents the CLI reads ~/.claude and the project's .claude: never the runner's."""
+    monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
 
 
 class TTY(io.StringIO):
@@ -126,6 +134,18 @@ def test_errors_are_one_line_naming_the_path(
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and needle in err and "Traceback" not in err
     assert err.startswith(f"agentroute {argv[0]}: error: ")
+
+
+def test_a_catalog_that_loads_nothing_prints_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"name": "a",, }]')
+    code, out, err = run(["agents", str(bad)], monkeypatch, capsys)
+    assert code == 2 and out == ""
+    first, reason = err.splitlines()
+    assert first.startswith("agentroute agents: error: no agent could be loaded from")
+    assert "bad.json: error: invalid-catalog: not valid JSON at line 1, column 15" in reason
 
 
 def test_a_bad_labels_line_is_named(
@@ -342,6 +362,102 @@ def test_cli_defaults_are_the_library_defaults() -> None:
         lint.DEFAULT_MIN_WORDS,
     )
     assert parser.parse_args(["hook"]).min_confidence == hook.DEFAULT_MIN_CONFIDENCE
+
+
+def test_eval_names_labels_that_no_agent_has_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(
+        json.dumps({"request": "fix the helm chart", "agent": "kubernetes-operator"})
+        + "\n"
+        + json.dumps({"request": "tune the query", "agent": "sql-wizard"})
+        + "\n"
+        + json.dumps({"request": "bake a cake", "agent": None})
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["eval", str(labels)], monkeypatch, capsys)
+    assert code == 2 and out == ""
+    assert "1 label(s) name no agent of the catalog: sql-wizard" in err
+
+
+def test_eval_shows_precision_n_a_for_an_agent_never_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = tmp_path / "labels.jsonl"
+    # Labelled with an agent the router never picks for this text: recall 0, never chosen.
+    labels.write_text(
+        json.dumps({"request": "zxqv blorf wuggle", "agent": "technical-writer"}) + "\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(["eval", str(labels), "--json"], monkeypatch, capsys)
+    assert code == 0
+    [stats] = [a for a in json.loads(out)["per_agent"] if a["agent"] == "technical-writer"]
+    assert stats["precision"] is None
+    code, out, _ = run(["eval", str(labels)], monkeypatch, capsys)
+    weakest = out.split("weakest agents", 1)[1].split("worst confusions", 1)[0]
+    [line] = [ln for ln in weakest.splitlines() if ln.strip().startswith("technical-writer")]
+    assert line.split()[1:] == ["n/a", "0.00", "1"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "expected"), [("bake a cake", 1), ("fix the helm chart", 0)]
+)
+def test_route_keeps_its_exit_status_when_nobody_reads_stdout(
+    request_text: str, expected: int
+) -> None:
+    # `agentroute route "…" | true`: the reader is gone before the answer is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "agentroute._cli", "route", request_text],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == expected, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+def test_without_paths_a_project_uses_its_claude_code_agents_and_skills(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    agents = project / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "helm-doctor.md").write_text(
+        "---\nname: helm-doctor\ndescription: Repairs broken helm charts and releases.\n---\n"
+    )
+    skill = tmp_path / "empty-home" / ".claude" / "skills" / "pdf-forms"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text(
+        "---\nname: pdf-forms\ndescription: Fills PDF forms. Use when: filling a pdf form.\n---\n"
+    )
+    (project / "src").mkdir()
+    monkeypatch.chdir(project / "src")
+    code, out, err = run(["agents", "--json"], monkeypatch, capsys)
+    assert code == 0
+    assert sorted(a["name"] for a in json.loads(out)["agents"]) == ["helm-doctor", "pdf-forms"]
+    assert "using the Claude Code agents and skills in" in err and "~/.claude/skills" in err
+    code, out, _ = run(["route", "repair the broken helm release"], monkeypatch, capsys)
+    assert out.startswith("helm-doctor\t")
+    # --agents, repeatable, in every subcommand; a positional path still works.
+    sample = str(default_catalog_path())
+    for argv in (["agents", "--agents", sample], ["agents", sample]):
+        code, out, err = run([*argv, "--json"], monkeypatch, capsys)
+        assert code == 0 and err == "" and "kubernetes-operator" in out
+    code, out, err = run(["lint", "--agents", sample, "--json"], monkeypatch, capsys)
+    assert (
+        code == 0
+        and err == ""
+        and json.loads(out)["agents"] == len(list(default_catalog_path().glob("*.md")))
+    )
 
 
 # -- hostile input to the command line (issue 12, items 5 and 6) --------------------------

@@ -115,6 +115,27 @@ def test_copies_of_the_leader_are_named_in_the_reason() -> None:
     assert "Identical copies: alpha-copy." in d.reason
 
 
+@pytest.mark.parametrize(
+    ("request_text", "said"),
+    [
+        ("Напиши тесты для модуля оплаты", "no words of this catalog's language"),
+        ("Écris une API REST en Go avec des tests", "not in this catalog's language"),
+    ],
+)
+def test_a_request_in_another_language_is_declined_saying_so(
+    router: Router, request_text: str, said: str
+) -> None:
+    # The known-word rule is off by default (issue 15): the French request names
+    # 'API', 'REST', 'Go' and 'tests' and may reach the Go agent; with the rule on,
+    # the refusal says why.
+    strict = router.with_config(RouterConfig(min_known_share=0.5))
+    d = strict.route(request_text)
+    assert d.status == "no_match"
+    assert said in d.reason
+    # An English off-topic request is not mistaken for another language.
+    assert "language" not in router.route("book a table for two tonight").reason
+
+
 # -- issue 15: every refusal rule is a config field, obeyed by every router ------------------
 TEXTS = (
     "write a helm chart for our api",

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,12 @@ from agentroute._router import default_catalog_path
 
 REPO = Path(__file__).resolve().parents[1]
 SURE = "our kubernetes pods keep crashing after the helm upgrade"
+
+
+@pytest.fixture(autouse=True)
+def _no_claude_project_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests say where the project is; a $CLAUDE_PROJECT_DIR of the runner must not."""
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
 
 
 @pytest.fixture()
@@ -90,13 +97,94 @@ def test_malformed_input_prints_nothing(stdin: str, project: Path) -> None:
     assert hook.run(stdin, home=str(project.parent / "home")) == ""
 
 
-def test_routes_the_project_named_by_cwd_and_skips_skills(tmp_path: Path, project: Path) -> None:
+def test_routes_the_project_named_by_cwd_with_its_skills(tmp_path: Path, project: Path) -> None:
     home = tmp_path / "home"
     (project / ".claude" / "skills" / "k").mkdir(parents=True)
+    (home / ".claude" / "skills").mkdir(parents=True)
     folders = hook.agent_folders({"cwd": str(project)}, home=str(home))
-    assert folders == (project / ".claude" / "agents",)
+    # Claude Code's precedence: project agents, user agents; user skills, project skills.
+    assert folders == (
+        project / ".claude" / "agents",
+        home / ".claude" / "skills",
+        project / ".claude" / "skills",
+    )
     # Another project without agents: nothing to suggest.
     assert hook.run(hook_input(SURE, tmp_path), home=str(home)) == ""
+
+
+def test_the_project_is_found_from_a_subfolder_or_claude_project_dir(
+    tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = str(tmp_path / "home")
+    deep = project / "src" / "pkg"
+    deep.mkdir(parents=True)
+    out = hook.run(hook_input(SURE, deep), home=home)
+    assert "kubernetes-operator subagent" in out
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert hook.run(hook_input(SURE, elsewhere), home=home) == ""
+    monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(project))
+    assert "kubernetes-operator subagent" in hook.run(hook_input(SURE, elsewhere), home=home)
+
+
+def test_a_user_agent_shadowed_by_the_project_is_never_suggested(
+    tmp_path: Path, project: Path
+) -> None:
+    # The user's copy of a project agent's name: Claude Code never runs it, so the hook
+    # must neither suggest it nor invent a name like kubernetes-operator@agents.
+    user_agents = tmp_path / "home" / ".claude" / "agents"
+    user_agents.mkdir(parents=True)
+    (user_agents / "kubernetes-operator.md").write_text(
+        "---\nname: kubernetes-operator\ndescription: Fixes terraform state drift, terraform "
+        "plans and terraform modules. Use for terraform.\n---\n",
+        encoding="utf-8",
+    )
+    prompt = "fix the terraform state drift in our terraform modules"
+    out = hook.run(hook_input(prompt, project), home=str(tmp_path / "home"), min_confidence=0.0)
+    assert "@" not in out
+    folders = hook.agent_folders({"cwd": str(project)}, home=str(tmp_path / "home"))
+    router = hook.load_router(folders, cache=False)
+    assert router is not None
+    assert [a.description for a in router.agents if a.name == "kubernetes-operator"] != [
+        "Fixes terraform state drift, terraform plans and terraform modules. Use for terraform."
+    ]
+
+
+def test_a_skill_is_suggested_as_a_skill(tmp_path: Path, project: Path) -> None:
+    skill = tmp_path / "home" / ".claude" / "skills" / "pdf-forms"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text(
+        "---\nname: pdf-forms\ndescription: Fill, flatten and merge PDF forms. Use when: "
+        "filling a PDF form, merging PDF files, extracting PDF form fields.\n---\n# PDF forms\n",
+        encoding="utf-8",
+    )
+    out = hook.run(hook_input("fill in this pdf form for me", project), home=str(skill.parents[2]))
+    note = json.loads(out)["hookSpecificOutput"]["additionalContext"]
+    assert note.startswith("agentroute: the pdf-forms skill fits this request")
+    assert note.endswith("Consider using it.")
+
+
+def test_a_large_cold_catalog_is_indexed_in_the_background(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Claude Code kills a hook at its timeout: a catalog too large to index in time is
+    # indexed by a detached process, and the next prompt is answered from its cache.
+    monkeypatch.setattr(hook, "INLINE_BUILD_FILES", 0)
+    cache = Path(os.environ["AGENTROUTE_CACHE_DIR"])
+    home = str(tmp_path / "home")
+    assert hook.run(hook_input(SURE, project), home=home) == ""
+    # A second prompt while the build runs starts no second build.
+    locks = list(cache.glob("*.lock"))
+    assert len(locks) <= 1
+    if locks:
+        assert not hook.start_background_build([project], locks[0].with_suffix(""))
+    deadline = time.monotonic() + 120
+    while (not list(cache.glob("index-*.npz")) or list(cache.glob("*.lock"))) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    assert not list(cache.glob("*.lock")), "the builder did not finish"
+    assert "kubernetes-operator subagent" in hook.run(hook_input(SURE, project), home=home)
 
 
 def test_a_failing_loader_prints_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

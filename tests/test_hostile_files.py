@@ -631,7 +631,8 @@ def test_a_project_agents_folder_linked_outside_the_project_is_not_read(
     # The project's link to a folder outside it is left alone (a cloned repository could
     # point it anywhere); a link that stays inside the project, and the user's own links
     # from their home, are followed.
-    assert paths == (project / ".claude" / "skills", home / ".claude" / "agents")
+    # In Claude Code's order of precedence: the user's agents, then the project's skills.
+    assert paths == (home / ".claude" / "agents", project / ".claude" / "skills")
     assert "outside the project" in caplog.text
     assert str(project / ".claude" / "agents") in caplog.text
 

@@ -29,6 +29,7 @@ from agentroute._index import (
     _analyze,
     _hints,
     _name_words,
+    build_index,
 )
 from agentroute._router import default_catalog_path
 from agentroute._score import (
@@ -231,3 +232,16 @@ def test_shared_collection_matrices_match(shared: Path) -> None:
     index, ref = Router.from_agents(agents).index, Reference(agents)
     np.testing.assert_array_equal(dense(index, "chars_t"), ref.chars.T.todense())
     np.testing.assert_array_equal(dense(index, "word_t"), ref.word.T.todense())
+
+
+@given(st.lists(st.text(alphabet="abcdé xyz", min_size=1, max_size=8), min_size=1, max_size=40))
+def test_binary_search_look_ups_agree_with_the_dicts(words: list[str]) -> None:
+    # The hook looks terms up by bisecting the sorted names (no dict to build); a batch
+    # switches to the dicts. Both must give the same column for every term and n-gram.
+    idx = build_index([AgentSpec("a", " ".join(words)), AgentSpec("b", "sql query tuning")])
+    probes = [*idx.feature_names, *words, "zzz", "", "sql query"]
+    bisected = [idx.column(t) for t in probes]
+    chars = [idx.char_column(g) for g in [*idx.char_names, " zz", "q"]]
+    assert bisected == [idx.vocab.get(t) for t in probes]
+    assert chars == [idx.char_vocab.get(g) for g in [*idx.char_names, " zz", "q"]]
+    assert [idx.knows(t) for t in probes] == [t in idx.vocabulary for t in probes]

@@ -192,3 +192,15 @@ def test_near_copy_below_the_overlap_bar_is_still_reported() -> None:
     router = Router.from_agents([AgentSpec("db-a", a), AgentSpec("db-b", b)])  # cosine 0.60
     report = lint(router, overlap=0.9, near_copy=0.5)
     assert [f.kind for f in report.findings if f.kind == "near-copy"] == ["near-copy"]
+
+
+def test_a_shadowed_agent_is_reported_as_shadowed_not_as_a_rename(tmp_path: Path) -> None:
+    write(tmp_path / "project", "db", agent_md("db", DB))
+    write(tmp_path / "user", "db", agent_md("db", DB + " Also MySQL."))
+    write(tmp_path / "user", "go", agent_md("go", GO))
+    report = lint(Router.from_path([tmp_path / "project", tmp_path / "user"]))
+    assert not [f for f in report.findings if f.kind == "duplicate-name"]
+    [shadowed] = [f for f in report.findings if f.kind == "shadowed"]
+    assert shadowed.severity == "warning"
+    assert shadowed.path is not None and shadowed.path.endswith("user/db.md")
+    assert "takes precedence" in shadowed.message

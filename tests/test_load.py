@@ -38,6 +38,43 @@ def test_claude_code_agents_and_skills_are_found(tmp_path: Path) -> None:
     assert r.route("merge these pdf forms").agent == "pdf-tools"
 
 
+def test_claude_codes_precedence_decides_which_of_two_namesakes_is_used(tmp_path: Path) -> None:
+    # Subagents: the project's wins. Skills: the user's (personal) wins, as Claude Code
+    # documents; a skill and a subagent of one name are both kept.
+    project, home = tmp_path / "proj", tmp_path / "home"
+
+    def put(base: Path, rel: str, description: str) -> None:
+        f = base / ".claude" / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        name = f.parent.name if f.name == "SKILL.md" else f.stem
+        f.write_text(f"---\nname: {name}\ndescription: {description}\n---\n")
+
+    put(project, "agents/reviewer.md", "Project reviewer.")
+    put(home, "agents/reviewer.md", "User reviewer.")
+    put(project, "skills/pdf/SKILL.md", "Project pdf skill.")
+    put(home, "skills/pdf/SKILL.md", "Personal pdf skill.")
+    put(home, "skills/reviewer/SKILL.md", "A reviewer skill.")
+    paths = agentroute.claude_code_paths(project=project, home=home)
+    assert paths == (
+        project / ".claude" / "agents",
+        home / ".claude" / "agents",
+        home / ".claude" / "skills",
+        project / ".claude" / "skills",
+    )
+    result = load_agents(paths)
+    got = {(a.declared_name, a.description) for a in result.agents}
+    assert got == {
+        ("reviewer", "Project reviewer."),
+        ("pdf", "Personal pdf skill."),
+        ("reviewer", "A reviewer skill."),
+    }
+    shadowed = sorted(d.path for d in result.diagnostics if d.kind == "shadowed")
+    assert [Path(p).parts[-4:] for p in shadowed] == [
+        ("home", ".claude", "agents", "reviewer.md"),
+        (".claude", "skills", "pdf", "SKILL.md"),
+    ]
+
+
 def test_yaml_and_json_catalogs_load(tmp_path: Path) -> None:
     (tmp_path / "agents.yaml").write_text(
         "agents:\n  - name: sql\n    description: Tunes SQL queries.\n"
@@ -65,3 +102,12 @@ def test_the_sample_catalog_loads_sorted_and_clean() -> None:
     names = [a.name for a in result.agents]
     assert len(names) == 12 and names == sorted(names)
     assert result.diagnostics == ()
+
+
+def test_a_catalog_error_carries_the_diagnostics_that_explain_it(tmp_path: Path) -> None:
+    bad = tmp_path / "agents.yaml"
+    bad.write_text("agents:\n  - name: a\n    description: x\n  - name: [b\n    description: y\n")
+    with pytest.raises(CatalogError, match=r"(?s)agents\.yaml.*invalid-catalog.*at line 5") as info:
+        Router.from_path(bad)
+    [diag] = info.value.diagnostics
+    assert diag.kind == "invalid-catalog" and "line 5, column" in diag.message

@@ -200,3 +200,67 @@ def test_earlier_paths_keep_a_shared_name(tmp_path: Path) -> None:
     assert {a.name: a.description for a in first}["db"] == "project db"
     second = load_agents([tmp_path / "user", tmp_path / "project"]).agents
     assert {a.name: a.description for a in second}["db"] == "user db"
+
+
+def _agent(folder: Path, name: str, text: str, file: str | None = None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / (file or f"{name}.md")).write_text(
+        f"---\nname: {name}\ndescription: {text}\n---\n", encoding="utf-8"
+    )
+
+
+def test_an_earlier_path_shadows_a_later_agent_of_the_same_name(tmp_path: Path) -> None:
+    # Claude Code: a project's agent wins over the user's of the same name; the user's
+    # is not renamed into a name Claude Code does not know, it is left out.
+    for first, second in (("alpha", "beta"), ("zeta", "beta")):
+        _agent(tmp_path / first, "reviewer", f"Reviews code for {first}.")
+        _agent(tmp_path / second, "reviewer", f"Reviews code for {second}.")
+        result = load_agents([tmp_path / first, tmp_path / second])
+        assert [(a.name, a.description) for a in result.agents] == [
+            ("reviewer", f"Reviews code for {first}.")
+        ]
+        [diag] = result.diagnostics
+        assert diag.kind == "shadowed" and diag.severity == "info"
+        assert diag.path.endswith(f"{second}/reviewer.md")
+
+
+def test_renames_within_one_folder_do_not_depend_on_where_it_is(tmp_path: Path) -> None:
+    for top in ("a", "zz"):
+        for folder in ("ops", "legal"):
+            _agent(tmp_path / top / "catalog" / folder / "team", "advisor", f"Advises {folder}.")
+    names = [
+        sorted(a.name for a in load_agents(tmp_path / t / "catalog").agents) for t in ("a", "zz")
+    ]
+    # Qualified by the folder relative to the catalog, never by a folder above it.
+    assert names[0] == names[1] == ["advisor", "advisor@ops/team"]
+
+
+def test_two_files_of_one_folder_with_one_name_are_told_apart_by_file(tmp_path: Path) -> None:
+    _agent(tmp_path / "x", "db", "Tunes SQL.", file="one.md")
+    _agent(tmp_path / "x", "db", "Tunes Postgres.", file="two.md")
+    _agent(tmp_path / "y", "db", "Tunes MySQL.", file="three.md")
+    names = sorted(a.name for a in load_agents(tmp_path).agents)
+    assert names == ["db", "db@x", "db@y"]
+
+
+def test_a_skill_and_an_agent_may_share_a_name(tmp_path: Path) -> None:
+    _agent(tmp_path / "agents", "pdf", "Edits PDF files.")
+    _agent(tmp_path / "skills" / "pdf", "pdf", "Fills PDF forms.", file="SKILL.md")
+    _agent(tmp_path / "more-skills" / "pdf", "pdf", "Merges PDFs.", file="SKILL.md")
+    roots = [tmp_path / "agents", tmp_path / "skills", tmp_path / "more-skills"]
+    result = load_agents(roots)
+    assert sorted((a.name, a.declared_name) for a in result.agents) == [
+        ("pdf", "pdf"),
+        ("pdf@skill", "pdf"),
+    ]
+    assert {d.kind for d in result.diagnostics} == {"shadowed", "duplicate-name"}
+
+
+def test_a_skills_use_when_list_becomes_triggers(tmp_path: Path) -> None:
+    text = "Fill and flatten PDF forms. Use when: filling a PDF form, merging PDF files."
+    _agent(tmp_path / "pdf-forms", "pdf-forms", text, file="SKILL.md")
+    _agent(tmp_path / "agents", "pdf-agent", text)
+    by_name = {a.name: a for a in load_agents(tmp_path).agents}
+    assert {"filling a pdf form", "merging pdf files"} <= set(by_name["pdf-forms"].triggers)
+    # Agent files keep their triggers as before: routing of agent catalogs is unchanged.
+    assert "filling a pdf form" not in by_name["pdf-agent"].triggers

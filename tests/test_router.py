@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import agentroute
-from agentroute import Router
+from agentroute import AgentSpec, Router
 from agentroute._score import BATCH_MIN
 from conftest import assert_sound, default_router, with_catalog_words
 
@@ -138,3 +138,25 @@ def test_router_records_expose_name_description_triggers_path(router: Router) ->
     assert k8s.path and k8s.path.endswith("kubernetes-operator.md")
     assert k8s.examples  # from the "Example requests" list
     assert router.diagnostics == ()
+
+
+def test_from_agents_accepts_mappings_read_like_catalog_entries() -> None:
+    router = Router.from_agents(
+        [
+            {"name": "sql", "description": "Tunes SQL. Triggers on postgres, indexes."},
+            {"name": "css", "descripton": "Fixes CSS layout."},
+            AgentSpec("go", "Writes Go services."),
+        ]
+    )
+    sql = next(a for a in router.agents if a.name == "sql")
+    assert "postgres" in sql.triggers
+    assert router.route("add postgres indexes").agent == "sql"
+    [typo] = [d for d in router.diagnostics if d.kind == "unknown-field"]
+    assert typo.path == "agents[1]" and "did you mean 'description'" in typo.message
+
+
+def test_from_agents_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(TypeError, match=r"agents\[0\] must be an AgentSpec or a mapping, got str"):
+        Router.from_agents(["sql"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="two agents are named 'sql'"):
+        Router.from_agents([AgentSpec("sql", "a"), {"name": "sql", "description": "b"}])

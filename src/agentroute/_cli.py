@@ -1,6 +1,6 @@
 """The ``agentroute`` command line; :func:`main` returns the exit status.
 
-Subcommands: ``route``, ``agents``, ``eval``, ``lint`` and ``hook``. Only what a
+Subcommands: ``route``, ``agents``, ``eval``, ``lint``, ``hook`` and ``mcp``. Only what a
 subcommand needs is imported when it runs, so ``agentroute route`` does not pay
 for the linter, the hook or the progress bar.
 
@@ -10,7 +10,8 @@ Exit status (every subcommand):
 * 1: a negative answer: ``route`` found no agent for the request, ``lint``
   found errors, ``eval`` scored below ``--fail-under``;
 * 2: a usage or input error (bad option, missing file, unreadable labels),
-  reported as one line on stderr.
+  reported as one line on stderr (for a catalog that loaded nothing, followed by
+  the diagnostics that say why, one per line).
 
 ``hook`` always exits 0 and prints nothing on error, so it can never block a
 Claude Code prompt.
@@ -20,17 +21,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, cast
 
 if TYPE_CHECKING:
     from agentroute._evaluate import Labels
     from agentroute._router import Router
-    from agentroute._spec import Decision
 
 __all__ = ["main"]
 
@@ -48,6 +50,43 @@ _COLORS = {"routed": "32", "ambiguous": "33", "no_match": "31", "error": "31", "
 
 class _UsageError(Exception):
     """A bad argument combination found after parsing (one line, exit 2)."""
+
+
+class _PipeSafe(io.TextIOBase):
+    """stdout that outlives its reader: once the reader has gone (``| head``,
+    ``| true``), writes are dropped, so a command still returns its own exit status
+    (``route`` exits 1 on no_match even when nobody reads the answer)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def _gone(self) -> None:
+        self.broken = True
+        # Point stdout at devnull so the interpreter's final flush does not raise again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
 
 
 def _use_color(stream: TextIO) -> bool:
@@ -71,31 +110,37 @@ class _Paint:
         return f"\033[{code}m{text}\033[0m" if self.enabled and code else text
 
 
-def _decision_json(d: Decision) -> dict[str, object]:
-    return {
-        "request": d.request,
-        "agent": d.agent,
-        "status": d.status,
-        "confidence": round(d.confidence, 4),
-        "reason": d.reason,
-        "matched_triggers": list(d.matched_triggers),
-        "top_terms": list(d.top_terms),
-        "candidates": [
-            {
-                "agent": c.agent,
-                "score": round(c.score, 4),
-                **({"copies": list(c.copies)} if c.copies else {}),
-            }
-            for c in d.candidates
-        ],
-    }
+def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) -> list[Path]:
+    """What a subcommand routes against: ``paths`` when given; else, inside a Claude
+    Code project, the project's and the user's agents and skills (saying so on
+    ``note``); else the sample catalog shipped with the package."""
+    if paths:
+        return [Path(p) for p in paths]
+    from agentroute._load import claude_code_paths, project_root
+    from agentroute._router import default_catalog_path
+
+    found = claude_code_paths(project=project_root())
+    if not found:
+        return [default_catalog_path()]
+    if note is not None:
+        home = Path.home()
+        shown = [
+            "~/" + p.relative_to(home).as_posix() if p.is_relative_to(home) else p.as_posix()
+            for p in found
+        ]
+        note.write(
+            f"agentroute: using the Claude Code agents and skills in {', '.join(shown)} "
+            "(give --agents PATH to choose)\n"
+        )
+    return list(found)
 
 
 def _load(paths: Sequence[str] | None, *, strict: bool = False, cache: bool = True) -> Router:
-    """The router for ``paths``; the index is cached on disk unless ``--no-cache``."""
-    from agentroute._router import Router, default_catalog_path
+    """The router for ``paths`` (see :func:`catalog_paths`); the index is cached on disk
+    unless ``--no-cache``."""
+    from agentroute._router import Router
 
-    where = list(paths) if paths else default_catalog_path()
+    where = catalog_paths(paths, note=sys.stderr)
     if not _use_progress(sys.stderr):
         return Router.from_path(where, strict=strict, cache=cache)
     from agentroute._progress import Progress
@@ -120,7 +165,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     if not from_stdin:
         d = router.route(args.request, limit=args.limit)
         if args.json:
-            out.write(json.dumps(_decision_json(d), ensure_ascii=False) + "\n")
+            out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
         else:
             status = paint(d.status, d.status)
             out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\n{d.reason}\n")
@@ -134,9 +179,11 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     batch: list[str] = []
 
     def flush() -> None:
+        if getattr(out, "broken", False):  # nobody reads the answers any more
+            raise BrokenPipeError
         for d in router.route_many(batch, limit=args.limit):
             if args.json:
-                out.write(json.dumps(_decision_json(d), ensure_ascii=False) + "\n")
+                out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
             else:
                 status = paint(d.status, d.status)
                 out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\t{d.request}\n")
@@ -156,7 +203,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- agents -----------------------------------------------------------------------------
 def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
-    router = _load(args.paths, cache=not args.no_cache)
+    router = _load([*args.paths, *(args.agents or [])], cache=not args.no_cache)
     if args.json:
         payload = {
             "agents": [
@@ -198,12 +245,29 @@ def _read_labels(path: str) -> Labels:
         raise _UsageError(f"{path}: cannot read: {exc}") from None
 
 
-def _count_labels(path: str) -> int:
-    """Check every line of a labels file without keeping any; how many requests it holds."""
+# Distinct labels remembered while counting, to name the unknown ones (bounded memory).
+_MAX_DISTINCT_LABELS = 100_000
+
+
+def _count_labels(path: str, names: dict[str, set[str]] | None = None) -> int:
+    """Check every line of a labels file without keeping any; how many requests it holds.
+
+    ``names``, when given, collects the distinct agent labels (up to a bound), each with
+    the agents its rows also accept (``also_correct``).
+    """
     from agentroute._evaluate import iter_labels
 
     try:
-        return sum(1 for _ in iter_labels(path))
+        n = 0
+        for _, label, more in iter_labels(path):
+            n += 1
+            if names is None or label is None:
+                continue
+            if label in names:
+                names[label].update(more)
+            elif len(names) < _MAX_DISTINCT_LABELS:
+                names[label] = set(more)
+        return n
     except FileNotFoundError:
         raise _UsageError(f"{path}: no such labels file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -217,10 +281,22 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     # The labels file is read twice, line by line: once to refuse a bad line before any
     # work, once to route in batches. Neither keeps the requests: a labels file of any
     # size is evaluated in the memory of its catalog.
-    total = _count_labels(args.labels)
+    named: dict[str, set[str]] = {}
+    total = _count_labels(args.labels, named)
     if not total:
         raise _UsageError(f"{args.labels}: no labelled requests")
     router = _load(args.agents, cache=not args.no_cache)
+    # A label the catalog lacks is a mistake unless its rows accept an agent it has.
+    known = set(router.index.names)
+    unknown = sorted(lab for lab, more in named.items() if lab not in known and not more & known)
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (
+            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        )
+        raise _UsageError(
+            f"{args.labels}: {len(unknown)} label(s) name no agent of the catalog: {shown} "
+            "(is --agents the catalog these labels were written for?)"
+        )
     if args.fit is not None:
         train = _read_labels(args.fit)
         try:
@@ -265,7 +341,7 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
     from agentroute._progress import Progress
 
     labels = None if args.labels is None else _read_labels(args.labels)
-    router = _load(args.paths, cache=not args.no_cache)
+    router = _load([*args.paths, *(args.agents or [])], cache=not args.no_cache)
     with Progress("lint") as bar:
         report = lint(
             router,
@@ -308,6 +384,18 @@ def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# -- mcp --------------------------------------------------------------------------------
+def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from agentroute import _mcp
+
+        _mcp._server_class()
+    except ImportError as exc:
+        raise _UsageError(str(exc)) from None
+    _mcp.serve(catalog_paths(args.agents, note=sys.stderr), cache=not args.no_cache)
+    return EXIT_OK
+
+
 # -- parser -----------------------------------------------------------------------------
 def _fraction(text: str) -> float:
     try:
@@ -337,6 +425,12 @@ def _add_cache_option(p: argparse.ArgumentParser) -> None:
         "$AGENTROUTE_CACHE_DIR, else $XDG_CACHE_HOME/agentroute, else ~/.cache/agentroute, "
         "and is reused while the agent files' contents are unchanged)",
     )
+
+
+_DEFAULT_CATALOG = (
+    "the Claude Code agents and skills of this project and of the user (.claude/agents, "
+    ".claude/skills, ~/.claude/agents, ~/.claude/skills), else the embedded sample catalog"
+)
 
 
 def _add_agents_option(p: argparse.ArgumentParser, default: str) -> None:
@@ -373,7 +467,7 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument(
         "request", nargs="?", metavar="REQUEST", help="the request text; '-' or absent: read stdin"
     )
-    _add_agents_option(route, "the embedded sample catalog")
+    _add_agents_option(route, _DEFAULT_CATALOG)
     route.add_argument(
         "--limit",
         "--top",
@@ -401,8 +495,9 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="agent files, folders or catalogs; default: the embedded catalog",
+        help="agent files, folders or catalogs (the same as --agents PATH)",
     )
+    _add_agents_option(agents, _DEFAULT_CATALOG)
     agents.add_argument("--json", action="store_true", help="print JSON")
     agents.add_argument(
         "-v", "--verbose", action="store_true", help="also show informational diagnostics"
@@ -421,7 +516,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit status: 0 success, 1 accuracy below --fail-under, 2 usage or input error.",
     )
     ev.add_argument("labels", metavar="LABELS.jsonl", help="the labelled requests")
-    _add_agents_option(ev, "the embedded sample catalog")
+    _add_agents_option(ev, _DEFAULT_CATALOG)
     ev.add_argument(
         "--limit",
         "-k",
@@ -477,8 +572,9 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="agent files, folders or catalogs; default: the embedded catalog",
+        help="agent files, folders or catalogs (the same as --agents PATH)",
     )
+    _add_agents_option(li, _DEFAULT_CATALOG)
     li.add_argument("--labels", metavar="FILE", help="labels JSONL for the reachability checks")
     li.add_argument(
         "--overlap",
@@ -509,15 +605,17 @@ def _parser() -> argparse.ArgumentParser:
 
     hk = sub.add_parser(
         "hook",
-        help="Claude Code UserPromptSubmit hook: suggest a subagent",
+        help="Claude Code UserPromptSubmit hook: suggest a subagent or skill",
         formatter_class=fmt,
         description="Read a Claude Code UserPromptSubmit hook input (JSON) on stdin, route its\n"
-        "prompt against <cwd>/.claude/agents and ~/.claude/agents, and when one subagent\n"
-        "clearly fits, print the JSON that adds a note suggesting it. Print nothing\n"
-        "when unsure or on any error.",
+        "prompt against the project's ($CLAUDE_PROJECT_DIR, else found up from cwd) and\n"
+        "the user's .claude/agents and .claude/skills, and when one clearly fits, print\n"
+        "the JSON that adds a note suggesting it. Print nothing when unsure or on any\n"
+        "error. A large catalog without a cache is indexed in the background while the\n"
+        "hook prints nothing, so it always answers within Claude Code's timeout.",
         epilog="exit status: always 0 (an exit status of 2 would block the prompt).",
     )
-    _add_agents_option(hk, "the project's and the user's .claude/agents")
+    _add_agents_option(hk, "the project's and the user's .claude/agents and .claude/skills")
     hk.add_argument(
         "--min-confidence",
         type=_fraction,
@@ -528,6 +626,21 @@ def _parser() -> argparse.ArgumentParser:
     hk.add_argument("--debug", action="store_true", help="log what happens to stderr")
     _add_cache_option(hk)
     hk.set_defaults(func=_cmd_hook)
+
+    mc = sub.add_parser(
+        "mcp",
+        help="MCP server over stdio: route and list_agents tools",
+        formatter_class=fmt,
+        description="Serve the Model Context Protocol on stdin/stdout with two tools: route\n"
+        "(arguments request, optional limit; returns the decision as JSON) and list_agents.\n"
+        "Needs the mcp extra: pip install 'agentroute[mcp]'. In Claude Code:\n"
+        "  claude mcp add agentroute -- agentroute mcp",
+        epilog="exit status: 0 when the client closes the connection, 2 usage error "
+        "(e.g. the mcp package is missing).",
+    )
+    _add_agents_option(mc, _DEFAULT_CATALOG)
+    _add_cache_option(mc)
+    mc.set_defaults(func=_cmd_mcp)
     return parser
 
 
@@ -560,8 +673,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from agentroute._errors import AgentrouteError
 
     _escape_unencodable()
+    out = _PipeSafe(sys.stdout)
     try:
-        code: int = args.func(args, sys.stdout)
+        code: int = args.func(args, cast("TextIO", out))
+        out.flush()
     except (AgentrouteError, _UsageError, ValueError) as exc:
         sys.stderr.write(f"agentroute {args.command}: error: {exc}\n")
         return EXIT_USAGE

@@ -6,6 +6,9 @@ owns the state and swaps it whole.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -358,6 +361,113 @@ def _quote(items: Sequence[str]) -> str:
     return ", ".join(f"'{i}'" for i in items)
 
 
+# Frequent function words of the languages most often mistaken for English
+# (French, Spanish, Portuguese, Italian, German, Dutch), none of them English words.
+_FOREIGN_FUNCTION_WORDS = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "des",
+        "une",
+        "avec",
+        "pour",
+        "dans",
+        "est",
+        "sont",
+        "nous",
+        "vous",
+        "pas",
+        "sur",
+        "au",
+        "aux",
+        "ces",
+        "cette",
+        "el",
+        "los",
+        "las",
+        "una",
+        "para",
+        "por",
+        "del",
+        "es",
+        "está",
+        "pero",
+        "como",
+        "más",
+        "uma",
+        "com",
+        "não",
+        "em",
+        "ao",
+        "das",
+        "dos",
+        "são",
+        "di",
+        "che",
+        "gli",
+        "della",
+        "delle",
+        "sono",
+        "anche",
+        "nel",
+        "der",
+        "das",
+        "und",
+        "mit",
+        "für",
+        "ein",
+        "eine",
+        "ist",
+        "nicht",
+        "auf",
+        "ich",
+        "wir",
+        "sie",
+        "dem",
+        "zu",
+        "het",
+        "een",
+        "voor",
+        "niet",
+        "met",
+        "zijn",
+        "ik",
+    ]
+)
+
+
+def other_language(text: str) -> str | None:
+    """How ``text`` shows it is not English, or None: mostly letters of another script,
+    or several function words of another Latin-script language.
+
+    Catalogs are written in English; a request in another language shares few or
+    no words with them, and the reason should say so rather than call the request
+    off-topic.
+
+    >>> other_language("Напиши тесты для модуля оплаты")
+    'it is written in Cyrillic script'
+    >>> other_language("Écris une API REST en Go avec des tests")
+    'it reads as another language'
+    >>> other_language("write tests for the payment module") is None
+    True
+    """
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    scripts = Counter(unicodedata.name(ch, "LATIN").split(" ")[0] for ch in letters)
+    latin = scripts.pop("LATIN", 0)
+    if scripts and sum(scripts.values()) >= latin:
+        script = scripts.most_common(1)[0][0]
+        names = {"CJK": "Chinese or Japanese (CJK)", "HIRAGANA": "Japanese"}
+        return f"it is written in {names.get(script, script.title())} script"
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    foreign = sum(1 for w in words if w in _FOREIGN_FUNCTION_WORDS)
+    if foreign >= 2 and foreign * 5 >= len(words):
+        return "it reads as another language"
+    return None
+
+
 def _catalog_evidence(
     state: State, text: str, query: Query, scores: Scores, row: int, limit: int
 ) -> _Evidence:
@@ -370,10 +480,13 @@ def _catalog_evidence(
     best = int(_ranked(combined, 1)[0])
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
+        language = other_language(text)
         return _Evidence(
             text=text,
             candidates=candidates,
-            decline="none of the request's words appear in any agent's description, "
+            decline=f"the request has no words of this catalog's language ({language})."
+            if language
+            else "none of the request's words appear in any agent's description, "
             "triggers or examples.",
         )
     sig = signals(combined, scores, row, best, query, catalog_shape(index))
@@ -405,14 +518,25 @@ def _catalog_evidence(
         and scope >= cfg.trigger_rescue_scope
     )
     if known < cfg.min_known_share:
+        language = other_language(text)
         decline = (
-            f"most of the request's words appear in no agent's text (only "
+            f"most of the request's words are not in this catalog's language ({language}; "
+            f"only {query.known_terms} of {len(query.terms)} known); {closest}"
+            if language
+            else f"most of the request's words appear in no agent's text (only "
             f"{query.known_terms} of {len(query.terms)} known); {closest}"
         )
     elif scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed:
+        language = other_language(text)
         decline = (
             f"the request reads as outside this catalog (in-scope probability {scope:.2f}, "
-            f"below {cfg.min_scope:.2f}); {closest}"
+            f"below {cfg.min_scope:.2f}"
+            + (
+                f"; most of its words are not in this catalog's language: {language}"
+                if language
+                else ""
+            )
+            + f"); {closest}"
         )
     elif confidence < cfg.min_confidence:
         decline = (

@@ -15,6 +15,12 @@ either the agentroute class or the built-in one::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentroute._spec import Diagnostic
+
 __all__ = [
     "AgentFileError",
     "AgentrouteError",
@@ -41,7 +47,15 @@ class AgentFileError(AgentrouteError, ValueError):
 
 
 class CatalogError(AgentrouteError, ValueError):
-    """A catalog as a whole is unusable: no agents, or a path that does not exist."""
+    """A catalog as a whole is unusable: no agents, or a path that does not exist.
+
+    ``diagnostics`` holds what loading reported (why each file was skipped), so the
+    reason is never lost; the message names the first few.
+    """
+
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__(message)
 
 
 class CatalogNotFoundError(CatalogError, FileNotFoundError):

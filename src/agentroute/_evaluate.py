@@ -51,14 +51,14 @@ class AgentStats:
     """Precision and recall of one agent.
 
     ``precision``: of the requests routed to the agent (``routed`` or
-    ``ambiguous``), the fraction for which it was a right answer (0.0 when it was
-    never chosen). ``recall``: of the requests labelled with the agent, the
+    ``ambiguous``), the fraction for which it was a right answer (None, shown
+    "n/a", when it was never chosen). ``recall``: of the requests labelled with the agent, the
     fraction answered rightly (0.0 without support). ``support``: how many
     requests carry its label.
     """
 
     agent: str
-    precision: float
+    precision: float | None
     recall: float
     support: int
     predicted: int = 0
@@ -273,12 +273,17 @@ class EvaluationReport:
         ]
         scored = [s for s in self.per_agent if s.support > 0]
         if scored and agents > 0:
-            weakest = sorted(scored, key=lambda s: (s.recall, s.precision, s.agent))[:agents]
+            weakest = sorted(
+                scored,
+                key=lambda s: (s.recall, -1.0 if s.precision is None else s.precision, s.agent),
+            )[:agents]
             lines.append("")
             lines.append(f"weakest agents (of {len(scored)} with labels): precision recall support")
             width = max(len(s.agent) for s in weakest)
             lines += [
-                f"  {s.agent:<{width}}  {s.precision:.2f}  {s.recall:.2f}  {s.support}"
+                f"  {s.agent:<{width}}  "
+                f"{' n/a' if s.precision is None else f'{s.precision:.2f}'}  "
+                f"{s.recall:.2f}  {s.support}"
                 for s in weakest
             ]
         if self.confusions and confusions > 0:
@@ -532,7 +537,7 @@ class Tally:
         per_agent = tuple(
             AgentStats(
                 agent=a,
-                precision=predicted_right[a] / predicted[a] if predicted[a] else 0.0,
+                precision=predicted_right[a] / predicted[a] if predicted[a] else None,
                 recall=self.recalled[a] / self.support[a] if self.support[a] else 0.0,
                 support=self.support[a],
                 predicted=predicted[a],

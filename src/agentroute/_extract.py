@@ -18,6 +18,7 @@ __all__ = [
     "phrases",
     "skill_triggers",
     "split_list",
+    "use_when_triggers",
 ]
 
 MAX_TRIGGERS = 64
@@ -142,6 +143,35 @@ _USE_FOR = re.compile(
     r"(?:for|when|to|after|on|before|if|whenever)\s+(?P<what>.+?)(?:\.(?:\s|$)|\n|$)",
     re.I | re.S,
 )
+
+
+_USE_WHEN = re.compile(
+    r"\buse\s+when\b\s*:?\s*(?P<what>.+?)(?:\.(?:\s|$)|\n\s*\n|$)",
+    re.I | re.S,
+)
+
+
+def use_when_triggers(description: str) -> tuple[list[str], list[str]]:
+    """Trigger phrases and use cases from a skill's "Use when: a, b or c" list.
+
+    Skill descriptions (61 of the 90 ``SKILL.md`` files in the corpora) state when
+    to use them this way; agent files rarely do, and are left as they were.
+
+    Examples
+    --------
+    >>> use_when_triggers("Fill PDF forms. Use when: filling a PDF form, merging PDFs.")
+    (['filling a pdf form', 'merging pdfs'], [])
+    >>> use_when_triggers("Use when you need to review pull requests or audit code.")
+    (['review pull requests', 'audit code'], [])
+    """
+    triggers: list[str] = []
+    uses: list[str] = []
+    for m in _USE_WHEN.finditer(description):
+        what = " ".join(_LEAD_IN.sub("", m.group("what")).split())
+        t, u = phrases(_LEAD_IN.sub("", item) for item in split_list(what))
+        triggers += [p for p in t if p not in _BARE_VERBS]
+        uses += u
+    return _dedupe(triggers), _dedupe(uses)
 
 
 def phrases(items: Iterable[str]) -> tuple[list[str], list[str]]:

@@ -6,14 +6,26 @@ Claude Code runs the hook command before every prompt, with JSON on stdin::
      "permission_mode": "default", "hook_event_name": "UserPromptSubmit",
      "prompt": "the user's text"}
 
-When one of the project's or user's subagents (``.claude/agents/``) clearly fits
-the prompt, the hook prints the JSON that adds context for the model::
+When one of the project's or user's subagents (``.claude/agents/``) or skills
+(``.claude/skills/*/SKILL.md``) clearly fits the prompt, the hook prints the JSON
+that adds context for the model::
 
     {"hookSpecificOutput": {"hookEventName": "UserPromptSubmit",
                             "additionalContext": "agentroute: …"}}
 
 and nothing otherwise. It never fails the prompt: any error yields no output and
 exit status 0 (exit status 2 would block the prompt in Claude Code).
+
+The project is ``$CLAUDE_PROJECT_DIR`` when set, else the nearest folder at or
+above ``cwd`` holding ``.claude/`` or ``.git`` (see :func:`project_root`). Names
+follow Claude Code's precedence (the project's subagent over the user's, the
+user's skill over the project's), and the name shown is always the one Claude
+Code knows (``declared_name``), never a de-duplicated ``name@folder``.
+
+Time: Claude Code kills a hook at its ``timeout``. A large catalog (hundreds of
+files) whose index is not cached yet is indexed by a detached background process
+(one at a time, guarded by a lock file) while the hook prints nothing; the next
+prompt reads the cache, which takes a fraction of a second.
 
 The router is obtained through :data:`load_router`, a plain callable (the index
 cache itself lives in :meth:`Router.from_path`), so an embedding application can
@@ -24,11 +36,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentroute._load import claude_code_paths
+from agentroute._load import claude_code_paths, is_skill, project_root
 
 if TYPE_CHECKING:
     from agentroute._router import Router
@@ -43,37 +59,125 @@ logger = logging.getLogger(__name__)
 DEFAULT_MIN_CONFIDENCE = 0.7
 # Prompts longer than this are pasted logs or files, not requests to route.
 _MAX_PROMPT_CHARS = 20_000
+#: Catalogs of at most this many files are indexed inside the hook when no cache
+#: exists (about 2 s on a slow machine); larger ones in a detached process.
+INLINE_BUILD_FILES = 150
+# A build lock older than this belongs to a builder that died; it is replaced.
+_STALE_LOCK_SECONDS = 600
 
 
-def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router:
+def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router | None:
+    """The router for ``paths``, or None while a background build makes its cache."""
     from agentroute._router import Router
 
-    # The hook runs before every prompt: the index is cached on disk (see
-    # Router.from_path) so a call costs an import and a read, not a build.
-    return Router.from_path(list(paths), cache=cache)
+    if not cache:
+        return Router.from_path(list(paths), cache=False)
+    # The hook runs before every prompt: the index is cached on disk so a call
+    # costs an import and a read, not a build.
+    from agentroute import _cache
+    from agentroute._load import DEFAULT_MAX_BYTES, discover
+
+    files, found = discover(list(paths))
+    folder = _cache.cache_dir()
+    try:
+        unusable = _cache.private_folder(folder)
+    except OSError as exc:
+        unusable = str(exc)
+    if len(files) <= INLINE_BUILD_FILES or unusable is not None:
+        # Small enough to index now; or a cache folder that cannot be used, where
+        # from_path says why (a warning) and indexes without it.
+        return Router.from_path(list(paths), cache=True)
+    target = _cache.cache_file(folder, list(paths), strict=False)
+    key = _cache.catalog_key(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
+    try:
+        agents, stored, index = _cache.read_cache(
+            target, key=key, files=[shown for _, shown in files]
+        )
+    except _cache.UntrustedCache:
+        return Router.from_path(list(paths), cache=True)
+    except Exception as exc:  # missing, stale or rejected: rebuild, without waiting
+        logger.debug("no usable index cache (%s); indexing in the background", exc)
+        start_background_build(paths, target)
+        return None
+    return Router._assemble(agents, index, (*found, *stored), None)
 
 
-#: ``load_router(paths, *, cache) -> Router``: how the hook gets a router for the
-#: agent folders (``cache``: use the on-disk index cache). Replace it to change how
-#: loading works; ``--no-cache`` reaches it as ``cache=False``.
-load_router: Callable[..., Router] = _default_load_router
+def start_background_build(paths: Sequence[Path], target: Path) -> bool:
+    """Index ``paths`` into the cache in a detached process, unless one already is.
+
+    The lock file ``<target>.lock`` (created exclusively) keeps concurrent prompts
+    from starting several builds; the builder removes it when done, and a lock
+    older than ten minutes is taken to be a dead builder's. Returns whether a
+    build was started.
+    """
+    lock = target.with_name(target.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for _attempt in range(2):
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            try:
+                age = time.time() - lock.stat().st_mtime
+            except OSError:
+                continue
+            if age < _STALE_LOCK_SECONDS:
+                logger.debug("an index build is already running (%s)", lock)
+                return False
+            lock.unlink(missing_ok=True)
+            continue
+        os.close(fd)
+        break
+    else:
+        return False
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agentroute._hook", "--build", str(lock), *map(str, paths)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError:
+        lock.unlink(missing_ok=True)
+        raise
+    lock.write_text(str(proc.pid), encoding="ascii")
+    logger.debug("indexing in the background (pid %d)", proc.pid)
+    return True
+
+
+def _build(lock: str, paths: Sequence[str]) -> int:
+    """The detached builder: write the cache for ``paths``, then release ``lock``."""
+    from agentroute._router import Router
+
+    try:
+        Router.from_path(list(paths), cache=True)
+    finally:
+        Path(lock).unlink(missing_ok=True)
+    return 0
+
+
+#: ``load_router(paths, *, cache) -> Router | None``: how the hook gets a router for
+#: the agent folders (``cache``: use the on-disk index cache; None: not ready yet,
+#: print nothing). Replace it to change how loading works; ``--no-cache`` reaches
+#: it as ``cache=False``.
+load_router: Callable[..., Router | None] = _default_load_router
 
 
 def agent_folders(
     data: dict[str, Any], *, agents: Sequence[str] | None = None, home: str | None = None
 ) -> tuple[Path, ...]:
-    """The folders to route against: ``agents`` when given, else the project's
-    (``cwd`` from the hook input) and the user's ``.claude/agents``.
+    """The folders to route against: ``agents`` when given, else the project's and the
+    user's subagents and skills, in Claude Code's order of precedence.
 
-    Skills folders are left out: the hook suggests subagents, and Claude Code
-    already offers skills by their own descriptions.
+    The project is ``$CLAUDE_PROJECT_DIR``, else found from ``cwd`` (hook input)
+    by :func:`agentroute._load.project_root`.
     """
     if agents:
         return tuple(Path(a) for a in agents)
     cwd = data.get("cwd")
-    project = cwd if isinstance(cwd, str) and cwd else None
-    found = claude_code_paths(project=project, home=home)
-    return tuple(p for p in found if p.name == "agents")
+    start = cwd if isinstance(cwd, str) and cwd else None
+    return claude_code_paths(project=project_root(start), home=home)
 
 
 def _printable(text: str, limit: int) -> str:
@@ -91,8 +195,11 @@ def _printable(text: str, limit: int) -> str:
     return kept if len(kept) <= limit else kept[: limit - 1] + "…"
 
 
-def suggestion(d: Decision) -> str:
+def suggestion(d: Decision, *, name: str | None = None, kind: str = "subagent") -> str:
     """The note added to the prompt's context: one sentence, the agent and why.
+
+    ``name``: the name Claude Code knows (default ``d.agent``); ``kind``:
+    ``"subagent"`` or ``"skill"``.
 
     Examples
     --------
@@ -103,6 +210,9 @@ def suggestion(d: Decision) -> str:
     'agentroute: the k8s-operator subagent fits this request (confid'
     >>> note[63:]
     "ence 0.91; matched 'helm'). Consider delegating to it."
+    >>> suggestion(Decision(request="fill the pdf form", agent="pdf@skill", status="routed",
+    ...                     confidence=0.8, reason=""), name="pdf", kind="skill")[:41]
+    'agentroute: the pdf skill fits this reque'
     """
     if d.matched_triggers:
         why = "matched " + ", ".join(f"'{_printable(t, 40)}'" for t in d.matched_triggers[:3])
@@ -110,9 +220,10 @@ def suggestion(d: Decision) -> str:
         why = "on " + ", ".join(f"'{_printable(t, 40)}'" for t in d.top_terms[:3])
     else:
         why = "similar wording"
+    advice = "Consider using it." if kind == "skill" else "Consider delegating to it."
     return (
-        f"agentroute: the {_printable(d.agent or '', 80)} subagent fits this request "
-        f"(confidence {d.confidence:.2f}; {why}). Consider delegating to it."
+        f"agentroute: the {_printable(name or d.agent or '', 80)} {kind} fits this request "
+        f"(confidence {d.confidence:.2f}; {why}). {advice}"
     )
 
 
@@ -145,17 +256,25 @@ def hook_output(
         return None
     folders = agent_folders(data, agents=agents, home=home)
     if not folders:
-        logger.debug("no .claude/agents folder for project %r", data.get("cwd"))
+        logger.debug("no .claude/agents or skills folder for project %r", data.get("cwd"))
         return None
     router = load_router(folders, cache=cache)
+    if router is None:
+        return None
     d = router.route(text, limit=2)
     logger.debug("decision: %r %s", d, d.reason)
     if d.status != "routed" or d.agent is None or d.confidence < min_confidence:
         return None
+    spec = next((a for a in router.agents if a.name == d.agent), None)
+    skill = spec is not None and is_skill(spec)
     return {
         "hookSpecificOutput": {
             "hookEventName": "UserPromptSubmit",
-            "additionalContext": suggestion(d),
+            "additionalContext": suggestion(
+                d,
+                name=spec.declared_name if spec is not None else d.agent,
+                kind="skill" if skill else "subagent",
+            ),
         }
     }
 
@@ -177,3 +296,9 @@ def run(
     except Exception:  # the user's prompt must go through whatever happens here
         logger.debug("hook failed; printing nothing", exc_info=True)
         return ""
+
+
+if __name__ == "__main__":  # the detached builder started by start_background_build
+    if len(sys.argv) >= 4 and sys.argv[1] == "--build":
+        raise SystemExit(_build(sys.argv[2], sys.argv[3:]))
+    raise SystemExit(2)

@@ -37,6 +37,7 @@ lays them out, so every weight is bit for bit what
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -189,6 +190,10 @@ class Csr:
         )
 
 
+# Look-ups by binary search before the dicts are built (see Index.column).
+_BISECT_LOOKUPS = 20_000
+
+
 @dataclass(frozen=True, eq=False)
 class Index:
     """The fitted index of a catalog; immutable once built (share it freely).
@@ -271,6 +276,49 @@ class Index:
         """Every single term the index knows."""
         return frozenset(t for t in self.feature_names if " " not in t)
 
+    # One request looks up a few hundred terms and n-grams: a binary search of the
+    # sorted names costs far less than building the look-up dicts (~0.2 s for a
+    # thousand agents), which a hook answering one prompt per process would pay
+    # every time. After many look-ups (a batch) the dicts are built and used.
+    # Both name tuples are sorted by construction (see _count_terms and
+    # _count_char_ngrams); checking 500k names costs as much as the dicts.
+    _names_sorted = (True, True)
+
+    @cached_property
+    def _lookups(self) -> list[int]:
+        return [0]
+
+    def _find(self, names: tuple[str, ...], table: str, ordered: bool, key: str) -> int | None:
+        built = self.__dict__.get(table)
+        if built is None:
+            counter = self._lookups
+            counter[0] += 1
+            if ordered and counter[0] < _BISECT_LOOKUPS:
+                i = bisect_left(names, key)
+                return i if i < len(names) and names[i] == key else None
+            built = getattr(self, table)
+        found: int | None = built.get(key)
+        return found
+
+    def column(self, term: str) -> int | None:
+        """The column of a term or bigram, or None.
+
+        >>> idx = build_index([AgentSpec("db", "Tunes slow sql queries.")])
+        >>> idx.column("sql") == idx.vocab["sql"], idx.column("zzz")
+        (True, None)
+        """
+        return self._find(self.feature_names, "vocab", self._names_sorted[0], term)
+
+    def char_column(self, gram: str) -> int | None:
+        """The column of a character n-gram, or None."""
+        return self._find(self.char_names, "char_vocab", self._names_sorted[1], gram)
+
+    def knows(self, term: str) -> bool:
+        """Whether ``term`` is a single term of the vocabulary (``term in vocabulary``)."""
+        if "vocabulary" in self.__dict__:
+            return term in self.vocabulary
+        return " " not in term and self.column(term) is not None
+
     @cached_property
     def top_idf(self) -> float:
         return float(self.idf.max()) if self.idf.size else 1.0
@@ -315,8 +363,7 @@ class Index:
         halves the cost of a request's char vector. Bounded: a stream of new words
         empties the table rather than growing it.
         """
-        vocab = self.char_vocab
-        found = [vocab.get(g) for g in char_wb_ngrams(word)]
+        found = [self.char_column(g) for g in char_wb_ngrams(word)]
         cols = np.array([j for j in found if j is not None], dtype=np.int64)
         table = self.word_char_columns
         if len(table) >= _MAX_REMEMBERED_WORDS:

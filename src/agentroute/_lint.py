@@ -13,6 +13,8 @@ code                   severity  meaning
                                  cannot tell them apart
 ``overlap``            warning   cosine ≥ ``overlap``: they compete for the same requests
 ``duplicate-name``     error     two files declare the same ``name``; one was renamed
+``shadowed``           warning   an earlier path (e.g. the project's ``.claude/agents``)
+                                 has an agent of the same name: this one is never used
 ``skipped-file``       error     a file could not be loaded at all
 ``recovered``          warning   a file loaded only after repair (invalid YAML, …)
 ``empty-description``  error     fewer than 3 words of description: only the name matches
@@ -269,6 +271,8 @@ def _diagnostic_findings(router: Router) -> list[Finding]:
                     d.path,
                 )
             )
+        elif d.kind == "shadowed":
+            out.append(Finding("shadowed", "warning", f"{d.path}: {d.message}", (), d.path))
         elif d.severity == "error":
             out.append(
                 Finding("skipped-file", "error", f"{d.path}: {d.kind}: {d.message}", (), d.path)

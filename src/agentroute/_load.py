@@ -44,9 +44,12 @@ __all__ = [
     "MAX_WALK_FILES",
     "PathArg",
     "claude_code_paths",
+    "is_skill",
     "load_agents",
     "open_regular",
     "parse_agent",
+    "project_root",
+    "spec_from_mapping",
 ]
 
 logger = logging.getLogger(__name__)
@@ -227,6 +230,10 @@ def _record(
     t, u = ex.description_triggers(description)
     triggers += t
     uses += u
+    if path and Path(path).name.lower() == "skill.md":
+        t, u = ex.use_when_triggers(description)
+        triggers += t
+        uses += u
     skills = _list_field(data, "skills", path, diags)
     for skill in skills:
         triggers += ex.skill_triggers(skill)
@@ -365,12 +372,21 @@ def _catalog_entries(
     try:
         data: Any = json.loads(text) if is_json else safe_load(text)
     except (ValueError, RecursionError, yaml.YAMLError) as exc:
-        problem = str(exc).split("\n")[0]
+        mark = getattr(exc, "problem_mark", None)
+        lineno = getattr(exc, "lineno", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        elif isinstance(lineno, int):
+            where = f" at line {lineno}, column {getattr(exc, 'colno', 0)}"
+        else:
+            where = ""
+        problem = getattr(exc, "problem", None) or getattr(exc, "msg", None) or str(exc)
+        problem = str(problem).split("\n")[0]
         return [], [
             Diagnostic(
                 shown,
                 "invalid-catalog",
-                f"not valid {'JSON' if is_json else 'YAML'} ({problem}); skipped",
+                f"not valid {'JSON' if is_json else 'YAML'}{where} ({problem}); skipped",
                 "error",
             )
         ]
@@ -401,11 +417,97 @@ def _catalog_entries(
                 Diagnostic(where, "invalid-entry", "entry is not a mapping; skipped", "error")
             )
             continue
+        _check_keys(item, where, diags)
         body = item.get("body", item.get("prompt", ""))
         entries.append(
             (where, {str(k): v for k, v in item.items()}, body if isinstance(body, str) else "")
         )
     return entries, diags
+
+
+#: The fields a catalog entry (or a mapping given to ``Router.from_agents``) is read
+#: from; see the README's "Catalog files" section.
+CATALOG_FIELDS = (
+    "name",
+    "description",
+    "triggers",
+    "keywords",
+    "tags",
+    "examples",
+    "skills",
+    "tools",
+    "allowed-tools",
+    "model",
+    "body",
+    "prompt",
+)
+# Claude Code front-matter fields that routing does not use: accepted silently.
+_IGNORED_FIELDS = frozenset(
+    {
+        "color",
+        "permissionMode",
+        "disallowedTools",
+        "hooks",
+        "disabled",
+        "mcpServers",
+        "memory",
+        "license",
+        "version",
+        "author",
+        "category",
+        "id",
+        "metadata",
+        "argument-hint",
+    }
+)
+
+
+def _check_keys(data: Mapping[str, Any], where: str, diags: list[Diagnostic]) -> None:
+    """Report keys that are not catalog fields: a typo like ``descripton`` must not vanish."""
+    import difflib
+
+    unknown = [str(k) for k in data if k not in CATALOG_FIELDS and k not in _IGNORED_FIELDS]
+    plain = []
+    for key in unknown:
+        close = difflib.get_close_matches(key.lower(), CATALOG_FIELDS, n=1, cutoff=0.75)
+        if close:
+            diags.append(
+                Diagnostic(
+                    where,
+                    "unknown-field",
+                    f"unknown field {key!r} (did you mean {close[0]!r}?); ignored",
+                )
+            )
+        else:
+            plain.append(key)
+    if plain:
+        diags.append(
+            Diagnostic(
+                where,
+                "unknown-field",
+                "unknown field(s) " + ", ".join(repr(k) for k in plain[:5]) + "; ignored",
+                "info",
+            )
+        )
+
+
+def spec_from_mapping(data: Mapping[str, Any], *, where: str) -> LoadResult:
+    """One agent from a mapping of catalog fields (as a YAML/JSON catalog entry is read).
+
+    ``where`` names it in diagnostics. Triggers are extracted from the description
+    as for a file; unknown keys are reported.
+
+    >>> res = spec_from_mapping({"name": "db", "descripton": "Tunes SQL."}, where="agents[0]")
+    >>> res.agents[0].name, [d.message for d in res.diagnostics][0]
+    ('db', "unknown field 'descripton' (did you mean 'description'?); ignored")
+    """
+    diags: list[Diagnostic] = []
+    fields = {str(k): v for k, v in data.items()}
+    _check_keys(fields, where, diags)
+    body = fields.get("body", fields.get("prompt", ""))
+    record = _record(fields, body if isinstance(body, str) else "", "", diags)
+    diags = [dataclasses.replace(d, path=where) if not d.path else d for d in diags]
+    return LoadResult((record,) if record else (), tuple(diags))
 
 
 def _looks_like_agent(path: Path) -> bool:
@@ -559,6 +661,30 @@ def _walk_into(root: Path, diags: list[Diagnostic], found: list[tuple[Path, str]
             found.append((p, shown))
 
 
+def resolved_path(path: Path, folders: dict[Path, str]) -> str:
+    """``str(path.resolve())``, resolving each folder only once (``folders`` remembers
+    them): the files of a catalog share a few folders, and resolving is most of the
+    cost of finding a thousand files."""
+    try:
+        if path.is_symlink():
+            return str(path.resolve())
+        return os.path.join(_real_folder(path.parent, folders), path.name)
+    except (OSError, RuntimeError):
+        return os.path.abspath(path)
+
+
+def _real_folder(folder: Path, folders: dict[Path, str]) -> str:
+    """``str(folder.resolve())``, built from the parent's (one ``lstat`` per folder)."""
+    hit = folders.get(folder)
+    if hit is None:
+        if folder.parent == folder or folder.name in ("", ".", "..") or folder.is_symlink():
+            hit = str(folder.resolve())
+        else:
+            hit = os.path.join(_real_folder(folder.parent, folders), folder.name)
+        folders[folder] = hit
+    return hit
+
+
 def _as_paths(paths: PathArg) -> list[Path]:
     if isinstance(paths, (str, os.PathLike)):
         return [Path(paths)]
@@ -567,18 +693,77 @@ def _as_paths(paths: PathArg) -> list[Path]:
     raise TypeError(f"paths must be a path or a sequence of paths, got {type(paths).__name__}")
 
 
-def _dedupe_names(agents: list[AgentSpec], diags: list[Diagnostic]) -> list[AgentSpec]:
-    """Keep names unique: later duplicates (in path order) become ``name@folder``."""
+def is_skill(agent: AgentSpec) -> bool:
+    """Whether ``agent`` was loaded from a skill (a ``SKILL.md`` file) rather than an agent file.
+
+    Claude Code keeps skills and subagents in separate namespaces, so a skill and a
+    subagent may share a name.
+
+    >>> is_skill(AgentSpec("pdf", path="skills/pdf/SKILL.md")), is_skill(AgentSpec("pdf"))
+    (True, False)
+    """
+    return bool(agent.path) and Path(str(agent.path).split("#")[0]).name.lower() == "skill.md"
+
+
+def _origin(path: Path, roots: Sequence[Path]) -> tuple[int, Path | None]:
+    """The rank and root of the first of ``roots`` that ``path`` came from."""
+    for rank, root in enumerate(roots):
+        if path == root or path.is_relative_to(root):
+            return rank, root
+    return len(roots), None
+
+
+def _qualifier(path: Path, root: Path | None) -> str:
+    """What a renamed duplicate is qualified with: its folder relative to its root."""
+    folder = path.parent
+    if root is not None and path != root and folder.is_relative_to(root):
+        rel = folder.relative_to(root).as_posix()
+        if rel and rel != ".":
+            return rel
+    return folder.name or "dup"
+
+
+def _dedupe_names(
+    agents: list[tuple[AgentSpec, Path]],
+    diags: list[Diagnostic],
+    roots: Sequence[Path] = (),
+) -> list[AgentSpec]:
+    """Apply the name rules (see :func:`load_agents`): shadow across roots, rename within one."""
+    # (name, kind) -> rank of the root that defined it first.
+    owner: dict[tuple[str, bool], int] = {}
     taken: set[str] = set()
+    kept: list[tuple[AgentSpec, Path, int, Path | None]] = []
+    for agent, file in agents:
+        rank, root = _origin(file, roots)
+        key = (agent.name, is_skill(agent))
+        first = owner.setdefault(key, rank)
+        if first != rank:
+            # An earlier path defines this name: as Claude Code does with a project
+            # agent and a user agent of one name, the earlier one wins outright.
+            what = "skill" if key[1] else "agent"
+            diags.append(
+                Diagnostic(
+                    agent.path or agent.name,
+                    "shadowed",
+                    f"{roots[first].as_posix()} also has a {what} named {agent.name!r}, "
+                    "which takes precedence; this one is not used",
+                    "info",
+                )
+            )
+            continue
+        kept.append((agent, file, rank, root))
     out: list[AgentSpec] = []
-    for agent in agents:
+    for agent, file, _rank, root in kept:
         name = agent.name
         if name in taken:
-            folder = Path(agent.path or "").parent.name or "dup"
-            new = f"{name}@{folder}"
+            qualifier = "skill" if is_skill(agent) else _qualifier(file, root)
+            new = f"{name}@{qualifier}"
+            if new in taken and file.suffix.lower() in _MARKDOWN_SUFFIXES:
+                new = f"{name}@{qualifier}/{_default_name(file.as_posix())}"
             k = 2
+            base = new
             while new in taken:
-                new = f"{name}@{folder}#{k}"
+                new = f"{base}#{k}"
                 k += 1
             diags.append(
                 Diagnostic(
@@ -619,6 +804,22 @@ def load_agents(
     LoadResult
         The agents in path order (names made unique) and every diagnostic.
 
+    Notes
+    -----
+    Names are made unique by two rules, so that which agent answers to a name
+    never depends on how a folder is spelled or on the order files are listed in:
+
+    * **Across paths, the earlier path wins** (Claude Code's rule: a project's
+      ``.claude/agents`` shadows the user's). An agent whose name an earlier path
+      already defines is left out, with a ``shadowed`` diagnostic (info). Skills
+      (``SKILL.md``) and agents are separate namespaces, as in Claude Code: a
+      skill is shadowed only by a skill; a skill that shares a subagent's name is
+      kept as ``name@skill``.
+    * **Within one path**, files are taken in sorted path order: the first keeps
+      the name, each later one is renamed ``name@<its folder relative to that
+      path>`` (``name@<folder>/<file>`` when that is taken too) with a
+      ``duplicate-name`` diagnostic; ``declared_name`` keeps the name as written.
+
     Raises
     ------
     CatalogError
@@ -629,7 +830,7 @@ def load_agents(
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
     files, diags = discover(paths)
-    return read_files(files, diags, strict=strict, max_bytes=max_bytes)
+    return read_files(files, diags, strict=strict, max_bytes=max_bytes, roots=_as_paths(paths))
 
 
 def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
@@ -648,8 +849,9 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
     files: dict[str, tuple[Path, str]] = {}
     for root in _as_paths(paths):
         if root.is_dir():
+            folders: dict[Path, str] = {}
             for p, shown in sorted(_walk(root, diags), key=lambda f: f[1]):
-                files.setdefault(str(p.resolve()), (p, shown))
+                files.setdefault(resolved_path(p, folders), (p, shown))
         elif root.is_file():
             files.setdefault(str(root.resolve()), (root, root.as_posix()))
         elif root.exists():
@@ -676,10 +878,15 @@ def read_files(
     *,
     strict: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    roots: Sequence[Path] = (),
 ) -> LoadResult:
-    """Parse the files :func:`discover` found; see :func:`load_agents`."""
+    """Parse the files :func:`discover` found; see :func:`load_agents`.
+
+    ``roots``: the paths given to :func:`discover`, in order; they decide which of
+    two agents of one name is shadowed or renamed.
+    """
     diags = list(diagnostics)
-    agents: list[AgentSpec] = []
+    agents: list[tuple[AgentSpec, Path]] = []
     for p, shown in files:
         file_diags: list[Diagnostic] = []
         text, read_diags = _read_file(p, shown, max_bytes)
@@ -691,29 +898,53 @@ def read_files(
                 for where, data, body in entries:
                     record = _record(data, body, where, file_diags)
                     if record is not None:
-                        agents.append(record)
+                        agents.append((record, p))
             else:
                 result = parse_agent(text, path=shown)
                 file_diags += result.diagnostics
-                agents.extend(result.agents)
+                agents.extend((a, p) for a in result.agents)
         if strict:
             raise_first_problem(file_diags, path=shown)
         diags += file_diags
 
-    agents = _dedupe_names(agents, diags)
+    unique = _dedupe_names(agents, diags, roots)
     if strict:
         # What walking the folders noticed, and the renames just made.
         raise_first_problem(diags)
-    return LoadResult(tuple(agents), tuple(diags))
+    return LoadResult(tuple(unique), tuple(diags))
+
+
+def project_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """The Claude Code project folder for ``start`` (default: the current directory).
+
+    ``$CLAUDE_PROJECT_DIR`` when it names a folder (Claude Code sets it for hooks
+    and tools); else the nearest of ``start`` and its parents that holds a
+    ``.claude`` folder or a ``.git`` entry; else ``start`` itself.
+    """
+    env = os.environ.get("CLAUDE_PROJECT_DIR")
+    if env and os.path.isdir(env):
+        return Path(env)
+    here = Path(start) if start is not None else Path.cwd()
+    for folder in (here, *here.absolute().parents):
+        try:
+            if (folder / ".claude").is_dir() or (folder / ".git").exists():
+                return folder
+        except OSError:
+            continue
+    return here
 
 
 def claude_code_paths(
     *, project: str | os.PathLike[str] | None = None, home: str | os.PathLike[str] | None = None
 ) -> tuple[Path, ...]:
-    """The folders where Claude Code keeps agents and skills, those that exist.
+    """The folders where Claude Code keeps agents and skills, those that exist, in its
+    order of precedence.
 
-    ``<project>/.claude/agents``, ``<project>/.claude/skills``, and the same under
-    the user's home, in that order (project first).
+    Subagents: ``<project>/.claude/agents`` wins over ``<home>/.claude/agents``;
+    skills: ``<home>/.claude/skills`` wins over ``<project>/.claude/skills`` (Claude
+    Code's documented rules; plugin agents and skills are namespaced there and are
+    not read). Given in this order to :func:`load_agents`, a shadowed agent or skill
+    is left out as Claude Code leaves it out.
 
     A project's folders (or its ``.claude``) may be links, but only to somewhere
     inside the project: a repository is often someone else's, and a committed link
@@ -724,29 +955,32 @@ def claude_code_paths(
     Parameters
     ----------
     project : path, keyword-only
-        The project folder; the current directory when omitted.
+        The project folder; :func:`project_root` of the current directory when omitted.
     home : path, keyword-only
         The user's home; ``Path.home()`` when omitted.
     """
-    proj = Path(project) if project is not None else Path.cwd()
+    proj = Path(project) if project is not None else project_root()
     user = Path(home) if home is not None else Path.home()
     real_project = proj.resolve()
     out: list[Path] = []
     seen: set[Path] = set()
-    for base, confined in ((proj, True), (user, False)):
-        for sub in ("agents", "skills"):
-            candidate = base / ".claude" / sub
+    order = ((proj, "agents"), (user, "agents"), (user, "skills"), (proj, "skills"))
+    for base, sub in order:
+        candidate = base / ".claude" / sub
+        try:
             if not candidate.is_dir():
                 continue
             real = candidate.resolve()
-            if confined and not real.is_relative_to(real_project):
-                logger.warning(
-                    "agentroute: %s links outside the project (to %s); not read",
-                    candidate,
-                    real,
-                )
-                continue
-            if real not in seen:
-                seen.add(real)
-                out.append(candidate)
+        except OSError:
+            continue
+        if base is proj and not real.is_relative_to(real_project):
+            logger.warning(
+                "agentroute: %s links outside the project (to %s); not read",
+                candidate,
+                real,
+            )
+            continue
+        if real not in seen:
+            seen.add(real)
+            out.append(candidate)
     return tuple(out)

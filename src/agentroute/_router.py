@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -138,10 +138,56 @@ class Router:
 
     @classmethod
     def from_agents(
-        cls, agents: Iterable[AgentSpec], *, config: RouterConfig | None = None
+        cls,
+        agents: Iterable[AgentSpec | Mapping[str, Any]],
+        *,
+        config: RouterConfig | None = None,
     ) -> Router:
-        """Index records built in code."""
-        return cls(tuple(agents), config=config)
+        """Index records built in code: :class:`AgentSpec` s, or mappings of the catalog
+        fields (``{"name": ..., "description": ..., "triggers": [...]}``, read as a
+        YAML/JSON catalog entry is: triggers found in the description, unknown keys
+        reported in :attr:`diagnostics`).
+
+        Raises
+        ------
+        ValueError
+            When two agents share a name, or a mapping has no usable name.
+        TypeError
+            When an item is neither an AgentSpec nor a mapping.
+
+        Examples
+        --------
+        >>> router = Router.from_agents([
+        ...     {"name": "sql", "description": "Tunes slow SQL queries and indexes."},
+        ...     {"name": "css", "description": "Fixes CSS layout, flexbox and grid."},
+        ... ])
+        >>> router.route("this sql query is slow").agent
+        'sql'
+        """
+        from agentroute._load import spec_from_mapping
+
+        specs: list[AgentSpec] = []
+        diags: list[Diagnostic] = []
+        for i, item in enumerate(agents):
+            if isinstance(item, AgentSpec):
+                specs.append(item)
+            elif isinstance(item, Mapping):
+                res = spec_from_mapping(item, where=f"agents[{i}]")
+                if not res.agents:
+                    problem = "; ".join(d.message for d in res.diagnostics if d.severity == "error")
+                    raise ValueError(f"agents[{i}]: {problem or 'no agent could be made'}")
+                specs += res.agents
+                diags += res.diagnostics
+            else:
+                raise TypeError(
+                    f"agents[{i}] must be an AgentSpec or a mapping, got {type(item).__name__}"
+                )
+        seen: set[str] = set()
+        for spec in specs:
+            if spec.name in seen:
+                raise ValueError(f"two agents are named {spec.name!r}; names must be unique")
+            seen.add(spec.name)
+        return cls(tuple(specs), diagnostics=diags, config=config)
 
     @classmethod
     def from_examples(

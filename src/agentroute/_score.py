@@ -129,7 +129,7 @@ def analyze_query(index: Index, text: str) -> Query:
     known = 0
     cache: dict[str, str | None] = {}
     for term, surface in term_surfaces(clipped):
-        if term not in index.vocabulary and len(term) >= MIN_FUZZY_LEN and term.isalpha():
+        if not index.knows(term) and len(term) >= MIN_FUZZY_LEN and term.isalpha():
             if term not in cache:
                 hit = process.extractOne(
                     term, index.fuzzy_for(len(term)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
@@ -140,7 +140,7 @@ def analyze_query(index: Index, text: str) -> Query:
                 if (surface, fixed) not in corrections:
                     corrections.append((surface, fixed))
                 term = fixed
-        if term in index.vocabulary:
+        if index.knows(term):
             known += 1
         out.append(term)
         surfaces.setdefault(term, surface)
@@ -208,10 +208,9 @@ def _l2(data: np.ndarray) -> np.ndarray:
 
 def term_counts(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray]:
     """Vocabulary columns (ascending) of a request's terms and bigrams, and their counts."""
-    vocab = index.vocab
     counts: dict[int, int] = {}
     for gram in word_ngrams(query.terms, 2):
-        j = vocab.get(gram)
+        j = index.column(gram)
         if j is not None:
             counts[j] = counts.get(j, 0) + 1
     cols = sorted(counts)
@@ -278,7 +277,7 @@ class _Vectors:
 
 def _vectors(index: Index, q: Query) -> _Vectors:
     cols, counts = term_counts(index, q)
-    unknown = len({t for t in q.terms if t not in index.vocabulary})
+    unknown = len({t for t in q.terms if not index.knows(t)})
     cc, cv = char_vector(index, q.text)
     if not cols.size:
         empty = np.zeros(0, dtype=np.float64)

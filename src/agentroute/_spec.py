@@ -6,8 +6,8 @@ threads and compared by value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Literal
 
 __all__ = ["AgentSpec", "Candidate", "Decision", "Diagnostic", "LoadResult", "Severity", "Status"]
 
@@ -49,7 +49,8 @@ class AgentSpec:
     Attributes
     ----------
     name : str
-        Unique within a catalog (a duplicate is renamed ``name@folder``).
+        Unique within a catalog (see :func:`agentroute.load_agents` for how
+        duplicates are shadowed or renamed ``name@folder``).
     description : str
         The description, cleaned: example blocks removed, escapes and mojibake repaired.
     triggers : tuple of str
@@ -62,7 +63,7 @@ class AgentSpec:
     use_cases : tuple of str
         Longer "when to use" statements from the description and the body.
     tools, skills : tuple of str
-        As declared (a comma string or a list).
+        As declared (a comma string or a list in a file).
     model : str or None
         As declared.
     path : str or None
@@ -71,6 +72,17 @@ class AgentSpec:
         The Markdown body after the front matter (example lists kept).
     declared_name : str
         The name as written in the file, before any de-duplication.
+
+    Every field is checked on construction: the tuple fields take any iterable of
+    str (a list becomes a tuple) but refuse a single string, which would be read
+    letter by letter; a wrong type raises :class:`TypeError` naming the field.
+
+    >>> AgentSpec("db", triggers=["sql", "postgres"]).triggers
+    ('sql', 'postgres')
+    >>> AgentSpec("db", triggers="sql, postgres")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: AgentSpec.triggers must be a sequence of str, got a str ('sql, postgres'); ...
     """
 
     name: str
@@ -86,10 +98,47 @@ class AgentSpec:
     declared_name: str = ""
 
     def __post_init__(self) -> None:
+        # Checked here, at the boundary, so a record built in code behaves like one
+        # loaded from a file: a list becomes a tuple (records stay hashable), and a
+        # string where a tuple belongs is refused rather than read letter by letter.
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError(f"AgentSpec.name must be a non-empty string, got {self.name!r}")
+        for name in ("description", "body", "declared_name"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise TypeError(f"AgentSpec.{name} must be a str, got {type(value).__name__}")
+        for name in ("model", "path"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(
+                    f"AgentSpec.{name} must be a str or None, got {type(value).__name__}"
+                )
+        for name in _TUPLE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+                continue
+            if isinstance(value, (str, bytes)):
+                raise TypeError(
+                    f"AgentSpec.{name} must be a sequence of str, got a {type(value).__name__} "
+                    f"({value!r:.40}); pass a tuple or list of phrases, e.g. split it at commas"
+                )
+            try:
+                items = tuple(value)
+            except TypeError:
+                raise TypeError(
+                    f"AgentSpec.{name} must be a sequence of str, got {type(value).__name__}"
+                ) from None
+            for i, item in enumerate(items):
+                if not isinstance(item, str):
+                    raise TypeError(
+                        f"AgentSpec.{name}[{i}] must be a str, got {type(item).__name__}"
+                    )
+            object.__setattr__(self, name, items)
         if not self.declared_name:
             object.__setattr__(self, "declared_name", self.name)
+
+
+_TUPLE_FIELDS = ("triggers", "examples", "use_cases", "tools", "skills")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +218,56 @@ class Decision:
             f"Decision(agent={self.agent!r}, status={self.status!r}, "
             f"confidence={self.confidence:.3f})"
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as JSON-ready data: what ``agentroute route --json`` prints and
+        the MCP ``route`` tool returns.
+
+        Keys: ``request``, ``agent``, ``status``, ``confidence`` (rounded to 4
+        places), ``reason``, ``matched_triggers``, ``top_terms``, ``candidates``
+        (``[{"agent", "score"}]``, best first, with ``"copies"`` when the
+        candidate stands for identical copies) and, when the decision has one,
+        ``team``.
+
+        Examples
+        --------
+        >>> d = Decision(request="fix the chart", agent="k8s", status="routed",
+        ...              confidence=0.912345, reason="matched 'chart'",
+        ...              candidates=(Candidate(agent="k8s", score=0.8),))
+        >>> d.to_dict()["confidence"], d.to_dict()["candidates"][0]
+        (0.9123, {'agent': 'k8s', 'score': 0.8})
+        """
+        out: dict[str, Any] = {
+            "request": self.request,
+            "agent": self.agent,
+            "status": self.status,
+            "confidence": round(self.confidence, 4),
+            "reason": self.reason,
+            "matched_triggers": list(self.matched_triggers),
+            "top_terms": list(self.top_terms),
+            "candidates": [
+                {
+                    "agent": c.agent,
+                    "score": round(c.score, 4),
+                    **({"copies": list(c.copies)} if c.copies else {}),
+                }
+                for c in self.candidates
+            ],
+        }
+        team = getattr(self, "team", None)
+        if team is not None:
+            out["team"] = _jsonable(team)
+        return out
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples, dataclasses and objects with ``to_dict`` as JSON-ready data."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
