@@ -364,6 +364,31 @@ def test_cli_defaults_are_the_library_defaults() -> None:
     assert parser.parse_args(["hook"]).min_confidence == hook.DEFAULT_MIN_CONFIDENCE
 
 
+TEAM_REQUEST = "add rate limiting to our gRPC gateway and then write the API docs for it"
+
+
+def test_route_json_has_the_team(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["route", "--json", TEAM_REQUEST], monkeypatch, capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert [m["agent"] for m in data["team"]] == ["go-backend-engineer", "technical-writer"]
+    assert data["team"][1]["part"] == "write the API docs for it"
+    _, out, _ = run(["route", "--json", "bake a cake"], monkeypatch, capsys)
+    assert json.loads(out)["team"] == []
+
+
+def test_route_text_lists_a_team(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(["route", TEAM_REQUEST], monkeypatch, capsys)
+    assert "team of 2:\n  - go-backend-engineer  " in out
+    assert "write the API docs for it" in out.split("team of 2:")[1]
+    _, out, _ = run(["route", "our kubernetes pods keep crashing"], monkeypatch, capsys)
+    assert "team of" not in out
+
+
 def test_eval_names_labels_that_no_agent_has_and_exits_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -265,6 +266,56 @@ def test_readme_settings_snippet_is_valid_and_runs_the_hook() -> None:
     [command] = entry["hooks"]
     assert command["type"] == "command"
     assert command["command"].startswith("agentroute hook")
+
+
+TEAM_PROMPT = "add rate limiting to our gRPC gateway and then write the API docs for it"
+
+
+def test_a_team_is_suggested_when_each_member_is_confident(project: Path) -> None:
+    home = str(project.parent / "home")
+    out = hook.run(hook_input(TEAM_PROMPT, project), home=home, min_confidence=0.5)
+    note = json.loads(out)["hookSpecificOutput"]["additionalContext"]
+    assert note.startswith("agentroute: this request has parts for 2 subagents: ")
+    assert "go-backend-engineer for 'add rate limiting to our gRPC gateway'" in note
+    assert "technical-writer for 'write the API docs for it'" in note
+
+
+def test_an_unsure_member_leaves_the_lead_alone(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentroute import Router, TeamMember
+
+    home = str(project.parent / "home")
+    real = Router.route
+
+    def weak_member(self: Router, request: str, **kw: object) -> object:
+        d = real(self, request, **kw)  # type: ignore[arg-type]
+        team = (*d.team[:1], TeamMember(agent="technical-writer", part="docs", score=0.1))
+        return dataclasses.replace(d, team=team)
+
+    monkeypatch.setattr(Router, "route", weak_member)
+    out = hook.run(hook_input(TEAM_PROMPT, project), home=home, min_confidence=0.5)
+    note = json.loads(out)["hookSpecificOutput"]["additionalContext"]
+    assert note.startswith("agentroute: the go-backend-engineer subagent fits")
+
+
+def test_team_parts_are_one_line_and_bounded() -> None:
+    from agentroute import Decision, TeamMember
+
+    long = "write\x1b[2J the docs " + "x" * 300
+    d = Decision(
+        request="r",
+        agent="a",
+        status="routed",
+        confidence=0.9,
+        reason="",
+        team=(
+            TeamMember(agent="a", part="build it\nnow", score=0.9),
+            TeamMember(agent="b", part=long, score=0.9),
+        ),
+    )
+    note = hook.team_suggestion(d)
+    assert "\n" not in note and "\x1b" not in note
 
 
 def test_what_the_hook_prints_is_cleaned_whatever_its_source(

@@ -38,5 +38,6 @@ def test_the_walkthrough_notebook_executes() -> None:
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 2, "the reliability diagram and the confused-pairs chart"
     assert "Routed to kubernetes-operator" in text
+    assert "team of 2:" in text and "1 member for a one-agent request" in text
     assert "calibration (ECE)" in text
     assert "min_confidence 0.6" in text

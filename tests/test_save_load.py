@@ -144,6 +144,37 @@ def test_tampered_values_are_refused(fitted: Router, tmp_path: Path) -> None:
             Router.load(tmp_path / name)
 
 
+def test_boundaries_round_trip_and_older_files_still_load(shared: Path, tmp_path: Path) -> None:
+    router = Router.from_path(shared / "seeds", cache=False)
+    path = tmp_path / "seeds.npz"
+    router.save(path)
+    again = Router.load(path)
+    for a, b in zip(router.agents, again.agents, strict=True):
+        assert (a.not_for, a.redirects, a.collaborators) == (
+            b.not_for,
+            b.redirects,
+            b.collaborators,
+        )
+    go = next(a for a in again.agents if a.name == "backend-engineer-golang")
+    assert ("Docker/Kubernetes configuration", "DevOps Engineer") in go.redirects
+    text = "set up the Kubernetes config, then write the Go handler"
+    assert again.route(text) == router.route(text)
+    # A file written before these fields existed loads with them empty.
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(data["meta"].tobytes())
+    old = [
+        {k: v for k, v in a.items() if k not in ("not_for", "redirects", "collaborators")}
+        for a in meta["agents"]
+    ]
+    _rewrite(path, tmp_path / "old.npz", {"agents": old})
+    assert all(a.not_for == () for a in Router.load(tmp_path / "old.npz").agents)
+    bad = [dict(a) for a in meta["agents"]]
+    bad[0]["redirects"] = [["only one"]]
+    _rewrite(path, tmp_path / "bad_redirects.npz", {"agents": bad})
+    with pytest.raises(IndexFormatError, match=r"bad_redirects\.npz"):
+        Router.load(tmp_path / "bad_redirects.npz")
+
+
 # -- crafted files (issue 12, item 3): every one is an IndexFormatError naming the file,
 # found at load time, fast and small, never a MemoryError, an OverflowError, minutes of
 # routing or a NaN confidence later.

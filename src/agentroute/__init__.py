@@ -52,6 +52,7 @@ from agentroute._spec import (
     LoadResult,
     Severity,
     Status,
+    TeamMember,
 )
 from agentroute._version import __version__
 
@@ -89,6 +90,7 @@ __all__ = [
     "RouterConfig",
     "Severity",
     "Status",
+    "TeamMember",
     "Weights",
     "__version__",
     "claude_code_paths",

@@ -107,6 +107,9 @@ SPEC_FIELDS = (
     "path",
     "body",
     "declared_name",
+    "not_for",
+    "redirects",
+    "collaborators",
 )
 
 
@@ -427,14 +430,27 @@ def _strings(doc: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-_LIST_FIELDS = frozenset({"triggers", "examples", "use_cases", "tools", "skills"})
+_LIST_FIELDS = frozenset(
+    {"triggers", "examples", "use_cases", "tools", "skills", "not_for", "collaborators"}
+)
+# Fields added after the first saved routers: a file without them reads as empty.
+_LATER_FIELDS = frozenset({"not_for", "redirects", "collaborators"})
 
 
 def spec_from_json(fields: dict[str, Any]) -> AgentSpec:
     values: dict[str, Any] = {}
     for f in SPEC_FIELDS:
+        if f in _LATER_FIELDS and f not in fields:
+            continue
         v = fields[f]
-        if f in _LIST_FIELDS:
+        if f == "redirects":
+            if not isinstance(v, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+                for p in v
+            ):
+                raise ValueError("agent field 'redirects' is not a list of [item, agent] pairs")
+            v = tuple((p[0], p[1]) for p in v)
+        elif f in _LIST_FIELDS:
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise ValueError(f"agent field {f!r} is not a list of text")
             v = tuple(v)

@@ -172,6 +172,10 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
             for i, c in enumerate(d.candidates, 1):
                 same = f"  (= {', '.join(c.copies)})" if c.copies else ""
                 out.write(f"  {i}. {c.agent}  {c.score:.3f}{same}\n")
+            if len(d.team) > 1:
+                out.write(f"team of {len(d.team)}:\n")
+                for m in d.team:
+                    out.write(f"  - {m.agent}  {m.score:.2f}  {m.part}\n")
         return EXIT_NO_MATCH if d.status == "no_match" else EXIT_OK
 
     # One request per line; blank lines are skipped. Lines are routed in batches

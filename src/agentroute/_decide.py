@@ -11,14 +11,17 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from agentroute._calibrate import Calibration, catalog_shape, signals
 from agentroute._index import Index
+from agentroute._negative import apply_not_for
 from agentroute._score import Query, Scores, Weights, analyze_query, score
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
+from agentroute._team import PART_CANDIDATES, attach_teams
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it only when used
     from agentroute._classifier import Learned
@@ -161,8 +164,14 @@ class State:
         return tuple(out)
 
 
-def route_state(state: State, texts: list[str], limit: int) -> list[Decision]:
-    """Decide every request of ``texts`` against one state (the router's whole job)."""
+def route_state(
+    state: State, texts: list[str], limit: int, *, teams: bool = True
+) -> list[Decision]:
+    """Decide every request of ``texts`` against one state (the router's whole job).
+
+    Catalog decisions pass through the not-for stage (:mod:`agentroute._negative`)
+    and get their teams (:mod:`agentroute._team`; ``teams=False``: teams of one).
+    """
     if not texts:
         return []
     learned = state.learned
@@ -170,10 +179,15 @@ def route_state(state: State, texts: list[str], limit: int) -> list[Decision]:
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    return [
+    scores = apply_not_for(state.agents, state.index, queries, scores)
+    decisions = [
         _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
+    if not teams:
+        return decisions
+    parts = partial(route_state, state, limit=PART_CANDIDATES, teams=False)
+    return attach_teams(state.agents, state.index, state.copy_of, decisions, parts, queries)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

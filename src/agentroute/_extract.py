@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from agentroute._text import MAX_TRIGGER_WORDS, STOP_WORDS, normalize, tokens
 
 __all__ = [
+    "Boundaries",
     "body_sections",
+    "boundaries",
     "clean_description",
+    "description_not_for",
     "description_triggers",
     "name_triggers",
     "phrases",
@@ -417,3 +421,270 @@ def _dedupe(items: Iterable[str]) -> list[str]:
             seen.add(key)
             out.append(item)
     return out
+
+
+# -- what an agent says it does not do, and whom it works with ----------------------------
+#
+# Headings of the sections that list what an agent does NOT do. Found in the corpora:
+# "What This Agent Does NOT Handle" (lerianstudio-ring, 33 files, and the Go seed), "Do not
+# use this skill when" (antigravity-kit skills, 30), "When NOT to Use This Agent",
+# "Out of Scope", "When to Delegate" (davila7), "Limitations" sections that defer
+# to other agents (davila7 documentation-expert).
+_NOT_FOR_HEADING = re.compile(
+    r"\b(?:does\s+not\s+handle|do(?:es)?\s+not\s+do|not\s+handled?\b|when\s+not\s+to\s+use|"
+    r"(?:do\s+not|don'?t)\s+use\b|not\s+for\b|not\s+responsible|out\s+of\s+scope|"
+    r"when\s+to\s+delegate|outside\s+(?:of\s+)?(?:my|this|the)\s+scope)",
+    re.I,
+)
+# "Limitations" counts only for its items that defer to a named agent.
+_LIMITS_HEADING = re.compile(r"^\W*(?:scope\s+)?limitations?\b", re.I)
+_TEAM_HEADING = re.compile(
+    r"\b(?:(?:interaction|integration|collaboration|working)\s+with\s+(?:other|related)\s+"
+    r"(?:agents?|specialists?)|boundaries\s+with\s+related\s+agents?|related\s+agents?)\b",
+    re.I,
+)
+# "(use Frontend Engineer)", "(use `sre`)", "Defer to `code-reviewer` or `x`",
+# "consider the `documentation-engineer` or `api-documenter` agents", "→ Use x for:".
+_REDIRECT = re.compile(
+    r"\(\s*(?:use|see|ask|try|delegate\s+to|defer\s+to|handled\s+by|→)\s+(?P<paren>[^()]{1,160})\)"
+    r"|(?:\b(?:defer(?:s)?\s+to|delegate\s+to|hand\s+off\s+to|handled\s+by|consider\s+the|"
+    r"use\s+instead|instead\s+use)|(?:\u2192|->)\s*(?:use\b)?)\s*(?P<tail>[^.;:()]{1,160})",
+    re.I,
+)
+_DELEGATE_LINE = re.compile(r"^\W*use\s+(?P<who>[\w`@./-]+(?:\s+[\w`@./-]+){0,3}?)\s+for\b", re.I)
+_CODE_NAME = re.compile(r"`([A-Za-z0-9@._/-]{2,60})`")
+_BOLD_NAME = re.compile(r"\*\*([A-Za-z0-9@._/ -]{2,60}?)\*\*")
+_SLUG = re.compile(r"\b([a-z0-9]+(?:-[a-z0-9]+)+)\b")
+# Placeholder or generic items say nothing about a request ("[Exclusions]", "The
+# task is unrelated to java pro", "You need a different domain or tool outside this scope").
+_GENERIC_ITEM = re.compile(
+    r"^\[.*\]$|\bunrelated\s+to\b|\bdifferent\s+domain\b|\boutside\s+this\s+scope\b", re.I
+)
+_NAME_SPLIT = re.compile(r"\s*(?:,|\bor\b|\band\b|/(?=\s)|\|)\s*", re.I)
+# A description's own "Not for …" sentence ("NOT for frontend work (use ui-engineer).").
+_DESCRIPTION_NOT_FOR = re.compile(
+    r"(?:^|(?<=[.;!?]\s)|(?<=\n))[^\S\n]*(?:not\s+for|do\s+not\s+use\s+(?:this\s+\w+\s+|it\s+)?"
+    r"(?:for|when|to)|don'?t\s+use\s+(?:this\s+\w+\s+|it\s+)?(?:for|when|to)|not\s+intended\s+for)"
+    r"\s+(?P<what>[^.\n]{3,300})(?:\.(?=\s|$)|\n|$)",
+    re.I,
+)
+MAX_BOUNDARY_ITEMS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Boundaries:
+    """What an agent's body says it does not do, who does it instead, and whom it works with."""
+
+    not_for: tuple[str, ...] = ()
+    redirects: tuple[tuple[str, str], ...] = ()
+    collaborators: tuple[str, ...] = ()
+    # The body without its not-for sections: what is indexed as evidence for the agent.
+    indexed_body: str = ""
+
+
+def _names_in(text: str) -> list[str]:
+    """Agent names a redirect or collaboration line gives: `code`, **bold**, then slugs,
+    then the plain words ("Frontend Engineer")."""
+    found = _CODE_NAME.findall(text) or _BOLD_NAME.findall(text)
+    if not found:
+        found = _SLUG.findall(text)
+    if not found:
+        found = [p for p in _NAME_SPLIT.split(text) if p]
+    out = []
+    for both in found:
+        for name in both.split(" / "):
+            name = name.strip(" `*'\".,:;\u2192").removeprefix("the ").removesuffix(" agents")
+            name = name.removesuffix(" agent").strip()
+            if name and len(name.split()) <= 4 and not name.lower().endswith(".md"):
+                out.append(name)
+    return _dedupe(out)
+
+
+# "frontend-bff-engineer-typescript - BFF layer for frontend": the agent, then its part.
+_NAME_FIRST = re.compile(
+    r"^`?(?P<who>[a-z0-9]+(?:-[a-z0-9]+)+)`?\s+[-\u2013\u2014:]\s+(?P<what>.+)$"
+)
+
+
+def _split_redirect(item: str) -> tuple[str, list[str]]:
+    """An item without its redirect, and the names the redirect gives."""
+    names: list[str] = []
+    first = _NAME_FIRST.match(item.strip())
+    if first:
+        names.append(first.group("who"))
+        item = first.group("what")
+    for m in _REDIRECT.finditer(item):
+        names += _names_in(m.group("paren") or m.group("tail") or "")
+    text = _REDIRECT.sub(" ", item)
+    text = re.sub(r"[*`]", "", text)
+    text = " ".join(text.split()).strip(" -:;,.\u2014\u2013")
+    text = re.sub(r"^(?:for|when|if)\s+", "", text, flags=re.I)
+    return text, _dedupe(names)
+
+
+def description_not_for(description: str) -> tuple[str, list[str], list[tuple[str, str]]]:
+    """A description without its "Not for …" sentences, their items and redirects.
+
+    Examples
+    --------
+    >>> description_not_for("Go APIs. Not for frontend work (use ui-engineer).")
+    ('Go APIs.', ['frontend work'], [('frontend work', 'ui-engineer')])
+    >>> description_not_for("Routes requests; nothing to remove.")[0]
+    'Routes requests; nothing to remove.'
+    """
+    items: list[str] = []
+    redirects: list[tuple[str, str]] = []
+    for m in _DESCRIPTION_NOT_FOR.finditer(description):
+        text, names = _split_redirect(m.group("what"))
+        if text and not _GENERIC_ITEM.search(text):
+            items.append(text)
+            redirects += [(text, n) for n in names]
+    if not items:
+        return description, [], []
+    kept = _squeeze(_DESCRIPTION_NOT_FOR.sub(" ", description)).strip()
+    return kept, _dedupe(items), redirects
+
+
+def boundaries(body: str) -> Boundaries:
+    """Read an agent body's not-for sections and collaboration tables or lists.
+
+    Not-for sections ("What This Agent Does NOT Handle", "When NOT to Use", "Do not
+    use this skill when", "Out of Scope", "When to Delegate") give items and their
+    "(use X)" redirects; they are cut from the body that is indexed, so that what an
+    agent says it does not do no longer counts for it. "Interaction with Other Agents"
+    tables and lists give collaborators.
+
+    Examples
+    --------
+    >>> b = boundaries("## Does\\n- Go APIs\\n## What This Agent Does NOT Handle\\n"
+    ...                "- Docker/Kubernetes configuration (use DevOps Engineer)\\n"
+    ...                "## Interaction with Other Agents\\n| Agent | Ask |\\n| --- | --- |\\n"
+    ...                "| `test-engineer` | Tests |\\n")
+    >>> b.not_for, b.collaborators
+    (('Docker/Kubernetes configuration',), ('test-engineer',))
+    >>> b.redirects
+    (('Docker/Kubernetes configuration', 'DevOps Engineer'),)
+    >>> b.indexed_body.split("\\n")[:2]
+    ['## Does', '- Go APIs']
+    """
+    not_for: list[str] = []
+    redirects: list[tuple[str, str]] = []
+    collaborators: list[str] = []
+    kept: list[str] = []
+    mode: str | None = None
+    level = 0
+    in_code = False
+    target: list[str] = []  # "→ Use x for:" names the agent of the items below it
+    for line in body.split("\n"):
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+            if mode != "not":
+                kept.append(line)
+            continue
+        if in_code:
+            if mode != "not":
+                kept.append(line)
+            continue
+        heading = _HEADING.match(line)
+        bold = _BOLD_HEADING.match(line.strip()) if not heading else None
+        if heading or bold:
+            title = (
+                heading.group(2).rstrip().rstrip("#").rstrip()
+                if heading
+                else (bold.group(1) if bold else "")
+            )
+            this_level = len(heading.group(1)) if heading else 7
+            title = title.strip("*: ")
+            if mode is not None and this_level > level:
+                who = _DELEGATE_LINE.match(title)
+                target = _names_in(who.group("who")) if who else target
+                if mode != "not":
+                    kept.append(line)
+                continue  # a sub-heading inside the section keeps the section
+            target = []
+            if _NOT_FOR_HEADING.search(title):
+                mode, level = "not", this_level
+            elif _LIMITS_HEADING.match(title):
+                mode, level = "limits", this_level
+            elif _TEAM_HEADING.search(title):
+                mode, level = "team", this_level
+            else:
+                mode = None
+            if mode != "not":
+                kept.append(line)
+            continue
+        if mode != "not":
+            kept.append(line)
+        if mode is None:
+            continue
+        if mode == "team":
+            collaborators += _collaborators_in(line)
+            continue
+        bullet = _BULLET.match(line)
+        if not bullet:
+            continue
+        text, names = _split_redirect(bullet.group(1))
+        names = names or target
+        if mode == "limits":
+            if not names:
+                continue
+            text = text.split(":", 1)[0] if ":" in text else text
+        if not text or _GENERIC_ITEM.search(text) or len(not_for) >= MAX_BOUNDARY_ITEMS:
+            continue
+        not_for.append(text)
+        redirects += [(text, n) for n in names]
+    return Boundaries(
+        tuple(_dedupe(not_for)),
+        tuple(dict.fromkeys(redirects)),
+        tuple(_dedupe(collaborators))[:MAX_BOUNDARY_ITEMS],
+        "\n".join(kept),
+    )
+
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+
+
+def _collaborators_in(line: str) -> list[str]:
+    """Agent names on one line of a collaboration table (first cell) or list."""
+    stripped = line.strip()
+    if stripped.startswith("|"):
+        if _TABLE_RULE.match(stripped):
+            return []
+        cell = stripped.strip("|").split("|", 1)[0].strip()
+        if cell.lower() in ("agent", "agents", "name", "who"):
+            return []
+        return _names_in(cell)[:1] if _CODE_NAME.search(cell) or _SLUG.search(cell) else []
+    bullet = _BULLET.match(line)
+    if not bullet:
+        return []
+    item = bullet.group(1)
+    found = [
+        n for f in _CODE_NAME.findall(item) or _BOLD_NAME.findall(item) for n in f.split(" / ")
+    ]
+    if not found:  # bare slugs only when they read as an agent's name ("frontend-developer")
+        found = [s for s in _SLUG.findall(item) if s.rsplit("-", 1)[-1] in _ROLE_WORDS]
+    return [
+        f
+        for f in (n.strip() for n in found)
+        if f and len(f.split()) <= 4 and not f.lower().endswith(".md")
+    ]
+
+
+_ROLE_WORDS = _GENERIC_NAME_WORDS | {
+    "writer",
+    "reviewer",
+    "designer",
+    "strategist",
+    "coach",
+    "auditor",
+    "tester",
+    "planner",
+    "optimizer",
+    "owner",
+    "coordinator",
+    "documenter",
+    "scientist",
+    "administrator",
+    "admin",
+    "sre",
+}

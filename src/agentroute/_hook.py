@@ -40,7 +40,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,6 +227,49 @@ def suggestion(d: Decision, *, name: str | None = None, kind: str = "subagent") 
     )
 
 
+# A part is quoted in the note at most this long (it is the user's own prompt text).
+_MAX_PART_CHARS = 80
+
+
+def _quoted_part(part: str) -> str:
+    return _printable(part, _MAX_PART_CHARS).replace("'", "\u2019")
+
+
+def team_suggestion(d: Decision, *, names: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """The note for a request that several agents should share: who takes which part.
+
+    ``names``: per member agent, the ``(name Claude Code knows, "subagent" or "skill")``
+    (default: the agent's name, a subagent).
+
+    Examples
+    --------
+    >>> from agentroute._spec import Decision, TeamMember
+    >>> d = Decision(request="build the API, then test it well", agent="api", status="routed",
+    ...     confidence=0.9, reason="", team=(TeamMember(agent="api", part="build the API",
+    ...     score=0.9), TeamMember(agent="qa", part="test it well", score=0.8)))
+    >>> note = team_suggestion(d)
+    >>> note[:60]
+    'agentroute: this request has parts for 2 subagents: api for '
+    >>> note[60:128]
+    "'build the API' (confidence 0.90); qa for 'test it well' (confidence"
+    >>> note[128:]
+    ' 0.80). Consider delegating each part.'
+    """
+    known = names or {}
+
+    def who(agent: str) -> str:
+        name, kind = known.get(agent, (agent, "subagent"))
+        return f"{_printable(name, 80)}" + (" (skill)" if kind == "skill" else "")
+
+    said = "; ".join(
+        f"{who(m.agent)} for '{_quoted_part(m.part)}' (confidence {m.score:.2f})" for m in d.team
+    )
+    return (
+        f"agentroute: this request has parts for {len(d.team)} subagents: {said}. "
+        "Consider delegating each part."
+    )
+
+
 def hook_output(
     stdin_text: str,
     *,
@@ -265,16 +308,26 @@ def hook_output(
     logger.debug("decision: %r %s", d, d.reason)
     if d.status != "routed" or d.agent is None or d.confidence < min_confidence:
         return None
-    spec = next((a for a in router.agents if a.name == d.agent), None)
-    skill = spec is not None and is_skill(spec)
+
+    def known(agent: str) -> tuple[str, str]:
+        spec = next((a for a in router.agents if a.name == agent), None)
+        if spec is None:
+            return agent, "subagent"
+        return spec.declared_name, "skill" if is_skill(spec) else "subagent"
+
+    # A team is suggested only when each of its members is confident for its part;
+    # otherwise the lead alone, as for a one-agent request.
+    teamwork = len(d.team) > 1 and all(m.score >= min_confidence for m in d.team)
+    name, kind = known(d.agent)
+    note = (
+        team_suggestion(d, names={m.agent: known(m.agent) for m in d.team})
+        if teamwork
+        else suggestion(d, name=name, kind=kind)
+    )
     return {
         "hookSpecificOutput": {
             "hookEventName": "UserPromptSubmit",
-            "additionalContext": suggestion(
-                d,
-                name=spec.declared_name if spec is not None else d.agent,
-                kind="skill" if skill else "subagent",
-            ),
+            "additionalContext": note,
         }
     }
 

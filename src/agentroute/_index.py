@@ -108,6 +108,18 @@ def _hints(agent: AgentSpec) -> str:
     return " \n ".join(p for p in parts if p)
 
 
+def indexed_body(agent: AgentSpec) -> str:
+    """The body as evidence for the agent: without the sections that say what it does
+    NOT do (an agent whose body lists "Docker/Kubernetes configuration (use DevOps
+    Engineer)" is no match for a Kubernetes request). Bodies with no such item are
+    read whole, so their index is what it was before not-for sections were parsed."""
+    if not agent.not_for:
+        return agent.body
+    from agentroute._extract import boundaries
+
+    return boundaries(agent.body).indexed_body
+
+
 def head_text(agent: AgentSpec) -> str:
     """The text that says what an agent is for: name, description, triggers, use cases."""
     parts = [_name_words(agent), agent.description, _hints(agent)]
@@ -563,11 +575,12 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
             progress(done, total)
 
     field_terms: dict[str, list[list[str]]] = {f: [] for f in FIELD_WEIGHTS}
+    bodies = [indexed_body(a) for a in ordered]
     for i, a in enumerate(ordered):
         field_terms["name"].append(_analyze(_name_words(a)))
         field_terms["description"].append(_analyze(a.description))
         field_terms["hints"].append(_analyze(_hints(a)))
-        field_terms["body"].append(_analyze(a.body[:MAX_BODY_CHARS]))
+        field_terms["body"].append(_analyze(bodies[i][:MAX_BODY_CHARS]))
         tick(i + 1)
     feature_names, counts = _count_terms(field_terms, n)
     bm25, idf = _bm25f(counts, n)
@@ -581,7 +594,7 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
 
     char_docs = []
     for i, a in enumerate(ordered):
-        char_docs.append(f"{_name_words(a)}\n{a.description}\n{a.body[:MAX_CHAR_BODY]}")
+        char_docs.append(f"{_name_words(a)}\n{a.description}\n{bodies[i][:MAX_CHAR_BODY]}")
         tick(n + i + 1)
     char_names, char_counts = _count_char_ngrams(char_docs)
     char_transformer = TfidfTransformer(sublinear_tf=True)

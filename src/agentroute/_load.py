@@ -220,6 +220,9 @@ def _record(
     description, examples, repairs = ex.clean_description(raw_description)
     for repair in repairs:
         diags.append(Diagnostic(path, "escaped-newlines", repair, "info"))
+    # "Not for …" sentences say what should not route here: out of the indexed text.
+    description, not_for, redirects = ex.description_not_for(description)
+    bounds = ex.boundaries(body)
 
     triggers: list[str] = []
     uses: list[str] = []
@@ -260,6 +263,9 @@ def _record(
         model=model,
         path=path or None,
         body=body,
+        not_for=tuple(ex._dedupe([*not_for, *bounds.not_for])),
+        redirects=tuple(dict.fromkeys([*redirects, *bounds.redirects])),
+        collaborators=bounds.collaborators,
     )
 
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
-__all__ = ["AgentSpec", "Candidate", "Decision", "Diagnostic", "LoadResult", "Severity", "Status"]
+__all__ = [
+    "AgentSpec",
+    "Candidate",
+    "Decision",
+    "Diagnostic",
+    "LoadResult",
+    "Severity",
+    "Status",
+    "TeamMember",
+]
 
 Severity = Literal["info", "warning", "error"]
 Status = Literal["routed", "ambiguous", "no_match"]
@@ -72,6 +81,19 @@ class AgentSpec:
         The Markdown body after the front matter (example lists kept).
     declared_name : str
         The name as written in the file, before any de-duplication.
+    not_for : tuple of str
+        What the agent says it does not do: the items of its "What this agent does
+        NOT handle", "When not to use", "Do not use this skill when", "Out of scope"
+        and "When to delegate" sections and its description's "Not for …"
+        sentences, each without its "(use X)" redirect. This text is not indexed
+        as evidence for the agent; a request that matches it counts against it.
+    redirects : tuple of (str, str)
+        ``(not_for item, agent as written)`` for every item that names who does it
+        instead ("(use Frontend Engineer)", "defer to `code-reviewer`"). The
+        router resolves the name against its catalog by normalised name.
+    collaborators : tuple of str
+        Agents named in the "Interaction with Other Agents" / "Integration with
+        Other Agents" / "Boundaries with Related Agents" sections, as written.
 
     Every field is checked on construction: the tuple fields take any iterable of
     str (a list becomes a tuple) but refuse a single string, which would be read
@@ -96,6 +118,9 @@ class AgentSpec:
     path: str | None = None
     body: str = field(default="", repr=False)
     declared_name: str = ""
+    not_for: tuple[str, ...] = ()
+    redirects: tuple[tuple[str, str], ...] = ()
+    collaborators: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Checked here, at the boundary, so a record built in code behaves like one
@@ -134,11 +159,21 @@ class AgentSpec:
                         f"AgentSpec.{name}[{i}] must be a str, got {type(item).__name__}"
                     )
             object.__setattr__(self, name, items)
+        pairs = self.redirects
+        if isinstance(pairs, (str, bytes)) or not all(
+            isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(x, str) for x in p)
+            for p in pairs
+        ):
+            raise TypeError(
+                "AgentSpec.redirects must be a sequence of (not_for item, agent) pairs of str, "
+                f"got {pairs!r:.60}"
+            )
+        object.__setattr__(self, "redirects", tuple((p[0], p[1]) for p in pairs))
         if not self.declared_name:
             object.__setattr__(self, "declared_name", self.name)
 
 
-_TUPLE_FIELDS = ("triggers", "examples", "use_cases", "tools", "skills")
+_TUPLE_FIELDS = ("triggers", "examples", "use_cases", "tools", "skills", "not_for", "collaborators")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +208,32 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TeamMember:
+    """One agent of a team, and the part of the request it takes.
+
+    Attributes
+    ----------
+    agent : str
+        The agent's name.
+    part : str
+        The words of the request this agent takes (the whole request for a team
+        of one).
+    score : float
+        The calibrated confidence, in [0, 1], that this agent is right for its
+        part (for a team of one, the decision's confidence).
+
+    Examples
+    --------
+    >>> TeamMember(agent="go-backend-engineer", part="build the orders API", score=0.8)
+    TeamMember(agent='go-backend-engineer', part='build the orders API', score=0.8)
+    """
+
+    agent: str
+    part: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Decision:
     """The router's answer for one request.
 
@@ -202,6 +263,14 @@ class Decision:
         The best candidate's trigger phrases found in the request.
     top_terms : tuple of str
         The request terms that weighed most for the best candidate.
+    team : tuple of TeamMember
+        Who takes which part of the request, best first. Empty for ``no_match``;
+        otherwise its first member is always :attr:`agent`. A team of more than
+        one is proposed only when different parts of the request (its clauses)
+        are owned by different agents with evidence for each; a single-agent
+        request has a team of one (the whole request, at :attr:`confidence`).
+        A router fitted with :meth:`Router.fit` (classifier) answers with teams
+        of one for now.
     """
 
     request: str
@@ -212,6 +281,21 @@ class Decision:
     candidates: tuple[Candidate, ...] = ()
     matched_triggers: tuple[str, ...] = ()
     top_terms: tuple[str, ...] = ()
+    team: tuple[TeamMember, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.agent is None:
+            if self.team:
+                raise ValueError("Decision.team must be empty when no agent is chosen")
+        elif not self.team:
+            # A decision built without a team is a team of one: its agent, the whole request.
+            one = TeamMember(agent=self.agent, part=self.request.strip(), score=self.confidence)
+            object.__setattr__(self, "team", (one,))
+        elif self.team[0].agent != self.agent:
+            raise ValueError(
+                f"Decision.team must start with the decision's agent {self.agent!r}, "
+                f"not {self.team[0].agent!r}"
+            )
 
     def __repr__(self) -> str:
         return (
@@ -226,8 +310,8 @@ class Decision:
         Keys: ``request``, ``agent``, ``status``, ``confidence`` (rounded to 4
         places), ``reason``, ``matched_triggers``, ``top_terms``, ``candidates``
         (``[{"agent", "score"}]``, best first, with ``"copies"`` when the
-        candidate stands for identical copies) and, when the decision has one,
-        ``team``.
+        candidate stands for identical copies) and ``team`` (``[{"agent", "part",
+        "score"}]``, the decision's agent first; empty for ``no_match``).
 
         Examples
         --------
@@ -254,9 +338,9 @@ class Decision:
                 for c in self.candidates
             ],
         }
-        team = getattr(self, "team", None)
-        if team is not None:
-            out["team"] = _jsonable(team)
+        out["team"] = [
+            {"agent": m.agent, "part": m.part, "score": round(m.score, 4)} for m in self.team
+        ]
         return out
 
 

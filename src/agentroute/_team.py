@@ -1,0 +1,416 @@
+"""Teams: which agents take which part of a request that spans specialists.
+
+"Build the orders API, then write integration tests for it" needs a backend
+agent and a test writer. After the whole request is decided, :func:`attach_teams`
+
+1. cuts the request into parts (:func:`split_parts`): on clause marks ("and
+   then", "then", ";", "also", sentence ends, numbered or bulleted steps) and,
+   inside a clause, on "and" or a comma between two stretches of content words;
+2. routes each part on its own, through the same scorer, not-for stage and
+   decision policy as a whole request;
+3. keeps an agent other than the decision's as a member only when it wins a part
+   with evidence (calibrated confidence of at least :data:`MIN_PART_CONFIDENCE`)
+   that the decision's agent does not cover (scores below :data:`COVER_RATIO` of
+   the part's winner there), or, for an agent the decision's agent names as a
+   collaborator ("Interaction with Other Agents"), when it is within
+   :data:`COLLABORATOR_RATIO` of that part's winner.
+
+Everything else is a team of one, so a single-agent request keeps its decision
+as it was; the decision's agent is always the first member. The reason gains one
+sentence that says who takes which part.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from agentroute._index import Index
+from agentroute._negative import not_for_table
+from agentroute._score import Query
+from agentroute._spec import AgentSpec, Decision, TeamMember
+from agentroute._text import terms
+
+__all__ = ["attach_teams", "split_parts", "team_for"]
+
+# A member must be this confident (calibrated, for its part alone) to join. Tuned
+# on the dev half of benchmarks/data/teams (`python benchmarks/teams.py --tune`):
+# 0.3-0.5 all kept single-agent requests a team of one on >= 95 % of every
+# labelled collection; lower values add members nobody asked for.
+MIN_PART_CONFIDENCE = 0.3
+# The decision's agent covers a part where it scores at least this share of the
+# part's best fused score: no second agent is needed there.
+COVER_RATIO = 0.9
+# A part's runner-up joins too when it scores at least this share of the part's
+# winner (a near tie: the part alone cannot tell them apart).
+RUNNER_RATIO = 0.95
+# A collaborator named by the decision's agent joins for a part where it scores
+# within this share of the part's best (and is confident enough itself).
+COLLABORATOR_RATIO = 0.85
+# Coverage: in a request of one clause, the words the decision's agent's text lacks
+# are routed as a part of their own when they carry this share of the request's
+# IDF; their winner joins only at this higher confidence (no clause mark backs it).
+# Chosen on the dev part like the constants above (`--tune`).
+MIN_UNCOVERED_SHARE = 0.5
+MIN_COVERAGE_CONFIDENCE = 0.8
+# A part needs this many content terms to be routed alone ("it", "them" are not parts).
+MIN_PART_TERMS = 2
+# At most this many parts are routed (bounds the work one long request causes).
+MAX_PARTS = 6
+# Candidates read per part: the decision's agent scoring below these is "not covering".
+PART_CANDIDATES = 25
+
+_STEP = re.compile(r"(?im)^\s*(?:[-*+\u2022]|\d+[.)]|step\s+\d+\s*[:.)-]?)\s+")
+# Inside a clause, "and" or a comma starts a new part only before a verb ("build X
+# and write Y"), not between nouns ("Docker and Kubernetes"); a new sentence starts
+# a part only with a verb or a sequence word: "We need RAG. Design the pipeline"
+# is one part, "We need RAG. Then design the pipeline" two. Question sentences
+# ("Can you ...?", "How do we ...?") are context for the request, never a part.
+_PART_START = frozenset(
+    [
+        "add",
+        "analyse",
+        "analyze",
+        "audit",
+        "automate",
+        "build",
+        "check",
+        "clean",
+        "configure",
+        "convert",
+        "create",
+        "debug",
+        "deploy",
+        "design",
+        "document",
+        "draft",
+        "explain",
+        "find",
+        "fix",
+        "generate",
+        "implement",
+        "improve",
+        "investigate",
+        "make",
+        "measure",
+        "migrate",
+        "monitor",
+        "optimise",
+        "optimize",
+        "plan",
+        "prepare",
+        "profile",
+        "refactor",
+        "research",
+        "review",
+        "rewrite",
+        "run",
+        "scan",
+        "secure",
+        "set",
+        "setup",
+        "ship",
+        "summarise",
+        "summarize",
+        "test",
+        "track",
+        "translate",
+        "tune",
+        "update",
+        "upgrade",
+        "validate",
+        "verify",
+        "write",
+        "compare",
+        "estimate",
+        "calculate",
+        "forecast",
+        "assess",
+        "evaluate",
+        "identify",
+        "integrate",
+        "train",
+        "publish",
+        "launch",
+        "schedule",
+        "send",
+        "harden",
+        "provision",
+        "containerize",
+        "containerise",
+        "diagnose",
+        "troubleshoot",
+    ]
+)
+# Sequence words that start a part wherever they stand ("X then Y", "X and then Y"),
+# and those that do only after a comma or "and" ("X, also Y", "X and also Y"): a bare
+# "next" or "also" is often inside a clause ("Next.js", "a service that also logs").
+_SEQUENCE = r"(?:and\s+)?(?:then|afterwards|after\s+that)\b"
+_SEQUENCE_JOINED = r"(?:also|next|finally|plus|as\s+well\s+as)\b"
+_STRONG = re.compile(
+    r"\s*(?:;|\n+|,?\s+"
+    + _SEQUENCE
+    + r",?|(?:,\s*(?:and\s+)?|\s+and\s+)"
+    + _SEQUENCE_JOINED
+    + r",?)\s*",
+    re.I,
+)
+_SENTENCE = re.compile(
+    r"(?<=[.!?])\s+(?="
+    + _SEQUENCE
+    + "|"
+    + _SEQUENCE_JOINED
+    + r"|(?:"
+    + "|".join(sorted(_PART_START))
+    + r")\b)",
+    re.I,
+)
+_WEAK = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*", re.I)
+_JOINED = re.compile(r",|&|\b(?:and|with|plus)\b", re.I)
+# Words that start a part without content ("Also, please ...").
+_LEAD = re.compile(r"^(?:and|also|then|please|plus|finally|next|first|after\s+that)\b[\s,]*", re.I)
+
+
+def _clean(part: str) -> str:
+    part = part.strip(" \t\n,;.:-")
+    while True:
+        stripped = _LEAD.sub("", part).strip(" \t\n,;.:-")
+        if stripped == part:
+            return part
+        part = stripped
+
+
+def _weak_split(clause: str) -> list[str]:
+    """A clause cut at "and" / commas that start a new verb phrase, words kept as written."""
+    pieces: list[str] = []
+    at = 0
+    for m in _WEAK.finditer(clause):
+        left, right = clause[at : m.start()], clause[m.end() :]
+        first = right.split(" ", 1)[0].casefold().strip("'\"") if right else ""
+        if first in _PART_START and len(terms(left)) >= MIN_PART_TERMS:
+            pieces.append(left)
+            at = m.end()
+    pieces.append(clause[at:])
+    return [p for p in (_clean(p) for p in pieces) if p]
+
+
+def split_parts(text: str) -> list[str]:
+    """The parts of a request that might belong to different agents.
+
+    Examples
+    --------
+    >>> split_parts("Build the orders API, then write integration tests for it")
+    ['Build the orders API', 'write integration tests for it']
+    >>> split_parts("1. profile the slow query\\n2. add a dashboard for it")
+    ['profile the slow query', 'add a dashboard for it']
+    >>> split_parts("design and implement the payment service")
+    ['design and implement the payment service']
+    >>> split_parts("We need RAG for our docs. Design the retrieval pipeline. Then write tests")
+    ['We need RAG for our docs. Design the retrieval pipeline', 'write tests']
+    >>> split_parts("configure Docker and Kubernetes for the service")
+    ['configure Docker and Kubernetes for the service']
+    """
+    sentences = [x for x in _SENTENCE.split(_STEP.sub("\n", text)) if x.strip()]
+    # A sentence that does not start with a verb ("We need RAG for our docs.") is the
+    # context of the next one, not a part of its own.
+    merged: list[str] = []
+    for k, sentence in enumerate(sentences):
+        if merged and merged[-1].endswith("\x00"):
+            merged[-1] = merged[-1][:-1] + " " + sentence
+        else:
+            merged.append(sentence)
+        first = _clean(sentence).split(" ", 1)[0].casefold()
+        if k + 1 < len(sentences) and first not in _PART_START and "\n" not in sentence.strip():
+            merged[-1] += "\x00"
+    out: list[str] = []
+    for clause in (c for m in merged for c in _STRONG.split(m.rstrip("\x00"))):
+        clause = _clean(clause)
+        if not clause:
+            continue
+        for piece in _weak_split(clause):
+            # A part with too few content words ("do it") joins the one before it.
+            if out and len(terms(piece)) < MIN_PART_TERMS:
+                out[-1] = f"{out[-1]}; {piece}"
+            else:
+                out.append(piece)
+    if len(out) <= 1:
+        return [text.strip()] if text.strip() else []
+    return out
+
+
+def _scores_of(d: Decision) -> dict[str, float]:
+    return {c.agent: c.score for c in d.candidates}
+
+
+def team_for(
+    decision: Decision,
+    parts: Sequence[str],
+    part_decisions: Sequence[Decision],
+    copies: Callable[[str, str], bool],
+    collaborators: Callable[[str], frozenset[str]],
+    *,
+    min_confidence: float = MIN_PART_CONFIDENCE,
+) -> tuple[TeamMember, ...]:
+    """The team for one decided request, from its parts' own decisions."""
+    lead = decision.agent
+    if lead is None:
+        return ()
+    alone = (TeamMember(agent=lead, part=decision.request.strip(), score=decision.confidence),)
+    if len(parts) < 2:
+        return alone
+    friends = collaborators(lead)
+    # Per part, who takes it: the lead when it covers the part, else the part's
+    # winner (and a runner-up nearly tied with it), each with its confidence.
+    owners: list[dict[str, float]] = []
+    for d in part_decisions:
+        scores = _scores_of(d)
+        best = d.candidates[0] if d.candidates else None
+        lead_here = {lead: decision.confidence}
+        if best is None or best.score <= 0.0 or (d.agent is None and not d.confidence):
+            owners.append({lead: 0.0})
+            continue
+        # A part declined alone ("reads as outside this catalog") still belongs to a
+        # request the catalog took: its best candidate may take it, if confident.
+        winner = best.agent
+        mine = scores.get(lead, 0.0)
+        if winner == lead or copies(winner, lead) or mine >= COVER_RATIO * best.score:
+            owners.append(lead_here)
+            continue
+        if d.confidence >= min_confidence:
+            took = {winner: d.confidence}
+            for c in d.candidates[1:]:
+                if c.score < RUNNER_RATIO * best.score:
+                    break
+                if c.agent != lead and not copies(c.agent, lead) and not copies(c.agent, winner):
+                    took[c.agent] = d.confidence * c.score / best.score
+                    break
+            owners.append(took)
+            continue
+        # A collaborator the lead names, close to the part's best, with evidence.
+        friend = next(
+            (
+                c
+                for c in d.candidates
+                if c.agent in friends and c.score >= COLLABORATOR_RATIO * best.score
+            ),
+            None,
+        )
+        friend_conf = d.confidence * friend.score / best.score if friend is not None else 0.0
+        if friend is not None and friend_conf >= min_confidence / 2:
+            owners.append({friend.agent: friend_conf})
+        else:
+            owners.append(lead_here)
+    if all(list(o) == [lead] for o in owners):
+        return alone
+    if not any(lead in o for o in owners):
+        # The lead owns no part outright: it takes the part it scores best on, relative
+        # to that part's winner, so that every member has a part.
+        ratios = [
+            _scores_of(d).get(lead, 0.0) / d.candidates[0].score
+            if d.candidates and d.candidates[0].score > 0
+            else 0.0
+            for d in part_decisions
+        ]
+        owners[int(np.argmax(ratios))] = {lead: decision.confidence}
+    taken: dict[str, list[str]] = {}
+    best_conf: dict[str, float] = {}
+    for part, took in zip(parts, owners, strict=True):
+        for who, share in took.items():
+            taken.setdefault(who, []).append(part)
+            best_conf[who] = max(best_conf.get(who, 0.0), share)
+    if len(taken) < 2:
+        return alone
+    others = sorted((a for a in taken if a != lead), key=lambda a: (-best_conf[a], a))
+    members = [TeamMember(agent=lead, part="; ".join(taken[lead]), score=decision.confidence)]
+    members += [
+        TeamMember(agent=a, part="; ".join(taken[a]), score=round(best_conf[a], 9)) for a in others
+    ]
+    return tuple(members)
+
+
+def uncovered(index: Index, agent: int, q: Query) -> str:
+    """The words of a one-clause request that the agent's text does not account for,
+    when they are enough to be a part of their own ("a computer vision pipeline for
+    defects and an NLP classifier for tickets", led by an NLP agent: "computer vision
+    defects"); else "".
+    """
+    vocab = index.vocab
+    missing: list[str] = []
+    weight = total = 0.0
+    for t in dict.fromkeys(q.terms):
+        j = vocab.get(t)
+        if j is None:
+            continue
+        idf = float(index.idf[j])
+        total += idf
+        lo, hi = int(index.bm25_t.indptr[j]), int(index.bm25_t.indptr[j + 1])
+        if agent not in index.bm25_t.indices[lo:hi]:
+            missing.append(q.surfaces.get(t, t))
+            weight += idf
+    if len(missing) < MIN_PART_TERMS or total <= 0.0 or weight / total < MIN_UNCOVERED_SHARE:
+        return ""
+    return " ".join(missing)
+
+
+def team_reason(team: Sequence[TeamMember]) -> str:
+    """One sentence: who takes which part."""
+    said = "; ".join(f"{m.agent} takes '{m.part}'" for m in team)
+    return f" Team of {len(team)}: {said}."
+
+
+def attach_teams(
+    agents: Sequence[AgentSpec],
+    index: Index,
+    copy_of: np.ndarray,
+    decisions: list[Decision],
+    route_parts: Callable[[list[str]], list[Decision]],
+    queries: Sequence[Query],
+) -> list[Decision]:
+    """``decisions`` (of the requests ``queries``) with their teams; ``route_parts``
+    decides parts (without teams)."""
+    table = not_for_table(agents, index)
+    position = table.position
+    # (decision, its parts, the parts' decisions already known, the confidence a member needs)
+    todo: list[tuple[int, list[str], list[Decision], float]] = []
+    for i, d in enumerate(decisions):
+        if d.agent is None:
+            continue
+        parts = split_parts(d.request)[:MAX_PARTS]
+        if len(parts) >= 2:
+            todo.append((i, parts, [], MIN_PART_CONFIDENCE))
+            continue
+        # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
+        # can hold a second part without a clause mark.
+        rest = uncovered(index, position[d.agent], queries[i]) if _JOINED.search(d.request) else ""
+        if rest:
+            # The whole request is its lead's part, already decided: only the rest is routed.
+            todo.append((i, [d.request.strip(), rest], [d], MIN_COVERAGE_CONFIDENCE))
+    if not todo:
+        return decisions
+    flat = [p for _, parts, known, _ in todo for p in parts[len(known) :]]
+    routed = route_parts(flat)
+
+    def copies(a: str, b: str) -> bool:
+        ia, ib = position.get(a), position.get(b)
+        return ia is not None and ib is not None and copy_of[ia] == copy_of[ib]
+
+    def collaborators(a: str) -> frozenset[str]:
+        i = position.get(a)
+        if i is None or i >= len(table.collaborators):
+            return frozenset()
+        return frozenset(index.names[j] for j in table.collaborators[i])
+
+    out = list(decisions)
+    at = 0
+    for i, parts, known, need in todo:
+        fresh = len(parts) - len(known)
+        mine = [*known, *routed[at : at + fresh]]
+        at += fresh
+        d = decisions[i]
+        team = team_for(d, parts, mine, copies, collaborators, min_confidence=need)
+        if len(team) > 1:
+            out[i] = replace(d, team=team, reason=d.reason + team_reason(team))
+    return out

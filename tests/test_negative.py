@@ -1,0 +1,124 @@
+"""Negative evidence: a request an agent disowns counts against it, its redirect for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agentroute import AgentSpec, Router
+from agentroute._negative import (
+    MIN_MATCH,
+    apply_not_for,
+    match_strength,
+    not_for_table,
+    resolve_name,
+)
+from agentroute._score import analyze_query, score
+
+DEVOPS = """---
+name: devops-engineer
+description: DevOps engineer. Handles containerization, Helm charts, Kubernetes manifests and
+  CI/CD pipelines.
+---
+# DevOps Engineer
+Writes Dockerfiles, docker-compose files, Kubernetes manifests and CI pipelines.
+"""
+
+
+@pytest.fixture(scope="module")
+def seeds_and_devops(seeds: Path, tmp_path_factory: pytest.TempPathFactory) -> Router:
+    extra = tmp_path_factory.mktemp("devops") / "devops-engineer.md"
+    extra.write_text(DEVOPS, "utf-8")
+    return Router.from_path([seeds, extra], cache=False)
+
+
+@pytest.fixture(scope="module")
+def seeds_only(seeds: Path) -> Router:
+    return Router.from_path(seeds, cache=False)
+
+
+def test_kubernetes_config_does_not_go_to_the_go_engineer(seeds_and_devops: Router) -> None:
+    d = seeds_and_devops.route("set up the Kubernetes config")
+    assert d.agent is not None and d.agent != "backend-engineer-golang"
+    scores = {c.agent: c.score for c in d.candidates}
+    assert scores.get("backend-engineer-golang", 0.0) < scores["devops-engineer"]
+
+
+def test_the_redirect_gains_and_the_disowning_agent_loses(seeds_and_devops: Router) -> None:
+    router = seeds_and_devops
+    index = router.index
+    q = [analyze_query(index, "configure docker and kubernetes for the service")]
+    before = score(index, q, router.config.weights)
+    after = apply_not_for(router.agents, index, q, before)
+    go = index.names.index("backend-engineer-golang")
+    ops = index.names.index("devops-engineer")
+    assert after.combined[0, go] < before.combined[0, go]
+    assert after.combined[0, ops] > before.combined[0, ops]
+
+
+def test_requests_matching_no_item_keep_their_scores(seeds_and_devops: Router) -> None:
+    router = seeds_and_devops
+    index = router.index
+    q = [analyze_query(index, "add idempotency keys to the ledger transfer handler")]
+    before = score(index, q, router.config.weights)
+    after = apply_not_for(router.agents, index, q, before)
+    assert after is before
+
+
+def test_the_not_for_text_no_longer_scores_the_go_engineer(seeds_only: Router) -> None:
+    # Before not-for sections were parsed, 'kubernetes' reached the Go engineer only
+    # through its "does NOT handle" section.
+    index = seeds_only.index
+    column = index.vocab.get("kubernetes")
+    go = index.names.index("backend-engineer-golang")
+    assert column is not None  # the other seed mentions Kubernetes
+    lo, hi = index.bm25_t.indptr[column], index.bm25_t.indptr[column + 1]
+    owners = index.bm25_t.indices[lo:hi]
+    assert go not in owners and owners.size > 0
+
+
+def test_redirects_resolve_by_normalised_name(seeds_and_devops: Router) -> None:
+    table = not_for_table(seeds_and_devops.agents, seeds_and_devops.index)
+    names = seeds_and_devops.index.names
+    targets = {
+        item: {names[j] for j in table.redirect[k]} for k, (_, item, _) in enumerate(table.items)
+    }
+    assert targets["Docker/Kubernetes configuration"] == {"devops-engineer"}
+    assert targets["Frontend/UI development"] == set()  # no frontend engineer in this catalog
+
+
+def test_collaborators_resolve_against_the_catalog(seeds_and_devops: Router) -> None:
+    table = not_for_table(seeds_and_devops.agents, seeds_and_devops.index)
+    names = seeds_and_devops.index.names
+    mine = table.collaborators[names.index("backend-specialist")]
+    assert [names[j] for j in mine] == ["devops-engineer"]
+
+
+def test_resolve_name_prefers_the_same_folder() -> None:
+    agents = [
+        AgentSpec("sre@a", declared_name="sre", path="a/sre.md"),
+        AgentSpec("sre@b", declared_name="sre", path="b/sre.md"),
+    ]
+    assert resolve_name("SRE", agents, "b/go.md") == [1]
+    assert resolve_name("SRE", agents) == [0, 1]
+    assert resolve_name("", agents) == []
+
+
+def test_match_strength_is_an_f1_of_shares(seeds_and_devops: Router) -> None:
+    index = seeds_and_devops.index
+    item = ("docker", "kubernetes", "configuration")
+    assert match_strength(index, ("set", "kubernetes", "config"), item) >= MIN_MATCH
+    # One shared word in a long request is weak evidence.
+    long = ("ledger", "transfer", "idempotency", "handler", "postgres", "kubernetes")
+    assert match_strength(index, long, item) < MIN_MATCH
+    assert match_strength(index, (), item) == 0.0
+    assert match_strength(index, ("ledger",), item) == 0.0
+
+
+def test_scores_stay_in_range(seeds_and_devops: Router) -> None:
+    router = seeds_and_devops
+    q = [analyze_query(router.index, t) for t in ("Docker/Kubernetes configuration", "CI/CD")]
+    s = apply_not_for(router.agents, router.index, q, score(router.index, q, router.config.weights))
+    assert np.all((s.combined >= 0.0) & (s.combined <= 1.0))

@@ -1,0 +1,130 @@
+"""Teams: who takes which part of a request that spans specialists."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agentroute import Decision, Router, TeamMember
+from agentroute._team import split_parts
+from conftest import catalog_words, default_router
+
+TWO = "add rate limiting to our gRPC gateway and then write the API docs for it"
+JOINS = ("{a}, then {b}", "{a}; {b}", "{a}. Also, {b}", "1. {a}\n2. {b}", "{a} and then {b}")
+
+
+def test_a_two_part_request_gets_a_team_of_two(router: Router) -> None:
+    d = router.route(TWO)
+    assert [m.agent for m in d.team] == ["go-backend-engineer", "technical-writer"]
+    assert d.team[0].part == "add rate limiting to our gRPC gateway"
+    assert d.team[1].part == "write the API docs for it"
+    assert "Team of 2: go-backend-engineer takes 'add rate limiting" in d.reason
+    assert all(0.0 <= m.score <= 1.0 for m in d.team)
+
+
+def test_the_issue_example_is_split_between_builder_and_tester(router: Router) -> None:
+    d = router.route("Build the orders API in Go, then write integration tests for it")
+    assert {m.agent for m in d.team} == {"go-backend-engineer", "test-engineer"}
+
+
+def test_single_agent_requests_keep_a_team_of_one(router: Router) -> None:
+    for text in (
+        "our kubernetes pods keep crashing after the helm upgrade",
+        "design and implement the payment service in Go",
+        "configure Docker and Kubernetes for the service",
+    ):
+        d = router.route(text)
+        assert d.team == (TeamMember(agent=d.agent, part=text, score=d.confidence),), text
+
+
+def test_no_match_has_an_empty_team(router: Router) -> None:
+    d = router.route("bake a cake")
+    assert d.status == "no_match" and d.team == ()
+    assert router.route("").team == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("build the API; write the docs", ["build the API", "write the docs"]),
+        ("- profile the query\n- add an index", ["profile the query", "add an index"]),
+        (
+            "Step 1: profile the slow query\nStep 2: add an index",
+            ["profile the slow query", "add an index"],
+        ),
+        (
+            "fix the login bug and then deploy it to staging",
+            ["fix the login bug", "deploy it to staging"],
+        ),
+        (
+            "We need RAG. Can you design the pipeline?",
+            ["We need RAG. Can you design the pipeline?"],
+        ),
+        ("build the API and write the tests for it", ["build the API", "write the tests for it"]),
+        ("build X and write the tests for X", ["build X and write the tests for X"]),
+        ("  ", []),
+    ],
+)
+def test_split_parts(text: str, parts: list[str]) -> None:
+    assert split_parts(text) == parts
+
+
+def test_decision_refuses_a_team_that_does_not_start_with_its_agent() -> None:
+    member = TeamMember(agent="b", part="x", score=0.5)
+    with pytest.raises(ValueError, match="must start with the decision's agent 'a'"):
+        Decision(
+            request="x", agent="a", status="routed", confidence=0.5, reason="r", team=(member,)
+        )
+    with pytest.raises(ValueError, match="must be empty when no agent"):
+        Decision(
+            request="x", agent=None, status="no_match", confidence=0.0, reason="r", team=(member,)
+        )
+    with pytest.raises(TypeError):
+        TeamMember("a", "x", 0.5)  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        member.agent = "c"  # type: ignore[misc]
+
+
+def test_a_decision_without_a_team_is_a_team_of_one() -> None:
+    d = Decision(request=" fix it ", agent="a", status="routed", confidence=0.7, reason="r")
+    assert d.team == (TeamMember(agent="a", part="fix it", score=0.7),)
+
+
+_word = st.deferred(lambda: st.sampled_from(catalog_words()))
+_clause = st.lists(_word, min_size=1, max_size=6).map(" ".join)
+_request = st.one_of(
+    _clause,
+    st.tuples(st.sampled_from(JOINS), _clause, _clause).map(lambda t: t[0].format(a=t[1], b=t[2])),
+    st.text(max_size=60),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_request)
+def test_team_invariants(text: str) -> None:
+    router = default_router()
+    d = router.route(text)
+    if d.agent is None:
+        assert d.team == ()
+    else:
+        assert d.team and d.team[0].agent == d.agent
+        agents = [m.agent for m in d.team]
+        assert len(agents) == len(set(agents))  # members are distinct
+        names = {a.name for a in router.agents}
+        assert set(agents) <= names
+        assert all(0.0 <= m.score <= 1.0 and m.part for m in d.team)
+    # Deterministic: the same request, alone or in a batch, gets the same team.
+    assert router.route(text).team == d.team
+    assert router.route_many([text, "write the API docs"])[0].team == d.team
+
+
+def test_to_dict_carries_the_team(router: Router) -> None:
+    data = router.route(TWO).to_dict()
+    assert data["team"] == [
+        {"agent": m.agent, "part": m.part, "score": round(m.score, 4)}
+        for m in router.route(TWO).team
+    ]
+    assert router.route("bake a cake").to_dict()["team"] == []
