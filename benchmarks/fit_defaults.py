@@ -1,222 +1,312 @@
-"""Reproduce the shipped ``Calibration`` and ``RouterConfig.min_scope`` defaults (issue 3).
+"""Fit the shipped ``Calibration`` and ``RouterConfig.min_scope`` (issues 3 and 15).
 
-    python benchmarks/fit_defaults.py [--shared PATH]
+    python benchmarks/fit_defaults.py [--shared PATH] [--exclude SOURCE ...]
 
-Data, all from the development collections only (wshobson, dl-ezo, voltagent; the test
-collection davila7 is never read here):
+A tool, not a measurement: ``benchmarks/accuracy.py --loco`` calls :func:`fit` once per
+reported catalog, on the training catalogs that share no source with it, and reports only on
+the catalog left out.
 
-* each collection's labelled requests, routed against a copy of the collection with its
-  example requests stripped (``shared/tools/strip_examples.py``), as ``accuracy.py`` does;
-* the CLINC150 ``oos`` **val** utterances (the test ones are kept for ``accuracy.py``), routed
-  against each collection, as out-of-scope requests.
+Training catalogs (:func:`training_catalogs`), each weighted equally:
 
-Fits, each a logistic regression (scikit-learn, L-BFGS, C=10, deterministic), every
-collection weighted equally (its rows share a total weight of 1 per class):
+* the labelled collections with their example requests stripped, their labels as requests;
+* the same collections cut to name + description, and seeded 4-10-agent subsets of them;
+* the intent datasets as catalogs, requests from VAL (CLINC150) or from TRAIN beyond the five
+  utterances that describe each intent -- never from TEST;
 
-* confidence: P(top candidate right) on the labelled requests, from :class:`Signals`'
-  margin, softmax and crowding inputs;
-* scope: labelled requests (1) vs out-of-scope utterances (0), from the known-term share,
-  the top agent's coverage, absolute scores and cosine z-scores.
+and as out-of-scope requests CLINC150's ``oos`` TRAIN and VAL utterances plus the package's own
+bank (``benchmarks/data/out_of_scope_bank.txt``, written for it); CLINC150 TEST is never read here.
 
-Then ``min_scope``: the lowest in-scope probability (steps of 0.01) at which the full
-abstention rule of ``Router._decide`` (known-term share, scope veto, two-trigger rescue)
-declines at least ``--oos-target`` of the out-of-scope val utterances on *every* development
-collection. The printed constants are pasted into ``src/agentroute/calibrate.py``.
+Fits, each a logistic regression (scikit-learn, L-BFGS, deterministic):
+
+* confidence: P(top candidate right) on the labelled requests, from :class:`Signals`;
+* scope: labelled requests (1) vs out-of-scope requests (0), from the same signals;
+
+then ``min_scope``: the lowest in-scope probability (steps of 0.01) at which the abstention
+rule declines at least ``oos_target`` (0.90) of the out-of-scope requests on every training
+agent catalog of 30+ agents. Scope is fitted on the agent catalogs only (see :func:`fit`). Printed
+constants are pasted into ``src/agentroute/_calibrate.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from accuracy import declared_name, read_labels  # noqa: E402
-
-DEV = (
-    "wshobson-agents",
-    "dl-ezo-claude-code-sub-agents",
-    "voltagent-awesome-claude-code-subagents",
+from _protocol import (  # noqa: E402
+    COLLECTIONS,
+    INTENTS,
+    Catalog,
+    description_only,
+    intent_catalog,
+    load_collection,
+    small_subsets,
+    strip_examples,
 )
-CONFIDENCE = ("margin", "softmax_05", "softmax_10", "near_10", "near_20")
-SCOPE = ("known", "coverage", "bm25", "word", "char", "word_z", "char_z")
-# Inverse L2 strength: mild, so a feature that barely helps stays near 0 instead of
-# exploding on three collections' worth of rows.
-C = 10.0
+
+# Inverse L2 strength: mild, so a feature that barely helps stays near 0.
+C = 1.0
+OOS_TARGET = 0.90
+SCOPE_BAR_AGENTS = 30
+TRAIN_SMALL_SEED = 1015  # not the reporting seed
+# The decision rules the fit assumes (RouterConfig defaults since issue 15: the known-word
+# share is a scope input, not a rule, and min_scope applies from 3 agents up).
+RULES: dict[str, Any] = {"min_known_share": 0.0, "scope_min_agents": 3}
+
+
+def signal_names() -> list[str]:
+    from agentroute._calibrate import Signals
+
+    return [f.name for f in fields(Signals)]
+
+
+def confidence_features() -> tuple[str, ...]:
+    from agentroute._calibrate import CONFIDENCE_INPUTS
+
+    return CONFIDENCE_INPUTS
+
+
+def scope_features() -> tuple[str, ...]:
+    from agentroute._calibrate import SCOPE_INPUTS
+
+    return SCOPE_INPUTS
 
 
 @dataclass(frozen=True)
 class Rows:
-    """One collection's requests as the calibration sees them."""
+    """Requests as the calibration sees them, against one catalog."""
 
     signals: np.ndarray  # (n, len(Signals fields))
-    right: np.ndarray  # top candidate right (labelled only)
+    right: np.ndarray  # top candidate right (labelled requests only)
     triggers: np.ndarray  # matched triggers of the top agent
-    live: np.ndarray  # not declined before the scope model (known words, score > 0)
+    live: np.ndarray  # not declined before the models (known words, score > 0)
+
+
+@dataclass(frozen=True)
+class CatalogRows:
+    name: str
+    sources: frozenset[str]
     n_agents: int
+    labelled: Rows
+    oos: Rows
+    agent_catalog: bool = True
 
 
-def route_rows(router: object, texts: Sequence[str]) -> tuple[Rows, list[str]]:
-    from agentroute._calibrate import signals
+def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]] | None) -> Rows:
+    from agentroute._calibrate import catalog_shape, signals
     from agentroute._decide import _ranked
-    from agentroute._router import Router
     from agentroute._score import analyze_query, score
 
-    assert isinstance(router, Router)
     index, cfg = router.index, router.config
+    shape = catalog_shape(index)
     queries = [analyze_query(index, t) for t in texts]
     sc = score(index, queries, cfg.weights)
-    sig, trig, live, tops = [], [], [], []
+    width = len(signal_names())
+    sig, trig, live, right = [], [], [], []
     for r, q in enumerate(queries):
         combined = np.round(sc.combined[r], 9)
         best = int(_ranked(combined, 2)[0])
-        tops.append(index.names[best])
-        ok = q.known_terms > 0 and combined[best] > 0.0
+        ok = bool(texts[r].strip()) and q.known_terms > 0 and combined[best] > 0.0
         live.append(ok)
-        sig.append(astuple(signals(combined, sc, r, best, q)) if ok else (0.0,) * 12)
+        sig.append(astuple(signals(combined, sc, r, best, q, shape)) if ok else (0.0,) * width)
         trig.append(len(sc.matched[r].get(best, ())))
-    return (
-        Rows(
-            np.array(sig, dtype=np.float64),
-            np.zeros(len(texts), dtype=bool),
-            np.array(trig),
-            np.array(live, dtype=bool),
-            index.n_agents,
-        ),
-        tops,
+        right.append(gold is not None and index.names[best] in gold[r])
+    return Rows(
+        np.array(sig, dtype=np.float64).reshape(len(texts), width),
+        np.array(right, dtype=bool),
+        np.array(trig),
+        np.array(live, dtype=bool),
     )
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+def catalog_rows(c: Catalog, oos: Sequence[str]) -> CatalogRows:
+    import agentroute
+
+    router = agentroute.Router.from_agents(c.records)
+    return CatalogRows(
+        c.name,
+        c.sources,
+        c.n_agents,
+        route_rows(router, c.requests, c.router_gold()),
+        route_rows(router, oos, None),
+        c.agent_catalog,
+    )
+
+
+BANK = Path(__file__).resolve().parent / "data" / "out_of_scope_bank.txt"
+
+
+def oos_bank() -> tuple[str, ...]:
+    text = BANK.read_text(encoding="utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and line[0] != "#")
+
+
+def fitting_oos(shared: Path) -> tuple[str, ...]:
+    out: list[str] = []
+    for split in ("train", "val"):
+        path = shared / "datasets" / "clinc150" / f"{split}.jsonl"
+        rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+        out += [r["text"] for r in rows if r["label"] == "oos"]
+    return (*out, *oos_bank())
+
+
+def training_catalogs(root: Path, shared: Path) -> list[Catalog]:
+    """``root`` holds the stripped copies of :data:`COLLECTIONS`."""
+    base = [load_collection(root, shared, slug) for slug in COLLECTIONS]
+    out = list(base)
+    out += [description_only(c) for c in base]
+    for c in base:
+        if c.n_agents > 12:
+            out += small_subsets(c, count=4, seed=TRAIN_SMALL_SEED)
+    out += [intent_catalog(shared, d, split="fit", limit=600) for d in INTENTS]
+    return out
+
+
+@dataclass(frozen=True)
+class Fitted:
+    calibration: Any  # agentroute.Calibration
+    min_scope: float
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
     from sklearn.linear_model import LogisticRegression
 
-    # Weights scaled so that C means the same whatever the number of rows.
     model = LogisticRegression(C=C, max_iter=10_000, tol=1e-10)
     model.fit(x, y, sample_weight=w * len(w) / w.sum())
     return float(model.intercept_[0]), model.coef_[0].astype(np.float64)
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
+def _sigmoid(z: np.ndarray) -> np.ndarray:
     out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
     return out
+
+
+def declined(rows: Rows, n_agents: int, cal: Any, rules: Any) -> np.ndarray:
+    """The router's abstention rule, read from rows (``agentroute._decide``)."""
+    names = signal_names()
+    si = [names.index(n) for n in scope_features()]
+    ci = [names.index(n) for n in confidence_features()]
+    coef = np.array([getattr(cal, f"scope_{n}") for n in scope_features()])
+    scope = _sigmoid(cal.scope_intercept + rows.signals[:, si] @ coef)
+    ccoef = np.array([getattr(cal, n) for n in confidence_features()])
+    conf = _sigmoid(cal.intercept + rows.signals[:, ci] @ ccoef)
+    known = rows.signals[:, names.index("known")]
+    rescued = (
+        (rules.trigger_rescue > 0)
+        & (rows.triggers >= rules.trigger_rescue)
+        & (scope >= rules.trigger_rescue_scope)
+    )
+    veto = (scope < rules.min_scope) & (n_agents >= rules.scope_min_agents) & ~rescued
+    out: np.ndarray = (
+        ~rows.live | (known < rules.min_known_share) | veto | (conf < rules.min_confidence)
+    )
+    return out
+
+
+def fit(train: Sequence[CatalogRows], *, oos_target: float = OOS_TARGET) -> Fitted:
+    """Calibration and ``min_scope`` from the training catalogs (each weighted equally)."""
+    from agentroute import Calibration, RouterConfig
+
+    names = signal_names()
+    ci = [names.index(n) for n in confidence_features()]
+    si = [names.index(n) for n in scope_features()]
+
+    x = np.vstack([t.labelled.signals[t.labelled.live][:, ci] for t in train])
+    y = np.concatenate([t.labelled.right[t.labelled.live] for t in train])
+    w = np.concatenate(
+        [np.full(int(t.labelled.live.sum()), 1.0 / max(1, t.labelled.live.sum())) for t in train]
+    )
+    c0, cw = _logistic(x, y, w)
+
+    # Scope is fitted on agent catalogs only: an intent dataset's out-of-scope requests
+    # are everyday requests much like its in-scope ones, which pulls the model away from
+    # what separates a software request from the rest (measured under --loco).
+    xs, ys, ws = [], [], []
+    for t in [t for t in train if t.agent_catalog] or train:
+        for rows, label in ((t.labelled, 1), (t.oos, 0)):
+            keep = rows.live
+            xs.append(rows.signals[keep][:, si])
+            ys.append(np.full(int(keep.sum()), label))
+            ws.append(np.full(int(keep.sum()), 1.0 / max(1, keep.sum())))
+    s0, sw = _logistic(np.vstack(xs), np.concatenate(ys), np.concatenate(ws))
+    cal = Calibration(
+        intercept=round(c0, 3),
+        **{n: round(float(v), 3) for n, v in zip(confidence_features(), cw, strict=True)},
+        scope_intercept=round(s0, 3),
+        **{f"scope_{n}": round(float(v), 3) for n, v in zip(scope_features(), sw, strict=True)},
+    )
+    # The bar: every agent catalog of SCOPE_BAR_AGENTS+ agents declines oos_target of the
+    # out-of-scope requests (the intent datasets' own out-of-scope requests are too
+    # close to their intents to set a bar for software catalogs).
+    bar = [t for t in train if t.agent_catalog and t.n_agents >= SCOPE_BAR_AGENTS] or train
+    min_scope = 1.0
+    for step in range(1, 100):
+        rules = RouterConfig(calibration=cal, min_scope=step / 100, **RULES)
+        if all(declined(t.oos, t.n_agents, cal, rules).mean() >= oos_target for t in bar):
+            min_scope = step / 100
+            break
+    return Fitted(cal, min_scope)
+
+
+def loco_configs(root: Path, shared: Path) -> Callable[[Catalog], tuple[Any, set[str]]]:
+    """For ``accuracy.py --loco``: per reported catalog, a config fitted without its sources."""
+    import agentroute
+
+    oos = fitting_oos(shared)
+    train = [catalog_rows(c, oos) for c in training_catalogs(root, shared)]
+    cache: dict[frozenset[str], tuple[Any, set[str]]] = {}
+
+    def config_for(c: Catalog) -> tuple[Any, set[str]]:
+        key = frozenset(c.sources)
+        if key not in cache:
+            kept = [t for t in train if not (t.sources & key)]
+            fitted = fit(kept)
+            cfg = agentroute.RouterConfig(
+                calibration=fitted.calibration, min_scope=fitted.min_scope, **RULES
+            )
+            cache[key] = (cfg, set().union(*(t.sources for t in kept)))
+        return cache[key]
+
+    return config_for
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     ap.add_argument(
-        "--oos-target",
-        type=float,
-        default=0.93,
-        help="share of out-of-scope val utterances every dev collection must decline (0.93)",
+        "--exclude",
+        nargs="*",
+        default=["davila7-claude-code-templates"],
+        help="sources left out of the fit (default: davila7, the held-out test collection)",
     )
     args = ap.parse_args(argv)
     shared = args.shared.resolve()
-
-    import agentroute
-    from agentroute._calibrate import Signals
-    from agentroute._decide import (
-        MIN_KNOWN_SHARE,
-        MIN_SCOPE_AGENTS,
-        TRIGGER_SCOPE_FLOOR,
-        TRIGGER_SCOPE_MATCHES,
-    )
-
-    names = [f.name for f in fields(Signals)]
-    ci = [names.index(n) for n in CONFIDENCE]
-    si = [names.index(n) for n in SCOPE]
-    val = [
-        json.loads(line)["text"]
-        for line in (shared / "datasets" / "clinc150" / "val.jsonl").read_text().splitlines()
-        if line and json.loads(line)["label"] == "oos"
-    ]
-
-    labelled: dict[str, Rows] = {}
-    oos: dict[str, Rows] = {}
+    oos = fitting_oos(shared)
     with tempfile.TemporaryDirectory(prefix="agentroute-fit-") as tmp:
-        subprocess.run(
-            [sys.executable, str(shared / "tools" / "strip_examples.py"), tmp, *DEV],
-            check=True,
-            capture_output=True,
-        )
-        for slug in DEV:
-            records = agentroute.load_agents(str(Path(tmp) / slug)).agents
-            router = agentroute.Router.from_agents(records)
-            to_label = {a.name: declared_name(a.name, a.path) for a in router.agents}
-            labels = read_labels(shared / "corpora" / "labels" / f"{slug}.jsonl")
-            rows, tops = route_rows(router, [lab.request for lab in labels])
-            right = np.array(
-                [to_label.get(t, t) in lab.gold for t, lab in zip(tops, labels, strict=True)]
-            )
-            labelled[slug] = Rows(rows.signals, right, rows.triggers, rows.live, rows.n_agents)
-            oos[slug], _ = route_rows(router, val)
-
-    # -- confidence: P(top right | in scope), on the labelled requests ---------------------
-    x = np.vstack([labelled[s].signals[labelled[s].live][:, ci] for s in DEV])
-    y = np.concatenate([labelled[s].right[labelled[s].live] for s in DEV])
-    w = np.concatenate(
-        [np.full(int(labelled[s].live.sum()), 1.0 / labelled[s].live.sum()) for s in DEV]
-    )
-    c0, cw = fit_logistic(x, y, w)
-
-    # -- scope: labelled (1) vs CLINC150 oos val (0) -----------------------------------------
-    xs, ys, ws = [], [], []
-    for s in DEV:
-        for rows, label in ((labelled[s], 1), (oos[s], 0)):
-            keep = rows.live
-            xs.append(rows.signals[keep][:, si])
-            ys.append(np.full(int(keep.sum()), label))
-            ws.append(np.full(int(keep.sum()), 1.0 / keep.sum()))
-    s0, sw = fit_logistic(np.vstack(xs), np.concatenate(ys), np.concatenate(ws))
-
-    def declined(rows: Rows, threshold: float) -> np.ndarray:
-        known = rows.signals[:, names.index("known")]
-        scope = sigmoid(s0 + rows.signals[:, si] @ sw)
-        rescued = (rows.triggers >= TRIGGER_SCOPE_MATCHES) & (scope >= TRIGGER_SCOPE_FLOOR)
-        veto = (scope < threshold) & (rows.n_agents >= MIN_SCOPE_AGENTS) & ~rescued
-        out: np.ndarray = ~rows.live | (known < MIN_KNOWN_SHARE) | veto
-        return out
-
-    min_scope = 1.0
-    for step in range(1, 100):
-        t = step / 100
-        if all(declined(oos[s], t).mean() >= args.oos_target for s in DEV):
-            min_scope = t
-            break
-
+        strip_examples(shared, Path(tmp), COLLECTIONS)
+        cats = [
+            c for c in training_catalogs(Path(tmp), shared) if not (c.sources & set(args.exclude))
+        ]
+        train = [catalog_rows(c, oos) for c in cats]
+    fitted = fit(train)
+    cal = fitted.calibration
     print("# python benchmarks/fit_defaults.py " + " ".join(sys.argv[1:] if argv is None else argv))
-    print(f"# dev collections: {', '.join(DEV)}; CLINC150 oos val: {len(val)} utterances")
+    print(f"# {len(train)} training catalogs; out-of-scope requests: {len(oos)}")
     print("\nCalibration(")
-    print(f"    intercept={c0:.3f},")
-    for n, v in zip(CONFIDENCE, cw, strict=True):
-        print(f"    {n}={v:.3f},")
-    print(f"    scope_intercept={s0:.3f},")
-    for n, v in zip(SCOPE, sw, strict=True):
-        print(f"    scope_{n}={v:.3f},")
+    for f in fields(cal):
+        print(f"    {f.name}={getattr(cal, f.name)},")
     print(")")
-    print(f"RouterConfig(min_scope={min_scope:.2f})  # oos val declined >= {args.oos_target}")
-    print(
-        "\n| dev collection | labelled | top-1 | mean confidence | in-scope routed "
-        "| oos val no_match |"
-    )
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for s in DEV:
-        rows = labelled[s]
-        conf = sigmoid(c0 + rows.signals[:, ci] @ cw)
-        print(
-            f"| {s} | {len(rows.right)} | {rows.right.mean():.3f} | {conf.mean():.3f} | "
-            f"{1 - declined(rows, min_scope).mean():.3f} | "
-            f"{declined(oos[s], min_scope).mean():.3f} |"
-        )
+    print(f"RouterConfig(min_scope={fitted.min_scope:.2f})")
     return 0
 
 

@@ -9,17 +9,17 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from agentroute import Calibration
+from agentroute._calibrate import MAX_LOGIT
 from conftest import MAX_DEFAULT_CONFIDENCE
 
 
 def test_the_default_calibrations_ceiling_is_what_the_tests_assume() -> None:
-    """The most confident default logit, intercept + margin + softmax_10 (the rest are negative
-    coefficients on non-negative inputs), is 6.938: confidence 0.99903, below the
+    """The confidence logit is capped at MAX_LOGIT (6.9): confidence 0.99899 at most, below the
     MAX_DEFAULT_CONFIDENCE (0.9991) every Decision check asserts. ``< 1.0`` could never fail."""
     cal = Calibration()
-    top = cal(1.0, 0.0, 1.0, 0.0, 0.0)
-    assert top == pytest.approx(1.0 / (1.0 + math.exp(-6.938)))
-    assert 0.999 < top < MAX_DEFAULT_CONFIDENCE
+    extreme = cal(1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 20.0)
+    assert extreme == pytest.approx(1.0 / (1.0 + math.exp(-MAX_LOGIT)))
+    assert 0.998 < extreme < MAX_DEFAULT_CONFIDENCE
     assert cal(1.0, 1.0, 1.0, 0.0, 0.0) < 1.0 - 1e-3  # one agent far ahead of the rest
 
 
@@ -45,9 +45,9 @@ def test_default_calibration_never_reaches_certainty(
     char_z: float,
 ) -> None:
     """Shares and scores lie in [0, 1], crowding in [0, log n]: the confidence logistic stays
-    below its ceiling (0.99903, see above), and scope within [0, 1]."""
+    below its ceiling (MAX_LOGIT, see above), and scope within [0, 1]."""
     cal = Calibration()
-    p = cal(margin, p05, p10, near10, near20)
+    p = cal(margin, p05, p10, near10, near20, *shares, 7.0, 12.0)
     assert math.isfinite(p) and 0.0 < p < MAX_DEFAULT_CONFIDENCE
     s = cal.scope(*shares, word_z, char_z)
     assert math.isfinite(s) and 0.0 <= s <= 1.0

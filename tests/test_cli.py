@@ -215,6 +215,15 @@ def test_eval_prints_the_report(
     assert report["abstention"]["n_oos"] == 3
     code, _, _ = run(["eval", str(labels), "--fail-under", "1"], monkeypatch, capsys)
     assert code == 1
+    code, out, _ = run(["eval", str(labels), "--min-confidence", "0.7"], monkeypatch, capsys)
+    assert code == 0 and "at confidence >= 0.70: in-scope coverage" in out
+    assert "'write a helm chart for the api' -> " in out  # the wrong label is misrouted
+    code, out, _ = run(
+        ["eval", str(labels), "--min-confidence", "0.7", "--json"], monkeypatch, capsys
+    )
+    at = json.loads(out)["at_confidence"]
+    assert at["threshold"] == 0.7 and at["answered"] >= len(at["misrouted"]) >= 1
+    assert "write a helm chart for the api" in [m["request"] for m in at["misrouted"]]
 
 
 def test_lint_exit_status_follows_severity(

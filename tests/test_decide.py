@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentroute import AgentSpec, Candidate, Router, RouterConfig
 from agentroute._decide import _Evidence, _verdict
@@ -120,8 +125,226 @@ def test_copies_of_the_leader_are_named_in_the_reason() -> None:
 def test_a_request_in_another_language_is_declined_saying_so(
     router: Router, request_text: str, said: str
 ) -> None:
-    d = router.route(request_text)
+    # The known-word rule is off by default (issue 15): the French request names
+    # 'API', 'REST', 'Go' and 'tests' and may reach the Go agent; with the rule on,
+    # the refusal says why.
+    strict = router.with_config(RouterConfig(min_known_share=0.5))
+    d = strict.route(request_text)
     assert d.status == "no_match"
     assert said in d.reason
     # An English off-topic request is not mistaken for another language.
     assert "language" not in router.route("book a table for two tonight").reason
+
+
+# -- issue 15: every refusal rule is a config field, obeyed by every router ------------------
+TEXTS = (
+    "write a helm chart for our api",
+    "good database of chess openings",
+    "docs",
+    "test",
+    "find recent papers on RAG",
+    "book a table for two tonight",
+    "will it rain in paris tomorrow",
+    "our kubernetes pods keep crashing after the helm upgrade",
+    "review this pull request for security holes",
+    "",
+)
+
+
+def _templated() -> tuple[list[str], list[str | None]]:
+    kinds = {
+        "restaurant": (
+            ["book", "reserve", "hold", "get us"],
+            ["a table", "a booth", "seats"],
+            ["for two tonight", "at the bistro", "for six at eight"],
+        ),
+        "weather": (
+            ["what's", "tell me", "check"],
+            ["the forecast", "the weather", "the rain"],
+            ["for tomorrow", "in paris", "this weekend", "outside now"],
+        ),
+        "music": (
+            ["play", "put on", "queue"],
+            ["some jazz", "my playlist", "the next song"],
+            ["loudly", "in the kitchen", "on shuffle", "please"],
+        ),
+    }
+    texts: list[str] = []
+    labels: list[str | None] = []
+    for label, (verbs, things, tails) in kinds.items():
+        for v in verbs:
+            for t in things:
+                for tail in tails:
+                    texts.append(f"{v} {t} {tail}")
+                    labels.append(label)
+    for oos in (
+        "tell me a joke about cats",
+        "what is the meaning of life",
+        "how tall is mount everest",
+        "translate hello into german",
+    ):
+        texts.append(oos)
+        labels.append(None)
+    return texts, labels
+
+
+@functools.cache
+def fitted() -> Router:
+    """A router whose decisions come from the classifier (enough labelled requests)."""
+    texts, labels = _templated()
+    return Router.from_examples(texts, labels)
+
+
+@functools.cache
+def rescaled(default: Router) -> Router:
+    """The default catalog after a calibration-only fit (too few labels for a classifier)."""
+    texts = ["write a helm chart", "our pods keep crashing", "review my pull request"]
+    tops = [d.agent for d in default.route_many(texts)]
+    return default.with_config(default.config).fit(texts, tops)
+
+
+def routers(default: Router) -> list[tuple[str, Router]]:
+    return [("catalog", default), ("fitted", fitted()), ("rescaled", rescaled(default))]
+
+
+thresholds = st.tuples(
+    st.floats(0.0, 1.0, allow_nan=False), st.floats(0.0, 1.0, allow_nan=False)
+).map(sorted)
+
+
+@settings(max_examples=40, deadline=None)
+@given(conf=thresholds, scope=thresholds, extra=st.text(max_size=40))
+def test_raising_thresholds_never_turns_a_no_match_into_an_answer(
+    router: Router, conf: list[float], scope: list[float], extra: str
+) -> None:
+    texts = [*TEXTS, extra]
+    for kind, base in routers(router):
+        lo = base.with_config(RouterConfig(min_confidence=conf[0], min_scope=scope[0])).route_many(
+            texts
+        )
+        for hi_cfg in (
+            RouterConfig(min_confidence=conf[1], min_scope=scope[0]),
+            RouterConfig(min_confidence=conf[0], min_scope=scope[1]),
+            RouterConfig(min_confidence=conf[1], min_scope=scope[1]),
+        ):
+            hi = base.with_config(hi_cfg).route_many(texts)
+            for a, b in zip(lo, hi, strict=True):
+                if a.status == "no_match":
+                    assert b.status == "no_match", (kind, hi_cfg, a, b)
+
+
+@pytest.mark.parametrize("kind", ["fitted", "rescaled"])
+def test_a_fitted_router_obeys_min_confidence_and_min_scope(router: Router, kind: str) -> None:
+    base = dict(routers(router))[kind]
+    texts = [*TEXTS, "book a table for two tonight", "play some jazz please"]
+    answered = [d for d in base.route_many(texts) if d.status != "no_match"]
+    assert answered, "the fitted router answers some of these requests"
+    strict = base.with_config(RouterConfig(min_confidence=0.99)).route_many(texts)
+    for d in strict:
+        assert d.status == "no_match" or d.confidence >= 0.99, d
+    assert any("below the 0.99 threshold" in d.reason for d in strict), strict
+    # in-scope probability below 1.0 on every catalog size (scope_min_agents=0)
+    closed = base.with_config(RouterConfig(min_scope=1.0, scope_min_agents=0)).route_many(texts)
+    newly = [
+        c
+        for d, c in zip(base.route_many(texts), closed, strict=True)
+        if d.status != "no_match" and c.status == "no_match"
+    ]
+    assert newly, closed
+    assert all("in-scope probability" in d.reason for d in newly)
+
+
+def test_every_refusal_rule_is_a_config_field(router: Router) -> None:
+    text = "find recent papers on RAG about chess openings"
+    # With every rule off and no thresholds, a request with any known word is answered.
+    open_cfg = RouterConfig(
+        min_confidence=0.0, min_scope=0.0, min_known_share=0.0, trigger_rescue=0
+    )
+    assert router.with_config(open_cfg).route(text).status != "no_match"
+    strict = RouterConfig(min_confidence=0.0, min_scope=0.0, min_known_share=1.0, trigger_rescue=0)
+    d = router.with_config(strict).route(text)
+    assert d.status == "no_match"
+    assert "known" in d.reason
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("min_known_share", 1.5),
+        ("min_known_share", True),
+        ("trigger_rescue_scope", -0.1),
+        ("scope_min_agents", -1),
+        ("scope_min_agents", 2.5),
+        ("trigger_rescue", True),
+    ],
+)
+def test_config_rejects_bad_values(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"RouterConfig.{field}"):
+        RouterConfig(**{field: value})  # type: ignore[arg-type]
+
+
+FOUR = (
+    ("researcher", "Finds and summarises recent research papers, articles and sources on a topic."),
+    ("coder", "Writes and fixes Python code, scripts and tests."),
+    ("writer", "Drafts blog posts, emails and documentation in a clear style."),
+    ("data-analyst", "Analyses spreadsheets and CSV data and builds charts."),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "agent"),
+    [
+        ("find recent papers on RAG", "researcher"),
+        ("fix the failing test in my python script", "coder"),
+        ("draft a blog post about our launch", "writer"),
+        ("make a chart from this csv file", "data-analyst"),
+    ],
+)
+def test_a_four_agent_catalog_answers_its_obvious_requests(text: str, agent: str) -> None:
+    """Issue 15: the known-word share refused "find recent papers on RAG" (1 of 4 known)."""
+    router = Router.from_agents(AgentSpec(name=n, description=d) for n, d in FOUR)
+    d = router.route(text)
+    assert (d.status, d.agent) == ("routed", agent), d.reason
+
+
+def test_a_rust_request_is_not_confidently_sent_to_another_language(router: Router) -> None:
+    """Issue 15: the sample catalog has no Rust agent; python-developer took this at 0.88."""
+    d = router.route("write idiomatic rust with tokio")
+    assert d.status == "no_match" or d.confidence < 0.7, d
+
+
+def test_the_borrow_checker_reaches_a_rust_agent(corpora: Path) -> None:
+    """Issue 15: got no_match on a catalog whose top two were rust-engineer and rust-pro."""
+    router = Router.from_path(
+        [
+            corpora / "wshobson-agents" / "systems-programming",
+            corpora / "voltagent-awesome-claude-code-subagents" / "02-language-specialists",
+        ]
+    )
+    d = router.route("the Rust borrow checker complains about this lifetime")
+    assert d.status != "no_match" and d.agent in ("rust-engineer", "rust-pro"), d.reason
+
+
+def test_identical_copies_are_listed_once_with_the_others_named() -> None:
+    body = "Writes Terraform modules for cloud networks."
+    agents = [
+        AgentSpec(name="ops-terraform", description=body, body="B"),
+        AgentSpec(name="infra-terraform", description=body, body="B"),
+        AgentSpec(name="net-terraform", description=body, body="B"),
+        AgentSpec(name="dns", description="Manages DNS zones and records.", body="C"),
+        AgentSpec(name="cdn", description="Configures CDN caching for cloud networks.", body="D"),
+    ]
+    d = Router.from_agents(agents).route("write terraform modules for our cloud network", limit=3)
+    names = [c.agent for c in d.candidates]
+    assert (
+        len(names) == 3
+        and len(set(names) & {"ops-terraform", "infra-terraform", "net-terraform"}) == 1
+    )
+    first = d.candidates[0]
+    assert set(first.copies) | {first.agent} == {
+        "ops-terraform",
+        "infra-terraform",
+        "net-terraform",
+    }
+    assert all(c.copies == () for c in d.candidates[1:])
+    assert {"dns", "cdn"} == set(names[1:])

@@ -70,6 +70,30 @@ def test_headline_figures_match_a_hand_count(scripted: ScriptedRouter) -> None:
     assert dict(r.status_counts) == {"routed": 3, "ambiguous": 1, "no_match": 2}
 
 
+def test_coverage_precision_and_misroutes_at_a_confidence(scripted: ScriptedRouter) -> None:
+    texts = ["q1", "q2", "q3", "q4", "q5", "q6"]
+    labels = ["a", "a", "c", None, None, "a"]
+    decisions = scripted.route_many(texts)
+    assert evaluate(labels, decisions).at_confidence is None
+    at = evaluate(labels, decisions, min_confidence=0.6).at_confidence
+    assert at is not None
+    # answered at >= 0.6: q1 (right), q2 (wrong), q5 (out of scope, wrong); q3 is 0.55
+    assert at.answered == 3
+    assert at.coverage == pytest.approx(2 / 4)  # in scope q1 q2 q3 q6 -> q1, q2
+    assert at.precision == pytest.approx(1 / 3)
+    assert [(m.request, m.expected, m.predicted) for m in at.misrouted] == [
+        ("q2", "a", "b"),  # 0.85 first
+        ("q5", None, "c"),
+    ]
+    report = evaluate(labels, decisions, min_confidence=0.6)
+    assert report.to_dict()["at_confidence"]["misrouted"][0]["request"] == "q2"
+    assert "misrouted at that confidence" in report.format()
+    nobody = evaluate(labels, decisions, min_confidence=1.0).at_confidence
+    assert nobody is not None and nobody.precision is None and nobody.answered == 0
+    with pytest.raises(ValueError, match="min_confidence must be a number in"):
+        evaluate(labels, decisions, min_confidence=1.5)
+
+
 def test_per_agent_precision_recall_and_confusions(scripted: ScriptedRouter) -> None:
     texts = ["q1", "q2", "q3", "q4", "q5", "q6"]
     labels = ["a", "a", "c", None, None, "a"]

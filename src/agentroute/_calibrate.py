@@ -13,13 +13,58 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agentroute._index import Index
 from agentroute._score import Query, Scores
 
-__all__ = ["Calibration", "Signals", "signals"]
+__all__ = [
+    "CONFIDENCE_INPUTS",
+    "MAX_LOGIT",
+    "SCOPE_INPUTS",
+    "Calibration",
+    "Signals",
+    "catalog_shape",
+    "signals",
+]
+
+
+# Lexical evidence is never certainty: the confidence logit is capped here, so a
+# decision's confidence stays below 0.999 however its inputs line up.
+MAX_LOGIT = 6.9
 
 
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+# The inputs each model reads, in the order :class:`Calibration` lists their
+# coefficients (confidence: the coefficient named as the input; scope:
+# ``scope_`` + the input).
+CONFIDENCE_INPUTS = (
+    "margin",
+    "softmax_05",
+    "softmax_10",
+    "near_10",
+    "near_20",
+    "known",
+    "coverage",
+    "bm25",
+    "word",
+    "char",
+    "log_agents",
+    "log_terms",
+)
+SCOPE_INPUTS = (
+    "known",
+    "coverage",
+    "bm25",
+    "word",
+    "char",
+    "word_z",
+    "char_z",
+    "log_agents",
+    "log_terms",
+    "unknown",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,61 +72,97 @@ class Calibration:
     """Maps the evidence for the top candidate to probabilities.
 
     Every input is measured *against the catalog's own scores for the request*
-    (or is a share), so that the same coefficients transfer between catalogs of
-    36 or 423 agents and of short or 45 KB prompts.
+    (or is a share), or describes the catalog's shape, so that one set of
+    coefficients transfers between catalogs of 4 or 800 agents and of
+    one-sentence descriptions or 45 KB prompts.
 
-    ``confidence = sigmoid(intercept + margin·m + softmax_05·p05 + softmax_10·p10
-    + near_10·n10 + near_20·n20)`` is the probability that the top candidate is
-    right, given that the request is meant for this catalog. ``m`` is the fused
-    margin to the best agent scoring differently from the top one (an exact tie
-    is no rival; copies under other names score a little apart and do count:
-    the decision's status, not this margin, sets copies aside); ``pT`` the top
-    agent's share of ``softmax(fused / T)`` over the whole catalog (it falls as
-    more agents crowd the top, which is what makes a 423-agent catalog harder
-    than a 36-agent one); ``nD`` the log of how many agents score within ``D``
-    of the top.
+    ``confidence = sigmoid(min(intercept + Σ coefficient·input, MAX_LOGIT))``
+    over :data:`CONFIDENCE_INPUTS` (``MAX_LOGIT`` = 6.9: never above 0.999) is
+    the probability that the top candidate is right, given that the request is
+    meant for this catalog. ``margin`` is the fused margin to the best agent
+    scoring differently from the top one;
+    ``softmax_T`` the top agent's share of ``softmax(fused / T)`` over the whole
+    catalog (it falls as more agents crowd the top); ``near_D`` the log of how
+    many agents score within ``D`` of the top; ``known`` the share of the
+    request's terms the catalog knows; ``coverage`` the IDF share of them the top
+    agent's text contains; ``bm25``/``word``/``char`` its absolute BM25F, word-
+    and char-cosine scores; ``log_agents`` the log of the number of agents and
+    ``log_terms`` the log of the mean number of distinct terms per agent (long
+    prompts or one-sentence descriptions).
 
-    ``scope = sigmoid(scope_intercept + scope_known·k + scope_coverage·v +
-    scope_bm25·b + scope_word·w + scope_char·c + scope_word_z·wz +
-    scope_char_z·cz)`` is the probability that the request belongs to the
-    catalog at all (vs. CLINC150 out-of-scope utterances): ``k`` the share of the
-    request's terms the catalog knows, ``v`` the IDF share of them the top agent's
-    text contains, ``b``/``w``/``c`` its absolute BM25F, word- and char-cosine
-    scores and ``wz``/``cz`` the cosines as z-scores over the catalog.
+    ``scope = sigmoid(scope_intercept + Σ scope_coefficient·input)`` over
+    :data:`SCOPE_INPUTS` is the probability that the request belongs to the
+    catalog at all; ``word_z``/``char_z`` are the top agent's cosines as
+    z-scores over the catalog and ``unknown`` the log of one plus the number of
+    request terms no agent uses.
 
     The defaults are printed by ``python benchmarks/fit_defaults.py``: logistic
-    regressions on the development collections (wshobson, dl-ezo, voltagent,
-    examples removed, each collection weighted equally; CLINC150 ``oos`` val
-    utterances as out-of-scope), deterministic.
+    regressions on labelled collections (examples removed), the same cut to
+    name + description, small subsets of them and intent datasets as catalogs,
+    each catalog weighted equally; out-of-scope requests from CLINC150 ``oos``
+    train/val and the package's own bank. ``benchmarks/accuracy.py --loco``
+    measures them on catalogs left out of the fit.
     """
 
-    intercept: float = 3.249
-    margin: float = 2.122
-    softmax_05: float = -4.209
-    softmax_10: float = 1.567
-    near_10: float = -0.361
-    near_20: float = -0.857
-    scope_intercept: float = -8.998
-    scope_known: float = 6.726
-    scope_coverage: float = 1.143
-    scope_bm25: float = -6.692
-    scope_word: float = 23.572
-    scope_char: float = 27.920
-    scope_word_z: float = -0.152
-    scope_char_z: float = -0.176
+    intercept: float = -2.557
+    margin: float = 3.19
+    softmax_05: float = -1.472
+    softmax_10: float = 0.454
+    near_10: float = 0.154
+    near_20: float = -0.569
+    known: float = 2.201
+    coverage: float = 1.34
+    bm25: float = -2.699
+    word: float = 4.437
+    char: float = 0.818
+    log_agents: float = -0.291
+    log_terms: float = 0.308
+    scope_intercept: float = -15.406
+    scope_known: float = 14.776
+    scope_coverage: float = 0.03
+    scope_bm25: float = 3.112
+    scope_word: float = 8.259
+    scope_char: float = 10.889
+    scope_word_z: float = -0.348
+    scope_char_z: float = 0.123
+    scope_log_agents: float = -0.081
+    scope_log_terms: float = -0.062
+    scope_unknown: float = 4.801
 
     def __call__(
-        self, margin: float, softmax_05: float, softmax_10: float, near_10: float, near_20: float
+        self,
+        margin: float,
+        softmax_05: float,
+        softmax_10: float,
+        near_10: float,
+        near_20: float,
+        known: float = 0.0,
+        coverage: float = 0.0,
+        bm25: float = 0.0,
+        word: float = 0.0,
+        char: float = 0.0,
+        log_agents: float = 0.0,
+        log_terms: float = 0.0,
     ) -> float:
         """Probability that the top candidate is right (for an in-scope request)."""
-        return _sigmoid(
-            self.intercept
-            + self.margin * margin
-            + self.softmax_05 * softmax_05
-            + self.softmax_10 * softmax_10
-            + self.near_10 * near_10
-            + self.near_20 * near_20
+        values = (
+            margin,
+            softmax_05,
+            softmax_10,
+            near_10,
+            near_20,
+            known,
+            coverage,
+            bm25,
+            word,
+            char,
+            log_agents,
+            log_terms,
         )
+        z = self.intercept
+        for name, value in zip(CONFIDENCE_INPUTS, values, strict=True):
+            z += getattr(self, name) * value
+        return _sigmoid(min(z, MAX_LOGIT))
 
     def scope(
         self,
@@ -92,18 +173,16 @@ class Calibration:
         char: float,
         word_z: float,
         char_z: float,
+        log_agents: float = 0.0,
+        log_terms: float = 0.0,
+        unknown: float = 0.0,
     ) -> float:
         """Probability that the request is for this catalog at all."""
-        return _sigmoid(
-            self.scope_intercept
-            + self.scope_known * known
-            + self.scope_coverage * coverage
-            + self.scope_bm25 * bm25
-            + self.scope_word * word
-            + self.scope_char * char
-            + self.scope_word_z * word_z
-            + self.scope_char_z * char_z
-        )
+        values = (known, coverage, bm25, word, char, word_z, char_z, log_agents, log_terms, unknown)
+        z = self.scope_intercept
+        for name, value in zip(SCOPE_INPUTS, values, strict=True):
+            z += getattr(self, f"scope_{name}") * value
+        return _sigmoid(z)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +201,22 @@ class Signals:
     char: float
     word_z: float
     char_z: float
+    log_agents: float = 0.0
+    log_terms: float = 0.0
+    unknown: float = 0.0
 
     def confidence(self, cal: Calibration) -> float:
-        return cal(self.margin, self.softmax_05, self.softmax_10, self.near_10, self.near_20)
+        return cal(*(getattr(self, n) for n in CONFIDENCE_INPUTS))
 
     def scope(self, cal: Calibration) -> float:
-        return cal.scope(
-            self.known, self.coverage, self.bm25, self.word, self.char, self.word_z, self.char_z
-        )
+        return cal.scope(*(getattr(self, n) for n in SCOPE_INPUTS))
+
+
+def catalog_shape(index: Index) -> tuple[float, float]:
+    """``(log_agents, log_terms)``: log of the number of agents and of the mean
+    number of distinct terms (and bigrams) per agent."""
+    n = max(1, index.n_agents)
+    return math.log(n), math.log1p(index.bm25_t.data.size / n)
 
 
 def _zscore(values: np.ndarray, j: int) -> float:
@@ -141,7 +228,14 @@ def _zscore_of(value: float, mean: float, sd: float) -> float:
     return 0.0 if sd <= 1e-12 else (value - mean) / sd
 
 
-def signals(combined: np.ndarray, scores: Scores, row: int, best: int, query: Query) -> Signals:
+def signals(
+    combined: np.ndarray,
+    scores: Scores,
+    row: int,
+    best: int,
+    query: Query,
+    shape: tuple[float, float] = (0.0, 0.0),
+) -> Signals:
     """The calibration inputs for request ``row`` whose top agent is ``best``.
 
     ``combined`` is the request's fused row as the router ranks it (rounded).
@@ -167,4 +261,7 @@ def signals(combined: np.ndarray, scores: Scores, row: int, best: int, query: Qu
         char_z=_zscore(char, best)
         if scores.char_moments is None
         else _zscore_of(float(char[best]), *scores.char_moments[row]),
+        log_agents=shape[0],
+        log_terms=shape[1],
+        unknown=math.log1p(max(0, len(query.terms) - query.known_terms)),
     )

@@ -228,7 +228,8 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
             status = paint(d.status, d.status)
             out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\n{d.reason}\n")
             for i, c in enumerate(d.candidates, 1):
-                out.write(f"  {i}. {c.agent}  {c.score:.3f}\n")
+                same = f"  (= {', '.join(c.copies)})" if c.copies else ""
+                out.write(f"  {i}. {c.agent}  {c.score:.3f}{same}\n")
             if len(d.team) > 1:
                 out.write(f"team of {len(d.team)}:\n")
                 for m in d.team:
@@ -364,7 +365,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             router.fit(train.texts, train.labels)
         except ValueError as exc:
             raise _UsageError(f"{args.fit}: {exc}") from None
-    tally = Tally(args.limit)
+    tally = Tally(args.limit, args.min_confidence)
     batch: list[tuple[str, str | None, tuple[str, ...]]] = []
 
     def flush() -> None:
@@ -601,6 +602,14 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         default=3,
         help="k of top-k accuracy (default 3; -k is its 0.1 spelling)",
+    )
+    ev.add_argument(
+        "--min-confidence",
+        type=_fraction,
+        default=None,
+        metavar="X",
+        help="also report coverage and precision when only answers of confidence >= X are "
+        "acted on (what a hook does; it uses 0.7), and list the requests misrouted at X",
     )
     ev.add_argument(
         "--confusions",

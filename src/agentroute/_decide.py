@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agentroute._calibrate import Calibration, signals
+from agentroute._calibrate import Calibration, catalog_shape, signals
 from agentroute._index import Index
 from agentroute._negative import apply_not_for
 from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
@@ -27,16 +27,6 @@ if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it on
     from agentroute._classifier import Learned
 
 __all__ = ["RouterConfig", "State", "route_state"]
-
-# A request most of whose words no agent uses is about something else ("a good
-# database of chess openings"). On the labelled requests of the four
-# collections at most 2.7 % (dl-ezo) know fewer than half their terms; 10-58 %
-# of CLINC150's out-of-scope utterances do.
-MIN_KNOWN_SHARE = 0.5
-# The scope model was fitted on catalogs of 36-202 agents; its cosine terms run
-# high in a handful of agents (the two seed agents scored 0.6 for requests
-# written for them), so smaller catalogs rely on MIN_KNOWN_SHARE alone.
-MIN_SCOPE_AGENTS = 30
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,11 +44,33 @@ class RouterConfig:
     min_scope : float
         Below this in-scope probability (:meth:`Calibration.scope`) the decision
         is ``no_match``: the request is not for this catalog. The default is the
-        lowest value at which every development collection declines at least
-        93 % of CLINC150's out-of-scope val utterances (``benchmarks/fit_defaults.py``).
+        lowest value at which the training catalogs decline on average 90 % of
+        the out-of-scope requests of ``benchmarks/fit_defaults.py`` (CLINC150
+        ``oos`` train/val and a bank written for it).
     ambiguity_margin : float
         When the runner-up's score is within this fraction of the best score,
         the decision is ``ambiguous`` (e.g. 0.05: within 5 %).
+    min_known_share : float
+        Below this share of the request's words known to the catalog (found in
+        some agent's text, after spelling correction) the decision is
+        ``no_match``; 0 (the default) turns the rule off. A request most of whose words no
+        agent uses is about something else ("a good database of chess
+        openings").
+    scope_min_agents : int
+        ``min_scope`` applies to catalogs of at least this many agents (default
+        3; 0: to every catalog).
+    trigger_rescue : int
+        A request that contains at least this many of the top agent's own
+        trigger phrases is not declined by ``min_scope`` while its in-scope
+        probability is at least ``trigger_rescue_scope`` (0 turns the rescue
+        off): the author's words are in-scope evidence the scope model does not
+        read.
+    trigger_rescue_scope : float
+
+    Every rule that can turn a request down is one of these fields; a fitted
+    router (:meth:`Router.fit`) obeys ``min_confidence`` and ``min_scope``
+    too (its in-scope probability is one minus the learned out-of-scope
+    probability).
     """
 
     weights: Weights = field(default_factory=Weights)
@@ -66,14 +78,40 @@ class RouterConfig:
     # Confidence is P(top is right); a wrong-but-related agent is still useful
     # to a caller, so the default abstains only on near-certain misses.
     min_confidence: float = 0.10
-    min_scope: float = 0.45
+    min_scope: float = 0.47
     ambiguity_margin: float = 0.05
+    # Off by default since issue 15: the known-word share is an input of the
+    # scope model, which adapts to the catalog's size (a 4-agent catalog knows
+    # few of any request's words); as a fixed rule it refused half of SNIPS's
+    # in-scope requests with 7 intents as agents.
+    min_known_share: float = 0.0
+    # The scope model was fitted on catalogs of 4 to 850 agents; a catalog of one
+    # or two agents (a few labelled examples) gives it nothing to compare with.
+    scope_min_agents: int = 3
+    trigger_rescue: int = 2
+    trigger_rescue_scope: float = 0.3
 
     def __post_init__(self) -> None:
-        for name in ("min_confidence", "min_scope", "ambiguity_margin"):
+        for name in (
+            "min_confidence",
+            "min_scope",
+            "ambiguity_margin",
+            "min_known_share",
+            "trigger_rescue_scope",
+        ):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0.0 <= value <= 1.0
+            ):
                 raise ValueError(f"RouterConfig.{name} must be a number in [0, 1], got {value!r}")
+        for name in ("scope_min_agents", "trigger_rescue"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(
+                    f"RouterConfig.{name} must be a non-negative integer, got {value!r}"
+                )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -84,6 +122,42 @@ class State:
     config: RouterConfig
     # What Router.fit learned (None: never fitted); see agentroute._learn.
     learned: Learned | None = None
+    # Per group of identical copies (keyed by its first agent in index order), the
+    # names of every agent in it: collections copy one agent under several names.
+    copy_names: dict[int, tuple[str, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names: dict[int, list[str]] = {}
+        for i, g in enumerate(self.index.copy_of.tolist()):
+            names.setdefault(int(g), []).append(self.index.names[i])
+        object.__setattr__(
+            self, "copy_names", {g: tuple(v) for g, v in names.items() if len(v) > 1}
+        )
+
+    def candidates(self, scores: np.ndarray, limit: int) -> tuple[Candidate, ...]:
+        """The best ``limit`` agents by score, each group of identical copies once
+        (its best-scoring member, the others named in ``copies``)."""
+        names = self.index.names
+        n = scores.size
+        k = min(limit, n)
+        if not self.copy_names:
+            order = _ranked(scores, k)
+            return tuple(Candidate(agent=names[j], score=float(scores[j])) for j in order)
+        extra = sum(len(v) - 1 for v in self.copy_names.values())
+        copy_of = self.index.copy_of
+        out: list[Candidate] = []
+        seen: set[int] = set()
+        for j in _ranked(scores, min(n, k + extra)):
+            g = int(copy_of[j])
+            if g in seen:
+                continue
+            seen.add(g)
+            name = names[j]
+            others = tuple(x for x in self.copy_names.get(g, ()) if x != name)
+            out.append(Candidate(agent=name, score=float(scores[j]), copies=others))
+            if len(out) == k:
+                break
+        return tuple(out)
 
 
 def route_state(
@@ -224,10 +298,17 @@ def _learned_evidence(
                 f"the request reads like those labelled out of scope "
                 f"(probability {oos:.2f}; the closest agent, {name}, {conf:.2f})."
             )
-        elif conf < learned.threshold:
+        elif 1.0 - oos < cfg.min_scope:
+            decline = (
+                f"the request reads as outside this catalog (in-scope probability "
+                f"{1.0 - oos:.2f}, below {cfg.min_scope:.2f}); the closest agent is {name}."
+            )
+        elif conf < max(learned.threshold, cfg.min_confidence):
+            which = "learned " if learned.threshold >= cfg.min_confidence else ""
+            bar = max(learned.threshold, cfg.min_confidence)
             decline = (
                 f"the best candidate, {name}, has confidence {conf:.2f}, "
-                f"below the learned {learned.threshold:.2f} threshold ({why})."
+                f"below the {which}{bar:.2f} threshold ({why})."
             )
         out.append(
             _Evidence(
@@ -395,23 +476,16 @@ def other_language(text: str) -> str | None:
     return None
 
 
-# See the scope rule in ``_catalog_evidence``.
-TRIGGER_SCOPE_MATCHES = 2
-TRIGGER_SCOPE_FLOOR = 0.3
-
-
 def _catalog_evidence(
     state: State, text: str, query: Query, scores: Scores, row: int, limit: int
 ) -> _Evidence:
     index, cfg = state.index, state.config
     combined = np.round(scores.combined[row], 9)
-    k = min(limit, index.n_agents)
-    order = _ranked(combined, k)
-    candidates = tuple(Candidate(agent=index.names[j], score=float(combined[j])) for j in order[:k])
+    candidates = state.candidates(combined, limit)
 
     if not text.strip():
         return _Evidence(text=text, candidates=candidates, decline=_EMPTY)
-    best = int(order[0])
+    best = int(_ranked(combined, 1)[0])
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
         language = other_language(text)
@@ -423,10 +497,10 @@ def _catalog_evidence(
             else "none of the request's words appear in any agent's description, "
             "triggers or examples.",
         )
-    sig = signals(combined, scores, row, best, query)
+    sig = signals(combined, scores, row, best, query, catalog_shape(index))
     raw = sig.confidence(cfg.calibration)
-    # A calibration-only fit rescales confidence monotonically; thresholds compare
-    # the raw value, so the fitted router decides exactly as the unfitted one.
+    # A calibration-only fit rescales confidence monotonically; min_confidence
+    # reads the confidence the caller sees, so it means the same on every router.
     rescale = state.learned.rescale if state.learned is not None else float
     confidence = rescale(raw)
     known = sig.known
@@ -446,8 +520,12 @@ def _catalog_evidence(
     # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
     # author's words. Measured on the four labelled collections: CLINC150 oos
     # no_match unchanged, in-scope routing up (wshobson 0.973 -> 0.976).
-    trigger_backed = len(matched) >= TRIGGER_SCOPE_MATCHES and scope >= TRIGGER_SCOPE_FLOOR
-    if known < MIN_KNOWN_SHARE:
+    trigger_backed = (
+        cfg.trigger_rescue > 0
+        and len(matched) >= cfg.trigger_rescue
+        and scope >= cfg.trigger_rescue_scope
+    )
+    if known < cfg.min_known_share:
         language = other_language(text)
         decline = (
             f"most of the request's words are not in this catalog's language ({language}; "
@@ -456,15 +534,22 @@ def _catalog_evidence(
             else f"most of the request's words appear in no agent's text (only "
             f"{query.known_terms} of {len(query.terms)} known); {closest}"
         )
-    elif scope < cfg.min_scope and index.n_agents >= MIN_SCOPE_AGENTS and not trigger_backed:
+    elif scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed:
+        language = other_language(text)
         decline = (
             f"the request reads as outside this catalog (in-scope probability {scope:.2f}, "
-            f"below {cfg.min_scope:.2f}); {closest}"
+            f"below {cfg.min_scope:.2f}"
+            + (
+                f"; most of its words are not in this catalog's language: {language}"
+                if language
+                else ""
+            )
+            + f"); {closest}"
         )
-    elif raw < cfg.min_confidence:
+    elif confidence < cfg.min_confidence:
         decline = (
             f"the best candidate, {name}, has confidence {confidence:.2f}, below the "
-            f"{rescale(cfg.min_confidence):.2f} threshold (weak evidence: {evidence})."
+            f"{cfg.min_confidence:.2f} threshold (weak evidence: {evidence})."
         )
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are

@@ -29,9 +29,11 @@ if TYPE_CHECKING:
 __all__ = [
     "Abstention",
     "AgentStats",
+    "AtConfidence",
     "Confusion",
     "EvaluationReport",
     "Labels",
+    "Misroute",
     "ReliabilityBin",
     "evaluate",
     "read_labels",
@@ -111,6 +113,44 @@ class Abstention:
     n_in_scope: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Misroute:
+    """A request answered wrongly: its text, the right agent (None: out of scope),
+    the agent chosen and the confidence it was chosen with."""
+
+    request: str
+    expected: str | None
+    predicted: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AtConfidence:
+    """What a caller acting only on answers of confidence >= ``threshold`` gets
+    (e.g. a hook that injects the agent at 0.7).
+
+    Attributes
+    ----------
+    threshold : float
+    coverage : float or None
+        Of the in-scope requests, the fraction answered (not ``no_match``) with
+        confidence >= ``threshold``; None when no request is in scope.
+    precision : float or None
+        Of all requests so answered (in scope or not), the fraction answered
+        rightly; None when none was.
+    answered : int
+        How many requests were so answered.
+    misrouted : tuple of Misroute
+        The ones answered wrongly, most confident first.
+    """
+
+    threshold: float
+    coverage: float | None
+    precision: float | None
+    answered: int
+    misrouted: tuple[Misroute, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class EvaluationReport:
     """What :func:`evaluate` measured.
@@ -146,6 +186,9 @@ class EvaluationReport:
     abstention : Abstention
     status_counts : tuple of (str, int)
         How many decisions were ``routed``, ``ambiguous`` and ``no_match``.
+    at_confidence : AtConfidence or None
+        Coverage and precision at ``min_confidence`` when :func:`evaluate` was
+        given one.
     """
 
     n: int
@@ -160,6 +203,7 @@ class EvaluationReport:
     confusions: tuple[Confusion, ...]
     abstention: Abstention
     status_counts: tuple[tuple[str, int], ...]
+    at_confidence: AtConfidence | None = None
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary (floats rounded to 4 places)."""
@@ -206,6 +250,11 @@ class EvaluationReport:
                 "n_in_scope": self.abstention.n_in_scope,
             },
             "status_counts": dict(self.status_counts),
+            **(
+                {}
+                if self.at_confidence is None
+                else {"at_confidence": _at_dict(self.at_confidence)}
+            ),
         }
 
     def format(self, *, confusions: int = 10, agents: int = 10) -> str:
@@ -244,7 +293,51 @@ class EvaluationReport:
                 f"  {c.expected or '(out of scope)'} -> {c.predicted or '(no match)'}  {c.count}"
                 for c in self.confusions[:confusions]
             ]
+        at = self.at_confidence
+        if at is not None:
+            lines.append("")
+            lines.append(
+                f"at confidence >= {at.threshold:.2f}: in-scope coverage "
+                + ("n/a" if at.coverage is None else f"{at.coverage:.3f}")
+                + ", precision "
+                + ("n/a" if at.precision is None else f"{at.precision:.3f}")
+                + f" ({at.answered} answered, {len(at.misrouted)} wrong)"
+            )
+            if at.misrouted and confusions > 0:
+                lines.append("misrouted at that confidence: request -> chosen (expected)")
+                lines += [
+                    f"  {m.confidence:.2f}  {m.request[:80]!r} -> {m.predicted} "
+                    f"({m.expected or 'out of scope'})"
+                    for m in at.misrouted[:confusions]
+                ]
         return "\n".join(lines)
+
+
+def _at_dict(at: AtConfidence) -> dict[str, object]:
+    return {
+        "threshold": at.threshold,
+        "coverage": None if at.coverage is None else round(at.coverage, 4),
+        "precision": None if at.precision is None else round(at.precision, 4),
+        "answered": at.answered,
+        "misrouted": [
+            {
+                "request": m.request,
+                "expected": m.expected,
+                "predicted": m.predicted,
+                "confidence": round(m.confidence, 4),
+            }
+            for m in at.misrouted
+        ],
+    }
+
+
+def check_min_confidence(value: float | None) -> float | None:
+    """``value`` as a float in [0, 1], or None; ValueError naming the argument otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"min_confidence must be a number in [0, 1], got {value!r}")
+    return float(value)
 
 
 def _pct(value: float | None, n: int) -> str:
@@ -287,6 +380,7 @@ def evaluate(
     *,
     limit: int = 3,
     also_correct: Sequence[Iterable[str]] | None = None,
+    min_confidence: float | None = None,
 ) -> EvaluationReport:
     """Compare decisions with the right answers, as ``sklearn.metrics`` takes ``y_true, y_pred``.
 
@@ -302,6 +396,10 @@ def evaluate(
     also_correct : sequence of iterables of str, keyword-only
         Per request, other agents that are also right (e.g. one agent copied
         under several names).
+    min_confidence : float, keyword-only
+        Also report coverage, precision and the misrouted requests when only
+        answers of at least this confidence are acted on
+        (:attr:`EvaluationReport.at_confidence`).
 
     Returns
     -------
@@ -310,7 +408,8 @@ def evaluate(
     Raises
     ------
     ValueError
-        When lengths differ or ``limit`` is not a positive integer.
+        When lengths differ, ``limit`` is not a positive integer or
+        ``min_confidence`` is not in [0, 1].
 
     See Also
     --------
@@ -319,7 +418,8 @@ def evaluate(
     decisions = list(decisions)
     labels = list(labels)
     right_sets = _right_sets(labels, len(decisions), limit, also_correct)
-    return _report(decisions, labels, right_sets, limit)
+    threshold = check_min_confidence(min_confidence)
+    return _report(decisions, labels, right_sets, limit, threshold)
 
 
 def _report(
@@ -327,8 +427,9 @@ def _report(
     labels: Sequence[str | None],
     right_sets: Sequence[frozenset[str]],
     k: int,
+    min_confidence: float | None = None,
 ) -> EvaluationReport:
-    tally = Tally(k)
+    tally = Tally(k, min_confidence)
     for d, label, right in zip(decisions, labels, right_sets, strict=True):
         tally.add(d, label, right)
     return tally.report()
@@ -342,8 +443,13 @@ class Tally:
     memory of its catalog, not of its lines.
     """
 
-    def __init__(self, k: int) -> None:
+    def __init__(self, k: int, min_confidence: float | None = None) -> None:
         self.k = k
+        # At min_confidence: requests answered, answered in scope, answered rightly, and
+        # the wrong answers (the only requests kept: a report lists them).
+        self.min_confidence = min_confidence
+        self.at_answered = self.at_in_scope = self.at_right = 0
+        self.misrouted: list[Misroute] = []
         self.n = self.correct = 0
         self.in_scope = self.topk_hits = self.oos = self.oos_abstained = self.covered = 0
         self.rr_sum = 0.0
@@ -390,6 +496,26 @@ class Tally:
         self.correct += ok
         if not ok:
             self.confusions[(label, chosen)] += 1
+        if self.min_confidence is not None and chosen is not None and conf >= self.min_confidence:
+            self.at_answered += 1
+            self.at_in_scope += label is not None
+            if chosen in right:
+                self.at_right += 1
+            else:
+                self.misrouted.append(
+                    Misroute(request=d.request, expected=label, predicted=chosen, confidence=conf)
+                )
+
+    def _at_confidence(self) -> AtConfidence | None:
+        if self.min_confidence is None:
+            return None
+        return AtConfidence(
+            threshold=self.min_confidence,
+            coverage=self.at_in_scope / self.in_scope if self.in_scope else None,
+            precision=self.at_right / self.at_answered if self.at_answered else None,
+            answered=self.at_answered,
+            misrouted=tuple(sorted(self.misrouted, key=lambda m: (-m.confidence, m.request))),
+        )
 
     def report(self) -> EvaluationReport:
         n, k = self.n, self.k
@@ -441,6 +567,7 @@ class Tally:
                 n_in_scope=in_scope,
             ),
             status_counts=tuple((s, self.statuses[s]) for s in ("routed", "ambiguous", "no_match")),
+            at_confidence=self._at_confidence(),
         )
 
 

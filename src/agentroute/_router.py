@@ -22,7 +22,7 @@ from agentroute._cache import Records, load_or_build
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
-from agentroute._evaluate import EvaluationReport, Tally, _right_sets
+from agentroute._evaluate import EvaluationReport, Tally, _right_sets, check_min_confidence
 from agentroute._index import Index, build_index
 from agentroute._load import PathArg
 from agentroute._score import analyze_query, score
@@ -421,6 +421,7 @@ class Router:
         limit: int = 3,
         also_correct: Sequence[Iterable[str]] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        min_confidence: float | None = None,
     ) -> EvaluationReport:
         """Route labelled requests and measure the answers.
 
@@ -429,7 +430,9 @@ class Router:
         (a labels file's ``also_correct``: without it, a copy of the right agent
         under another name counts as wrong). ``limit`` is the k of top-k accuracy
         (``k=`` in 0.1); ``progress(done, total)`` is called as requests are
-        routed. See :func:`agentroute.evaluate` for the figures reported.
+        routed; ``min_confidence`` adds coverage, precision and the misrouted
+        requests at that confidence. See :func:`agentroute.evaluate` for the
+        figures reported.
 
         Raises
         ------
@@ -445,7 +448,7 @@ class Router:
         right_sets = _right_sets(labels, len(texts), limit, also_correct)
         # MRR reads ten candidates whatever top-k accuracy looks at. Decisions are
         # counted chunk by chunk and not kept (a decision is ~2 KB).
-        tally = Tally(limit)
+        tally = Tally(limit, check_min_confidence(min_confidence))
         for start in range(0, len(texts), _CHUNK):
             stop = start + _CHUNK
             decisions = self.route_many(texts[start:stop], limit=max(limit, 10))

@@ -149,13 +149,27 @@ def _config(path: str, cfg: Any) -> RouterConfig:
     calibration = _fields(
         path, "calibration", cfg.get("calibration"), Calibration, _MAX_CALIBRATION
     )
-    fractions = {
+    fractions: dict[str, Any] = {
         k: _number(path, k, cfg.get(k), 0.0, 1.0)
         for k in ("min_confidence", "min_scope", "ambiguity_margin")
     }
+    # Rules that became fields in issue 15; a file without them gets the defaults.
+    rules: dict[str, Any] = {
+        k: _number(path, k, cfg[k], 0.0, 1.0)
+        for k in ("min_known_share", "trigger_rescue_scope")
+        if k in cfg
+    }
+    rules.update(
+        (k, _integer(path, k, cfg[k], 0, 10**9))
+        for k in ("scope_min_agents", "trigger_rescue")
+        if k in cfg
+    )
     try:
         return RouterConfig(
-            weights=Weights(**weights), calibration=Calibration(**calibration), **fractions
+            weights=Weights(**weights),
+            calibration=Calibration(**calibration),
+            **fractions,
+            **rules,
         )
     except (TypeError, ValueError) as exc:
         raise _bad(path, f"the saved config is unusable: {exc}") from None

@@ -196,10 +196,15 @@ class Candidate:
         The combined relevance score in [0, 1] (higher is better). Scores rank
         agents for one request; :attr:`Decision.confidence` is the calibrated
         probability.
+    copies : tuple of str
+        Other agents of the catalog with the same description and body as this
+        one (collections ship one agent under several names): equally right,
+        listed here instead of taking places of their own in the ranking.
     """
 
     agent: str
     score: float
+    copies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -304,7 +309,8 @@ class Decision:
 
         Keys: ``request``, ``agent``, ``status``, ``confidence`` (rounded to 4
         places), ``reason``, ``matched_triggers``, ``top_terms``, ``candidates``
-        (``[{"agent", "score"}]``, best first) and ``team`` (``[{"agent", "part",
+        (``[{"agent", "score"}]``, best first, with ``"copies"`` when the
+        candidate stands for identical copies) and ``team`` (``[{"agent", "part",
         "score"}]``, the decision's agent first; empty for ``no_match``).
 
         Examples
@@ -323,7 +329,14 @@ class Decision:
             "reason": self.reason,
             "matched_triggers": list(self.matched_triggers),
             "top_terms": list(self.top_terms),
-            "candidates": [{"agent": c.agent, "score": round(c.score, 4)} for c in self.candidates],
+            "candidates": [
+                {
+                    "agent": c.agent,
+                    "score": round(c.score, 4),
+                    **({"copies": list(c.copies)} if c.copies else {}),
+                }
+                for c in self.candidates
+            ],
         }
         out["team"] = [
             {"agent": m.agent, "part": m.part, "score": round(m.score, 4)} for m in self.team
