@@ -51,3 +51,51 @@ def test_default_calibration_never_reaches_certainty(
     assert math.isfinite(p) and 0.0 < p < MAX_DEFAULT_CONFIDENCE
     s = cal.scope(*shares, word_z, char_z)
     assert math.isfinite(s) and 0.0 <= s <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("agents", "log_terms", "large"),
+    [(202, 6.7, True), (50, 5.0, True), (49, 6.7, False), (202, 3.9, False), (8, 7.0, False)],
+)
+def test_large_full_text_catalogs_read_their_own_coefficients(
+    agents: int, log_terms: float, large: bool
+) -> None:
+    """The ``large_`` set applies exactly to catalogs of 50+ agents with full texts: changing
+    it moves confidence and scope there and nowhere else."""
+    cal = Calibration()
+    other = Calibration(large_intercept=cal.large_intercept - 3.0, large_scope_intercept=-40.0)
+    shape = (math.log(agents), log_terms)
+    inputs = (0.2, 0.3, 0.4, 0.5, 1.0, 0.9, 0.5, 0.3, 0.2, 0.4)
+    assert cal.is_large(*shape) is large
+    moved = other(*inputs, *shape) != cal(*inputs, *shape)
+    scope_moved = other.scope(0.9, 0.5, 0.3, 0.2, 0.4, 1.0, 1.0, *shape) != cal.scope(
+        0.9, 0.5, 0.3, 0.2, 0.4, 1.0, 1.0, *shape
+    )
+    assert moved is large and scope_moved is large
+
+
+@given(
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(0, 10),
+    st.floats(0, 10),
+    st.lists(st.floats(0, 1), min_size=5, max_size=5),
+    st.floats(math.log(50), 10),
+    st.floats(5, 20),
+)
+def test_large_catalog_calibration_never_reaches_certainty(
+    margin: float,
+    p05: float,
+    p10: float,
+    near10: float,
+    near20: float,
+    shares: list[float],
+    log_agents: float,
+    log_terms: float,
+) -> None:
+    """The same ceiling holds with the ``large_`` coefficients."""
+    cal = Calibration()
+    assert cal.is_large(log_agents, log_terms)
+    p = cal(margin, p05, p10, near10, near20, *shares, log_agents, log_terms)
+    assert math.isfinite(p) and 0.0 < p < MAX_DEFAULT_CONFIDENCE

@@ -168,6 +168,15 @@ def test_boundaries_round_trip_and_older_files_still_load(shared: Path, tmp_path
     ]
     _rewrite(path, tmp_path / "old.npz", {"agents": old})
     assert all(a.not_for == () for a in Router.load(tmp_path / "old.npz").agents)
+    # A file written before large catalogs had their own coefficients decides as it did:
+    # its one set serves every catalog.
+    one_set = {k: v for k, v in meta["config"]["calibration"].items() if not k.startswith("large_")}
+    changed = {**one_set, "intercept": one_set["intercept"] - 1.0}
+    _rewrite(path, tmp_path / "one_set.npz", {"config": {**meta["config"], "calibration": changed}})
+    single = Router.load(tmp_path / "one_set.npz")
+    assert single.config.calibration.large_intercept == changed["intercept"]
+    assert single.config.calibration.is_large(7.0, 7.0)  # every shape reads the same set
+    assert single.route(text).confidence < again.route(text).confidence
     bad = [dict(a) for a in meta["agents"]]
     bad[0]["redirects"] = [["only one"]]
     _rewrite(path, tmp_path / "bad_redirects.npz", {"agents": bad})

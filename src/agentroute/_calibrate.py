@@ -96,12 +96,27 @@ class Calibration:
     z-scores over the catalog and ``unknown`` the log of one plus the number of
     request terms no agent uses.
 
+    Large full-text catalogs get coefficients of their own, the ``large_``
+    fields (same inputs, same formulas): a catalog of at least
+    ``large_min_agents`` agents whose texts average at least
+    ``exp(large_min_log_terms) - 1`` distinct terms (:meth:`is_large`; full
+    prompts, not one-line descriptions). One logistic over every kind of catalog
+    can shift the intercept by catalog shape but not the slopes, and gave crowded
+    collections and their unions the slopes of small and intent catalogs; under
+    leave-one-catalog-out the separate set raises precision at confidence 0.7
+    and out-of-scope abstention on the large collections and unions (README,
+    "Generalisation protocol"). The ``large_`` set is fitted on full-text
+    catalogs of 30+ agents and applied from ``large_min_agents`` (50) up:
+    applied to a 36-agent collection it lost precision there.
+
     The defaults are printed by ``python benchmarks/fit_defaults.py``: logistic
-    regressions on labelled collections (examples removed), the same cut to
-    name + description, small subsets of them and intent datasets as catalogs,
-    each catalog weighted equally; out-of-scope requests from CLINC150 ``oos``
-    train/val and the package's own bank. ``benchmarks/accuracy.py --loco``
-    measures them on catalogs left out of the fit.
+    regressions, each catalog weighted equally. The general set: labelled
+    collections (examples removed), the same cut to name + description, small
+    subsets of them and intent datasets as catalogs. The ``large_`` set: the
+    large full-text collections and every pair of them installed together. Out-
+    of-scope requests from CLINC150 ``oos`` train/val and the package's own
+    bank. ``benchmarks/accuracy.py --loco`` measures them on catalogs left out
+    of the fit.
     """
 
     intercept: float = -2.557
@@ -128,6 +143,34 @@ class Calibration:
     scope_log_agents: float = -0.081
     scope_log_terms: float = -0.062
     scope_unknown: float = 4.801
+
+    # Large full-text catalogs (see the docstring): their own coefficients.
+    large_min_agents: float = 50.0
+    large_min_log_terms: float = 5.0
+    large_intercept: float = 7.675
+    large_margin: float = 2.584
+    large_softmax_05: float = -4.053
+    large_softmax_10: float = 2.336
+    large_near_10: float = 0.215
+    large_near_20: float = -0.979
+    large_known: float = -0.732
+    large_coverage: float = 0.564
+    large_bm25: float = 0.248
+    large_word: float = 1.29
+    large_char: float = -3.784
+    large_log_agents: float = 0.197
+    large_log_terms: float = -0.873
+    large_scope_intercept: float = -21.009
+    large_scope_known: float = 13.562
+    large_scope_coverage: float = 1.897
+    large_scope_bm25: float = -2.896
+    large_scope_word: float = 13.844
+    large_scope_char: float = 16.474
+    large_scope_word_z: float = -0.309
+    large_scope_char_z: float = 0.044
+    large_scope_log_agents: float = -0.562
+    large_scope_log_terms: float = 1.338
+    large_scope_unknown: float = 2.92
 
     def __call__(
         self,
@@ -159,9 +202,10 @@ class Calibration:
             log_agents,
             log_terms,
         )
-        z = self.intercept
+        pre = self._prefix(log_agents, log_terms)
+        z = getattr(self, pre + "intercept")
         for name, value in zip(CONFIDENCE_INPUTS, values, strict=True):
-            z += getattr(self, name) * value
+            z += getattr(self, pre + name) * value
         return _sigmoid(min(z, MAX_LOGIT))
 
     def scope(
@@ -179,10 +223,31 @@ class Calibration:
     ) -> float:
         """Probability that the request is for this catalog at all."""
         values = (known, coverage, bm25, word, char, word_z, char_z, log_agents, log_terms, unknown)
-        z = self.scope_intercept
+        pre = self._prefix(log_agents, log_terms) + "scope_"
+        z = getattr(self, pre + "intercept")
         for name, value in zip(SCOPE_INPUTS, values, strict=True):
-            z += getattr(self, f"scope_{name}") * value
+            z += getattr(self, pre + name) * value
         return _sigmoid(z)
+
+    def is_large(self, log_agents: float, log_terms: float) -> bool:
+        """Whether a catalog of this shape (:func:`catalog_shape`) uses the ``large_``
+        coefficients: at least ``large_min_agents`` agents whose texts average at
+        least ``exp(large_min_log_terms) - 1`` distinct terms (full prompts, not
+        one-line descriptions).
+
+        >>> cal = Calibration()
+        >>> cal.is_large(math.log(202), 6.7), cal.is_large(math.log(202), 3.9)
+        (True, False)
+        >>> cal.is_large(math.log(36), 6.7)
+        False
+        """
+        return (
+            log_agents >= math.log(max(1.0, self.large_min_agents)) - 1e-9
+            and log_terms >= self.large_min_log_terms
+        )
+
+    def _prefix(self, log_agents: float, log_terms: float) -> str:
+        return "large_" if self.is_large(log_agents, log_terms) else ""
 
 
 @dataclass(frozen=True, slots=True)

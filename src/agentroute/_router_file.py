@@ -146,9 +146,13 @@ def _config(path: str, cfg: Any) -> RouterConfig:
     if not isinstance(cfg, dict):
         raise _bad(path, "the config is not an object")
     weights = _fields(path, "weights", cfg.get("weights"), Weights, _MAX_WEIGHT)
-    calibration = _fields(
-        path, "calibration", cfg.get("calibration"), Calibration, _MAX_CALIBRATION
-    )
+    saved = cfg.get("calibration")
+    if isinstance(saved, dict) and not any(k.startswith("large_") for k in saved):
+        # Written before large catalogs had their own coefficients: one set for every
+        # catalog, so the large set is a copy of it and the file decides as it did.
+        saved = {**saved, **{f"large_{k}": v for k, v in saved.items()}}
+        saved.update(large_min_agents=1.0, large_min_log_terms=0.0)
+    calibration = _fields(path, "calibration", saved, Calibration, _MAX_CALIBRATION)
     fractions: dict[str, Any] = {
         k: _number(path, k, cfg.get(k), 0.0, 1.0)
         for k in ("min_confidence", "min_scope", "ambiguity_margin")
