@@ -111,6 +111,39 @@ def test_cli_routes_a_file_to_a_file(
     assert "cannot read" in capsys.readouterr().err
 
 
+def test_the_input_file_is_never_its_own_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(_lines(REQUESTS[:3]), encoding="utf-8")
+    before = source.read_bytes()
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(source)
+    for output in (source, link):
+        assert cli.main(["route", "--input", str(source), "--output", str(output)]) == 2
+        assert "is the --input file" in capsys.readouterr().err
+    assert source.read_bytes() == before  # not emptied
+
+
+def test_a_line_that_is_not_utf8_is_answered_with_an_error_the_rest_routed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    good = _lines(REQUESTS[:2]).encode("utf-8")
+    source.write_bytes(good + b'"caf\xe9 menu"\n' + b'{"request": "\\ud800 lone helm"}\n')
+    outs = []
+    for jobs in ("1", "2"):
+        code = cli.main(["route", "--input", str(source), "--output", str(target), "--jobs", jobs])
+        assert code == 2
+        assert "1 line(s) of" in capsys.readouterr().err
+        outs.append(target.read_bytes())
+    assert outs[0] == outs[1]
+    answers = [json.loads(line) for line in outs[0].decode("utf-8").splitlines()]
+    assert [a.get("request") for a in answers[:2]] == REQUESTS[:2]
+    assert answers[2] == {"line": 3, "error": "line 3: not UTF-8 text"}
+    assert answers[3]["request"] == "\ud800 lone helm"  # an escaped lone surrogate reads back
+
+
 @pytest.fixture(scope="module")
 def cluster() -> object:
     pytest.importorskip(

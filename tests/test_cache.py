@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -576,3 +577,20 @@ def test_a_cache_warning_prints_nothing_unless_logging_is_configured(
     )
     assert done.returncode == 0 and done.stdout.strip() == "12"
     assert done.stderr == ""
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS refuses non-UTF-8 file names")
+def test_a_file_name_that_is_not_utf8_is_cached_and_read_back(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Such a name reaches Python as lone surrogates; the cache used to fail to write it."""
+    name = os.fsencode(catalog) + b"/caf\xe9-helper.md"
+    with open(name, "wb") as fh:
+        fh.write(b"---\nname: cafe-helper\ndescription: Espresso recipes and menus.\n---\nx\n")
+    fresh = Router.from_path(catalog, cache=cache)
+    assert not [d for d in fresh.diagnostics if d.kind.startswith("cache")]
+    only_file(cache)
+    no_build(monkeypatch)
+    cached = Router.from_path(catalog, cache=cache)
+    assert answers(cached) == answers(fresh)
+    assert any(a.path and "\udce9" in a.path for a in cached.agents)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ async def _session(argv: list[str], cwd: Path, env: dict[str, str]) -> dict[str,
             "declined": json.loads(_text(declined)),
             "listed": json.loads(_text(listed)),
             "bad_is_error": _is_error(bad),
+            "bad_says": " ".join(getattr(c, "text", "") for c in bad.content),
         }
 
 
@@ -72,6 +74,20 @@ def test_the_mcp_server_routes_over_stdio(tmp_path: Path) -> None:
     assert got["declined"]["status"] == "no_match" and got["declined"]["agent"] is None
     assert [a["name"] for a in got["listed"]] == [a.name for a in router.agents]
     assert got["bad_is_error"]
+    assert "limit must be an integer from 1 to 50, got 0" in got["bad_says"]  # the reason too
+
+
+def test_a_missing_catalog_fails_before_serving(tmp_path: Path) -> None:
+    pytest.importorskip("mcp", reason="the mcp extra is not installed")
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentroute", "mcp", "--agents", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 2
+    assert "nope: no such file or folder" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_the_tools_answer_what_the_router_answers() -> None:

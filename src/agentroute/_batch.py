@@ -21,6 +21,7 @@ naming its line number; the lines around it are routed as usual.
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -90,8 +91,14 @@ class BatchReport:
     first_error: str | None
 
 
+# What undecodable input bytes become when a file is read with "surrogateescape".
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
 def _parse(line: str, number: int) -> tuple[Any, str | None, str | None]:
     """``(id, request, error)`` of one input line."""
+    if _UNDECODED.search(line):
+        return None, None, f"line {number}: not UTF-8 text"
     try:
         value = json.loads(line)
     except ValueError as exc:

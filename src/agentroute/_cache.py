@@ -312,13 +312,15 @@ def _payload(diagnostics: Sequence[Diagnostic], index: Index, files: Sequence[st
         "shapes": {name: list(getattr(index, name).shape) for name in _CSR},
         "top_idf": index.top_idf,
     }
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # ASCII JSON: file names from the file system may hold lone surrogates (a name
+    # that is not UTF-8), which only escapes carry through a UTF-8 encoding.
+    return json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def _records(agents: Sequence[AgentSpec]) -> bytes:
     """The full records as deflated JSON (bodies compress ~4x)."""
     doc = [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents]
-    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    raw = json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     return zlib.compress(raw, 1)
 
 
@@ -675,7 +677,7 @@ def load_or_build(
     if folder is not None:
         try:
             problem = private_folder(folder)
-        except OSError as exc:  # a read-only home must not stop routing
+        except (OSError, ValueError) as exc:  # a read-only home must not stop routing
             logger.warning("agentroute: cannot write the index cache in %s: %s", folder, exc)
             folder = None
         else:
@@ -742,6 +744,6 @@ def load_or_build(
                 index=built.index,
                 files=[shown for _, shown in files],
             )
-        except OSError as exc:  # a read-only home must not stop routing
+        except (OSError, ValueError) as exc:  # a read-only home must not stop routing
             logger.warning("agentroute: cannot write the index cache %s: %s", target, exc)
     return built

@@ -161,6 +161,13 @@ def _count_lines(path: str) -> int:
         return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # the output does not exist yet
+        return False
+
+
 def _route_file(args: argparse.Namespace, out: TextIO) -> int:
     """``route --input FILE.jsonl [--output FILE.jsonl] [--jobs N]``."""
     from agentroute._batch import route_file
@@ -171,12 +178,30 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
         raise _UsageError("--jobs must be at least 1")
     router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
     reading_stdin = args.input == "-"
+    writing_stdout = args.output in (None, "-")
+    if not (reading_stdin or writing_stdout) and _same_file(args.input, args.output):
+        # Opening the output empties it before a line of the input is read.
+        raise _UsageError(
+            f"--output {args.output} is the --input file: write the answers elsewhere"
+        )
     try:
-        source = sys.stdin if reading_stdin else open(args.input, encoding="utf-8")  # noqa: SIM115
+        # A line that is not UTF-8 is answered with an error naming it (as on stdin),
+        # not the end of the run: undecodable bytes arrive as lone surrogates.
+        source = (
+            sys.stdin
+            if reading_stdin
+            else open(args.input, encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+        )
     except OSError as exc:
         raise _UsageError(f"cannot read {args.input}: {exc.strerror or exc}") from None
     try:
-        sink = out if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+        sink = (
+            out
+            if writing_stdout
+            # A request may hold lone surrogates (a JSON "\ud800" escape): written as the
+            # escape again, so the output stays JSON that reads back to the same text.
+            else open(args.output, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+        )
     except OSError as exc:
         source.close()
         raise _UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None

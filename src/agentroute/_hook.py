@@ -64,6 +64,12 @@ _MAX_PROMPT_CHARS = 20_000
 INLINE_BUILD_FILES = 150
 # A build lock older than this belongs to a builder that died; it is replaced.
 _STALE_LOCK_SECONDS = 600
+# A lock still without its builder's pid after this long was left by a hook killed
+# between taking the lock and starting the builder.
+_EMPTY_LOCK_SECONDS = 30
+# After a background build failed (nothing loads, the cache cannot be written),
+# prompts do not start another for this long unless the agent files change.
+FAILED_BUILD_BACKOFF_SECONDS = 600
 
 
 def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router | None:
@@ -93,22 +99,64 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
         agents, stored, index = _cache.read_cache(
             target, key=key, files=[shown for _, shown in files]
         )
-    except _cache.UntrustedCache:
-        return Router.from_path(list(paths), cache=True)
+    except _cache.UntrustedCache as exc:
+        # The folder is private (checked above), so the file was replaced or opened up
+        # by someone else: drop it and rebuild in the background rather than building
+        # inside the hook on every prompt.
+        logger.debug("%s; replacing it in the background", exc)
+        target.unlink(missing_ok=True)
     except Exception as exc:  # missing, stale or rejected: rebuild, without waiting
         logger.debug("no usable index cache (%s); indexing in the background", exc)
+    else:
+        return Router._assemble(agents, index, (*found, *stored), None)
+    if _failed_recently(target, key):
+        logger.debug("the last background build of this catalog failed; not retrying yet")
+    else:
         start_background_build(paths, target)
-        return None
-    return Router._assemble(agents, index, (*found, *stored), None)
+    return None
+
+
+def _failed_marker(target: Path) -> Path:
+    return target.with_name(target.name + ".failed")
+
+
+def _failed_recently(target: Path, key: str) -> bool:
+    """Whether a background build of this very catalog failed in the last ten minutes."""
+    marker = _failed_marker(target)
+    try:
+        age = time.time() - marker.stat().st_mtime
+        return age < FAILED_BUILD_BACKOFF_SECONDS and marker.read_text("ascii") == key
+    except (OSError, ValueError):
+        return False
+
+
+def _builder_alive(lock: Path) -> bool:
+    """Whether the builder that holds ``lock`` may still be running."""
+    try:
+        age = time.time() - lock.stat().st_mtime
+        text = lock.read_text("ascii").strip()
+    except (OSError, ValueError):
+        return True  # being written or removed right now: leave it
+    if age >= _STALE_LOCK_SECONDS:
+        return False
+    if not text:
+        return age < _EMPTY_LOCK_SECONDS
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return False  # killed (a hook timeout, kill -9): the lock is stale at once
+    except (ValueError, OSError):
+        return True  # not ours to signal, or garbled: trust the age
+    return True
 
 
 def start_background_build(paths: Sequence[Path], target: Path) -> bool:
     """Index ``paths`` into the cache in a detached process, unless one already is.
 
-    The lock file ``<target>.lock`` (created exclusively) keeps concurrent prompts
-    from starting several builds; the builder removes it when done, and a lock
-    older than ten minutes is taken to be a dead builder's. Returns whether a
-    build was started.
+    The lock file ``<target>.lock`` (created exclusively, holding the builder's
+    pid) keeps concurrent prompts from starting several builds; the builder removes
+    it when done, and a lock whose builder is gone (no such pid, or older than ten
+    minutes) is replaced. Returns whether a build was started.
     """
     lock = target.with_name(target.name + ".lock")
     lock.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -116,11 +164,7 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
         try:
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            try:
-                age = time.time() - lock.stat().st_mtime
-            except OSError:
-                continue
-            if age < _STALE_LOCK_SECONDS:
+            if _builder_alive(lock):
                 logger.debug("an index build is already running (%s)", lock)
                 return False
             lock.unlink(missing_ok=True)
@@ -147,14 +191,36 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
 
 
 def _build(lock: str, paths: Sequence[str]) -> int:
-    """The detached builder: write the cache for ``paths``, then release ``lock``."""
+    """The detached builder: write the cache for ``paths``, then release ``lock``.
+
+    When no cache comes of it (nothing loads, the folder cannot be written), it
+    leaves ``<target>.failed`` holding the catalog key, so prompts do not start
+    the same failing build again for a while (see :func:`_failed_recently`).
+    """
+    from agentroute import _cache
+    from agentroute._load import DEFAULT_MAX_BYTES, discover
     from agentroute._router import Router
 
+    target = Path(lock[: -len(".lock")])
+    started = time.time()
     try:
         Router.from_path(list(paths), cache=True)
+        built = target.stat().st_mtime >= started - 1.0
+    except Exception:
+        built = False
     finally:
         Path(lock).unlink(missing_ok=True)
-    return 0
+    marker = _failed_marker(target)
+    if built:
+        marker.unlink(missing_ok=True)
+        return 0
+    try:
+        files, _ = discover(list(paths))
+        key = _cache.catalog_key(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
+        marker.write_text(key, encoding="ascii")
+    except Exception:  # nothing more to do for a detached process with no output
+        logger.debug("could not record the failed build", exc_info=True)
+    return 1
 
 
 #: ``load_router(paths, *, cache) -> Router | None``: how the hook gets a router for

@@ -56,6 +56,17 @@ def _server_class() -> Any:
         ) from None
 
 
+def _tool_error_class() -> type[Exception]:
+    """The SDK's ``ToolError``: the one exception whose message reaches the client."""
+    for module in ("mcp.server.mcpserver.exceptions", "mcp.server.fastmcp.exceptions"):
+        try:
+            cls: type[Exception] = importlib.import_module(module).ToolError
+        except ImportError:
+            continue
+        return cls
+    return ValueError
+
+
 def route_json(router: Router, request: str, limit: int = 3) -> str:
     """What the ``route`` tool returns: the decision as JSON text.
 
@@ -98,6 +109,7 @@ def build_server(load: Callable[[], Router]) -> Any:
     """The MCP server (an SDK server object with ``run()``), routing with ``load()``'s
     router, which is built on the first tool call and kept."""
     server = _server_class()("agentroute", instructions=_INSTRUCTIONS)
+    tool_error = _tool_error_class()
     lock = threading.Lock()
     routers: list[Router] = []
 
@@ -115,7 +127,10 @@ def build_server(load: Callable[[], Router]) -> Any:
         "candidates with their scores.",
     )
     def route(request: str, limit: int = 3) -> str:
-        return route_json(router(), request, limit)
+        try:
+            return route_json(router(), request, limit)
+        except (ValueError, TypeError) as exc:  # a bad argument: say which, to the model
+            raise tool_error(str(exc)) from exc
 
     @server.tool(  # type: ignore[untyped-decorator]
         name="list_agents",
@@ -129,8 +144,17 @@ def build_server(load: Callable[[], Router]) -> Any:
 
 
 def serve(paths: Sequence[Path], *, cache: bool = True) -> None:
-    """Run the server on stdin/stdout until the client closes it."""
+    """Run the server on stdin/stdout until the client closes it.
+
+    Raises
+    ------
+    CatalogNotFoundError
+        Before serving, when a path does not exist (the router itself is built on
+        the first tool call, so a client's start-up is not kept waiting).
+    """
+    from agentroute._load import discover
     from agentroute._router import Router
 
+    discover(list(paths))
     server = build_server(lambda: Router.from_path(list(paths), cache=cache))
     server.run("stdio")

@@ -64,7 +64,7 @@ TEMP_PREFIX = ".agentroute-"
 def json_array(obj: object) -> np.ndarray:
     """``obj`` as UTF-8 JSON bytes in a ``uint8`` array (arrays are all an archive holds)."""
     return np.frombuffer(
-        json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), dtype=np.uint8
+        json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii"), dtype=np.uint8
     )
 
 
