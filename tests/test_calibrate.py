@@ -99,3 +99,12 @@ def test_large_catalog_calibration_never_reaches_certainty(
     assert cal.is_large(log_agents, log_terms)
     p = cal(margin, p05, p10, near10, near20, *shares, log_agents, log_terms)
     assert math.isfinite(p) and 0.0 < p < MAX_DEFAULT_CONFIDENCE
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_coefficient_that_is_not_finite_is_refused(bad: float) -> None:
+    """A NaN coefficient used to make every confidence 1.0 (min/max turn NaN into 50)."""
+    with pytest.raises(ValueError, match=r"Calibration\.margin must be finite"):
+        Calibration(margin=bad)
+    with pytest.raises(TypeError, match=r"Calibration\.intercept must be a number"):
+        Calibration(intercept="3")  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from agentroute import Decision, Router, default_catalog_path, load_agents
 
 THREADS = 16
@@ -103,3 +105,32 @@ def test_swapping_the_catalog_while_routing_never_mixes_states(tmp_path: Path) -
     stop.set()
     swap.join()
     assert not failures
+
+
+def test_threads_emptying_the_shared_lookup_tables_never_fail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The look-up memos are emptied when full; a thread reading back what another just
+    emptied got a KeyError (a review found 4 of 8 threads failing at the real cap)."""
+    import sys
+
+    from agentroute import _index
+
+    monkeypatch.setattr(_index, "_MAX_REMEMBERED_WORDS", 40)  # full within a request or two
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        router = Router.from_default()
+        rng = random.Random(3)
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        requests = [
+            "deploy kubernetes "
+            + " ".join("".join(rng.choice(letters) for _ in range(6)) for _ in range(10))
+            for _ in range(800)
+        ]
+        expected = [router.route(t) for t in requests]
+        with ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(router.route, requests))
+    finally:
+        sys.setswitchinterval(old)
+    assert got == expected

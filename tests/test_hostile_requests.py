@@ -29,6 +29,13 @@ HOSTILE_REQUESTS = {
     "only punctuation": "!?.,;:'\"-_/\\" * 1000,
     "lone surrogates": "\ud800 python \udfff",
     "one long word": "k" * 1_000_000,
+    # Long blank runs between clauses made the team splitter backtrack cubically
+    # (1,000 spaces: 12 s; found by review).
+    "blank runs between clauses": "fix the kubernetes deployment"
+    + " " * 100_000
+    + "then write the tests"
+    + "\t" * 5_000
+    + "and\u00a0" * 2_000,
 }
 
 

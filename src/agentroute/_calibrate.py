@@ -9,7 +9,7 @@ The shipped constants are printed by ``benchmarks/fit_defaults.py``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -33,6 +33,8 @@ MAX_LOGIT = 6.9
 
 
 def _sigmoid(z: float) -> float:
+    if z != z:  # NaN: min/max below would turn it into certainty
+        return 0.0
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
@@ -171,6 +173,14 @@ class Calibration:
     large_scope_log_agents: float = -0.562
     large_scope_log_terms: float = 1.338
     large_scope_unknown: float = 2.92
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"Calibration.{f.name} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"Calibration.{f.name} must be finite, got {value!r}")
 
     def __call__(
         self,

@@ -423,13 +423,22 @@ class Index:
         stream of new words empties the table rather than growing it.
         """
         seen = self._columns_seen
-        new = [g for g in dict.fromkeys(grams) if g not in seen]
+        # Read each gram once into a local table: another thread may empty the shared
+        # one at any moment (a Router is shared between threads).
+        local: dict[str, int] = {}
+        new: list[str] = []
+        for g in dict.fromkeys(grams):
+            j = seen.get(g)
+            if j is None:
+                new.append(g)
+            else:
+                local[g] = j
         if new:
+            local.update(zip(new, self.feature_names.find(new).tolist(), strict=True))
             if len(seen) + len(new) > _MAX_REMEMBERED_WORDS:
                 seen.clear()
-                new = list(dict.fromkeys(grams))
-            seen.update(zip(new, self.feature_names.find(new).tolist(), strict=True))
-        return np.fromiter((seen[g] for g in grams), dtype=np.int64, count=len(grams))
+            seen.update((g, local[g]) for g in new)
+        return np.fromiter((local[g] for g in grams), dtype=np.int64, count=len(grams))
 
     def known(self, terms: Sequence[str]) -> set[str]:
         """Which of ``terms`` (single terms) the index knows."""
@@ -499,19 +508,28 @@ class Index:
         table rather than growing it.
         """
         table = self.word_char_columns
-        new = [w for w in dict.fromkeys(words) if w not in table]
-        found: dict[str, np.ndarray] = {}
+        # As in ``columns``: a local table, since another thread may empty the shared one.
+        local: dict[str, np.ndarray] = {}
+        new: list[str] = []
+        for w in dict.fromkeys(words):
+            v = table.get(w)
+            if v is None:
+                new.append(w)
+            else:
+                local[w] = v
         if new:
             grams = [char_wb_ngrams(w, *CHAR_NGRAMS) for w in new]
             flat = self.char_names.find([g for gs in grams for g in gs])
             ends = np.cumsum([len(gs) for gs in grams]).tolist()
+            found: dict[str, np.ndarray] = {}
             for w, a, b in zip(new, [0, *ends[:-1]], ends, strict=True):
                 part = flat[a:b]
                 found[w] = part[part >= 0]
+            local.update(found)
             if len(table) + len(found) > _MAX_REMEMBERED_WORDS:
                 table.clear()
             table.update(found)
-        return [found[w] if w in found else table[w] for w in words]
+        return [local[w] for w in words]
 
     # SciPy views of the transposed matrices, for batches (they share the arrays).
     @cached_property

@@ -30,7 +30,7 @@ import numpy as np
 
 from agentroute._index import Index
 from agentroute._negative import not_for_table
-from agentroute._score import Query
+from agentroute._score import MAX_REQUEST_CHARS, Query
 from agentroute._spec import AgentSpec, Decision, TeamMember
 from agentroute._text import terms
 
@@ -197,6 +197,9 @@ def _weak_split(clause: str) -> list[str]:
     return [p for p in (_clean(p) for p in pieces) if p]
 
 
+_BLANKS = re.compile(r"[^\S\n]+")
+
+
 def split_parts(text: str) -> list[str]:
     """The parts of a request that might belong to different agents.
 
@@ -213,6 +216,11 @@ def split_parts(text: str) -> list[str]:
     >>> split_parts("configure Docker and Kubernetes for the service")
     ['configure Docker and Kubernetes for the service']
     """
+    # The clause patterns below have runs of optional blanks on both sides of a join,
+    # which backtrack cubically on a long run of blanks (1,000 spaces took 12 s):
+    # read what the scorer reads, with each run of blanks (not newlines, which mark
+    # steps) made one space.
+    text = _BLANKS.sub(" ", text[:MAX_REQUEST_CHARS])
     sentences = [x for x in _SENTENCE.split(_STEP.sub("\n", text)) if x.strip()]
     # A sentence that does not start with a verb ("We need RAG for our docs.") is the
     # context of the next one, not a part of its own.
