@@ -126,10 +126,6 @@ SPEC_FIELDS = (
 )
 
 
-#: The records of a catalog, or a function that gives them (decoded on first call).
-Records = tuple[AgentSpec, ...] | Callable[[], tuple[AgentSpec, ...]]
-
-
 class StaleCache(Exception):
     """The cache file is sound but was built from other agent files."""
 
@@ -642,10 +638,9 @@ def _untrusted_note(path: Path, problem: str) -> Diagnostic:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Built:
-    """A catalog ready to route: records sorted by name (or, read from a cache, a function
-    that decodes them on first call), their diagnostics, the index."""
+    """A catalog ready to route: records sorted by name, their diagnostics, the index."""
 
-    agents: Records
+    agents: tuple[AgentSpec, ...]
     diagnostics: tuple[Diagnostic, ...]
     index: Index
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
@@ -116,8 +116,7 @@ class RouterConfig:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class State:
-    # The records, or (read from a cache) a function that decodes them on first call.
-    agents: tuple[AgentSpec, ...] | Callable[[], tuple[AgentSpec, ...]]
+    agents: tuple[AgentSpec, ...]
     index: Index
     config: RouterConfig
     # What Router.fit learned (None: never fitted); see agentroute._learn.
@@ -175,8 +174,7 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    agents = state.agents() if callable(state.agents) else state.agents
-    scores = apply_not_for(agents, state.index, queries, scores)
+    scores = apply_not_for(state.agents, state.index, queries, scores)
     decisions = [
         _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
@@ -184,7 +182,7 @@ def route_state(
     if not teams:
         return decisions
     parts = partial(route_state, state, limit=PART_CANDIDATES, teams=False)
-    return attach_teams(agents, state.index, state.index.copy_of, decisions, parts, queries)
+    return attach_teams(state.agents, state.index, state.index.copy_of, decisions, parts, queries)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agentroute._cache import Records, load_or_build
+from agentroute._cache import load_or_build
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
@@ -84,7 +84,7 @@ class Router:
     @classmethod
     def _assemble(
         cls,
-        agents: Records,
+        agents: tuple[AgentSpec, ...],
         index: Index,
         diagnostics: Sequence[Diagnostic],
         config: RouterConfig | None,
@@ -238,9 +238,7 @@ class Router:
     @property
     def agents(self) -> tuple[AgentSpec, ...]:
         """The indexed records, sorted by name."""
-        agents = self._state.agents
-        # A state may hold a function that decodes the records on first use.
-        return agents() if callable(agents) else agents
+        return self._state.agents
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
