@@ -14,15 +14,6 @@ from conftest import LABELS, OOS
 from conftest import TEXTS as LABELLED_TEXTS
 
 REPO = Path(__file__).resolve().parents[1]
-TEXTS = [
-    "Book a table for two at 8pm",
-    "what's the weather like in  Paris tomorrow?",
-    "I   need to transfer $500 to my savings account",
-    "a",
-    "",
-    "Ünïcode café naïve résumé — done",
-    "rate-limiting our gRPC APIs, please",
-]
 
 
 def _read(path: Path, limit: set[str] | None = None) -> tuple[list[str], list[str | None]]:
