@@ -1,0 +1,97 @@
+"""Route latency of an older revision and of this checkout, side by side, on real catalogs.
+
+The same catalog folders and the same labelled requests are routed by both versions, each in its
+own process, alternating A B A B, so machine drift hits both alike; quote the ratio::
+
+    python benchmarks/versions.py --old 3206591                # 0.1.0 vs this checkout
+    python benchmarks/versions.py --old 3206591 --rounds 3 --requests 300
+
+The old revision is checked out with ``git worktree`` into a temporary folder and imported from
+there (``PYTHONPATH``); nothing is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CATALOGS = ("wshobson-agents", "davila7-claude-code-templates")
+
+# Run inside each version's process: build once, warm up, then time route() per request.
+_PROBE = """
+import json, statistics, sys, time, warnings
+warnings.simplefilter("ignore")
+import agentroute
+folder, labels, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+router = agentroute.Router.from_path(folder)
+requests = [json.loads(line)["request"] for line in open(labels, encoding="utf-8")][:n]
+for text in requests[:20]:
+    router.route(text)
+times = []
+for text in requests:
+    t0 = time.perf_counter()
+    router.route(text)
+    times.append(time.perf_counter() - t0)
+print(json.dumps({"version": agentroute.__version__, "agents": len(router.agents),
+                  "p50_ms": statistics.median(times) * 1e3}))
+"""
+
+
+def _probe(src: Path, folder: Path, labels: Path, n: int) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(folder), str(labels), str(n)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--old", required=True, help="git revision to compare with")
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    ap.add_argument("--requests", type=int, default=300, help="labelled requests per catalog")
+    ap.add_argument("--rounds", type=int, default=2, help="A/B rounds per catalog")
+    args = ap.parse_args(argv)
+    corpora = args.shared / "corpora"
+    print(f"command: python benchmarks/versions.py {' '.join(argv or sys.argv[1:])}")
+    with tempfile.TemporaryDirectory() as tmp:
+        old_tree = Path(tmp) / "old"
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(old_tree), args.old],
+            check=True,
+        )
+        try:
+            for slug in CATALOGS:
+                folder, labels = corpora / slug, corpora / "labels" / f"{slug}.jsonl"
+                old, new = [], []
+                for _ in range(args.rounds):
+                    old.append(_probe(old_tree / "src", folder, labels, args.requests))
+                    new.append(_probe(REPO / "src", folder, labels, args.requests))
+                o = statistics.median(float(r["p50_ms"]) for r in old)  # type: ignore[arg-type]
+                n = statistics.median(float(r["p50_ms"]) for r in new)  # type: ignore[arg-type]
+                print(
+                    f"{slug:32s} agents {new[0]['agents']}: route p50 {old[0]['version']} "
+                    f"{o:.2f} ms, {new[0]['version']} {n:.2f} ms (ratio new/old {n / o:.2f})"
+                )
+        finally:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(old_tree)],
+                check=False,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
