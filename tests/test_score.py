@@ -17,6 +17,8 @@ from agentroute._score import (
     _char_product_numpy,
     _products_numpy,
     _products_scipy,
+    _row_products,
+    _rows,
     _vectors,
     analyze_query,
     score,
@@ -92,6 +94,22 @@ def test_batched_products_agree_on_a_real_catalog(shared: Path) -> None:
     agents = load_agents(shared / "corpora" / "dl-ezo-claude-code-sub-agents").agents
     index = Router.from_agents(agents).index
     _products_agree(index, [*REQUESTS, "", "zxqv", "write a python web scraper"])
+
+
+def test_row_products_equal_scipys_sparse_product(shared: Path) -> None:
+    """The compiled kernel called row by row gives the bits of SciPy's ``@``."""
+    agents = load_agents(shared / "corpora" / "dl-ezo-claude-code-sub-agents").agents
+    index = Router.from_agents(agents).index
+    vectors = [_vectors(index, analyze_query(index, t)) for t in [*REQUESTS, "zxqv"]]
+    for matrix, parts, dtype in (
+        (index.chars_scipy, [(v.char_cols, v.char_values) for v in vectors], np.float32),
+        (index.word_scipy, [(v.word_cols, v.word_values) for v in vectors], np.float64),
+    ):
+        mine = _row_products(matrix, parts, dtype)
+        theirs = (_rows(parts, matrix.shape[0], dtype) @ matrix).toarray()
+        assert mine.dtype == dtype
+        assert mine.any()
+        np.testing.assert_array_equal(mine, theirs)
 
 
 def test_route_many_takes_the_batched_path_and_agrees_with_route(router: Router) -> None:
