@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import shutil
 import sys
 import time
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agentroute import Router
 from agentroute import _cache as _persist
@@ -594,3 +597,120 @@ def test_a_file_name_that_is_not_utf8_is_cached_and_read_back(
     cached = Router.from_path(catalog, cache=cache)
     assert answers(cached) == answers(fresh)
     assert any(a.path and "\udce9" in a.path for a in cached.agents)
+
+
+# -- records decoded when asked for (issue 13, item 2) ------------------------------------------
+
+
+def test_routing_a_cached_catalog_decodes_no_record(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The not-for table and teams come with the cache: a route decodes no record, and
+    the hook's answer decodes only the records it names."""
+    from agentroute import _hook
+
+    built = Router.from_path(catalog)
+    Router.from_path(catalog, cache=cache)
+    decoded: list[int] = []
+    real = _persist.Records._decode
+
+    def counting(self: _persist.Records, i: int) -> object:
+        decoded.append(i)
+        return real(self, i)
+
+    monkeypatch.setattr(_persist.Records, "_decode", counting)
+    cached = Router.from_path(catalog, cache=cache)
+    assert isinstance(cached._state.agents, _persist.Records)
+    assert answers(cached) == answers(built)
+    assert decoded == []
+    d = cached.route(REQUESTS[0])
+    assert cached._agent(d.agent or "") == next(a for a in built.agents if a.name == d.agent)
+    assert len(decoded) == 1
+    monkeypatch.setattr(_hook, "load_router", lambda paths, cache: cached)
+    event = json.dumps({"prompt": REQUESTS[1]})
+    assert _hook.hook_output(event, agents=[str(catalog)], min_confidence=0.0) is not None
+    assert 1 <= len(set(decoded)) <= 3
+    assert cached.agents == built.agents  # all of them, on demand
+    again = pickle.loads(pickle.dumps(cached))  # as --jobs sends it to its workers
+    assert answers(again) == answers(built) and again.agents == built.agents
+    assert cached._agent("no-such-agent") is None
+
+
+def test_the_not_for_table_read_from_the_cache_is_the_built_one(catalog: Path, cache: Path) -> None:
+    from agentroute._negative import _build, not_for_table
+
+    (catalog / "zebra-keeper.md").write_text(
+        "---\nname: zebra-keeper\ndescription: Looks after zebras.\n"
+        "collaborators: [kubernetes-operator]\n---\n"
+        "## What this agent does NOT handle\n- Kubernetes clusters (use Kubernetes Operator)\n"
+    )
+    Router.from_path(catalog, cache=cache)
+    cached = Router.from_path(catalog, cache=cache)
+    stored = not_for_table(cached._state.agents, cached.index)
+    rebuilt = _build(cached.agents, cached.index)
+    assert not stored.empty
+    assert stored.items == rebuilt.items and stored.redirect == rebuilt.redirect
+    assert stored.collaborators == rebuilt.collaborators
+    assert stored.by_prefix == rebuilt.by_prefix and stored.position == rebuilt.position
+
+
+def test_a_corrupted_record_raises_when_it_is_decoded(catalog: Path, cache: Path) -> None:
+    """A record is checked against its digest when it is decoded: an altered record in an
+    archive whose CRCs were recomputed is refused, naming the file."""
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    with np.load(path) as npz:
+        blob, ends = npz["records"].copy(), npz["record_ends"]
+    blob[int(ends[0]) + 5] ^= 0xFF  # inside the second record
+    rewrite(path, records=blob)
+    router = Router.from_path(catalog, cache=cache)
+    assert rejected(router) == []  # read lazily: the load itself does not look
+    assert router._agent(router.index.names[0]) is not None  # the first record is sound
+    with pytest.raises(_persist.IndexFormatError, match=r"record 1 does not match its digest"):
+        router._agent(router.index.names[1])
+    with pytest.raises(_persist.IndexFormatError, match=str(path.name)):
+        _ = router.agents
+
+
+def test_a_malformed_record_with_a_matching_digest_is_refused(catalog: Path, cache: Path) -> None:
+    import zlib
+
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    with np.load(path) as npz:
+        members = {k: npz[k] for k in npz.files}
+    ends = members["record_ends"]
+    blobs = [members["records"][s:e].tobytes() for s, e in zip([0, *ends[:-1]], ends, strict=True)]
+    blobs[0] = zlib.compress(b'{"name": 3}')
+    members["records"] = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    members["record_ends"] = np.cumsum([len(b) for b in blobs]).astype(np.int64)
+    members["record_digests"] = np.frombuffer(
+        b"".join(map(_persist._digest, blobs)), dtype=np.uint8
+    ).reshape(len(blobs), -1)
+    arrays = {k: v for k, v in members.items() if k not in ("header", "payload")}
+    header = json.loads(members["header"].tobytes())
+    header["checksum"] = _persist._checksum(members["payload"].tobytes(), arrays)
+    rewrite(path, header, **arrays)
+    router = Router.from_path(catalog, cache=cache)
+    with pytest.raises(_persist.IndexFormatError, match=r"record 0 is malformed"):
+        router._agent(router.index.names[0])
+
+
+def test_an_altered_record_index_fails_the_checksum(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    with np.load(path) as npz:
+        ends = npz["record_ends"].copy()
+    ends[0] += 1
+    rewrite(path, record_ends=ends)
+    check_rebuilt(catalog, cache, caplog, "checksum mismatch")
+
+
+@given(st.lists(st.text(max_size=12), max_size=6))
+def test_names_are_checked_in_one_pass_as_the_loader_checks_each(names: list[str]) -> None:
+    from agentroute._load import _clean_name
+
+    expected = next((n for n in names if _clean_name(n, "", []) != n), None)
+    assert _persist._unclean_name(names) == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +150,49 @@ def test_matches_equal_item_by_item_strengths(corpora: Path) -> None:
         assert matches(table, index, query) == expected
         hits += len(expected)
     assert hits > len(requests) // 2
+
+
+# -- the table as the index cache stores it ---------------------------------------------------
+
+
+def test_a_table_round_trips_through_its_parts() -> None:
+    from agentroute._index import build_index
+    from agentroute._negative import _build, table_from_parts, table_parts
+
+    agents = (
+        AgentSpec(
+            "api",
+            description="Python REST APIs",
+            not_for=("Kubernetes clusters", "frontend styling"),
+            redirects=(("Kubernetes clusters", "Cluster Ops"),),
+            collaborators=("cluster-ops",),
+        ),
+        AgentSpec("cluster-ops", description="Kubernetes operations"),
+    )
+    index = build_index(agents)
+    table = _build(agents, index)
+    again = table_from_parts(json.loads(json.dumps(table_parts(table))), index.names)
+    assert again.items == table.items and again.redirect == table.redirect == ((1,), ())
+    assert again.collaborators == table.collaborators == ((1,), ())
+    assert again.by_prefix == table.by_prefix and again.position == table.position
+
+
+@pytest.mark.parametrize(
+    ("parts", "why"),
+    [
+        ([], "not an object"),
+        ({"items": [], "redirect": [[]], "collaborators": []}, "malformed"),
+        ({"items": [[5, "x", ["x"]]], "redirect": [[]], "collaborators": []}, "item"),
+        ({"items": [[0, "x", []]], "redirect": [[]], "collaborators": []}, "item"),
+        ({"items": [[True, "x", ["x"]]], "redirect": [[]], "collaborators": []}, "item"),
+        ({"items": [[0, "x", ["x"]]], "redirect": [[9]], "collaborators": []}, "redirect"),
+        ({"items": [], "redirect": [], "collaborators": [[0, [2]]]}, "collaborators"),
+        ({"items": [], "redirect": [], "collaborators": [[-1, [0]]]}, "collaborator entry"),
+        ({"items": [], "redirect": [], "collaborators": [7]}, "collaborator entry"),
+    ],
+)
+def test_malformed_table_parts_are_refused(parts: object, why: str) -> None:
+    from agentroute._negative import table_from_parts
+
+    with pytest.raises(ValueError, match=why):
+        table_from_parts(parts, ["a", "b"])

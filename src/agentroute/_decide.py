@@ -116,7 +116,9 @@ class RouterConfig:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class State:
-    agents: tuple[AgentSpec, ...]
+    # A tuple, or the cache's lazily decoded records (route_state reads none of them
+    # when the not-for table came with the cache).
+    agents: Sequence[AgentSpec]
     index: Index
     config: RouterConfig
     # What Router.fit learned (None: never fitted); see agentroute._learn.

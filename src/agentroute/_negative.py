@@ -14,8 +14,9 @@ items into :attr:`AgentSpec.not_for` and :attr:`AgentSpec.redirects`
 
 A request that matches no item (strength below :data:`MIN_MATCH`) keeps its
 scores bit for bit, so its decision is unchanged. The table is built once per
-index from the records, on first use, and kept beside the index (not in it: the
-on-disk index format is unchanged).
+index from the records, on first use, and kept beside the index. The index cache
+stores it (:func:`table_parts`, :func:`table_from_parts`), so a router read from
+the cache routes without decoding every agent's record.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +42,10 @@ __all__ = [
     "apply_not_for",
     "match_strength",
     "not_for_table",
+    "remember_table",
     "resolve_name",
+    "table_from_parts",
+    "table_parts",
 ]
 
 # How strongly a request must match a not-for item before it counts: the F1 of
@@ -137,13 +142,20 @@ def resolve_name(
     return hits
 
 
+def _by_prefix_map(items: Sequence[tuple[int, str, tuple[str, ...]]]) -> dict[str, tuple[int, ...]]:
+    prefix: dict[str, list[int]] = {}
+    for k, (_agent, _item, item_terms) in enumerate(items):
+        for t in item_terms:
+            prefix.setdefault(t[:MIN_PREFIX], []).append(k)
+    return {p: tuple(dict.fromkeys(v)) for p, v in sorted(prefix.items())}
+
+
 def _build(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
     position = {name: i for i, name in enumerate(index.names)}
     ordered = sorted(agents, key=lambda a: position.get(a.name, len(position)))
     keys = name_keys(ordered)
     items: list[tuple[int, str, tuple[str, ...]]] = []
     redirect: list[tuple[int, ...]] = []
-    prefix: dict[str, list[int]] = {}
     collaborators: list[tuple[int, ...]] = []
     for a in ordered:
         me = position.get(a.name)
@@ -159,19 +171,101 @@ def _build(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
             item_terms = tuple(dict.fromkeys(terms(item)))
             if not item_terms:
                 continue
-            k = len(items)
             items.append((me, item, item_terms))
             redirect.append(tuple(sorted(targets.get(item, ()))))
-            for t in item_terms:
-                prefix.setdefault(t[:MIN_PREFIX], []).append(k)
         mine = {j for who in a.collaborators for j in resolve_name(who, ordered, a.path, keys=keys)}
         collaborators.append(tuple(sorted(mine - {me})))
     return NotForTable(
         tuple(items),
         tuple(redirect),
         tuple(collaborators),
-        {p: tuple(dict.fromkeys(v)) for p, v in sorted(prefix.items())},
+        _by_prefix_map(items),
         position,
+    )
+
+
+def table_parts(table: NotForTable) -> dict[str, list[Any]]:
+    """What :func:`table_from_parts` needs to rebuild ``table``, as JSON-ready lists
+    (the prefix map and the positions are derived; collaborators only where some)."""
+    return {
+        "items": [[a, item, list(t)] for a, item, t in table.items],
+        "redirect": [list(r) for r in table.redirect],
+        "collaborators": [[i, list(c)] for i, c in enumerate(table.collaborators) if c],
+    }
+
+
+def _positions(value: object, n: int, what: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+        type(j) is int and 0 <= j < n
+        for j in value  # bool is not a position
+    ):
+        raise ValueError(f"{what} is not a list of agent positions")
+    return tuple(value)
+
+
+def table_from_parts(parts: object, names: Sequence[str]) -> NotForTable:
+    """The :class:`NotForTable` that :func:`table_parts` wrote, for the agents ``names``
+    (in index order), every value checked (it comes from a file).
+
+    Raises
+    ------
+    ValueError
+        When a part is malformed or names a position out of range.
+
+    Examples
+    --------
+    >>> from agentroute._index import build_index
+    >>> agents = (
+    ...     AgentSpec("a", description="Python APIs", not_for=("kubernetes clusters",)),
+    ...     AgentSpec("b", description="Kubernetes operations"),
+    ... )
+    >>> table = not_for_table(agents, build_index(agents))
+    >>> again = table_from_parts(table_parts(table), ["a", "b"])
+    >>> again.items == table.items and again.by_prefix == table.by_prefix
+    True
+    """
+    if not isinstance(parts, dict):
+        raise ValueError("the not-for table is not an object")
+    n = len(names)
+    raw_items, raw_redirect, raw_collab = (
+        parts.get("items"),
+        parts.get("redirect"),
+        parts.get("collaborators"),
+    )
+    if not (
+        isinstance(raw_items, list)
+        and isinstance(raw_redirect, list)
+        and isinstance(raw_collab, list)
+        and len(raw_redirect) == len(raw_items)
+    ):
+        raise ValueError("the not-for table is malformed")
+    items: list[tuple[int, str, tuple[str, ...]]] = []
+    for entry in raw_items:
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and type(entry[0]) is int
+            and 0 <= entry[0] < n
+            and isinstance(entry[1], str)
+            and isinstance(entry[2], list)
+            and entry[2]
+            and all(isinstance(t, str) and t for t in entry[2])
+        ):
+            raise ValueError("a not-for item is malformed")
+        items.append((entry[0], entry[1], tuple(entry[2])))
+    redirect = tuple(_positions(r, n, "a redirect") for r in raw_redirect)
+    collaborators: list[tuple[int, ...]] = [()] * n
+    for entry in raw_collab:
+        if not (isinstance(entry, list) and len(entry) == 2):
+            raise ValueError("a collaborator entry is malformed")
+        (i,) = _positions([entry[0]], n, "a collaborator entry")
+        collaborators[i] = _positions(entry[1], n, "collaborators")
+    return NotForTable(
+        tuple(items),
+        redirect,
+        tuple(collaborators),
+        _by_prefix_map(items),
+        {name: i for i, name in enumerate(names)},
     )
 
 
@@ -188,6 +282,13 @@ def not_for_table(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
         with _LOCK:
             table = _TABLES.setdefault(index, table)
     return table
+
+
+def remember_table(index: Index, table: NotForTable) -> None:
+    """Keep ``table`` (read from the index cache) as ``index``'s, so that
+    :func:`not_for_table` does not build it from the records."""
+    with _LOCK:
+        _TABLES.setdefault(index, table)
 
 
 def _idf(index: Index, term: str) -> float:

@@ -8,6 +8,7 @@ is :mod:`agentroute._calibrate`.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -84,7 +85,7 @@ class Router:
     @classmethod
     def _assemble(
         cls,
-        agents: tuple[AgentSpec, ...],
+        agents: Sequence[AgentSpec],
         index: Index,
         diagnostics: Sequence[Diagnostic],
         config: RouterConfig | None,
@@ -238,7 +239,18 @@ class Router:
     @property
     def agents(self) -> tuple[AgentSpec, ...]:
         """The indexed records, sorted by name."""
-        return self._state.agents
+        agents = self._state.agents
+        if isinstance(agents, tuple):
+            return agents
+        # Read from the index cache: every record is decoded here, once (routing
+        # decodes none; see :meth:`_agent` for one).
+        return tuple(agents)
+
+    def _agent(self, name: str) -> AgentSpec | None:
+        """The record of the agent ``name``, or None: decodes that record only."""
+        names = self._state.index.names  # sorted
+        i = bisect.bisect_left(names, name)
+        return self._state.agents[i] if i < len(names) and names[i] == name else None
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
