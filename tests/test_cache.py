@@ -714,3 +714,121 @@ def test_names_are_checked_in_one_pass_as_the_loader_checks_each(names: list[str
 
     expected = next((n for n in names if _clean_name(n, "", []) != n), None)
     assert _persist._unclean_name(names) == expected
+
+
+# -- freshness by file status (issue 13, item 2) ------------------------------------------------
+
+
+def trusting_stats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust the status of files changed just now (the tests write them a moment before)."""
+    monkeypatch.setattr(_persist, "RACY_NS", -(10**12))
+
+
+def no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = _persist.open_regular
+
+    def refuse(path: Path, **kwargs: int) -> object:
+        if str(path).endswith(".npz"):
+            return real(path, **kwargs)  # the cache file itself
+        raise AssertionError(f"an agent file was read: {path}")
+
+    monkeypatch.setattr(_persist, "open_regular", refuse)
+
+
+def test_unchanged_files_are_not_read_again(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trusting_stats(monkeypatch)
+    built = Router.from_path(catalog, cache=cache)
+    no_build(monkeypatch)
+    no_reading(monkeypatch)
+    assert answers(Router.from_path(catalog, cache=cache)) == answers(built)
+
+
+def test_a_same_size_edit_with_the_old_mtime_restored_is_caught(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status is trusted, the size and mtime stay: the ctime the edit set tells."""
+    trusting_stats(monkeypatch)
+    Router.from_path(catalog, cache=cache)
+    target = sorted(catalog.glob("*.md"))[0]
+    before = target.stat()
+    text = target.read_text(encoding="utf-8")
+    edited = text.replace("description: ", "description: Zebras ", 1)[: len(text)]
+    assert len(edited.encode()) == len(text.encode()) and edited != text
+    time.sleep(0.05)  # past the file system's clock tick
+    target.write_text(edited, encoding="utf-8")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = target.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    router = Router.from_path(catalog, cache=cache)
+    assert answers(router) == answers(Router.from_path(catalog))
+    assert any("Zebras" in a.description for a in router.agents)
+
+
+def test_a_touched_file_with_the_same_content_is_still_fresh(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trusting_stats(monkeypatch)
+    Router.from_path(catalog, cache=cache)
+    target = sorted(catalog.glob("*.md"))[0]
+    time.sleep(0.05)
+    os.utime(target)  # new times, same content: hashed again, and fresh
+    no_build(monkeypatch)
+    Router.from_path(catalog, cache=cache)
+
+
+def test_files_changed_just_before_the_build_are_hashed_on_every_read(
+    catalog: Path, cache: Path
+) -> None:
+    """A status read in the clock tick of a change is not trusted (a second change in the
+    same tick would leave it equal)."""
+    target = sorted(catalog.glob("*.md"))[0]
+    target.write_text(target.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    Router.from_path(catalog, cache=cache)
+    with np.load(only_file(cache)) as npz:
+        known = _persist.Fingerprint.from_json(npz["fingerprint"].tobytes())
+    row = known.stats[known.paths.index(os.path.abspath(target))]
+    assert row == (-1,) * 5
+
+
+def test_a_damaged_fingerprint_is_rejected(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    with np.load(path) as npz:
+        raw = npz["fingerprint"].tobytes()
+    rewrite(path, fingerprint=np.frombuffer(raw.replace(b'"paths"', b'"pathz"'), dtype=np.uint8))
+    check_rebuilt(catalog, cache, caplog, "fingerprint checksum mismatch")
+    path = only_file(cache)
+    bad = b'{"options":"00","paths":[1],"resolved":[null],"hashes":["x"],"stats":[[1,2,3,4,5]]}'
+    import hashlib
+
+    rewrite(
+        path,
+        {"fingerprint_checksum": hashlib.sha256(bad).hexdigest()},
+        fingerprint=np.frombuffer(bad, dtype=np.uint8),
+    )
+    check_rebuilt(catalog, cache, caplog, "malformed fingerprint")
+
+
+def test_a_fingerprint_that_does_not_give_the_key_is_not_written(
+    catalog: Path, cache: Path
+) -> None:
+    from agentroute._index import build_index
+    from agentroute._load import discover
+    from agentroute._spec import AgentSpec
+
+    files, _ = discover(catalog)
+    fingerprint = _persist.CatalogFiles(files, strict=False, max_bytes=100).fingerprint()
+    agent = AgentSpec(name="a", description="Kubernetes pods")
+    with pytest.raises(ValueError, match="does not give the catalog key"):
+        _persist.write_cache(
+            cache / "x.npz",
+            key="0" * 64,
+            agents=[agent],
+            diagnostics=(),
+            index=build_index([agent]),
+            fingerprint=fingerprint,
+        )

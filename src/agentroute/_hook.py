@@ -94,10 +94,11 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
         # from_path says why (a warning) and indexes without it.
         return Router.from_path(list(paths), cache=True)
     target = _cache.cache_file(folder, list(paths), strict=False)
-    key = _cache.catalog_key(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
+    # Files whose status is the one the cache stored are not read again.
+    catalog = _cache.CatalogFiles(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
     try:
         agents, stored, index = _cache.read_cache(
-            target, key=key, files=[shown for _, shown in files]
+            target, key=catalog, files=[shown for _, shown in files]
         )
     except _cache.UntrustedCache as exc:
         # The folder is private (checked above), so the file was replaced or opened up
@@ -109,7 +110,7 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
         logger.debug("no usable index cache (%s); indexing in the background", exc)
     else:
         return Router._assemble(agents, index, (*found, *stored), None)
-    if _failed_recently(target, key):
+    if _failed_recently(target, catalog.key()):
         logger.debug("the last background build of this catalog failed; not retrying yet")
     else:
         start_background_build(paths, target)
