@@ -111,3 +111,29 @@ def test_a_catalog_error_carries_the_diagnostics_that_explain_it(tmp_path: Path)
         Router.from_path(bad)
     [diag] = info.value.diagnostics
     assert diag.kind == "invalid-catalog" and "line 5, column" in diag.message
+
+
+def test_the_walk_finds_what_os_walk_finds_each_file_once(tmp_path: Path) -> None:
+    """The walk lists each folder once (links and status from the listing): the files and
+    their order are those of a plain ``os.walk``, a link inside the catalog read once."""
+    import os
+
+    from agentroute._load import discover
+
+    root = tmp_path / "agents"
+    for folder in ("", "b", "a/deep", ".hidden"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for name in ("z.md", "b/y.md", "a/x.md", "a/deep/w.md", ".hidden/v.md", "a/.dot.md"):
+        (root / name).write_text(f"---\nname: {Path(name).stem}\ndescription: d\n---\n")
+    (root / "b" / "alias.md").symlink_to(root / "z.md")
+    (root / "linked").symlink_to(root / "a", target_is_directory=True)
+    files, _ = discover(root)
+    expected = sorted(
+        Path(d, f).as_posix()
+        for d, dirs, names in os.walk(root)
+        if "/." not in d[len(str(root)) :]
+        for f in names
+        if not f.startswith(".") and f != "z.md"  # the link to it comes first, and wins
+    )
+    assert [shown for _, shown in files] == expected
+    assert len({p.resolve() for p, _ in files}) == len(files)
