@@ -16,6 +16,7 @@ component for every agent, as matrix products) → the router's decision.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Sequence
@@ -312,11 +313,25 @@ def _scipy_loaded() -> bool:
     return "scipy.sparse" in sys.modules
 
 
+@functools.cache
 def _kernels() -> Any:
-    """SciPy's compiled sparse kernels (a private module; None if a SciPy lacks it)."""
+    """SciPy's compiled sparse kernels, or None when this SciPy lacks them.
+
+    ``scipy.sparse._sparsetools`` is private: before it is trusted, its product of a
+    small fixed matrix must equal the public ``@``'s, bit for bit; a SciPy whose
+    private module moved or changed its signature falls back to the public product.
+    """
     try:
+        import scipy.sparse as sparse
         from scipy.sparse import _sparsetools
-    except ImportError:  # pragma: no cover - every supported SciPy has it
+
+        m = sparse.csr_matrix(np.array([[0.5, 0.0, 1.25], [0.0, 2.0, 0.75]], dtype=np.float32))
+        probe = [(np.array([1, 0]), np.array([3.0, 0.5], dtype=np.float32))]
+        want = (_rows(probe, 2, np.float32) @ m).toarray()
+        got = _products_with(_sparsetools, m, probe, np.float32)
+        if got.dtype != want.dtype or not np.array_equal(got, want):
+            return None
+    except Exception:  # any failure means: use the public product
         return None
     return _sparsetools
 
@@ -332,12 +347,19 @@ def _row_products(
     and the sparse result SciPy's ``@`` adds: a request's cost is the index entries its
     columns touch.
     """
-    n = int(matrix.shape[1])
-    out: np.ndarray = np.zeros((len(parts), n), dtype=dtype)
     tools = _kernels()
     if tools is None:  # pragma: no cover - the public product, the same sums
         dense: np.ndarray = (_rows(parts, int(matrix.shape[0]), dtype) @ matrix).toarray()
         return dense
+    return _products_with(tools, matrix, parts, dtype)
+
+
+def _products_with(
+    tools: Any, matrix: sp.csr_matrix, parts: Sequence[tuple[np.ndarray, np.ndarray]], dtype: type
+) -> np.ndarray:
+    """:func:`_row_products` through the kernel module ``tools``."""
+    n = int(matrix.shape[1])
+    out: np.ndarray = np.zeros((len(parts), n), dtype=dtype)
     ip, ix, data = matrix.indptr, matrix.indices, matrix.data
     kind = ip.dtype
     cp, cj = np.zeros(2, dtype=kind), np.empty(n, dtype=kind)
