@@ -26,8 +26,11 @@ matrices, most of the file, are covered by the archive's CRC-32 of each member,
 which reading them checks (a second SHA-256 pass over them found nothing more and
 cost as much as the read). A file is used only when its format, format version,
 library version, checksums and the catalog key (the content hashes of every agent
-file, see :func:`catalog_key`) all match and every array has the dtype, shape and
-index range the index needs; anything else raises :class:`IndexFormatError`
+file, see :func:`catalog_key`; not recomputed from the files' contents when the
+stored ``fingerprint`` member, its SHA-256 in the header as ``fingerprint_checksum``,
+shows every file's status unchanged, see
+:class:`CatalogFiles` for what that relies on), and every array has the dtype,
+shape and index range the index needs; anything else raises :class:`IndexFormatError`
 (corrupt, truncated, foreign, older) or :class:`StaleCache` (the agent files
 changed), and the caller rebuilds.
 
