@@ -530,11 +530,11 @@ class _WalkLimit(Exception):
     """A walk covered what it may; the message says which bound."""
 
 
-def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str, bool]]:
-    """Agent files under ``root`` (path, shown, whether the name is a link), sorted;
-    linked folders are not followed, only regular files are kept, and the walk stops at
-    the module's bounds (``walk-limit``)."""
-    found: list[tuple[Path, str, bool]] = []
+def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str, Path | None]]:
+    """Agent files under ``root`` (path, shown, the folder listed when the name is no
+    link, else None), sorted; linked folders are not followed, only regular files are
+    kept, and the walk stops at the module's bounds (``walk-limit``)."""
+    found: list[tuple[Path, str, Path | None]] = []
     try:
         _walk_into(root, diags, found)
     except _WalkLimit as limit:
@@ -576,7 +576,9 @@ def _scan(top: str) -> Iterator[tuple[str, list[str], dict[str, os.DirEntry[str]
             yield from _scan(path)
 
 
-def _walk_into(root: Path, diags: list[Diagnostic], found: list[tuple[Path, str, bool]]) -> None:
+def _walk_into(
+    root: Path, diags: list[Diagnostic], found: list[tuple[Path, str, Path | None]]
+) -> None:
     real_root = root.resolve()
     entries = 0
     total_bytes = 0
@@ -690,16 +692,15 @@ def _walk_into(root: Path, diags: list[Diagnostic], found: list[tuple[Path, str,
             total_bytes += min(st.st_size, DEFAULT_MAX_BYTES + 1)
             if total_bytes > MAX_WALK_BYTES:
                 raise _WalkLimit(f"{MAX_WALK_BYTES:,} bytes of agent files")
-            found.append((p, shown, linked))
+            found.append((p, shown, None if linked else here))
 
 
-def resolved_path(path: Path, folders: dict[Path, str], *, linked: bool | None = None) -> str:
+def resolved_path(path: Path, folders: dict[Path, str]) -> str:
     """``str(path.resolve())``, resolving each folder only once (``folders`` remembers
     them): the files of a catalog share a few folders, and resolving is most of the
-    cost of finding a thousand files. ``linked``: whether ``path`` is a link, when the
-    caller knows (from a folder listing); None: look."""
+    cost of finding a thousand files."""
     try:
-        if path.is_symlink() if linked is None else linked:
+        if path.is_symlink():
             return str(path.resolve())
         return os.path.join(_real_folder(path.parent, folders), path.name)
     except (OSError, RuntimeError):
@@ -883,8 +884,17 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
     for root in _as_paths(paths):
         if root.is_dir():
             folders: dict[Path, str] = {}
-            for p, shown, linked in sorted(_walk(root, diags), key=lambda f: f[1]):
-                files.setdefault(resolved_path(p, folders, linked=linked), (p, shown))
+            for p, shown, folder in sorted(_walk(root, diags), key=lambda f: f[1]):
+                # A file that is no link resolves where the folder it was listed in does
+                # (that folder's Path is shared by its files: resolved once, looked up fast).
+                if folder is None:
+                    where = resolved_path(p, folders)
+                else:
+                    try:
+                        where = os.path.join(_real_folder(folder, folders), p.name)
+                    except (OSError, RuntimeError):
+                        where = os.path.abspath(p)
+                files.setdefault(where, (p, shown))
         elif root.is_file():
             files.setdefault(str(root.resolve()), (root, root.as_posix()))
         elif root.exists():
