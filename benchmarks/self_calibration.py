@@ -1,7 +1,6 @@
 """Would build-time self-calibration help? Per-catalog confidence adjustments under LOCO (issue 15).
 
-    python benchmarks/self_calibration.py [--quick] [--short N] [--mask sentence|fragment]
-                                          [--rows PATH]
+    python benchmarks/self_calibration.py [--quick] [--short N] [--rows PATH]
 
 An experiment, not a shipped feature: it measured that no per-catalog adjustment learnt from a
 catalog's own text beats the global calibration on the protocol's held-out catalogs (README,
@@ -12,10 +11,10 @@ agent are drawn from its own text -- description sentences, "use when" statement
 requests where the catalog has them (the protocol's collections have theirs stripped: they are
 the labels) -- ordered by a SHA-1 of their content (not ``hash()``), at most ``--cap`` in all.
 ``--short N`` cuts each to an N-word window (real requests are shorter than descriptions).
-Cross-fitting: every drawn sentence (``--mask sentence``) or window (``fragment``) is removed
-from its agent's description, body, triggers, use cases and examples, in ONE masked copy of the
-catalog; the pseudo-requests are routed against that copy, right = the source agent or an
-identical copy of it.
+Cross-fitting: every drawn sentence is removed from its agent's description, body, triggers,
+use cases and examples (with any sentence, line or item holding it), in ONE masked copy of the
+catalog, and checked gone; the pseudo-requests are routed against that copy, right = the source
+agent or an identical copy of it.
 
 Per reported catalog the calibration is refitted leave-one-catalog-out (``fit_defaults.fit``),
 and the confidence logit ``z`` of its real labelled requests is adjusted per catalog by:
@@ -93,7 +92,6 @@ class Options:
     per_agent: int = 2
     cap: int = 300
     short: int = 0  # 0: whole sentences
-    mask: str = "sentence"  # or "fragment": only the window is removed
 
 
 # --------------------------------------------------------------------------- pseudo-requests
@@ -135,6 +133,16 @@ def masked(agent: Any, drawn: Sequence[str]) -> Any:
         body = body.replace(text, " ")
     plain = [_plain(t) for t in drawn]
 
+    def unrelated(piece: str) -> bool:
+        p = _plain(piece)
+        return not any(d in p or (len(piece.split()) >= MIN_WORDS and p in d) for d in plain)
+
+    # A use case or example is cleaned when it is parsed (case, Markdown bullets, bold), so
+    # its text in the description or body differs from it: drop every description sentence
+    # and body line holding it, or held by it.
+    description = " ".join(s for s in _SENTENCE.split(description) if unrelated(s))
+    body = "\n".join(line for line in body.splitlines() if unrelated(line))
+
     def keep(item: str) -> bool:
         p = _plain(item)
         return not p or not any(p in d or d in p for d in plain)
@@ -168,9 +176,15 @@ def pseudo_requests(records: Sequence[Any], opt: Options) -> Pseudo:
     drawn = sorted(drawn, key=lambda cs: _digest(cs[1], *cs[0]))[: opt.cap]
     texts = [window(s, opt.short) for _, s in drawn]
     removed: dict[tuple[str, str], list[str]] = {}
-    for (content, sentence), text in zip(drawn, texts, strict=True):
-        removed.setdefault(content, []).append(text if opt.mask == "fragment" else sentence)
+    for content, sentence in drawn:
+        removed.setdefault(content, []).append(sentence)
     masked_records = tuple(masked(a, removed.get((a.description, a.body), [])) for a in records)
+    for a, m in zip(records, masked_records, strict=True):
+        fields = (m.description, m.body, *m.triggers, *m.use_cases, *m.examples)
+        text = _plain(" \n ".join(fields))
+        for sentence in removed.get((a.description, a.body), []):
+            if _plain(sentence) in text:
+                raise RuntimeError(f"{a.name}: the masked copy still holds {sentence!r}")
     gold = [frozenset(a.name for a in groups[c]) for c, _ in drawn]
     return Pseudo(texts, gold, masked_records)
 
@@ -413,10 +427,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--per-agent", type=int, default=Options.per_agent)
     ap.add_argument("--cap", type=int, default=Options.cap)
     ap.add_argument("--short", type=int, default=0, help="N-word windows (0: whole sentences)")
-    ap.add_argument("--mask", choices=("sentence", "fragment"), default="sentence")
     ap.add_argument("--rows", type=Path, default=None, help="keep/reuse the routed rows here")
     args = ap.parse_args(argv)
-    opt = Options(per_agent=args.per_agent, cap=args.cap, short=args.short, mask=args.mask)
+    opt = Options(per_agent=args.per_agent, cap=args.cap, short=args.short)
     if args.rows is not None and args.rows.is_file():
         data = pickle.loads(args.rows.read_bytes())  # our own file from an earlier run
     else:
