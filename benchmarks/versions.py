@@ -5,6 +5,12 @@ own process, alternating A B A B, so machine drift hits both alike; quote the ra
 
     python benchmarks/versions.py --old 3206591                # 0.1.0 vs this checkout
     python benchmarks/versions.py --old 3206591 --rounds 3 --requests 300
+    python benchmarks/versions.py --old cd85965 --sizes 1000,10000   # synthetic catalogs too
+
+``--sizes`` adds the synthetic catalogs of ``benchmarks/speed.py`` (``_catalogs.py``) routed with
+its request set; both versions share one index cache (a temporary folder), so a large catalog
+is built once per version rather than once per process. Each process also times ``route_many``
+over the same requests (``many/loop``: a loop of ``route`` divided by it).
 
 The old revision is checked out with ``git worktree`` into a temporary folder and imported from
 there (``PYTHONPATH``); nothing is installed.
@@ -29,8 +35,11 @@ _PROBE = """
 import json, statistics, sys, time, warnings
 warnings.simplefilter("ignore")
 import agentroute
-folder, labels, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-router = agentroute.Router.from_path(folder)
+folder, labels, n, cache = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+try:
+    router = agentroute.Router.from_path(folder, cache=cache or False)
+except TypeError:  # a version without the cache argument
+    router = agentroute.Router.from_path(folder)
 requests = [json.loads(line)["request"] for line in open(labels, encoding="utf-8")][:n]
 for text in requests[:20]:
     router.route(text)
@@ -39,15 +48,18 @@ for text in requests:
     t0 = time.perf_counter()
     router.route(text)
     times.append(time.perf_counter() - t0)
+t0 = time.perf_counter()
+router.route_many(requests)
+many = time.perf_counter() - t0
 print(json.dumps({"version": agentroute.__version__, "agents": len(router.agents),
-                  "p50_ms": statistics.median(times) * 1e3}))
+                  "p50_ms": statistics.median(times) * 1e3, "many_vs_loop": sum(times) / many}))
 """
 
 
-def _probe(src: Path, folder: Path, labels: Path, n: int) -> dict[str, object]:
+def _probe(src: Path, folder: Path, labels: Path, n: int, cache: str = "") -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(src)}
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(folder), str(labels), str(n)],
+        [sys.executable, "-c", _PROBE, str(folder), str(labels), str(n), cache],
         capture_output=True,
         text=True,
         env=env,
@@ -63,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     ap.add_argument("--requests", type=int, default=300, help="labelled requests per catalog")
     ap.add_argument("--rounds", type=int, default=2, help="A/B rounds per catalog")
+    ap.add_argument(
+        "--sizes",
+        default="",
+        help="synthetic catalog sizes to add, e.g. 1000,10000 (see benchmarks/_catalogs.py)",
+    )
     args = ap.parse_args(argv)
     corpora = args.shared / "corpora"
+    sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     print(f"command: python benchmarks/versions.py {' '.join(argv or sys.argv[1:])}")
     with tempfile.TemporaryDirectory() as tmp:
         old_tree = Path(tmp) / "old"
@@ -73,17 +91,38 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
         )
         try:
-            for slug in CATALOGS:
-                folder, labels = corpora / slug, corpora / "labels" / f"{slug}.jsonl"
+            runs: list[tuple[str, Path, Path, str]] = [
+                (slug, corpora / slug, corpora / "labels" / f"{slug}.jsonl", "")
+                for slug in CATALOGS
+            ]
+            if sizes:
+                sys.path.insert(0, str(Path(__file__).resolve().parent))
+                from _catalogs import DEFAULT_SEED, ensure_catalog
+                from speed import load_requests
+
+                labels = Path(tmp) / "requests.jsonl"
+                texts = load_requests(args.shared, args.requests, DEFAULT_SEED)
+                labels.write_text(
+                    "".join(json.dumps({"request": t}) + "\n" for t in texts), encoding="utf-8"
+                )
+                cache = str(Path(tmp) / "cache")
+                for size in sizes:
+                    folder = ensure_catalog(size, shared=args.shared)
+                    runs.append((f"synthetic {size:,}", folder, labels, cache))
+            for slug, folder, labels, cache in runs:
                 old, new = [], []
                 for _ in range(args.rounds):
-                    old.append(_probe(old_tree / "src", folder, labels, args.requests))
-                    new.append(_probe(REPO / "src", folder, labels, args.requests))
+                    old.append(_probe(old_tree / "src", folder, labels, args.requests, cache))
+                    new.append(_probe(REPO / "src", folder, labels, args.requests, cache))
                 o = statistics.median(float(r["p50_ms"]) for r in old)  # type: ignore[arg-type]
                 n = statistics.median(float(r["p50_ms"]) for r in new)  # type: ignore[arg-type]
+                om = statistics.median(float(r["many_vs_loop"]) for r in old)  # type: ignore[arg-type]
+                nm = statistics.median(float(r["many_vs_loop"]) for r in new)  # type: ignore[arg-type]
                 print(
                     f"{slug:32s} agents {new[0]['agents']}: route p50 {old[0]['version']} "
-                    f"{o:.2f} ms, {new[0]['version']} {n:.2f} ms (ratio new/old {n / o:.2f})"
+                    f"{o:.2f} ms, {new[0]['version']} {n:.2f} ms (ratio new/old {n / o:.2f}); "
+                    f"route_many vs loop {om:.2f}x -> {nm:.2f}x",
+                    flush=True,
                 )
         finally:
             subprocess.run(

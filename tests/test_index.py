@@ -295,7 +295,16 @@ def test_strings_answer_the_same_by_binary_search_and_by_dictionary(
     strings = Strings.from_sorted(values)
     by_search = strings.find(asked).tolist()
     assert [by_search[i] for i in range(len(values))] == list(range(len(values)))
+    named = [strings[i] for i in range(len(values))]  # by binary search
     for _ in range(_DICT_AFTER):
         strings.find(["warm-up"])
     assert strings._table is not None  # the switch happened
     assert strings.find(asked).tolist() == by_search
+    # Names come from the list the dictionary filled, and are the same strings.
+    fresh = Strings.from_sorted(values)
+    for _ in range(_DICT_AFTER + 1):
+        fresh.find(["warm-up"])
+    assert fresh._names is not None and not fresh._named
+    assert [fresh[i] for i in range(len(values))] == named == values
+    with pytest.raises(IndexError):
+        fresh[len(values)]

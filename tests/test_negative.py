@@ -12,6 +12,7 @@ from agentroute._negative import (
     MIN_MATCH,
     apply_not_for,
     match_strength,
+    matches,
     not_for_table,
     resolve_name,
 )
@@ -122,3 +123,29 @@ def test_scores_stay_in_range(seeds_and_devops: Router) -> None:
     q = [analyze_query(router.index, t) for t in ("Docker/Kubernetes configuration", "CI/CD")]
     s = apply_not_for(router.agents, router.index, q, score(router.index, q, router.config.weights))
     assert np.all((s.combined >= 0.0) & (s.combined <= 1.0))
+
+
+def test_matches_equal_item_by_item_strengths(corpora: Path) -> None:
+    """``matches`` works term by term and skips items by a bound; it must give exactly
+    the strengths :func:`match_strength` gives item by item."""
+    router = Router.from_path(corpora / "lerianstudio-ring")
+    index = router.index
+    table = not_for_table(router.agents, index)
+    assert len(table.items) > 100
+    texts = [item for _, item, _ in table.items]
+    # Items alone match strongly; items inside longer requests, weakly or not at all.
+    requests = texts[::2] + [
+        f"{a} and also {b} {agent.description}"
+        for a, b, agent in zip(texts[1::3], texts[2::3], router.agents, strict=False)
+    ]
+    hits = 0
+    for text in requests:
+        query = analyze_query(index, text)
+        expected = {}
+        for k, (_, _, item_terms) in enumerate(table.items):
+            m = match_strength(index, query.terms, item_terms)
+            if m >= MIN_MATCH:
+                expected[k] = m
+        assert matches(table, index, query) == expected
+        hits += len(expected)
+    assert hits > len(requests) // 2

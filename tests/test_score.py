@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from agentroute._score import (
     _char_product_numpy,
     _products_numpy,
     _products_scipy,
+    _row_products,
+    _rows,
     _vectors,
     analyze_query,
     score,
@@ -92,6 +95,59 @@ def test_batched_products_agree_on_a_real_catalog(shared: Path) -> None:
     agents = load_agents(shared / "corpora" / "dl-ezo-claude-code-sub-agents").agents
     index = Router.from_agents(agents).index
     _products_agree(index, [*REQUESTS, "", "zxqv", "write a python web scraper"])
+
+
+def test_row_products_equal_scipys_sparse_product(shared: Path) -> None:
+    """The compiled kernel called row by row gives the bits of SciPy's ``@``."""
+    agents = load_agents(shared / "corpora" / "dl-ezo-claude-code-sub-agents").agents
+    index = Router.from_agents(agents).index
+    vectors = [_vectors(index, analyze_query(index, t)) for t in [*REQUESTS, "zxqv"]]
+    for matrix, parts, dtype in (
+        (index.chars_scipy, [(v.char_cols, v.char_values) for v in vectors], np.float32),
+        (index.word_scipy, [(v.word_cols, v.word_values) for v in vectors], np.float64),
+    ):
+        mine = _row_products(matrix, parts, dtype)
+        theirs = (_rows(parts, matrix.shape[0], dtype) @ matrix).toarray()
+        assert mine.dtype == dtype
+        assert mine.any()
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_private_kernels_are_trusted_only_when_they_match_the_public_product(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SciPy's private kernel module is probed once; one that moved, changed its
+    signature or sums differently falls back to the public ``@`` (same results)."""
+    import scipy.sparse as sparse
+    from scipy.sparse import _sparsetools
+
+    from agentroute import _score
+
+    matrix = sparse.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.5, 3.0, 0.0]]))
+    parts = [(np.array([0, 1]), np.array([2.0, 1.0])), (np.array([], dtype=int), np.array([]))]
+    want = (_rows(parts, 2, np.float64) @ matrix).toarray()
+    _score._kernels.cache_clear()
+    assert _score._kernels() is _sparsetools  # this SciPy's kernel is the one used
+    np.testing.assert_array_equal(_row_products(matrix, parts, np.float64), want)
+
+    class Moved:
+        def csr_matmat(self, *args: object) -> None:
+            raise TypeError("csr_matmat() takes 12 arguments")
+
+    class Wrong:
+        def csr_matmat(self, *args: object) -> None:
+            _sparsetools.csr_matmat(*args)
+            args[-1][0] += 1  # type: ignore[index]
+
+    for fake in (Moved(), Wrong()):
+        monkeypatch.setattr(sparse, "_sparsetools", fake)
+        monkeypatch.setitem(sys.modules, "scipy.sparse._sparsetools", fake)
+        _score._kernels.cache_clear()
+        assert _score._kernels() is None
+        np.testing.assert_array_equal(_row_products(matrix, parts, np.float64), want)
+    monkeypatch.undo()
+    _score._kernels.cache_clear()
+    assert _score._kernels() is _sparsetools
 
 
 def test_route_many_takes_the_batched_path_and_agrees_with_route(router: Router) -> None:

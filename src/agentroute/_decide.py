@@ -133,20 +133,31 @@ class State:
             self, "copy_names", {g: tuple(v) for g, v in names.items() if len(v) > 1}
         )
 
-    def candidates(self, scores: np.ndarray, limit: int) -> tuple[Candidate, ...]:
+    def depth(self, limit: int) -> int:
+        """How many ranked agents :meth:`candidates` reads for ``limit`` candidates."""
+        n = self.index.n_agents
+        if not self.copy_names:
+            return min(limit, n)
+        return min(n, limit + sum(len(v) - 1 for v in self.copy_names.values()))
+
+    def candidates(
+        self, scores: np.ndarray, limit: int, order: np.ndarray | None = None
+    ) -> tuple[Candidate, ...]:
         """The best ``limit`` agents by score, each group of identical copies once
-        (its best-scoring member, the others named in ``copies``)."""
+        (its best-scoring member, the others named in ``copies``). ``order``: the
+        head of the ranking, ``_ranked(scores, self.depth(limit))``, when the caller
+        has it already."""
         names = self.index.names
         n = scores.size
         k = min(limit, n)
+        if order is None:
+            order = _ranked(scores, self.depth(limit))
         if not self.copy_names:
-            order = _ranked(scores, k)
             return tuple(Candidate(agent=names[j], score=float(scores[j])) for j in order)
-        extra = sum(len(v) - 1 for v in self.copy_names.values())
         copy_of = self.index.copy_of
         out: list[Candidate] = []
         seen: set[int] = set()
-        for j in _ranked(scores, min(n, k + extra)):
+        for j in order:
             g = int(copy_of[j])
             if g in seen:
                 continue
@@ -479,11 +490,12 @@ def _catalog_evidence(
 ) -> _Evidence:
     index, cfg = state.index, state.config
     combined = np.round(scores.combined[row], 9)
-    candidates = state.candidates(combined, limit)
+    order = _ranked(combined, state.depth(limit))
+    candidates = state.candidates(combined, limit, order)
 
     if not text.strip():
         return _Evidence(text=text, candidates=candidates, decline=_EMPTY)
-    best = int(_ranked(combined, 1)[0])
+    best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
         language = other_language(text)

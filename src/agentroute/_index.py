@@ -236,7 +236,7 @@ class Strings:
     ('rest api', 4)
     """
 
-    __slots__ = ("_calls", "_named", "_table", "keys", "positions")
+    __slots__ = ("_calls", "_named", "_names", "_table", "keys", "positions")
 
     def __init__(self, keys: Sequence[np.ndarray], positions: Sequence[np.ndarray]) -> None:
         #: Per bucket, the encoded strings in byte order (``S8``, ``S16``, ...) and
@@ -249,6 +249,7 @@ class Strings:
         # look-ups, which a one-shot CLI or hook call never reaches.
         self._calls = 0
         self._table: dict[str, int] | None = None
+        self._names: list[str] | None = None  # position → string, with the dictionary
 
     @staticmethod
     def _encode(value: str) -> bytes:
@@ -278,6 +279,9 @@ class Strings:
         return sum(int(k.size) for k in self.keys)
 
     def __getitem__(self, column: int) -> str:
+        names = self._names
+        if names is not None and 0 <= column < len(names):
+            return names[column]
         named = self._named.get(column)
         if named is None:
             named = self._name(column)
@@ -303,10 +307,16 @@ class Strings:
         return (self[i] for i in range(len(self)))
 
     def _dictionary(self) -> dict[str, int]:
+        """Every string → its position; also fills the position → string list (the
+        strings are decoded once for both)."""
         table: dict[str, int] = {}
+        names: list[str] = [""] * len(self)
         for keys, positions in zip(self.keys, self.positions, strict=True):
             for key, at in zip(keys.tolist(), positions.tolist(), strict=True):
-                table[key[:-1].decode("utf-8", "surrogatepass")] = at
+                value = key[:-1].decode("utf-8", "surrogatepass")
+                table[value] = at
+                names[at] = value
+        self._names = names
         return table
 
     def find(self, values: Sequence[str]) -> np.ndarray:

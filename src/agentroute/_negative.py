@@ -64,6 +64,9 @@ REDIRECT_BONUS = 0.25
 # ("config" / "configuration", "deploy" / "deployment").
 MIN_PREFIX = 4
 
+# Slack under the bound :func:`matches` skips items by (far above float round-off).
+_BOUND_MARGIN = 1e-6
+
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
@@ -247,8 +250,25 @@ class _Request:
         return 2.0 * p * r / (p + r)
 
 
+def _idf_table(index: Index, words: Sequence[str]) -> dict[str, float]:
+    """:func:`_idf` of each of ``words``, looked up in one search."""
+    distinct = list(dict.fromkeys(words))
+    top = index.top_idf
+    idf = index.idf
+    return {
+        t: (float(idf[j]) if j >= 0 else top)
+        for t, j in zip(distinct, index.columns(distinct).tolist(), strict=True)
+    }
+
+
 def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
-    """Item position → match strength (at least :data:`MIN_MATCH`) for one request."""
+    """Item position → match strength (at least :data:`MIN_MATCH`) for one request.
+
+    The same strengths as :func:`match_strength` item by item, computed term by term:
+    which request words each distinct item word matches is worked out once per request
+    (a large catalog has hundreds of candidate items sharing a few words), and each
+    IDF is looked up once.
+    """
     if table.empty or not query.terms:
         return {}
     found: set[int] = set()
@@ -257,10 +277,54 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
             found.update(table.by_prefix.get(t[:MIN_PREFIX], ()))
         else:
             found.update(k for k in table.by_prefix.get(t, ()) if t in table.items[k][2])
+    if not found:
+        return {}
+    order = sorted(found)
+    items = table.items
+    request = list(dict.fromkeys(query.terms))
+    request_set = set(request)
+    request_prefix = _by_prefix(request)
+    # Per distinct item word, the request words it matches (equal, or one begins the
+    # other, as _hits reads it: the relation is symmetric); per request word, the item
+    # words it matches.
+    matched_by: dict[str, list[str]] = {}
+    related: dict[str, set[str]] = {a: set() for a in request}
+    for k in order:
+        for b in items[k][2]:
+            if b in matched_by:
+                continue
+            hit = [b] if b in request_set else []
+            if len(b) >= MIN_PREFIX:
+                hit.extend(
+                    a
+                    for a in request_prefix.get(b[:MIN_PREFIX], ())
+                    if a != b and (a.startswith(b) or b.startswith(a))
+                )
+            matched_by[b] = hit
+            for a in hit:
+                related[a].add(b)
+    idf = _idf_table(index, [*request, *matched_by])
+    total = sum(idf[t] for t in request)
+    linked = [a for a in request if related[a]]
+    # The F1 of two shares is at most 2x / (1 + x) for either share x, which is below
+    # MIN_MATCH for x < MIN_MATCH / (2 - MIN_MATCH) (1/3): such a request, or item, can
+    # be passed over without computing the other share. The bound keeps a margin far
+    # above float round-off, so no strength that reaches MIN_MATCH is skipped.
+    floor = MIN_MATCH / (2.0 - MIN_MATCH) - _BOUND_MARGIN
+    if sum(idf[t] for t in linked) / total < floor:
+        return {}
     out: dict[int, float] = {}
-    request = _Request(index, query.terms)
-    for k in sorted(found):
-        m = request.strength(table.items[k][2])
+    for k in order:
+        item = items[k][2]
+        item_hit = [b for b in item if matched_by[b]]
+        if not item_hit:
+            continue
+        p = sum(idf[t] for t in item_hit) / sum(idf[t] for t in item)
+        if p < floor:
+            continue
+        req_hit = [a for a in linked if not related[a].isdisjoint(item)]
+        r = sum(idf[t] for t in req_hit) / total
+        m = 2.0 * p * r / (p + r)
         if m >= MIN_MATCH:
             out[k] = m
     return out

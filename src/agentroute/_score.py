@@ -16,11 +16,12 @@ component for every agent, as matrix products) → the router's decision.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -286,36 +287,99 @@ def _vectors(index: Index, q: Query) -> _Vectors:
     )
 
 
-# A batch at least this large is multiplied with SciPy in one sparse product per
-# component (importing SciPy costs ~0.1 s once); smaller ones row by row in NumPy.
+# A batch at least this large is multiplied with SciPy's compiled products (importing
+# SciPy costs ~0.1 s once); smaller ones in NumPy until SciPy is loaded (SCIPY_AFTER).
 BATCH_MIN = 16
 
 
 # The character n-gram product is most of a request's arithmetic (~117k index entries at
-# 1,000 agents, ~1.1M at 10,000). SciPy's CSC mat-vec sums them at ~2 ns an entry, in the
-# same float32 order as np.add.at (~7 ns). Importing SciPy costs ~0.2 s: a process that
-# routes one request (the command line, the hook) keeps NumPy; one that has SciPy loaded
-# already (it built an index, or routed a batch), or routes more than this many requests
-# one at a time, uses SciPy. Both give the same bits (tests/test_score.py).
+# 1,000 agents, ~1.1M at 10,000). SciPy's compiled sparse product sums them at ~1-2 ns an
+# entry, in the same float32 order as np.add.at (~7 ns). Importing SciPy costs ~0.2 s: a
+# process that routes one request (the command line, the hook) keeps NumPy; one that has
+# SciPy loaded already (it built an index, or routed a batch), or routes more than this
+# many requests one at a time, uses SciPy. Both give the same bits (tests/test_score.py).
 SCIPY_AFTER = 8
 _singles = 0
 
 
-def _char_product(index: Index, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """float32 char cosines of one request's unit vector with every agent."""
+def _scipy_loaded() -> bool:
+    """Whether SciPy's sparse module is (now) loaded: counts the single requests routed
+    without it, and imports it after :data:`SCIPY_AFTER` of them."""
     global _singles
     if "scipy.sparse" not in sys.modules:
         _singles += 1
         if _singles > SCIPY_AFTER:
             import scipy.sparse  # noqa: F401
-    agents, data, lengths = index.chars_t.gather(cols)
-    sparse = sys.modules.get("scipy.sparse")
-    if sparse is not None:
-        ptr = np.zeros(cols.size + 1, dtype=np.int64)
-        np.cumsum(lengths, out=ptr[1:])
-        n = index.n_agents
-        matrix = sparse.csc_matrix((data, agents.astype(np.int32), ptr), shape=(n, cols.size))
-        out: np.ndarray = matrix @ values
+    return "scipy.sparse" in sys.modules
+
+
+@functools.cache
+def _kernels() -> Any:
+    """SciPy's compiled sparse kernels, or None when this SciPy lacks them.
+
+    ``scipy.sparse._sparsetools`` is private: before it is trusted, its product of a
+    small fixed matrix must equal the public ``@``'s, bit for bit; a SciPy whose
+    private module moved or changed its signature falls back to the public product.
+    """
+    try:
+        import scipy.sparse as sparse
+        from scipy.sparse import _sparsetools
+
+        m = sparse.csr_matrix(np.array([[0.5, 0.0, 1.25], [0.0, 2.0, 0.75]], dtype=np.float32))
+        probe = [(np.array([1, 0]), np.array([3.0, 0.5], dtype=np.float32))]
+        want = (_rows(probe, 2, np.float32) @ m).toarray()
+        got = _products_with(_sparsetools, m, probe, np.float32)
+        if got.dtype != want.dtype or not np.array_equal(got, want):
+            return None
+    except Exception:  # any failure means: use the public product
+        return None
+    return _sparsetools
+
+
+def _row_products(
+    matrix: sp.csr_matrix, parts: Sequence[tuple[np.ndarray, np.ndarray]], dtype: type
+) -> np.ndarray:
+    """Dense ``len(parts) x matrix.shape[1]``: each part (columns, values) as a sparse row
+    times ``matrix``, each row summed in its entries' order.
+
+    These are SciPy's own sums (its ``csr_matmat`` kernel, one request row per call, as
+    the product of a requests x columns matrix computes them), without the symbolic pass
+    and the sparse result SciPy's ``@`` adds: a request's cost is the index entries its
+    columns touch.
+    """
+    tools = _kernels()
+    if tools is None:  # pragma: no cover - the public product, the same sums
+        dense: np.ndarray = (_rows(parts, int(matrix.shape[0]), dtype) @ matrix).toarray()
+        return dense
+    return _products_with(tools, matrix, parts, dtype)
+
+
+def _products_with(
+    tools: Any, matrix: sp.csr_matrix, parts: Sequence[tuple[np.ndarray, np.ndarray]], dtype: type
+) -> np.ndarray:
+    """:func:`_row_products` through the kernel module ``tools``."""
+    n = int(matrix.shape[1])
+    out: np.ndarray = np.zeros((len(parts), n), dtype=dtype)
+    ip, ix, data = matrix.indptr, matrix.indices, matrix.data
+    kind = ip.dtype
+    cp, cj = np.zeros(2, dtype=kind), np.empty(n, dtype=kind)
+    cx: np.ndarray = np.empty(n, dtype=dtype)
+    for r, (cols, values) in enumerate(parts):
+        if not cols.size:
+            continue
+        xp = np.array([0, cols.size], dtype=kind)
+        xc = np.ascontiguousarray(cols, dtype=kind)
+        xv: np.ndarray = np.ascontiguousarray(values, dtype=dtype)
+        tools.csr_matmat(1, n, xp, xc, xv, ip, ix, data, cp, cj, cx)
+        k = int(cp[1])
+        out[r, cj[:k]] = cx[:k]
+    return out
+
+
+def _char_product(index: Index, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """float32 char cosines of one request's unit vector with every agent."""
+    if _scipy_loaded():
+        out: np.ndarray = _row_products(index.chars_scipy, [(cols, values)], np.float32)[0]
         return out
     return _char_product_numpy(index, cols, values)
 
@@ -355,7 +419,7 @@ def _products_numpy(
                 agents, weights=values * np.repeat(v.word_values, lengths), minlength=n
             )
         if chars and v.char_cols.size:
-            char[r] = _char_product(index, v.char_cols, v.char_values)
+            char[r] = _char_product_numpy(index, v.char_cols, v.char_values)
     return bm25, word, char, hit
 
 
@@ -377,18 +441,17 @@ def _rows(parts: Sequence[tuple[np.ndarray, np.ndarray]], width: int, dtype: typ
 def _products_scipy(
     index: Index, vectors: Sequence[_Vectors], chars: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """What :func:`_products_numpy` gives, bit for bit, as one sparse product per component."""
-    width = len(index.feature_names)
+    """What :func:`_products_numpy` gives, bit for bit, with SciPy's compiled products."""
     ones = [(v.cols, np.ones(v.cols.size)) for v in vectors]
-    bm25 = (_rows(ones, width, np.float64) @ index.bm25_scipy).toarray()
+    bm25 = _row_products(index.bm25_scipy, ones, np.float64)
     words = [(v.word_cols, v.word_values) for v in vectors]
-    word = (_rows(words, width, np.float64) @ index.word_scipy).toarray()
+    word = _row_products(index.word_scipy, words, np.float64)
     idf = [(v.cols, index.coverage_idf(v.cols)) for v in vectors]
-    hit = (_rows(idf, width, np.float64) @ index.bm25_pattern).toarray()
+    hit = _row_products(index.bm25_pattern, idf, np.float64)
     if not chars:
         return bm25, word, np.zeros_like(bm25), hit
     rows = [(v.char_cols, v.char_values) for v in vectors]
-    char = (_rows(rows, len(index.char_names), np.float32) @ index.chars_scipy).toarray()
+    char = _row_products(index.chars_scipy, rows, np.float32)
     return bm25, word, char.astype(np.float64), hit
 
 
@@ -458,12 +521,14 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     component whose raw values run high (BM25) cannot drown one whose values
     run low (cosines) and no constant has to say how their scales compare.
 
-    One request is scored with NumPy alone; a batch of :data:`BATCH_MIN` or more
-    with one SciPy sparse product per component. Both give the same bits.
+    A process without SciPy loaded scores a few requests with NumPy alone; a batch of
+    :data:`BATCH_MIN` or more, or any request once SciPy is loaded, with SciPy's compiled
+    sparse products. Both give the same bits.
     """
     w = weights.normalized()
     vectors = [_vectors(index, q) for q in queries]
-    products = _products_scipy if len(vectors) >= BATCH_MIN else _products_numpy
+    batch = len(vectors) >= BATCH_MIN
+    products = _products_scipy if batch or _scipy_loaded() else _products_numpy
     preselect = index.n_agents >= PRESELECT_MIN_AGENTS
     bm25, word, char, hit = products(index, vectors, not preselect)
     moments: np.ndarray | None = None
