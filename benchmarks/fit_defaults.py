@@ -124,7 +124,7 @@ class CatalogRows:
 def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]] | None) -> Rows:
     from agentroute._calibrate import catalog_shape, signals
     from agentroute._decide import _ranked
-    from agentroute._score import analyze_query, score
+    from agentroute._score import analyze_query, matched_triggers, score
 
     index, cfg = router.index, router.config
     shape = catalog_shape(index)
@@ -138,7 +138,7 @@ def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]]
         ok = bool(texts[r].strip()) and q.known_terms > 0 and combined[best] > 0.0
         live.append(ok)
         sig.append(astuple(signals(combined, sc, r, best, q, shape)) if ok else (0.0,) * width)
-        trig.append(len(sc.matched[r].get(best, ())))
+        trig.append(len(matched_triggers(index, sc.matched[r], best)))
         right.append(gold is not None and index.names[best] in gold[r])
     return Rows(
         np.array(sig, dtype=np.float64).reshape(len(texts), width),
