@@ -571,102 +571,189 @@ class Index:
 
 # -- counting ---------------------------------------------------------------------------
 
+# Agents counted at a time. Counting keeps each slice's token lists and n-gram products only
+# while the slice is counted; what stays is the vocabulary and compact per-slice counts, so a
+# build's peak is about the finished index plus one slice (not a copy of every agent's tokens:
+# ~27 GB at 100,000 agents). The matrices are those of one slice, to the bit
+# (``tests/test_index.py`` builds with slices of a few agents and compares).
+SLICE_AGENTS = 2_000
 
-def _count_terms(
-    fields: dict[str, list[list[str]]], n: int
-) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """What ``CountVectorizer(analyzer=identity)`` fit on every field, then transform of each
-    field, gives: the sorted vocabulary and canonical float64 count matrices."""
-    import scipy.sparse as sp
-
-    features: set[str] = set()
-    for docs in fields.values():
-        for doc in docs:
-            features.update(doc)
-    if not features:
-        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-    names = tuple(sorted(features))
-    column = {t: i for i, t in enumerate(names)}
-    width = len(names)
-    out: dict[str, Any] = {}
-    for f, docs in fields.items():
-        # Every token of the field at once: (document, column) keys, counted by one sort.
-        lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
-        flat = np.fromiter(
-            map(column.__getitem__, chain.from_iterable(docs)),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
-        keys = np.repeat(np.arange(n, dtype=np.int64) * width, lengths) + flat
-        keys, counts = np.unique(keys, return_counts=True)
-        rows = keys // width
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-        out[f] = sp.csr_matrix(
-            (counts.astype(np.float64), (keys - rows * width).astype(np.int32), indptr),
-            shape=(n, width),
-        )
-    return names, out
+_LOW = np.int64(0xFFFFFFFF)
 
 
-def _count_char_ngrams(docs: Sequence[str]) -> tuple[tuple[str, ...], Any]:
+def _slices(n: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, n, max(1, size)):
+        yield start, min(n, start + max(1, size))
+
+
+class _TermCounter:
+    """What ``CountVectorizer(analyzer=identity)`` fit on every field, then transform of
+    each field, gives, counted a slice of agents at a time: terms get provisional ids in the
+    order first seen; the sorted vocabulary and the canonical float64 count matrices
+    (columns sorted within each row) come out of :meth:`finish`."""
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        self.vocab: dict[str, int] = {}
+        # Per field, per slice: entries per row, provisional columns, counts.
+        self.parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
+            f: [] for f in fields
+        }
+
+    def add(self, fields: dict[str, list[list[str]]]) -> None:
+        vocab = self.vocab
+        for f, docs in fields.items():
+            n = len(docs)
+            lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n)
+            flat = np.fromiter(
+                (vocab.setdefault(t, len(vocab)) for t in chain.from_iterable(docs)),
+                dtype=np.int64,
+                count=int(lengths.sum()),
+            )
+            # (row, provisional column) keys of the slice, counted by one sort.
+            keys = (np.repeat(np.arange(n, dtype=np.int64), lengths) << 32) | flat
+            keys, counts = np.unique(keys, return_counts=True)
+            rows = keys >> 32
+            self.parts[f].append(
+                (
+                    np.bincount(rows, minlength=n).astype(np.int64),
+                    (keys & _LOW).astype(np.int32),
+                    counts,
+                )
+            )
+
+    def finish(self, n: int) -> tuple[tuple[str, ...], dict[str, Any]]:
+        import scipy.sparse as sp
+
+        if not self.vocab:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        names = tuple(sorted(self.vocab))
+        width = len(names)
+        remap = np.empty(width, dtype=np.int32)
+        remap[[self.vocab[t] for t in names]] = np.arange(width, dtype=np.int32)
+        self.vocab = {}
+        out: dict[str, Any] = {}
+        for f, parts in self.parts.items():
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.concatenate([p[0] for p in parts]), out=indptr[1:])
+            indices = np.empty(int(indptr[-1]), dtype=np.int32)
+            data = np.empty(int(indptr[-1]), dtype=np.float64)
+            at = 0
+            while parts:
+                lengths, cols, counts = parts.pop(0)
+                # Sorted columns within each row: sort the slice's (row, column) keys.
+                rows = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
+                order = np.argsort((rows << 32) | remap[cols], kind="stable")
+                indices[at : at + cols.size] = remap[cols[order]]
+                data[at : at + cols.size] = counts[order]
+                at += cols.size
+            out[f] = sp.csr_matrix((data, indices, indptr), shape=(n, width))
+        return names, out
+
+
+class _CharCounter:
     """``CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), preprocessor=normalize,
-    lowercase=False, dtype=float32).fit_transform(docs)``, one distinct word at a time.
+    lowercase=False, dtype=float32).fit_transform(docs)``, one distinct word at a time, a
+    slice of documents at a time.
 
     The n-grams of a document are those of its words, so each distinct word is cut
     once. The layout matches scikit-learn's exactly (its TF-IDF normalisation sums
     each row in this order): within a row, entries are ordered by when the n-gram was
-    first seen in the corpus, and the columns are the n-grams' sorted positions.
+    first seen in the corpus, and the columns are the n-grams' sorted positions. Slices
+    are counted in order, so first-seen ids are those of the whole corpus.
     """
-    import scipy.sparse as sp
 
-    doc_lists = [char_words(doc) for doc in docs]
-    # Each distinct word is cut once, in the order words are first seen, so the
-    # n-grams get their first-seen ids in the order scikit-learn meets them.
-    word_id = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(doc_lists)))}
-    first_seen: dict[str, int] = {}
-    word_rows = [
-        [first_seen.setdefault(g, len(first_seen)) for g in char_wb_ngrams(w, *CHAR_NGRAMS)]
-        for w in word_id
-    ]
-    n_words_total = sum(len(d) for d in doc_lists)
-    doc_ptr = np.zeros(len(docs) + 1, dtype=np.int64)
-    np.cumsum([len(d) for d in doc_lists], out=doc_ptr[1:])
-    doc_words = np.fromiter(
-        map(word_id.__getitem__, chain.from_iterable(doc_lists)),
-        dtype=np.int64,
-        count=n_words_total,
-    )
-    if not first_seen:
-        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-    n_docs, n_words, n_grams = len(docs), len(word_id), len(first_seen)
-    # documents × words (counts) @ words × n-grams (counts) = documents × n-grams.
-    dw = sp.csr_matrix(
-        (
-            np.ones(len(doc_words), dtype=np.int64),
-            doc_words,
-            doc_ptr,
-        ),
-        shape=(n_docs, n_words),
-    )
-    dw.sum_duplicates()
-    lengths = np.fromiter((len(r) for r in word_rows), dtype=np.int64, count=n_words)
-    wg_ptr = np.zeros(n_words + 1, dtype=np.int64)
-    np.cumsum(lengths, out=wg_ptr[1:])
-    flat = np.fromiter(chain.from_iterable(word_rows), dtype=np.int64, count=int(wg_ptr[-1]))
-    wg = sp.csr_matrix((np.ones(len(flat), dtype=np.int64), flat, wg_ptr), shape=(n_words, n_grams))
-    wg.sum_duplicates()
-    counts = (dw @ wg).tocsr()
-    counts.sum_duplicates()
-    counts.sort_indices()  # by first-seen id, as CountVectorizer._count_vocab leaves them
-    names = sorted(first_seen)
-    remap = np.empty(n_grams, dtype=np.int32)
-    remap[[first_seen[g] for g in names]] = np.arange(n_grams, dtype=np.int32)
-    matrix = sp.csr_matrix(
-        (counts.data.astype(np.float32), remap[counts.indices], counts.indptr.astype(np.int32)),
-        shape=(n_docs, n_grams),
-    )
-    return tuple(names), matrix
+    def __init__(self) -> None:
+        # Each distinct word is cut once, in the order words are first seen, so the
+        # n-grams get their first-seen ids in the order scikit-learn meets them.
+        self.word_id: dict[str, int] = {}
+        self.first_seen: dict[str, int] = {}
+        self.word_ptr: list[int] = [0]
+        self.word_grams: list[np.ndarray] = []  # the n-gram ids of each new word, per slice
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, docs: Sequence[str]) -> None:
+        import scipy.sparse as sp
+
+        word_id, first_seen, word_ptr = self.word_id, self.first_seen, self.word_ptr
+        doc_lists = [char_words(doc) for doc in docs]
+        new_grams: list[int] = []
+        for w in dict.fromkeys(chain.from_iterable(doc_lists)):
+            if w not in word_id:
+                word_id[w] = len(word_id)
+                grams = [
+                    first_seen.setdefault(g, len(first_seen))
+                    for g in char_wb_ngrams(w, *CHAR_NGRAMS)
+                ]
+                new_grams += grams
+                word_ptr.append(word_ptr[-1] + len(grams))
+        self.word_grams.append(np.asarray(new_grams, dtype=np.int32))
+        n_docs = len(docs)
+        doc_ptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum([len(d) for d in doc_lists], out=doc_ptr[1:])
+        doc_words = np.fromiter(
+            map(word_id.__getitem__, chain.from_iterable(doc_lists)),
+            dtype=np.int64,
+            count=int(doc_ptr[-1]),
+        )
+        del doc_lists
+        # documents × words (counts) @ words × n-grams (counts) = documents × n-grams, over
+        # the words of this slice only.
+        words, local = np.unique(doc_words, return_inverse=True)
+        dw = sp.csr_matrix(
+            (np.ones(local.size, dtype=np.int64), local.astype(np.int64), doc_ptr),
+            shape=(n_docs, words.size),
+        )
+        dw.sum_duplicates()
+        every = np.concatenate(self.word_grams) if len(self.word_grams) > 1 else self.word_grams[0]
+        self.word_grams = [every]
+        ptr = np.asarray(word_ptr, dtype=np.int64)
+        starts, lengths = ptr[words], ptr[words + 1] - ptr[words]
+        wg_ptr = np.zeros(words.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=wg_ptr[1:])
+        at = np.repeat(starts - wg_ptr[:-1], lengths) + np.arange(int(wg_ptr[-1]), dtype=np.int64)
+        wg = sp.csr_matrix(
+            (np.ones(at.size, dtype=np.int64), every[at].astype(np.int64), wg_ptr),
+            shape=(words.size, max(1, len(first_seen))),
+        )
+        wg.sum_duplicates()
+        counts = (dw @ wg).tocsr()
+        counts.sum_duplicates()
+        counts.sort_indices()  # by first-seen id, as CountVectorizer._count_vocab leaves them
+        self.parts.append(
+            (
+                np.diff(counts.indptr).astype(np.int64),
+                counts.indices.astype(np.int32),
+                counts.data.astype(np.float32),
+            )
+        )
+
+    def finish(self) -> tuple[tuple[str, ...], Any]:
+        import scipy.sparse as sp
+
+        first_seen = self.first_seen
+        if not first_seen:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        self.word_id, self.word_grams = {}, []
+        n_grams = len(first_seen)
+        names = sorted(first_seen)
+        remap = np.empty(n_grams, dtype=np.int32)
+        remap[[first_seen[g] for g in names]] = np.arange(n_grams, dtype=np.int32)
+        self.first_seen = {}
+        parts = self.parts
+        lengths = np.concatenate([p[0] for p in parts])
+        n_docs = lengths.size
+        nnz = int(lengths.sum())
+        indptr = np.zeros(n_docs + 1, dtype=pointer_dtype(nnz))
+        np.cumsum(lengths, out=indptr[1:])
+        indices = np.empty(nnz, dtype=np.int32)
+        data = np.empty(nnz, dtype=np.float32)
+        at = 0
+        while parts:  # each slice is copied in, then let go
+            _, cols, values = parts.pop(0)
+            indices[at : at + cols.size] = remap[cols]
+            data[at : at + cols.size] = values
+            at += cols.size
+        return tuple(names), sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_grams))
 
 
 # -- fitting ----------------------------------------------------------------------------
@@ -692,6 +779,27 @@ def _bm25f(fields: dict[str, Any], n_agents: int) -> tuple[Any, np.ndarray]:
     weights = sp.csr_matrix(tf @ sp.diags(idf), dtype=np.float64)
     weights.sort_indices()
     return weights, idf
+
+
+def _row_sums(matrix: Csr, entries: int = 1 << 24) -> np.ndarray:
+    """Each row's sum (float64), its entries added in stored order: ``np.bincount`` of
+    the row of each entry, a few million entries at a time (rows whole, so every sum is
+    the one a single ``bincount`` gives) rather than a row id for every entry at once."""
+    rows = matrix.shape[0]
+    out = np.zeros(rows, dtype=np.float64)
+    indptr = matrix.indptr.astype(np.int64)
+    start = 0
+    while start < rows:
+        stop = max(start + 1, int(np.searchsorted(indptr, indptr[start] + entries, "right")) - 1)
+        stop = min(stop, rows)
+        a, b = int(indptr[start]), int(indptr[stop])
+        out[start:stop] = np.bincount(
+            np.repeat(np.arange(stop - start), np.diff(indptr[start : stop + 1])),
+            weights=matrix.data[a:b],
+            minlength=stop - start,
+        )
+        start = stop
+    return out
 
 
 def _transposed(matrix: Any, dtype: Any = None) -> Csr:
@@ -733,15 +841,30 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         if progress is not None and (done % step == 0 or done == total):
             progress(done, total)
 
-    field_terms: dict[str, list[list[str]]] = {f: [] for f in FIELD_WEIGHTS}
     bodies = [indexed_body(a) for a in ordered]
-    for i, a in enumerate(ordered):
-        field_terms["name"].append(_analyze(_name_words(a)))
-        field_terms["description"].append(_analyze(a.description))
-        field_terms["hints"].append(_analyze(_hints(a)))
-        field_terms["body"].append(_analyze(bodies[i][:MAX_BODY_CHARS]))
-        tick(i + 1)
-    feature_names, counts = _count_terms(field_terms, n)
+    size = SLICE_AGENTS
+    term_counter = _TermCounter(tuple(FIELD_WEIGHTS))
+    fuzzy_set: set[str] = set()
+    for start, stop in _slices(n, size):
+        field_terms: dict[str, list[list[str]]] = {f: [] for f in FIELD_WEIGHTS}
+        for i in range(start, stop):
+            a = ordered[i]
+            field_terms["name"].append(_analyze(_name_words(a)))
+            field_terms["description"].append(_analyze(a.description))
+            field_terms["hints"].append(_analyze(_hints(a)))
+            field_terms["body"].append(_analyze(bodies[i][:MAX_BODY_CHARS]))
+            tick(i + 1)
+        fuzzy_set.update(
+            t
+            for f in ("name", "description", "hints")
+            for ts in field_terms[f]
+            for t in ts
+            if " " not in t and len(t) >= MIN_FUZZY_LEN and t.isalpha()
+        )
+        term_counter.add(field_terms)
+        del field_terms
+    feature_names, counts = term_counter.finish(n)
+    del term_counter
     bm25, idf = _bm25f(counts, n)
     unigram = np.array([" " not in t for t in feature_names], dtype=np.float64)
 
@@ -750,15 +873,27 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
     word = word_transformer.fit_transform(everything @ sp.diags(unigram)).tocsr()
     head_counts = counts["name"] + counts["description"] + counts["hints"]
     head = l2_rows(TfidfTransformer(sublinear_tf=True).fit_transform(head_counts)).tocsr()
+    # The SciPy matrices go as soon as their stored form exists (a build's peak).
+    del counts, everything, head_counts
+    bm25_t, word_t, head_rows = _transposed(bm25), _transposed(word), Csr.from_scipy(head)
+    del bm25, word, head
 
-    char_docs = []
-    for i, a in enumerate(ordered):
-        char_docs.append(f"{_name_words(a)}\n{a.description}\n{bodies[i][:MAX_CHAR_BODY]}")
-        tick(n + i + 1)
-    char_names, char_counts = _count_char_ngrams(char_docs)
+    char_counter = _CharCounter()
+    for start, stop in _slices(n, size):
+        char_docs = []
+        for i in range(start, stop):
+            a = ordered[i]
+            char_docs.append(f"{_name_words(a)}\n{a.description}\n{bodies[i][:MAX_CHAR_BODY]}")
+            tick(n + i + 1)
+        char_counter.add(char_docs)
+        del char_docs
+    char_names, char_counts = char_counter.finish()
+    del char_counter
     char_transformer = TfidfTransformer(sublinear_tf=True)
     char_transformer.fit(char_counts)
+    # In place (CSR, copy=False): the counts become the weights.
     chars = char_transformer.transform(char_counts, copy=False).tocsr()
+    del char_counts
 
     table: dict[str, list[int]] = defaultdict(list)
     surfaces: list[dict[str, str]] = []
@@ -778,16 +913,9 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
     top = math.log1p(n)
     weights = {k: math.log1p(n / len(v)) / top for k, v in table.items()}
 
-    fuzzy = sorted(
-        {
-            t
-            for f in ("name", "description", "hints")
-            for ts in field_terms[f]
-            for t in ts
-            if " " not in t and len(t) >= MIN_FUZZY_LEN and t.isalpha()
-        }
-    )
+    fuzzy = sorted(fuzzy_set)
     chars_t = _transposed(chars)
+    del chars
     first: dict[tuple[str, str], int] = {}
     copy_of = [first.setdefault((a.description, a.body), i) for i, a in enumerate(ordered)]
     return Index(
@@ -795,18 +923,14 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         feature_names=Strings.from_sorted(feature_names),
         idf=idf,
         unigram=unigram,
-        bm25_t=_transposed(bm25),
+        bm25_t=bm25_t,
         word_idf=np.asarray(word_transformer.idf_, dtype=np.float64),
-        word_t=_transposed(word),
-        head_rows=Csr.from_scipy(head),
+        word_t=word_t,
+        head_rows=head_rows,
         char_names=Strings.from_sorted(char_names),
         char_idf=np.asarray(char_transformer.idf_),
         chars_t=chars_t,
-        char_sums=np.bincount(
-            np.repeat(np.arange(chars_t.shape[0]), np.diff(chars_t.indptr)),
-            weights=chars_t.data,
-            minlength=chars_t.shape[0],
-        ),
+        char_sums=_row_sums(chars_t),
         triggers={k: tuple(v) for k, v in sorted(table.items())},
         trigger_weight=weights,
         trigger_surface=tuple(surfaces),
