@@ -8,6 +8,8 @@ drift with a performance change.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ from agentroute._index import (
     BM25_K1,
     MAX_BODY_CHARS,
     MAX_CHAR_BODY,
+    Csr,
     Index,
     Strings,
     _analyze,
@@ -308,3 +311,101 @@ def test_strings_answer_the_same_by_binary_search_and_by_dictionary(
     assert [fresh[i] for i in range(len(values))] == named == values
     with pytest.raises(IndexError):
         fresh[len(values)]
+
+
+def assert_same_index(a: Index, b: Index) -> None:
+    """Every field of two indexes equal: arrays in dtype, shape and every value."""
+    for field in dataclasses.fields(Index):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, np.ndarray):
+            parts = [(x, y)]
+        elif isinstance(x, Csr):
+            assert x.shape == y.shape, field.name
+            parts = [(getattr(x, p), getattr(y, p)) for p in ("data", "indices", "indptr")]
+        elif isinstance(x, Strings):
+            assert len(x.keys) == len(y.keys), field.name
+            parts = [*zip(x.keys, y.keys, strict=True), *zip(x.positions, y.positions, strict=True)]
+        else:
+            assert x == y, field.name
+            continue
+        for u, v in parts:
+            assert u.dtype == v.dtype, field.name
+            np.testing.assert_array_equal(u, v, err_msg=field.name)
+
+
+def build_in_slices(
+    agents: Sequence[AgentSpec], size: int, monkeypatch: pytest.MonkeyPatch
+) -> Index:
+    import agentroute._index as indexing
+
+    with monkeypatch.context() as m:
+        m.setattr(indexing, "SLICE_AGENTS", size)
+        return build_index(agents)
+
+
+def test_counting_in_slices_builds_the_same_index_on_real_catalogs(
+    corpora: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two real collections in one catalog: repeated names, not-for sections, long bodies.
+    agents = [
+        *load_agents(corpora / "dl-ezo-claude-code-sub-agents").agents,
+        *load_agents(default_catalog_path()).agents,
+    ]
+    unique = list({a.name: a for a in agents}.values())
+    whole = build_in_slices(unique, len(unique), monkeypatch)
+    assert_same_index(build_in_slices(unique, 7, monkeypatch), whole)
+    assert_same_index(build_in_slices(unique, 1, monkeypatch), whole)
+
+
+WORDS = st.sampled_from(["sql", "query", "tuning", "kubernetes", "pod", "é", "aaaa", "go", "x"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(WORDS, max_size=6), st.lists(WORDS | st.text(max_size=8), max_size=30)),
+        min_size=1,
+        max_size=9,
+    ),
+    st.integers(1, 4),
+)
+def test_counting_in_slices_builds_the_same_index_on_synthetic_catalogs(
+    texts: list[tuple[list[str], list[str]]], size: int
+) -> None:
+    """Words first seen in a later slice, words repeated across slices, empty agents."""
+    import agentroute._index as indexing
+
+    agents = [
+        AgentSpec(f"agent-{i}", " ".join(d), body=" ".join(b), triggers=tuple(d[:2]))
+        for i, (d, b) in enumerate(texts)
+    ]
+    saved = indexing.SLICE_AGENTS
+    try:
+        whole = build_index(agents)
+    except ValueError as empty:
+        with pytest.raises(ValueError, match="empty vocabulary"):
+            indexing.SLICE_AGENTS = size
+            build_index(agents)
+        assert "empty vocabulary" in str(empty)
+        return
+    finally:
+        indexing.SLICE_AGENTS = saved
+    try:
+        indexing.SLICE_AGENTS = size
+        sliced = build_index(agents)
+    finally:
+        indexing.SLICE_AGENTS = saved
+    assert_same_index(sliced, whole)
+
+
+@given(st.lists(st.integers(0, 6), max_size=40), st.integers(1, 9))
+def test_row_sums_in_chunks_equal_one_bincount(lengths: list[int], entries: int) -> None:
+    from agentroute._index import _row_sums
+
+    indptr = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int32)
+    rng = np.random.default_rng(len(lengths))
+    data = rng.random(int(indptr[-1])).astype(np.float32)
+    matrix = Csr(data, np.zeros(data.size, dtype=np.uint16), indptr, (len(lengths), 1))
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    expected = np.bincount(rows, weights=data, minlength=len(lengths))
+    np.testing.assert_array_equal(_row_sums(matrix, entries), expected)
