@@ -732,6 +732,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def lift_walk_limits(size: int) -> None:
+    """A folder walk stops at ``MAX_WALK_FILES`` agent files and ``MAX_WALK_BYTES`` (a guard
+    against a link to a home folder); a synthetic catalog above them is read whole, said so."""
+    import agentroute._load as loading
+
+    if size > loading.MAX_WALK_FILES:
+        print(
+            f"  walk limits lifted for a {size:,}-agent catalog (MAX_WALK_FILES "
+            f"{loading.MAX_WALK_FILES:,}, MAX_WALK_BYTES {loading.MAX_WALK_BYTES:,})"
+        )
+        loading.MAX_WALK_FILES = size
+        loading.MAX_WALK_BYTES = max(loading.MAX_WALK_BYTES, size * 64 * 1024)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     t_start = time.perf_counter()
@@ -740,6 +754,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         scoring.PRESELECT_MIN_AGENTS = args.preselect_from
     requests = load_requests(args.shared, args.requests, args.seed)
+    lift_walk_limits(max(args.sizes))
     why_no_semantic = semantic_available()
     why_no_bm25s = None if importlib.util.find_spec("bm25s") else "bm25s is not installed"
     import agentroute

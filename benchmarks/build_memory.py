@@ -1,0 +1,139 @@
+"""Build time and peak memory of one index build, and a dump of every array it holds.
+
+Each build runs in its own process (a peak RSS is a process's), on a synthetic catalog of
+``benchmarks/speed.py`` (``_catalogs.py``)::
+
+    python benchmarks/build_memory.py --size 10000                     # this checkout
+    python benchmarks/build_memory.py --size 10000 --dump /tmp/a.npz   # and every Index array
+    python benchmarks/build_memory.py --compare /tmp/a.npz /tmp/b.npz  # equal, array by array?
+
+Side by side with an older revision (its source on ``PYTHONPATH``; nothing installed)::
+
+    git worktree add --detach /tmp/before e288169
+    PYTHONPATH=/tmp/before/src python benchmarks/build_memory.py --size 10000
+    python benchmarks/build_memory.py --size 10000
+
+``--slice N`` sets ``agentroute._index.SLICE_AGENTS`` (agents counted at a time) where the
+version has it. It prints one JSON line: agents, seconds to load the files and to build the
+index (SciPy and scikit-learn imported before the clock starts), the RSS before and after the
+build and the process's peak RSS (``ru_maxrss``), all in MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _catalogs import DEFAULT_SEED, DEFAULT_SHARED, ensure_catalog
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def index_arrays(index: Any) -> dict[str, np.ndarray]:
+    """Every array of an ``Index`` by name; the other fields as one JSON byte array."""
+    arrays: dict[str, np.ndarray] = {}
+    other: dict[str, Any] = {}
+    for name, value in vars(index).items():
+        if name.startswith("_") or name == "word_char_columns":
+            continue  # derived look-up tables, filled on use
+        if isinstance(value, np.ndarray):
+            arrays[name] = value
+        elif hasattr(value, "indptr"):  # Csr
+            for part in ("data", "indices", "indptr"):
+                arrays[f"{name}.{part}"] = getattr(value, part)
+            other[f"{name}.shape"] = list(value.shape)
+        elif hasattr(value, "positions"):  # Strings
+            for i, (keys, positions) in enumerate(zip(value.keys, value.positions, strict=True)):
+                arrays[f"{name}.keys{i}"] = keys
+                arrays[f"{name}.positions{i}"] = positions
+        else:
+            other[name] = value
+    text = json.dumps(other, sort_keys=True, default=list).encode()
+    arrays["other-fields-json"] = np.frombuffer(text, dtype=np.uint8)
+    return arrays
+
+
+def compare(a: Path, b: Path) -> int:
+    left, right = np.load(a), np.load(b)
+    if sorted(left.files) != sorted(right.files):
+        print(f"different arrays: {sorted(set(left.files) ^ set(right.files))}")
+        return 1
+    differing = [
+        k
+        for k in sorted(left.files)
+        if left[k].dtype != right[k].dtype or not np.array_equal(left[k], right[k])
+    ]
+    print(f"{len(left.files)} arrays compared; differing: {differing or 'none'}")
+    return 1 if differing else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=10_000, help="agents in the catalog")
+    parser.add_argument("--slice", type=int, default=None, help="agents counted at a time")
+    parser.add_argument("--dump", type=Path, default=None, help="write every Index array here")
+    parser.add_argument("--compare", type=Path, nargs=2, default=None, metavar="NPZ")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--cache-dir", type=Path, default=None, help="where catalogs are kept")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args(argv)
+    if args.compare:
+        return compare(*args.compare)
+
+    import agentroute._index as indexing
+    from agentroute import load_agents
+    from speed import lift_walk_limits
+
+    lift_walk_limits(args.size)
+    catalog = ensure_catalog(
+        args.size, shared=args.shared, cache_dir=args.cache_dir, seed=args.seed
+    )
+    if args.slice is not None:
+        indexing.SLICE_AGENTS = args.slice  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    agents = load_agents(catalog).agents
+    load_s = time.perf_counter() - started
+    before = rss_mb()
+    import scipy.sparse  # noqa: F401  (imports outside the timed build)
+    import sklearn.feature_extraction.text  # noqa: F401
+
+    started = time.perf_counter()
+    index = indexing.build_index(agents)
+    build_s = time.perf_counter() - started
+    result = {
+        "agents": len(agents),
+        "slice": getattr(indexing, "SLICE_AGENTS", None),
+        "load_s": round(load_s, 2),
+        "build_s": round(build_s, 2),
+        "rss_before_build_mb": round(before),
+        "rss_after_build_mb": round(rss_mb()),
+        "peak_rss_mb": round(peak_mb()),
+    }
+    print(json.dumps(result), flush=True)
+    if args.dump is not None:
+        np.savez(args.dump, **index_arrays(index))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
