@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
@@ -198,6 +198,7 @@ def reference_scores(index: Index, ref: Reference, texts: list[str]) -> dict[str
 
 @settings(max_examples=40, deadline=None)
 @given(texts=st.lists(TEXT, min_size=1, max_size=4))
+@example(texts=["AWS:CUTT:EXAMPL"])
 def test_scores_equal_the_scipy_products(pair: tuple[Index, Reference], texts: list[str]) -> None:
     index, ref = pair
     fixed = [*texts, "our kubernetes pods keep crashing after the helm upgrade"]
@@ -206,7 +207,10 @@ def test_scores_equal_the_scipy_products(pair: tuple[Index, Reference], texts: l
     np.testing.assert_array_equal(np.clip(want["word"], 0, 1), got.word)
     np.testing.assert_array_equal(np.clip(want["char"], 0, 1), got.char)
     np.testing.assert_array_equal(np.clip(want["bm25"], 0, 1), got.bm25)
-    np.testing.assert_array_equal(np.clip(want["coverage"], 0, 1), got.coverage)
+    # Coverage is a share of IDF sums whose terms the scorer adds in ascending column
+    # order and the reference in SciPy's: the two may differ in the last bit
+    # (["AWS:CUTT:EXAMPL"]: 0.9999999999999998 against 1.0).
+    np.testing.assert_allclose(got.coverage, np.clip(want["coverage"], 0, 1), rtol=0, atol=1e-12)
 
 
 def test_the_ranking_shortcut_equals_a_full_sort() -> None:
