@@ -324,31 +324,17 @@ def match_strength(index: Index, request_terms: Sequence[str], item_terms: Seque
     mentions a word of the item matches weakly). Words of at least
     :data:`MIN_PREFIX` letters match when one begins the other.
     """
-    return _Request(index, request_terms).strength(item_terms)
-
-
-class _Request:
-    """A request's terms, prepared once for matching against many items."""
-
-    def __init__(self, index: Index, request_terms: Sequence[str]) -> None:
-        self.index = index
-        self.terms = list(dict.fromkeys(request_terms))
-        self.set = set(self.terms)
-        self.prefix = _by_prefix(self.terms)
-        self.total = sum(_idf(index, t) for t in self.terms)
-
-    def strength(self, item_terms: Sequence[str]) -> float:
-        item = list(dict.fromkeys(item_terms))
-        if not self.terms or not item:
-            return 0.0
-        item_hit = _hits(item, self.set, self.prefix)
-        if not item_hit:
-            return 0.0
-        req_hit = _hits(self.terms, set(item), _by_prefix(item))
-        idf = self.index
-        p = sum(_idf(idf, t) for t in item_hit) / sum(_idf(idf, t) for t in item)
-        r = sum(_idf(idf, t) for t in req_hit) / self.total
-        return 2.0 * p * r / (p + r)
+    request = list(dict.fromkeys(request_terms))
+    item = list(dict.fromkeys(item_terms))
+    if not request or not item:
+        return 0.0
+    item_hit = _hits(item, set(request), _by_prefix(request))
+    if not item_hit:
+        return 0.0
+    req_hit = _hits(request, set(item), _by_prefix(item))
+    p = sum(_idf(index, t) for t in item_hit) / sum(_idf(index, t) for t in item)
+    r = sum(_idf(index, t) for t in req_hit) / sum(_idf(index, t) for t in request)
+    return 2.0 * p * r / (p + r)
 
 
 def _idf_table(index: Index, words: Sequence[str]) -> dict[str, float]:
