@@ -188,6 +188,29 @@ def test_a_large_cold_catalog_is_indexed_in_the_background(
     assert "kubernetes-operator subagent" in hook.run(hook_input(SURE, project), home=home)
 
 
+def test_the_background_builder_never_imports_from_the_project(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A cloned repository is untrusted: an ``agentroute`` package planted in it must
+    # not run when the hook starts its builder there (``python -m`` would import it).
+    planted = tmp_path / "planted-ran"
+    evil = project / "agentroute"
+    evil.mkdir()
+    payload = f"open({str(planted)!r}, 'w').write('ran')\n"
+    for name in ("__init__.py", "_hook.py", "__main__.py"):
+        (evil / name).write_text(payload, encoding="utf-8")
+    monkeypatch.chdir(project)
+    cache = Path(os.environ["AGENTROUTE_CACHE_DIR"])
+    target = cache / "index-planted.npz"
+    assert hook.start_background_build([Path(".claude/agents")], target)
+    deadline = time.monotonic() + 120
+    while list(cache.glob("*.lock")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not list(cache.glob("*.lock")), "the builder did not finish"
+    assert not planted.exists(), "the builder imported code from the project folder"
+    assert list(cache.glob("index-*.npz")), "the builder wrote no index"
+
+
 def test_a_failing_loader_prints_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(paths: object, *, cache: bool) -> object:
         raise RuntimeError("disk on fire")

@@ -151,6 +151,16 @@ def _builder_alive(lock: Path) -> bool:
     return True
 
 
+#: The detached builder's program. It runs with the cache folder (which agentroute
+#: created, mode 0700) as working folder, and removes the working-folder entry
+#: that ``-c`` puts first on ``sys.path`` before anything is imported, so code in
+#: the folders being indexed is never imported (the project folder is untrusted).
+_BUILDER_CODE = (
+    "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+    "from agentroute._hook import _build; raise SystemExit(_build(sys.argv[1], sys.argv[2:]))"
+)
+
+
 def start_background_build(paths: Sequence[Path], target: Path) -> bool:
     """Index ``paths`` into the cache in a detached process, unless one already is.
 
@@ -176,7 +186,17 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
         return False
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "agentroute._hook", "--build", str(lock), *map(str, paths)],
+            [
+                sys.executable,
+                "-c",
+                _BUILDER_CODE,
+                str(lock),
+                *(os.path.abspath(p) for p in paths),
+            ],
+            # Never the project folder: ``-m`` or ``-c`` put the working folder first
+            # on ``sys.path``, and a cloned repository could hold an ``agentroute``
+            # package of its own. The builder also drops that entry before importing.
+            cwd=lock.parent,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -416,9 +436,3 @@ def run(
     except Exception:  # the user's prompt must go through whatever happens here
         logger.debug("hook failed; printing nothing", exc_info=True)
         return ""
-
-
-if __name__ == "__main__":  # the detached builder started by start_background_build
-    if len(sys.argv) >= 4 and sys.argv[1] == "--build":
-        raise SystemExit(_build(sys.argv[2], sys.argv[3:]))
-    raise SystemExit(2)
