@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentroute._load import claude_code_paths, is_skill, project_root
+from agentroute._spec import claude_code_name
 
 if TYPE_CHECKING:
     from agentroute._router import Router
@@ -404,8 +405,15 @@ def hook_output(
 
     # A team is suggested only when each of its members is confident for its part;
     # otherwise the lead alone, as for a one-agent request.
-    teamwork = len(d.team) > 1 and all(m.score >= min_confidence for m in d.team)
     name, kind = known(d.agent)
+    if not claude_code_name(name):
+        logger.debug("%r is not a Claude Code name; the hook does not name it", name)
+        return None
+    teamwork = (
+        len(d.team) > 1
+        and all(m.score >= min_confidence for m in d.team)
+        and all(claude_code_name(known(m.agent)[0]) for m in d.team)
+    )
     note = (
         team_suggestion(d, names={m.agent: known(m.agent) for m in d.team})
         if teamwork
