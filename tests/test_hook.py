@@ -438,3 +438,29 @@ def test_a_failed_background_build_is_not_retried_on_every_prompt(
     )
     assert hook.run(hook_input(SURE, project), home=home) == ""
     assert len(started) == 2  # the catalog changed: worth another try
+
+
+def test_a_finishing_builder_leaves_a_newer_builders_lock(project: Path, tmp_path: Path) -> None:
+    """A builder judged stale (older than ten minutes) may finish after a newer one took
+    the lock: it must remove its own lock only (issue 22, hostile input 8)."""
+    cache = Path(os.environ["AGENTROUTE_CACHE_DIR"])
+    cache.mkdir(parents=True, exist_ok=True)
+    lock = cache / "index-x.npz.lock"
+    lock.write_text(f"tnewer {os.getpid()}", encoding="ascii")
+    assert hook._build(str(lock), "tolder", [str(project / ".claude" / "agents")]) in (0, 1)
+    assert lock.read_text(encoding="ascii") == f"tnewer {os.getpid()}"
+    hook._release(lock, "tnewer")
+    assert not lock.exists()
+
+
+def test_a_lock_dated_in_the_future_does_not_block_builds(tmp_path: Path) -> None:
+    target = tmp_path / "cache" / "index-x.npz"
+    target.parent.mkdir()
+    lock = target.with_name(target.name + ".lock")
+    for text in ("", f"tplanted {os.getpid()}", "1"):
+        lock.write_text(text, encoding="ascii")
+        ahead = time.time() + 10 * 365 * 86400
+        os.utime(lock, (ahead, ahead))
+        assert not hook._builder_alive(lock), text
+    lock.write_text(f"tlive {os.getpid()}", encoding="ascii")
+    assert hook._builder_alive(lock)  # a live builder of now still holds it
