@@ -384,6 +384,8 @@ class Calibration:
     def from_dict(cls, data: Any, where: str = "calibration") -> Calibration:
         """A calibration from its :meth:`to_dict` form, every number range-checked.
 
+        Examples
+        --------
         >>> data = Calibration().to_dict()
         >>> data["general"]["scope"]["coefficients"]["known"] = "high"
         >>> Calibration.from_dict(data)
