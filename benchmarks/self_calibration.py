@@ -4,7 +4,8 @@
 
 An experiment, not a shipped feature: every per-catalog adjustment learnt from a catalog's own
 text helped some of the protocol's held-out catalogs and hurt others about as much, and none
-raised the number of catalogs meeting a target (README, "Build-time self-calibration").
+raised the number of catalogs meeting a target (benchmarks/README.md, "Build-time
+self-calibration").
 
 Pseudo-requests: for every catalog (training and reported), up to ``--per-agent`` sentences per
 agent are drawn from its own text -- description sentences, "use when" statements, and example
