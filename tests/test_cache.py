@@ -431,17 +431,46 @@ def test_cache_folders_are_created_private_even_under_umask_000(
 
 
 @posix_owner
-@pytest.mark.parametrize("mode", [0o777, 0o770, 0o702])
-def test_an_own_folder_others_can_write_is_made_private_not_abandoned(
-    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, mode: int
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o702, 0o3777, 0o1777])
+@pytest.mark.parametrize("linked", [False, True], ids=["folder", "link"])
+def test_a_folder_others_can_write_is_refused_and_never_re_permissioned(
+    catalog: Path, cache: Path, tmp_path: Path, mode: int, linked: bool
 ) -> None:
-    """0.1 made its folder 0775 under umask 002: refusing it would rebuild on every prompt."""
-    Router.from_path(catalog, cache=cache)  # a sound cache, then the folder opens up
+    """0.2 made such a folder go-w, following links: as root with AGENTROUTE_CACHE_DIR=/tmp
+    that locked everyone else out of /tmp (issue 22, hostile input 6). It is refused with
+    the fix, left as it was, and the index is cached in the fallback folder instead."""
+    from agentroute._cache import fallback_cache_dir
+
+    cache.mkdir()
     cache.chmod(mode)
-    no_build(monkeypatch)  # the user's own 0600 file is still read: no rebuild
-    router = Router.from_path(catalog, cache=cache)
-    assert not untrusted(router)
-    assert cache.stat().st_mode & 0o777 == mode & ~0o022
+    given = cache
+    if linked:
+        given = tmp_path / "link-to-cache"
+        given.symlink_to(cache, target_is_directory=True)
+    router = Router.from_path(catalog, cache=given)
+    assert cache.stat().st_mode & 0o7777 == mode
+    note = untrusted(router)[0]
+    assert "writable by others" in note and "chmod go-w" in note
+    assert str(fallback_cache_dir()) in note
+    assert list(fallback_cache_dir().glob("index-*.npz"))
+    assert answers(router) == answers(Router.from_path(catalog))
+    assert not list(cache.iterdir())  # nothing written into the refused folder
+
+
+@posix_owner
+def test_an_unwritable_default_folder_falls_back_and_caches(
+    catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentroute._cache import fallback_cache_dir
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(blocker))
+    Router.from_path(catalog, cache=True)
+    no_build(monkeypatch)  # the second call reads the fallback's cache: no build
+    router = Router.from_path(catalog, cache=True)
+    assert router.route(REQUESTS[0]).agent == "kubernetes-operator"
+    assert list(fallback_cache_dir().glob("index-*.npz"))
 
 
 @posix_owner
@@ -451,10 +480,11 @@ def test_a_file_planted_by_another_user_in_an_opened_folder_is_not_read(
     if os.geteuid() != 0:
         pytest.skip("only root can give a file to another user")
     Router.from_path(catalog, cache=cache)
-    cache.chmod(0o777)
-    os.chown(only_file(cache), 65534, 65534)  # as if someone replaced it while it was open
+    os.chown(only_file(cache), 65534, 65534)  # as if someone replaced it
     router = Router.from_path(catalog, cache=cache)
     assert "another user" in untrusted(router)[0]
+    cache.chmod(0o777)  # an opened folder is refused before any file in it is read
+    assert "writable by others" in untrusted(Router.from_path(catalog, cache=cache))[0]
 
 
 @posix_owner

@@ -56,6 +56,7 @@ import logging
 import os
 import re
 import stat
+import tempfile
 import threading
 import time
 import zlib
@@ -142,17 +143,24 @@ def _untrusted(st: os.stat_result, what: str) -> str | None:
     if not hasattr(os, "geteuid"):  # no POSIX owners (Windows): nothing to check
         return None
     if st.st_uid != os.geteuid():
-        return f"the {what} belongs to another user (uid {st.st_uid})"
+        return (
+            f"the {what} belongs to another user (uid {st.st_uid}); set "
+            "AGENTROUTE_CACHE_DIR to a folder of your own"
+        )
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return (
-            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o}; "
-            f"'chmod go-w' it to use it)"
+            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o}); if it is "
+            "yours alone, 'chmod go-w' it, else set AGENTROUTE_CACHE_DIR to a private folder"
         )
     return None
 
 
 def private_folder(folder: Path) -> str | None:
     """Create ``folder`` (and missing parents) ``0700``; why it must not be used, or None.
+
+    A folder that exists already is used as it is or refused, never re-permissioned:
+    agentroute changes no permission it did not set (a ``chmod`` of a shared folder
+    such as ``/tmp``, or of a link's target, would lock others out).
 
     Raises
     ------
@@ -170,16 +178,6 @@ def private_folder(folder: Path) -> str | None:
     st = os.stat(folder)
     if not stat.S_ISDIR(st.st_mode):
         raise NotADirectoryError(20, "not a folder", str(folder))
-    shared = stat.S_IWGRP | stat.S_IWOTH
-    if hasattr(os, "geteuid") and st.st_uid == os.geteuid() and st.st_mode & shared:
-        # agentroute 0.1 created its folders 0777 less the umask (0775 under the
-        # common umask 002). The folder is the user's own, so it is made private
-        # rather than refused, which would rebuild the index on every hook call;
-        # files others planted while it was open are still refused one by one
-        # (owner and mode are checked when each is opened).
-        logger.info("agentroute: cache folder %s was writable by others; made it go-w", folder)
-        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~shared)
-        st = os.stat(folder)
     return _untrusted(st, "cache folder")
 
 
@@ -211,6 +209,14 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
     return base / "agentroute"
+
+
+def fallback_cache_dir() -> Path:
+    """Where the index cache goes when :func:`cache_dir` cannot be used (read-only, of
+    another user, open to others): ``agentroute-<uid>`` in the temporary folder,
+    created private by agentroute and refused like any other folder if it is not."""
+    uid = os.geteuid() if hasattr(os, "geteuid") else "user"
+    return Path(tempfile.gettempdir()) / f"agentroute-{uid}"
 
 
 def cache_file(folder: Path, roots: Sequence[Path], *, strict: bool) -> Path:
