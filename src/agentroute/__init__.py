@@ -27,7 +27,7 @@ from agentroute._batch import (
     route_frame,
     route_records,
 )
-from agentroute._calibrate import Calibration
+from agentroute._calibrate import Calibration, CalibrationSet, LargeCatalogs, Logistic, Signals
 from agentroute._claude import claude_code_paths
 from agentroute._decide import RouterConfig
 from agentroute._errors import (
@@ -81,6 +81,7 @@ __all__ = [
     "BatchReport",
     "CacheArg",
     "Calibration",
+    "CalibrationSet",
     "Candidate",
     "CatalogError",
     "CatalogNotFoundError",
@@ -92,15 +93,18 @@ __all__ = [
     "Index",
     "IndexFormatError",
     "Labels",
+    "LargeCatalogs",
     "Learned",
     "LintReport",
     "LoadResult",
+    "Logistic",
     "Misroute",
     "PathArg",
     "ReliabilityBin",
     "Router",
     "RouterConfig",
     "Severity",
+    "Signals",
     "Status",
     "TeamMember",
     "Weights",
