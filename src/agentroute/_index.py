@@ -466,11 +466,6 @@ class Index:
         j = int(self.columns([term])[0])
         return j if j >= 0 else None
 
-    def char_column(self, gram: str) -> int | None:
-        """The column of a character n-gram, or None."""
-        j = int(self.char_names.find([gram])[0])
-        return j if j >= 0 else None
-
     def knows(self, term: str) -> bool:
         """Whether ``term`` is a single term of the vocabulary."""
         return " " not in term and self.column(term) is not None
