@@ -637,7 +637,7 @@ def test_routing_a_cached_catalog_decodes_no_record(
 
 
 def test_the_not_for_table_read_from_the_cache_is_the_built_one(catalog: Path, cache: Path) -> None:
-    from agentroute._negative import _build, not_for_table
+    from agentroute._negative import build_table
 
     (catalog / "zebra-keeper.md").write_text(
         "---\nname: zebra-keeper\ndescription: Looks after zebras.\n"
@@ -646,8 +646,8 @@ def test_the_not_for_table_read_from_the_cache_is_the_built_one(catalog: Path, c
     )
     Router.from_path(catalog, cache=cache)
     cached = Router.from_path(catalog, cache=cache)
-    stored = not_for_table(cached._state.agents, cached.index)
-    rebuilt = _build(cached.agents, cached.index)
+    stored = cached.index.not_for
+    rebuilt = build_table(cached.agents, cached.index.names)
     assert not stored.empty
     assert stored.items == rebuilt.items and stored.redirect == rebuilt.redirect
     assert stored.collaborators == rebuilt.collaborators
