@@ -167,3 +167,4 @@ def test_agent_returns_the_record_of_a_name_or_none(router: Router) -> None:
         assert router.agent(a.name) == a
     assert router.agent("no-such-agent") is None
     assert router.agent("") is None
+    assert router.agent(router.route("zxqv blorf").agent) is None

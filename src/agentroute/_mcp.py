@@ -80,7 +80,7 @@ def route_json(router: Router, request: str, limit: int = 3) -> str:
         raise TypeError(f"request must be a string, got {type(request).__name__}")
     d = router.route(request, limit=limit)
     out = d.to_dict()
-    spec = None if d.agent is None else router.agent(d.agent)
+    spec = router.agent(d.agent)
     if spec is not None:
         # How the client addresses it: Claude Code knows the declared name.
         out["kind"] = "skill" if is_skill(spec) else "subagent"

@@ -239,8 +239,9 @@ class Router:
         # decodes none; see :meth:`agent` for one).
         return tuple(agents)
 
-    def agent(self, name: str) -> AgentSpec | None:
-        """The record of the agent named ``name``, or None when there is none.
+    def agent(self, name: str | None) -> AgentSpec | None:
+        """The record of the agent named ``name``, or None when there is none (or
+        ``name`` is None, as :attr:`Decision.agent` is when no agent fits).
 
         Cheaper than searching :attr:`agents`: a router read from the index cache
         decodes that one record only.
@@ -253,6 +254,8 @@ class Router:
         >>> router.agent("no-such-agent") is None
         True
         """
+        if name is None:  # a decision's agent when no agent fits
+            return None
         names = self._state.index.names  # sorted
         i = bisect.bisect_left(names, name)
         return self._state.agents[i] if i < len(names) and names[i] == name else None
