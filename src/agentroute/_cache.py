@@ -53,7 +53,6 @@ import functools
 import hashlib
 import json
 import logging
-import math
 import os
 import re
 import stat
@@ -561,6 +560,23 @@ def write_cache(
 # -- reading ------------------------------------------------------------------------------
 
 
+#: Every number an index holds (idf, BM25 and TF-IDF weights, trigger weights) is
+#: non-negative and small: idf is about ln(agents) + 1, the largest BM25 weight seen
+#: on the nine corpus collections together is 13. A cached value outside [0, this] was
+#: not written by build_index; finite but huge (1e308) it would overflow to inf and
+#: NaN in the products and the ranking, so it is refused like a NaN.
+MAX_CACHED_VALUE = 1e4
+
+
+def _in_range(values: np.ndarray) -> bool:
+    """Whether every value is finite and within [0, :data:`MAX_CACHED_VALUE`]."""
+    if not values.size:
+        return True
+    return bool(np.all(np.isfinite(values))) and (
+        float(values.min()) >= 0.0 and float(values.max()) <= MAX_CACHED_VALUE
+    )
+
+
 def _bad(path: Path, why: str) -> IndexFormatError:
     return IndexFormatError(f"{path}: {why}")
 
@@ -581,7 +597,7 @@ def _csr(path: Path, arrays: dict[str, np.ndarray], name: str, shape: list[int])
         or (rows and np.any(np.diff(indptr) < 0))
         or (indices.size and int(indices.max()) >= cols)
         or (indices.dtype.kind == "i" and indices.size and int(indices.min()) < 0)
-        or not np.all(np.isfinite(data))
+        or not _in_range(data)
     ):
         raise _bad(path, f"matrix {name!r} is malformed")
     return Csr(data, indices, indptr, (rows, cols))
@@ -799,7 +815,7 @@ def _rebuild(
     vectors = (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc), ("char_sums", vc))
     for name, length in vectors:
         a = arrays[name]
-        if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not np.all(np.isfinite(a)):
+        if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not _in_range(a):
             raise _bad(path, f"vector {name!r} is malformed")
     copy_of = arrays["copy_of"]
     if (
@@ -807,10 +823,12 @@ def _rebuild(
         or copy_of.shape != (n,)
         or (n and int(copy_of.max()) >= n)
         or (copy_of.dtype.kind == "i" and n and int(copy_of.min()) < 0)
+        # An agent points at its original, an original at itself: no chains, no cycles.
+        or (n and bool(np.any(copy_of[copy_of] != copy_of)))
     ):
         raise _bad(path, "vector 'copy_of' is malformed")
     top_idf = doc["top_idf"]
-    if not isinstance(top_idf, float) or not np.isfinite(top_idf):
+    if not isinstance(top_idf, float) or not 0.0 <= top_idf <= MAX_CACHED_VALUE:
         raise _bad(path, "top_idf is malformed")
     mats = {name: _csr(path, arrays, name, shapes[name]) for name in _CSR}
     triggers: dict[str, tuple[int, ...]] = {}
@@ -818,8 +836,8 @@ def _rebuild(
     for key, owners, weight in doc["triggers"]:
         if not all(isinstance(o, int) and 0 <= o < n for o in owners):
             raise _bad(path, "trigger owners out of range")
-        if not isinstance(weight, (int, float)) or not math.isfinite(weight):
-            raise _bad(path, "a trigger weight is not a finite number")
+        if not isinstance(weight, (int, float)) or not 0.0 <= weight <= MAX_CACHED_VALUE:
+            raise _bad(path, f"a trigger weight is not a number in [0, {MAX_CACHED_VALUE:g}]")
         triggers[str(key)] = tuple(owners)
         weights[str(key)] = float(weight)
     surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
