@@ -703,7 +703,7 @@ def test_routing_a_cached_catalog_decodes_no_record(
     assert answers(cached) == answers(built)
     assert decoded == []
     d = cached.route(REQUESTS[0])
-    assert cached._agent(d.agent or "") == next(a for a in built.agents if a.name == d.agent)
+    assert cached.agent(d.agent or "") == next(a for a in built.agents if a.name == d.agent)
     assert len(decoded) == 1
     monkeypatch.setattr(_hook, "load_router", lambda paths, cache: cached)
     event = json.dumps({"prompt": REQUESTS[1]})
@@ -712,11 +712,11 @@ def test_routing_a_cached_catalog_decodes_no_record(
     assert cached.agents == built.agents  # all of them, on demand
     again = pickle.loads(pickle.dumps(cached))  # as --jobs sends it to its workers
     assert answers(again) == answers(built) and again.agents == built.agents
-    assert cached._agent("no-such-agent") is None
+    assert cached.agent("no-such-agent") is None
 
 
 def test_the_not_for_table_read_from_the_cache_is_the_built_one(catalog: Path, cache: Path) -> None:
-    from agentroute._negative import _build, not_for_table
+    from agentroute._negative import build_table
 
     (catalog / "zebra-keeper.md").write_text(
         "---\nname: zebra-keeper\ndescription: Looks after zebras.\n"
@@ -725,8 +725,8 @@ def test_the_not_for_table_read_from_the_cache_is_the_built_one(catalog: Path, c
     )
     Router.from_path(catalog, cache=cache)
     cached = Router.from_path(catalog, cache=cache)
-    stored = not_for_table(cached._state.agents, cached.index)
-    rebuilt = _build(cached.agents, cached.index)
+    stored = cached.index.not_for
+    rebuilt = build_table(cached.agents, cached.index.names)
     assert not stored.empty
     assert stored.items == rebuilt.items and stored.redirect == rebuilt.redirect
     assert stored.collaborators == rebuilt.collaborators
@@ -744,9 +744,9 @@ def test_a_corrupted_record_raises_when_it_is_decoded(catalog: Path, cache: Path
     rewrite(path, records=blob)
     router = Router.from_path(catalog, cache=cache)
     assert rejected(router) == []  # read lazily: the load itself does not look
-    assert router._agent(router.index.names[0]) is not None  # the first record is sound
+    assert router.agent(router.index.names[0]) is not None  # the first record is sound
     with pytest.raises(_persist.IndexFormatError, match=r"record 1 does not match its digest"):
-        router._agent(router.index.names[1])
+        router.agent(router.index.names[1])
     with pytest.raises(_persist.IndexFormatError, match=str(path.name)):
         _ = router.agents
 
@@ -772,7 +772,7 @@ def test_a_malformed_record_with_a_matching_digest_is_refused(catalog: Path, cac
     rewrite(path, header, **arrays)
     router = Router.from_path(catalog, cache=cache)
     with pytest.raises(_persist.IndexFormatError, match=r"record 0 is malformed"):
-        router._agent(router.index.names[0])
+        router.agent(router.index.names[0])
 
 
 def test_an_altered_record_index_fails_the_checksum(

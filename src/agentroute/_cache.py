@@ -71,7 +71,7 @@ from agentroute._errors import IndexFormatError
 from agentroute._fs import DEFAULT_MAX_BYTES, open_regular, resolved_path
 from agentroute._index import Csr, Index, Strings, index_dtype, pointer_dtype
 from agentroute._load import clean_name
-from agentroute._negative import not_for_table, remember_table, table_from_parts, table_parts
+from agentroute._negative import table_from_parts, table_parts
 from agentroute._npz import TEMP_PREFIX, NpzArchive, write_npz
 from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
 from agentroute._version import __version__
@@ -537,7 +537,7 @@ def write_cache(
     """
     if fingerprint is not None and fingerprint.key() != key:
         raise ValueError("the fingerprint does not give the catalog key")
-    payload = _payload(diagnostics, index, files, table_parts(not_for_table(agents, index)))
+    payload = _payload(diagnostics, index, files, table_parts(index.not_for))
     records, ends, digests = _records(agents)
     arrays = {**_arrays(index), "record_ends": ends, "record_digests": digests}
     header = {
@@ -849,6 +849,10 @@ def _rebuild(
     surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
     if len(surface) != n:
         raise _bad(path, "trigger surfaces do not match the agents")
+    try:
+        not_for = table_from_parts(doc["not_for"], names)
+    except ValueError as exc:
+        raise _bad(path, f"the not-for table is malformed ({exc})") from None
     index = Index(
         names=names,
         feature_names=features,
@@ -868,12 +872,8 @@ def _rebuild(
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
         copy_of=copy_of,
         top_idf=top_idf,
+        not_for=not_for,
     )
-    try:
-        table = table_from_parts(doc["not_for"], names)
-    except ValueError as exc:
-        raise _bad(path, f"the not-for table is malformed ({exc})") from None
-    remember_table(index, table)
     return agents, diagnostics, index
 
 

@@ -473,7 +473,7 @@ def hook_output(
         return None
 
     def known(agent: str) -> tuple[str, str]:
-        spec = router._agent(agent)  # decodes this record only
+        spec = router.agent(agent)  # decodes this record only
         if spec is None:
             return agent, "subagent"
         return spec.declared_name, "skill" if is_skill(spec) else "subagent"
