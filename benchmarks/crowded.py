@@ -1,6 +1,7 @@
 """A real crowded install, everyday prompts judged by hand, the library and the hook (issue 21).
 
-    python benchmarks/crowded.py [--min-confidence X] [--json PATH] [--no-hook] [--shared PATH]
+    PYTHONPATH=src python benchmarks/crowded.py [--min-confidence X] [--json PATH] [--no-hook]
+                                                [--shared PATH]
 
 Builds the install of ``benchmarks/data/fresh_install.json`` in a scratch folder (wshobson's
 agents in a project's ``.claude/agents``, voltagent's and 0xfurai's in the user's
@@ -89,12 +90,17 @@ def distinct(names: Sequence[str]) -> list[str]:
 
 
 def hook_env(home: Path) -> dict[str, str]:
+    """The hook's environment: the scratch home, no cache or project override, and the
+    same agentroute this process imported (a checkout's ``src`` on ``PYTHONPATH``)."""
+    import agentroute
+
     env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_PROJECT_DIR",)}
     for key in ("AGENTROUTE_CACHE_DIR", "XDG_CACHE_HOME"):
         env.pop(key, None)
     env["HOME"] = str(home)
+    package_parent = str(Path(agentroute.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]
     )
     return env
 
@@ -233,7 +239,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-hook", action="store_true", help="the library only (faster)")
     args = ap.parse_args(argv)
     x = args.min_confidence
-    sys.path.insert(0, str(REPO / "src"))
     import agentroute
 
     prompts = read_prompts(args.prompts)
