@@ -57,7 +57,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _catalogs import DEFAULT_SHARED
-from _protocol import COLLECTIONS, Catalog, protocol_catalogs, strip_examples
+from _protocol import COLLECTIONS, UNLABELLED, Catalog, protocol_catalogs, strip_examples
 from fit_defaults import (
     RULES,
     CatalogRows,
@@ -279,7 +279,7 @@ def route_everything(shared: Path, opt: Options, quick: bool) -> Routed:
     oos = fitting_oos(shared)
     with tempfile.TemporaryDirectory(prefix="agentroute-selfcal-") as tmp:
         root = Path(tmp)
-        strip_examples(shared, root, COLLECTIONS)
+        strip_examples(shared, root, (*COLLECTIONS, *UNLABELLED))
         train_cats = training_catalogs(root, shared)
         train = [catalog_rows(c, oos) for c in train_cats]
         train_pseudo = [pseudo_rows(c, opt)[0] for c in train_cats]
