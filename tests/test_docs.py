@@ -139,7 +139,14 @@ def test_every_listed_exit_code_is_still_a_documented_command() -> None:
     assert set(EXIT_CODES) <= {line for _, line in commands()}
 
 
-@pytest.mark.parametrize(("page", "line"), commands(), ids=[f"{p}: {c}" for p, c in commands()])
+@pytest.mark.parametrize(
+    ("page", "line"),
+    [
+        # A whole third-party collection takes half a minute to lint: not in the quick loop.
+        pytest.param(p, c, id=f"{p}: {c}", marks=[pytest.mark.slow] if "../shared" in c else [])
+        for p, c in commands()
+    ],
+)
 def test_every_documented_command_runs(
     page: str,
     line: str,
