@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agentroute._calibrate import Calibration, catalog_shape, signals
+from agentroute._calibrate import Calibration, Signals, batch_signals, catalog_shape
 from agentroute._index import Index
 from agentroute._negative import apply_not_for
 from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
@@ -188,8 +188,10 @@ def route_state(
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
     scores = apply_not_for(state.agents, state.index, queries, scores)
+    # A part (teams=False) is read for its agent, status and candidates: no reason.
+    batch = _batch(state, queries, scores, explain=teams)
     decisions = [
-        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
+        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, batch))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
     if not teams:
@@ -339,16 +341,17 @@ def _learned_evidence(
     return out
 
 
-def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query) -> tuple[str, ...]:
-    """The request's terms and bigrams that earned the agent most of its BM25F score.
+def _top_terms(
+    index: Index, cols: np.ndarray, weights: np.ndarray, query: Query
+) -> tuple[str, ...]:
+    """The request's terms and bigrams (vocabulary columns ``cols``) that earned the agent
+    most of its BM25F score (``weights``: the agent's weight of each).
 
     BM25F reads every field (name, description, hints, body), so whatever the
     agent matched on is named, as the request wrote it.
     """
-    cols = scores.present[row]
     if cols.size == 0:
         return ()
-    weights = index.bm25_t.lookup(cols, agent)
     order = np.lexsort((cols, -weights))
     out: list[str] = []
     covered: set[str] = set()
@@ -487,11 +490,53 @@ def other_language(text: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Batch:
+    """What the catalog path reads about a whole batch before it decides each request:
+    each computed for every request at once (a few array operations, not a few per
+    request)."""
+
+    combined: np.ndarray  # the fused scores as ranked (rounded to 9 places)
+    best: np.ndarray  # per request, its top agent (ties: the first by name)
+    rival: np.ndarray  # per request, the best agent that is no copy of it (-1: none)
+    signals: list[Signals]
+    # Per request, the top agent's BM25F weight of each of its terms, when the reason is
+    # worded (explain); a part's decision is read for its agent, status and candidates.
+    explain: bool
+    weights: tuple[np.ndarray, ...]
+
+
+def _batch(state: State, queries: Sequence[Query], scores: Scores, explain: bool) -> _Batch:
+    index = state.index
+    combined = np.round(scores.combined, 9)
+    rows = np.arange(combined.shape[0])
+    best = combined.argmax(axis=1)  # the first of the best: the head of _ranked
+    copy_of = index.copy_of
+    if state.copy_names:
+        others = np.where(copy_of[None, :] == copy_of[best][:, None], -1.0, combined)
+    else:
+        others = combined.copy()
+        others[rows, best] = -1.0
+    rival = others.argmax(axis=1)  # the first (by name) of the best that differ
+    rival[others[rows, rival] < 0.0] = -1
+    sig = batch_signals(combined, scores, best, queries, catalog_shape(index))
+    weights: tuple[np.ndarray, ...] = ()
+    if explain:
+        sizes = [c.size for c in scores.present]
+        cols = np.concatenate(scores.present) if sizes else np.zeros(0, dtype=np.int64)
+        flat = index.bm25_t.pairs(cols, np.repeat(best, sizes))
+        weights = tuple(np.split(flat, np.cumsum(sizes)[:-1])) if sizes else ()
+    return _Batch(combined, best, rival, sig, explain, weights)
+
+
 def _catalog_evidence(
-    state: State, text: str, query: Query, scores: Scores, row: int, limit: int
+    state: State, text: str, query: Query, scores: Scores, row: int, limit: int, batch: _Batch
 ) -> _Evidence:
+    """One request's evidence; without ``batch.explain``, no reason is worded (the
+    decision is a part's, read for its agent, status and candidates only)."""
     index, cfg = state.index, state.config
-    combined = np.round(scores.combined[row], 9)
+    explain = batch.explain
+    combined = batch.combined[row]
     order = _ranked(combined, state.depth(limit))
     candidates = state.candidates(combined, limit, order)
 
@@ -500,7 +545,7 @@ def _catalog_evidence(
     best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
-        language = other_language(text)
+        language = other_language(text) if explain else None
         return _Evidence(
             text=text,
             candidates=candidates,
@@ -509,7 +554,7 @@ def _catalog_evidence(
             else "none of the request's words appear in any agent's description, "
             "triggers or examples.",
         )
-    sig = signals(combined, scores, row, best, query, catalog_shape(index))
+    sig = batch.signals[row]
     raw = sig.confidence(cfg.calibration)
     # A calibration-only fit rescales confidence monotonically; min_confidence
     # reads the confidence the caller sees, so it means the same on every router.
@@ -521,12 +566,10 @@ def _catalog_evidence(
     matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
     matched = tuple(surface[key] for key in matched_keys)
-    terms = _top_terms(index, scores, row, best, query)
-    evidence = _evidence(matched, terms, query)
     name = index.names[best]
-
-    closest = f"the closest, {name}, shares only {evidence}."
-    decline: str | None = None
+    rival = int(batch.rival[row])
+    runner = index.names[rival] if rival >= 0 else None
+    runner_score = float(combined[rival]) if runner is not None else 0.0
     # Two of the agent's own trigger phrases in the request are in-scope evidence
     # the scope model cannot see (it reads scores, not triggers): a catalog with
     # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
@@ -537,6 +580,27 @@ def _catalog_evidence(
         and len(matched) >= cfg.trigger_rescue
         and scope >= cfg.trigger_rescue_scope
     )
+    declines = (
+        known < cfg.min_known_share
+        or (scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed)
+        or confidence < cfg.min_confidence
+    )
+    if not explain:
+        return _Evidence(
+            text=text,
+            candidates=candidates,
+            confidence=confidence,
+            decline="" if declines else None,
+            name=name,
+            score=s1,
+            runner=runner,
+            runner_score=runner_score,
+            matched=matched,
+        )
+    terms = _top_terms(index, scores.present[row], batch.weights[row], query)
+    evidence = _evidence(matched, terms, query)
+    closest = f"the closest, {name}, shares only {evidence}."
+    decline: str | None = None
     if known < cfg.min_known_share:
         language = other_language(text)
         decline = (
@@ -566,11 +630,8 @@ def _catalog_evidence(
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
-    copies = index.copy_of == index.copy_of[best]
-    twins = tuple(index.names[j] for j in np.flatnonzero(copies) if j != best)[:3]
-    others = np.where(copies, -1.0, combined)
-    rival = int(np.argmax(others))  # the first (by name) of the best that differ
-    runner = index.names[rival] if others[rival] >= 0.0 else None
+    group = state.copy_names.get(int(index.copy_of[best]), ())
+    twins = tuple(x for x in group if x != name)[:3]
     return _Evidence(
         text=text,
         candidates=candidates,
@@ -579,7 +640,7 @@ def _catalog_evidence(
         name=name,
         score=s1,
         runner=runner,
-        runner_score=float(combined[rival]) if runner is not None else 0.0,
+        runner_score=runner_score,
         why=evidence,
         copies=twins,
         matched=matched,
