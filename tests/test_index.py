@@ -435,6 +435,7 @@ def test_positions_find_every_stored_entry_and_nothing_else(data: st.DataObject)
         dtype=np.int64,
     )
     at = m.positions(rows, cols)
+    assert m.positions(rows, cols, max_gather=0).tolist() == at.tolist()  # the search
     for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         row = m.indices[m.indptr[r] : m.indptr[r + 1]].tolist()
         assert at[k] == (int(m.indptr[r]) + row.index(c) if c in row else -1)

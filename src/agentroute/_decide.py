@@ -22,10 +22,19 @@ from agentroute._calibrate import (
     batch_signals,
     catalog_shape,
     shipped_min_scope,
+    signals,
 )
 from agentroute._index import Index
 from agentroute._negative import apply_not_for
-from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
+from agentroute._score import (
+    BATCH_MIN,
+    Query,
+    Scores,
+    Weights,
+    analyze_query,
+    matched_triggers,
+    score,
+)
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import PART_CANDIDATES, attach_teams
 
@@ -527,7 +536,13 @@ def _batch(state: State, queries: Sequence[Query], scores: Scores, explain: bool
         others[rows, best] = -1.0
     rival = others.argmax(axis=1)  # the first (by name) of the best that differ
     rival[others[rows, rival] < 0.0] = -1
-    sig = batch_signals(combined, scores, best, queries, catalog_shape(index))
+    shape = catalog_shape(index)
+    if len(queries) >= BATCH_MIN:
+        sig = batch_signals(combined, scores, best, queries, shape)
+    else:  # a few requests: a handful of scalar reductions each costs less
+        sig = [
+            signals(combined[r], scores, r, int(best[r]), q, shape) for r, q in enumerate(queries)
+        ]
     weights: tuple[np.ndarray, ...] = ()
     if explain:
         sizes = [c.size for c in scores.present]
