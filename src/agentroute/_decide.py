@@ -206,7 +206,7 @@ def route_state(
     scores = score(state.index, queries, state.config.weights)
     scores = apply_not_for(state.agents, state.index, queries, scores)
     # A part (teams=False) is read for its agent, status and candidates: no reason.
-    batch = _batch(state, queries, scores, explain=teams)
+    batch = _batch(state, queries, scores, state.depth(limit), explain=teams)
     decisions = [
         _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, batch))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
@@ -396,6 +396,22 @@ def _ranked(combined: np.ndarray, k: int) -> np.ndarray:
     return pool[np.lexsort((pool, -combined[pool]))][:k]
 
 
+def _ranked_rows(combined: np.ndarray, k: int) -> list[np.ndarray]:
+    """:func:`_ranked` of each row of ``combined`` (a batch sorted or partitioned at once)."""
+    rows, n = combined.shape
+    if rows < 2:
+        return [_ranked(row, k) for row in combined]
+    if k >= n or n <= 256:
+        # A stable sort of the negated scores: ties by position, as lexsort breaks them.
+        return list(np.argsort(-combined, axis=1, kind="stable")[:, :k])
+    kth = np.partition(combined, n - k, axis=1)[:, n - k]
+    out: list[np.ndarray] = []
+    for row, bar in zip(combined, kth.tolist(), strict=True):
+        pool = np.flatnonzero(row >= bar)  # every tie with the k-th best is kept
+        out.append(pool[np.lexsort((pool, -row[pool]))][:k])
+    return out
+
+
 def _quote(items: Sequence[str]) -> str:
     return ", ".join(f"'{i}'" for i in items)
 
@@ -514,6 +530,7 @@ class _Batch:
     request)."""
 
     combined: np.ndarray  # the fused scores as ranked (rounded to 9 places)
+    heads: list[np.ndarray]  # per request, the head of its ranking (see _ranked_rows)
     best: np.ndarray  # per request, its top agent (ties: the first by name)
     rival: np.ndarray  # per request, the best agent that is no copy of it (-1: none)
     signals: list[Signals]
@@ -523,9 +540,12 @@ class _Batch:
     weights: tuple[np.ndarray, ...]
 
 
-def _batch(state: State, queries: Sequence[Query], scores: Scores, explain: bool) -> _Batch:
+def _batch(
+    state: State, queries: Sequence[Query], scores: Scores, depth: int, explain: bool
+) -> _Batch:
     index = state.index
     combined = np.round(scores.combined, 9)
+    heads = _ranked_rows(combined, depth)
     rows = np.arange(combined.shape[0])
     best = combined.argmax(axis=1)  # the first of the best: the head of _ranked
     copy_of = index.copy_of
@@ -549,7 +569,7 @@ def _batch(state: State, queries: Sequence[Query], scores: Scores, explain: bool
         cols = np.concatenate(scores.present) if sizes else np.zeros(0, dtype=np.int64)
         flat = index.bm25_t.pairs(cols, np.repeat(best, sizes))
         weights = tuple(np.split(flat, np.cumsum(sizes)[:-1])) if sizes else ()
-    return _Batch(combined, best, rival, sig, explain, weights)
+    return _Batch(combined, heads, best, rival, sig, explain, weights)
 
 
 def _catalog_evidence(
@@ -560,7 +580,7 @@ def _catalog_evidence(
     index, cfg = state.index, state.config
     explain = batch.explain
     combined = batch.combined[row]
-    order = _ranked(combined, state.depth(limit))
+    order = batch.heads[row]
     candidates = state.candidates(combined, limit, order)
 
     if not text.strip():
