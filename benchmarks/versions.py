@@ -10,8 +10,9 @@ own process, alternating A B A B, so machine drift hits both alike; quote the ra
 The two real catalogs are indexed with their example blocks removed
 (``shared/tools/strip_examples.py``, as ``accuracy.py`` does): their labelled requests come from
 those blocks. Each process reports ``route`` p50 over the first ``--requests`` labelled requests
-(wall clock, and the process's CPU time, steadier on a loaded machine) and ``route_many`` over all of them (milliseconds per request, the process's CPU time, the best
-of three passes); the ratios new/old of both are printed.
+(wall clock, and the process's CPU time, steadier on a loaded machine) and ``route_many`` over
+all of them (milliseconds per request, the process's CPU time, the best of three passes); the
+ratios new/old of both are printed.
 
 ``--sizes`` adds the synthetic catalogs of ``benchmarks/speed.py`` (``_catalogs.py``) routed with
 its request set; both versions share one index cache (a temporary folder), so a large catalog
