@@ -300,6 +300,7 @@ def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
                     "triggers": list(a.triggers),
                     "examples": len(a.examples),
                     "model": a.model,
+                    "similar": list(router.similar(a.name)),
                 }
                 for a in router.agents
             ],
@@ -442,7 +443,7 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:
         out.write(report.format(limit=None if args.all else 20, paint=_painter(out)) + "\n")
-    failing = report.findings if args.strict else report.errors
+    failing = (*report.errors, *report.warnings) if args.strict else report.errors
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
