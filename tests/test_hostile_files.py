@@ -459,8 +459,19 @@ def test_body_patterns_are_linear(text: str) -> None:
         "<example>" + "user: 'x <" * 20_000,
         "<user_request>" * 20_000,
         "triggers" + " \t" * 50_000 + ": x",
+        "<example " * 28_000,
+        "<commentary " * 21_000,
     ],
-    ids=["blanks", "separators", "escaped-newlines", "unclosed-quotes", "unclosed-tags", "trig"],
+    ids=[
+        "blanks",
+        "separators",
+        "escaped-newlines",
+        "unclosed-quotes",
+        "unclosed-tags",
+        "trig",
+        "open-example-tags",
+        "open-commentary-tags",
+    ],
 )
 def test_description_patterns_are_linear(text: str) -> None:
     start = time.perf_counter()

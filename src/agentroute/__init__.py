@@ -27,7 +27,7 @@ from agentroute._batch import (
     route_frame,
     route_records,
 )
-from agentroute._calibrate import Calibration
+from agentroute._calibrate import Calibration, CalibrationSet, LargeCatalogs, Logistic, Signals
 from agentroute._decide import RouterConfig
 from agentroute._errors import (
     AgentFileError,
@@ -78,6 +78,7 @@ __all__ = [
     "BatchReport",
     "CacheArg",
     "Calibration",
+    "CalibrationSet",
     "Candidate",
     "CatalogError",
     "CatalogNotFoundError",
@@ -89,15 +90,18 @@ __all__ = [
     "Index",
     "IndexFormatError",
     "Labels",
+    "LargeCatalogs",
     "Learned",
     "LintReport",
     "LoadResult",
+    "Logistic",
     "Misroute",
     "PathArg",
     "ReliabilityBin",
     "Router",
     "RouterConfig",
     "Severity",
+    "Signals",
     "Status",
     "TeamMember",
     "Weights",

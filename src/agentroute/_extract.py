@@ -32,8 +32,10 @@ MAX_TRIGGERS = 64
 # (``\s*:?\s*``), no unbounded lazy scan that can fail at every start. The
 # text is squeezed first (one space between words, at most one blank line), and
 # ``tests/test_hostile_files.py`` times each pattern on adversarial input.
-_EXAMPLE_BLOCK = re.compile(r"<example\b[^>]*>(.*?)(?:</example\s*>|\Z)", re.S | re.I)
-_COMMENTARY = re.compile(r"<commentary\b[^>]*>.*?(?:</commentary\s*>|\Z)", re.S | re.I)
+# ``[^<>]*``, not ``[^>]*``: a tag left open must stop at the next ``<`` so that a
+# run of ``<example `` without ``>`` is scanned once, not once per opening.
+_EXAMPLE_BLOCK = re.compile(r"<example\b[^<>]*>(.*?)(?:</example\s*>|\Z)", re.S | re.I)
+_COMMENTARY = re.compile(r"<commentary\b[^<>]*>.*?(?:</commentary\s*>|\Z)", re.S | re.I)
 # The content may not contain another opening tag, so an unclosed tag costs a
 # scan to the next one, not to the end of the text.
 _USER_REQUEST = re.compile(r"<user_request>((?:(?!<user_request>).)*?)</user_request>", re.S | re.I)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -45,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentroute._load import claude_code_paths, is_skill, project_root
+from agentroute._spec import claude_code_name
 
 if TYPE_CHECKING:
     from agentroute._router import Router
@@ -67,6 +69,9 @@ _STALE_LOCK_SECONDS = 600
 # A lock still without its builder's pid after this long was left by a hook killed
 # between taking the lock and starting the builder.
 _EMPTY_LOCK_SECONDS = 30
+# Clocks differ a little between processes on one machine (and network folders);
+# a lock dated further ahead than this is not trusted.
+_LOCK_CLOCK_SKEW_SECONDS = 60
 # After a background build failed (nothing loads, the cache cannot be written),
 # prompts do not start another for this long unless the agent files change.
 FAILED_BUILD_BACKOFF_SECONDS = 600
@@ -131,6 +136,17 @@ def _failed_recently(target: Path, key: str) -> bool:
         return False
 
 
+def _lock_pid(text: str) -> int | None:
+    """The builder's pid in a lock's text (``"<token> <pid>"``, or a bare pid), if any."""
+    parts = text.split()
+    if len(parts) == 2 or (len(parts) == 1 and parts[0].isdigit()):
+        try:
+            return int(parts[-1])
+        except ValueError:
+            return None
+    return None
+
+
 def _builder_alive(lock: Path) -> bool:
     """Whether the builder that holds ``lock`` may still be running."""
     try:
@@ -138,17 +154,31 @@ def _builder_alive(lock: Path) -> bool:
         text = lock.read_text("ascii").strip()
     except (OSError, ValueError):
         return True  # being written or removed right now: leave it
-    if age >= _STALE_LOCK_SECONDS:
+    if age >= _STALE_LOCK_SECONDS or age < -_LOCK_CLOCK_SKEW_SECONDS:
+        # Old, or dated in the future (a clock set back, a planted file): a lock
+        # that would otherwise block every build for as long as it is "young".
         return False
-    if not text:
+    pid = _lock_pid(text)
+    if pid is None:
         return age < _EMPTY_LOCK_SECONDS
     try:
-        os.kill(int(text), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False  # killed (a hook timeout, kill -9): the lock is stale at once
-    except (ValueError, OSError):
+    except (ValueError, OSError, OverflowError):
         return True  # not ours to signal, or garbled: trust the age
     return True
+
+
+def _release(lock: Path, token: str) -> None:
+    """Remove ``lock`` if it is still the one taken with ``token``: a builder that
+    outlived its lock (judged stale) must not remove a newer builder's."""
+    try:
+        text = lock.read_text("ascii")
+    except (OSError, ValueError):
+        return
+    if text.split()[:1] == [token]:
+        lock.unlink(missing_ok=True)
 
 
 #: The detached builder's program. It runs with the cache folder (which agentroute
@@ -157,7 +187,8 @@ def _builder_alive(lock: Path) -> bool:
 #: the folders being indexed is never imported (the project folder is untrusted).
 _BUILDER_CODE = (
     "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
-    "from agentroute._hook import _build; raise SystemExit(_build(sys.argv[1], sys.argv[2:]))"
+    "from agentroute._hook import _build; "
+    "raise SystemExit(_build(sys.argv[1], sys.argv[2], sys.argv[3:]))"
 )
 
 
@@ -171,6 +202,9 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
     """
     lock = target.with_name(target.name + ".lock")
     lock.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # The lock holds a token of this build (then its pid), so the builder removes
+    # its own lock and never a newer builder's.
+    token = "t" + secrets.token_hex(8)
     for _attempt in range(2):
         try:
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -180,7 +214,10 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
                 return False
             lock.unlink(missing_ok=True)
             continue
-        os.close(fd)
+        try:
+            os.write(fd, token.encode("ascii"))
+        finally:
+            os.close(fd)
         break
     else:
         return False
@@ -191,6 +228,7 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
                 "-c",
                 _BUILDER_CODE,
                 str(lock),
+                token,
                 *(os.path.abspath(p) for p in paths),
             ],
             # Never the project folder: ``-m`` or ``-c`` put the working folder first
@@ -204,15 +242,24 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
             close_fds=True,
         )
     except OSError:
-        lock.unlink(missing_ok=True)
+        _release(lock, token)
         raise
-    lock.write_text(str(proc.pid), encoding="ascii")
+    try:  # without O_CREAT: a quick builder may be done, and its lock gone, already
+        fd = os.open(lock, os.O_WRONLY | os.O_TRUNC)
+    except FileNotFoundError:
+        pass
+    else:
+        try:
+            os.write(fd, f"{token} {proc.pid}".encode("ascii"))
+        finally:
+            os.close(fd)
     logger.debug("indexing in the background (pid %d)", proc.pid)
     return True
 
 
-def _build(lock: str, paths: Sequence[str]) -> int:
-    """The detached builder: write the cache for ``paths``, then release ``lock``.
+def _build(lock: str, token: str, paths: Sequence[str]) -> int:
+    """The detached builder: write the cache for ``paths``, then release ``lock``
+    (only if it still holds ``token``: see :func:`_release`).
 
     When no cache comes of it (nothing loads, the folder cannot be written), it
     leaves ``<target>.failed`` holding the catalog key, so prompts do not start
@@ -230,7 +277,7 @@ def _build(lock: str, paths: Sequence[str]) -> int:
     except Exception:
         built = False
     finally:
-        Path(lock).unlink(missing_ok=True)
+        _release(Path(lock), token)
     marker = _failed_marker(target)
     if built:
         marker.unlink(missing_ok=True)
@@ -404,8 +451,15 @@ def hook_output(
 
     # A team is suggested only when each of its members is confident for its part;
     # otherwise the lead alone, as for a one-agent request.
-    teamwork = len(d.team) > 1 and all(m.score >= min_confidence for m in d.team)
     name, kind = known(d.agent)
+    if not claude_code_name(name):
+        logger.debug("%r is not a Claude Code name; the hook does not name it", name)
+        return None
+    teamwork = (
+        len(d.team) > 1
+        and all(m.score >= min_confidence for m in d.team)
+        and all(claude_code_name(known(m.agent)[0]) for m in d.team)
+    )
     note = (
         team_suggestion(d, names={m.agent: known(m.agent) for m in d.team})
         if teamwork

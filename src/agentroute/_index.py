@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agentroute._errors import CatalogError
 from agentroute._similar import near_equivalents
 from agentroute._spec import AgentSpec
 from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms
@@ -826,6 +827,8 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
     ------
     ValueError
         When ``agents`` is empty or names repeat.
+    CatalogError
+        When no agent has a word to index (also a :class:`ValueError`).
     """
     if not agents:
         raise ValueError("cannot build an index of no agents")
@@ -869,6 +872,14 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         )
         term_counter.add(field_terms)
         del field_terms
+    if not term_counter.vocab:
+        shown = [f"{a.path or a.name} ({a.name})" for a in ordered[:5]]
+        more = f" and {n - 5} more" if n > 5 else ""
+        raise CatalogError(
+            "no agent has a word to index: names, descriptions and bodies are empty or "
+            f"only stop words in {', '.join(shown)}{more}; give each agent a description "
+            "that says what it does"
+        )
     feature_names, counts = term_counter.finish(n)
     del term_counter
     bm25, idf = _bm25f(counts, n)

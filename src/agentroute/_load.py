@@ -194,6 +194,16 @@ def _record(
 ) -> AgentSpec | None:
     """Build the record from front-matter fields and a body."""
     name = _clean_name(_text_field(data, "name", path, diags), path, diags)
+    if name and not any(ch.isalnum() for ch in name) and path:
+        # ``name: [`` in broken YAML is recovered line by line as the name "[": a name
+        # with no letter or digit is YAML debris, not a name anyone would address.
+        stem = _clean_name(_default_name(path), path, diags)
+        diags.append(
+            Diagnostic(
+                path, "invalid-name", f"the name {name!r} has no letter or digit; named {stem!r}"
+            )
+        )
+        name = stem
     if not name:
         name = _clean_name(_default_name(path), path, diags) if path else ""
         if data:
