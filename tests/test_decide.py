@@ -14,15 +14,39 @@ from agentroute._decide import _Evidence, _verdict
 
 
 def test_ambiguous_names_both_agents() -> None:
+    """Without alternatives (``max_alternatives=0``) two agents doing one job are a tie."""
     near = [
         AgentSpec("alpha", "Writes Terraform modules for cloud networks."),
         # Same description, a different body: two agents, not copies of one.
         AgentSpec("beta", "Writes Terraform modules for the cloud networks.", body="x"),
     ]
-    d = Router.from_agents(near).route("write terraform modules for our cloud network")
+    config = RouterConfig(max_alternatives=0)
+    d = Router.from_agents(near, config=config).route(
+        "write terraform modules for our cloud network"
+    )
     assert d.status == "ambiguous"
     assert d.agent in ("alpha", "beta")
     assert "alpha" in d.reason and "beta" in d.reason
+    assert d.alternatives == () and d.group_confidence == d.confidence
+
+
+def test_near_equivalents_are_a_group_not_a_tie() -> None:
+    """Two agents doing one job answer together: routed, the other as an alternative,
+    and the group's confidence above the agent's own."""
+    near = [
+        AgentSpec("alpha", "Writes Terraform modules for cloud networks."),
+        AgentSpec("beta", "Writes Terraform modules for the cloud networks.", body="x"),
+        AgentSpec("dns", "Manages DNS zones and records.", body="C"),
+    ]
+    router = Router.from_agents(near)
+    assert router.similar("alpha") == ("beta",) and router.similar("dns") == ()
+    d = router.route("write terraform modules for our cloud network")
+    assert d.status == "routed"
+    other = "beta" if d.agent == "alpha" else "alpha"
+    assert d.alternatives == (other,)
+    assert d.group_confidence > d.confidence
+    assert f"(or {other})" in d.reason and "does the same job" in d.reason
+    assert d.to_dict()["alternatives"] == [other]
 
 
 def test_identical_copies_are_named_but_not_rivals() -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_COEFFICIENT",
     "MAX_LOGIT",
     "SCOPE_INPUTS",
+    "UNFITTED_GROUP",
     "Calibration",
     "CalibrationSet",
     "LargeCatalogs",
@@ -90,6 +91,14 @@ class Signals:
     log_agents: float = 0.0
     log_terms: float = 0.0
     unknown: float = 0.0
+    # The group inputs (read by Calibration.group; see agentroute._similar): the
+    # logit of the top agent's confidence, the log of the group's softmax mass over
+    # the top agent's, the fused margin from the group to the best agent outside
+    # it, and the number of alternatives.
+    top_logit: float = 0.0
+    group_mass: float = 0.0
+    group_margin: float = 0.0
+    group_size: float = 0.0
 
 
 SIGNAL_NAMES = frozenset(f.name for f in fields(Signals))
@@ -265,6 +274,15 @@ def _shipped_rule() -> LargeCatalogs:
     return shipped().large_catalogs
 
 
+# Before a fit names it: the group's odds are the top agent's odds times the group's
+# softmax mass over the top agent's (twins that score alike split one probability).
+UNFITTED_GROUP = Logistic(intercept=0.0, coefficients={"top_logit": 1.0, "group_mass": 1.0})
+
+
+def _shipped_group() -> Logistic:
+    return shipped().group
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Calibration:
     """Maps the evidence for the top candidate to probabilities.
@@ -322,12 +340,14 @@ class Calibration:
     general: CalibrationSet = field(default_factory=_shipped_general)
     large: CalibrationSet = field(default_factory=_shipped_large)
     large_catalogs: LargeCatalogs = field(default_factory=_shipped_rule)
+    group: Logistic = field(default_factory=_shipped_group)
 
     def __post_init__(self) -> None:
         for name, kind in (
             ("general", CalibrationSet),
             ("large", CalibrationSet),
             ("large_catalogs", LargeCatalogs),
+            ("group", Logistic),
         ):
             if not isinstance(getattr(self, name), kind):
                 raise TypeError(
@@ -350,6 +370,14 @@ class Calibration:
             values = (signals, *legacy)
             signals = _legacy_signals(dict(zip(SCOPE_INPUTS, values, strict=False)))
         return _sigmoid(self.set_for(signals).scope.logit(signals))
+
+    def group_confidence(self, signals: Signals) -> float:
+        """Probability that the top agent or one of its alternatives is right: the
+        :attr:`group` model over the group inputs of ``signals`` (``top_logit``,
+        ``group_mass``, ``group_margin``, ``group_size``), never below the top
+        agent's own confidence (``sigmoid(top_logit)``)."""
+        own = _sigmoid(signals.top_logit)
+        return max(own, _sigmoid(min(self.group.logit(signals), MAX_LOGIT)))
 
     def is_large(self, log_agents: float, log_terms: float) -> bool:
         """Whether a catalog of this shape (:func:`catalog_shape`) reads :attr:`large`."""
@@ -378,6 +406,7 @@ class Calibration:
             "large_catalogs": self.large_catalogs.to_dict(),
             "general": self.general.to_dict(),
             "large": self.large.to_dict(),
+            "group": self.group.to_dict(),
         }
 
     @classmethod
@@ -392,9 +421,16 @@ class Calibration:
         TypeError: calibration.general.scope.coefficients['known'] must be a number, got 'high'
         """
         keys = ["general", "large", "large_catalogs"]
-        if not isinstance(data, dict) or sorted(data) != keys:
+        # "group" (the group model) is optional: files older than it have none.
+        if not isinstance(data, dict) or sorted(k for k in data if k != "group") != keys:
             raise ValueError(f"{where} must be an object with {', '.join(map(repr, keys))}")
+        group = (
+            Logistic.from_dict(data["group"], f"{where}.group")
+            if "group" in data
+            else UNFITTED_GROUP
+        )
         return cls(
+            group=group,
             general=CalibrationSet.from_dict(data["general"], f"{where}.general"),
             large=CalibrationSet.from_dict(data["large"], f"{where}.large"),
             large_catalogs=LargeCatalogs.from_dict(
@@ -488,6 +524,7 @@ def from_flat(flat: Mapping[str, float]) -> Calibration:
             min_agents=max(1, math.ceil(agents - 1e-9)),
             min_log_terms=flat["large_min_log_terms"],
         ),
+        group=UNFITTED_GROUP,
     )
 
 

@@ -51,9 +51,13 @@ __all__ = [
     "MIN_TEXT",
     "NEIGHBOURS",
     "ROLE_WORDS",
+    "group_inputs",
+    "group_members",
     "name_core",
     "near_equivalents",
+    "related",
     "similar_names",
+    "similar_of",
 ]
 
 # Word-cosine bars, read off pairs of the nine corpus collections installed together
@@ -257,3 +261,56 @@ def similar_names(index: Index, name: str) -> tuple[str, ...]:
         raise KeyError(f"no agent named {name!r} in this catalog")
     cols, _ = similar_of(index.similar, i)
     return tuple(names[j] for j in cols.tolist())
+
+
+def group_members(
+    index: Index, combined: np.ndarray, best: int, *, margin: float, limit: int
+) -> tuple[int, ...]:
+    """The alternatives to ``best`` for one request: its near-equivalents that score
+    within ``margin`` of it on the fused scale (best first, ties by position), one per
+    group of identical copies and none a copy of ``best``, at most ``limit``."""
+    if limit <= 0:
+        return ()
+    cols, _ = similar_of(index.similar, best)
+    if cols.size == 0:
+        return ()
+    s1 = float(combined[best])
+    copy_of = index.copy_of
+    cols = cols[(copy_of[cols] != copy_of[best]) & (combined[cols] >= s1 - margin)]
+    cols = cols[combined[cols] > 0.0]
+    if cols.size == 0:
+        return ()
+    cols = cols[np.lexsort((cols, -combined[cols]))]
+    out: list[int] = []
+    seen: set[int] = set()
+    for j in cols.tolist():
+        g = int(copy_of[j])
+        if g not in seen:
+            seen.add(g)
+            out.append(j)
+            if len(out) == limit:
+                break
+    return tuple(out)
+
+
+def related(index: Index, best: int) -> np.ndarray:
+    """A mask of the agents that do the job of ``best`` (itself, its copies and its
+    near-equivalents): none of them makes a decision ambiguous."""
+    mask = index.copy_of == index.copy_of[best]
+    cols, _ = similar_of(index.similar, best)
+    mask[cols] = True
+    return mask
+
+
+def group_inputs(
+    combined: np.ndarray, best: int, members: Sequence[int], same: np.ndarray
+) -> tuple[float, float]:
+    """``(group_mass, group_margin)`` of a request whose top agent ``best`` has the
+    alternatives ``members``: the log of the group's share of ``softmax(fused / 0.05)``
+    over the top agent's share, and the fused margin from the top agent to the best
+    agent outside the group (``same``: the mask of :func:`related`)."""
+    s1 = float(combined[best])
+    mass = 1.0 + float(np.exp((combined[list(members)] - s1) / 0.05).sum())
+    outside = combined[~same]
+    rival = float(outside.max()) if outside.size else 0.0
+    return float(np.log(mass)), s1 - rival
