@@ -265,7 +265,8 @@ def _frame_partition(frame: Any, router: Router, column: str, limit: int) -> Any
 
 def route_frame(frame: Any, router: Router, *, column: str = "request", limit: int = 5) -> Any:
     """A Dask dataframe with a text ``column`` → one with ``agent``, ``alternatives``,
-    ``status``, ``confidence``, ``group_confidence`` and ``reason`` per row (same index). Needs the ``dask`` extra."""
+    ``status``, ``confidence``, ``group_confidence`` and ``reason`` per row (same
+    index). Needs the ``dask`` extra."""
     import pandas as pd
     from dask.delayed import delayed
 

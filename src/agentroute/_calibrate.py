@@ -276,7 +276,7 @@ def _shipped_rule() -> LargeCatalogs:
 
 # Before a fit names it: the group's odds are the top agent's odds times the group's
 # softmax mass over the top agent's (twins that score alike split one probability).
-UNFITTED_GROUP = Logistic(intercept=0.0, coefficients={"top_logit": 1.0, "group_mass": 1.0})
+UNFITTED_GROUP = Logistic(intercept=0.0, coefficients=(("top_logit", 1.0), ("group_mass", 1.0)))
 
 
 def _shipped_group() -> Logistic:

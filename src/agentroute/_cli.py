@@ -155,7 +155,6 @@ def _load(paths: Sequence[str] | None, *, strict: bool = False, cache: bool = Tr
     """The router for ``paths`` (see :func:`catalog_paths`); the index is cached on disk
     unless ``--no-cache``."""
     from agentroute._router import Router
-    from agentroute._spec import Decision
 
     where = catalog_paths(paths, note=sys.stderr)
     if not _use_progress(sys.stderr):

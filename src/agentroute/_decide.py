@@ -20,8 +20,8 @@ import numpy as np
 from agentroute._calibrate import Calibration, catalog_shape, shipped_min_scope, signals
 from agentroute._index import Index
 from agentroute._negative import apply_not_for
-from agentroute._similar import group_inputs, group_members, related
 from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
+from agentroute._similar import group_inputs, group_members, related
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import PART_CANDIDATES, attach_teams
 

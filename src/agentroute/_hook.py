@@ -358,8 +358,8 @@ def suggestion(
     >>> d = Decision(request="tune this query", agent="postgres-pro", status="routed",
     ...     confidence=0.48, reason="", alternatives=("database-optimizer",),
     ...     group_confidence=0.86)
-    >>> suggestion(d, alternatives=d.alternatives)[:100]
-    'agentroute: the postgres-pro subagent fits this request (or database-optimizer, which does the same '
+    >>> suggestion(d, alternatives=d.alternatives)[56:121]
+    '(or database-optimizer, which does the same job; confidence 0.86 '
     """
     if d.matched_triggers:
         why = "matched " + ", ".join(f"'{_printable(t, 40)}'" for t in d.matched_triggers[:3])

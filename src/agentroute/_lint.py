@@ -374,6 +374,7 @@ def _equivalent_findings(router: Router, found: Sequence[Finding]) -> list[Findi
     out = []
     for i in range(index.n_agents):
         a, b = int(sim.indptr[i]), int(sim.indptr[i + 1])
+        spec = router._agent(names[i]) if b > a else None
         for j, cos in zip(sim.indices[a:b].tolist(), sim.data[a:b].tolist(), strict=True):
             pair = (names[i], names[j])
             if j <= i or pair in named or index.copy_of[i] == index.copy_of[j]:
@@ -386,7 +387,7 @@ def _equivalent_findings(router: Router, found: Sequence[Finding]) -> list[Findi
                     f"{cos:.2f}); a request that fits both is answered with both. Keep "
                     "one, or say in each description what sets it apart",
                     pair,
-                    router._agent(pair[0]).path if router._agent(pair[0]) else None,
+                    None if spec is None else spec.path,
                     (),
                     float(cos),
                 )

@@ -26,7 +26,7 @@ kept, so a catalog of 10,000 agents never holds an n × n matrix.
 >>> from agentroute._spec import AgentSpec
 >>> index = build_index([
 ...     AgentSpec("kubernetes-expert", "Kubernetes clusters, pods, helm charts and deployments."),
-...     AgentSpec("kubernetes-specialist", "Operates Kubernetes: pods, helm, autoscaling, ingress."),
+...     AgentSpec("kubernetes-specialist", "Operates Kubernetes: pods, helm, autoscaling."),
 ...     AgentSpec("css-pro", "Styles web pages with CSS grid, flexbox and responsive layouts."),
 ... ])
 >>> similar_names(index, "kubernetes-expert")
@@ -85,8 +85,26 @@ _CANDIDATES = 64
 # Words that say what an agent is, not what it does: ``kubernetes-expert`` and
 # ``kubernetes-specialist`` both do Kubernetes.
 ROLE_WORDS = frozenset(
-    """agent analyst architect assistant consultant dev developer engineer expert guru
-    helper lead master pro professional senior specialist wizard""".split()
+    {
+        "agent",
+        "analyst",
+        "architect",
+        "assistant",
+        "consultant",
+        "dev",
+        "developer",
+        "engineer",
+        "expert",
+        "guru",
+        "helper",
+        "lead",
+        "master",
+        "pro",
+        "professional",
+        "senior",
+        "specialist",
+        "wizard",
+    }
 )
 _WORD = re.compile(r"[a-z0-9+#]+")
 
@@ -198,7 +216,10 @@ def near_equivalents(
     left, right = _candidates(rows, cores)
     cos = np.clip(_cosines(rows, left, right), 0.0, 1.0)
     same_core = np.fromiter(
-        (bool(cores[i]) and cores[i] == cores[j] for i, j in zip(left.tolist(), right.tolist())),
+        (
+            bool(cores[i]) and cores[i] == cores[j]
+            for i, j in zip(left.tolist(), right.tolist(), strict=True)
+        ),
         bool,
         left.size,
     )
@@ -216,7 +237,8 @@ def near_equivalents(
     # Symmetric: a pair kept by either of its agents is kept for both (a dict, so a
     # pair kept by both is stored once).
     found: dict[tuple[int, int], float] = {}
-    for i, j, v in zip(both_i[kept].tolist(), both_j[kept].tolist(), both_v[kept].tolist()):
+    kept_i, kept_j, kept_v = both_i[kept].tolist(), both_j[kept].tolist(), both_v[kept].tolist()
+    for i, j, v in zip(kept_i, kept_j, kept_v, strict=True):
         found[(i, j)] = v
         found[(j, i)] = v
     groups: dict[int, list[int]] = {}
@@ -296,7 +318,7 @@ def group_members(
 def related(index: Index, best: int) -> np.ndarray:
     """A mask of the agents that do the job of ``best`` (itself, its copies and its
     near-equivalents): none of them makes a decision ambiguous."""
-    mask = index.copy_of == index.copy_of[best]
+    mask: np.ndarray = np.asarray(index.copy_of == index.copy_of[best])
     cols, _ = similar_of(index.similar, best)
     mask[cols] = True
     return mask

@@ -46,7 +46,6 @@ def claude_code_name(name: str) -> bool:
     return _CLAUDE_NAME.fullmatch(name) is not None
 
 
-
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """Something the loader noticed, recovered from, or skipped.
@@ -266,7 +265,11 @@ class TeamMember:
     def to_dict(self) -> dict[str, Any]:
         """``{"agent", "part", "score"}``, with ``"alternatives"`` when some agents
         doing the same job could take the part as well."""
-        out: dict[str, Any] = {"agent": self.agent, "part": self.part, "score": round(self.score, 4)}
+        out: dict[str, Any] = {
+            "agent": self.agent,
+            "part": self.part,
+            "score": round(self.score, 4),
+        }
         if self.alternatives:
             out["alternatives"] = list(self.alternatives)
         return out
