@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentroute import Router
+from agentroute import Router, _pipeline
 from agentroute import _cache as _persist
 from agentroute import _cli as cli
 from agentroute import _router as router_module
@@ -62,7 +62,7 @@ def no_build(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the index was rebuilt")
 
     monkeypatch.setattr(router_module, "build_index", refuse)
-    monkeypatch.setattr(_persist, "build_index", refuse)  # load_or_build's
+    monkeypatch.setattr(_pipeline, "build_index", refuse)  # load_or_build's
 
 
 def test_second_load_reads_the_cache_and_answers_the_same(
@@ -518,8 +518,8 @@ def test_names_read_from_the_cache_are_checked_like_loaded_names(
 ) -> None:
     """A planted cache (sound checksum, matching key) naming an agent with a line break and
     an escape sequence is refused: such a name never comes out of the loader."""
+    from agentroute._fs import discover
     from agentroute._index import build_index
-    from agentroute._load import discover
     from agentroute._spec import AgentSpec
 
     files, _ = discover(catalog)
@@ -710,9 +710,9 @@ def test_an_altered_record_index_fails_the_checksum(
 
 @given(st.lists(st.text(max_size=12), max_size=6))
 def test_names_are_checked_in_one_pass_as_the_loader_checks_each(names: list[str]) -> None:
-    from agentroute._load import _clean_name
+    from agentroute._load import clean_name
 
-    expected = next((n for n in names if _clean_name(n, "", []) != n), None)
+    expected = next((n for n in names if clean_name(n, "", []) != n), None)
     assert _persist._unclean_name(names) == expected
 
 
@@ -816,8 +816,8 @@ def test_a_damaged_fingerprint_is_rejected(
 def test_a_fingerprint_that_does_not_give_the_key_is_not_written(
     catalog: Path, cache: Path
 ) -> None:
+    from agentroute._fs import discover
     from agentroute._index import build_index
-    from agentroute._load import discover
     from agentroute._spec import AgentSpec
 
     files, _ = discover(catalog)

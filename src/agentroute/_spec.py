@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "SPEC_FIELDS",
     "AgentSpec",
     "Candidate",
     "Decision",
@@ -20,6 +21,8 @@ __all__ = [
     "Severity",
     "Status",
     "TeamMember",
+    "spec_from_json",
+    "spec_to_json",
 ]
 
 Severity = Literal["info", "warning", "error"]
@@ -196,6 +199,75 @@ class AgentSpec:
 
 
 _TUPLE_FIELDS = ("triggers", "examples", "use_cases", "tools", "skills", "not_for", "collaborators")
+
+
+# -- the record as JSON (the index cache and saved routers) ---------------------------------
+
+#: The fields of an :class:`AgentSpec` as stored, in order.
+SPEC_FIELDS = (
+    "name",
+    "description",
+    "triggers",
+    "examples",
+    "use_cases",
+    "tools",
+    "skills",
+    "model",
+    "path",
+    "body",
+    "declared_name",
+    "not_for",
+    "redirects",
+    "collaborators",
+)
+
+
+def spec_to_json(agent: AgentSpec) -> dict[str, Any]:
+    """``agent`` as JSON-ready data (what :func:`spec_from_json` reads back).
+
+    >>> import json
+    >>> db = AgentSpec("db", triggers=("sql",))
+    >>> spec_from_json(json.loads(json.dumps(spec_to_json(db)))) == db
+    True
+    """
+    return {f: getattr(agent, f) for f in SPEC_FIELDS}
+
+
+_LIST_FIELDS = frozenset(
+    {"triggers", "examples", "use_cases", "tools", "skills", "not_for", "collaborators"}
+)
+# Fields added after the first saved routers: a file without them reads as empty.
+_LATER_FIELDS = frozenset({"not_for", "redirects", "collaborators"})
+
+
+def spec_from_json(fields: dict[str, Any]) -> AgentSpec:
+    """The record :func:`spec_to_json` wrote, every field checked (it comes from a file).
+
+    Raises
+    ------
+    ValueError
+        When a field is missing or of the wrong type.
+    """
+    values: dict[str, Any] = {}
+    for f in SPEC_FIELDS:
+        if f in _LATER_FIELDS and f not in fields:
+            continue
+        v = fields[f]
+        if f == "redirects":
+            if not isinstance(v, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+                for p in v
+            ):
+                raise ValueError("agent field 'redirects' is not a list of [item, agent] pairs")
+            v = tuple((p[0], p[1]) for p in v)
+        elif f in _LIST_FIELDS:
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ValueError(f"agent field {f!r} is not a list of text")
+            v = tuple(v)
+        elif not (v is None or isinstance(v, str)):
+            raise ValueError(f"agent field {f!r} is not text")
+        values[f] = v
+    return AgentSpec(**values)
 
 
 @dataclass(frozen=True, slots=True)
