@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentroute import AgentSpec, Candidate, Router, RouterConfig
+from agentroute import AgentSpec, Candidate, Decision, Router, RouterConfig
 from agentroute._decide import _Evidence, _verdict
 
 
@@ -372,3 +372,37 @@ def test_identical_copies_are_listed_once_with_the_others_named() -> None:
     }
     assert all(c.copies == () for c in d.candidates[1:])
     assert {"dns", "cdn"} == set(names[1:])
+
+
+def test_decision_checks_its_group() -> None:
+    base = dict(request="r", agent="a", status="routed", confidence=0.5, reason="")
+    assert Decision(**base).group_confidence == 0.5  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least the confidence"):
+        Decision(**base, alternatives=("b",), group_confidence=0.4)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must equal the confidence"):
+        Decision(**base, group_confidence=0.9)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must not name the agent itself"):
+        Decision(**base, alternatives=("a",), group_confidence=0.9)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="sequence of agent names"):
+        Decision(**base, alternatives="b", group_confidence=0.9)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        Decision(**base, alternatives=("b",), group_confidence=1.5)  # type: ignore[arg-type]
+    none = dict(base, agent=None, status="no_match")
+    with pytest.raises(ValueError, match="empty when no agent is chosen"):
+        Decision(**none, alternatives=("b",), group_confidence=0.9)  # type: ignore[arg-type]
+
+
+def test_max_alternatives_zero_turns_groups_off() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_similar import TWINS
+
+    request = "our kubernetes pods keep crashing after the helm upgrade"
+    on = Router.from_agents(TWINS).route(request)
+    off = Router.from_agents(TWINS, config=RouterConfig(max_alternatives=0)).route(request)
+    assert on.alternatives and not off.alternatives
+    assert on.agent == off.agent and on.confidence == off.confidence
+    assert on.team[0].alternatives == on.alternatives
+    with pytest.raises(ValueError, match="max_alternatives"):
+        RouterConfig(max_alternatives=-1)

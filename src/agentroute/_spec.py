@@ -438,7 +438,12 @@ class Decision:
                 raise ValueError("Decision.team must be empty when no agent is chosen")
         elif not self.team:
             # A decision built without a team is a team of one: its agent, the whole request.
-            one = TeamMember(agent=self.agent, part=self.request.strip(), score=self.confidence)
+            one = TeamMember(
+                agent=self.agent,
+                part=self.request.strip(),
+                score=self.confidence,
+                alternatives=self.alternatives,
+            )
             object.__setattr__(self, "team", (one,))
         elif self.team[0].agent != self.agent:
             raise ValueError(
