@@ -296,9 +296,12 @@ def _fit_models(train: Sequence[CatalogRows], template: Any) -> Any:
         pairs = tuple((n, round(float(v), 3)) for n, v in zip(inputs, weights, strict=True))
         return Logistic(intercept=round(intercept, 3), coefficients=pairs)
 
+    # The scope model is not extrapolated beyond the largest catalog it was fitted on.
+    largest = max(t.n_agents for t in train)
     return CalibrationSet(
         confidence=model(c0, template.confidence.inputs, cw),
         scope=model(s0, template.scope.inputs, sw),
+        scope_max_agents=largest,
     )
 
 

@@ -22,7 +22,7 @@ import json
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -189,10 +189,18 @@ class Logistic:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CalibrationSet:
-    """The two models one kind of catalog reads: ``confidence`` and ``scope``."""
+    """The two models one kind of catalog reads: ``confidence`` and ``scope``.
+
+    ``scope_max_agents``: the largest catalog the scope model was fitted on (None:
+    no bound). A larger catalog is read as one of that size (its ``log_agents``
+    capped) rather than extrapolated: crowding a catalog with more collections
+    lowered the in-scope probability of plainly in-scope requests (issue 21: all
+    nine corpus collections together, 951 agents, declined a third of them).
+    """
 
     confidence: Logistic
     scope: Logistic
+    scope_max_agents: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("confidence", "scope"):
@@ -200,17 +208,38 @@ class CalibrationSet:
                 raise TypeError(
                     f"CalibrationSet.{name} must be a Logistic, got {getattr(self, name)!r}"
                 )
+        cap = self.scope_max_agents
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValueError(
+                f"CalibrationSet.scope_max_agents must be an integer >= 1 or None, got {cap!r}"
+            )
+
+    def scope_signals(self, signals: Signals) -> Signals:
+        """``signals`` as the scope model reads them (``log_agents`` capped)."""
+        cap = self.scope_max_agents
+        if cap is None or signals.log_agents <= math.log(cap):
+            return signals
+        return replace(signals, log_agents=math.log(cap))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"confidence": self.confidence.to_dict(), "scope": self.scope.to_dict()}
+        out: dict[str, Any] = {
+            "confidence": self.confidence.to_dict(),
+            "scope": self.scope.to_dict(),
+        }
+        if self.scope_max_agents is not None:
+            out["scope_max_agents"] = self.scope_max_agents
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "CalibrationSet") -> CalibrationSet:
-        if not isinstance(data, dict) or sorted(data) != ["confidence", "scope"]:
+        keys = ["confidence", "scope"]
+        if not isinstance(data, dict) or sorted(k for k in data if k != "scope_max_agents") != keys:
             raise ValueError(f"{where} must be an object with 'confidence' and 'scope'")
-        return cls(
-            confidence=Logistic.from_dict(data["confidence"], f"{where}.confidence"),
-            scope=Logistic.from_dict(data["scope"], f"{where}.scope"),
+        confidence = Logistic.from_dict(data["confidence"], f"{where}.confidence")
+        scope = Logistic.from_dict(data["scope"], f"{where}.scope")
+        cap = data.get("scope_max_agents")
+        return _located(
+            where, lambda: cls(confidence=confidence, scope=scope, scope_max_agents=cap)
         )
 
 
@@ -369,7 +398,8 @@ class Calibration:
             _warn_positional("Calibration.scope")
             values = (signals, *legacy)
             signals = _legacy_signals(dict(zip(SCOPE_INPUTS, values, strict=False)))
-        return _sigmoid(self.set_for(signals).scope.logit(signals))
+        models = self.set_for(signals)
+        return _sigmoid(models.scope.logit(models.scope_signals(signals)))
 
     def group_confidence(self, signals: Signals) -> float:
         """Probability that the top agent or one of its alternatives is right: the
@@ -410,8 +440,13 @@ class Calibration:
         }
 
     @classmethod
-    def from_dict(cls, data: Any, where: str = "calibration") -> Calibration:
+    def from_dict(
+        cls, data: Any, where: str = "calibration", *, group: Logistic | None = None
+    ) -> Calibration:
         """A calibration from its :meth:`to_dict` form, every number range-checked.
+
+        ``group``: the group model when ``data`` names none (files older than it;
+        default: the shipped one).
 
         >>> data = Calibration().to_dict()
         >>> data["general"]["scope"]["coefficients"]["known"] = "high"
@@ -424,11 +459,12 @@ class Calibration:
         # "group" (the group model) is optional: files older than it have none.
         if not isinstance(data, dict) or sorted(k for k in data if k != "group") != keys:
             raise ValueError(f"{where} must be an object with {', '.join(map(repr, keys))}")
-        group = (
-            Logistic.from_dict(data["group"], f"{where}.group")
-            if "group" in data
-            else UNFITTED_GROUP
-        )
+        # Files older than the group model read the shipped one (their decisions are
+        # those they made; the group is what 0.3 adds on top).
+        if "group" in data:
+            group = Logistic.from_dict(data["group"], f"{where}.group")
+        elif group is None:
+            group = _shipped_group()
         return cls(
             group=group,
             general=CalibrationSet.from_dict(data["general"], f"{where}.general"),
@@ -524,7 +560,7 @@ def from_flat(flat: Mapping[str, float]) -> Calibration:
             min_agents=max(1, math.ceil(agents - 1e-9)),
             min_log_terms=flat["large_min_log_terms"],
         ),
-        group=UNFITTED_GROUP,
+        group=_shipped_group(),
     )
 
 
@@ -555,7 +591,7 @@ def read_data(data: Any, where: str) -> tuple[Calibration, float]:
     """The calibration and ``min_scope`` of a data file's JSON (``where`` names it in errors)."""
     if not isinstance(data, dict) or not {"calibration", "min_scope"} <= set(data):
         raise ValueError(f"{where} must be an object with 'calibration' and 'min_scope'")
-    cal = Calibration.from_dict(data["calibration"], f"{where}: calibration")
+    cal = Calibration.from_dict(data["calibration"], f"{where}: calibration", group=UNFITTED_GROUP)
     return cal, _number(f"{where}: min_scope", data["min_scope"], 0.0, 1.0)
 
 
