@@ -374,7 +374,7 @@ def _equivalent_findings(router: Router, found: Sequence[Finding]) -> list[Findi
     out = []
     for i in range(index.n_agents):
         a, b = int(sim.indptr[i]), int(sim.indptr[i + 1])
-        spec = router._agent(names[i]) if b > a else None
+        spec = router.agent(names[i]) if b > a else None
         for j, cos in zip(sim.indices[a:b].tolist(), sim.data[a:b].tolist(), strict=True):
             pair = (names[i], names[j])
             if j <= i or pair in named or index.copy_of[i] == index.copy_of[j]:
