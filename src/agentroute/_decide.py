@@ -204,7 +204,7 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    scores = apply_not_for(state.agents, state.index, queries, scores)
+    scores = apply_not_for(state.index, queries, scores)
     # A part (teams=False) is read for its agent, status and candidates: no reason.
     batch = _batch(state, queries, scores, state.depth(limit), explain=teams)
     decisions = [
