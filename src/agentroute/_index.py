@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agentroute._errors import CatalogError
+from agentroute._negative import NotForTable, build_table
 from agentroute._spec import AgentSpec
 from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms
 from agentroute._tfidf import char_wb_ngrams, word_ngrams
@@ -120,6 +121,10 @@ def indexed_body(agent: AgentSpec) -> str:
     read whole, so their index is what it was before not-for sections were parsed."""
     if not agent.not_for:
         return agent.body
+    # The loader cut the same sections when it read the file; they are cut again here
+    # rather than kept on the record: a record's body can be replaced
+    # (``dataclasses.replace``) and a stored cut would then index the old text. The
+    # second cut costs 0-3 % of a build on the real collections.
     from agentroute._extract import boundaries
 
     return boundaries(agent.body).indexed_body
@@ -187,6 +192,62 @@ class Csr:
             i = a + int(np.searchsorted(indices[a:b], col))
             if i < b and indices[i] == col:
                 out[k] = self.data[i]
+        return out
+
+    def pairs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The value at ``(rows[k], cols[k])`` for every k (0.0 where absent), for rows
+        whose column indices are sorted (see :meth:`positions`).
+
+        >>> m = Csr(np.array([1.0, 2.0, 3.0]), np.array([0, 2, 1]), np.array([0, 2, 3]), (2, 3))
+        >>> m.pairs(np.array([0, 0, 1, 1]), np.array([2, 1, 1, 0])).tolist()
+        [2.0, 0.0, 3.0, 0.0]
+        """
+        at = self.positions(rows, cols)
+        out = np.zeros(rows.size, dtype=np.float64)
+        hit = at >= 0
+        out[hit] = self.data[at[hit]]
+        return out
+
+    def positions(
+        self, rows: np.ndarray, cols: np.ndarray, *, max_gather: int = 1 << 14
+    ) -> np.ndarray:
+        """Where entry ``(rows[k], cols[k])`` is stored, for every k (-1 where absent), for
+        rows whose column indices are sorted (every matrix :func:`build_index` makes): one
+        binary search per pair, all pairs a step at a time (a batch's look-ups cost
+        ~log2(columns) NumPy calls, not a few per pair); rows of at most ``max_gather``
+        entries in all are read whole instead."""
+        out = np.full(rows.size, -1, dtype=np.int64)
+        if rows.size == 0 or self.indices.size == 0:
+            return out
+        lo = self.indptr[rows].astype(np.int64)
+        end = self.indptr[rows + 1].astype(np.int64)
+        want = cols.astype(np.int64)
+        indices = self.indices
+        lengths = end - lo
+        if int(lengths.sum()) <= max_gather:
+            # Short rows (a request or two): one gather and a comparison beat the
+            # ~log2(columns) steps of the search.
+            got = np.concatenate(
+                [indices[a:b] for a, b in zip(lo.tolist(), end.tolist(), strict=True)]
+            )
+            pair = np.repeat(np.arange(rows.size), lengths)
+            hit = np.flatnonzero(got == np.repeat(want, lengths))
+            starts = np.cumsum(lengths) - lengths
+            out[pair[hit]] = lo[pair[hit]] + hit - starts[pair[hit]]
+            return out
+        hi = end.copy()
+        last = indices.size - 1
+        while True:
+            active = lo < hi
+            if not active.any():
+                break
+            mid = (lo + hi) // 2
+            less = active & (indices[np.minimum(mid, last)] < want)
+            lo = np.where(less, mid + 1, lo)
+            hi = np.where(active & ~less, mid, hi)
+        hit = lo < end
+        hit[hit] = indices[lo[hit]] == want[hit]
+        out[hit] = lo[hit]
         return out
 
     def to_scipy(self) -> sp.csr_matrix:
@@ -398,6 +459,9 @@ class Index:
         copy one agent under several names, and copies are equally right).
     top_idf : float
         The largest BM25 IDF (what an unknown word counts).
+    not_for : NotForTable
+        Every agent's not-for items, their redirects and its collaborators
+        (:mod:`agentroute._negative`), resolved to agent positions.
     """
 
     names: tuple[str, ...]
@@ -418,6 +482,7 @@ class Index:
     fuzzy_terms: tuple[str, ...]
     copy_of: np.ndarray
     top_idf: float
+    not_for: NotForTable
 
     @property
     def n_agents(self) -> int:
@@ -464,11 +529,6 @@ class Index:
         ('sql', None)
         """
         j = int(self.columns([term])[0])
-        return j if j >= 0 else None
-
-    def char_column(self, gram: str) -> int | None:
-        """The column of a character n-gram, or None."""
-        j = int(self.char_names.find([gram])[0])
         return j if j >= 0 else None
 
     def knows(self, term: str) -> bool:
@@ -948,4 +1008,5 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         fuzzy_terms=tuple(fuzzy),
         copy_of=np.asarray(copy_of, dtype=index_dtype(n)),
         top_idf=float(idf.max()) if idf.size else 1.0,
+        not_for=build_table(ordered, names),
     )

@@ -13,36 +13,36 @@ items into :attr:`AgentSpec.not_for` and :attr:`AgentSpec.redirects`
   ``devops-engineer``).
 
 A request that matches no item (strength below :data:`MIN_MATCH`) keeps its
-scores bit for bit, so its decision is unchanged. The table is built once per
-index from the records, on first use, and kept beside the index. The index cache
-stores it (:func:`table_parts`, :func:`table_from_parts`), so a router read from
-the cache routes without decoding every agent's record.
+scores bit for bit, so its decision is unchanged. The table is built once, with
+the index (:func:`build_table`, called by :func:`agentroute._index.build_index`),
+and is the index's ``not_for`` field. The index cache stores it
+(:func:`table_parts`, :func:`table_from_parts`), so a router read from the cache
+routes without decoding every agent's record.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agentroute._index import Index
-from agentroute._score import Query, Scores
 from agentroute._spec import AgentSpec
 from agentroute._text import terms
+
+if TYPE_CHECKING:  # the index builds the table (build_table): no import cycle at run time
+    from agentroute._index import Index
+    from agentroute._score import Query, Scores
 
 __all__ = [
     "MIN_MATCH",
     "NotForTable",
     "apply_not_for",
+    "build_table",
     "match_strength",
-    "not_for_table",
-    "remember_table",
     "resolve_name",
     "table_from_parts",
     "table_parts",
@@ -79,7 +79,7 @@ def _key(name: str) -> str:
     return _NON_ALNUM.sub("", name.casefold())
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class NotForTable:
     """Every not-for item of a catalog, its terms, and who it redirects to.
 
@@ -93,10 +93,35 @@ class NotForTable:
     collaborators: tuple[tuple[int, ...], ...]
     by_prefix: dict[str, tuple[int, ...]]
     position: dict[str, int]  # agent name -> index position
+    # Every distinct item term, and those of MIN_PREFIX letters or more by their first
+    # MIN_PREFIX letters: whether a request word matches any item is one look-up.
+    item_terms: frozenset[str] = field(init=False)
+    terms_by_prefix: dict[str, tuple[str, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        every = {t for _agent, _item, item_terms in self.items for t in item_terms}
+        prefix: dict[str, list[str]] = {}
+        for t in sorted(every):
+            if len(t) >= MIN_PREFIX:
+                prefix.setdefault(t[:MIN_PREFIX], []).append(t)
+        object.__setattr__(self, "item_terms", frozenset(every))
+        object.__setattr__(self, "terms_by_prefix", {p: tuple(v) for p, v in prefix.items()})
 
     @property
     def empty(self) -> bool:
         return not self.items
+
+    def relates(self, word: str) -> bool:
+        """Whether a request term matches a term of some item (equal, or one of at least
+        :data:`MIN_PREFIX` letters begins the other, as :func:`match_strength` reads it)."""
+        if word in self.item_terms:
+            return True
+        if len(word) < MIN_PREFIX:
+            return False
+        return any(
+            word.startswith(b) or b.startswith(word)
+            for b in self.terms_by_prefix.get(word[:MIN_PREFIX], ())
+        )
 
 
 def name_keys(agents: Sequence[AgentSpec]) -> dict[str, list[int]]:
@@ -150,8 +175,10 @@ def _by_prefix_map(items: Sequence[tuple[int, str, tuple[str, ...]]]) -> dict[st
     return {p: tuple(dict.fromkeys(v)) for p, v in sorted(prefix.items())}
 
 
-def _build(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
-    position = {name: i for i, name in enumerate(index.names)}
+def build_table(agents: Sequence[AgentSpec], names: Sequence[str]) -> NotForTable:
+    """The catalog's :class:`NotForTable`, for the agents ``names`` (in index order):
+    built once, by :func:`agentroute._index.build_index`, and kept on the index."""
+    position = {name: i for i, name in enumerate(names)}
     ordered = sorted(agents, key=lambda a: position.get(a.name, len(position)))
     keys = name_keys(ordered)
     items: list[tuple[int, str, tuple[str, ...]]] = []
@@ -219,7 +246,7 @@ def table_from_parts(parts: object, names: Sequence[str]) -> NotForTable:
     ...     AgentSpec("a", description="Python APIs", not_for=("kubernetes clusters",)),
     ...     AgentSpec("b", description="Kubernetes operations"),
     ... )
-    >>> table = not_for_table(agents, build_index(agents))
+    >>> table = build_index(agents).not_for
     >>> again = table_from_parts(table_parts(table), ["a", "b"])
     >>> again.items == table.items and again.by_prefix == table.by_prefix
     True
@@ -267,28 +294,6 @@ def table_from_parts(parts: object, names: Sequence[str]) -> NotForTable:
         _by_prefix_map(items),
         {name: i for i, name in enumerate(names)},
     )
-
-
-_TABLES: weakref.WeakKeyDictionary[Index, NotForTable] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def not_for_table(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
-    """The catalog's :class:`NotForTable`, built on first use and kept with its index."""
-    with _LOCK:
-        table = _TABLES.get(index)
-    if table is None:
-        table = _build(agents, index)
-        with _LOCK:
-            table = _TABLES.setdefault(index, table)
-    return table
-
-
-def remember_table(index: Index, table: NotForTable) -> None:
-    """Keep ``table`` (read from the index cache) as ``index``'s, so that
-    :func:`not_for_table` does not build it from the records."""
-    with _LOCK:
-        _TABLES.setdefault(index, table)
 
 
 def _idf(index: Index, term: str) -> float:
@@ -358,6 +363,18 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
     """
     if table.empty or not query.terms:
         return {}
+    # The request's share of any item is at most the IDF share of its words that match
+    # some item word: most requests match none, or too little, and are passed over
+    # without looking at a single item (see the bound below).
+    request = list(dict.fromkeys(query.terms))
+    linked = [a for a in request if table.relates(a)]
+    if not linked:
+        return {}
+    idf = _idf_table(index, request)
+    total = sum(idf[t] for t in request)
+    floor = MIN_MATCH / (2.0 - MIN_MATCH) - _BOUND_MARGIN
+    if sum(idf[t] for t in linked) / total < floor:
+        return {}
     found: set[int] = set()
     for t in set(query.terms):
         if len(t) >= MIN_PREFIX:
@@ -368,7 +385,6 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
         return {}
     order = sorted(found)
     items = table.items
-    request = list(dict.fromkeys(query.terms))
     request_set = set(request)
     request_prefix = _by_prefix(request)
     # Per distinct item word, the request words it matches (equal, or one begins the
@@ -390,16 +406,12 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
             matched_by[b] = hit
             for a in hit:
                 related[a].add(b)
-    idf = _idf_table(index, [*request, *matched_by])
-    total = sum(idf[t] for t in request)
-    linked = [a for a in request if related[a]]
+    idf.update(_idf_table(index, [b for b in matched_by if b not in idf]))
     # The F1 of two shares is at most 2x / (1 + x) for either share x, which is below
     # MIN_MATCH for x < MIN_MATCH / (2 - MIN_MATCH) (1/3): such a request, or item, can
     # be passed over without computing the other share. The bound keeps a margin far
     # above float round-off, so no strength that reaches MIN_MATCH is skipped.
-    floor = MIN_MATCH / (2.0 - MIN_MATCH) - _BOUND_MARGIN
-    if sum(idf[t] for t in linked) / total < floor:
-        return {}
+    linked = [a for a in request if related[a]]
     out: dict[int, float] = {}
     for k in order:
         item = items[k][2]
@@ -417,15 +429,13 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
     return out
 
 
-def apply_not_for(
-    agents: Sequence[AgentSpec], index: Index, queries: Sequence[Query], scores: Scores
-) -> Scores:
+def apply_not_for(index: Index, queries: Sequence[Query], scores: Scores) -> Scores:
     """``scores`` with each request's not-for matches applied to its fused row.
 
     Per agent, its strongest matching item counts (two items of one agent do not
     add up); a redirect target gains the strongest match that names it.
     """
-    table = not_for_table(agents, index)
+    table = index.not_for
     if table.empty:
         return scores
     combined: np.ndarray | None = None

@@ -22,7 +22,7 @@ import numpy as np
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
-from agentroute._evaluate import EvaluationReport, Tally, _right_sets, check_min_confidence
+from agentroute._evaluate import EvaluationReport, Tally, check_min_confidence, correct_sets
 from agentroute._fs import PathArg
 from agentroute._index import Index, build_index
 from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
@@ -236,11 +236,26 @@ class Router:
         if isinstance(agents, tuple):
             return agents
         # Read from the index cache: every record is decoded here, once (routing
-        # decodes none; see :meth:`_agent` for one).
+        # decodes none; see :meth:`agent` for one).
         return tuple(agents)
 
-    def _agent(self, name: str) -> AgentSpec | None:
-        """The record of the agent ``name``, or None: decodes that record only."""
+    def agent(self, name: str | None) -> AgentSpec | None:
+        """The record of the agent named ``name``, or None when there is none (or
+        ``name`` is None, as :attr:`Decision.agent` is when no agent fits).
+
+        Cheaper than searching :attr:`agents`: a router read from the index cache
+        decodes that one record only.
+
+        Examples
+        --------
+        >>> router = Router.from_default()
+        >>> router.agent("kubernetes-operator").name
+        'kubernetes-operator'
+        >>> router.agent("no-such-agent") is None
+        True
+        """
+        if name is None:  # a decision's agent when no agent fits
+            return None
         names = self._state.index.names  # sorted
         i = bisect.bisect_left(names, name)
         return self._state.agents[i] if i < len(names) and names[i] == name else None
@@ -444,7 +459,7 @@ class Router:
                 f"texts and labels must have the same length, got {len(texts)} and {len(labels)}"
             )
         labels = list(labels)
-        right_sets = _right_sets(labels, len(texts), limit, also_correct)
+        right_sets = correct_sets(labels, len(texts), limit, also_correct)
         # MRR reads ten candidates whatever top-k accuracy looks at. Decisions are
         # counted chunk by chunk and not kept (a decision is ~2 KB).
         tally = Tally(limit, check_min_confidence(min_confidence))

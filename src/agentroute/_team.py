@@ -29,7 +29,6 @@ from dataclasses import replace
 import numpy as np
 
 from agentroute._index import Index
-from agentroute._negative import not_for_table
 from agentroute._score import MAX_REQUEST_CHARS, Query
 from agentroute._spec import AgentSpec, Decision, TeamMember
 from agentroute._text import terms
@@ -168,6 +167,9 @@ _SENTENCE = re.compile(
     + r")\b)",
     re.I,
 )
+# What every cut below needs somewhere in the request (a clause mark, a sentence end,
+# a joining word): a request without any is one part, whatever the patterns say.
+_MAY_SPLIT = re.compile(r"[;\n.!?,&]|\b(?:and|then|afterwards|after)\b", re.I)
 _WEAK = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*", re.I)
 _JOINED = re.compile(r",|&|\b(?:and|with|plus)\b", re.I)
 # Words that start a part without content ("Also, please ...").
@@ -345,21 +347,37 @@ def uncovered(index: Index, agent: int, q: Query) -> str:
     defects and an NLP classifier for tickets", led by an NLP agent: "computer vision
     defects"); else "".
     """
-    missing: list[str] = []
-    weight = total = 0.0
-    distinct = list(dict.fromkeys(q.terms))
-    for t, j in zip(distinct, index.columns(distinct).tolist(), strict=True):
-        if j < 0:
-            continue
-        idf = float(index.idf[j])
-        total += idf
-        lo, hi = int(index.bm25_t.indptr[j]), int(index.bm25_t.indptr[j + 1])
-        if agent not in index.bm25_t.indices[lo:hi]:
-            missing.append(q.surfaces.get(t, t))
-            weight += idf
-    if len(missing) < MIN_PART_TERMS or total <= 0.0 or weight / total < MIN_UNCOVERED_SHARE:
-        return ""
-    return " ".join(missing)
+    return uncovered_many(index, [(agent, q)])[0]
+
+
+def uncovered_many(index: Index, asks: Sequence[tuple[int, Query]]) -> list[str]:
+    """:func:`uncovered` of each ``(agent, request)``, with one look-up of every
+    (term, agent) pair of the batch."""
+    distinct = [list(dict.fromkeys(q.terms)) for _, q in asks]
+    sizes = [len(d) for d in distinct]
+    cols = index.columns([t for d in distinct for t in d])
+    agents = np.repeat(np.array([a for a, _ in asks], dtype=np.int64), sizes)
+    known = cols >= 0
+    has = np.zeros(cols.size, dtype=bool)
+    has[known] = index.bm25_t.positions(cols[known], agents[known]) >= 0
+    idf = np.zeros(cols.size, dtype=np.float64)
+    idf[known] = index.idf[cols[known]]
+    out: list[str] = []
+    at = 0
+    for (_, q), terms_ in zip(asks, distinct, strict=True):
+        missing: list[str] = []
+        weight = total = 0.0
+        for k, t in enumerate(terms_, start=at):
+            if not known[k]:
+                continue
+            total += float(idf[k])
+            if not has[k]:
+                missing.append(q.surfaces.get(t, t))
+                weight += float(idf[k])
+        at += len(terms_)
+        enough = len(missing) >= MIN_PART_TERMS and total > 0.0
+        out.append(" ".join(missing) if enough and weight / total >= MIN_UNCOVERED_SHARE else "")
+    return out
 
 
 def team_reason(team: Sequence[TeamMember]) -> str:
@@ -378,25 +396,31 @@ def attach_teams(
 ) -> list[Decision]:
     """``decisions`` (of the requests ``queries``) with their teams; ``route_parts``
     decides parts (without teams)."""
-    table = not_for_table(agents, index)
+    table = index.not_for
     position = table.position
     # (decision, its parts, the parts' decisions already known, the confidence a member needs)
     todo: list[tuple[int, list[str], list[Decision], float]] = []
+    joined: list[int] = []
     for i, d in enumerate(decisions):
         if d.agent is None:
             continue
-        parts = split_parts(d.request)[:MAX_PARTS]
+        # A request with no clause mark has one part: it is not cut at all.
+        parts = split_parts(d.request)[:MAX_PARTS] if _MAY_SPLIT.search(d.request) else []
         if len(parts) >= 2:
             todo.append((i, parts, [], MIN_PART_CONFIDENCE))
-            continue
-        # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
-        # can hold a second part without a clause mark.
-        rest = uncovered(index, position[d.agent], queries[i]) if _JOINED.search(d.request) else ""
+        elif _JOINED.search(d.request):
+            # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
+            # can hold a second part without a clause mark.
+            joined.append(i)
+    asks = [(position[str(decisions[i].agent)], queries[i]) for i in joined]
+    for i, rest in zip(joined, uncovered_many(index, asks) if asks else [], strict=True):
         if rest:
             # The whole request is its lead's part, already decided: only the rest is routed.
+            d = decisions[i]
             todo.append((i, [d.request.strip(), rest], [d], MIN_COVERAGE_CONFIDENCE))
     if not todo:
         return decisions
+    todo.sort(key=lambda item: item[0])
     flat = [p for _, parts, known, _ in todo for p in parts[len(known) :]]
     routed = route_parts(flat)
 
