@@ -168,9 +168,17 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+def _stdin_is(path: str) -> bool:
+    """Whether stdin is the file ``path`` (``--input - --output F < F``)."""
+    try:
+        return os.path.samestat(os.fstat(sys.stdin.fileno()), os.stat(path))
+    except (OSError, ValueError, AttributeError):  # no such output, or no real stdin
+        return False
+
+
 def _route_file(args: argparse.Namespace, out: TextIO) -> int:
     """``route --input FILE.jsonl [--output FILE.jsonl] [--jobs N]``."""
-    from agentroute._batch import route_file
+    from agentroute._batch import replacing, route_file
 
     if args.request is not None:
         raise _UsageError("give either a REQUEST or --input, not both")
@@ -179,8 +187,9 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
     router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
     reading_stdin = args.input == "-"
     writing_stdout = args.output in (None, "-")
-    if not (reading_stdin or writing_stdout) and _same_file(args.input, args.output):
-        # Opening the output empties it before a line of the input is read.
+    if not writing_stdout and (
+        _stdin_is(args.output) if reading_stdin else _same_file(args.input, args.output)
+    ):
         raise _UsageError(
             f"--output {args.output} is the --input file: write the answers elsewhere"
         )
@@ -194,38 +203,30 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
         )
     except OSError as exc:
         raise _UsageError(f"cannot read {args.input}: {exc.strerror or exc}") from None
-    try:
-        sink = (
-            out
-            if writing_stdout
-            # A request may hold lone surrogates (a JSON "\ud800" escape): written as the
-            # escape again, so the output stays JSON that reads back to the same text.
-            else open(args.output, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
-        )
-    except OSError as exc:
-        source.close()
-        raise _UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     from agentroute._progress import Progress
 
     bar = Progress("routing")
     total = _count_lines(args.input) if bar.enabled and not reading_stdin else 0
-    try:
-        with bar:
-            report = route_file(
-                router,
-                source,
-                sink,
-                limit=args.limit,
-                jobs=args.jobs or 1,
-                progress=(lambda done: bar(done, max(total, done))) if bar.enabled else None,
-            )
-    except UnicodeDecodeError as exc:
-        raise _UsageError(f"{args.input}: not UTF-8 text ({exc.reason})") from None
-    finally:
+    with contextlib.ExitStack() as stack:
         if not reading_stdin:
-            source.close()
-        if sink is not out:
-            sink.close()
+            stack.callback(source.close)
+        try:
+            # Answers go to a temporary file renamed over --output when complete.
+            sink = out if writing_stdout else stack.enter_context(replacing(args.output))
+        except OSError as exc:
+            raise _UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        try:
+            with bar:
+                report = route_file(
+                    router,
+                    source,
+                    sink,
+                    limit=args.limit,
+                    jobs=args.jobs or 1,
+                    progress=(lambda done: bar(done, max(total, done))) if bar.enabled else None,
+                )
+        except UnicodeDecodeError as exc:
+            raise _UsageError(f"{args.input}: not UTF-8 text ({exc.reason})") from None
     if report.errors:
         sys.stderr.write(
             f"agentroute: {report.errors} line(s) of {args.input} could not be routed "
