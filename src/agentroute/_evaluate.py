@@ -62,6 +62,9 @@ class AgentStats:
     recall: float
     support: int
     predicted: int = 0
+    #: The agent's identical copies under other names (as :attr:`Candidate.copies`):
+    #: the report lists a group of copies once.
+    copies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +239,7 @@ class EvaluationReport:
                     "recall": r(s.recall),
                     "support": s.support,
                     "predicted": s.predicted,
+                    "copies": list(s.copies),
                 }
                 for s in self.per_agent
             ],
@@ -273,10 +277,16 @@ class EvaluationReport:
         ]
         scored = [s for s in self.per_agent if s.support > 0]
         if scored and agents > 0:
-            weakest = sorted(
+            weakest: list[AgentStats] = []
+            shown: set[str] = set()
+            for s in sorted(
                 scored,
                 key=lambda s: (s.recall, -1.0 if s.precision is None else s.precision, s.agent),
-            )[:agents]
+            ):
+                # Identical copies fail together: the weakest of them stands for all.
+                if s.agent not in shown and len(weakest) < agents:
+                    weakest.append(s)
+                shown.update((s.agent, *s.copies))
             lines.append("")
             lines.append(f"weakest agents (of {len(scored)} with labels): precision recall support")
             width = max(len(s.agent) for s in weakest)
@@ -284,6 +294,7 @@ class EvaluationReport:
                 f"  {s.agent:<{width}}  "
                 f"{' n/a' if s.precision is None else f'{s.precision:.2f}'}  "
                 f"{s.recall:.2f}  {s.support}"
+                + (f"  (= {', '.join(s.copies)})" if s.copies else "")
                 for s in weakest
             ]
         if self.confusions and confusions > 0:
@@ -459,6 +470,8 @@ class Tally:
         self.recalled: Counter[str] = Counter()
         self.confusions: Counter[tuple[str | None, str | None]] = Counter()
         self.statuses: Counter[str] = Counter()
+        # Each agent seen with identical copies (a candidate's copies): the others' names.
+        self.copies: dict[str, tuple[str, ...]] = {}
         # Per reliability bin: count, summed confidence, summed top-1 hits.
         self.bins: list[list[float]] = [[0, 0.0, 0.0] for _ in range(ECE_BINS)]
 
@@ -470,6 +483,11 @@ class Tally:
         abstained = d.status == "no_match"
         chosen = None if abstained else d.agent
         ranked = [c.agent for c in d.candidates]
+        for c in d.candidates:
+            if c.copies and c.agent not in self.copies:
+                group = sorted({c.agent, *c.copies})
+                for name in group:
+                    self.copies[name] = tuple(x for x in group if x != name)
         conf = d.confidence
         b = self.bins[min(ECE_BINS - 1, max(0, int(conf * ECE_BINS)))]
         b[0] += 1
@@ -541,6 +559,7 @@ class Tally:
                 recall=self.recalled[a] / self.support[a] if self.support[a] else 0.0,
                 support=self.support[a],
                 predicted=predicted[a],
+                copies=self.copies.get(a, ()),
             )
             for a in names
         )
