@@ -485,6 +485,23 @@ def test_without_paths_a_project_uses_its_claude_code_agents_and_skills(
     )
 
 
+def test_falling_back_to_the_sample_catalog_is_said_loudly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 22: a folder with no .claude routed against the sample catalog in silence,
+    # naming `kubernetes-operator`, an agent the user does not have.
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    code, out, err = run(["route", "helm chart upgrade fails"], monkeypatch, capsys)
+    assert code == 0 and out.startswith("kubernetes-operator\t")  # the README's first command
+    assert "WARNING: no agents found" in err and "SAMPLE catalog" in err
+    assert f"{project.as_posix()}/.claude/agents" in err and "~/.claude/skills" in err
+    assert "--agents PATH" in err
+
+
 # -- hostile input to the command line (issue 12, items 5 and 6) --------------------------
 def test_a_deeply_nested_labels_line_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

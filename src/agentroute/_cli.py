@@ -119,18 +119,31 @@ def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) ->
     from agentroute._load import claude_code_paths, project_root
     from agentroute._router import default_catalog_path
 
-    found = claude_code_paths(project=project_root())
+    project = project_root()
+    found = claude_code_paths(project=project)
+    home = Path.home()
+
+    def shown(p: Path) -> str:
+        return "~/" + p.relative_to(home).as_posix() if p.is_relative_to(home) else p.as_posix()
+
     if not found:
+        if note is not None:
+            # Said loudly: these agents are a demo, not the user's (issue 22).
+            looked = ", ".join(
+                shown(base / ".claude" / sub)
+                for base in (project, home)
+                for sub in ("agents", "skills")
+            )
+            note.write(
+                f"agentroute: WARNING: no agents found (looked in {looked}); routing against "
+                "the SAMPLE catalog shipped with agentroute, for trying it out: its agents "
+                "are not yours. Give --agents PATH.\n"
+            )
         return [default_catalog_path()]
     if note is not None:
-        home = Path.home()
-        shown = [
-            "~/" + p.relative_to(home).as_posix() if p.is_relative_to(home) else p.as_posix()
-            for p in found
-        ]
         note.write(
-            f"agentroute: using the Claude Code agents and skills in {', '.join(shown)} "
-            "(give --agents PATH to choose)\n"
+            f"agentroute: using the Claude Code agents and skills in "
+            f"{', '.join(shown(p) for p in found)} (give --agents PATH to choose)\n"
         )
     return list(found)
 
@@ -480,7 +493,9 @@ def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
         _mcp._server_class()
     except ImportError as exc:
         raise _UsageError(str(exc)) from None
-    _mcp.serve(catalog_paths(args.agents, note=sys.stderr), cache=not args.no_cache)
+    # Never the sample catalog: a client would be told to delegate to agents it lacks.
+    paths = [Path(p) for p in args.agents] if args.agents else None
+    _mcp.serve(paths, cache=not args.no_cache)
     return EXIT_OK
 
 

@@ -44,9 +44,6 @@ MIN_PART_CONFIDENCE = 0.3
 # The decision's agent covers a part where it scores at least this share of the
 # part's best fused score: no second agent is needed there.
 COVER_RATIO = 0.9
-# A part's runner-up joins too when it scores at least this share of the part's
-# winner (a near tie: the part alone cannot tell them apart).
-RUNNER_RATIO = 0.95
 # A collaborator named by the decision's agent joins for a part where it scores
 # within this share of the part's best (and is confident enough itself).
 COLLABORATOR_RATIO = 0.85
@@ -239,8 +236,11 @@ def split_parts(text: str) -> list[str]:
         if not clause:
             continue
         for piece in _weak_split(clause):
-            # A part with too few content words ("do it") joins the one before it.
-            if out and len(terms(piece)) < MIN_PART_TERMS:
+            # A part with too few content words ("do it") joins the one before it,
+            # unless a verb that names a task starts it ("write the migration;
+            # document it": documenting is a part of its own).
+            first = piece.split(" ", 1)[0].casefold()
+            if out and len(terms(piece)) < MIN_PART_TERMS and first not in _PART_START:
                 out[-1] = f"{out[-1]}; {piece}"
             else:
                 out.append(piece)
@@ -288,14 +288,9 @@ def team_for(
             owners.append(lead_here)
             continue
         if d.confidence >= min_confidence:
-            took = {winner: d.confidence}
-            for c in d.candidates[1:]:
-                if c.score < RUNNER_RATIO * best.score:
-                    break
-                if c.agent != lead and not copies(c.agent, lead) and not copies(c.agent, winner):
-                    took[c.agent] = d.confidence * c.score / best.score
-                    break
-            owners.append(took)
+            # The winner alone: one part is never given to two agents (issue 22; a
+            # near-tied runner-up used to join for the same part).
+            owners.append({winner: d.confidence})
             continue
         # A collaborator the lead names, close to the part's best, with evidence.
         friend = next(
@@ -339,27 +334,49 @@ def team_for(
     return tuple(members)
 
 
-def uncovered(index: Index, agent: int, q: Query) -> str:
-    """The words of a one-clause request that the agent's text does not account for,
-    when they are enough to be a part of their own ("a computer vision pipeline for
-    defects and an NLP classifier for tickets", led by an NLP agent: "computer vision
-    defects"); else "".
-    """
+def _missing(index: Index, agent: int, words: Sequence[str]) -> tuple[list[str], float, float]:
+    """Of ``words`` (distinct terms), those the agent's text lacks, their IDF and the
+    IDF of all the known ones."""
     missing: list[str] = []
     weight = total = 0.0
-    distinct = list(dict.fromkeys(q.terms))
-    for t, j in zip(distinct, index.columns(distinct).tolist(), strict=True):
+    for t, j in zip(words, index.columns(list(words)).tolist(), strict=True):
         if j < 0:
             continue
         idf = float(index.idf[j])
         total += idf
         lo, hi = int(index.bm25_t.indptr[j]), int(index.bm25_t.indptr[j + 1])
         if agent not in index.bm25_t.indices[lo:hi]:
-            missing.append(q.surfaces.get(t, t))
+            missing.append(t)
             weight += idf
+    return missing, weight, total
+
+
+def uncovered(index: Index, agent: int, q: Query) -> str:
+    """The stretch of a one-clause request that the agent's text does not account for,
+    when it is enough to be a part of its own ("a computer vision pipeline for defects
+    and an NLP classifier for tickets", led by an NLP agent: "a computer vision
+    pipeline for defects"); else "".
+
+    The part is a piece of the request as written, between two of its joins ("and",
+    "with", a comma), never the leftover words gathered from all over it ("table
+    testcontainers" was one).
+    """
+    missing, weight, total = _missing(index, agent, list(dict.fromkeys(q.terms)))
     if len(missing) < MIN_PART_TERMS or total <= 0.0 or weight / total < MIN_UNCOVERED_SHARE:
         return ""
-    return " ".join(missing)
+    best, best_weight = "", 0.0
+    for piece in _JOINED.split(q.text):
+        lacking, piece_weight, piece_total = _missing(
+            index, agent, list(dict.fromkeys(terms(piece)))
+        )
+        if (
+            len(lacking) >= MIN_PART_TERMS
+            and piece_total > 0.0
+            and piece_weight / piece_total >= MIN_UNCOVERED_SHARE
+            and piece_weight > best_weight
+        ):
+            best, best_weight = _clean(piece), piece_weight
+    return best
 
 
 def team_reason(team: Sequence[TeamMember]) -> str:
