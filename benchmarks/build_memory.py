@@ -56,6 +56,11 @@ def index_arrays(index: Any) -> dict[str, np.ndarray]:
     for name, value in vars(index).items():
         if name.startswith("_") or name == "word_char_columns":
             continue  # derived look-up tables, filled on use
+        if name == "not_for":  # the not-for table, as the index cache stores it
+            from agentroute._negative import table_parts
+
+            other[name] = table_parts(value)
+            continue
         if isinstance(value, np.ndarray):
             arrays[name] = value
         elif hasattr(value, "indptr"):  # Csr

@@ -147,7 +147,7 @@ def _arrays(c: Catalog) -> tuple[Arrays, list[str]]:
 
     index = build_index(list(c.records))
     queries = [analyze_query(index, t) for t in c.requests]
-    s = apply_not_for(list(c.records), index, queries, score(index, queries, Weights()))
+    s = apply_not_for(index, queries, score(index, queries, Weights()))
     word = index.word_t.to_scipy().T.tocsr()
     copy_of = np.asarray(index.copy_of)
     by_name = {a.name: a for a in c.records}

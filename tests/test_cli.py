@@ -52,7 +52,8 @@ def test_route_one_request(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run(["route", "our kubernetes pods keep crashing"], monkeypatch, capsys)
-    assert code == 0 and err == ""
+    # No Claude Code agents here: the sample catalog, said on stderr (issue 22).
+    assert code == 0 and err.startswith("agentroute: WARNING: no agents found")
     assert out.startswith("kubernetes-operator\trouted\t")
     assert "\x1b[" not in out  # captured output is not a terminal: no colour
 
@@ -581,3 +582,56 @@ def test_streamed_eval_reports_what_router_evaluate_reports(
     )
     assert json.loads(out) == json.loads(json.dumps(expected.to_dict()))
     assert json.loads(out)["n"] == len(rows)
+
+
+# -- escape sequences from agent files never reach the terminal raw (issue 22, hostile 7) --
+_ESC_TRIGGER = "helm\x1b]0;pwned\x07 upgrade"
+
+
+@pytest.fixture()
+def escaping_catalog(tmp_path: Path) -> Path:
+    folder = tmp_path / "esc"
+    folder.mkdir()
+    (folder / "kube\x1b[2J\u202eops.md").write_text(
+        "---\nname: kube-ops\ndescription: Kubernetes operator for pods, helm upgrades and "
+        f"clusters.\ntriggers: [{json.dumps(_ESC_TRIGGER)}, kubernetes pods]\n---\n"
+        "Fixes clusters.\x1b[8m hidden\n",
+        encoding="utf-8",
+    )
+    (folder / "cook.md").write_text(
+        "---\nname: cook\ndescription: x\n---\nRecipes.\n", encoding="utf-8"
+    )
+    return folder
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["pipe", "terminal"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["agents", "-v"],
+        ["route", "the helm upgrade broke our kubernetes pods"],
+        ["route", "--json", "the helm upgrade broke our kubernetes pods"],
+        ["lint"],
+        ["lint", "--json"],
+    ],
+    ids=["agents", "route", "route-json", "lint", "lint-json"],
+)
+def test_no_escape_sequence_from_a_file_reaches_the_terminal(
+    escaping_catalog: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    tty: bool,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    stdout = TTY() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stdin", TTY(""))
+    cli.main([*argv[:1], "--agents", str(escaping_catalog), *argv[1:]])
+    out = stdout.getvalue()
+    own = re.sub("\x1b\\[(?:0|31|32|33)m", "", out) if tty else out
+    assert not any(ch in own for ch in "\x1b\x07\u202e"), repr(out)
+    if argv[0] != "route":  # they show the file name and triggers: escaped, yet visible
+        assert "\\u001b" in out or "\\\\u001b" in out
+    if argv[-1] == "--json" or "--json" in argv:
+        json.loads(out.splitlines()[0] if argv[0] == "route" else out)

@@ -381,6 +381,6 @@ def test_without_the_sdk_the_command_says_what_to_install(
     def missing() -> object:
         raise ImportError("the MCP server needs the mcp package: pip install 'agentroute[mcp]'")
 
-    monkeypatch.setattr(_mcp, "_server_class", missing)
+    monkeypatch.setattr(_mcp, "server_class", missing)
     assert cli.main(["mcp", "--agents", str(default_catalog_path())]) == 2
     assert "pip install 'agentroute[mcp]'" in capsys.readouterr().err

@@ -37,8 +37,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentroute._claude import claude_code_paths, is_skill, project_root
 from agentroute._errors import CatalogError
-from agentroute._load import claude_code_paths, discover, is_skill, project_root
+from agentroute._pipeline import find
 
 if TYPE_CHECKING:
     from agentroute._router import Router
@@ -84,7 +85,7 @@ class NoAgentsError(CatalogError):
     """No agents were found where the server looked (the message names where)."""
 
 
-def _server_class() -> Any:
+def server_class() -> Any:
     """The SDK's server class: ``MCPServer`` (mcp 2.x) or ``FastMCP`` (mcp 1.x)."""
     try:
         return importlib.import_module("mcp.server.mcpserver").MCPServer
@@ -162,7 +163,7 @@ def route_answer(router: Router, request: str, limit: int = 3) -> dict[str, Any]
     d = router.route(request, limit=limit)
     out = d.to_dict()
     out["request"] = _clip(d.request, _ECHO_CHARS)
-    spec = None if d.agent is None else router._agent(d.agent)
+    spec = router.agent(d.agent)
     if spec is not None:
         # How the client addresses it: Claude Code knows the declared name.
         out["kind"] = "skill" if is_skill(spec) else "subagent"
@@ -236,9 +237,8 @@ def _looked_in(project: Path) -> str:
 
 def _status(paths: Sequence[Path]) -> tuple[tuple[str, int, int, int, int], ...]:
     """What a change to the catalog changes: its files and their status (none is read)."""
-    files, _ = discover(list(paths))
     rows = []
-    for path, shown in files:
+    for path, shown in find(list(paths)).files:
         try:
             st = os.stat(path)
         except OSError:
@@ -307,7 +307,7 @@ class Catalog:
 def _make_server(name: str) -> Any:
     from agentroute._version import __version__
 
-    cls = _server_class()
+    cls = server_class()
     try:
         return cls(name, instructions=_INSTRUCTIONS, version=__version__)
     except TypeError:  # mcp 1.x: the version lives on the low-level server
@@ -426,7 +426,7 @@ def serve(paths: Sequence[Path] | None, *, cache: bool = True) -> None:
 
     catalog = Catalog(paths, load)
     if paths is not None:
-        discover(list(paths))
+        find(list(paths))
     else:
         try:
             catalog.where()
