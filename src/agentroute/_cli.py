@@ -285,9 +285,12 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
                 same = f"  (= {', '.join(c.copies)})" if c.copies else ""
                 out.write(f"  {i}. {c.agent}  {c.score:.3f}{same}\n")
             if len(d.team) > 1:
-                out.write(f"team of {len(d.team)}:\n")
-                for m in d.team:
-                    out.write(f"  - {m.agent}  {m.score:.2f}  {m.part}\n")
+                # The lead is the agent for the whole request (at its confidence), the
+                # others follow by their confidence for their own part.
+                out.write(f"team of {len(d.team)}, lead first, then by confidence:\n")
+                for k, m in enumerate(d.team):
+                    role = "lead  " if k == 0 else "member"
+                    out.write(f"  - {role} {m.agent}  {m.score:.2f}  {m.part}\n")
         return EXIT_NO_MATCH if d.status == "no_match" else EXIT_OK
 
     # One request per line; blank lines are skipped. Lines are routed in batches
