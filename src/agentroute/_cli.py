@@ -796,15 +796,33 @@ def _escape_unencodable() -> None:
                 reconfigure(errors="backslashreplace")
 
 
+def _hook_misconfigured(usage_error: str) -> None:
+    """Print the hook's one-time note about a command line argparse refused."""
+    lines = [line for line in usage_error.splitlines() if line.strip()]
+    problem = lines[-1].split("error: ", 1)[-1] if lines else "its command line was refused"
+    try:
+        from agentroute._hook import misconfigured
+
+        sys.stdout.write(misconfigured(problem))
+        sys.stdout.flush()
+    except Exception:  # never block the prompt
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     is_hook = bool(args_list) and args_list[0] == "hook"
     parser = _parser()
+    said = io.StringIO()
     try:
-        args = parser.parse_args(args_list)
+        with contextlib.redirect_stderr(said) if is_hook else contextlib.nullcontext():
+            args = parser.parse_args(args_list)
     except SystemExit as exc:
-        if is_hook:  # a misconfigured hook must not block the prompt either
+        if is_hook:  # a misconfigured hook must not block the prompt either...
+            sys.stderr.write(said.getvalue())
+            if exc.code != 0:  # ...nor stay silent forever: Claude Code shows systemMessage
+                _hook_misconfigured(said.getvalue())
             return EXIT_OK
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     from agentroute._errors import AgentrouteError

@@ -49,7 +49,6 @@ def claude_code_name(name: str) -> bool:
     return _CLAUDE_NAME.fullmatch(name) is not None
 
 
-
 # Characters no agent name may hold, however it was made (a file, a cache, a saved
 # router, code): controls (a line break, ESC), invisible format characters (U+202E
 # reverses what follows), lone surrogates, line and paragraph separators. A name is
