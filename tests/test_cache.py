@@ -530,6 +530,7 @@ def test_a_linked_cache_file_is_not_followed(catalog: Path, cache: Path, tmp_pat
     assert not planted.is_symlink()  # replaced by a fresh file of its own
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_at_the_cache_path_does_not_hang(catalog: Path, cache: Path) -> None:
     import subprocess
@@ -636,6 +637,7 @@ def test_stale_temp_files_of_killed_writes_are_removed_on_the_next_write(
     assert fresh.exists() and mine.exists()
 
 
+@pytest.mark.slow  # starts processes
 def test_a_cache_warning_prints_nothing_unless_logging_is_configured(
     catalog: Path, tmp_path: Path
 ) -> None:

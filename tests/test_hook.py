@@ -165,6 +165,7 @@ def test_a_skill_is_suggested_as_a_skill(tmp_path: Path, project: Path) -> None:
     assert note.endswith("Consider using it.")
 
 
+@pytest.mark.slow  # starts processes
 def test_a_large_cold_catalog_is_indexed_in_the_background(
     project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -188,6 +189,7 @@ def test_a_large_cold_catalog_is_indexed_in_the_background(
     assert "kubernetes-operator subagent" in hook.run(hook_input(SURE, project), home=home)
 
 
+@pytest.mark.slow  # starts processes
 def test_the_background_builder_never_imports_from_the_project(
     project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -288,6 +290,7 @@ def test_a_misconfigured_hook_says_so_again_after_a_day(
     assert hook.misconfigured("another problem")  # each problem is said once
 
 
+@pytest.mark.slow  # starts processes
 def test_cli_hook_debug_logs_to_stderr_only(project: Path, tmp_path: Path) -> None:
     env = {**os.environ, "HOME": str(tmp_path / "home")}
     proc = subprocess.run(
@@ -300,17 +303,6 @@ def test_cli_hook_debug_logs_to_stderr_only(project: Path, tmp_path: Path) -> No
     )
     assert proc.returncode == 0 and proc.stdout == ""
     assert "hook failed" in proc.stderr
-
-
-def test_readme_settings_snippet_is_valid_and_runs_the_hook() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Claude Code integration", 1)[1]
-    snippet = section.split("```json", 1)[1].split("```", 1)[0]
-    settings = json.loads(snippet)
-    [entry] = settings["hooks"]["UserPromptSubmit"]
-    [command] = entry["hooks"]
-    assert command["type"] == "command"
-    assert command["command"].startswith("agentroute hook")
 
 
 TEAM_PROMPT = "add rate limiting to our gRPC gateway and then write the API docs for it"
@@ -420,6 +412,7 @@ def test_an_agent_whose_name_is_not_a_claude_code_name_is_never_named(
     ) in kinds
 
 
+@pytest.mark.slow  # starts processes
 def test_a_lock_whose_builder_is_gone_is_replaced_at_once(tmp_path: Path) -> None:
     """kill -9 of a builder (or of the hook between lock and spawn) must not silence prompts."""
     target = tmp_path / "cache" / "index-x.npz"

@@ -96,6 +96,7 @@ async def _basics(session: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow  # starts processes
 def test_the_mcp_server_routes_over_stdio(tmp_path: Path) -> None:
     argv = ["-m", "agentroute", "mcp", "--agents", str(default_catalog_path())]
     got = _run(argv, tmp_path, _env(tmp_path), _basics)
@@ -123,6 +124,7 @@ def test_the_mcp_server_routes_over_stdio(tmp_path: Path) -> None:
     assert _structured(got["after"])["agent"] == "kubernetes-operator"  # still serving
 
 
+@pytest.mark.slow  # starts processes
 def test_every_argument_has_a_description_and_bounds(tmp_path: Path) -> None:
     argv = ["-m", "agentroute", "mcp", "--agents", str(default_catalog_path())]
 
@@ -142,6 +144,7 @@ def test_every_argument_has_a_description_and_bounds(tmp_path: Path) -> None:
         assert output is not None and output["type"] == "object", tool.name
 
 
+@pytest.mark.slow  # starts processes
 def test_without_agents_the_server_names_where_it_looked_and_finds_agents_added_later(
     tmp_path: Path,
 ) -> None:
@@ -173,6 +176,7 @@ def test_without_agents_the_server_names_where_it_looked_and_finds_agents_added_
     assert _structured(got["after"])["agent"] == "helm-fixer"
 
 
+@pytest.mark.slow  # starts processes
 def test_the_catalog_is_reloaded_when_it_changes_while_serving(tmp_path: Path) -> None:
     folder = tmp_path / "agents"
     folder.mkdir()
@@ -252,6 +256,7 @@ def _raw_session(argv: list[str], cwd: Path, env: dict[str, str], calls: list[st
         proc.wait(timeout=30)
 
 
+@pytest.mark.slow  # starts processes
 def test_a_lone_surrogate_or_a_file_name_that_is_not_utf8_does_not_stop_the_server(
     tmp_path: Path,
 ) -> None:
@@ -284,6 +289,7 @@ def test_a_lone_surrogate_or_a_file_name_that_is_not_utf8_does_not_stop_the_serv
     assert plain["result"]["structuredContent"]["agent"] == "sql-tuner"
 
 
+@pytest.mark.slow  # starts processes
 def test_a_missing_catalog_fails_before_serving(tmp_path: Path) -> None:
     pytest.importorskip("mcp", reason="the mcp extra is not installed")
     proc = subprocess.run(

@@ -16,10 +16,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agentroute._calibrate import Calibration, catalog_shape, shipped_min_scope, signals
+from agentroute._calibrate import (
+    Calibration,
+    Signals,
+    batch_signals,
+    catalog_shape,
+    shipped_min_scope,
+    signals,
+)
 from agentroute._index import Index
 from agentroute._negative import apply_not_for
-from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
+from agentroute._score import (
+    BATCH_MIN,
+    Query,
+    Scores,
+    Weights,
+    analyze_query,
+    matched_triggers,
+    score,
+)
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import PART_CANDIDATES, attach_teams
 
@@ -190,8 +205,10 @@ def route_state(
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
     scores = apply_not_for(state.index, queries, scores)
+    # A part (teams=False) is read for its agent, status and candidates: no reason.
+    batch = _batch(state, queries, scores, state.depth(limit), explain=teams)
     decisions = [
-        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
+        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, batch))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
     if not teams:
@@ -341,16 +358,17 @@ def _learned_evidence(
     return out
 
 
-def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query) -> tuple[str, ...]:
-    """The request's terms and bigrams that earned the agent most of its BM25F score.
+def _top_terms(
+    index: Index, cols: np.ndarray, weights: np.ndarray, query: Query
+) -> tuple[str, ...]:
+    """The request's terms and bigrams (vocabulary columns ``cols``) that earned the agent
+    most of its BM25F score (``weights``: the agent's weight of each).
 
     BM25F reads every field (name, description, hints, body), so whatever the
     agent matched on is named, as the request wrote it.
     """
-    cols = scores.present[row]
     if cols.size == 0:
         return ()
-    weights = index.bm25_t.lookup(cols, agent)
     order = np.lexsort((cols, -weights))
     out: list[str] = []
     covered: set[str] = set()
@@ -376,6 +394,22 @@ def _ranked(combined: np.ndarray, k: int) -> np.ndarray:
     kth = np.partition(combined, n - k)[n - k]
     pool = np.flatnonzero(combined >= kth)  # every tie with the k-th best is kept
     return pool[np.lexsort((pool, -combined[pool]))][:k]
+
+
+def _ranked_rows(combined: np.ndarray, k: int) -> list[np.ndarray]:
+    """:func:`_ranked` of each row of ``combined`` (a batch sorted or partitioned at once)."""
+    rows, n = combined.shape
+    if rows < 2:
+        return [_ranked(row, k) for row in combined]
+    if k >= n or n <= 256:
+        # A stable sort of the negated scores: ties by position, as lexsort breaks them.
+        return list(np.argsort(-combined, axis=1, kind="stable")[:, :k])
+    kth = np.partition(combined, n - k, axis=1)[:, n - k]
+    out: list[np.ndarray] = []
+    for row, bar in zip(combined, kth.tolist(), strict=True):
+        pool = np.flatnonzero(row >= bar)  # every tie with the k-th best is kept
+        out.append(pool[np.lexsort((pool, -row[pool]))][:k])
+    return out
 
 
 def _quote(items: Sequence[str]) -> str:
@@ -489,12 +523,64 @@ def other_language(text: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Batch:
+    """What the catalog path reads about a whole batch before it decides each request:
+    each computed for every request at once (a few array operations, not a few per
+    request)."""
+
+    combined: np.ndarray  # the fused scores as ranked (rounded to 9 places)
+    heads: list[np.ndarray]  # per request, the head of its ranking (see _ranked_rows)
+    best: np.ndarray  # per request, its top agent (ties: the first by name)
+    rival: np.ndarray  # per request, the best agent that is no copy of it (-1: none)
+    signals: list[Signals]
+    # Per request, the top agent's BM25F weight of each of its terms, when the reason is
+    # worded (explain); a part's decision is read for its agent, status and candidates.
+    explain: bool
+    weights: tuple[np.ndarray, ...]
+
+
+def _batch(
+    state: State, queries: Sequence[Query], scores: Scores, depth: int, explain: bool
+) -> _Batch:
+    index = state.index
+    combined = np.round(scores.combined, 9)
+    heads = _ranked_rows(combined, depth)
+    rows = np.arange(combined.shape[0])
+    best = combined.argmax(axis=1)  # the first of the best: the head of _ranked
+    copy_of = index.copy_of
+    if state.copy_names:
+        others = np.where(copy_of[None, :] == copy_of[best][:, None], -1.0, combined)
+    else:
+        others = combined.copy()
+        others[rows, best] = -1.0
+    rival = others.argmax(axis=1)  # the first (by name) of the best that differ
+    rival[others[rows, rival] < 0.0] = -1
+    shape = catalog_shape(index)
+    if len(queries) >= BATCH_MIN:
+        sig = batch_signals(combined, scores, best, queries, shape)
+    else:  # a few requests: a handful of scalar reductions each costs less
+        sig = [
+            signals(combined[r], scores, r, int(best[r]), q, shape) for r, q in enumerate(queries)
+        ]
+    weights: tuple[np.ndarray, ...] = ()
+    if explain:
+        sizes = [c.size for c in scores.present]
+        cols = np.concatenate(scores.present) if sizes else np.zeros(0, dtype=np.int64)
+        flat = index.bm25_t.pairs(cols, np.repeat(best, sizes))
+        weights = tuple(np.split(flat, np.cumsum(sizes)[:-1])) if sizes else ()
+    return _Batch(combined, heads, best, rival, sig, explain, weights)
+
+
 def _catalog_evidence(
-    state: State, text: str, query: Query, scores: Scores, row: int, limit: int
+    state: State, text: str, query: Query, scores: Scores, row: int, limit: int, batch: _Batch
 ) -> _Evidence:
+    """One request's evidence; without ``batch.explain``, no reason is worded (the
+    decision is a part's, read for its agent, status and candidates only)."""
     index, cfg = state.index, state.config
-    combined = np.round(scores.combined[row], 9)
-    order = _ranked(combined, state.depth(limit))
+    explain = batch.explain
+    combined = batch.combined[row]
+    order = batch.heads[row]
     candidates = state.candidates(combined, limit, order)
 
     if not text.strip():
@@ -502,7 +588,7 @@ def _catalog_evidence(
     best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
-        language = other_language(text)
+        language = other_language(text) if explain else None
         return _Evidence(
             text=text,
             candidates=candidates,
@@ -511,7 +597,7 @@ def _catalog_evidence(
             else "none of the request's words appear in any agent's description, "
             "triggers or examples.",
         )
-    sig = signals(combined, scores, row, best, query, catalog_shape(index))
+    sig = batch.signals[row]
     raw = cfg.calibration.confidence(sig)
     # A calibration-only fit rescales confidence monotonically; min_confidence
     # reads the confidence the caller sees, so it means the same on every router.
@@ -523,12 +609,10 @@ def _catalog_evidence(
     matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
     matched = tuple(surface[key] for key in matched_keys)
-    terms = _top_terms(index, scores, row, best, query)
-    evidence = _evidence(matched, terms, query)
     name = index.names[best]
-
-    closest = f"the closest, {name}, shares only {evidence}."
-    decline: str | None = None
+    rival = int(batch.rival[row])
+    runner = index.names[rival] if rival >= 0 else None
+    runner_score = float(combined[rival]) if runner is not None else 0.0
     # Two of the agent's own trigger phrases in the request are in-scope evidence
     # the scope model cannot see (it reads scores, not triggers): a catalog with
     # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
@@ -539,6 +623,27 @@ def _catalog_evidence(
         and len(matched) >= cfg.trigger_rescue
         and scope >= cfg.trigger_rescue_scope
     )
+    declines = (
+        known < cfg.min_known_share
+        or (scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed)
+        or confidence < cfg.min_confidence
+    )
+    if not explain:
+        return _Evidence(
+            text=text,
+            candidates=candidates,
+            confidence=confidence,
+            decline="" if declines else None,
+            name=name,
+            score=s1,
+            runner=runner,
+            runner_score=runner_score,
+            matched=matched,
+        )
+    terms = _top_terms(index, scores.present[row], batch.weights[row], query)
+    evidence = _evidence(matched, terms, query)
+    closest = f"the closest, {name}, shares only {evidence}."
+    decline: str | None = None
     if known < cfg.min_known_share:
         language = other_language(text)
         decline = (
@@ -568,11 +673,8 @@ def _catalog_evidence(
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
-    copies = index.copy_of == index.copy_of[best]
-    twins = tuple(index.names[j] for j in np.flatnonzero(copies) if j != best)[:3]
-    others = np.where(copies, -1.0, combined)
-    rival = int(np.argmax(others))  # the first (by name) of the best that differ
-    runner = index.names[rival] if others[rival] >= 0.0 else None
+    group = state.copy_names.get(int(index.copy_of[best]), ())
+    twins = tuple(x for x in group if x != name)[:3]
     return _Evidence(
         text=text,
         candidates=candidates,
@@ -581,7 +683,7 @@ def _catalog_evidence(
         name=name,
         score=s1,
         runner=runner,
-        runner_score=float(combined[rival]) if runner is not None else 0.0,
+        runner_score=runner_score,
         why=evidence,
         copies=twins,
         matched=matched,

@@ -379,7 +379,7 @@ def _catalog_entries(
 
 
 #: The fields a catalog entry (or a mapping given to ``Router.from_agents``) is read
-#: from; see the README's "Catalog files" section.
+#: from; see docs/catalog.md, "Fields".
 CATALOG_FIELDS = (
     "name",
     "description",

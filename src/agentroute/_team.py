@@ -164,6 +164,9 @@ _SENTENCE = re.compile(
     + r")\b)",
     re.I,
 )
+# What every cut below needs somewhere in the request (a clause mark, a sentence end,
+# a joining word): a request without any is one part, whatever the patterns say.
+_MAY_SPLIT = re.compile(r"[;\n.!?,&]|\b(?:and|then|afterwards|after)\b", re.I)
 _WEAK = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*", re.I)
 _JOINED = re.compile(r",|&|\b(?:and|with|plus)\b", re.I)
 # Words that start a part without content ("Also, please ...").
@@ -333,21 +336,28 @@ def team_for(
     return tuple(members)
 
 
-def _missing(index: Index, agent: int, words: Sequence[str]) -> tuple[list[str], float, float]:
-    """Of ``words`` (distinct terms), those the agent's text lacks, their IDF and the
-    IDF of all the known ones."""
-    missing: list[str] = []
-    weight = total = 0.0
-    for t, j in zip(words, index.columns(list(words)).tolist(), strict=True):
-        if j < 0:
+def _stretch(index: Index, agent: int, text: str) -> str:
+    """The piece of ``text`` between two of its joins ("and", "with", a comma) whose
+    words the agent's text lacks most (at least two of them, carrying at least
+    :data:`MIN_UNCOVERED_SHARE` of the piece's IDF), as written; else ""."""
+    best, best_weight = "", 0.0
+    for piece in _JOINED.split(text):
+        words = list(dict.fromkeys(terms(piece)))
+        cols = index.columns(words)
+        known = cols >= 0
+        if not known.any():
             continue
-        idf = float(index.idf[j])
-        total += idf
-        lo, hi = int(index.bm25_t.indptr[j]), int(index.bm25_t.indptr[j + 1])
-        if agent not in index.bm25_t.indices[lo:hi]:
-            missing.append(t)
-            weight += idf
-    return missing, weight, total
+        has = index.bm25_t.positions(cols[known], np.full(int(known.sum()), agent)) >= 0
+        idf = index.idf[cols[known]]
+        weight, total = float(idf[~has].sum()), float(idf.sum())
+        if (
+            int((~has).sum()) >= MIN_PART_TERMS
+            and total > 0.0
+            and weight / total >= MIN_UNCOVERED_SHARE
+            and weight > best_weight
+        ):
+            best, best_weight = _clean(piece), weight
+    return best
 
 
 def uncovered(index: Index, agent: int, q: Query) -> str:
@@ -356,26 +366,41 @@ def uncovered(index: Index, agent: int, q: Query) -> str:
     and an NLP classifier for tickets", led by an NLP agent: "a computer vision
     pipeline for defects"); else "".
 
-    The part is a piece of the request as written, between two of its joins ("and",
-    "with", a comma), never the leftover words gathered from all over it ("table
-    testcontainers" was one).
+    The part is a piece of the request as written, between two of its joins, never
+    the leftover words gathered from all over it ("table testcontainers" was one).
     """
-    missing, weight, total = _missing(index, agent, list(dict.fromkeys(q.terms)))
-    if len(missing) < MIN_PART_TERMS or total <= 0.0 or weight / total < MIN_UNCOVERED_SHARE:
-        return ""
-    best, best_weight = "", 0.0
-    for piece in _JOINED.split(q.text):
-        lacking, piece_weight, piece_total = _missing(
-            index, agent, list(dict.fromkeys(terms(piece)))
-        )
-        if (
-            len(lacking) >= MIN_PART_TERMS
-            and piece_total > 0.0
-            and piece_weight / piece_total >= MIN_UNCOVERED_SHARE
-            and piece_weight > best_weight
-        ):
-            best, best_weight = _clean(piece), piece_weight
-    return best
+    return uncovered_many(index, [(agent, q)])[0]
+
+
+def uncovered_many(index: Index, asks: Sequence[tuple[int, Query]]) -> list[str]:
+    """:func:`uncovered` of each ``(agent, request)``, with one look-up of every
+    (term, agent) pair of the batch (the stretch is looked for only where the whole
+    request lacks enough)."""
+    distinct = [list(dict.fromkeys(q.terms)) for _, q in asks]
+    sizes = [len(d) for d in distinct]
+    cols = index.columns([t for d in distinct for t in d])
+    agents = np.repeat(np.array([a for a, _ in asks], dtype=np.int64), sizes)
+    known = cols >= 0
+    has = np.zeros(cols.size, dtype=bool)
+    has[known] = index.bm25_t.positions(cols[known], agents[known]) >= 0
+    idf = np.zeros(cols.size, dtype=np.float64)
+    idf[known] = index.idf[cols[known]]
+    out: list[str] = []
+    at = 0
+    for (agent, q), terms_ in zip(asks, distinct, strict=True):
+        missing = 0
+        weight = total = 0.0
+        for k in range(at, at + len(terms_)):
+            if not known[k]:
+                continue
+            total += float(idf[k])
+            if not has[k]:
+                missing += 1
+                weight += float(idf[k])
+        at += len(terms_)
+        enough = missing >= MIN_PART_TERMS and total > 0.0 and weight / total >= MIN_UNCOVERED_SHARE
+        out.append(_stretch(index, agent, q.text) if enough else "")
+    return out
 
 
 def team_reason(team: Sequence[TeamMember]) -> str:
@@ -398,21 +423,27 @@ def attach_teams(
     position = table.position
     # (decision, its parts, the parts' decisions already known, the confidence a member needs)
     todo: list[tuple[int, list[str], list[Decision], float]] = []
+    joined: list[int] = []
     for i, d in enumerate(decisions):
         if d.agent is None:
             continue
-        parts = split_parts(d.request)[:MAX_PARTS]
+        # A request with no clause mark has one part: it is not cut at all.
+        parts = split_parts(d.request)[:MAX_PARTS] if _MAY_SPLIT.search(d.request) else []
         if len(parts) >= 2:
             todo.append((i, parts, [], MIN_PART_CONFIDENCE))
-            continue
-        # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
-        # can hold a second part without a clause mark.
-        rest = uncovered(index, position[d.agent], queries[i]) if _JOINED.search(d.request) else ""
+        elif _JOINED.search(d.request):
+            # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
+            # can hold a second part without a clause mark.
+            joined.append(i)
+    asks = [(position[str(decisions[i].agent)], queries[i]) for i in joined]
+    for i, rest in zip(joined, uncovered_many(index, asks) if asks else [], strict=True):
         if rest:
             # The whole request is its lead's part, already decided: only the rest is routed.
+            d = decisions[i]
             todo.append((i, [d.request.strip(), rest], [d], MIN_COVERAGE_CONFIDENCE))
     if not todo:
         return decisions
+    todo.sort(key=lambda item: item[0])
     flat = [p for _, parts, known, _ in todo for p in parts[len(known) :]]
     routed = route_parts(flat)
 
