@@ -264,7 +264,36 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _explain(args: argparse.Namespace, out: TextIO) -> int:
+    """``route --explain AGENT REQUEST``: where AGENT stands and what keeps it from the top."""
+    if args.request in (None, "-") or args.input is not None:
+        raise _UsageError("--explain AGENT needs one REQUEST (not stdin or --input)")
+    router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
+    e = router.explain(args.request, args.explain)
+    if args.json:
+        out.write(json.dumps(e.to_dict(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out.write(f"{e.agent}\trank {e.rank} of {e.n_agents}\t{e.score:.3f}\n{e.summary}\n")
+    out.write(f"  {'view':<9} {e.agent[:24]:>24} {e.top[:24]:>24}\n")
+    for (view, mine), (_, top) in zip(e.views, e.top_views, strict=True):
+        out.write(f"  {view:<9} {mine:>24.3f} {top:>24.3f}\n")
+    out.write(f"  {'fused':<9} {e.score:>24.3f} {e.top_score:>24.3f}\n")
+    for label, items in (
+        ("matched terms", e.matched_terms),
+        ("missing terms", e.missing_terms),
+        ("matched triggers", e.matched_triggers),
+    ):
+        out.write(f"{label}: {', '.join(items) if items else '-'}\n")
+    for item, strength in e.not_for:
+        out.write(f"not for: {item} (match {strength:.2f})\n")
+    d = e.decision
+    out.write(f"decision: {d.agent or '-'} ({d.status}, confidence {d.confidence:.2f})\n")
+    return EXIT_OK
+
+
 def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
+    if args.explain is not None:
+        return _explain(args, out)
     if args.input is not None:
         return _route_file(args, out)
     if args.output is not None or args.jobs is not None:
@@ -612,6 +641,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     route.add_argument(
         "--output", metavar="FILE.jsonl", help="where --input's answers go (default stdout)"
+    )
+    route.add_argument(
+        "--explain",
+        metavar="AGENT",
+        help="why not AGENT? where it ranks for REQUEST, its score in each view, the words "
+        "its text has and lacks, any not-for penalty, and what stands between it and the top",
     )
     route.add_argument(
         "--jobs",
