@@ -1,8 +1,8 @@
 """The ``agentroute`` command line; :func:`main` returns the exit status.
 
-Subcommands: ``route``, ``agents``, ``eval``, ``lint``, ``hook`` and ``mcp``. Only what a
-subcommand needs is imported when it runs, so ``agentroute route`` does not pay
-for the linter, the hook or the progress bar.
+Subcommands: ``route``, ``agents``, ``eval``, ``lint``, ``hook``, ``mcp`` and
+``doctor``. Only what a subcommand needs is imported when it runs, so ``agentroute
+route`` does not pay for the linter, the hook or the progress bar.
 
 Exit status (every subcommand):
 
@@ -532,6 +532,41 @@ def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# -- doctor -----------------------------------------------------------------------------
+def hook_arguments_problem(arguments: Sequence[str]) -> str:
+    """Why ``agentroute hook ARGUMENTS`` would be refused ("" when it would run)."""
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            args = _parser().parse_args(["hook", *arguments])
+    except SystemExit as exc:
+        if exc.code == 0:
+            return ""
+        lines = [line for line in said.getvalue().splitlines() if line.strip()]
+        return lines[-1].split("error: ", 1)[-1] if lines else "its arguments are refused"
+    missing = [p for p in args.agents or [] if not Path(p).exists()]
+    return f"--agents {missing[0]}: no such file or folder" if missing else ""
+
+
+def _cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
+    from agentroute._cache import cache_dir
+    from agentroute._doctor import diagnose, prune, report
+
+    if args.prune:
+        for path in prune(cache_dir()):
+            out.write(f"removed {path}\n")
+    findings = diagnose(cache=not args.no_cache)
+    if args.json:
+        rows = [
+            {"status": f.status, "topic": f.topic, "message": f.message, "fix": f.fix}
+            for f in findings
+        ]
+        out.write(json.dumps(rows, ensure_ascii=False) + "\n")
+    else:
+        out.write(report(findings))
+    return EXIT_FINDINGS if any(f.status == "problem" for f in findings) else EXIT_OK
+
+
 # -- mcp --------------------------------------------------------------------------------
 def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
     try:
@@ -798,6 +833,27 @@ def _parser() -> argparse.ArgumentParser:
     hk.add_argument("--debug", action="store_true", help="log what happens to stderr")
     _add_cache_option(hk)
     hk.set_defaults(func=_cmd_hook)
+
+    dr = sub.add_parser(
+        "doctor",
+        help="check the Claude Code setup: agents, cache, hook, MCP, a sample routing",
+        formatter_class=fmt,
+        description="What to run when the hook seems quiet: the project root and the agent and\n"
+        "skill folders found (counts by scope, shadowed names), the cache folder (usable,\n"
+        "size, stale files), the UserPromptSubmit hook in .claude/settings.json (its\n"
+        "command, whether it resolves on PATH and parses), the MCP registration\n"
+        "(.mcp.json) and one sample routing. One line per finding, each problem with its fix.",
+        epilog="exit status: 0 no problem, 1 a problem found, 2 usage error.",
+    )
+    dr.add_argument(
+        "--prune",
+        action="store_true",
+        help="first remove stale cache files (index caches unused for 30 days, temporary "
+        "files of killed writes, expired markers)",
+    )
+    dr.add_argument("--json", action="store_true", help="print the findings as JSON")
+    _add_cache_option(dr)
+    dr.set_defaults(func=_cmd_doctor)
 
     mc = sub.add_parser(
         "mcp",
