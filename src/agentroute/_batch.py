@@ -63,13 +63,15 @@ def decision_record(d: Decision) -> dict[str, Any]:
     >>> from agentroute import Router
     >>> record = decision_record(Router.from_default().route("fix the helm chart"))
     >>> sorted(record)[:4]
-    ['agent', 'candidates', 'confidence', 'matched_triggers']
+    ['agent', 'alternatives', 'candidates', 'confidence']
     """
     return {
         "request": d.request,
         "agent": d.agent,
+        "alternatives": list(d.alternatives),
         "status": d.status,
         "confidence": round(d.confidence, 4),
+        "group_confidence": round(d.group_confidence, 4),
         "reason": d.reason,
         "matched_triggers": list(d.matched_triggers),
         "top_terms": list(d.top_terms),
@@ -329,7 +331,8 @@ def route_bag(bag: Any, router: Router, *, limit: int = 5) -> Any:
     return bag.map_partitions(_partition, _shipped(router), limit)
 
 
-_FRAME_COLUMNS = ("agent", "status", "confidence", "reason")
+_FRAME_COLUMNS = ("agent", "alternatives", "status", "confidence", "group_confidence", "reason")
+_FLOAT_COLUMNS = ("confidence", "group_confidence")
 
 
 def _frame_partition(frame: Any, router: Router, column: str, limit: int) -> Any:
@@ -340,19 +343,19 @@ def _frame_partition(frame: Any, router: Router, column: str, limit: int) -> Any
     for name in _FRAME_COLUMNS:
         values = [r[name] for r in records]
         # object, not pandas' inferred string dtype, so a None agent stays None (not NaN).
-        dtype = float if name == "confidence" else object
+        dtype = float if name in _FLOAT_COLUMNS else object
         out[name] = pd.Series(values, index=frame.index, dtype=dtype)
     return out
 
 
 def route_frame(frame: Any, router: Router, *, column: str = "request", limit: int = 5) -> Any:
     """A Dask dataframe with a text ``column`` → the same dataframe with ``agent`` (None
-    when no agent fits), ``status``, ``confidence`` and ``reason`` columns added (the
-    input's columns and index kept; an input column of one of those names is
-    replaced). Needs the ``dask`` extra."""
+    when no agent fits), ``alternatives``, ``status``, ``confidence``,
+    ``group_confidence`` and ``reason`` columns added (the input's columns and index
+    kept; an input column of one of those names is replaced). Needs the ``dask`` extra."""
     import pandas as pd
 
     meta = frame._meta.copy()
     for name in _FRAME_COLUMNS:
-        meta[name] = pd.Series(dtype=float if name == "confidence" else object)
+        meta[name] = pd.Series(dtype=float if name in _FLOAT_COLUMNS else object)
     return frame.map_partitions(_frame_partition, _shipped(router), column, limit, meta=meta)

@@ -6,11 +6,12 @@ owns the state and swaps it whole.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from agentroute._score import (
     matched_triggers,
     score,
 )
+from agentroute._similar import group_inputs, group_members, related
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import PART_CANDIDATES, attach_teams
 
@@ -82,6 +84,13 @@ class RouterConfig:
         off): the author's words are in-scope evidence the scope model does not
         read.
     trigger_rescue_scope : float
+    max_alternatives : int
+        At most this many :attr:`Decision.alternatives` (0: never any; the
+        decision then is about one agent, as before 0.3).
+    alternative_margin : float
+        A near-equivalent of the top agent (:meth:`Router.similar`) is an
+        alternative when its fused score is within this much of the top agent's
+        (the fused scale runs from 0 to 1).
 
     Every rule that can turn a request down is one of these fields; a fitted
     router (:meth:`Router.fit`) obeys ``min_confidence`` and ``min_scope``
@@ -107,6 +116,8 @@ class RouterConfig:
     scope_min_agents: int = 3
     trigger_rescue: int = 2
     trigger_rescue_scope: float = 0.3
+    max_alternatives: int = 3
+    alternative_margin: float = 0.2
 
     def __post_init__(self) -> None:
         for name in (
@@ -115,6 +126,7 @@ class RouterConfig:
             "ambiguity_margin",
             "min_known_share",
             "trigger_rescue_scope",
+            "alternative_margin",
         ):
             value = getattr(self, name)
             if (
@@ -123,7 +135,7 @@ class RouterConfig:
                 or not 0.0 <= value <= 1.0
             ):
                 raise ValueError(f"RouterConfig.{name} must be a number in [0, 1], got {value!r}")
-        for name in ("scope_min_agents", "trigger_rescue"):
+        for name in ("scope_min_agents", "trigger_rescue", "max_alternatives"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(
@@ -239,9 +251,12 @@ class _Evidence:
     source: str = ""  # where the scores come from, when not the catalog alone
     matched: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()  # the leader's near-equivalents that fit as well
+    group_confidence: float | None = None  # None: the confidence (no alternatives)
 
 
 def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
+    group = e.confidence if e.group_confidence is None else e.group_confidence
     if e.decline is not None:
         return Decision(
             request=e.text,
@@ -255,6 +270,13 @@ def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
         )
     s1, s2, name, runner = e.score, e.runner_score, e.name, e.runner
     same = f" Identical copies: {', '.join(e.copies)}." if e.copies else ""
+    if e.alternatives:
+        one = len(e.alternatives) == 1
+        same += (
+            f" {_or(e.alternatives)} {'does' if one else 'do'} the same job and "
+            f"{'fits' if one else 'fit'} about as well (confidence {group:.2f} that one of "
+            "them is right)."
+        )
     source = f" ({e.source})" if e.source else ""
     status: Status
     if runner is not None and s1 - s2 <= cfg.ambiguity_margin * s1:
@@ -267,7 +289,8 @@ def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
     else:
         status = "routed"
         via = f", {e.source}" if e.source else ""
-        reason = f"Routed to {name} (confidence {e.confidence:.2f}{via}): {e.why}.{same}"
+        label = f"{name} (or {', '.join(e.alternatives)})" if e.alternatives else name
+        reason = f"Routed to {label} (confidence {e.confidence:.2f}{via}): {e.why}.{same}"
         if runner is not None:
             reason += f" Runner-up {runner} scored {s2:.2f} (margin {s1 - s2:.2f})."
     return Decision(
@@ -279,7 +302,14 @@ def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
         candidates=e.candidates,
         matched_triggers=e.matched,
         top_terms=e.terms,
+        alternatives=e.alternatives,
+        group_confidence=group,
     )
+
+
+def _or(names: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 _EMPTY = "the request is empty."
@@ -605,12 +635,37 @@ def _catalog_evidence(
     confidence = rescale(raw)
     known = sig.known
     scope = cfg.calibration.scope(sig)
+    # The agents doing the leader's job (copies, near-equivalents) do not make the
+    # decision ambiguous; those that fit about as well are its alternatives.
+    same_job = related(index, best) if cfg.max_alternatives > 0 else None
+    members: tuple[int, ...] = ()
+    group: float | None = None
+    if same_job is not None:
+        members = group_members(
+            index, combined, best, margin=cfg.alternative_margin, limit=cfg.max_alternatives
+        )
+    if members and same_job is not None:
+        mass, group_margin = group_inputs(combined, best, members, same_job)
+        group_sig = replace(
+            sig,
+            top_logit=_logit(raw),
+            group_mass=mass,
+            group_margin=group_margin,
+            group_size=float(len(members)),
+        )
+        group = max(confidence, rescale(cfg.calibration.group_confidence(group_sig)))
 
     matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
     matched = tuple(surface[key] for key in matched_keys)
     name = index.names[best]
     rival = int(batch.rival[row])
+    if same_job is not None and rival >= 0 and same_job[rival]:
+        # The best agent that differs is a near-equivalent: the runner-up is the best
+        # agent outside the leader's job.
+        others = np.where(same_job, -1.0, combined)
+        rival = int(np.argmax(others))
+        rival = rival if others[rival] >= 0.0 else -1
     runner = index.names[rival] if rival >= 0 else None
     runner_score = float(combined[rival]) if runner is not None else 0.0
     # Two of the agent's own trigger phrases in the request are in-scope evidence
@@ -626,8 +681,10 @@ def _catalog_evidence(
     declines = (
         known < cfg.min_known_share
         or (scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed)
-        or confidence < cfg.min_confidence
+        or (confidence if group is None else group) < cfg.min_confidence
     )
+    alternatives = tuple(index.names[j] for j in members) if not declines else ()
+    group = group if not declines else None
     if not explain:
         return _Evidence(
             text=text,
@@ -639,6 +696,8 @@ def _catalog_evidence(
             runner=runner,
             runner_score=runner_score,
             matched=matched,
+            alternatives=alternatives,
+            group_confidence=group,
         )
     terms = _top_terms(index, scores.present[row], batch.weights[row], query)
     evidence = _evidence(matched, terms, query)
@@ -665,7 +724,7 @@ def _catalog_evidence(
             )
             + f"); {closest}"
         )
-    elif confidence < cfg.min_confidence:
+    elif declines:
         decline = (
             f"the best candidate, {name}, has confidence {confidence:.2f}, below the "
             f"{cfg.min_confidence:.2f} threshold (weak evidence: {evidence})."
@@ -673,8 +732,8 @@ def _catalog_evidence(
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
-    group = state.copy_names.get(int(index.copy_of[best]), ())
-    twins = tuple(x for x in group if x != name)[:3]
+    same_names = state.copy_names.get(int(index.copy_of[best]), ())
+    twins = tuple(x for x in same_names if x != name)[:3]
     return _Evidence(
         text=text,
         candidates=candidates,
@@ -688,7 +747,14 @@ def _catalog_evidence(
         copies=twins,
         matched=matched,
         terms=terms,
+        alternatives=alternatives,
+        group_confidence=group,
     )
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
 
 
 def _evidence(matched: Sequence[str], terms: Sequence[str], query: Query) -> str:

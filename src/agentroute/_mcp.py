@@ -5,9 +5,9 @@ Protocol. The server exposes two tools over the same catalogs as the command lin
 (``--agents PATH``, else the project's and the user's Claude Code agents and
 skills; never the sample catalog, whose agents the client does not have):
 
-* ``route(request, limit=3)``: the decision, :meth:`Decision.to_dict` (agent, status,
-  confidence, reason, candidates, team, …) with the agent's ``name`` and ``kind`` as
-  the client knows it;
+* ``route(request, limit=3)``: the decision, :meth:`Decision.to_dict` (agent,
+  alternatives, status, confidence, group_confidence, reason, candidates, team, …)
+  with the agent's ``name`` and ``kind`` as the client knows it;
 * ``list_agents(query="", limit=20, offset=0)``: a page of the catalog (name, kind,
   description, path of each), the agents whose name or description holds every
   word of ``query``, with ``total`` and ``next_offset``.
@@ -360,10 +360,11 @@ def build_server(catalog: Catalog) -> Any:
     server.tool(
         name="route",
         description="Choose the subagent or skill that should handle a request. Answers "
-        "agent, name and kind (subagent or skill) as the client knows it, status "
-        "(routed, ambiguous or no_match), confidence, reason, the best `limit` "
-        "candidates with their scores, and the team when parts of the request need "
-        "different agents.",
+        "agent, name and kind (subagent or skill) as the client knows it, alternatives "
+        "(agents doing the same job that fit as well), status (routed, ambiguous or "
+        "no_match), confidence, group_confidence (that the agent or an alternative is "
+        "right), reason, the best `limit` candidates with their scores, and the team when "
+        "parts of the request need different agents.",
         structured_output=True,
     )(route)
 

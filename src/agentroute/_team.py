@@ -268,10 +268,18 @@ def team_for(
     lead = decision.agent
     if lead is None:
         return ()
-    alone = (TeamMember(agent=lead, part=decision.request.strip(), score=decision.confidence),)
+    alone = (
+        TeamMember(
+            agent=lead,
+            part=decision.request.strip(),
+            score=decision.confidence,
+            alternatives=decision.alternatives,
+        ),
+    )
     if len(parts) < 2:
         return alone
     friends = collaborators(lead)
+    groups: dict[str, tuple[str, ...]] = {lead: decision.alternatives}
     # Per part, who takes it: the lead when it covers the part, else the part's
     # winner (and a runner-up nearly tied with it), each with its confidence.
     owners: list[dict[str, float]] = []
@@ -286,12 +294,15 @@ def team_for(
         # request the catalog took: its best candidate may take it, if confident.
         winner = best.agent
         mine = scores.get(lead, 0.0)
-        if winner == lead or copies(winner, lead) or mine >= COVER_RATIO * best.score:
+        same_job = winner in decision.alternatives or lead in d.alternatives
+        if winner == lead or copies(winner, lead) or same_job or mine >= COVER_RATIO * best.score:
             owners.append(lead_here)
             continue
-        if d.confidence >= min_confidence:
-            # The winner alone: one part is never given to two agents (issue 22; a
-            # near-tied runner-up used to join for the same part).
+        # A part may be taken by a group: its winner and the agents doing the same job,
+        # never by a second agent beside them (issue 22: a near-tied runner-up used to
+        # join for the same part).
+        if d.group_confidence >= min_confidence:
+            groups.setdefault(winner, d.alternatives)
             owners.append({winner: d.confidence})
             continue
         # A collaborator the lead names, close to the part's best, with evidence.
@@ -329,9 +340,22 @@ def team_for(
     if len(taken) < 2:
         return alone
     others = sorted((a for a in taken if a != lead), key=lambda a: (-best_conf[a], a))
-    members = [TeamMember(agent=lead, part="; ".join(taken[lead]), score=decision.confidence)]
+    members = [
+        TeamMember(
+            agent=lead,
+            part="; ".join(taken[lead]),
+            score=decision.confidence,
+            alternatives=decision.alternatives,
+        )
+    ]
     members += [
-        TeamMember(agent=a, part="; ".join(taken[a]), score=round(best_conf[a], 9)) for a in others
+        TeamMember(
+            agent=a,
+            part="; ".join(taken[a]),
+            score=round(best_conf[a], 9),
+            alternatives=tuple(x for x in groups.get(a, ()) if x not in taken),
+        )
+        for a in others
     ]
     return tuple(members)
 
