@@ -310,7 +310,16 @@ def test_route_frame_adds_columns_and_keeps_none(cluster: object) -> None:
     texts = ["bake a cake", "our kubernetes pods keep crashing after the helm upgrade"] * 3
     pdf = pd.DataFrame({"request": texts, "ticket": range(6)}, index=range(10, 16))
     got = route_frame(dd.from_pandas(pdf, npartitions=1), router).compute()
-    assert list(got.columns) == ["request", "ticket", "agent", "status", "confidence", "reason"]
+    assert list(got.columns) == [
+        "request",
+        "ticket",
+        "agent",
+        "alternatives",
+        "status",
+        "confidence",
+        "group_confidence",
+        "reason",
+    ]
     assert list(got.index) == list(range(10, 16)) and list(got["ticket"]) == list(range(6))
     assert got["agent"].iloc[0] is None  # not NaN
     assert got["agent"].iloc[1] == "kubernetes-operator"
