@@ -223,7 +223,7 @@ def test_the_site_builds_without_the_network_in_its_config() -> None:
     assert os.path.isfile(REPO / "docs" / "index.md")
 
 
-SUBCOMMANDS = ("route", "agents", "eval", "lint", "hook", "mcp")
+SUBCOMMANDS = ("route", "agents", "eval", "lint", "hook", "mcp", "doctor")
 
 
 @pytest.mark.parametrize("subcommand", SUBCOMMANDS)

@@ -49,6 +49,7 @@ from agentroute._evaluate import (
     evaluate,
     read_labels,
 )
+from agentroute._explain import Explanation
 from agentroute._fs import PathArg
 from agentroute._index import Index
 from agentroute._load import load_agents, parse_agent
@@ -89,6 +90,7 @@ __all__ = [
     "Decision",
     "Diagnostic",
     "EvaluationReport",
+    "Explanation",
     "Finding",
     "Index",
     "IndexFormatError",
