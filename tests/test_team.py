@@ -128,3 +128,31 @@ def test_to_dict_carries_the_team(router: Router) -> None:
         for m in router.route(TWO).team
     ]
     assert router.route("bake a cake").to_dict()["team"] == []
+
+
+def test_the_team_settings_are_the_routers_config(router: Router) -> None:
+    """The thresholds come from ``RouterConfig.teams``, passed in, not module globals: a
+    member bar above 1 keeps every request a team of one, one part at most does too."""
+    from agentroute import RouterConfig, TeamConfig
+
+    assert len(router.route(TWO).team) == 2
+    for teams in (TeamConfig(min_part_confidence=1.01), TeamConfig(max_parts=1)):
+        strict = Router(router.agents, config=RouterConfig(teams=teams))
+        d = strict.route(TWO)
+        assert [m.agent for m in d.team] == [d.agent], teams
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"cover_ratio": -0.1}, r"TeamConfig\.cover_ratio must be a finite number >= 0, got -0\.1"),
+        ({"max_parts": 0}, r"TeamConfig\.max_parts must be an integer >= 1, got 0"),
+        ({"min_part_terms": 2.0}, r"TeamConfig\.min_part_terms must be an integer >= 0, got 2\.0"),
+        ({"runner_ratio": float("nan")}, r"TeamConfig\.runner_ratio must be a finite number"),
+    ],
+)
+def test_bad_team_settings_are_refused_by_name(change: dict[str, object], message: str) -> None:
+    from agentroute import TeamConfig
+
+    with pytest.raises(ValueError, match=message):
+        TeamConfig(**change)  # type: ignore[arg-type]

@@ -48,8 +48,9 @@ from agentroute._evaluate import (
     evaluate,
     read_labels,
 )
-from agentroute._index import Index
+from agentroute._index import Index, IndexConfig
 from agentroute._load import PathArg, claude_code_paths, load_agents, parse_agent
+from agentroute._negative import NotForConfig
 from agentroute._router import CacheArg, Router, default_catalog_path
 from agentroute._score import Weights
 from agentroute._spec import (
@@ -62,6 +63,7 @@ from agentroute._spec import (
     Status,
     TeamMember,
 )
+from agentroute._team import TeamConfig
 from agentroute._version import __version__
 
 if _TYPE_CHECKING:
@@ -88,6 +90,7 @@ __all__ = [
     "EvaluationReport",
     "Finding",
     "Index",
+    "IndexConfig",
     "IndexFormatError",
     "Labels",
     "LargeCatalogs",
@@ -96,6 +99,7 @@ __all__ = [
     "LoadResult",
     "Logistic",
     "Misroute",
+    "NotForConfig",
     "PathArg",
     "ReliabilityBin",
     "Router",
@@ -103,6 +107,7 @@ __all__ = [
     "Severity",
     "Signals",
     "Status",
+    "TeamConfig",
     "TeamMember",
     "Weights",
     "__version__",

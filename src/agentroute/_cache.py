@@ -61,14 +61,22 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
 
 from agentroute._errors import CatalogError, IndexFormatError
-from agentroute._index import Csr, Index, Strings, build_index, index_dtype, pointer_dtype
+from agentroute._index import (
+    Csr,
+    Index,
+    IndexConfig,
+    Strings,
+    build_index,
+    index_dtype,
+    pointer_dtype,
+)
 from agentroute._load import (
     DEFAULT_MAX_BYTES,
     PathArg,
@@ -504,6 +512,7 @@ def _payload(
         "shapes": {name: list(getattr(index, name).shape) for name in _CSR},
         "top_idf": index.top_idf,
         "not_for": not_for,
+        "index_config": asdict(index.config),
     }
     # ASCII JSON: file names from the file system may hold lone surrogates (a name
     # that is not UTF-8), which only escapes carry through a UTF-8 encoding.
@@ -880,6 +889,10 @@ def _rebuild(
     surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
     if len(surface) != n:
         raise _bad(path, "trigger surfaces do not match the agents")
+    try:
+        config = IndexConfig(**doc["index_config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _bad(path, f"the index config is malformed ({exc})") from None
     index = Index(
         names=names,
         feature_names=features,
@@ -899,6 +912,7 @@ def _rebuild(
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
         copy_of=copy_of,
         top_idf=top_idf,
+        config=config,
     )
     try:
         table = table_from_parts(doc["not_for"], names)
@@ -1025,8 +1039,10 @@ def load_or_build(
     folder: Path | None,
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    index_config: IndexConfig | None = None,
 ) -> Built:
-    """Load and index the agents ``paths`` name, reusing the cache in ``folder`` when sound.
+    """Load and index the agents ``paths`` name, reusing the cache in ``folder`` when sound
+    (and built with ``index_config``, default ``IndexConfig()``).
 
     The agent files are found and hashed on every call; a cache file is used only
     when it matches them (see :func:`read_cache`). A cache that cannot be trusted
@@ -1081,10 +1097,12 @@ def load_or_build(
                 )
             )
         else:
-            diagnostics = (*found, *stored)
-            if strict:
-                raise_first_problem(diagnostics)
-            return Built(agents=agents, diagnostics=diagnostics, index=index)
+            if index.config == (index_config or IndexConfig()):
+                diagnostics = (*found, *stored)
+                if strict:
+                    raise_first_problem(diagnostics)
+                return Built(agents=agents, diagnostics=diagnostics, index=index)
+            logger.debug("index cache %s has other index settings; rebuilding", target)
     fingerprint = None
     if folder is not None:
         # Hashed before the files are read: a change while they load is a change the
@@ -1107,7 +1125,7 @@ def load_or_build(
     built = Built(
         agents=ordered,
         diagnostics=(*result.diagnostics, *notes),
-        index=build_index(ordered, progress=progress),
+        index=build_index(ordered, config=index_config, progress=progress),
     )
     if folder is not None and fingerprint is not None:
         remove_stale_temps(folder)

@@ -18,10 +18,10 @@ import numpy as np
 
 from agentroute._calibrate import Calibration, catalog_shape, shipped_min_scope, signals
 from agentroute._index import Index
-from agentroute._negative import apply_not_for
+from agentroute._negative import NotForConfig, apply_not_for
 from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
-from agentroute._team import PART_CANDIDATES, attach_teams
+from agentroute._team import TeamConfig, attach_teams
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it only when used
     from agentroute._classifier import Learned
@@ -67,6 +67,11 @@ class RouterConfig:
         off): the author's words are in-scope evidence the scope model does not
         read.
     trigger_rescue_scope : float
+    not_for : NotForConfig
+        How an agent's "does NOT handle" items lower its score for a request that
+        matches them (and raise the agent they redirect to).
+    teams : TeamConfig
+        When a second agent joins a decision's team.
 
     Every rule that can turn a request down is one of these fields; a fitted
     router (:meth:`Router.fit`) obeys ``min_confidence`` and ``min_scope``
@@ -92,8 +97,19 @@ class RouterConfig:
     scope_min_agents: int = 3
     trigger_rescue: int = 2
     trigger_rescue_scope: float = 0.3
+    not_for: NotForConfig = field(default_factory=NotForConfig)
+    teams: TeamConfig = field(default_factory=TeamConfig)
 
     def __post_init__(self) -> None:
+        for name, kind in (
+            ("weights", Weights),
+            ("calibration", Calibration),
+            ("not_for", NotForConfig),
+            ("teams", TeamConfig),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                raise TypeError(f"RouterConfig.{name} must be a {kind.__name__}, got {value!r}")
         for name in (
             "min_confidence",
             "min_scope",
@@ -189,15 +205,18 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    scores = apply_not_for(state.agents, state.index, queries, scores)
+    scores = apply_not_for(state.agents, state.index, queries, scores, state.config.not_for)
     decisions = [
         _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
     if not teams:
         return decisions
-    parts = partial(route_state, state, limit=PART_CANDIDATES, teams=False)
-    return attach_teams(state.agents, state.index, state.index.copy_of, decisions, parts, queries)
+    team = state.config.teams
+    parts = partial(route_state, state, limit=team.part_candidates, teams=False)
+    return attach_teams(
+        state.agents, state.index, state.index.copy_of, decisions, parts, queries, team
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

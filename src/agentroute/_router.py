@@ -24,7 +24,7 @@ from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
 from agentroute._evaluate import EvaluationReport, Tally, _right_sets, check_min_confidence
-from agentroute._index import Index, build_index
+from agentroute._index import Index, IndexConfig, build_index
 from agentroute._load import PathArg
 from agentroute._score import analyze_query, score
 from agentroute._spec import AgentSpec, Decision, Diagnostic
@@ -57,6 +57,9 @@ class Router:
         What loading the catalog reported (kept for :attr:`diagnostics`).
     config : RouterConfig, keyword-only
         The decision policy; defaults to ``RouterConfig()``.
+    index_config : IndexConfig, keyword-only
+        How the index is built and read (BM25F field weights and constants);
+        defaults to ``IndexConfig()``. Kept on :attr:`index` and in a saved router.
 
     Examples
     --------
@@ -74,13 +77,14 @@ class Router:
         *,
         diagnostics: Sequence[Diagnostic] = (),
         config: RouterConfig | None = None,
+        index_config: IndexConfig | None = None,
     ) -> None:
         if not agents:
             raise CatalogError("a router needs at least one agent; none were given or loaded")
         cfg = RouterConfig() if config is None else config
         ordered = tuple(sorted(agents, key=lambda a: a.name))
         self._diagnostics = tuple(diagnostics)
-        self._state = State(ordered, build_index(ordered), cfg)
+        self._state = State(ordered, build_index(ordered, config=index_config), cfg)
 
     @classmethod
     def _assemble(
@@ -105,6 +109,7 @@ class Router:
         config: RouterConfig | None = None,
         cache: CacheArg = False,
         progress: Callable[[int, int], None] | None = None,
+        index_config: IndexConfig | None = None,
     ) -> Router:
         """Load agents from files, folders or catalogs (see :func:`load_agents`) and index them.
 
@@ -126,6 +131,9 @@ class Router:
         progress : callable, keyword-only
             ``progress(done, total)`` while the index is built (not when it is
             read from the cache).
+        index_config : IndexConfig, keyword-only
+            How the index is built and read (default ``IndexConfig()``); a cached
+            index built with other settings is rebuilt.
 
         Raises
         ------
@@ -134,7 +142,13 @@ class Router:
         AgentFileError
             In strict mode, for the first file that needed recovery.
         """
-        built = load_or_build(paths, folder=_cache_folder(cache), strict=strict, progress=progress)
+        built = load_or_build(
+            paths,
+            folder=_cache_folder(cache),
+            strict=strict,
+            progress=progress,
+            index_config=IndexConfig() if index_config is None else index_config,
+        )
         return cls._assemble(built.agents, built.index, built.diagnostics, config)
 
     @classmethod
@@ -143,6 +157,7 @@ class Router:
         agents: Iterable[AgentSpec | Mapping[str, Any]],
         *,
         config: RouterConfig | None = None,
+        index_config: IndexConfig | None = None,
     ) -> Router:
         """Index records built in code: :class:`AgentSpec` s, or mappings of the catalog
         fields (``{"name": ..., "description": ..., "triggers": [...]}``, read as a
@@ -188,7 +203,7 @@ class Router:
             if spec.name in seen:
                 raise ValueError(f"two agents are named {spec.name!r}; names must be unique")
             seen.add(spec.name)
-        return cls(tuple(specs), diagnostics=diags, config=config)
+        return cls(tuple(specs), diagnostics=diags, config=config, index_config=index_config)
 
     @classmethod
     def from_examples(
@@ -287,7 +302,9 @@ class Router:
         from agentroute._router_file import write_router
 
         state = self._state
-        write_router(path, self.agents, self._diagnostics, state.config, state.learned)
+        write_router(
+            path, self.agents, self._diagnostics, state.config, state.learned, state.index.config
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Router:
@@ -300,8 +317,8 @@ class Router:
         """
         from agentroute._router_file import read_router
 
-        agents, diagnostics, config, learned = read_router(path)
-        router = cls(agents, diagnostics=diagnostics, config=config)
+        agents, diagnostics, config, learned, index_config = read_router(path)
+        router = cls(agents, diagnostics=diagnostics, config=config, index_config=index_config)
         router._state = replace(router._state, learned=learned)
         return router
 
@@ -365,7 +382,8 @@ class Router:
                     [
                         replace(a, examples=tuple(e for e in a.examples if e not in excluded))
                         for a in agents
-                    ]
+                    ],
+                    config=state.index.config,
                 )
             queries = [analyze_query(index, t) for t in batch]
             combined: np.ndarray = score(index, queries, state.config.weights).combined

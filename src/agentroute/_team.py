@@ -9,11 +9,12 @@ agent and a test writer. After the whole request is decided, :func:`attach_teams
 2. routes each part on its own, through the same scorer, not-for stage and
    decision policy as a whole request;
 3. keeps an agent other than the decision's as a member only when it wins a part
-   with evidence (calibrated confidence of at least :data:`MIN_PART_CONFIDENCE`)
-   that the decision's agent does not cover (scores below :data:`COVER_RATIO` of
+   with evidence (calibrated confidence of at least
+   :attr:`TeamConfig.min_part_confidence`)
+   that the decision's agent does not cover (scores below ``cover_ratio`` of
    the part's winner there), or, for an agent the decision's agent names as a
    collaborator ("Interaction with Other Agents"), when it is within
-   :data:`COLLABORATOR_RATIO` of that part's winner.
+   ``collaborator_ratio`` of that part's winner.
 
 Everything else is a team of one, so a single-agent request keeps its decision
 as it was; the decision's agent is always the first member. The reason gains one
@@ -24,44 +25,84 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from agentroute._index import Index
 from agentroute._negative import not_for_table
 from agentroute._score import MAX_REQUEST_CHARS, Query
-from agentroute._spec import AgentSpec, Decision, TeamMember
+from agentroute._spec import AgentSpec, Decision, TeamMember, check_numbers
 from agentroute._text import terms
 
-__all__ = ["attach_teams", "split_parts", "team_for"]
+__all__ = ["TeamConfig", "attach_teams", "split_parts", "team_for"]
 
-# A member must be this confident (calibrated, for its part alone) to join. Tuned
-# on the dev half of benchmarks/data/teams (`python benchmarks/teams.py --tune`):
-# 0.3-0.5 all kept single-agent requests a team of one on >= 95 % of every
-# labelled collection; lower values add members nobody asked for.
-MIN_PART_CONFIDENCE = 0.3
-# The decision's agent covers a part where it scores at least this share of the
-# part's best fused score: no second agent is needed there.
-COVER_RATIO = 0.9
-# A part's runner-up joins too when it scores at least this share of the part's
-# winner (a near tie: the part alone cannot tell them apart).
-RUNNER_RATIO = 0.95
-# A collaborator named by the decision's agent joins for a part where it scores
-# within this share of the part's best (and is confident enough itself).
-COLLABORATOR_RATIO = 0.85
-# Coverage: in a request of one clause, the words the decision's agent's text lacks
-# are routed as a part of their own when they carry this share of the request's
-# IDF; their winner joins only at this higher confidence (no clause mark backs it).
-# Chosen on the dev part like the constants above (`--tune`).
-MIN_UNCOVERED_SHARE = 0.5
-MIN_COVERAGE_CONFIDENCE = 0.8
-# A part needs this many content terms to be routed alone ("it", "them" are not parts).
-MIN_PART_TERMS = 2
-# At most this many parts are routed (bounds the work one long request causes).
-MAX_PARTS = 6
-# Candidates read per part: the decision's agent scoring below these is "not covering".
-PART_CANDIDATES = 25
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamConfig:
+    """When a second agent joins a decision's team (:attr:`RouterConfig.teams`).
+
+    The numbers were tuned on the dev half of ``benchmarks/data/teams``
+    (``python benchmarks/teams.py --tune``); a share or ratio above 1 turns its
+    rule off.
+
+    Attributes
+    ----------
+    min_part_confidence : float
+        A member must be this confident (calibrated, for its part alone) to join.
+        0.3-0.5 all kept single-agent requests a team of one on >= 95 % of every
+        labelled collection; lower values add members nobody asked for.
+    cover_ratio : float
+        The decision's agent covers a part where it scores at least this share of
+        the part's best fused score: no second agent is needed there.
+    runner_ratio : float
+        A part's runner-up joins too when it scores at least this share of the
+        part's winner (a near tie: the part alone cannot tell them apart).
+    collaborator_ratio : float
+        A collaborator named by the decision's agent joins for a part where it
+        scores within this share of the part's best (and is confident enough).
+    min_uncovered_share : float
+        Coverage: in a request of one clause, the words the decision's agent's text
+        lacks are routed as a part of their own when they carry this share of the
+        request's IDF ...
+    min_coverage_confidence : float
+        ... and their winner joins only at this higher confidence (no clause mark
+        backs it).
+    min_part_terms : int
+        A part needs this many content terms to be routed alone ("it", "them" are
+        not parts).
+    max_parts : int
+        At most this many parts are routed (bounds the work one long request causes).
+    part_candidates : int
+        Candidates read per part: the decision's agent scoring below these is "not
+        covering".
+    """
+
+    min_part_confidence: float = 0.3
+    cover_ratio: float = 0.9
+    runner_ratio: float = 0.95
+    collaborator_ratio: float = 0.85
+    min_uncovered_share: float = 0.5
+    min_coverage_confidence: float = 0.8
+    min_part_terms: int = 2
+    max_parts: int = 6
+    part_candidates: int = 25
+
+    def __post_init__(self) -> None:
+        check_numbers(
+            self,
+            (
+                "min_part_confidence",
+                "cover_ratio",
+                "runner_ratio",
+                "collaborator_ratio",
+                "min_uncovered_share",
+                "min_coverage_confidence",
+            ),
+        )
+        check_numbers(self, ("min_part_terms",), integer=True)
+        check_numbers(self, ("max_parts", "part_candidates"), lo=1, integer=True)
+
 
 _STEP = re.compile(r"(?im)^\s*(?:[-*+\u2022]|\d+[.)]|step\s+\d+\s*[:.)-]?)\s+")
 # Inside a clause, "and" or a comma starts a new part only before a verb ("build X
@@ -183,14 +224,14 @@ def _clean(part: str) -> str:
         part = stripped
 
 
-def _weak_split(clause: str) -> list[str]:
+def _weak_split(clause: str, min_part_terms: int) -> list[str]:
     """A clause cut at "and" / commas that start a new verb phrase, words kept as written."""
     pieces: list[str] = []
     at = 0
     for m in _WEAK.finditer(clause):
         left, right = clause[at : m.start()], clause[m.end() :]
         first = right.split(" ", 1)[0].casefold().strip("'\"") if right else ""
-        if first in _PART_START and len(terms(left)) >= MIN_PART_TERMS:
+        if first in _PART_START and len(terms(left)) >= min_part_terms:
             pieces.append(left)
             at = m.end()
     pieces.append(clause[at:])
@@ -200,8 +241,12 @@ def _weak_split(clause: str) -> list[str]:
 _BLANKS = re.compile(r"[^\S\n]+")
 
 
-def split_parts(text: str) -> list[str]:
-    """The parts of a request that might belong to different agents.
+_DEFAULT = TeamConfig()
+
+
+def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
+    """The parts of a request that might belong to different agents (a part of fewer
+    than ``config.min_part_terms`` content terms joins the one before it).
 
     Examples
     --------
@@ -238,9 +283,9 @@ def split_parts(text: str) -> list[str]:
         clause = _clean(clause)
         if not clause:
             continue
-        for piece in _weak_split(clause):
+        for piece in _weak_split(clause, config.min_part_terms):
             # A part with too few content words ("do it") joins the one before it.
-            if out and len(terms(piece)) < MIN_PART_TERMS:
+            if out and len(terms(piece)) < config.min_part_terms:
                 out[-1] = f"{out[-1]}; {piece}"
             else:
                 out.append(piece)
@@ -259,10 +304,11 @@ def team_for(
     part_decisions: Sequence[Decision],
     copies: Callable[[str, str], bool],
     collaborators: Callable[[str], frozenset[str]],
-    *,
-    min_confidence: float = MIN_PART_CONFIDENCE,
+    config: TeamConfig,
+    need: float,
 ) -> tuple[TeamMember, ...]:
-    """The team for one decided request, from its parts' own decisions."""
+    """The team for one decided request, from its parts' own decisions; a part's winner
+    joins at confidence ``need`` or more."""
     lead = decision.agent
     if lead is None:
         return ()
@@ -284,13 +330,13 @@ def team_for(
         # request the catalog took: its best candidate may take it, if confident.
         winner = best.agent
         mine = scores.get(lead, 0.0)
-        if winner == lead or copies(winner, lead) or mine >= COVER_RATIO * best.score:
+        if winner == lead or copies(winner, lead) or mine >= config.cover_ratio * best.score:
             owners.append(lead_here)
             continue
-        if d.confidence >= min_confidence:
+        if d.confidence >= need:
             took = {winner: d.confidence}
             for c in d.candidates[1:]:
-                if c.score < RUNNER_RATIO * best.score:
+                if c.score < config.runner_ratio * best.score:
                     break
                 if c.agent != lead and not copies(c.agent, lead) and not copies(c.agent, winner):
                     took[c.agent] = d.confidence * c.score / best.score
@@ -302,12 +348,12 @@ def team_for(
             (
                 c
                 for c in d.candidates
-                if c.agent in friends and c.score >= COLLABORATOR_RATIO * best.score
+                if c.agent in friends and c.score >= config.collaborator_ratio * best.score
             ),
             None,
         )
         friend_conf = d.confidence * friend.score / best.score if friend is not None else 0.0
-        if friend is not None and friend_conf >= min_confidence / 2:
+        if friend is not None and friend_conf >= need / 2:
             owners.append({friend.agent: friend_conf})
         else:
             owners.append(lead_here)
@@ -339,7 +385,7 @@ def team_for(
     return tuple(members)
 
 
-def uncovered(index: Index, agent: int, q: Query) -> str:
+def uncovered(index: Index, agent: int, q: Query, config: TeamConfig) -> str:
     """The words of a one-clause request that the agent's text does not account for,
     when they are enough to be a part of their own ("a computer vision pipeline for
     defects and an NLP classifier for tickets", led by an NLP agent: "computer vision
@@ -357,7 +403,11 @@ def uncovered(index: Index, agent: int, q: Query) -> str:
         if agent not in index.bm25_t.indices[lo:hi]:
             missing.append(q.surfaces.get(t, t))
             weight += idf
-    if len(missing) < MIN_PART_TERMS or total <= 0.0 or weight / total < MIN_UNCOVERED_SHARE:
+    if (
+        len(missing) < config.min_part_terms
+        or total <= 0.0
+        or weight / total < config.min_uncovered_share
+    ):
         return ""
     return " ".join(missing)
 
@@ -375,9 +425,10 @@ def attach_teams(
     decisions: list[Decision],
     route_parts: Callable[[list[str]], list[Decision]],
     queries: Sequence[Query],
+    config: TeamConfig,
 ) -> list[Decision]:
     """``decisions`` (of the requests ``queries``) with their teams; ``route_parts``
-    decides parts (without teams)."""
+    decides parts (without teams, ``config.part_candidates`` candidates each)."""
     table = not_for_table(agents, index)
     position = table.position
     # (decision, its parts, the parts' decisions already known, the confidence a member needs)
@@ -385,16 +436,17 @@ def attach_teams(
     for i, d in enumerate(decisions):
         if d.agent is None:
             continue
-        parts = split_parts(d.request)[:MAX_PARTS]
+        parts = split_parts(d.request, config)[: config.max_parts]
         if len(parts) >= 2:
-            todo.append((i, parts, [], MIN_PART_CONFIDENCE))
+            todo.append((i, parts, [], config.min_part_confidence))
             continue
         # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
         # can hold a second part without a clause mark.
-        rest = uncovered(index, position[d.agent], queries[i]) if _JOINED.search(d.request) else ""
+        joined = _JOINED.search(d.request)
+        rest = uncovered(index, position[d.agent], queries[i], config) if joined else ""
         if rest:
             # The whole request is its lead's part, already decided: only the rest is routed.
-            todo.append((i, [d.request.strip(), rest], [d], MIN_COVERAGE_CONFIDENCE))
+            todo.append((i, [d.request.strip(), rest], [d], config.min_coverage_confidence))
     if not todo:
         return decisions
     flat = [p for _, parts, known, _ in todo for p in parts[len(known) :]]
@@ -417,7 +469,7 @@ def attach_teams(
         mine = [*known, *routed[at : at + fresh]]
         at += fresh
         d = decisions[i]
-        team = team_for(d, parts, mine, copies, collaborators, min_confidence=need)
+        team = team_for(d, parts, mine, copies, collaborators, config, need)
         if len(team) > 1:
             out[i] = replace(d, team=team, reason=d.reason + team_reason(team))
     return out
