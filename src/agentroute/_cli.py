@@ -158,10 +158,10 @@ def _load(paths: Sequence[str] | None, *, strict: bool = False, cache: bool = Tr
     where = catalog_paths(paths, note=sys.stderr)
     if not _use_progress(sys.stderr):
         return Router.from_path(where, strict=strict, cache=cache)
-    from agentroute._progress import Progress
+    from agentroute._progress import ProgressBar
 
     # Drawn only while an index is being built, never when it comes from the cache.
-    with Progress("indexing agents") as bar:
+    with ProgressBar("indexing agents") as bar:
         return Router.from_path(where, strict=strict, cache=cache, progress=bar)
 
 
@@ -220,9 +220,9 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
     except OSError as exc:
         source.close()
         raise _UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    from agentroute._progress import Progress
+    from agentroute._progress import ProgressBar
 
-    bar = Progress("routing")
+    bar = ProgressBar("routing")
     total = _count_lines(args.input) if bar.enabled and not reading_stdin else 0
     try:
         with bar:
@@ -377,8 +377,8 @@ def _count_labels(path: str, names: dict[str, set[str]] | None = None) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
-    from agentroute._evaluate import Tally, iter_labels
-    from agentroute._progress import Progress
+    from agentroute._evaluate import evaluate_stream, iter_labels, right_set
+    from agentroute._progress import ProgressBar
 
     # The labels file is read twice, line by line: once to refuse a bad line before any
     # work, once to route in batches. Neither keeps the requests: a labels file of any
@@ -405,29 +405,19 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             router.fit(train.texts, train.labels)
         except ValueError as exc:
             raise _UsageError(f"{args.fit}: {exc}") from None
-    tally = Tally(args.limit, args.min_confidence)
-    batch: list[tuple[str, str | None, tuple[str, ...]]] = []
-
-    def flush() -> None:
-        # MRR reads ten candidates whatever top-k accuracy looks at (as Router.evaluate).
-        decisions = router.route_many([t for t, _, _ in batch], limit=max(args.limit, 10))
-        for d, (_, label, more) in zip(decisions, batch, strict=True):
-            tally.add(d, label, frozenset() if label is None else frozenset({label, *more}))
-        batch.clear()
-
-    with Progress("eval") as bar:
+    rows = ((text, label, right_set(label, more)) for text, label, more in iter_labels(args.labels))
+    with ProgressBar("eval") as bar:
         try:
-            for row in iter_labels(args.labels):
-                batch.append(row)
-                if len(batch) == 256:
-                    flush()
-                    bar(tally.n, total)
-            if batch:
-                flush()
-                bar(tally.n, total)
+            report = evaluate_stream(
+                lambda batch, depth: router.route_many(batch, limit=depth),
+                rows,
+                limit=args.limit,
+                min_confidence=args.min_confidence,
+                total=total,
+                progress=bar,
+            )
         except (OSError, UnicodeDecodeError) as exc:  # changed since it was checked
             raise _UsageError(f"{args.labels}: cannot read: {exc}") from None
-    report = tally.report()
     if args.json:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -440,11 +430,11 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 # -- lint -------------------------------------------------------------------------------
 def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
     from agentroute._lint import lint
-    from agentroute._progress import Progress
+    from agentroute._progress import ProgressBar
 
     labels = None if args.labels is None else _read_labels(args.labels)
     router = _load([*args.paths, *(args.agents or [])], cache=not args.no_cache)
-    with Progress("lint") as bar:
+    with ProgressBar("lint") as bar:
         report = lint(
             router,
             labels=labels,

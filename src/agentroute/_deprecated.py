@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import ParamSpec, TypeVar
 
-__all__ = ["MOVED", "install", "renamed"]
+__all__ = ["MOVED", "install", "renamed", "replaced"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -109,6 +109,34 @@ def renamed(**old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                         stacklevel=2,
                     )
                     kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def replaced(old: str, new: str, since: str = "0.3") -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A public function kept for one release after ``new`` replaced it, with a warning.
+
+    >>> @replaced("double(x)", "x * 2")
+    ... def double(x: int) -> int:
+    ...     return x * 2
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     double(3), str(caught[0].message)
+    (6, 'double(x) is deprecated since agentroute 0.3: use x * 2')
+    """
+
+    def wrap(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+            warnings.warn(
+                f"{old} is deprecated since agentroute {since}: use {new}",
+                DeprecationWarning,
+                stacklevel=2,
+            )
             return func(*args, **kwargs)
 
         return inner

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
@@ -54,6 +54,9 @@ from agentroute._tfidf import char_wb_ngrams, word_ngrams
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
+
+    # The bar's module stays unloaded when nothing draws one (a route imports no more).
+    from agentroute._progress import Progress
 
 __all__ = ["Csr", "Index", "IndexConfig", "Strings", "build_index", "head_text"]
 
@@ -81,8 +84,6 @@ _MAX_REMEMBERED_WORDS = 1 << 16
 # Vocabulary look-ups (about three a request) after which a process builds the
 # whole dictionary: cheaper than binary searches from then on (see Strings).
 _DICT_AFTER = 64
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,7 +23,12 @@ from agentroute._cache import load_or_build
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
-from agentroute._evaluate import EvaluationReport, Tally, _right_sets, check_min_confidence
+from agentroute._evaluate import (
+    EvaluationReport,
+    _right_sets,
+    check_min_confidence,
+    evaluate_stream,
+)
 from agentroute._index import Index, IndexConfig, build_index
 from agentroute._load import PathArg
 from agentroute._score import analyze_query, score
@@ -474,23 +479,14 @@ class Router:
             )
         labels = list(labels)
         right_sets = _right_sets(labels, len(texts), limit, also_correct)
-        # MRR reads ten candidates whatever top-k accuracy looks at. Decisions are
-        # counted chunk by chunk and not kept (a decision is ~2 KB).
-        tally = Tally(limit, check_min_confidence(min_confidence))
-        for start in range(0, len(texts), _CHUNK):
-            stop = start + _CHUNK
-            decisions = self.route_many(texts[start:stop], limit=max(limit, 10))
-            for d, label, right in zip(
-                decisions, labels[start:stop], right_sets[start:stop], strict=True
-            ):
-                tally.add(d, label, right)
-            if progress is not None:
-                progress(min(stop, len(texts)), len(texts))
-        return tally.report()
-
-
-# Requests are routed in chunks so a progress callback can report as work advances.
-_CHUNK = 256
+        return evaluate_stream(
+            lambda batch, depth: self.route_many(batch, limit=depth),
+            zip(texts, labels, right_sets, strict=True),
+            limit=limit,
+            min_confidence=check_min_confidence(min_confidence),
+            total=len(texts),
+            progress=progress,
+        )
 
 
 def _cache_folder(cache: CacheArg) -> Path | None:
