@@ -6,10 +6,7 @@ owns the state and swaps it whole.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
@@ -18,6 +15,7 @@ import numpy as np
 
 from agentroute._calibrate import Calibration, catalog_shape, shipped_min_scope, signals
 from agentroute._index import Index
+from agentroute._language import other_language
 from agentroute._negative import NotForConfig, apply_not_for
 from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
@@ -401,113 +399,6 @@ def _quote(items: Sequence[str]) -> str:
     return ", ".join(f"'{i}'" for i in items)
 
 
-# Frequent function words of the languages most often mistaken for English
-# (French, Spanish, Portuguese, Italian, German, Dutch), none of them English words.
-_FOREIGN_FUNCTION_WORDS = frozenset(
-    [
-        "le",
-        "la",
-        "les",
-        "des",
-        "une",
-        "avec",
-        "pour",
-        "dans",
-        "est",
-        "sont",
-        "nous",
-        "vous",
-        "pas",
-        "sur",
-        "au",
-        "aux",
-        "ces",
-        "cette",
-        "el",
-        "los",
-        "las",
-        "una",
-        "para",
-        "por",
-        "del",
-        "es",
-        "está",
-        "pero",
-        "como",
-        "más",
-        "uma",
-        "com",
-        "não",
-        "em",
-        "ao",
-        "das",
-        "dos",
-        "são",
-        "di",
-        "che",
-        "gli",
-        "della",
-        "delle",
-        "sono",
-        "anche",
-        "nel",
-        "der",
-        "das",
-        "und",
-        "mit",
-        "für",
-        "ein",
-        "eine",
-        "ist",
-        "nicht",
-        "auf",
-        "ich",
-        "wir",
-        "sie",
-        "dem",
-        "zu",
-        "het",
-        "een",
-        "voor",
-        "niet",
-        "met",
-        "zijn",
-        "ik",
-    ]
-)
-
-
-def other_language(text: str) -> str | None:
-    """How ``text`` shows it is not English, or None: mostly letters of another script,
-    or several function words of another Latin-script language.
-
-    Catalogs are written in English; a request in another language shares few or
-    no words with them, and the reason should say so rather than call the request
-    off-topic.
-
-    >>> other_language("Напиши тесты для модуля оплаты")
-    'it is written in Cyrillic script'
-    >>> other_language("Écris une API REST en Go avec des tests")
-    'it reads as another language'
-    >>> other_language("write tests for the payment module") is None
-    True
-    """
-    letters = [ch for ch in text if ch.isalpha()]
-    if not letters:
-        return None
-    scripts = Counter(unicodedata.name(ch, "LATIN").split(" ")[0] for ch in letters)
-    latin = scripts.pop("LATIN", 0)
-    if scripts and sum(scripts.values()) >= latin:
-        script = scripts.most_common(1)[0][0]
-        names = {"CJK": "Chinese or Japanese (CJK)", "HIRAGANA": "Japanese"}
-        return f"it is written in {names.get(script, script.title())} script"
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    foreign = sum(1 for w in words if w in _FOREIGN_FUNCTION_WORDS)
-    if foreign >= 2 and foreign * 5 >= len(words):
-        return "it reads as another language"
-    return None
-
-
 def _catalog_evidence(
     state: State, text: str, query: Query, scores: Scores, row: int, limit: int
 ) -> _Evidence:
@@ -521,69 +412,27 @@ def _catalog_evidence(
     best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
-        language = other_language(text)
-        return _Evidence(
-            text=text,
-            candidates=candidates,
-            decline=f"the request has no words of this catalog's language ({language})."
-            if language
-            else "none of the request's words appear in any agent's description, "
-            "triggers or examples.",
-        )
+        return _Evidence(text=text, candidates=candidates, decline=_no_catalog_words(text))
     sig = signals(combined, scores, row, best, query, catalog_shape(index))
-    raw = cfg.calibration.confidence(sig)
     # A calibration-only fit rescales confidence monotonically; min_confidence
     # reads the confidence the caller sees, so it means the same on every router.
     rescale = state.learned.rescale if state.learned is not None else float
-    confidence = rescale(raw)
-    known = sig.known
-    scope = cfg.calibration.scope(sig)
-
-    matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
-    matched = tuple(surface[key] for key in matched_keys)
+    matched = tuple(surface[key] for key in matched_triggers(index, scores.matched[row], best))
     terms = _top_terms(index, scores, row, best, query)
-    evidence = _evidence(matched, terms, query)
-    name = index.names[best]
-
-    closest = f"the closest, {name}, shares only {evidence}."
-    decline: str | None = None
-    # Two of the agent's own trigger phrases in the request are in-scope evidence
-    # the scope model cannot see (it reads scores, not triggers): a catalog with
-    # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
-    # author's words. Measured on the four labelled collections: CLINC150 oos
-    # no_match unchanged, in-scope routing up (wshobson 0.973 -> 0.976).
-    trigger_backed = (
-        cfg.trigger_rescue > 0
-        and len(matched) >= cfg.trigger_rescue
-        and scope >= cfg.trigger_rescue_scope
+    case = _Case(
+        config=cfg,
+        n_agents=index.n_agents,
+        text=text,
+        query=query,
+        known=sig.known,
+        scope=cfg.calibration.scope(sig),
+        confidence=rescale(cfg.calibration.confidence(sig)),
+        matched=matched,
+        name=index.names[best],
+        evidence=_evidence(matched, terms, query),
     )
-    if known < cfg.min_known_share:
-        language = other_language(text)
-        decline = (
-            f"most of the request's words are not in this catalog's language ({language}; "
-            f"only {query.known_terms} of {len(query.terms)} known); {closest}"
-            if language
-            else f"most of the request's words appear in no agent's text (only "
-            f"{query.known_terms} of {len(query.terms)} known); {closest}"
-        )
-    elif scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed:
-        language = other_language(text)
-        decline = (
-            f"the request reads as outside this catalog (in-scope probability {scope:.2f}, "
-            f"below {cfg.min_scope:.2f}"
-            + (
-                f"; most of its words are not in this catalog's language: {language}"
-                if language
-                else ""
-            )
-            + f"); {closest}"
-        )
-    elif confidence < cfg.min_confidence:
-        decline = (
-            f"the best candidate, {name}, has confidence {confidence:.2f}, below the "
-            f"{cfg.min_confidence:.2f} threshold (weak evidence: {evidence})."
-        )
+    decline = next((why for rule in DECLINE_RULES if (why := rule(case)) is not None), None)
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
@@ -595,17 +444,101 @@ def _catalog_evidence(
     return _Evidence(
         text=text,
         candidates=candidates,
-        confidence=confidence,
+        confidence=case.confidence,
         decline=decline,
-        name=name,
+        name=case.name,
         score=s1,
         runner=runner,
         runner_score=float(combined[rival]) if runner is not None else 0.0,
-        why=evidence,
+        why=case.evidence,
         copies=twins,
         matched=matched,
         terms=terms,
     )
+
+
+def _no_catalog_words(text: str) -> str:
+    """Why a request none of whose words the catalog knows is declined."""
+    language = other_language(text)
+    if language:
+        return f"the request has no words of this catalog's language ({language})."
+    return "none of the request's words appear in any agent's description, triggers or examples."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Case:
+    """What the decline rules read about one request and its top agent."""
+
+    config: RouterConfig
+    n_agents: int
+    text: str
+    query: Query
+    known: float  # the share of the request's terms the catalog knows
+    scope: float  # the in-scope probability
+    confidence: float  # as the caller sees it (after a calibration-only fit's rescale)
+    matched: tuple[str, ...]  # the top agent's trigger phrases in the request
+    name: str  # the top agent
+    evidence: str  # what it shares with the request, in words
+
+    @property
+    def closest(self) -> str:
+        return f"the closest, {self.name}, shares only {self.evidence}."
+
+
+def _few_known_words(c: _Case) -> str | None:
+    """``min_known_share``: most of the request's words are in no agent's text."""
+    if c.known >= c.config.min_known_share:
+        return None
+    language = other_language(c.text)
+    known = f"{c.query.known_terms} of {len(c.query.terms)} known"
+    if language:
+        return (
+            f"most of the request's words are not in this catalog's language ({language}; "
+            f"only {known}); {c.closest}"
+        )
+    return f"most of the request's words appear in no agent's text (only {known}); {c.closest}"
+
+
+def _outside_the_catalog(c: _Case) -> str | None:
+    """``min_scope``: the request reads as meant for another catalog."""
+    cfg = c.config
+    # Two of the agent's own trigger phrases in the request are in-scope evidence
+    # the scope model cannot see (it reads scores, not triggers): a catalog with
+    # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
+    # author's words. Measured on the four labelled collections: CLINC150 oos
+    # no_match unchanged, in-scope routing up (wshobson 0.973 -> 0.976).
+    trigger_backed = (
+        cfg.trigger_rescue > 0
+        and len(c.matched) >= cfg.trigger_rescue
+        and c.scope >= cfg.trigger_rescue_scope
+    )
+    if c.scope >= cfg.min_scope or c.n_agents < cfg.scope_min_agents or trigger_backed:
+        return None
+    language = other_language(c.text)
+    foreign = f"; most of its words are not in this catalog's language: {language}"
+    return (
+        f"the request reads as outside this catalog (in-scope probability {c.scope:.2f}, "
+        f"below {cfg.min_scope:.2f}" + (foreign if language else "") + f"); {c.closest}"
+    )
+
+
+def _weak_evidence(c: _Case) -> str | None:
+    """``min_confidence``: the best candidate is probably not right."""
+    if c.confidence >= c.config.min_confidence:
+        return None
+    return (
+        f"the best candidate, {c.name}, has confidence {c.confidence:.2f}, below the "
+        f"{c.config.min_confidence:.2f} threshold (weak evidence: {c.evidence})."
+    )
+
+
+# The rules that turn a scored request down, in order: the first that speaks decides
+# (its text follows "No agent fits: "). Each reads RouterConfig fields only.
+DECLINE_RULES: tuple[Callable[[_Case], str | None], ...] = (
+    _few_known_words,
+    _outside_the_catalog,
+    _weak_evidence,
+)
 
 
 def _evidence(matched: Sequence[str], terms: Sequence[str], query: Query) -> str:
