@@ -20,22 +20,25 @@ Claude Code prompt.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
+from agentroute._terminal import PipeSafe, escape_unencodable, painter
 from agentroute._text import escape_controls
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from agentroute._evaluate import Labels
     from agentroute._router import Router
+
+    # What each subcommand's parser is added to.
+    _Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = ["main"]
 
@@ -48,81 +51,10 @@ _EXIT_TEXT = (
     "exit status: 0 success, 1 a negative answer (route: no agent fits; lint: errors "
     "found; eval: below --fail-under), 2 usage or input error."
 )
-_COLORS = {"routed": "32", "ambiguous": "33", "no_match": "31", "error": "31", "warning": "33"}
-# The escape sequences _Paint writes: the only ones that reach the terminal raw.
-_OWN_COLORS = re.compile("(\x1b\\[(?:0|31|32|33)m)")
 
 
 class _UsageError(Exception):
     """A bad argument combination found after parsing (one line, exit 2)."""
-
-
-class _PipeSafe(io.TextIOBase):
-    """stdout that outlives its reader: once the reader has gone (``| head``,
-    ``| true``), writes are dropped, so a command still returns its own exit status
-    (``route`` exits 1 on no_match even when nobody reads the answer)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self.broken = False
-        self.colors = _use_color(stream)
-
-    def _gone(self) -> None:
-        self.broken = True
-        # Point stdout at devnull so the interpreter's final flush does not raise again.
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self._stream.fileno())
-        except (OSError, ValueError):
-            pass
-
-    def write(self, text: str) -> int:
-        """Write ``text`` with its terminal controls escaped: names, triggers, reasons
-        and paths come from agent files, and must not clear the screen, set the
-        title or conceal what follows. Only agentroute's own colours pass, and only
-        when colour is on (a forged colour can change a word's colour, not hide it)."""
-        if self.colors:
-            parts = _OWN_COLORS.split(text)
-            safe = "".join(p if i % 2 else escape_controls(p) for i, p in enumerate(parts))
-        else:
-            safe = escape_controls(text)
-        if not self.broken:
-            try:
-                self._stream.write(safe)
-            except BrokenPipeError:
-                self._gone()
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.broken:
-            try:
-                self._stream.flush()
-            except BrokenPipeError:
-                self._gone()
-
-    def isatty(self) -> bool:
-        return bool(self._stream.isatty())
-
-
-def _use_color(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def _painter(stream: TextIO) -> _Paint:
-    return _Paint(_use_color(stream))
-
-
-class _Paint:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-
-    def __call__(self, text: str, key: str) -> str:
-        code = _COLORS.get(key)
-        return f"\033[{code}m{text}\033[0m" if self.enabled and code else text
 
 
 def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) -> list[Path]:
@@ -181,6 +113,52 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # the output does not exist yet
         return False
+
+
+# -- options shared by the subcommands ---------------------------------------------------
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _add_cache_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build the index afresh and leave the on-disk cache alone (the cache lives in "
+        "$AGENTROUTE_CACHE_DIR, else $XDG_CACHE_HOME/agentroute, else ~/.cache/agentroute, "
+        "and is reused while the agent files' contents are unchanged)",
+    )
+
+
+_DEFAULT_CATALOG = (
+    "the Claude Code agents and skills of this project and of the user (.claude/agents, "
+    ".claude/skills, ~/.claude/agents, ~/.claude/skills), else the embedded sample catalog"
+)
+
+
+def _add_agents_option(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument(
+        "--agents",
+        action="append",
+        metavar="PATH",
+        help=f"agent file, folder or catalog (repeatable); default: {default}",
+    )
 
 
 def _route_file(args: argparse.Namespace, out: TextIO) -> int:
@@ -250,6 +228,56 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _route_parser(sub: _Subcommands) -> None:
+    """``agentroute route``: its arguments."""
+    route = sub.add_parser(
+        "route",
+        help="route a request (or stdin, one per line)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Route a request to the best agent.\n\n"
+        "With REQUEST '-' or absent (and stdin not a terminal), route every line of stdin;\n"
+        "blank lines are skipped and answers come in input order, one line each.",
+        epilog="exit status: 0 routed or ambiguous, 1 no agent fits (a single REQUEST only;\n"
+        "stdin mode exits 0 once every line is answered), 2 usage or input error.",
+    )
+    route.add_argument(
+        "request", nargs="?", metavar="REQUEST", help="the request text; '-' or absent: read stdin"
+    )
+    _add_agents_option(route, _DEFAULT_CATALOG)
+    route.add_argument(
+        "--limit",
+        "--top",
+        dest="limit",
+        type=_positive,
+        default=3,
+        help="candidates to show (default 3; --top is its 0.1 spelling)",
+    )
+    route.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON (JSON Lines, one object per request, for stdin)",
+    )
+    route.add_argument("--strict", action="store_true", help="fail on any file that needs recovery")
+    route.add_argument(
+        "--input",
+        metavar="FILE.jsonl",
+        help="route every line of a JSON Lines file ('-': stdin): an object with 'request'"
+        " (and an optional 'id', copied to the answer) or a string; streamed in constant"
+        " memory, answers in input order",
+    )
+    route.add_argument(
+        "--output", metavar="FILE.jsonl", help="where --input's answers go (default stdout)"
+    )
+    route.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes for --input (default 1); the output does not depend on N",
+    )
+    _add_cache_option(route)
+    route.set_defaults(func=_cmd_route)
+
+
 def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     if args.input is not None:
         return _route_file(args, out)
@@ -259,7 +287,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     if from_stdin and args.request is None and sys.stdin.isatty():
         raise _UsageError("give a REQUEST, or pipe requests on stdin (one per line)")
     router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
-    paint = _painter(out)
+    paint = painter(out)
     if not from_stdin:
         d = router.route(args.request, limit=args.limit)
         if args.json:
@@ -304,6 +332,29 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
 
 
 # -- agents -----------------------------------------------------------------------------
+def _agents_parser(sub: _Subcommands) -> None:
+    """``agentroute agents``: its arguments."""
+    agents = sub.add_parser(
+        "agents",
+        help="list the agents loaded and the diagnostics",
+        description="Show what was loaded: names, triggers, diagnostics.",
+        epilog="exit status: 0 success, 2 usage or input error.",
+    )
+    agents.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="agent files, folders or catalogs (the same as --agents PATH)",
+    )
+    _add_agents_option(agents, _DEFAULT_CATALOG)
+    agents.add_argument("--json", action="store_true", help="print JSON")
+    agents.add_argument(
+        "-v", "--verbose", action="store_true", help="also show informational diagnostics"
+    )
+    _add_cache_option(agents)
+    agents.set_defaults(func=_cmd_agents)
+
+
 def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
     router = _load([*args.paths, *(args.agents or [])], cache=not args.no_cache)
     if args.json:
@@ -376,6 +427,59 @@ def _count_labels(path: str, names: dict[str, set[str]] | None = None) -> int:
         raise _UsageError(f"{path}: cannot read: {exc}") from None
 
 
+def _eval_parser(sub: _Subcommands) -> None:
+    """``agentroute eval``: its arguments."""
+    ev = sub.add_parser(
+        "eval",
+        help="measure routing on a labels file",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Route every labelled request and report accuracy, top-k accuracy, MRR,\n"
+        "calibration error (ECE), abstention, the weakest agents and the worst confusions.\n\n"
+        'LABELS is JSON Lines: {"request": "...", "agent": "name" or null,\n'
+        '"also_correct": ["other-name", ...]} (null: no agent should take it).',
+        epilog="exit status: 0 success, 1 accuracy below --fail-under, 2 usage or input error.",
+    )
+    ev.add_argument("labels", metavar="LABELS.jsonl", help="the labelled requests")
+    _add_agents_option(ev, _DEFAULT_CATALOG)
+    ev.add_argument(
+        "--limit",
+        "-k",
+        dest="limit",
+        type=_positive,
+        default=3,
+        help="k of top-k accuracy (default 3; -k is its 0.1 spelling)",
+    )
+    ev.add_argument(
+        "--min-confidence",
+        type=_fraction,
+        default=None,
+        metavar="X",
+        help="also report coverage and precision when only answers of confidence >= X are "
+        "acted on (what a hook does; it uses 0.7), and list the requests misrouted at X",
+    )
+    ev.add_argument(
+        "--confusions",
+        type=int,
+        default=10,
+        metavar="N",
+        help="confusions and weakest agents to list (default 10)",
+    )
+    ev.add_argument(
+        "--fail-under",
+        type=_fraction,
+        metavar="ACC",
+        help="exit 1 when accuracy is below ACC (for CI)",
+    )
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument(
+        "--fit",
+        metavar="TRAIN.jsonl",
+        help="learn from these labelled requests (same format) before evaluating",
+    )
+    _add_cache_option(ev)
+    ev.set_defaults(func=_cmd_eval)
+
+
 def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from agentroute._evaluate import evaluate_stream, iter_labels, right_set
     from agentroute._progress import ProgressBar
@@ -428,245 +532,12 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 
 
 # -- lint -------------------------------------------------------------------------------
-def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
-    from agentroute._lint import lint
-    from agentroute._progress import ProgressBar
-
-    labels = None if args.labels is None else _read_labels(args.labels)
-    router = _load([*args.paths, *(args.agents or [])], cache=not args.no_cache)
-    with ProgressBar("lint") as bar:
-        report = lint(
-            router,
-            labels=labels,
-            overlap=args.overlap,
-            near_copy=args.near_copy,
-            min_words=args.min_words,
-            progress=bar,
-        )
-    if args.json:
-        out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
-    else:
-        out.write(report.format(limit=None if args.all else 20, paint=_painter(out)) + "\n")
-    failing = report.findings if args.strict else report.errors
-    return EXIT_FINDINGS if failing else EXIT_OK
-
-
-# -- hook -------------------------------------------------------------------------------
-def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        if args.debug:
-            logging.basicConfig(
-                level=logging.DEBUG,
-                stream=sys.stderr,
-                format="agentroute hook: %(name)s: %(message)s",
-            )
-        from agentroute import _hook as hook
-
-        out.write(
-            hook.run(
-                sys.stdin.read(),
-                agents=args.agents,
-                min_confidence=args.min_confidence,
-                cache=not args.no_cache,
-            )
-        )
-    except Exception:  # never block the user's prompt
-        if args.debug:
-            logging.getLogger(__name__).exception("hook failed")
-    return EXIT_OK
-
-
-# -- mcp --------------------------------------------------------------------------------
-def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        from agentroute import _mcp
-
-        _mcp._server_class()
-    except ImportError as exc:
-        raise _UsageError(str(exc)) from None
-    _mcp.serve(catalog_paths(args.agents, note=sys.stderr), cache=not args.no_cache)
-    return EXIT_OK
-
-
-# -- parser -----------------------------------------------------------------------------
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _add_cache_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="build the index afresh and leave the on-disk cache alone (the cache lives in "
-        "$AGENTROUTE_CACHE_DIR, else $XDG_CACHE_HOME/agentroute, else ~/.cache/agentroute, "
-        "and is reused while the agent files' contents are unchanged)",
-    )
-
-
-_DEFAULT_CATALOG = (
-    "the Claude Code agents and skills of this project and of the user (.claude/agents, "
-    ".claude/skills, ~/.claude/agents, ~/.claude/skills), else the embedded sample catalog"
-)
-
-
-def _add_agents_option(p: argparse.ArgumentParser, default: str) -> None:
-    p.add_argument(
-        "--agents",
-        action="append",
-        metavar="PATH",
-        help=f"agent file, folder or catalog (repeatable); default: {default}",
-    )
-
-
-def _parser() -> argparse.ArgumentParser:
-    from agentroute._version import __version__
-
-    fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog="agentroute",
-        description="Decide which specialist agent should handle a request.",
-        epilog=_EXIT_TEXT + " Colour only on a terminal and when NO_COLOR is unset.",
-    )
-    parser.add_argument("-V", "--version", action="version", version=f"agentroute {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    route = sub.add_parser(
-        "route",
-        help="route a request (or stdin, one per line)",
-        formatter_class=fmt,
-        description="Route a request to the best agent.\n\n"
-        "With REQUEST '-' or absent (and stdin not a terminal), route every line of stdin;\n"
-        "blank lines are skipped and answers come in input order, one line each.",
-        epilog="exit status: 0 routed or ambiguous, 1 no agent fits (a single REQUEST only;\n"
-        "stdin mode exits 0 once every line is answered), 2 usage or input error.",
-    )
-    route.add_argument(
-        "request", nargs="?", metavar="REQUEST", help="the request text; '-' or absent: read stdin"
-    )
-    _add_agents_option(route, _DEFAULT_CATALOG)
-    route.add_argument(
-        "--limit",
-        "--top",
-        dest="limit",
-        type=_positive,
-        default=3,
-        help="candidates to show (default 3; --top is its 0.1 spelling)",
-    )
-    route.add_argument(
-        "--json",
-        action="store_true",
-        help="print JSON (JSON Lines, one object per request, for stdin)",
-    )
-    route.add_argument("--strict", action="store_true", help="fail on any file that needs recovery")
-    route.add_argument(
-        "--input",
-        metavar="FILE.jsonl",
-        help="route every line of a JSON Lines file ('-': stdin): an object with 'request'"
-        " (and an optional 'id', copied to the answer) or a string; streamed in constant"
-        " memory, answers in input order",
-    )
-    route.add_argument(
-        "--output", metavar="FILE.jsonl", help="where --input's answers go (default stdout)"
-    )
-    route.add_argument(
-        "--jobs",
-        type=int,
-        metavar="N",
-        help="worker processes for --input (default 1); the output does not depend on N",
-    )
-    _add_cache_option(route)
-    route.set_defaults(func=_cmd_route)
-
-    agents = sub.add_parser(
-        "agents",
-        help="list the agents loaded and the diagnostics",
-        description="Show what was loaded: names, triggers, diagnostics.",
-        epilog="exit status: 0 success, 2 usage or input error.",
-    )
-    agents.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help="agent files, folders or catalogs (the same as --agents PATH)",
-    )
-    _add_agents_option(agents, _DEFAULT_CATALOG)
-    agents.add_argument("--json", action="store_true", help="print JSON")
-    agents.add_argument(
-        "-v", "--verbose", action="store_true", help="also show informational diagnostics"
-    )
-    _add_cache_option(agents)
-    agents.set_defaults(func=_cmd_agents)
-
-    ev = sub.add_parser(
-        "eval",
-        help="measure routing on a labels file",
-        formatter_class=fmt,
-        description="Route every labelled request and report accuracy, top-k accuracy, MRR,\n"
-        "calibration error (ECE), abstention, the weakest agents and the worst confusions.\n\n"
-        'LABELS is JSON Lines: {"request": "...", "agent": "name" or null,\n'
-        '"also_correct": ["other-name", ...]} (null: no agent should take it).',
-        epilog="exit status: 0 success, 1 accuracy below --fail-under, 2 usage or input error.",
-    )
-    ev.add_argument("labels", metavar="LABELS.jsonl", help="the labelled requests")
-    _add_agents_option(ev, _DEFAULT_CATALOG)
-    ev.add_argument(
-        "--limit",
-        "-k",
-        dest="limit",
-        type=_positive,
-        default=3,
-        help="k of top-k accuracy (default 3; -k is its 0.1 spelling)",
-    )
-    ev.add_argument(
-        "--min-confidence",
-        type=_fraction,
-        default=None,
-        metavar="X",
-        help="also report coverage and precision when only answers of confidence >= X are "
-        "acted on (what a hook does; it uses 0.7), and list the requests misrouted at X",
-    )
-    ev.add_argument(
-        "--confusions",
-        type=int,
-        default=10,
-        metavar="N",
-        help="confusions and weakest agents to list (default 10)",
-    )
-    ev.add_argument(
-        "--fail-under",
-        type=_fraction,
-        metavar="ACC",
-        help="exit 1 when accuracy is below ACC (for CI)",
-    )
-    ev.add_argument("--json", action="store_true", help="print the report as JSON")
-    ev.add_argument(
-        "--fit",
-        metavar="TRAIN.jsonl",
-        help="learn from these labelled requests (same format) before evaluating",
-    )
-    _add_cache_option(ev)
-    ev.set_defaults(func=_cmd_eval)
-
+def _lint_parser(sub: _Subcommands) -> None:
+    """``agentroute lint``: its arguments."""
     li = sub.add_parser(
         "lint",
         help="find what makes a catalog route badly",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Check a catalog for agents requests cannot tell apart (near-copy, overlap),\n"
         "weak descriptions (empty, short, generic), triggers shared by many agents,\n"
         "duplicate names, skipped or repaired files and, with --labels, agents that no\n"
@@ -711,10 +582,37 @@ def _parser() -> argparse.ArgumentParser:
     _add_cache_option(li)
     li.set_defaults(func=_cmd_lint)
 
+
+def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
+    from agentroute._lint import lint
+    from agentroute._progress import ProgressBar
+
+    labels = None if args.labels is None else _read_labels(args.labels)
+    router = _load([*args.paths, *(args.agents or [])], cache=not args.no_cache)
+    with ProgressBar("lint") as bar:
+        report = lint(
+            router,
+            labels=labels,
+            overlap=args.overlap,
+            near_copy=args.near_copy,
+            min_words=args.min_words,
+            progress=bar,
+        )
+    if args.json:
+        out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        out.write(report.format(limit=None if args.all else 20, paint=painter(out)) + "\n")
+    failing = report.findings if args.strict else report.errors
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+# -- hook -------------------------------------------------------------------------------
+def _hook_parser(sub: _Subcommands) -> None:
+    """``agentroute hook``: its arguments."""
     hk = sub.add_parser(
         "hook",
         help="Claude Code UserPromptSubmit hook: suggest a subagent or skill",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Read a Claude Code UserPromptSubmit hook input (JSON) on stdin, route its\n"
         "prompt against the project's ($CLAUDE_PROJECT_DIR, else found up from cwd) and\n"
         "the user's .claude/agents and .claude/skills, and when one clearly fits, print\n"
@@ -735,10 +633,38 @@ def _parser() -> argparse.ArgumentParser:
     _add_cache_option(hk)
     hk.set_defaults(func=_cmd_hook)
 
+
+def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        if args.debug:
+            logging.basicConfig(
+                level=logging.DEBUG,
+                stream=sys.stderr,
+                format="agentroute hook: %(name)s: %(message)s",
+            )
+        from agentroute import _hook as hook
+
+        out.write(
+            hook.run(
+                sys.stdin.read(),
+                agents=args.agents,
+                min_confidence=args.min_confidence,
+                cache=not args.no_cache,
+            )
+        )
+    except Exception:  # never block the user's prompt
+        if args.debug:
+            logging.getLogger(__name__).exception("hook failed")
+    return EXIT_OK
+
+
+# -- mcp --------------------------------------------------------------------------------
+def _mcp_parser(sub: _Subcommands) -> None:
+    """``agentroute mcp``: its arguments."""
     mc = sub.add_parser(
         "mcp",
         help="MCP server over stdio: route and list_agents tools",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Serve the Model Context Protocol on stdin/stdout with two tools: route\n"
         "(arguments request, optional limit; returns the decision as JSON) and list_agents.\n"
         "Needs the mcp extra: pip install 'agentroute[mcp]'. In Claude Code:\n"
@@ -749,22 +675,41 @@ def _parser() -> argparse.ArgumentParser:
     _add_agents_option(mc, _DEFAULT_CATALOG)
     _add_cache_option(mc)
     mc.set_defaults(func=_cmd_mcp)
+
+
+def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from agentroute import _mcp
+
+        _mcp._server_class()
+    except ImportError as exc:
+        raise _UsageError(str(exc)) from None
+    _mcp.serve(catalog_paths(args.agents, note=sys.stderr), cache=not args.no_cache)
+    return EXIT_OK
+
+
+# -- the parser ---------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    from agentroute._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="agentroute",
+        description="Decide which specialist agent should handle a request.",
+        epilog=_EXIT_TEXT + " Colour only on a terminal and when NO_COLOR is unset.",
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"agentroute {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Each subcommand's arguments sit beside the function that runs it.
+    for add in (
+        _route_parser,
+        _agents_parser,
+        _eval_parser,
+        _lint_parser,
+        _hook_parser,
+        _mcp_parser,
+    ):
+        add(sub)
     return parser
-
-
-def _escape_unencodable() -> None:
-    """Write what the streams' encoding cannot hold as backslash escapes instead of failing.
-
-    File names are bytes: one that is not UTF-8 reaches Python as lone surrogates
-    (``bad\\xffname.md`` → ``'bad\\udcffname.md'``), which a strict UTF-8 stream refuses
-    halfway through the output. Escaped, a JSON reader gets the same string back.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            # A closed or detached stream refuses; it then keeps its own setting.
-            with contextlib.suppress(ValueError, OSError):
-                reconfigure(errors="backslashreplace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -780,8 +725,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     from agentroute._errors import AgentrouteError
 
-    _escape_unencodable()
-    out = _PipeSafe(sys.stdout)
+    escape_unencodable()
+    out = PipeSafe(sys.stdout)
     try:
         code: int = args.func(args, cast("TextIO", out))
         out.flush()
