@@ -28,6 +28,7 @@ from agentroute._batch import (
     route_records,
 )
 from agentroute._calibrate import Calibration, CalibrationSet, LargeCatalogs, Logistic, Signals
+from agentroute._claude import claude_code_paths
 from agentroute._decide import RouterConfig
 from agentroute._errors import (
     AgentFileError,
@@ -48,10 +49,12 @@ from agentroute._evaluate import (
     evaluate,
     read_labels,
 )
+from agentroute._fs import PathArg
 from agentroute._index import Index, IndexConfig
-from agentroute._load import PathArg, claude_code_paths, load_agents, parse_agent
+from agentroute._load import load_agents, parse_agent
 from agentroute._negative import NotForConfig
-from agentroute._router import CacheArg, Router, default_catalog_path
+from agentroute._pipeline import CacheArg
+from agentroute._router import Router, default_catalog_path
 from agentroute._score import Weights
 from agentroute._spec import (
     AgentSpec,

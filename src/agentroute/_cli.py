@@ -63,7 +63,7 @@ def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) ->
     ``note``); else the sample catalog shipped with the package."""
     if paths:
         return [Path(p) for p in paths]
-    from agentroute._load import claude_code_paths, project_root
+    from agentroute._claude import claude_code_paths, project_root
     from agentroute._router import default_catalog_path
 
     found = claude_code_paths(project=project_root())

@@ -45,7 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentroute._load import claude_code_paths, is_skill, project_root
+from agentroute._claude import claude_code_paths, is_skill, project_root
 from agentroute._spec import claude_code_name
 
 if TYPE_CHECKING:
@@ -85,40 +85,35 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
         return Router.from_path(list(paths), cache=False)
     # The hook runs before every prompt: the index is cached on disk so a call
     # costs an import and a read, not a build.
-    from agentroute import _cache
-    from agentroute._load import DEFAULT_MAX_BYTES, discover
+    from agentroute import _pipeline as pipeline
+    from agentroute._cache import UntrustedCache, cache_dir
+    from agentroute._router import from_built
 
-    files, found = discover(list(paths))
-    folder = _cache.cache_dir()
-    try:
-        unusable = _cache.private_folder(folder)
-    except OSError as exc:
-        unusable = str(exc)
-    if len(files) <= INLINE_BUILD_FILES or unusable is not None:
+    found = pipeline.find(list(paths))
+    folder = cache_dir()
+    unusable = pipeline.folder_problem(folder)
+    if len(found.files) <= INLINE_BUILD_FILES or unusable is not None:
         # Small enough to index now; or a cache folder that cannot be used, where
         # from_path says why (a warning) and indexes without it.
         return Router.from_path(list(paths), cache=True)
-    target = _cache.cache_file(folder, list(paths), strict=False)
     # Files whose status is the one the cache stored are not read again.
-    catalog = _cache.CatalogFiles(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
+    slot = pipeline.cache_slot(found, folder, strict=False)
     try:
-        agents, stored, index = _cache.read_cache(
-            target, key=catalog, files=[shown for _, shown in files]
-        )
-    except _cache.UntrustedCache as exc:
+        built = pipeline.read_cached(found, slot, strict=False)
+    except UntrustedCache as exc:
         # The folder is private (checked above), so the file was replaced or opened up
         # by someone else: drop it and rebuild in the background rather than building
         # inside the hook on every prompt.
         logger.debug("%s; replacing it in the background", exc)
-        target.unlink(missing_ok=True)
+        slot.target.unlink(missing_ok=True)
     except Exception as exc:  # missing, stale or rejected: rebuild, without waiting
         logger.debug("no usable index cache (%s); indexing in the background", exc)
     else:
-        return Router._assemble(agents, index, (*found, *stored), None)
-    if _failed_recently(target, catalog.key()):
+        return from_built(built)
+    if _failed_recently(slot.target, slot.key()):
         logger.debug("the last background build of this catalog failed; not retrying yet")
     else:
-        start_background_build(paths, target)
+        start_background_build(paths, slot.target)
     return None
 
 
@@ -265,8 +260,7 @@ def _build(lock: str, token: str, paths: Sequence[str]) -> int:
     leaves ``<target>.failed`` holding the catalog key, so prompts do not start
     the same failing build again for a while (see :func:`_failed_recently`).
     """
-    from agentroute import _cache
-    from agentroute._load import DEFAULT_MAX_BYTES, discover
+    from agentroute import _pipeline as pipeline
     from agentroute._router import Router
 
     target = Path(lock[: -len(".lock")])
@@ -283,8 +277,8 @@ def _build(lock: str, token: str, paths: Sequence[str]) -> int:
         marker.unlink(missing_ok=True)
         return 0
     try:
-        files, _ = discover(list(paths))
-        key = _cache.catalog_key(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
+        found = pipeline.find(list(paths))
+        key = pipeline.cache_slot(found, target.parent, strict=False).key()
         marker.write_text(key, encoding="ascii")
     except Exception:  # nothing more to do for a detached process with no output
         logger.debug("could not record the failed build", exc_info=True)
@@ -305,7 +299,7 @@ def agent_folders(
     user's subagents and skills, in Claude Code's order of precedence.
 
     The project is ``$CLAUDE_PROJECT_DIR``, else found from ``cwd`` (hook input)
-    by :func:`agentroute._load.project_root`.
+    by :func:`agentroute._claude.project_root`.
     """
     if agents:
         return tuple(Path(a) for a in agents)

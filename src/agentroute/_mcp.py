@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentroute._load import is_skill
+from agentroute._claude import is_skill
 
 if TYPE_CHECKING:
     from agentroute._router import Router
@@ -152,9 +152,9 @@ def serve(paths: Sequence[Path], *, cache: bool = True) -> None:
         Before serving, when a path does not exist (the router itself is built on
         the first tool call, so a client's start-up is not kept waiting).
     """
-    from agentroute._load import discover
+    from agentroute._pipeline import find
     from agentroute._router import Router
 
-    discover(list(paths))
+    find(list(paths))
     server = build_server(lambda: Router.from_path(list(paths), cache=cache))
     server.run("stdio")

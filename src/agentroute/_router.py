@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agentroute._cache import load_or_build
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
@@ -29,21 +28,18 @@ from agentroute._evaluate import (
     check_min_confidence,
     evaluate_stream,
 )
+from agentroute._fs import PathArg
 from agentroute._index import Index, IndexConfig, build_index
-from agentroute._load import PathArg
+from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
 from agentroute._score import analyze_query, score
 from agentroute._spec import AgentSpec, Decision, Diagnostic
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn; load it only when used
     from agentroute._classifier import Learned
 
-__all__ = ["CacheArg", "Router", "default_catalog_path"]
+__all__ = ["CacheArg", "Router", "default_catalog_path", "from_built"]
 
 logger = logging.getLogger(__name__)
-
-#: ``cache=`` of :meth:`Router.from_path`: False (no cache), True (the default
-#: folder, see :func:`agentroute._cache.cache_dir`) or a folder.
-CacheArg = bool | str | os.PathLike[str]
 
 
 def default_catalog_path() -> Path:
@@ -92,16 +88,12 @@ class Router:
         self._state = State(ordered, build_index(ordered, config=index_config), cfg)
 
     @classmethod
-    def _assemble(
-        cls,
-        agents: Sequence[AgentSpec],
-        index: Index,
-        diagnostics: Sequence[Diagnostic],
-        config: RouterConfig | None,
-    ) -> Router:
+    def _from_state(cls, state: State, diagnostics: Sequence[Diagnostic]) -> Router:
+        """The router of an indexed ``state``: how every constructor but ``__init__``
+        (which indexes its records) makes one."""
         router = object.__new__(cls)
         router._diagnostics = tuple(diagnostics)
-        router._state = State(agents, index, RouterConfig() if config is None else config)
+        router._state = state
         return router
 
     # -- construction -------------------------------------------------------------
@@ -149,12 +141,13 @@ class Router:
         """
         built = load_or_build(
             paths,
-            folder=_cache_folder(cache),
+            folder=cache_folder(cache),
             strict=strict,
             progress=progress,
-            index_config=IndexConfig() if index_config is None else index_config,
+            index_config=index_config,
         )
-        return cls._assemble(built.agents, built.index, built.diagnostics, config)
+        cfg = RouterConfig() if config is None else config
+        return cls._from_state(State(built.agents, built.index, cfg), built.diagnostics)
 
     @classmethod
     def from_agents(
@@ -287,10 +280,7 @@ class Router:
 
     def with_config(self, config: RouterConfig) -> Router:
         """A router sharing this one's index, with another decision policy."""
-        clone = object.__new__(Router)
-        clone._diagnostics = self._diagnostics
-        clone._state = replace(self._state, config=config)
-        return clone
+        return Router._from_state(replace(self._state, config=config), self._diagnostics)
 
     def __repr__(self) -> str:
         fitted = "" if self._state.learned is None else " fitted"
@@ -324,8 +314,7 @@ class Router:
 
         agents, diagnostics, config, learned, index_config = read_router(path)
         router = cls(agents, diagnostics=diagnostics, config=config, index_config=index_config)
-        router._state = replace(router._state, learned=learned)
-        return router
+        return cls._from_state(replace(router._state, learned=learned), diagnostics)
 
     # -- learning -------------------------------------------------------------------
     @property
@@ -489,13 +478,8 @@ class Router:
         )
 
 
-def _cache_folder(cache: CacheArg) -> Path | None:
-    if cache is False:
-        return None
-    if cache is True:
-        from agentroute._cache import cache_dir
-
-        return cache_dir()
-    if isinstance(cache, (str, os.PathLike)) and os.fspath(cache):
-        return Path(cache)
-    raise ValueError(f"cache must be True, False or a folder, got {cache!r}")
+def from_built(built: Built, *, config: RouterConfig | None = None) -> Router:
+    """The router of a catalog the pipeline (:mod:`agentroute._pipeline`) loaded or read
+    from the cache: how :meth:`Router.from_path` and the hook make one."""
+    cfg = RouterConfig() if config is None else config
+    return Router._from_state(State(built.agents, built.index, cfg), built.diagnostics)

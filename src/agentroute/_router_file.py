@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from agentroute._cache import SPEC_FIELDS, spec_from_json
 from agentroute._calibrate import FLAT_CALIBRATION, Calibration, from_flat
 from agentroute._classifier import ExampleModel, Learned
 from agentroute._decide import RouterConfig
@@ -26,7 +25,7 @@ from agentroute._index import IndexConfig
 from agentroute._negative import NotForConfig
 from agentroute._npz import json_array, load_npz, write_npz
 from agentroute._score import Weights
-from agentroute._spec import AgentSpec, Diagnostic
+from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
 from agentroute._team import TeamConfig
 from agentroute._tfidf import KINDS, NgramTfidf
 
@@ -56,7 +55,7 @@ def write_router(
     meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "agents": [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents],
+        "agents": [spec_to_json(a) for a in agents],
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
         "config": {**asdict(config), "calibration": config.calibration.to_dict()},
         "learned": None,
