@@ -83,8 +83,9 @@ def install(package: str) -> None:
         sys.meta_path.append(_Alias())
 
 
-def renamed(**old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Accept a keyword's 0.1 name (``top=``, ``k=``) for one release, with a warning.
+def renamed(since: str = "0.2", /, **old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Accept a keyword's old name (``top=``, ``k=`` of 0.1) for one release, with a
+    warning naming the release that renamed it (``since``).
 
     >>> @renamed(top="limit")
     ... def route(*, limit: int = 5) -> int:
@@ -104,7 +105,7 @@ def renamed(**old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                     if new in kwargs:
                         raise TypeError(f"give {new}= or its old name {old}=, not both")
                     warnings.warn(
-                        f"the keyword {old!r} is deprecated since agentroute 0.2: use {new!r}",
+                        f"the keyword {old!r} is deprecated since agentroute {since}: use {new!r}",
                         DeprecationWarning,
                         stacklevel=2,
                     )

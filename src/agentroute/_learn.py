@@ -109,16 +109,19 @@ def train_model(texts: Sequence[str], labels: Sequence[str | None]) -> ExampleMo
 
 
 def check_labels(
-    texts: Sequence[str], labels: Sequence[str | None], names: Sequence[str], what: str = "labels"
+    requests: Sequence[str],
+    labels: Sequence[str | None],
+    names: Sequence[str],
+    what: str = "labels",
 ) -> None:
     """Raise ValueError/TypeError for mismatched lengths, bad types or unknown agent names."""
-    if len(texts) != len(labels):
+    if len(requests) != len(labels):
         raise ValueError(
-            f"texts and {what} must have the same length, got {len(texts)} and {len(labels)}"
+            f"requests and {what} must have the same length, got {len(requests)} and {len(labels)}"
         )
-    for i, (t, lab) in enumerate(zip(texts, labels, strict=True)):
+    for i, (t, lab) in enumerate(zip(requests, labels, strict=True)):
         if not isinstance(t, str):
-            raise TypeError(f"texts[{i}] must be a str, got {type(t).__name__}")
+            raise TypeError(f"requests[{i}] must be a str, got {type(t).__name__}")
         if lab is not None and not isinstance(lab, str):
             raise TypeError(f"{what}[{i}] must be a str or None, got {type(lab).__name__}")
     known = set(names)

@@ -322,9 +322,10 @@ class Router:
         """What :meth:`fit` learned, or None for an unfitted router."""
         return self._state.learned
 
+    @renamed("0.3", texts="requests")
     def fit(
         self,
-        texts: Sequence[str],
+        requests: Sequence[str],
         labels: Sequence[str | None],
         *,
         validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
@@ -332,7 +333,7 @@ class Router:
     ) -> Router:
         """Learn from labelled requests; returns this router.
 
-        ``labels[i]`` names the agent that should take ``texts[i]``, or is None
+        ``labels[i]`` names the agent that should take ``requests[i]``, or is None
         when no agent should (that teaches abstention). The agents' own example
         requests are used too. With enough examples (2+ agents with 3+ each) a
         classifier is trained and blended with the catalog scorer; the blend,
@@ -358,7 +359,7 @@ class Router:
         names = state.index.names
         from agentroute._learn import MIN_OOS_RECALL, check_labels, fit_learned
 
-        check_labels(texts, labels, names)
+        check_labels(requests, labels, names)
         if validation is not None:
             check_labels(validation[0], validation[1], names, "validation labels")
         if min_oos_recall is None:
@@ -393,7 +394,7 @@ class Router:
         learned = fit_learned(
             names,
             examples,
-            list(texts),
+            list(requests),
             list(labels),
             validation=None if validation is None else (list(validation[0]), list(validation[1])),
             catalog_scores=catalog_scores,
@@ -435,9 +436,10 @@ class Router:
         return route_state(self._state, texts, limit)
 
     @renamed(k="limit")
+    @renamed("0.3", texts="requests")
     def evaluate(
         self,
-        texts: Sequence[str],
+        requests: Sequence[str],
         labels: Sequence[str | None],
         *,
         limit: int = 3,
@@ -447,7 +449,7 @@ class Router:
     ) -> EvaluationReport:
         """Route labelled requests and measure the answers.
 
-        ``labels[i]`` is the right agent for ``texts[i]``, or None when no agent
+        ``labels[i]`` is the right agent for ``requests[i]``, or None when no agent
         should take it; ``also_correct[i]`` lists other agents that are right too
         (a labels file's ``also_correct``: without it, a copy of the right agent
         under another name counts as wrong). ``limit`` is the k of top-k accuracy
@@ -461,19 +463,20 @@ class Router:
         ValueError
             When lengths differ or ``limit`` is not a positive integer.
         """
-        texts = list(texts)
-        if len(texts) != len(labels):
+        requests = list(requests)
+        if len(requests) != len(labels):
             raise ValueError(
-                f"texts and labels must have the same length, got {len(texts)} and {len(labels)}"
+                "requests and labels must have the same length, "
+                f"got {len(requests)} and {len(labels)}"
             )
         labels = list(labels)
-        right_sets = _right_sets(labels, len(texts), limit, also_correct)
+        right_sets = _right_sets(labels, len(requests), limit, also_correct)
         return evaluate_stream(
             lambda batch, depth: self.route_many(batch, limit=depth),
-            zip(texts, labels, right_sets, strict=True),
+            zip(requests, labels, right_sets, strict=True),
             limit=limit,
             min_confidence=check_min_confidence(min_confidence),
-            total=len(texts),
+            total=len(requests),
             progress=progress,
         )
 
