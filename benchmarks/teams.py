@@ -46,7 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "benchmarks" / "data"
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from accuracy import declared_name, read_labels, strip_examples  # noqa: E402
+from _protocol import declared_name, strip_examples  # noqa: E402
 
 LABELLED = (
     "wshobson-agents",
@@ -132,6 +132,24 @@ class Catalog:
     router: Any
     names: tuple[str, ...]  # router names
     label: dict[str, str]  # router name -> label name
+
+
+@dataclass(frozen=True)
+class Label:
+    request: str
+    gold: frozenset[str]  # `agent` plus `also_correct`
+    agent: str
+
+
+def read_labels(path: Path) -> tuple[Label, ...]:
+    """A collection's labelled requests (``shared/corpora/labels/*.jsonl``)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            gold = frozenset([row["agent"], *row.get("also_correct", ())])
+            out.append(Label(row["request"], gold, row["agent"]))
+    return tuple(out)
 
 
 def load_catalogs(agentroute: Any, root: Path, slugs: Sequence[str]) -> dict[str, Catalog]:
