@@ -54,9 +54,9 @@ from _protocol import (  # noqa: E402
     description_only,
     intent_catalog,
     load_collection,
+    pairs,
     small_subsets,
     strip_examples,
-    union,
 )
 
 # Inverse L2 strength: mild, so a feature that barely helps stays near 0.
@@ -189,9 +189,7 @@ def training_catalogs(root: Path, shared: Path) -> list[Catalog]:
     out += [intent_catalog(shared, d, split="fit", limit=600) for d in INTENTS]
     # Every pair of collections installed together: crowded catalogs where a twin from the
     # other collection competes. They train the large-catalog coefficients only.
-    out += [
-        union(f"{a.name} + {b.name}", [a, b]) for i, a in enumerate(base) for b in base[i + 1 :]
-    ]
+    out += pairs(base)
     return out
 
 

@@ -4,7 +4,8 @@
 
 An experiment, not a shipped feature: every per-catalog adjustment learnt from a catalog's own
 text helped some of the protocol's held-out catalogs and hurt others about as much, and none
-raised the number of catalogs meeting a target (README, "Build-time self-calibration").
+raised the number of catalogs meeting a target (benchmarks/README.md, "Build-time
+self-calibration").
 
 Pseudo-requests: for every catalog (training and reported), up to ``--per-agent`` sentences per
 agent are drawn from its own text -- description sentences, "use when" statements, and example
@@ -55,7 +56,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _protocol import COLLECTIONS, Catalog, protocol_catalogs, strip_examples
+from _catalogs import DEFAULT_SHARED
+from _protocol import COLLECTIONS, UNLABELLED, Catalog, protocol_catalogs, strip_examples
 from fit_defaults import (
     RULES,
     CatalogRows,
@@ -70,7 +72,6 @@ from fit_defaults import (
     training_catalogs,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 MIN_WORDS, MAX_WORDS = 4, 40
 MAX_LOGIT = 6.9
 HOOK = 0.7
@@ -278,7 +279,7 @@ def route_everything(shared: Path, opt: Options, quick: bool) -> Routed:
     oos = fitting_oos(shared)
     with tempfile.TemporaryDirectory(prefix="agentroute-selfcal-") as tmp:
         root = Path(tmp)
-        strip_examples(shared, root, COLLECTIONS)
+        strip_examples(shared, root, (*COLLECTIONS, *UNLABELLED))
         train_cats = training_catalogs(root, shared)
         train = [catalog_rows(c, oos) for c in train_cats]
         train_pseudo = [pseudo_rows(c, opt)[0] for c in train_cats]
@@ -410,7 +411,7 @@ def evaluate(data: Routed) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     ap.add_argument("--quick", action="store_true", help="the protocol's --quick catalogs")
     ap.add_argument("--per-agent", type=int, default=Options.per_agent)
     ap.add_argument("--cap", type=int, default=Options.cap)

@@ -563,6 +563,7 @@ SPECIAL: dict[str, Callable[[Path], str]] = {
 needs_fifos = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 
 
+@pytest.mark.slow  # starts processes
 @needs_fifos
 @pytest.mark.parametrize("case", list(SPECIAL))
 def test_special_files_are_skipped_without_opening_them(case: str, catalog: Path) -> None:
@@ -579,6 +580,7 @@ def test_special_files_are_skipped_without_opening_them(case: str, catalog: Path
         load_agents(catalog, strict=True)
 
 
+@pytest.mark.slow  # starts processes
 @needs_fifos
 def test_open_regular_refuses_a_fifo_it_is_handed(tmp_path: Path) -> None:
     """Between the walk's check and the read, a file can be swapped for a FIFO: the
@@ -591,6 +593,7 @@ def test_open_regular_refuses_a_fifo_it_is_handed(tmp_path: Path) -> None:
     assert "not a regular file" in _in_child(code, str(tmp_path / "swapped.md"))
 
 
+@pytest.mark.slow  # starts processes
 @needs_fifos
 def test_the_hook_does_not_hang_on_special_files(tmp_path: Path) -> None:
     project = tmp_path / "proj"

@@ -61,7 +61,7 @@ def route_records(
     ``--json`` form: with ``team``).
 
     The unit of work of every batch path here (and of Ray's ``map_batches`` or Spark's
-    ``mapInPandas``, see the README): a pure function of the router and the batch.
+    ``mapInPandas``, see docs/batch.md): a pure function of the router and the batch.
     """
     return [d.to_dict() for d in router.route_many(list(requests), limit=limit)]
 

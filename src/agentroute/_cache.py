@@ -56,6 +56,7 @@ import logging
 import os
 import re
 import stat
+import tempfile
 import threading
 import time
 import zlib
@@ -70,7 +71,7 @@ from agentroute._errors import IndexFormatError
 from agentroute._fs import DEFAULT_MAX_BYTES, open_regular, resolved_path
 from agentroute._index import Csr, Index, IndexConfig, Strings, index_dtype, pointer_dtype
 from agentroute._load import clean_name
-from agentroute._negative import not_for_table, remember_table, table_from_parts, table_parts
+from agentroute._negative import table_from_parts, table_parts
 from agentroute._npz import TEMP_PREFIX, NpzArchive, write_npz
 from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
 from agentroute._version import __version__
@@ -142,17 +143,24 @@ def _untrusted(st: os.stat_result, what: str) -> str | None:
     if not hasattr(os, "geteuid"):  # no POSIX owners (Windows): nothing to check
         return None
     if st.st_uid != os.geteuid():
-        return f"the {what} belongs to another user (uid {st.st_uid})"
+        return (
+            f"the {what} belongs to another user (uid {st.st_uid}); set "
+            "AGENTROUTE_CACHE_DIR to a folder of your own"
+        )
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return (
-            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o}; "
-            f"'chmod go-w' it to use it)"
+            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o}); if it is "
+            "yours alone, 'chmod go-w' it, else set AGENTROUTE_CACHE_DIR to a private folder"
         )
     return None
 
 
 def private_folder(folder: Path) -> str | None:
     """Create ``folder`` (and missing parents) ``0700``; why it must not be used, or None.
+
+    A folder that exists already is used as it is or refused, never re-permissioned:
+    agentroute changes no permission it did not set (a ``chmod`` of a shared folder
+    such as ``/tmp``, or of a link's target, would lock others out).
 
     Raises
     ------
@@ -170,16 +178,6 @@ def private_folder(folder: Path) -> str | None:
     st = os.stat(folder)
     if not stat.S_ISDIR(st.st_mode):
         raise NotADirectoryError(20, "not a folder", str(folder))
-    shared = stat.S_IWGRP | stat.S_IWOTH
-    if hasattr(os, "geteuid") and st.st_uid == os.geteuid() and st.st_mode & shared:
-        # agentroute 0.1 created its folders 0777 less the umask (0775 under the
-        # common umask 002). The folder is the user's own, so it is made private
-        # rather than refused, which would rebuild the index on every hook call;
-        # files others planted while it was open are still refused one by one
-        # (owner and mode are checked when each is opened).
-        logger.info("agentroute: cache folder %s was writable by others; made it go-w", folder)
-        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~shared)
-        st = os.stat(folder)
     return _untrusted(st, "cache folder")
 
 
@@ -211,6 +209,14 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
     return base / "agentroute"
+
+
+def fallback_cache_dir() -> Path:
+    """Where the index cache goes when :func:`cache_dir` cannot be used (read-only, of
+    another user, open to others): ``agentroute-<uid>`` in the temporary folder,
+    created private by agentroute and refused like any other folder if it is not."""
+    uid = os.geteuid() if hasattr(os, "geteuid") else "user"
+    return Path(tempfile.gettempdir()) / f"agentroute-{uid}"
 
 
 def cache_file(folder: Path, roots: Sequence[Path], *, strict: bool) -> Path:
@@ -532,7 +538,7 @@ def write_cache(
     """
     if fingerprint is not None and fingerprint.key() != key:
         raise ValueError("the fingerprint does not give the catalog key")
-    payload = _payload(diagnostics, index, files, table_parts(not_for_table(agents, index)))
+    payload = _payload(diagnostics, index, files, table_parts(index.not_for))
     records, ends, digests = _records(agents)
     arrays = {**_arrays(index), "record_ends": ends, "record_digests": digests}
     header = {
@@ -845,6 +851,10 @@ def _rebuild(
     if len(surface) != n:
         raise _bad(path, "trigger surfaces do not match the agents")
     try:
+        not_for = table_from_parts(doc["not_for"], names)
+    except ValueError as exc:
+        raise _bad(path, f"the not-for table is malformed ({exc})") from None
+    try:
         config = IndexConfig(**doc["index_config"])
     except (KeyError, TypeError, ValueError) as exc:
         raise _bad(path, f"the index config is malformed ({exc})") from None
@@ -867,13 +877,9 @@ def _rebuild(
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
         copy_of=copy_of,
         top_idf=top_idf,
+        not_for=not_for,
         config=config,
     )
-    try:
-        table = table_from_parts(doc["not_for"], names)
-    except ValueError as exc:
-        raise _bad(path, f"the not-for table is malformed ({exc})") from None
-    remember_table(index, table)
     return agents, diagnostics, index
 
 

@@ -299,10 +299,10 @@ class Calibration:
     intercept by catalog shape but not the slopes, and gave crowded collections
     and their unions the slopes of small and intent catalogs; under
     leave-one-catalog-out the separate set raises precision at confidence 0.7
-    and out-of-scope abstention on the large collections and unions (README,
-    "Generalisation protocol"). The large set is fitted on full-text catalogs
-    of 30+ agents and applied from 50 up: applied to a 36-agent collection it
-    lost precision there.
+    and out-of-scope abstention on the large collections and unions
+    (benchmarks/README.md, "Large full-text catalogs"). The large set is fitted
+    on full-text catalogs of 30+ agents and applied from 50 up: applied to a
+    36-agent collection it lost precision there.
 
     ``Calibration()`` is the shipped one (:func:`shipped`), written by
     ``python benchmarks/fit_defaults.py``: logistic regressions, each catalog
@@ -384,6 +384,8 @@ class Calibration:
     def from_dict(cls, data: Any, where: str = "calibration") -> Calibration:
         """A calibration from its :meth:`to_dict` form, every number range-checked.
 
+        Examples
+        --------
         >>> data = Calibration().to_dict()
         >>> data["general"]["scope"]["coefficients"]["known"] = "high"
         >>> Calibration.from_dict(data)

@@ -681,7 +681,7 @@ def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
     try:
         from agentroute import _mcp
 
-        _mcp._server_class()
+        _mcp.server_class()
     except ImportError as exc:
         raise _UsageError(str(exc)) from None
     _mcp.serve(catalog_paths(args.agents, note=sys.stderr), cache=not args.no_cache)

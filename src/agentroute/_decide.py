@@ -203,7 +203,7 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    scores = apply_not_for(state.agents, state.index, queries, scores, state.config.not_for)
+    scores = apply_not_for(state.index, queries, scores, state.config.not_for)
     decisions = [
         _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))

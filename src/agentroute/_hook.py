@@ -64,6 +64,9 @@ _MAX_PROMPT_CHARS = 20_000
 #: Catalogs of at most this many files are indexed inside the hook when no cache
 #: exists (about 2 s on a slow machine); larger ones in a detached process.
 INLINE_BUILD_FILES = 150
+#: ... and of at most this many bytes (150 files of wshobson's median size are
+#: about 1 MB).
+INLINE_BUILD_BYTES = 1 << 20
 # A build lock older than this belongs to a builder that died; it is replaced.
 _STALE_LOCK_SECONDS = 600
 # A lock still without its builder's pid after this long was left by a hook killed
@@ -90,12 +93,18 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
     from agentroute._router import from_built
 
     found = pipeline.find(list(paths))
-    folder = cache_dir()
-    unusable = pipeline.folder_problem(folder)
-    if len(found.files) <= INLINE_BUILD_FILES or unusable is not None:
-        # Small enough to index now; or a cache folder that cannot be used, where
-        # from_path says why (a warning) and indexes without it.
-        return Router.from_path(list(paths), cache=True)
+    folder, problem = pipeline.usable_folder(cache_dir())
+    if problem is not None:
+        instead = f"caching in {folder} instead" if folder is not None else "no folder is usable"
+        _say_once(f"the cache folder {cache_dir()} is not used ({problem}); {instead}")
+    if _small(found.files):
+        # Small enough to index now (from_path reads or writes the same cache).
+        return Router.from_path(list(paths), cache=folder if folder is not None else False)
+    if folder is None:
+        # Building a large catalog inside the hook on every prompt would take seconds
+        # and memory each time, near Claude Code's timeout: stay silent instead.
+        logger.debug("no usable cache folder for a large catalog; not routing")
+        return None
     # Files whose status is the one the cache stored are not read again.
     slot = pipeline.cache_slot(found, folder, strict=False)
     try:
@@ -115,6 +124,32 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
     else:
         start_background_build(paths, slot.target)
     return None
+
+
+_SAID: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    """A debug message said once per process (the hook may be called in a loop)."""
+    if message not in _SAID:
+        _SAID.add(message)
+        logger.debug("%s", message)
+
+
+def _small(files: Sequence[tuple[Path, str]]) -> bool:
+    """Whether a cold catalog is indexed inside the hook: few files, and few bytes
+    (150 files of 2 MB took 32 s and 796 MB: counting files alone let them through)."""
+    if len(files) > INLINE_BUILD_FILES:
+        return False
+    total = 0
+    for path, _ in files:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            continue
+        if total > INLINE_BUILD_BYTES:
+            return False
+    return True
 
 
 def _failed_marker(target: Path) -> Path:
@@ -438,7 +473,7 @@ def hook_output(
         return None
 
     def known(agent: str) -> tuple[str, str]:
-        spec = router._agent(agent)  # decodes this record only
+        spec = router.agent(agent)  # decodes this record only
         if spec is None:
             return agent, "subagent"
         return spec.declared_name, "skill" if is_skill(spec) else "subagent"

@@ -224,9 +224,9 @@ def _record(
     return AgentSpec(
         name=name,
         description=description,
-        triggers=tuple(ex._dedupe(triggers))[: ex.MAX_TRIGGERS],
-        examples=tuple(ex._dedupe(examples)),
-        use_cases=tuple(ex._dedupe(uses)),
+        triggers=tuple(ex.dedupe(triggers))[: ex.MAX_TRIGGERS],
+        examples=tuple(ex.dedupe(examples)),
+        use_cases=tuple(ex.dedupe(uses)),
         tools=tuple(
             _list_field(data, "tools", path, diags)
             or _list_field(data, "allowed-tools", path, diags)
@@ -235,7 +235,7 @@ def _record(
         model=model,
         path=path or None,
         body=body,
-        not_for=tuple(ex._dedupe([*not_for, *bounds.not_for])),
+        not_for=tuple(ex.dedupe([*not_for, *bounds.not_for])),
         redirects=tuple(dict.fromkeys([*redirects, *bounds.redirects])),
         collaborators=bounds.collaborators,
     )
@@ -379,7 +379,7 @@ def _catalog_entries(
 
 
 #: The fields a catalog entry (or a mapping given to ``Router.from_agents``) is read
-#: from; see the README's "Catalog files" section.
+#: from; see docs/catalog.md, "Fields".
 CATALOG_FIELDS = (
     "name",
     "description",

@@ -42,7 +42,7 @@ _INSTRUCTIONS = (
 )
 
 
-def _server_class() -> Any:
+def server_class() -> Any:
     """The SDK's server class: ``MCPServer`` (mcp 2.x) or ``FastMCP`` (mcp 1.x)."""
     try:
         return importlib.import_module("mcp.server.mcpserver").MCPServer
@@ -80,7 +80,7 @@ def route_json(router: Router, request: str, limit: int = 3) -> str:
         raise TypeError(f"request must be a string, got {type(request).__name__}")
     d = router.route(request, limit=limit)
     out = d.to_dict()
-    spec = None if d.agent is None else router._agent(d.agent)
+    spec = router.agent(d.agent)
     if spec is not None:
         # How the client addresses it: Claude Code knows the declared name.
         out["kind"] = "skill" if is_skill(spec) else "subagent"
@@ -108,7 +108,7 @@ def list_agents_json(router: Router) -> str:
 def build_server(load: Callable[[], Router]) -> Any:
     """The MCP server (an SDK server object with ``run()``), routing with ``load()``'s
     router, which is built on the first tool call and kept."""
-    server = _server_class()("agentroute", instructions=_INSTRUCTIONS)
+    server = server_class()("agentroute", instructions=_INSTRUCTIONS)
     tool_error = _tool_error_class()
     lock = threading.Lock()
     routers: list[Router] = []

@@ -29,6 +29,7 @@ from agentroute._cache import (
     UntrustedCache,
     cache_dir,
     cache_file,
+    fallback_cache_dir,
     private_folder,
     read_cache,
     remove_stale_temps,
@@ -52,6 +53,7 @@ __all__ = [
     "folder_problem",
     "load_or_build",
     "read_cached",
+    "usable_folder",
     "write_cached",
 ]
 
@@ -165,7 +167,24 @@ def folder_problem(folder: Path) -> str | None:
     try:
         return private_folder(folder)
     except (OSError, ValueError) as exc:  # a read-only home must not stop routing
-        return str(exc)
+        return f"cannot write the index cache in {folder}: {exc}"
+
+
+def usable_folder(folder: Path) -> tuple[Path | None, str | None]:
+    """The cache folder to use for ``folder``, and why ``folder`` itself is not used.
+
+    ``(folder, None)`` when it can be used; else the fallback
+    (:func:`agentroute._cache.fallback_cache_dir`) with the reason, or ``(None,
+    reason)`` when that cannot be used either. Without a usable folder every call
+    builds the index again (seconds on a large catalog, on every hook call).
+    """
+    problem = folder_problem(folder)
+    if problem is None:
+        return folder, None
+    fallback = fallback_cache_dir()
+    if fallback != folder and folder_problem(fallback) is None:
+        return fallback, problem
+    return None, problem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,7 +254,14 @@ def write_cached(slot: CacheSlot, found: Found, built: Built, fingerprint: Finge
         logger.warning("agentroute: cannot write the index cache %s: %s", slot.target, exc)
 
 
-def _untrusted_note(path: Path, problem: str) -> Diagnostic:
+def _untrusted_note(path: Path, problem: str, instead: Path | None = None) -> Diagnostic:
+    if instead is not None:
+        return Diagnostic(
+            path.as_posix(),
+            "cache-untrusted",
+            f"the index cache folder was not used ({problem}); the index is cached in "
+            f"{instead.as_posix()} instead",
+        )
     return Diagnostic(
         path.as_posix(),
         "cache-untrusted",
@@ -285,16 +311,15 @@ def _through_cache(
 ) -> Built:
     notes: list[Diagnostic] = []
     slot: CacheSlot | None = None
-    try:
-        problem = private_folder(folder)
-    except (OSError, ValueError) as exc:  # a read-only home must not stop routing
-        logger.warning("agentroute: cannot write the index cache in %s: %s", folder, exc)
-    else:
-        if problem is not None:
-            logger.warning("agentroute: not using the index cache folder %s: %s", folder, problem)
-            notes.append(_untrusted_note(folder, problem))
-        else:
-            slot = cache_slot(found, folder, strict=strict)
+    usable, problem = usable_folder(folder)
+    if problem is not None:
+        instead = f"; using {usable} instead" if usable is not None else ""
+        logger.warning(
+            "agentroute: not using the index cache folder %s: %s%s", folder, problem, instead
+        )
+        notes.append(_untrusted_note(folder, problem, usable))
+    if usable is not None:
+        slot = cache_slot(found, usable, strict=strict)
     if slot is not None:
         try:
             cached = read_cached(found, slot, strict=strict)

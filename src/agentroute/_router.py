@@ -24,8 +24,8 @@ from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
 from agentroute._evaluate import (
     EvaluationReport,
-    _right_sets,
     check_min_confidence,
+    correct_sets,
     evaluate_stream,
 )
 from agentroute._fs import PathArg
@@ -256,11 +256,26 @@ class Router:
         if isinstance(agents, tuple):
             return agents
         # Read from the index cache: every record is decoded here, once (routing
-        # decodes none; see :meth:`_agent` for one).
+        # decodes none; see :meth:`agent` for one).
         return tuple(agents)
 
-    def _agent(self, name: str) -> AgentSpec | None:
-        """The record of the agent ``name``, or None: decodes that record only."""
+    def agent(self, name: str | None) -> AgentSpec | None:
+        """The record of the agent named ``name``, or None when there is none (or
+        ``name`` is None, as :attr:`Decision.agent` is when no agent fits).
+
+        Cheaper than searching :attr:`agents`: a router read from the index cache
+        decodes that one record only.
+
+        Examples
+        --------
+        >>> router = Router.from_default()
+        >>> router.agent("kubernetes-operator").name
+        'kubernetes-operator'
+        >>> router.agent("no-such-agent") is None
+        True
+        """
+        if name is None:  # a decision's agent when no agent fits
+            return None
         names = self._state.index.names  # sorted
         i = bisect.bisect_left(names, name)
         return self._state.agents[i] if i < len(names) and names[i] == name else None
@@ -470,7 +485,7 @@ class Router:
                 f"got {len(requests)} and {len(labels)}"
             )
         labels = list(labels)
-        right_sets = _right_sets(labels, len(requests), limit, also_correct)
+        right_sets = correct_sets(labels, len(requests), limit, also_correct)
         return evaluate_stream(
             lambda batch, depth: self.route_many(batch, limit=depth),
             zip(requests, labels, right_sets, strict=True),
