@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentroute import AgentSpec, Candidate, Router, RouterConfig
-from agentroute._decide import _Evidence, _verdict
+from agentroute._decide import _Evidence, _ranked, _ranked_rows, _verdict
 
 
 def test_ambiguous_names_both_agents() -> None:
@@ -348,3 +349,22 @@ def test_identical_copies_are_listed_once_with_the_others_named() -> None:
     }
     assert all(c.copies == () for c in d.candidates[1:])
     assert {"dns", "cdn"} == set(names[1:])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 6),
+    st.integers(1, 400),
+    st.integers(1, 30),
+    st.sampled_from([(0.0, 0.5, 1.0), (0.25, 0.5), tuple(np.linspace(0, 1, 50).tolist())]),
+    st.randoms(use_true_random=False),
+)
+def test_a_batch_is_ranked_as_each_row_alone(
+    rows: int, n: int, k: int, values: tuple[float, ...], rnd: object
+) -> None:
+    """Sorted or partitioned for the whole batch: the heads _ranked gives row by row,
+    ties (frequent here) by position."""
+    rng = np.random.default_rng(rnd.randrange(1 << 30))  # type: ignore[attr-defined]
+    combined = rng.choice(np.array(values), size=(rows, n))
+    for got, row in zip(_ranked_rows(combined, k), combined, strict=True):
+        assert got.tolist() == _ranked(row, k).tolist()

@@ -9,15 +9,30 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from agentroute._calibrate import Calibration, catalog_shape, shipped_min_scope, signals
+from agentroute._calibrate import (
+    Calibration,
+    Signals,
+    batch_signals,
+    catalog_shape,
+    shipped_min_scope,
+    signals,
+)
 from agentroute._index import Index
 from agentroute._language import other_language
 from agentroute._negative import NotForConfig, apply_not_for
-from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
+from agentroute._score import (
+    BATCH_MIN,
+    Query,
+    Scores,
+    Weights,
+    analyze_query,
+    matched_triggers,
+    score,
+)
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import TeamConfig, attach_teams
 
@@ -204,8 +219,10 @@ def route_state(
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
     scores = apply_not_for(state.index, queries, scores, state.config.not_for)
+    # A part (teams=False) is read for its agent, status and candidates: no reason.
+    batch = _batch(state, queries, scores, state.depth(limit), explain=teams)
     decisions = [
-        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
+        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, batch))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
     if not teams:
@@ -358,16 +375,17 @@ def _learned_evidence(
     return out
 
 
-def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query) -> tuple[str, ...]:
-    """The request's terms and bigrams that earned the agent most of its BM25F score.
+def _top_terms(
+    index: Index, cols: np.ndarray, weights: np.ndarray, query: Query
+) -> tuple[str, ...]:
+    """The request's terms and bigrams (vocabulary columns ``cols``) that earned the agent
+    most of its BM25F score (``weights``: the agent's weight of each).
 
     BM25F reads every field (name, description, hints, body), so whatever the
     agent matched on is named, as the request wrote it.
     """
-    cols = scores.present[row]
     if cols.size == 0:
         return ()
-    weights = index.bm25_t.lookup(cols, agent)
     order = np.lexsort((cols, -weights))
     out: list[str] = []
     covered: set[str] = set()
@@ -395,16 +413,84 @@ def _ranked(combined: np.ndarray, k: int) -> np.ndarray:
     return pool[np.lexsort((pool, -combined[pool]))][:k]
 
 
+def _ranked_rows(combined: np.ndarray, k: int) -> list[np.ndarray]:
+    """:func:`_ranked` of each row of ``combined`` (a batch sorted or partitioned at once)."""
+    rows, n = combined.shape
+    if rows < 2:
+        return [_ranked(row, k) for row in combined]
+    if k >= n or n <= 256:
+        # A stable sort of the negated scores: ties by position, as lexsort breaks them.
+        return list(np.argsort(-combined, axis=1, kind="stable")[:, :k])
+    kth = np.partition(combined, n - k, axis=1)[:, n - k]
+    out: list[np.ndarray] = []
+    for row, bar in zip(combined, kth.tolist(), strict=True):
+        pool = np.flatnonzero(row >= bar)  # every tie with the k-th best is kept
+        out.append(pool[np.lexsort((pool, -row[pool]))][:k])
+    return out
+
+
 def _quote(items: Sequence[str]) -> str:
     return ", ".join(f"'{i}'" for i in items)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Batch:
+    """What the catalog path reads about a whole batch before it decides each request:
+    each computed for every request at once (a few array operations, not a few per
+    request)."""
+
+    combined: np.ndarray  # the fused scores as ranked (rounded to 9 places)
+    heads: list[np.ndarray]  # per request, the head of its ranking (see _ranked_rows)
+    best: np.ndarray  # per request, its top agent (ties: the first by name)
+    rival: np.ndarray  # per request, the best agent that is no copy of it (-1: none)
+    signals: list[Signals]
+    # Per request, the top agent's BM25F weight of each of its terms, when the reason is
+    # worded (explain); a part's decision is read for its agent, status and candidates.
+    explain: bool
+    weights: tuple[np.ndarray, ...]
+
+
+def _batch(
+    state: State, queries: Sequence[Query], scores: Scores, depth: int, explain: bool
+) -> _Batch:
+    index = state.index
+    combined = np.round(scores.combined, 9)
+    heads = _ranked_rows(combined, depth)
+    rows = np.arange(combined.shape[0])
+    best = combined.argmax(axis=1)  # the first of the best: the head of _ranked
+    copy_of = index.copy_of
+    if state.copy_names:
+        others = np.where(copy_of[None, :] == copy_of[best][:, None], -1.0, combined)
+    else:
+        others = combined.copy()
+        others[rows, best] = -1.0
+    rival = others.argmax(axis=1)  # the first (by name) of the best that differ
+    rival[others[rows, rival] < 0.0] = -1
+    shape = catalog_shape(index)
+    if len(queries) >= BATCH_MIN:
+        sig = batch_signals(combined, scores, best, queries, shape)
+    else:  # a few requests: a handful of scalar reductions each costs less
+        sig = [
+            signals(combined[r], scores, r, int(best[r]), q, shape) for r, q in enumerate(queries)
+        ]
+    weights: tuple[np.ndarray, ...] = ()
+    if explain:
+        sizes = [c.size for c in scores.present]
+        cols = np.concatenate(scores.present) if sizes else np.zeros(0, dtype=np.int64)
+        flat = index.bm25_t.pairs(cols, np.repeat(best, sizes))
+        weights = tuple(np.split(flat, np.cumsum(sizes)[:-1])) if sizes else ()
+    return _Batch(combined, heads, best, rival, sig, explain, weights)
+
+
 def _catalog_evidence(
-    state: State, text: str, query: Query, scores: Scores, row: int, limit: int
+    state: State, text: str, query: Query, scores: Scores, row: int, limit: int, batch: _Batch
 ) -> _Evidence:
+    """One request's evidence; without ``batch.explain``, no reason is worded (the
+    decision is a part's, read for its agent, status and candidates only)."""
     index, cfg = state.index, state.config
-    combined = np.round(scores.combined[row], 9)
-    order = _ranked(combined, state.depth(limit))
+    explain = batch.explain
+    combined = batch.combined[row]
+    order = batch.heads[row]
     candidates = state.candidates(combined, limit, order)
 
     if not text.strip():
@@ -412,14 +498,14 @@ def _catalog_evidence(
     best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
-        return _Evidence(text=text, candidates=candidates, decline=_no_catalog_words(text))
-    sig = signals(combined, scores, row, best, query, catalog_shape(index))
+        why = _no_catalog_words(text) if explain else "none of the request's words " + _KNOWN
+        return _Evidence(text=text, candidates=candidates, decline=why)
+    sig = batch.signals[row]
     # A calibration-only fit rescales confidence monotonically; min_confidence
     # reads the confidence the caller sees, so it means the same on every router.
     rescale = state.learned.rescale if state.learned is not None else float
     surface = index.trigger_surface[best]
     matched = tuple(surface[key] for key in matched_triggers(index, scores.matched[row], best))
-    terms = _top_terms(index, scores, row, best, query)
     case = _Case(
         config=cfg,
         n_agents=index.n_agents,
@@ -430,31 +516,49 @@ def _catalog_evidence(
         confidence=rescale(cfg.calibration.confidence(sig)),
         matched=matched,
         name=index.names[best],
-        evidence=_evidence(matched, terms, query),
     )
-    decline = next((why for rule in DECLINE_RULES if (why := rule(case)) is not None), None)
+    name, confidence = case.name, case.confidence
+    rival = int(batch.rival[row])
+    runner = index.names[rival] if rival >= 0 else None
+    runner_score = float(combined[rival]) if runner is not None else 0.0
+    rule = next((r for r in DECLINE_RULES if r.declines(case)), None)
+    if not explain:
+        return _Evidence(
+            text=text,
+            candidates=candidates,
+            confidence=confidence,
+            decline=None if rule is None else "",
+            name=name,
+            score=s1,
+            runner=runner,
+            runner_score=runner_score,
+            matched=matched,
+        )
+    terms = _top_terms(index, scores.present[row], batch.weights[row], query)
+    evidence = _evidence(matched, terms, query)
+    decline = None if rule is None else rule.reason(case, evidence)
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
-    copies = index.copy_of == index.copy_of[best]
-    twins = tuple(index.names[j] for j in np.flatnonzero(copies) if j != best)[:3]
-    others = np.where(copies, -1.0, combined)
-    rival = int(np.argmax(others))  # the first (by name) of the best that differ
-    runner = index.names[rival] if others[rival] >= 0.0 else None
+    group = state.copy_names.get(int(index.copy_of[best]), ())
+    twins = tuple(x for x in group if x != name)[:3]
     return _Evidence(
         text=text,
         candidates=candidates,
-        confidence=case.confidence,
+        confidence=confidence,
         decline=decline,
-        name=case.name,
+        name=name,
         score=s1,
         runner=runner,
-        runner_score=float(combined[rival]) if runner is not None else 0.0,
-        why=case.evidence,
+        runner_score=runner_score,
+        why=evidence,
         copies=twins,
         matched=matched,
         terms=terms,
     )
+
+
+_KNOWN = "appear in any agent's description, triggers or examples."
 
 
 def _no_catalog_words(text: str) -> str:
@@ -462,7 +566,7 @@ def _no_catalog_words(text: str) -> str:
     language = other_language(text)
     if language:
         return f"the request has no words of this catalog's language ({language})."
-    return "none of the request's words appear in any agent's description, triggers or examples."
+    return "none of the request's words " + _KNOWN
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -478,28 +582,40 @@ class _Case:
     confidence: float  # as the caller sees it (after a calibration-only fit's rescale)
     matched: tuple[str, ...]  # the top agent's trigger phrases in the request
     name: str  # the top agent
-    evidence: str  # what it shares with the request, in words
-
-    @property
-    def closest(self) -> str:
-        return f"the closest, {self.name}, shares only {self.evidence}."
 
 
-def _few_known_words(c: _Case) -> str | None:
+class _Rule(NamedTuple):
+    """A rule that can turn a scored request down: whether it does, and why (given
+    what the top agent shares with the request, in words)."""
+
+    declines: Callable[[_Case], bool]
+    reason: Callable[[_Case, str], str]
+
+
+def _closest(c: _Case, evidence: str) -> str:
+    return f"the closest, {c.name}, shares only {evidence}."
+
+
+def _few_known_words(c: _Case) -> bool:
     """``min_known_share``: most of the request's words are in no agent's text."""
-    if c.known >= c.config.min_known_share:
-        return None
+    return c.known < c.config.min_known_share
+
+
+def _few_known_words_reason(c: _Case, evidence: str) -> str:
     language = other_language(c.text)
     known = f"{c.query.known_terms} of {len(c.query.terms)} known"
     if language:
         return (
             f"most of the request's words are not in this catalog's language ({language}; "
-            f"only {known}); {c.closest}"
+            f"only {known}); {_closest(c, evidence)}"
         )
-    return f"most of the request's words appear in no agent's text (only {known}); {c.closest}"
+    return (
+        f"most of the request's words appear in no agent's text (only {known}); "
+        f"{_closest(c, evidence)}"
+    )
 
 
-def _outside_the_catalog(c: _Case) -> str | None:
+def _outside_the_catalog(c: _Case) -> bool:
     """``min_scope``: the request reads as meant for another catalog."""
     cfg = c.config
     # Two of the agent's own trigger phrases in the request are in-scope evidence
@@ -512,32 +628,38 @@ def _outside_the_catalog(c: _Case) -> str | None:
         and len(c.matched) >= cfg.trigger_rescue
         and c.scope >= cfg.trigger_rescue_scope
     )
-    if c.scope >= cfg.min_scope or c.n_agents < cfg.scope_min_agents or trigger_backed:
-        return None
+    return c.scope < cfg.min_scope and c.n_agents >= cfg.scope_min_agents and not trigger_backed
+
+
+def _outside_the_catalog_reason(c: _Case, evidence: str) -> str:
     language = other_language(c.text)
     foreign = f"; most of its words are not in this catalog's language: {language}"
     return (
         f"the request reads as outside this catalog (in-scope probability {c.scope:.2f}, "
-        f"below {cfg.min_scope:.2f}" + (foreign if language else "") + f"); {c.closest}"
+        f"below {c.config.min_scope:.2f}"
+        + (foreign if language else "")
+        + f"); {_closest(c, evidence)}"
     )
 
 
-def _weak_evidence(c: _Case) -> str | None:
+def _weak_evidence(c: _Case) -> bool:
     """``min_confidence``: the best candidate is probably not right."""
-    if c.confidence >= c.config.min_confidence:
-        return None
+    return c.confidence < c.config.min_confidence
+
+
+def _weak_evidence_reason(c: _Case, evidence: str) -> str:
     return (
         f"the best candidate, {c.name}, has confidence {c.confidence:.2f}, below the "
-        f"{c.config.min_confidence:.2f} threshold (weak evidence: {c.evidence})."
+        f"{c.config.min_confidence:.2f} threshold (weak evidence: {evidence})."
     )
 
 
-# The rules that turn a scored request down, in order: the first that speaks decides
-# (its text follows "No agent fits: "). Each reads RouterConfig fields only.
-DECLINE_RULES: tuple[Callable[[_Case], str | None], ...] = (
-    _few_known_words,
-    _outside_the_catalog,
-    _weak_evidence,
+# The rules that turn a scored request down, in order: the first that declines gives the
+# reason (its text follows "No agent fits: "). Each reads RouterConfig fields only.
+DECLINE_RULES: tuple[_Rule, ...] = (
+    _Rule(_few_known_words, _few_known_words_reason),
+    _Rule(_outside_the_catalog, _outside_the_catalog_reason),
+    _Rule(_weak_evidence, _weak_evidence_reason),
 )
 
 

@@ -208,6 +208,9 @@ _SENTENCE = re.compile(
     + r")\b)",
     re.I,
 )
+# What every cut below needs somewhere in the request (a clause mark, a sentence end,
+# a joining word): a request without any is one part, whatever the patterns say.
+_MAY_SPLIT = re.compile(r"[;\n.!?,&]|\b(?:and|then|afterwards|after)\b", re.I)
 _WEAK = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*", re.I)
 _JOINED = re.compile(r",|&|\b(?:and|with|plus)\b", re.I)
 # Words that start a part without content ("Also, please ...").
@@ -390,25 +393,40 @@ def uncovered(index: Index, agent: int, q: Query, config: TeamConfig) -> str:
     defects and an NLP classifier for tickets", led by an NLP agent: "computer vision
     defects"); else "".
     """
-    missing: list[str] = []
-    weight = total = 0.0
-    distinct = list(dict.fromkeys(q.terms))
-    for t, j in zip(distinct, index.columns(distinct).tolist(), strict=True):
-        if j < 0:
-            continue
-        idf = float(index.idf[j])
-        total += idf
-        lo, hi = int(index.bm25_t.indptr[j]), int(index.bm25_t.indptr[j + 1])
-        if agent not in index.bm25_t.indices[lo:hi]:
-            missing.append(q.surfaces.get(t, t))
-            weight += idf
-    if (
-        len(missing) < config.min_part_terms
-        or total <= 0.0
-        or weight / total < config.min_uncovered_share
-    ):
-        return ""
-    return " ".join(missing)
+    return uncovered_many(index, [(agent, q)], config)[0]
+
+
+def uncovered_many(
+    index: Index, asks: Sequence[tuple[int, Query]], config: TeamConfig
+) -> list[str]:
+    """:func:`uncovered` of each ``(agent, request)``, with one look-up of every
+    (term, agent) pair of the batch."""
+    distinct = [list(dict.fromkeys(q.terms)) for _, q in asks]
+    sizes = [len(d) for d in distinct]
+    cols = index.columns([t for d in distinct for t in d])
+    agents = np.repeat(np.array([a for a, _ in asks], dtype=np.int64), sizes)
+    known = cols >= 0
+    has = np.zeros(cols.size, dtype=bool)
+    has[known] = index.bm25_t.positions(cols[known], agents[known]) >= 0
+    idf = np.zeros(cols.size, dtype=np.float64)
+    idf[known] = index.idf[cols[known]]
+    out: list[str] = []
+    at = 0
+    for (_, q), terms_ in zip(asks, distinct, strict=True):
+        missing: list[str] = []
+        weight = total = 0.0
+        for k, t in enumerate(terms_, start=at):
+            if not known[k]:
+                continue
+            total += float(idf[k])
+            if not has[k]:
+                missing.append(q.surfaces.get(t, t))
+                weight += float(idf[k])
+        at += len(terms_)
+        enough = len(missing) >= config.min_part_terms and total > 0.0
+        share = weight / total if enough else 0.0
+        out.append(" ".join(missing) if enough and share >= config.min_uncovered_share else "")
+    return out
 
 
 def team_reason(team: Sequence[TeamMember]) -> str:
@@ -432,22 +450,29 @@ def attach_teams(
     position = table.position
     # (decision, its parts, the parts' decisions already known, the confidence a member needs)
     todo: list[tuple[int, list[str], list[Decision], float]] = []
+    joined: list[int] = []
     for i, d in enumerate(decisions):
         if d.agent is None:
             continue
-        parts = split_parts(d.request, config)[: config.max_parts]
+        # A request with no clause mark has one part: it is not cut at all.
+        cut = _MAY_SPLIT.search(d.request)
+        parts = split_parts(d.request, config)[: config.max_parts] if cut else []
         if len(parts) >= 2:
             todo.append((i, parts, [], config.min_part_confidence))
-            continue
-        # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
-        # can hold a second part without a clause mark.
-        joined = _JOINED.search(d.request)
-        rest = uncovered(index, position[d.agent], queries[i], config) if joined else ""
+        elif _JOINED.search(d.request):
+            # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
+            # can hold a second part without a clause mark.
+            joined.append(i)
+    asks = [(position[str(decisions[i].agent)], queries[i]) for i in joined]
+    rests = uncovered_many(index, asks, config) if asks else []
+    for i, rest in zip(joined, rests, strict=True):
         if rest:
             # The whole request is its lead's part, already decided: only the rest is routed.
+            d = decisions[i]
             todo.append((i, [d.request.strip(), rest], [d], config.min_coverage_confidence))
     if not todo:
         return decisions
+    todo.sort(key=lambda item: item[0])
     flat = [p for _, parts, known, _ in todo for p in parts[len(known) :]]
     routed = route_parts(flat)
 
