@@ -50,7 +50,7 @@ CHUNK = 1_000
 @replaced("agentroute.decision_record(d)", "d.to_dict()")
 def decision_record(d: Decision) -> dict[str, Any]:
     """Deprecated since 0.3: :meth:`Decision.to_dict`, the one JSON form of a decision
-    (this gave the same without ``team`` and ``copies``)."""
+    (this gave it without ``team`` and ``copies``)."""
     return d.to_dict()
 
 
@@ -238,8 +238,10 @@ def _frame_partition(frame: Any, router: Router, column: str, limit: int) -> Any
     return pd.DataFrame(
         {
             "agent": [r["agent"] for r in records],
+            "alternatives": [r["alternatives"] for r in records],
             "status": [r["status"] for r in records],
             "confidence": [r["confidence"] for r in records],
+            "group_confidence": [r["group_confidence"] for r in records],
             "reason": [r["reason"] for r in records],
         },
         index=frame.index,
@@ -247,8 +249,9 @@ def _frame_partition(frame: Any, router: Router, column: str, limit: int) -> Any
 
 
 def route_frame(frame: Any, router: Router, *, column: str = "request", limit: int = 5) -> Any:
-    """A Dask dataframe with a text ``column`` → one with ``agent``, ``status``,
-    ``confidence`` and ``reason`` per row (same index). Needs the ``dask`` extra."""
+    """A Dask dataframe with a text ``column`` → one with ``agent``, ``alternatives``,
+    ``status``, ``confidence``, ``group_confidence`` and ``reason`` per row (same
+    index). Needs the ``dask`` extra."""
     import pandas as pd
     from dask.delayed import delayed
 
@@ -256,8 +259,10 @@ def route_frame(frame: Any, router: Router, *, column: str = "request", limit: i
     meta = pd.DataFrame(
         {
             "agent": pd.Series(dtype=object),
+            "alternatives": pd.Series(dtype=object),
             "status": pd.Series(dtype=object),
             "confidence": pd.Series(dtype=float),
+            "group_confidence": pd.Series(dtype=float),
             "reason": pd.Series(dtype=object),
         }
     )

@@ -6,8 +6,9 @@ owns the state and swaps it whole.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -33,6 +34,7 @@ from agentroute._score import (
     matched_triggers,
     score,
 )
+from agentroute._similar import group_inputs, group_members, related
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import TeamConfig, attach_teams
 
@@ -85,6 +87,13 @@ class RouterConfig:
         matches them (and raise the agent they redirect to).
     teams : TeamConfig
         When a second agent joins a decision's team.
+    max_alternatives : int
+        At most this many :attr:`Decision.alternatives` (0: never any; the
+        decision then is about one agent, as before 0.3).
+    alternative_margin : float
+        A near-equivalent of the top agent (:meth:`Router.similar`) is an
+        alternative when its fused score is within this much of the top agent's
+        (the fused scale runs from 0 to 1).
 
     Every rule that can turn a request down is one of these fields; a fitted
     router (:meth:`Router.fit`) obeys ``min_confidence`` and ``min_scope``
@@ -112,6 +121,8 @@ class RouterConfig:
     trigger_rescue_scope: float = 0.3
     not_for: NotForConfig = field(default_factory=NotForConfig)
     teams: TeamConfig = field(default_factory=TeamConfig)
+    max_alternatives: int = 3
+    alternative_margin: float = 0.2
 
     def __post_init__(self) -> None:
         for name, kind in (
@@ -129,6 +140,7 @@ class RouterConfig:
             "ambiguity_margin",
             "min_known_share",
             "trigger_rescue_scope",
+            "alternative_margin",
         ):
             value = getattr(self, name)
             if (
@@ -137,7 +149,7 @@ class RouterConfig:
                 or not 0.0 <= value <= 1.0
             ):
                 raise ValueError(f"RouterConfig.{name} must be a number in [0, 1], got {value!r}")
-        for name in ("scope_min_agents", "trigger_rescue"):
+        for name in ("scope_min_agents", "trigger_rescue", "max_alternatives"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(
@@ -256,9 +268,12 @@ class _Evidence:
     source: str = ""  # where the scores come from, when not the catalog alone
     matched: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()  # the leader's near-equivalents that fit as well
+    group_confidence: float | None = None  # None: the confidence (no alternatives)
 
 
 def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
+    group = e.confidence if e.group_confidence is None else e.group_confidence
     if e.decline is not None:
         return Decision(
             request=e.text,
@@ -272,6 +287,13 @@ def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
         )
     s1, s2, name, runner = e.score, e.runner_score, e.name, e.runner
     same = f" Identical copies: {', '.join(e.copies)}." if e.copies else ""
+    if e.alternatives:
+        one = len(e.alternatives) == 1
+        same += (
+            f" {_or(e.alternatives)} {'does' if one else 'do'} the same job and "
+            f"{'fits' if one else 'fit'} about as well (confidence {group:.2f} that one of "
+            "them is right)."
+        )
     source = f" ({e.source})" if e.source else ""
     status: Status
     if runner is not None and s1 - s2 <= cfg.ambiguity_margin * s1:
@@ -284,7 +306,8 @@ def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
     else:
         status = "routed"
         via = f", {e.source}" if e.source else ""
-        reason = f"Routed to {name} (confidence {e.confidence:.2f}{via}): {e.why}.{same}"
+        label = f"{name} (or {', '.join(e.alternatives)})" if e.alternatives else name
+        reason = f"Routed to {label} (confidence {e.confidence:.2f}{via}): {e.why}.{same}"
         if runner is not None:
             reason += f" Runner-up {runner} scored {s2:.2f} (margin {s1 - s2:.2f})."
     return Decision(
@@ -296,7 +319,14 @@ def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
         candidates=e.candidates,
         matched_triggers=e.matched,
         top_terms=e.terms,
+        alternatives=e.alternatives,
+        group_confidence=group,
     )
+
+
+def _or(names: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 _EMPTY = "the request is empty."
@@ -501,38 +531,75 @@ def _catalog_evidence(
         why = _no_catalog_words(text) if explain else "none of the request's words " + _KNOWN
         return _Evidence(text=text, candidates=candidates, decline=why)
     sig = batch.signals[row]
+    raw = cfg.calibration.confidence(sig)
     # A calibration-only fit rescales confidence monotonically; min_confidence
     # reads the confidence the caller sees, so it means the same on every router.
     rescale = state.learned.rescale if state.learned is not None else float
+    confidence = rescale(raw)
+    known = sig.known
+    scope = cfg.calibration.scope(sig)
+    # The agents doing the leader's job (copies, near-equivalents) do not make the
+    # decision ambiguous; those that fit about as well are its alternatives.
+    same_job = related(index, best) if cfg.max_alternatives > 0 else None
+    members: tuple[int, ...] = ()
+    group: float | None = None
+    if same_job is not None:
+        members = group_members(
+            index, combined, best, margin=cfg.alternative_margin, limit=cfg.max_alternatives
+        )
+    if members and same_job is not None:
+        mass, group_margin = group_inputs(combined, best, members, same_job)
+        group_sig = replace(
+            sig,
+            top_logit=_logit(raw),
+            group_mass=mass,
+            group_margin=group_margin,
+            group_size=float(len(members)),
+        )
+        group = max(confidence, rescale(cfg.calibration.group_confidence(group_sig)))
+
+    matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
-    matched = tuple(surface[key] for key in matched_triggers(index, scores.matched[row], best))
+    matched = tuple(surface[key] for key in matched_keys)
+    name = index.names[best]
+    rival = int(batch.rival[row])
+    if same_job is not None and rival >= 0 and same_job[rival]:
+        # The best agent that differs is a near-equivalent: the runner-up is the best
+        # agent outside the leader's job.
+        others = np.where(same_job, -1.0, combined)
+        rival = int(np.argmax(others))
+        rival = rival if others[rival] >= 0.0 else -1
+    runner = index.names[rival] if rival >= 0 else None
+    runner_score = float(combined[rival]) if runner is not None else 0.0
     case = _Case(
         config=cfg,
         n_agents=index.n_agents,
         text=text,
         query=query,
-        known=sig.known,
-        scope=cfg.calibration.scope(sig),
-        confidence=rescale(cfg.calibration.confidence(sig)),
+        known=known,
+        scope=scope,
+        confidence=confidence,
+        group=group,
         matched=matched,
-        name=index.names[best],
+        name=name,
     )
-    name, confidence = case.name, case.confidence
-    rival = int(batch.rival[row])
-    runner = index.names[rival] if rival >= 0 else None
-    runner_score = float(combined[rival]) if runner is not None else 0.0
     rule = next((r for r in DECLINE_RULES if r.declines(case)), None)
+    declines = rule is not None
+    alternatives = tuple(index.names[j] for j in members) if not declines else ()
+    group = group if not declines else None
     if not explain:
         return _Evidence(
             text=text,
             candidates=candidates,
             confidence=confidence,
-            decline=None if rule is None else "",
+            decline="" if declines else None,
             name=name,
             score=s1,
             runner=runner,
             runner_score=runner_score,
             matched=matched,
+            alternatives=alternatives,
+            group_confidence=group,
         )
     terms = _top_terms(index, scores.present[row], batch.weights[row], query)
     evidence = _evidence(matched, terms, query)
@@ -540,8 +607,8 @@ def _catalog_evidence(
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
-    group = state.copy_names.get(int(index.copy_of[best]), ())
-    twins = tuple(x for x in group if x != name)[:3]
+    same_names = state.copy_names.get(int(index.copy_of[best]), ())
+    twins = tuple(x for x in same_names if x != name)[:3]
     return _Evidence(
         text=text,
         candidates=candidates,
@@ -555,6 +622,8 @@ def _catalog_evidence(
         copies=twins,
         matched=matched,
         terms=terms,
+        alternatives=alternatives,
+        group_confidence=group,
     )
 
 
@@ -580,6 +649,7 @@ class _Case:
     known: float  # the share of the request's terms the catalog knows
     scope: float  # the in-scope probability
     confidence: float  # as the caller sees it (after a calibration-only fit's rescale)
+    group: float | None  # the confidence of the leader's group, when it has alternatives
     matched: tuple[str, ...]  # the top agent's trigger phrases in the request
     name: str  # the top agent
 
@@ -643,8 +713,9 @@ def _outside_the_catalog_reason(c: _Case, evidence: str) -> str:
 
 
 def _weak_evidence(c: _Case) -> bool:
-    """``min_confidence``: the best candidate is probably not right."""
-    return c.confidence < c.config.min_confidence
+    """``min_confidence``: the best candidate (or its group, when it has alternatives) is
+    probably not right."""
+    return (c.confidence if c.group is None else c.group) < c.config.min_confidence
 
 
 def _weak_evidence_reason(c: _Case, evidence: str) -> str:
@@ -661,6 +732,11 @@ DECLINE_RULES: tuple[_Rule, ...] = (
     _Rule(_outside_the_catalog, _outside_the_catalog_reason),
     _Rule(_weak_evidence, _weak_evidence_reason),
 )
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
 
 
 def _evidence(matched: Sequence[str], terms: Sequence[str], query: Query) -> str:

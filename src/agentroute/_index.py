@@ -49,6 +49,7 @@ import numpy as np
 
 from agentroute._errors import CatalogError
 from agentroute._negative import NotForTable, build_table
+from agentroute._similar import near_equivalents
 from agentroute._spec import AgentSpec, check_numbers
 from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms
 from agentroute._tfidf import char_wb_ngrams, word_ngrams
@@ -508,6 +509,10 @@ class Index:
     copy_of : numpy.ndarray
         Per agent, the first agent with the same description and body (collections
         copy one agent under several names, and copies are equally right).
+    similar : Csr
+        Per agent, its near-equivalents (agents × agents, symmetric): the agents that
+        do the same job, with their word cosine (1.0 for copies); see
+        :mod:`agentroute._similar`.
     top_idf : float
         The largest BM25 IDF (what an unknown word counts).
     not_for : NotForTable
@@ -535,6 +540,7 @@ class Index:
     fuzzy_terms: tuple[str, ...]
     copy_of: np.ndarray
     top_idf: float
+    similar: Csr
     not_for: NotForTable
     config: IndexConfig = field(default_factory=IndexConfig)
 
@@ -1017,6 +1023,11 @@ def build_index(
     head = l2_rows(TfidfTransformer(sublinear_tf=True).fit_transform(head_counts)).tocsr()
     # The SciPy matrices go as soon as their stored form exists (a build's peak).
     del counts, everything, head_counts
+    first: dict[tuple[str, str], int] = {}
+    copy_of = [first.setdefault((a.description, a.body), i) for i, a in enumerate(ordered)]
+    copy_array = np.asarray(copy_of, dtype=index_dtype(n))
+    near = near_equivalents(word, [a.declared_name for a in ordered], copy_array)
+    similar = Csr.from_scipy(sp.csr_matrix(near, shape=(n, n)), np.float64)
     bm25_t, word_t, head_rows = _transposed(bm25), _transposed(word), Csr.from_scipy(head)
     del bm25, word, head
 
@@ -1058,8 +1069,6 @@ def build_index(
     fuzzy = sorted(fuzzy_set)
     chars_t = _transposed(chars)
     del chars
-    first: dict[tuple[str, str], int] = {}
-    copy_of = [first.setdefault((a.description, a.body), i) for i, a in enumerate(ordered)]
     return Index(
         names=names,
         feature_names=Strings.from_sorted(feature_names),
@@ -1077,8 +1086,9 @@ def build_index(
         trigger_weight=weights,
         trigger_surface=tuple(surfaces),
         fuzzy_terms=tuple(fuzzy),
-        copy_of=np.asarray(copy_of, dtype=index_dtype(n)),
+        copy_of=copy_array,
         top_idf=float(idf.max()) if idf.size else 1.0,
+        similar=similar,
         not_for=build_table(ordered, names),
         config=config,
     )

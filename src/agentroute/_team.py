@@ -314,10 +314,18 @@ def team_for(
     lead = decision.agent
     if lead is None:
         return ()
-    alone = (TeamMember(agent=lead, part=decision.request.strip(), score=decision.confidence),)
+    alone = (
+        TeamMember(
+            agent=lead,
+            part=decision.request.strip(),
+            score=decision.confidence,
+            alternatives=decision.alternatives,
+        ),
+    )
     if len(parts) < 2:
         return alone
     friends = collaborators(lead)
+    groups: dict[str, tuple[str, ...]] = {lead: decision.alternatives}
     # Per part, who takes it: the lead when it covers the part, else the part's
     # winner (and a runner-up nearly tied with it), each with its confidence.
     owners: list[dict[str, float]] = []
@@ -332,14 +340,24 @@ def team_for(
         # request the catalog took: its best candidate may take it, if confident.
         winner = best.agent
         mine = scores.get(lead, 0.0)
-        if winner == lead or copies(winner, lead) or mine >= config.cover_ratio * best.score:
+        same_job = winner in decision.alternatives or lead in d.alternatives
+        if (
+            winner == lead
+            or copies(winner, lead)
+            or same_job
+            or mine >= config.cover_ratio * best.score
+        ):
             owners.append(lead_here)
             continue
-        if d.confidence >= need:
+        # A part may be taken by a group: its winner and the agents doing the same job.
+        if d.group_confidence >= need:
             took = {winner: d.confidence}
+            groups.setdefault(winner, d.alternatives)
             for c in d.candidates[1:]:
                 if c.score < config.runner_ratio * best.score:
                     break
+                if c.agent in d.alternatives:
+                    continue
                 if c.agent != lead and not copies(c.agent, lead) and not copies(c.agent, winner):
                     took[c.agent] = d.confidence * c.score / best.score
                     break
@@ -380,9 +398,22 @@ def team_for(
     if len(taken) < 2:
         return alone
     others = sorted((a for a in taken if a != lead), key=lambda a: (-best_conf[a], a))
-    members = [TeamMember(agent=lead, part="; ".join(taken[lead]), score=decision.confidence)]
+    members = [
+        TeamMember(
+            agent=lead,
+            part="; ".join(taken[lead]),
+            score=decision.confidence,
+            alternatives=decision.alternatives,
+        )
+    ]
     members += [
-        TeamMember(agent=a, part="; ".join(taken[a]), score=round(best_conf[a], 9)) for a in others
+        TeamMember(
+            agent=a,
+            part="; ".join(taken[a]),
+            score=round(best_conf[a], 9),
+            alternatives=tuple(x for x in groups.get(a, ()) if x not in taken),
+        )
+        for a in others
     ]
     return tuple(members)
 
