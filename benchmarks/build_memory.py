@@ -13,7 +13,7 @@ Side by side with an older revision (its source on ``PYTHONPATH``; nothing insta
     PYTHONPATH=/tmp/before/src python benchmarks/build_memory.py --size 10000
     python benchmarks/build_memory.py --size 10000
 
-``--slice N`` sets ``agentroute._index.SLICE_AGENTS`` (agents counted at a time) where the
+``--slice N`` passes ``build_index(..., slice_agents=N)`` (agents counted at a time) where the
 version has it. It prints one JSON line: agents, seconds to load the files and to build the
 index (SciPy and scikit-learn imported before the clock starts), the RSS before and after the
 build and the process's peak RSS (``ru_maxrss``), all in MB.
@@ -101,8 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     catalog = ensure_catalog(
         args.size, shared=args.shared, cache_dir=args.cache_dir, seed=args.seed
     )
-    if args.slice is not None:
-        indexing.SLICE_AGENTS = args.slice  # type: ignore[attr-defined]
     started = time.perf_counter()
     agents = load_agents(catalog).agents
     load_s = time.perf_counter() - started
@@ -111,11 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     import sklearn.feature_extraction.text  # noqa: F401
 
     started = time.perf_counter()
-    index = indexing.build_index(agents)
+    if args.slice is None:  # any version
+        index = indexing.build_index(agents)
+    else:
+        index = indexing.build_index(agents, slice_agents=args.slice)
     build_s = time.perf_counter() - started
     result = {
         "agents": len(agents),
-        "slice": getattr(indexing, "SLICE_AGENTS", None),
+        "slice": args.slice or getattr(indexing, "SLICE_AGENTS", None),
         "load_s": round(load_s, 2),
         "build_s": round(build_s, 2),
         "rss_before_build_mb": round(before),

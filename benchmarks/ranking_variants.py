@@ -38,8 +38,7 @@ import math
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,26 +68,6 @@ BOOTSTRAP = 1_000
 
 Arrays = dict[str, Any]
 Fusion = Callable[[Arrays], np.ndarray]
-
-
-@contextmanager
-def index_constants(**changes: float) -> Iterator[None]:
-    """Change BM25F constants of ``agentroute._index`` for the builds inside, then restore."""
-    from agentroute import _index
-
-    weights = dict(_index.FIELD_WEIGHTS)
-    b = _index.BM25_B
-    try:
-        for key, value in changes.items():
-            if key == "b":
-                _index.BM25_B = value
-            else:
-                _index.FIELD_WEIGHTS[key] = value
-        yield
-    finally:
-        _index.FIELD_WEIGHTS.clear()
-        _index.FIELD_WEIGHTS.update(weights)
-        _index.BM25_B = b
 
 
 def _relative(raw: np.ndarray) -> np.ndarray:
@@ -133,21 +112,25 @@ FUSIONS: dict[str, Fusion] = {
     "prf head": prf("head", lambda n: PRF_K),
     "hubness": lambda x: x["combined"] - HUB_PENALTY * x["hub"],
 }
+# IndexConfig fields changed from the defaults.
 INDEX_VARIANTS: dict[str, dict[str, float]] = {
-    "description=1": {"description": 1.0},
-    "description=1,b=0.5": {"description": 1.0, "b": 0.5},
+    "description=1": {"description_weight": 1.0},
+    "description=1,b=0.5": {"description_weight": 1.0, "bm25_b": 0.5},
 }
 
 
-def _arrays(c: Catalog) -> tuple[Arrays, list[str]]:
-    """What the router ranks (score, then the not-for stage), plus rows for the variants."""
+def _arrays(c: Catalog, changes: dict[str, float] | None = None) -> tuple[Arrays, list[str]]:
+    """What the router ranks (score, then the not-for stage), plus rows for the variants;
+    ``changes``: IndexConfig fields to build the index with."""
+    from agentroute import IndexConfig, NotForConfig
     from agentroute._index import build_index
     from agentroute._negative import apply_not_for
     from agentroute._score import Weights, analyze_query, score
 
-    index = build_index(list(c.records))
+    index = build_index(list(c.records), config=IndexConfig(**(changes or {})))
     queries = [analyze_query(index, t) for t in c.requests]
-    s = apply_not_for(index, queries, score(index, queries, Weights()))
+    scores = score(index, queries, Weights())
+    s = apply_not_for(index, queries, scores, NotForConfig())
     word = index.word_t.to_scipy().T.tocsr()
     copy_of = np.asarray(index.copy_of)
     by_name = {a.name: a for a in c.records}
@@ -180,8 +163,7 @@ def measure(members: Sequence[Catalog]) -> dict[str, np.ndarray]:
         for key, fuse in FUSIONS.items():
             out.setdefault(key, []).append(_hits(fuse(arrays), names, c))
         for key, changes in INDEX_VARIANTS.items():
-            with index_constants(**changes):
-                changed, names2 = _arrays(c)
+            changed, names2 = _arrays(c, changes)
             out.setdefault(key, []).append(_hits(changed["combined"], names2, c))
     return {k: np.concatenate(v) for k, v in out.items()}
 

@@ -249,16 +249,25 @@ class RouterRun:
     names: list[str] = field(repr=False, default_factory=list)
 
 
-def _cache_size(catalog: Path) -> tuple[float, str]:
+def index_config(args: argparse.Namespace) -> Any:
+    """The IndexConfig the routers are built with (``--preselect-from``)."""
+    from agentroute import IndexConfig
+
+    if args.preselect_from is None:
+        return IndexConfig()
+    return IndexConfig(preselect_min_agents=args.preselect_from)
+
+
+def _cache_size(catalog: Path, config: Any) -> tuple[float, str]:
     """Size of the on-disk index cache, and the times to write it and to read it back."""
     from agentroute import Router
 
     with tempfile.TemporaryDirectory(prefix="agentroute-speed-") as tmp:
         started = time.perf_counter()
-        Router.from_path(catalog, cache=Path(tmp))
+        Router.from_path(catalog, cache=Path(tmp), index_config=config)
         written = time.perf_counter() - started
         started = time.perf_counter()
-        Router.from_path(catalog, cache=Path(tmp))
+        Router.from_path(catalog, cache=Path(tmp), index_config=config)
         read = time.perf_counter() - started
         size = sum(dir_size(p) for p in Path(tmp).iterdir()) / 1e6
     return size, f"index cache (build+write {written:.1f} s, warm load {read:.2f} s)"
@@ -273,7 +282,7 @@ def measure_agentroute(
     gc.collect()
     with heartbeat(f"building {size:,}"):
         started = time.perf_counter()
-        router = Router.from_path(catalog)
+        router = Router.from_path(catalog, index_config=index_config(args))
         build_s = time.perf_counter() - started
     print(f"    built in {build_s:.2f} s ({len(router.agents):,} agents)", flush=True)
 
@@ -282,14 +291,16 @@ def measure_agentroute(
         gc.collect()
         tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
-        traced = Router.from_path(catalog)
+        traced = Router.from_path(catalog, index_config=index_config(args))
         current, top = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         del traced
         retained, peak = (current - base) / 1e6, (top - base) / 1e6
     index_mem = deep_size(router.index) / 1e6
     disk_mb, disk_note = (
-        _cache_size(catalog) if size <= args.cache_max else (float("nan"), "not measured")
+        _cache_size(catalog, index_config(args))
+        if size <= args.cache_max
+        else (float("nan"), "not measured")
     )
 
     latency = time_each(
@@ -334,18 +345,19 @@ def measure_agentroute(
 
 def preselect_agreement(router: Any, requests: Sequence[str]) -> dict[str, Any] | None:
     """At sizes where the char view is read for pre-selected agents only: how many
-    decisions (agent and status) equal those of the exact, full char view."""
-    import agentroute._score as scoring
+    decisions (agent and status) equal those of the exact, full char view (the same index,
+    its IndexConfig's threshold above the catalog)."""
+    from dataclasses import replace
 
-    if router.index.n_agents < scoring.PRESELECT_MIN_AGENTS:
+    from agentroute._decide import route_state
+
+    index = router.index
+    if index.n_agents < index.config.preselect_min_agents:
         return None
     fast = router.route_many(list(requests))
-    saved = scoring.PRESELECT_MIN_AGENTS
-    scoring.PRESELECT_MIN_AGENTS = router.index.n_agents + 1
-    try:
-        exact = router.route_many(list(requests))
-    finally:
-        scoring.PRESELECT_MIN_AGENTS = saved
+    exact_config = replace(index.config, preselect_min_agents=index.n_agents + 1)
+    state = replace(router._state, index=replace(index, config=exact_config))
+    exact = route_state(state, list(requests), 5)
     same_agent = sum(a.agent == b.agent for a, b in zip(fast, exact, strict=True))
     same = sum((a.agent, a.status) == (b.agent, b.status) for a, b in zip(fast, exact, strict=True))
     top = sum(
@@ -363,11 +375,11 @@ def preselect_agreement(router: Any, requests: Sequence[str]) -> dict[str, Any] 
     }
 
 
-def profile_route(catalog: Path, requests: Sequence[str], top: int) -> str:
+def profile_route(catalog: Path, requests: Sequence[str], top: int, config: Any) -> str:
     """cProfile of ``route`` over the requests; the text of the top entries by own time."""
     from agentroute import Router
 
-    router = Router.from_path(catalog)
+    router = Router.from_path(catalog, index_config=config)
     for text in requests[:3]:
         router.route(text)
     profiler = cProfile.Profile()
@@ -724,7 +736,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=None,
         help="pre-select candidates for the char view from this many agents on (default: the"
-        " library's PRESELECT_MIN_AGENTS)",
+        " library's IndexConfig.preselect_min_agents)",
     )
     parser.add_argument("--cli-runs", type=int, default=5)
     parser.add_argument("--profile-size", type=int, default=1000, help="0 to skip profiling")
@@ -749,10 +761,6 @@ def lift_walk_limits(size: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     t_start = time.perf_counter()
-    if args.preselect_from is not None:
-        import agentroute._score as scoring
-
-        scoring.PRESELECT_MIN_AGENTS = args.preselect_from
     requests = load_requests(args.shared, args.requests, args.seed)
     lift_walk_limits(max(args.sizes))
     why_no_semantic = semantic_available()
@@ -805,7 +813,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     profile_text = ""
     if args.profile_size in catalogs:
         print(f"\n== profiling route at {args.profile_size:,} agents", flush=True)
-        profile_text = profile_route(catalogs[args.profile_size], requests[:100], 15)
+        profile_text = profile_route(
+            catalogs[args.profile_size], requests[:100], 15, index_config(args)
+        )
 
     cli: dict[str, Any] = {}
     hook: dict[str, Any] = {}

@@ -38,7 +38,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "benchmarks" / "data"
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from accuracy import declared_name, read_labels, strip_examples  # noqa: E402
+from _protocol import declared_name, strip_examples  # noqa: E402
 
 LABELLED = (
     "wshobson-agents",
@@ -132,6 +132,24 @@ class Catalog:
     router: Any
     names: tuple[str, ...]  # router names
     label: dict[str, str]  # router name -> label name
+
+
+@dataclass(frozen=True)
+class Label:
+    request: str
+    gold: frozenset[str]  # `agent` plus `also_correct`
+    agent: str
+
+
+def read_labels(path: Path) -> tuple[Label, ...]:
+    """A collection's labelled requests (``shared/corpora/labels/*.jsonl``)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            gold = frozenset([row["agent"], *row.get("also_correct", ())])
+            out.append(Label(row["request"], gold, row["agent"]))
+    return tuple(out)
 
 
 def load_catalogs(agentroute: Any, root: Path, slugs: Sequence[str]) -> dict[str, Catalog]:
@@ -330,7 +348,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sys.path.insert(0, str(REPO / "src"))
     import agentroute
-    from agentroute import _team
 
     joined = read_jsonl(DATA / "teams_joined.jsonl")
     hand = read_jsonl(DATA / "teams_handwritten.jsonl")
@@ -355,13 +372,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             for conf, cover, runner, (share, coverage_conf) in grid:
                 if True:
-                    _team.MIN_PART_CONFIDENCE, _team.COVER_RATIO = conf, cover
-                    _team.RUNNER_RATIO = runner
-                    _team.MIN_UNCOVERED_SHARE = share
-                    _team.MIN_COVERAGE_CONFIDENCE = coverage_conf
-                    m = team_metrics(cats, dev)
+                    teams = agentroute.TeamConfig(
+                        min_part_confidence=conf,
+                        cover_ratio=cover,
+                        runner_ratio=runner,
+                        min_uncovered_share=share,
+                        min_coverage_confidence=coverage_conf,
+                    )
+                    tuned = {
+                        slug: replace(
+                            c, router=c.router.with_config(replace(c.router.config, teams=teams))
+                        )
+                        for slug, c in cats.items()
+                    }
+                    m = team_metrics(tuned, dev)
                     one = {
-                        slug: sum(len(d.team) <= 1 for d in cats[slug].router.route_many(reqs))
+                        slug: sum(len(d.team) <= 1 for d in tuned[slug].router.route_many(reqs))
                         / len(reqs)
                         for slug, reqs in sorted(singles.items())
                     }
@@ -415,22 +441,19 @@ def overhead(shared: Path, sizes: Sequence[int] = (100, 1000), rounds: int = 4) 
     from agentroute import _decide
 
     requests = speed.load_requests(shared, 300, _catalogs.DEFAULT_SEED)
-    with_stages = _decide.apply_not_for
-
-    def without_stages(index: Any, queries: Any, scores: Any) -> Any:
-        return scores
 
     print("| agents | without ms/request | with ms/request | ratio |")
     print("| ---: | ---: | ---: | ---: |")
     for size in sizes:
         folder = _catalogs.ensure_catalog(size, shared=shared, verbose=False)
-        state = agentroute.Router.from_path(str(folder), cache=False)._state
+        with_stages = agentroute.Router.from_path(str(folder), cache=False)._state
+        off = replace(with_stages.config, not_for=agentroute.NotForConfig(enabled=False))
+        states = {True: with_stages, False: replace(with_stages, config=off)}
 
-        def run(new: bool, state: Any = state) -> float:
-            _decide.apply_not_for = with_stages if new else without_stages
+        def run(new: bool, states: Any = states) -> float:
             t0 = time.perf_counter()
             for text in requests:
-                _decide.route_state(state, [text], 5, teams=new)
+                _decide.route_state(states[new], [text], 5, teams=new)
             return (time.perf_counter() - t0) / len(requests)
 
         run(True)
@@ -439,7 +462,6 @@ def overhead(shared: Path, sizes: Sequence[int] = (100, 1000), rounds: int = 4) 
         for _ in range(rounds):
             bare.append(run(False))
             full.append(run(True))
-        _decide.apply_not_for = with_stages
         print(
             f"| {size} | {min(bare) * 1e3:.2f} | {min(full) * 1e3:.2f} | "
             f"{min(full) / min(bare):.2f} |"

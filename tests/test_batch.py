@@ -46,7 +46,18 @@ def test_a_file_is_answered_line_by_line_as_route_many_answers() -> None:
     assert report.routed == len(REQUESTS) and report.errors == 0
     assert [{k: v for k, v in a.items() if k != "id"} for a in answers] == expected
     assert [a.get("id") for a in answers[:4]] == [0, None, None, 3]
-    assert expected[0] == decision_record(router.route(REQUESTS[0], limit=3))
+    assert expected[0] == router.route(REQUESTS[0], limit=3).to_dict()
+
+
+def test_batch_records_are_the_json_form_with_the_team() -> None:
+    """One form of a decision: the batch file's records are ``Decision.to_dict()``, team
+    included; the 0.2 name ``decision_record`` gives the same, with a warning."""
+    router = default_router()
+    two = "add rate limiting to our gRPC gateway and then write the API docs for it"
+    (record,) = route_records(router, [two])
+    assert len(record["team"]) == 2 and record == router.route(two).to_dict()
+    with pytest.warns(DeprecationWarning, match=r"decision_record\(d\) is deprecated"):
+        assert decision_record(router.route(two)) == record
 
 
 @pytest.mark.slow  # starts processes

@@ -913,3 +913,24 @@ def test_a_fingerprint_that_does_not_give_the_key_is_not_written(
             index=build_index([agent]),
             fingerprint=fingerprint,
         )
+
+
+def test_the_cache_remembers_the_index_settings(
+    catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached index keeps the IndexConfig it was built with; asked for other settings,
+    the cache is rebuilt rather than answering with the wrong index."""
+    from agentroute import IndexConfig
+
+    folder = tmp_path / "cache"
+    other = IndexConfig(body_weight=0.0)
+    built = Router.from_path(catalog, cache=folder, index_config=other)
+    with monkeypatch.context() as m:
+        no_build(m)
+        read = Router.from_path(catalog, cache=folder, index_config=other)
+    assert built.index.config == read.index.config == other
+    np.testing.assert_array_equal(read.index.bm25_t.data, built.index.bm25_t.data)
+    plain = Router.from_path(catalog, cache=folder)
+    assert plain.index.config == IndexConfig()
+    assert not np.array_equal(plain.index.bm25_t.data, built.index.bm25_t.data)
+    assert Router.from_path(catalog, cache=folder).index.config == IndexConfig()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agentroute import _cli as cli
-from agentroute._progress import Progress
+from agentroute._progress import ProgressBar
 from agentroute._router import default_catalog_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -286,9 +286,9 @@ def test_the_library_adds_no_logging_handlers(
 
 def test_progress_draws_only_on_a_terminal() -> None:
     tty, pipe = TTY(), io.StringIO()
-    with Progress("eval", stream=tty) as bar:
+    with ProgressBar("eval", stream=tty) as bar:
         bar(10, 10)
-    with Progress("eval", stream=pipe) as quiet:
+    with ProgressBar("eval", stream=pipe) as quiet:
         quiet(10, 10)
     assert "eval [" in tty.getvalue() and "10/10" in tty.getvalue()
     assert pipe.getvalue() == ""

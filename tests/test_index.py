@@ -24,7 +24,6 @@ from sklearn.preprocessing import normalize as l2_rows
 from agentroute import Router, load_agents
 from agentroute._decide import _ranked
 from agentroute._index import (
-    BM25_K1,
     MAX_BODY_CHARS,
     MAX_CHAR_BODY,
     Csr,
@@ -182,7 +181,8 @@ def reference_scores(index: Index, ref: Reference, texts: list[str]) -> dict[str
         [len(set(q.terms) - set(ref.counter.get_feature_names_out())) for q in queries], dtype=float
     )
     top = float(index.idf.max())
-    reach = (np.asarray(present @ index.idf).ravel() + top * unknown) * (BM25_K1 + 1.0)
+    k1 = index.config.bm25_k1
+    reach = (np.asarray(present @ index.idf).ravel() + top * unknown) * (k1 + 1.0)
     raw = np.asarray((present @ bm25).todense())
     total = np.asarray(present @ idf).ravel() + top * unknown
     hit = np.asarray((present @ sp.diags(idf) @ ref.present.T).todense())
@@ -339,28 +339,20 @@ def assert_same_index(a: Index, b: Index) -> None:
             np.testing.assert_array_equal(u, v, err_msg=field.name)
 
 
-def build_in_slices(
-    agents: Sequence[AgentSpec], size: int, monkeypatch: pytest.MonkeyPatch
-) -> Index:
-    import agentroute._index as indexing
-
-    with monkeypatch.context() as m:
-        m.setattr(indexing, "SLICE_AGENTS", size)
-        return build_index(agents)
+def build_in_slices(agents: Sequence[AgentSpec], size: int) -> Index:
+    return build_index(agents, slice_agents=size)
 
 
-def test_counting_in_slices_builds_the_same_index_on_real_catalogs(
-    corpora: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_counting_in_slices_builds_the_same_index_on_real_catalogs(corpora: Path) -> None:
     # Two real collections in one catalog: repeated names, not-for sections, long bodies.
     agents = [
         *load_agents(corpora / "dl-ezo-claude-code-sub-agents").agents,
         *load_agents(default_catalog_path()).agents,
     ]
     unique = list({a.name: a for a in agents}.values())
-    whole = build_in_slices(unique, len(unique), monkeypatch)
-    assert_same_index(build_in_slices(unique, 7, monkeypatch), whole)
-    assert_same_index(build_in_slices(unique, 1, monkeypatch), whole)
+    whole = build_in_slices(unique, len(unique))
+    assert_same_index(build_in_slices(unique, 7), whole)
+    assert_same_index(build_in_slices(unique, 1), whole)
 
 
 WORDS = st.sampled_from(["sql", "query", "tuning", "kubernetes", "pod", "é", "aaaa", "go", "x"])
@@ -379,28 +371,18 @@ def test_counting_in_slices_builds_the_same_index_on_synthetic_catalogs(
     texts: list[tuple[list[str], list[str]]], size: int
 ) -> None:
     """Words first seen in a later slice, words repeated across slices, empty agents."""
-    import agentroute._index as indexing
-
     agents = [
         AgentSpec(f"agent-{i}", " ".join(d), body=" ".join(b), triggers=tuple(d[:2]))
         for i, (d, b) in enumerate(texts)
     ]
-    saved = indexing.SLICE_AGENTS
     try:
         whole = build_index(agents)
     except ValueError as empty:
         with pytest.raises(ValueError, match="no agent has a word to index"):
-            indexing.SLICE_AGENTS = size
-            build_index(agents)
+            build_index(agents, slice_agents=size)
         assert "no agent has a word to index" in str(empty)
         return
-    finally:
-        indexing.SLICE_AGENTS = saved
-    try:
-        indexing.SLICE_AGENTS = size
-        sliced = build_index(agents)
-    finally:
-        indexing.SLICE_AGENTS = saved
+    sliced = build_index(agents, slice_agents=size)
     assert_same_index(sliced, whole)
 
 
@@ -425,6 +407,45 @@ def test_the_build_progress_counts_each_agent_once() -> None:
     assert {total for _, total in seen} == {len(agents)}
     assert seen[-1] == (len(agents), len(agents))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_the_index_config_is_passed_in_and_kept(tmp_path: Path) -> None:
+    """BM25F weights and constants come from the IndexConfig the index is built with (not
+    module globals), the index keeps it, and a saved router rebuilds with it."""
+    from agentroute import IndexConfig
+
+    agents = load_agents(default_catalog_path()).agents
+    plain = build_index(agents)
+    config = IndexConfig(body_weight=0.0, bm25_b=0.3)
+    changed = build_index(agents, config=config)
+    assert plain.config == IndexConfig() and changed.config == config
+    assert not np.array_equal(plain.bm25_t.data, changed.bm25_t.data)
+    router = Router(agents, index_config=config)
+    router.save(tmp_path / "router.npz")
+    again = Router.load(tmp_path / "router.npz")
+    assert again.index.config == config
+    np.testing.assert_array_equal(again.index.bm25_t.data, changed.bm25_t.data)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"bm25_b": 1.5}, r"IndexConfig\.bm25_b must be a finite number in \[0, 1\], got 1\.5"),
+        ({"name_weight": -1}, r"IndexConfig\.name_weight must be a finite number >= 0, got -1"),
+        ({"preselect": 0}, r"IndexConfig\.preselect must be an integer >= 1, got 0"),
+        (
+            {"name_weight": 0, "description_weight": 0, "hints_weight": 0, "body_weight": 0},
+            "at least one of IndexConfig's field weights must be positive",
+        ),
+    ],
+)
+def test_bad_index_settings_are_refused_by_name(change: dict[str, object], message: str) -> None:
+    from agentroute import IndexConfig
+
+    with pytest.raises(ValueError, match=message):
+        IndexConfig(**change)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"slice_agents must be an integer >= 1, got 0"):
+        build_index([AgentSpec("a", "b")], slice_agents=0)
 
 
 @settings(max_examples=60, deadline=None)

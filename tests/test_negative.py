@@ -8,15 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agentroute import AgentSpec, Router
+from agentroute import AgentSpec, NotForConfig, Router
 from agentroute._negative import (
-    MIN_MATCH,
     apply_not_for,
     match_strength,
     matches,
     resolve_name,
 )
 from agentroute._score import analyze_query, score
+
+MIN_MATCH = NotForConfig().min_match
+ON = NotForConfig()
 
 DEVOPS = """---
 name: devops-engineer
@@ -52,7 +54,7 @@ def test_the_redirect_gains_and_the_disowning_agent_loses(seeds_and_devops: Rout
     index = router.index
     q = [analyze_query(index, "configure docker and kubernetes for the service")]
     before = score(index, q, router.config.weights)
-    after = apply_not_for(index, q, before)
+    after = apply_not_for(index, q, before, ON)
     go = index.names.index("backend-engineer-golang")
     ops = index.names.index("devops-engineer")
     assert after.combined[0, go] < before.combined[0, go]
@@ -64,7 +66,7 @@ def test_requests_matching_no_item_keep_their_scores(seeds_and_devops: Router) -
     index = router.index
     q = [analyze_query(index, "add idempotency keys to the ledger transfer handler")]
     before = score(index, q, router.config.weights)
-    after = apply_not_for(index, q, before)
+    after = apply_not_for(index, q, before, ON)
     assert after is before
 
 
@@ -121,7 +123,8 @@ def test_match_strength_is_an_f1_of_shares(seeds_and_devops: Router) -> None:
 def test_scores_stay_in_range(seeds_and_devops: Router) -> None:
     router = seeds_and_devops
     q = [analyze_query(router.index, t) for t in ("Docker/Kubernetes configuration", "CI/CD")]
-    s = apply_not_for(router.index, q, score(router.index, q, router.config.weights))
+    before = score(router.index, q, router.config.weights)
+    s = apply_not_for(router.index, q, before, ON)
     assert np.all((s.combined >= 0.0) & (s.combined <= 1.0))
 
 
@@ -146,7 +149,7 @@ def test_matches_equal_item_by_item_strengths(corpora: Path) -> None:
             m = match_strength(index, query.terms, item_terms)
             if m >= MIN_MATCH:
                 expected[k] = m
-        assert matches(table, index, query) == expected
+        assert matches(table, index, query, MIN_MATCH) == expected
         hits += len(expected)
     assert hits > len(requests) // 2
 
@@ -214,3 +217,33 @@ def test_the_table_is_part_of_the_index_and_travels_with_it() -> None:
     copy = pickle.loads(pickle.dumps(index))
     assert copy.not_for.items == index.not_for.items
     assert copy.not_for.position == {"api": 0, "cluster-ops": 1}
+
+
+def test_the_not_for_settings_are_the_routers_config(seeds_and_devops: Router) -> None:
+    """``RouterConfig.not_for`` is read, not a module global: with the stage off the
+    disowning agent keeps its score; a smaller penalty takes less off."""
+    from agentroute import RouterConfig
+
+    text = "configure docker and kubernetes for the service"
+
+    def go_score(not_for: NotForConfig) -> float:
+        router = Router(seeds_and_devops.agents, config=RouterConfig(not_for=not_for))
+        d = router.route(text, limit=50)
+        return next(c.score for c in d.candidates if c.agent == "backend-engineer-golang")
+
+    off = go_score(NotForConfig(enabled=False))
+    on = go_score(NotForConfig())
+    assert on < go_score(NotForConfig(penalty=0.1)) < off
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"min_match": 0.0}, r"NotForConfig\.min_match must be a finite number in \[1e-06, 1\]"),
+        ({"penalty": 2}, r"NotForConfig\.penalty must be a finite number in \[0, 1\], got 2"),
+        ({"enabled": 1}, r"NotForConfig\.enabled must be True or False, got 1"),
+    ],
+)
+def test_bad_not_for_settings_are_refused_by_name(change: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        NotForConfig(**change)  # type: ignore[arg-type]

@@ -81,6 +81,23 @@ def test_the_0_1_keyword_top_still_works_with_a_warning(router: Router) -> None:
         router.route("x", top=2, limit=2)  # type: ignore[call-arg]
 
 
+def test_the_request_texts_are_requests_everywhere(router: Router) -> None:
+    """fit and evaluate name their texts ``requests`` as route_many does; the 0.2 keyword
+    ``texts=`` still works, with a warning naming the release."""
+    texts = ["our kubernetes pods keep crashing", "bake a cake"]
+    labels = ["kubernetes-operator", None]
+    report = router.evaluate(requests=texts, labels=labels)
+    with pytest.warns(DeprecationWarning, match="'texts' is deprecated since agentroute 0.3"):
+        old = router.evaluate(texts=texts, labels=labels)  # type: ignore[call-arg]
+    assert old == report
+    with pytest.raises(ValueError, match="requests and labels must have the same length"):
+        router.evaluate(texts, labels[:1])
+    fitted = Router(router.agents).fit(requests=texts, labels=labels)
+    with pytest.warns(DeprecationWarning, match="'texts' is deprecated since agentroute 0.3"):
+        again = Router(router.agents).fit(texts=texts, labels=labels)  # type: ignore[call-arg]
+    assert again.route_many(texts) == fitted.route_many(texts)
+
+
 def test_non_string_request_is_a_type_error_naming_the_position(router: Router) -> None:
     with pytest.raises(TypeError, match=r"requests\[1\] must be a str"):
         router.route_many(["ok", 3])  # type: ignore[list-item]

@@ -82,6 +82,19 @@ def test_unfitted_and_calibrated_routers_round_trip(tmp_path: Path) -> None:
     ]
 
 
+def test_the_nested_settings_round_trip(tmp_path: Path) -> None:
+    """A saved router remembers its team and not-for settings (and the calibration)."""
+    from agentroute import NotForConfig, RouterConfig, TeamConfig
+
+    config = RouterConfig(
+        teams=TeamConfig(max_parts=2, cover_ratio=0.8),
+        not_for=NotForConfig(penalty=0.1, enabled=False),
+    )
+    router = Router(Router.from_default().agents, config=config)
+    router.save(tmp_path / "settings.npz")
+    assert Router.load(tmp_path / "settings.npz").config == config
+
+
 def test_real_data_round_trip(shared: Path, tmp_path: Path) -> None:
     folder = shared / "datasets" / "hwu64"
     if not folder.is_dir():
@@ -351,6 +364,9 @@ CRAFTED: dict[str, tuple[str, object]] = {
         lambda m: {"config": _flat_config(m, margin=1e300)},
     ),
     "calibration-list": ("calibration", lambda m: {"config": _config(m, calibration=[1, 2])}),
+    "teams-text": ("teams", lambda m: {"config": _config(m, teams__max_parts="6")}),
+    "teams-unknown": ("teams", lambda m: {"config": _config(m, teams__max_members=3)}),
+    "not-for-negative": ("not_for", lambda m: {"config": _config(m, not_for__penalty=-1.0)}),
     "weights-huge": ("weights", lambda m: {"config": _config(m, weights__bm25=1e308)}),
     "weights-text": ("weights", lambda m: {"config": _config(m, weights__word="1")}),
     "min-confidence-bool": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentroute import Router, RouterConfig, Weights, load_agents
-from agentroute._index import Index
+from agentroute._index import Index, IndexConfig
 from agentroute._score import (
     BATCH_MIN,
     _char_product_numpy,
@@ -169,23 +170,19 @@ def test_short_real_words_are_not_read_as_other_words() -> None:
     assert ("kubernets", "kubernetes") in q.corrections
 
 
-def test_preselected_char_scores_are_exact_for_the_candidates(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Above PRESELECT_MIN_AGENTS the char view is read for the leaders only: their char
-    scores keep their bits, the others are 0, and the mean over every agent is exact."""
-    import agentroute._score as scoring
-
+def test_preselected_char_scores_are_exact_for_the_candidates() -> None:
+    """From IndexConfig.preselect_min_agents agents on, the char view is read for the
+    leaders only: their char scores keep their bits, the others are 0, and the mean over
+    every agent is exact."""
     router = default_router()
     index = router.index
     texts = [*REQUESTS[:6], "kubernetes helm chart for postgres"]
     queries = [analyze_query(index, t) for t in texts]
     exact = score(index, queries, router.config.weights)
     assert exact.char_moments is None
-    monkeypatch.setattr(scoring, "PRESELECT_MIN_AGENTS", 1)
-    monkeypatch.setattr(scoring, "PRESELECT", 4)
+    few = dataclasses.replace(index, config=IndexConfig(preselect_min_agents=1, preselect=4))
     for batch in (queries[:1], queries * 3):  # one request (NumPy) and a batch (SciPy)
-        pre = score(index, batch, router.config.weights)
+        pre = score(few, batch, router.config.weights)
         assert pre.char_moments is not None
         for r in range(len(batch)):
             full = exact.char[r % len(queries)]

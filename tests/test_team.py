@@ -9,14 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentroute import Decision, Router, TeamMember
+from agentroute import Decision, Router, TeamConfig, TeamMember
 from agentroute._index import Index
 from agentroute._score import Query, analyze_query
 from agentroute._team import (
     _JOINED,
     _MAY_SPLIT,
-    MIN_PART_TERMS,
-    MIN_UNCOVERED_SHARE,
     _clean,
     split_parts,
     uncovered_many,
@@ -230,6 +228,34 @@ def test_the_team_is_the_lead_then_the_others_by_confidence(
     assert f"  - lead   {d.agent}  " in out
 
 
+def test_the_team_settings_are_the_routers_config(router: Router) -> None:
+    """The thresholds come from ``RouterConfig.teams``, passed in, not module globals: a
+    member bar above 1 keeps every request a team of one, one part at most does too."""
+    from agentroute import RouterConfig, TeamConfig
+
+    assert len(router.route(TWO).team) == 2
+    for teams in (TeamConfig(min_part_confidence=1.01), TeamConfig(max_parts=1)):
+        strict = Router(router.agents, config=RouterConfig(teams=teams))
+        d = strict.route(TWO)
+        assert [m.agent for m in d.team] == [d.agent], teams
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"cover_ratio": -0.1}, r"TeamConfig\.cover_ratio must be a finite number >= 0, got -0\.1"),
+        ({"max_parts": 0}, r"TeamConfig\.max_parts must be an integer >= 1, got 0"),
+        ({"min_part_terms": 2.0}, r"TeamConfig\.min_part_terms must be an integer >= 0, got 2\.0"),
+        ({"runner_ratio": float("nan")}, r"TeamConfig\.runner_ratio must be a finite number"),
+    ],
+)
+def test_bad_team_settings_are_refused_by_name(change: dict[str, object], message: str) -> None:
+    from agentroute import TeamConfig
+
+    with pytest.raises(ValueError, match=message):
+        TeamConfig(**change)  # type: ignore[arg-type]
+
+
 _marks = st.text(alphabet=" abdehnt,;.!?&\n-*1234567890", max_size=40)
 
 
@@ -256,7 +282,12 @@ def _uncovered_reference(index: Index, agent: int, q: Query) -> str:
         if agent not in index.bm25_t.indices[lo:hi].tolist():
             missing.append(q.surfaces.get(t, t))
             weight += idf
-    if len(missing) < MIN_PART_TERMS or total <= 0.0 or weight / total < MIN_UNCOVERED_SHARE:
+    team = TeamConfig()
+    if (
+        len(missing) < team.min_part_terms
+        or total <= 0.0
+        or weight / total < team.min_uncovered_share
+    ):
         return ""
     # The part is the stretch between two joins that lacks most (issue 22), as written.
     best, best_weight = "", 0.0
@@ -274,9 +305,9 @@ def _uncovered_reference(index: Index, agent: int, q: Query) -> str:
                 lacking += 1
                 piece_weight += idf
         if (
-            lacking >= MIN_PART_TERMS
+            lacking >= TeamConfig().min_part_terms
             and piece_total > 0.0
-            and piece_weight / piece_total >= MIN_UNCOVERED_SHARE
+            and piece_weight / piece_total >= TeamConfig().min_uncovered_share
             and piece_weight > best_weight
         ):
             best, best_weight = _clean(piece), piece_weight
@@ -291,6 +322,6 @@ def test_uncovered_reads_each_request_against_its_own_agent(router: Router) -> N
         "",
     ]
     asks = [(a, analyze_query(index, t)) for a in range(index.n_agents) for t in texts]
-    got = uncovered_many(index, asks)
+    got = uncovered_many(index, asks, TeamConfig())
     assert got == [_uncovered_reference(index, a, q) for a, q in asks]
     assert any(got)

@@ -51,8 +51,9 @@ from agentroute._evaluate import (
 )
 from agentroute._explain import Explanation
 from agentroute._fs import PathArg
-from agentroute._index import Index
+from agentroute._index import Index, IndexConfig
 from agentroute._load import load_agents, parse_agent
+from agentroute._negative import NotForConfig
 from agentroute._pipeline import CacheArg
 from agentroute._router import Router, default_catalog_path
 from agentroute._score import Weights
@@ -66,6 +67,7 @@ from agentroute._spec import (
     Status,
     TeamMember,
 )
+from agentroute._team import TeamConfig
 from agentroute._version import __version__
 
 if _TYPE_CHECKING:
@@ -93,6 +95,7 @@ __all__ = [
     "Explanation",
     "Finding",
     "Index",
+    "IndexConfig",
     "IndexFormatError",
     "Labels",
     "LargeCatalogs",
@@ -101,6 +104,7 @@ __all__ = [
     "LoadResult",
     "Logistic",
     "Misroute",
+    "NotForConfig",
     "PathArg",
     "ReliabilityBin",
     "Router",
@@ -108,6 +112,7 @@ __all__ = [
     "Severity",
     "Signals",
     "Status",
+    "TeamConfig",
     "TeamMember",
     "Weights",
     "__version__",

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from agentroute._deprecated import replaced
 from agentroute._spec import Decision
 
 if TYPE_CHECKING:
@@ -55,39 +56,23 @@ __all__ = [
 CHUNK = 1_000
 
 
+@replaced("agentroute.decision_record(d)", "d.to_dict()")
 def decision_record(d: Decision) -> dict[str, Any]:
-    """A decision as the JSON object the command line prints.
-
-    Examples
-    --------
-    >>> from agentroute import Router
-    >>> record = decision_record(Router.from_default().route("fix the helm chart"))
-    >>> sorted(record)[:4]
-    ['agent', 'alternatives', 'candidates', 'confidence']
-    """
-    return {
-        "request": d.request,
-        "agent": d.agent,
-        "alternatives": list(d.alternatives),
-        "status": d.status,
-        "confidence": round(d.confidence, 4),
-        "group_confidence": round(d.group_confidence, 4),
-        "reason": d.reason,
-        "matched_triggers": list(d.matched_triggers),
-        "top_terms": list(d.top_terms),
-        "candidates": [{"agent": c.agent, "score": round(c.score, 4)} for c in d.candidates],
-    }
+    """Deprecated since 0.3: :meth:`Decision.to_dict`, the one JSON form of a decision
+    (this gave it without ``team`` and ``copies``)."""
+    return d.to_dict()
 
 
 def route_records(
     router: Router, requests: Iterable[str], *, limit: int = 5
 ) -> list[dict[str, Any]]:
-    """Route a batch and return each decision as :func:`decision_record` gives it.
+    """Route a batch and return each decision as :meth:`Decision.to_dict` gives it (the
+    ``--json`` form: with ``team``).
 
     The unit of work of every batch path here (and of Ray's ``map_batches`` or Spark's
     ``mapInPandas``, see docs/batch.md): a pure function of the router and the batch.
     """
-    return [decision_record(d) for d in router.route_many(list(requests), limit=limit)]
+    return [d.to_dict() for d in router.route_many(list(requests), limit=limit)]
 
 
 # -- JSON Lines files --------------------------------------------------------------------
@@ -322,7 +307,7 @@ def _partition(requests: Iterable[Any], router: Router, limit: int) -> list[dict
 
 
 def route_bag(bag: Any, router: Router, *, limit: int = 5) -> Any:
-    """A Dask bag of requests → a bag of decision records (:func:`decision_record`), in order.
+    """A Dask bag of requests → a bag of decision records (:meth:`Decision.to_dict`), in order.
 
     The router is shipped once (scattered to each worker when a ``distributed`` client
     is running, else a single task every partition depends on), not once per

@@ -61,7 +61,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, overload
 
@@ -69,7 +69,7 @@ import numpy as np
 
 from agentroute._errors import IndexFormatError
 from agentroute._fs import DEFAULT_MAX_BYTES, open_regular, resolved_path
-from agentroute._index import Csr, Index, Strings, index_dtype, pointer_dtype
+from agentroute._index import Csr, Index, IndexConfig, Strings, index_dtype, pointer_dtype
 from agentroute._load import clean_name
 from agentroute._negative import table_from_parts, table_parts
 from agentroute._npz import TEMP_PREFIX, NpzArchive, write_npz
@@ -488,6 +488,7 @@ def _payload(
         "shapes": {name: list(getattr(index, name).shape) for name in _CSR},
         "top_idf": index.top_idf,
         "not_for": not_for,
+        "index_config": asdict(index.config),
     }
     # ASCII JSON: file names from the file system may hold lone surrogates (a name
     # that is not UTF-8), which only escapes carry through a UTF-8 encoding.
@@ -861,6 +862,10 @@ def _rebuild(
         not_for = table_from_parts(doc["not_for"], names)
     except ValueError as exc:
         raise _bad(path, f"the not-for table is malformed ({exc})") from None
+    try:
+        config = IndexConfig(**doc["index_config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _bad(path, f"the index config is malformed ({exc})") from None
     index = Index(
         names=names,
         feature_names=features,
@@ -882,6 +887,7 @@ def _rebuild(
         top_idf=top_idf,
         similar=mats["similar"],
         not_for=not_for,
+        config=config,
     )
     return agents, diagnostics, index
 

@@ -172,10 +172,10 @@ def _load(paths: Sequence[str] | None, *, strict: bool = False, cache: bool = Tr
     where = catalog_paths(paths, note=sys.stderr)
     if not _use_progress(sys.stderr):
         return Router.from_path(where, strict=strict, cache=cache)
-    from agentroute._progress import Progress
+    from agentroute._progress import ProgressBar
 
     # Drawn only while an index is being built, never when it comes from the cache.
-    with Progress("indexing agents") as bar:
+    with ProgressBar("indexing agents") as bar:
         return Router.from_path(where, strict=strict, cache=cache, progress=bar)
 
 
@@ -232,9 +232,9 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
         )
     except OSError as exc:
         raise _UsageError(f"cannot read {args.input}: {exc.strerror or exc}") from None
-    from agentroute._progress import Progress
+    from agentroute._progress import ProgressBar
 
-    bar = Progress("routing")
+    bar = ProgressBar("routing")
     total = _count_lines(args.input) if bar.enabled and not reading_stdin else 0
     with contextlib.ExitStack() as stack:
         if not reading_stdin:
@@ -441,7 +441,7 @@ def _count_labels(path: str, names: dict[str, set[str]] | None = None) -> int:
 
 def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from agentroute._evaluate import Tally, iter_labels
-    from agentroute._progress import Progress
+    from agentroute._progress import ProgressBar
 
     # The labels file is read twice, line by line: once to refuse a bad line before any
     # work, once to route in batches. Neither keeps the requests: a labels file of any
@@ -478,7 +478,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             tally.add(d, label, frozenset() if label is None else frozenset({label, *more}))
         batch.clear()
 
-    with Progress("eval") as bar:
+    with ProgressBar("eval") as bar:
         try:
             for row in iter_labels(args.labels):
                 batch.append(row)
@@ -503,11 +503,11 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 # -- lint -------------------------------------------------------------------------------
 def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
     from agentroute._lint import lint
-    from agentroute._progress import Progress
+    from agentroute._progress import ProgressBar
 
     labels = None if args.labels is None else _read_labels(args.labels)
     router = _load([*args.paths, *(args.agents or [])], cache=not args.no_cache)
-    with Progress("lint") as bar:
+    with ProgressBar("lint") as bar:
         report = lint(
             router,
             labels=labels,

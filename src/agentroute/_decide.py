@@ -7,13 +7,10 @@ owns the state and swaps it whole.
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -26,7 +23,8 @@ from agentroute._calibrate import (
     signals,
 )
 from agentroute._index import Index
-from agentroute._negative import apply_not_for
+from agentroute._language import other_language
+from agentroute._negative import NotForConfig, apply_not_for
 from agentroute._score import (
     BATCH_MIN,
     Query,
@@ -38,7 +36,7 @@ from agentroute._score import (
 )
 from agentroute._similar import group_inputs, group_members, related
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
-from agentroute._team import PART_CANDIDATES, attach_teams
+from agentroute._team import TeamConfig, attach_teams
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it only when used
     from agentroute._classifier import Learned
@@ -84,6 +82,11 @@ class RouterConfig:
         off): the author's words are in-scope evidence the scope model does not
         read.
     trigger_rescue_scope : float
+    not_for : NotForConfig
+        How an agent's "does NOT handle" items lower its score for a request that
+        matches them (and raise the agent they redirect to).
+    teams : TeamConfig
+        When a second agent joins a decision's team.
     max_alternatives : int
         At most this many :attr:`Decision.alternatives` (0: never any; the
         decision then is about one agent, as before 0.3).
@@ -116,10 +119,21 @@ class RouterConfig:
     scope_min_agents: int = 3
     trigger_rescue: int = 2
     trigger_rescue_scope: float = 0.3
+    not_for: NotForConfig = field(default_factory=NotForConfig)
+    teams: TeamConfig = field(default_factory=TeamConfig)
     max_alternatives: int = 3
     alternative_margin: float = 0.2
 
     def __post_init__(self) -> None:
+        for name, kind in (
+            ("weights", Weights),
+            ("calibration", Calibration),
+            ("not_for", NotForConfig),
+            ("teams", TeamConfig),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                raise TypeError(f"RouterConfig.{name} must be a {kind.__name__}, got {value!r}")
         for name in (
             "min_confidence",
             "min_scope",
@@ -230,7 +244,7 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    scores = apply_not_for(state.index, queries, scores)
+    scores = apply_not_for(state.index, queries, scores, state.config.not_for)
     # A part (teams=False) is read for its agent, status and candidates: no reason.
     batch = _batch(state, queries, scores, state.depth(limit), explain=teams)
     decisions = [
@@ -239,8 +253,11 @@ def route_state(
     ]
     if not teams:
         return decisions
-    parts = partial(route_state, state, limit=PART_CANDIDATES, teams=False)
-    return attach_teams(state.agents, state.index, state.index.copy_of, decisions, parts, queries)
+    team = state.config.teams
+    parts = partial(route_state, state, limit=team.part_candidates, teams=False)
+    return attach_teams(
+        state.agents, state.index, state.index.copy_of, decisions, parts, queries, team
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -460,113 +477,6 @@ def _quote(items: Sequence[str]) -> str:
     return ", ".join(f"'{i}'" for i in items)
 
 
-# Frequent function words of the languages most often mistaken for English
-# (French, Spanish, Portuguese, Italian, German, Dutch), none of them English words.
-_FOREIGN_FUNCTION_WORDS = frozenset(
-    [
-        "le",
-        "la",
-        "les",
-        "des",
-        "une",
-        "avec",
-        "pour",
-        "dans",
-        "est",
-        "sont",
-        "nous",
-        "vous",
-        "pas",
-        "sur",
-        "au",
-        "aux",
-        "ces",
-        "cette",
-        "el",
-        "los",
-        "las",
-        "una",
-        "para",
-        "por",
-        "del",
-        "es",
-        "está",
-        "pero",
-        "como",
-        "más",
-        "uma",
-        "com",
-        "não",
-        "em",
-        "ao",
-        "das",
-        "dos",
-        "são",
-        "di",
-        "che",
-        "gli",
-        "della",
-        "delle",
-        "sono",
-        "anche",
-        "nel",
-        "der",
-        "das",
-        "und",
-        "mit",
-        "für",
-        "ein",
-        "eine",
-        "ist",
-        "nicht",
-        "auf",
-        "ich",
-        "wir",
-        "sie",
-        "dem",
-        "zu",
-        "het",
-        "een",
-        "voor",
-        "niet",
-        "met",
-        "zijn",
-        "ik",
-    ]
-)
-
-
-def other_language(text: str) -> str | None:
-    """How ``text`` shows it is not English, or None: mostly letters of another script,
-    or several function words of another Latin-script language.
-
-    Catalogs are written in English; a request in another language shares few or
-    no words with them, and the reason should say so rather than call the request
-    off-topic.
-
-    >>> other_language("Напиши тесты для модуля оплаты")
-    'it is written in Cyrillic script'
-    >>> other_language("Écris une API REST en Go avec des tests")
-    'it reads as another language'
-    >>> other_language("write tests for the payment module") is None
-    True
-    """
-    letters = [ch for ch in text if ch.isalpha()]
-    if not letters:
-        return None
-    scripts = Counter(unicodedata.name(ch, "LATIN").split(" ")[0] for ch in letters)
-    latin = scripts.pop("LATIN", 0)
-    if scripts and sum(scripts.values()) >= latin:
-        script = scripts.most_common(1)[0][0]
-        names = {"CJK": "Chinese or Japanese (CJK)", "HIRAGANA": "Japanese"}
-        return f"it is written in {names.get(script, script.title())} script"
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    foreign = sum(1 for w in words if w in _FOREIGN_FUNCTION_WORDS)
-    if foreign >= 2 and foreign * 5 >= len(words):
-        return "it reads as another language"
-    return None
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class _Batch:
     """What the catalog path reads about a whole batch before it decides each request:
@@ -632,15 +542,8 @@ def _catalog_evidence(
     best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
-        language = other_language(text) if explain else None
-        return _Evidence(
-            text=text,
-            candidates=candidates,
-            decline=f"the request has no words of this catalog's language ({language})."
-            if language
-            else "none of the request's words appear in any agent's description, "
-            "triggers or examples.",
-        )
+        why = _no_catalog_words(text) if explain else "none of the request's words " + _KNOWN
+        return _Evidence(text=text, candidates=candidates, decline=why)
     sig = batch.signals[row]
     raw = cfg.calibration.confidence(sig)
     # A calibration-only fit rescales confidence monotonically; min_confidence
@@ -682,21 +585,20 @@ def _catalog_evidence(
         rival = rival if others[rival] >= 0.0 else -1
     runner = index.names[rival] if rival >= 0 else None
     runner_score = float(combined[rival]) if runner is not None else 0.0
-    # Two of the agent's own trigger phrases in the request are in-scope evidence
-    # the scope model cannot see (it reads scores, not triggers): a catalog with
-    # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
-    # author's words. Measured on the four labelled collections: CLINC150 oos
-    # no_match unchanged, in-scope routing up (wshobson 0.973 -> 0.976).
-    trigger_backed = (
-        cfg.trigger_rescue > 0
-        and len(matched) >= cfg.trigger_rescue
-        and scope >= cfg.trigger_rescue_scope
+    case = _Case(
+        config=cfg,
+        n_agents=index.n_agents,
+        text=text,
+        query=query,
+        known=known,
+        scope=scope,
+        confidence=confidence,
+        group=group,
+        matched=matched,
+        name=name,
     )
-    declines = (
-        known < cfg.min_known_share
-        or (scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed)
-        or (confidence if group is None else group) < cfg.min_confidence
-    )
+    rule = next((r for r in DECLINE_RULES if r.declines(case)), None)
+    declines = rule is not None
     alternatives = tuple(index.names[j] for j in members) if not declines else ()
     group = group if not declines else None
     if not explain:
@@ -715,34 +617,7 @@ def _catalog_evidence(
         )
     terms = _top_terms(index, scores.present[row], batch.weights[row], query)
     evidence = _evidence(matched, terms, query)
-    closest = f"the closest, {name}, shares only {evidence}."
-    decline: str | None = None
-    if known < cfg.min_known_share:
-        language = other_language(text)
-        decline = (
-            f"most of the request's words are not in this catalog's language ({language}; "
-            f"only {query.known_terms} of {len(query.terms)} known); {closest}"
-            if language
-            else f"most of the request's words appear in no agent's text (only "
-            f"{query.known_terms} of {len(query.terms)} known); {closest}"
-        )
-    elif scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed:
-        language = other_language(text)
-        decline = (
-            f"the request reads as outside this catalog (in-scope probability {scope:.2f}, "
-            f"below {cfg.min_scope:.2f}"
-            + (
-                f"; most of its words are not in this catalog's language: {language}"
-                if language
-                else ""
-            )
-            + f"); {closest}"
-        )
-    elif declines:
-        decline = (
-            f"the best candidate, {name}, has confidence {confidence:.2f}, below the "
-            f"{cfg.min_confidence:.2f} threshold (weak evidence: {evidence})."
-        )
+    decline = None if rule is None else rule.reason(case, evidence)
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
@@ -764,6 +639,113 @@ def _catalog_evidence(
         alternatives=alternatives,
         group_confidence=group,
     )
+
+
+_KNOWN = "appear in any agent's description, triggers or examples."
+
+
+def _no_catalog_words(text: str) -> str:
+    """Why a request none of whose words the catalog knows is declined."""
+    language = other_language(text)
+    if language:
+        return f"the request has no words of this catalog's language ({language})."
+    return "none of the request's words " + _KNOWN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Case:
+    """What the decline rules read about one request and its top agent."""
+
+    config: RouterConfig
+    n_agents: int
+    text: str
+    query: Query
+    known: float  # the share of the request's terms the catalog knows
+    scope: float  # the in-scope probability
+    confidence: float  # as the caller sees it (after a calibration-only fit's rescale)
+    group: float | None  # the confidence of the leader's group, when it has alternatives
+    matched: tuple[str, ...]  # the top agent's trigger phrases in the request
+    name: str  # the top agent
+
+
+class _Rule(NamedTuple):
+    """A rule that can turn a scored request down: whether it does, and why (given
+    what the top agent shares with the request, in words)."""
+
+    declines: Callable[[_Case], bool]
+    reason: Callable[[_Case, str], str]
+
+
+def _closest(c: _Case, evidence: str) -> str:
+    return f"the closest, {c.name}, shares only {evidence}."
+
+
+def _few_known_words(c: _Case) -> bool:
+    """``min_known_share``: most of the request's words are in no agent's text."""
+    return c.known < c.config.min_known_share
+
+
+def _few_known_words_reason(c: _Case, evidence: str) -> str:
+    language = other_language(c.text)
+    known = f"{c.query.known_terms} of {len(c.query.terms)} known"
+    if language:
+        return (
+            f"most of the request's words are not in this catalog's language ({language}; "
+            f"only {known}); {_closest(c, evidence)}"
+        )
+    return (
+        f"most of the request's words appear in no agent's text (only {known}); "
+        f"{_closest(c, evidence)}"
+    )
+
+
+def _outside_the_catalog(c: _Case) -> bool:
+    """``min_scope``: the request reads as meant for another catalog."""
+    cfg = c.config
+    # Two of the agent's own trigger phrases in the request are in-scope evidence
+    # the scope model cannot see (it reads scores, not triggers): a catalog with
+    # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
+    # author's words. Measured on the four labelled collections: CLINC150 oos
+    # no_match unchanged, in-scope routing up (wshobson 0.973 -> 0.976).
+    trigger_backed = (
+        cfg.trigger_rescue > 0
+        and len(c.matched) >= cfg.trigger_rescue
+        and c.scope >= cfg.trigger_rescue_scope
+    )
+    return c.scope < cfg.min_scope and c.n_agents >= cfg.scope_min_agents and not trigger_backed
+
+
+def _outside_the_catalog_reason(c: _Case, evidence: str) -> str:
+    language = other_language(c.text)
+    foreign = f"; most of its words are not in this catalog's language: {language}"
+    return (
+        f"the request reads as outside this catalog (in-scope probability {c.scope:.2f}, "
+        f"below {c.config.min_scope:.2f}"
+        + (foreign if language else "")
+        + f"); {_closest(c, evidence)}"
+    )
+
+
+def _weak_evidence(c: _Case) -> bool:
+    """``min_confidence``: the best candidate (or its group, when it has alternatives) is
+    probably not right."""
+    return (c.confidence if c.group is None else c.group) < c.config.min_confidence
+
+
+def _weak_evidence_reason(c: _Case, evidence: str) -> str:
+    return (
+        f"the best candidate, {c.name}, has confidence {c.confidence:.2f}, below the "
+        f"{c.config.min_confidence:.2f} threshold (weak evidence: {evidence})."
+    )
+
+
+# The rules that turn a scored request down, in order: the first that declines gives the
+# reason (its text follows "No agent fits: "). Each reads RouterConfig fields only.
+DECLINE_RULES: tuple[_Rule, ...] = (
+    _Rule(_few_known_words, _few_known_words_reason),
+    _Rule(_outside_the_catalog, _outside_the_catalog_reason),
+    _Rule(_weak_evidence, _weak_evidence_reason),
+)
 
 
 def _logit(p: float) -> float:

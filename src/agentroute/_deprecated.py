@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import ParamSpec, TypeVar
 
-__all__ = ["MOVED", "install", "renamed"]
+__all__ = ["MOVED", "install", "renamed", "replaced"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,8 +83,9 @@ def install(package: str) -> None:
         sys.meta_path.append(_Alias())
 
 
-def renamed(**old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Accept a keyword's 0.1 name (``top=``, ``k=``) for one release, with a warning.
+def renamed(since: str = "0.2", /, **old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Accept a keyword's old name (``top=``, ``k=`` of 0.1) for one release, with a
+    warning naming the release that renamed it (``since``).
 
     >>> @renamed(top="limit")
     ... def route(*, limit: int = 5) -> int:
@@ -104,11 +105,39 @@ def renamed(**old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                     if new in kwargs:
                         raise TypeError(f"give {new}= or its old name {old}=, not both")
                     warnings.warn(
-                        f"the keyword {old!r} is deprecated since agentroute 0.2: use {new!r}",
+                        f"the keyword {old!r} is deprecated since agentroute {since}: use {new!r}",
                         DeprecationWarning,
                         stacklevel=2,
                     )
                     kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def replaced(old: str, new: str, since: str = "0.3") -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A public function kept for one release after ``new`` replaced it, with a warning.
+
+    >>> @replaced("double(x)", "x * 2")
+    ... def double(x: int) -> int:
+    ...     return x * 2
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     double(3), str(caught[0].message)
+    (6, 'double(x) is deprecated since agentroute 0.3: use x * 2')
+    """
+
+    def wrap(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+            warnings.warn(
+                f"{old} is deprecated since agentroute {since}: use {new}",
+                DeprecationWarning,
+                stacklevel=2,
+            )
             return func(*args, **kwargs)
 
         return inner

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,12 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# MRR reads this many candidates whatever top-k accuracy looks at.
+MRR_DEPTH = 10
+# Labelled requests routed at a time: a progress callback reports as work advances, and
+# decisions are counted and dropped a chunk at a time (a decision is ~2 KB).
+CHUNK = 256
 
 # Ten equal-width bins is the usual choice for expected calibration error; finer
 # bins are mostly empty on the few hundred labels a catalog has.
@@ -413,10 +419,7 @@ def correct_sets(
                 f"for {len(labels)} labels"
             )
         extra = [frozenset(a) for a in also_correct]
-    return [
-        frozenset() if label is None else frozenset({label}) | more
-        for label, more in zip(labels, extra, strict=True)
-    ]
+    return [right_set(label, more) for label, more in zip(labels, extra, strict=True)]
 
 
 def evaluate(
@@ -465,6 +468,47 @@ def evaluate(
     right_sets = correct_sets(labels, len(decisions), limit, also_correct)
     threshold = check_min_confidence(min_confidence)
     return _report(decisions, labels, right_sets, limit, threshold)
+
+
+def right_set(label: str | None, also_correct: Iterable[str] = ()) -> frozenset[str]:
+    """The agents that are right for a request labelled ``label`` (none when out of scope)."""
+    return frozenset() if label is None else frozenset({label, *also_correct})
+
+
+def evaluate_stream(
+    route_many: Callable[[list[str], int], list[Decision]],
+    rows: Iterable[tuple[str, str | None, frozenset[str]]],
+    *,
+    limit: int,
+    min_confidence: float | None,
+    total: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvaluationReport:
+    """Route ``(request, label, right agents)`` rows :data:`CHUNK` at a time and count
+    the answers: the one evaluation loop (``Router.evaluate`` and ``agentroute eval``).
+
+    ``route_many(requests, limit)`` decides a chunk; rows are read as they come and
+    never kept, so a labels file of any length is evaluated in the memory of its
+    catalog. ``progress(done, total)`` is called after each chunk.
+    """
+    tally = Tally(limit, min_confidence)
+    batch: list[tuple[str, str | None, frozenset[str]]] = []
+
+    def flush() -> None:
+        decisions = route_many([text for text, _, _ in batch], max(limit, MRR_DEPTH))
+        for d, (_, label, right) in zip(decisions, batch, strict=True):
+            tally.add(d, label, right)
+        batch.clear()
+        if progress is not None:
+            progress(tally.n, total)
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            flush()
+    if batch:
+        flush()
+    return tally.report()
 
 
 def _report(

@@ -11,7 +11,7 @@ with their bigrams:
 Three views are built over one shared vocabulary, so a request is counted once:
 
 * ``bm25``: BM25F weights (agents × terms). Field counts are length-normalised
-  per field, weighted (:data:`FIELD_WEIGHTS`), summed, then saturated. A request's
+  per field, weighted (:attr:`IndexConfig.field_weights`), summed, then saturated. A request's
   score is the sum over its terms, divided by the best score any agent could
   reach, so it lies in [0, 1];
 * ``word``: a sublinear TF-IDF vector of the unigrams of all fields (cosine);
@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
 from typing import TYPE_CHECKING, Any
@@ -50,14 +50,17 @@ import numpy as np
 from agentroute._errors import CatalogError
 from agentroute._negative import NotForTable, build_table
 from agentroute._similar import near_equivalents
-from agentroute._spec import AgentSpec
+from agentroute._spec import AgentSpec, check_numbers
 from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms
 from agentroute._tfidf import char_wb_ngrams, word_ngrams
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["FIELD_WEIGHTS", "Csr", "Index", "Strings", "build_index", "head_text"]
+    # The bar's module stays unloaded when nothing draws one (a route imports no more).
+    from agentroute._progress import Progress
+
+__all__ = ["Csr", "Index", "IndexConfig", "Strings", "build_index", "head_text"]
 
 # Bodies beyond this many characters add little but cost time; real "when to
 # use" material sits near the top.
@@ -69,15 +72,6 @@ MAX_CHAR_BODY = 6_000
 # Trigger phrases are matched as contiguous term n-grams up to this length, the
 # length the loader keeps a phrase as a trigger (longer ones are use cases).
 MAX_TRIGGER_TERMS = MAX_TRIGGER_WORDS
-# BM25F field weights. What an agent says it is for (name, description) weighs
-# more per word than its long prompt body. Measured on the development
-# collections (wshobson, dl-ezo, voltagent, examples removed): body-only BM25
-# gives top-1 0.548/0.479/0.629, these weights 0.556/0.493/0.686; the result is
-# flat around them (name 1–5, description 1–3), so they are not a fitted optimum.
-FIELD_WEIGHTS: dict[str, float] = {"name": 2.0, "description": 2.0, "hints": 1.0, "body": 0.5}
-# Okapi constants: the usual k1; b = 0.75 beat 0.3 and 1.0 on the dev collections.
-BM25_K1 = 1.2
-BM25_B = 0.75
 # Character n-gram lengths (scikit-learn's ``char_wb`` analyser).
 CHAR_NGRAMS = (3, 5)
 # rapidfuzz ratio (0-100) above which an unknown request word is read as a known
@@ -93,7 +87,64 @@ _MAX_REMEMBERED_WORDS = 1 << 16
 # whole dictionary: cheaper than binary searches from then on (see Strings).
 _DICT_AFTER = 64
 
-Progress = Callable[[int, int], None]
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexConfig:
+    """How an index is built and read; stored on it (:attr:`Index.config`), so a
+    saved router rebuilds the same index.
+
+    Attributes
+    ----------
+    name_weight, description_weight, hints_weight, body_weight : float
+        BM25F field weights. What an agent says it is for (name, description)
+        weighs more per word than its long prompt body. Measured on the
+        development collections (wshobson, dl-ezo, voltagent, examples removed):
+        body-only BM25 gives top-1 0.548/0.479/0.629, these weights
+        0.556/0.493/0.686; the result is flat around them (name 1-5, description
+        1-3), so they are not a fitted optimum.
+    bm25_k1, bm25_b : float
+        Okapi constants: the usual k1; b = 0.75 beat 0.3 and 1.0 on the dev
+        collections.
+    preselect_min_agents, preselect : int
+        From ``preselect_min_agents`` agents on, a request's char view is read
+        for the ``preselect`` agents leading on BM25F + word only (see
+        :mod:`agentroute._score`, "large catalogs"): at 10,000 agents 24 ms
+        pre-selected against 15-17 ms exact, at 20,000 about even, so the
+        threshold sits above both (decisions at 20,000 agents with it lowered:
+        200 of 200 equal to exact, ``benchmarks/speed.py``).
+
+    >>> IndexConfig(bm25_b=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: IndexConfig.bm25_b must be a finite number in [0, 1], got 1.5
+    """
+
+    name_weight: float = 2.0
+    description_weight: float = 2.0
+    hints_weight: float = 1.0
+    body_weight: float = 0.5
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    preselect_min_agents: int = 50_000
+    preselect: int = 1_000
+
+    def __post_init__(self) -> None:
+        check_numbers(self, ("name_weight", "description_weight", "hints_weight", "body_weight"))
+        check_numbers(self, ("bm25_k1",), hi=100.0)
+        check_numbers(self, ("bm25_b",), hi=1.0)
+        check_numbers(self, ("preselect_min_agents", "preselect"), lo=1, integer=True)
+        if not any(self.field_weights.values()):
+            raise ValueError("at least one of IndexConfig's field weights must be positive")
+
+    @property
+    def field_weights(self) -> dict[str, float]:
+        """Field → BM25F weight, in the order the fields are read."""
+        return {
+            "name": self.name_weight,
+            "description": self.description_weight,
+            "hints": self.hints_weight,
+            "body": self.body_weight,
+        }
 
 
 def _analyze(doc: str) -> list[str]:
@@ -467,6 +518,8 @@ class Index:
     not_for : NotForTable
         Every agent's not-for items, their redirects and its collaborators
         (:mod:`agentroute._negative`), resolved to agent positions.
+    config : IndexConfig
+        How it was built, and how scoring reads it.
     """
 
     names: tuple[str, ...]
@@ -489,6 +542,7 @@ class Index:
     top_idf: float
     similar: Csr
     not_for: NotForTable
+    config: IndexConfig = field(default_factory=IndexConfig)
 
     @property
     def n_agents(self) -> int:
@@ -633,11 +687,12 @@ class Index:
 
 # -- counting ---------------------------------------------------------------------------
 
-# Agents counted at a time. Counting keeps each slice's token lists and n-gram products only
-# while the slice is counted; what stays is the vocabulary and compact per-slice counts, so a
-# build's peak is about the finished index plus one slice (not a copy of every agent's tokens:
-# ~27 GB at 100,000 agents). The matrices are those of one slice, to the bit
-# (``tests/test_index.py`` builds with slices of a few agents and compares).
+# Agents counted at a time (build_index's ``slice_agents``). Counting keeps each
+# slice's token lists and n-gram products only while the slice is counted; what stays is
+# the vocabulary and compact per-slice counts, so a build's peak is about the finished
+# index plus one slice (not a copy of every agent's tokens: ~27 GB at 100,000 agents). The
+# matrices are those of one slice, to the bit (``tests/test_index.py`` builds with slices
+# of a few agents and compares).
 SLICE_AGENTS = 2_000
 
 _LOW = np.int64(0xFFFFFFFF)
@@ -821,7 +876,7 @@ class _CharCounter:
 # -- fitting ----------------------------------------------------------------------------
 
 
-def _bm25f(fields: dict[str, Any], n_agents: int) -> tuple[Any, np.ndarray]:
+def _bm25f(fields: dict[str, Any], n_agents: int, config: IndexConfig) -> tuple[Any, np.ndarray]:
     """BM25F: per-field length normalisation, weighted sum, one saturation, IDF."""
     import scipy.sparse as sp
 
@@ -829,15 +884,17 @@ def _bm25f(fields: dict[str, Any], n_agents: int) -> tuple[Any, np.ndarray]:
     for name, counts in fields.items():
         length = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
         mean = float(length.mean()) if length.size else 0.0
-        norm = 1.0 - BM25_B + BM25_B * length / mean if mean > 0 else np.ones_like(length)
-        part = sp.diags(FIELD_WEIGHTS[name] / np.maximum(norm, 1e-9)) @ counts
+        b = config.bm25_b
+        norm = 1.0 - b + b * length / mean if mean > 0 else np.ones_like(length)
+        part = sp.diags(config.field_weights[name] / np.maximum(norm, 1e-9)) @ counts
         total = part if total is None else total + part
     assert total is not None
     tf = sp.csr_matrix(total, dtype=np.float64)
     df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
     # Lucene's non-negative IDF: a term every agent has still weighs a little.
     idf = np.log1p((n_agents - df + 0.5) / (df + 0.5))
-    tf.data = tf.data * (BM25_K1 + 1.0) / (tf.data + BM25_K1)
+    k1 = config.bm25_k1
+    tf.data = tf.data * (k1 + 1.0) / (tf.data + k1)
     weights = sp.csr_matrix(tf @ sp.diags(idf), dtype=np.float64)
     weights.sort_indices()
     return weights, idf
@@ -868,16 +925,27 @@ def _transposed(matrix: Any, dtype: Any = None) -> Csr:
     return Csr.from_scipy(matrix.T.tocsr(), dtype)
 
 
-def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None) -> Index:
+def build_index(
+    agents: Sequence[AgentSpec],
+    *,
+    config: IndexConfig | None = None,
+    progress: Progress | None = None,
+    slice_agents: int = SLICE_AGENTS,
+) -> Index:
     """Fit the index over ``agents`` (which must have unique names).
 
     Parameters
     ----------
     agents : sequence of AgentSpec
+    config : IndexConfig, keyword-only
+        How to build and read it (default ``IndexConfig()``); kept on the index.
     progress : callable, keyword-only
         Called as ``progress(done, total)`` while reading the agents' text (most of
         the time a large catalog takes); for a progress bar. ``total`` is the number
         of agents (the text is read twice; each pass counts half).
+    slice_agents : int, keyword-only
+        Agents whose words are counted at a time: the build's peak memory, not its
+        result (the same index to the bit).
 
     Raises
     ------
@@ -888,6 +956,7 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
     """
     if not agents:
         raise ValueError("cannot build an index of no agents")
+    config = IndexConfig() if config is None else config
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.preprocessing import normalize as l2_rows
@@ -908,11 +977,13 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
             progress(done // 2, n)
 
     bodies = [indexed_body(a) for a in ordered]
-    size = SLICE_AGENTS
-    term_counter = _TermCounter(tuple(FIELD_WEIGHTS))
+    if isinstance(slice_agents, bool) or not isinstance(slice_agents, int) or slice_agents < 1:
+        raise ValueError(f"slice_agents must be an integer >= 1, got {slice_agents!r}")
+    size = slice_agents
+    term_counter = _TermCounter(tuple(config.field_weights))
     fuzzy_set: set[str] = set()
     for start, stop in _slices(n, size):
-        field_terms: dict[str, list[list[str]]] = {f: [] for f in FIELD_WEIGHTS}
+        field_terms: dict[str, list[list[str]]] = {f: [] for f in config.field_weights}
         for i in range(start, stop):
             a = ordered[i]
             field_terms["name"].append(_analyze(_name_words(a)))
@@ -939,7 +1010,7 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         )
     feature_names, counts = term_counter.finish(n)
     del term_counter
-    bm25, idf = _bm25f(counts, n)
+    bm25, idf = _bm25f(counts, n, config)
     unigram = np.array([" " not in t for t in feature_names], dtype=np.float64)
 
     everything = counts["name"] + counts["description"] + counts["hints"] + counts["body"]
@@ -1016,4 +1087,5 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         top_idf=float(idf.max()) if idf.size else 1.0,
         similar=similar,
         not_for=build_table(ordered, names),
+        config=config,
     )

@@ -109,16 +109,19 @@ def train_model(texts: Sequence[str], labels: Sequence[str | None]) -> ExampleMo
 
 
 def check_labels(
-    texts: Sequence[str], labels: Sequence[str | None], names: Sequence[str], what: str = "labels"
+    requests: Sequence[str],
+    labels: Sequence[str | None],
+    names: Sequence[str],
+    what: str = "labels",
 ) -> None:
     """Raise ValueError/TypeError for mismatched lengths, bad types or unknown agent names."""
-    if len(texts) != len(labels):
+    if len(requests) != len(labels):
         raise ValueError(
-            f"texts and {what} must have the same length, got {len(texts)} and {len(labels)}"
+            f"requests and {what} must have the same length, got {len(requests)} and {len(labels)}"
         )
-    for i, (t, lab) in enumerate(zip(texts, labels, strict=True)):
+    for i, (t, lab) in enumerate(zip(requests, labels, strict=True)):
         if not isinstance(t, str):
-            raise TypeError(f"texts[{i}] must be a str, got {type(t).__name__}")
+            raise TypeError(f"requests[{i}] must be a str, got {type(t).__name__}")
         if lab is not None and not isinstance(lab, str):
             raise TypeError(f"{what}[{i}] must be a str or None, got {type(lab).__name__}")
     known = set(names)
@@ -222,30 +225,9 @@ def fit_learned(
         requests into the catalog).
     catalog_top : ``texts -> (agents, confidences)``: the unfitted router's answers.
     """
-    # Sorted, so the split and the solver see the same sequence whatever the input order.
-    pairs = sorted(zip(texts, labels, strict=True), key=lambda p: (p[1] is None, p[1] or "", p[0]))
-    seen = set(pairs)
-    extra = sorted(
-        {(t, a) for t, a in agent_examples if (t, a) not in seen}, key=lambda p: (p[1], p[0])
-    )
-    if validation is None:
-        held_mask = split_heldout([lab for _, lab in pairs])
-        held = [p for p, h in zip(pairs, held_mask, strict=True) if h]
-        train = [p for p, h in zip(pairs, held_mask, strict=True) if not h]
-    else:
-        held = list(zip(validation[0], validation[1], strict=True))
-        train = pairs
+    pairs, extra, train, held = _split(texts, labels, agent_examples, validation)
     pool = train + extra
-    counts = Counter(lab for _, lab in pool if lab is not None)
-    enough = sum(1 for c in counts.values() if c >= MIN_EXAMPLES) >= MIN_AGENTS
-    n_held_in = sum(1 for _, lab in held if lab is not None)
-    if not enough or n_held_in < MIN_HELDOUT:
-        logger.info(
-            "fit: calibration only (%d agents with >= %d examples, %d held-out requests)",
-            sum(1 for c in counts.values() if c >= MIN_EXAMPLES),
-            MIN_EXAMPLES,
-            n_held_in,
-        )
+    if not _enough(pool, held):
         return _calibration_only(texts, labels, catalog_top)
 
     n = len(names)
@@ -253,36 +235,13 @@ def fit_learned(
     h_texts = [t for t, _ in held]
     position = {name: i for i, name in enumerate(names)}
     y = np.array([n if lab is None else position[lab] for _, lab in held])
-    margins = np.vstack([model.margins_one(t)[0] for t in h_texts])
-    column = {c: i for i, c in enumerate(model.classes)}
-    y_model = np.array(
-        [
-            (len(model.classes) if lab is None else column.get(lab, -1))
-            if (lab is not None or model.has_oos)
-            else -1
-            for _, lab in held
-        ]
-    )
-    keep = y_model >= 0
-    temperature = _best_temperature(margins[keep], y_model[keep], TEMPERATURES, 0.1)
-    clf = agent_probs(model, names, margins, temperature)
+    temperature, clf = _classifier_probs(model, names, held)
 
     excluded = frozenset(t for t, _ in held) if validation is None else frozenset()
     catalog = catalog_scores(h_texts, excluded)
     ins = y < n
     cat_t = _best_temperature(catalog[ins], y[ins], CATALOG_TEMPERATURES, 0.05)
-    best: tuple[float, float] | None = None
-    for lam in BLENDS:
-        p = blend_probs(clf, catalog, lam, cat_t)
-        acc = float((p[ins, :n].argmax(axis=1) == y[ins]).mean())
-        logger.debug("fit: blend %.2f gives held-out top-1 %.4f", lam, acc)
-        if best is None or (acc, lam) > best:
-            best = (acc, lam)
-    assert best is not None
-    lam = best[1]
-    logger.info(
-        "fit: blend %.2f (held-out top-1 %.4f), temperature %.4f", lam, best[0], temperature
-    )
+    lam = _best_blend(clf, catalog, y, cat_t, temperature)
     if lam == 0.0:
         return _calibration_only(texts, labels, catalog_top)
     probs = blend_probs(clf, catalog, lam, cat_t)
@@ -298,6 +257,89 @@ def fit_learned(
         threshold=threshold,
         n_labels=len(pairs),
     )
+
+
+Pairs = list[tuple[str, str | None]]
+
+
+def _split(
+    texts: Sequence[str],
+    labels: Sequence[str | None],
+    agent_examples: Sequence[tuple[str, str]],
+    validation: tuple[Sequence[str], Sequence[str | None]] | None,
+) -> tuple[Pairs, Pairs, Pairs, Pairs]:
+    """``(pairs, extra, train, held)``: the labelled requests sorted, the agents' own
+    examples they lack, and the training and held-out parts."""
+    # Sorted, so the split and the solver see the same sequence whatever the input order.
+    pairs = sorted(zip(texts, labels, strict=True), key=lambda p: (p[1] is None, p[1] or "", p[0]))
+    seen = set(pairs)
+    extra: Pairs = sorted(
+        {(t, a) for t, a in agent_examples if (t, a) not in seen}, key=lambda p: (p[1], p[0])
+    )
+    if validation is None:
+        held_mask = split_heldout([lab for _, lab in pairs])
+        held = [p for p, h in zip(pairs, held_mask, strict=True) if h]
+        train = [p for p, h in zip(pairs, held_mask, strict=True) if not h]
+    else:
+        held = list(zip(validation[0], validation[1], strict=True))
+        train = pairs
+    return pairs, extra, train, held
+
+
+def _enough(pool: Pairs, held: Pairs) -> bool:
+    """Whether the examples support a classifier (else: a calibration-only fit)."""
+    counts = Counter(lab for _, lab in pool if lab is not None)
+    agents = sum(1 for c in counts.values() if c >= MIN_EXAMPLES)
+    n_held_in = sum(1 for _, lab in held if lab is not None)
+    if agents >= MIN_AGENTS and n_held_in >= MIN_HELDOUT:
+        return True
+    logger.info(
+        "fit: calibration only (%d agents with >= %d examples, %d held-out requests)",
+        agents,
+        MIN_EXAMPLES,
+        n_held_in,
+    )
+    return False
+
+
+def _classifier_probs(
+    model: ExampleModel, names: Sequence[str], held: Pairs
+) -> tuple[float, np.ndarray]:
+    """The classifier's temperature, fitted on the held-out requests it can name, and its
+    probabilities over the agents (and out of scope) for every held-out request."""
+    margins = np.vstack([model.margins_one(t)[0] for t, _ in held])
+    column = {c: i for i, c in enumerate(model.classes)}
+    y_model = np.array(
+        [
+            (len(model.classes) if lab is None else column.get(lab, -1))
+            if (lab is not None or model.has_oos)
+            else -1
+            for _, lab in held
+        ]
+    )
+    keep = y_model >= 0
+    temperature = _best_temperature(margins[keep], y_model[keep], TEMPERATURES, 0.1)
+    return temperature, agent_probs(model, names, margins, temperature)
+
+
+def _best_blend(
+    clf: np.ndarray, catalog: np.ndarray, y: np.ndarray, cat_t: float, temperature: float
+) -> float:
+    """The blend of classifier and catalog with the best held-out top-1 (ties: the larger)."""
+    n = catalog.shape[1]
+    ins = y < n
+    best: tuple[float, float] | None = None
+    for lam in BLENDS:
+        p = blend_probs(clf, catalog, lam, cat_t)
+        acc = float((p[ins, :n].argmax(axis=1) == y[ins]).mean())
+        logger.debug("fit: blend %.2f gives held-out top-1 %.4f", lam, acc)
+        if best is None or (acc, lam) > best:
+            best = (acc, lam)
+    assert best is not None
+    logger.info(
+        "fit: blend %.2f (held-out top-1 %.4f), temperature %.4f", best[1], best[0], temperature
+    )
+    return best[1]
 
 
 def _calibration_only(

@@ -12,7 +12,7 @@ items into :attr:`AgentSpec.not_for` and :attr:`AgentSpec.redirects`
   the catalog (its name matched after normalisation: "DevOps Engineer" is
   ``devops-engineer``).
 
-A request that matches no item (strength below :data:`MIN_MATCH`) keeps its
+A request that matches no item (strength below :attr:`NotForConfig.min_match`) keeps its
 scores bit for bit, so its decision is unchanged. The table is built once, with
 the index (:func:`build_table`, called by :func:`agentroute._index.build_index`),
 and is the index's ``not_for`` field. The index cache stores it
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agentroute._spec import AgentSpec
+from agentroute._spec import AgentSpec, check_numbers
 from agentroute._text import terms
 
 if TYPE_CHECKING:  # the index builds the table (build_table): no import cycle at run time
@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # the index builds the table (build_table): no import cycle a
     from agentroute._score import Query, Scores
 
 __all__ = [
-    "MIN_MATCH",
+    "NotForConfig",
     "NotForTable",
     "apply_not_for",
     "build_table",
@@ -48,23 +48,49 @@ __all__ = [
     "table_parts",
 ]
 
-# How strongly a request must match a not-for item before it counts: the F1 of
-# the IDF-weighted share of the item the request covers and the share of the
-# request the item covers. Picked on the dev half of benchmarks/data/not_for.jsonl
-# (the requests of even line numbers; `python benchmarks/teams.py` reports both
-# halves): 0.5 keeps one rare shared word ("kubernetes" in "kubernetes pods
-# crash") from counting, while "set up the Kubernetes config" (0.77 against
-# "Docker/Kubernetes configuration") does.
-MIN_MATCH = 0.5
-# How much a full match (strength 1) takes off the agent's fused score, which is
-# relative to the request's best agent (best = 1). A half penalty moves an agent
-# that led by the whole fused scale below most of the field; measured on the dev
-# half, 0.3 left 4 of 20 requests with the agent that disowns them, 0.5 none.
-PENALTY = 0.5
-# How much a full match adds to the agent the item redirects to: half the
-# penalty, so that the redirect wins a near tie but cannot lift an agent the
-# request has no other evidence for above one it clearly fits.
-REDIRECT_BONUS = 0.25
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotForConfig:
+    """How an agent's not-for items move a request's scores (:attr:`RouterConfig.not_for`).
+
+    Attributes
+    ----------
+    enabled : bool
+        False skips the stage: every agent keeps its fused score.
+    min_match : float
+        How strongly a request must match a not-for item before it counts: the F1
+        of the IDF-weighted share of the item the request covers and the share of
+        the request the item covers. Picked on the dev half of
+        ``benchmarks/data/not_for.jsonl`` (the requests of even line numbers;
+        ``python benchmarks/teams.py`` reports both halves): 0.5 keeps one rare
+        shared word ("kubernetes" in "kubernetes pods crash") from counting,
+        while "set up the Kubernetes config" (0.77 against "Docker/Kubernetes
+        configuration") does.
+    penalty : float
+        How much a full match (strength 1) takes off the agent's fused score,
+        which is relative to the request's best agent (best = 1). A half penalty
+        moves an agent that led by the whole fused scale below most of the field;
+        measured on the dev half, 0.3 left 4 of 20 requests with the agent that
+        disowns them, 0.5 none.
+    redirect_bonus : float
+        How much a full match adds to the agent the item redirects to: half the
+        penalty, so that the redirect wins a near tie but cannot lift an agent the
+        request has no other evidence for above one it clearly fits.
+    """
+
+    enabled: bool = True
+    min_match: float = 0.5
+    penalty: float = 0.5
+    redirect_bonus: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise ValueError(f"NotForConfig.enabled must be True or False, got {self.enabled!r}")
+        # 0 would count every item a request shares a word with (and the skip bound).
+        check_numbers(self, ("min_match",), lo=1e-6, hi=1.0)
+        check_numbers(self, ("penalty", "redirect_bonus"), hi=1.0)
+
+
 # Request and item words of at least this length match when one begins the other
 # ("config" / "configuration", "deploy" / "deployment").
 MIN_PREFIX = 4
@@ -363,8 +389,8 @@ def _idf_table(index: Index, words: Sequence[str]) -> dict[str, float]:
     }
 
 
-def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
-    """Item position → match strength (at least :data:`MIN_MATCH`) for one request.
+def matches(table: NotForTable, index: Index, query: Query, min_match: float) -> dict[int, float]:
+    """Item position → match strength (at least ``min_match``) for one request.
 
     The same strengths as :func:`match_strength` item by item, computed term by term:
     which request words each distinct item word matches is worked out once per request
@@ -382,7 +408,7 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
         return {}
     idf = _idf_table(index, request)
     total = sum(idf[t] for t in request)
-    floor = MIN_MATCH / (2.0 - MIN_MATCH) - _BOUND_MARGIN
+    floor = min_match / (2.0 - min_match) - _BOUND_MARGIN
     if sum(idf[t] for t in linked) / total < floor:
         return {}
     found: set[int] = set()
@@ -418,9 +444,9 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
                 related[a].add(b)
     idf.update(_idf_table(index, [b for b in matched_by if b not in idf]))
     # The F1 of two shares is at most 2x / (1 + x) for either share x, which is below
-    # MIN_MATCH for x < MIN_MATCH / (2 - MIN_MATCH) (1/3): such a request, or item, can
-    # be passed over without computing the other share. The bound keeps a margin far
-    # above float round-off, so no strength that reaches MIN_MATCH is skipped.
+    # min_match for x < min_match / (2 - min_match) (1/3 at 0.5): such a request, or item,
+    # can be passed over without computing the other share. The bound keeps a margin far
+    # above float round-off, so no strength that reaches min_match is skipped.
     linked = [a for a in request if related[a]]
     out: dict[int, float] = {}
     for k in order:
@@ -434,23 +460,27 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
         req_hit = [a for a in linked if not related[a].isdisjoint(item)]
         r = sum(idf[t] for t in req_hit) / total
         m = 2.0 * p * r / (p + r)
-        if m >= MIN_MATCH:
+        if m >= min_match:
             out[k] = m
     return out
 
 
-def apply_not_for(index: Index, queries: Sequence[Query], scores: Scores) -> Scores:
+def apply_not_for(
+    index: Index, queries: Sequence[Query], scores: Scores, config: NotForConfig
+) -> Scores:
     """``scores`` with each request's not-for matches applied to its fused row.
 
     Per agent, its strongest matching item counts (two items of one agent do not
     add up); a redirect target gains the strongest match that names it.
     """
+    if not config.enabled:
+        return scores
     table = index.not_for
     if table.empty:
         return scores
     combined: np.ndarray | None = None
     for r, q in enumerate(queries):
-        hits = matches(table, index, q)
+        hits = matches(table, index, q, config.min_match)
         if not hits:
             continue
         against: dict[int, float] = {}
@@ -465,9 +495,9 @@ def apply_not_for(index: Index, queries: Sequence[Query], scores: Scores) -> Sco
         row = combined[r]
         for j, m in towards.items():
             if j not in against:
-                row[j] += REDIRECT_BONUS * m
+                row[j] += config.redirect_bonus * m
         for agent, m in against.items():
-            row[agent] -= PENALTY * m
+            row[agent] -= config.penalty * m
         np.clip(row, 0.0, 1.0, out=row)
     if combined is None:
         return scores

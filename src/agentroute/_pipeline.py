@@ -37,7 +37,7 @@ from agentroute._cache import (
 )
 from agentroute._errors import CatalogError, IndexFormatError
 from agentroute._fs import DEFAULT_MAX_BYTES, PathArg, as_paths, discover
-from agentroute._index import Index, build_index
+from agentroute._index import Index, IndexConfig, build_index
 from agentroute._load import raise_first_problem, read_files
 from agentroute._spec import AgentSpec, Diagnostic
 
@@ -109,8 +109,10 @@ def build(
     *,
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    index_config: IndexConfig | None = None,
 ) -> Built:
-    """Read the files ``found`` names into records and index them (no cache).
+    """Read the files ``found`` names into records and index them (no cache), with
+    ``index_config`` (default ``IndexConfig()``).
 
     Raises
     ------
@@ -136,7 +138,7 @@ def build(
     return Built(
         agents=ordered,
         diagnostics=result.diagnostics,
-        index=build_index(ordered, progress=progress),
+        index=build_index(ordered, config=index_config, progress=progress),
     )
 
 
@@ -273,8 +275,10 @@ def load_or_build(
     folder: Path | None,
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    index_config: IndexConfig | None = None,
 ) -> Built:
-    """Load and index the agents ``paths`` name, reusing the cache in ``folder`` when sound.
+    """Load and index the agents ``paths`` name, reusing the cache in ``folder`` when sound
+    (and built with ``index_config``, default ``IndexConfig()``; else it is rebuilt).
 
     The agent files are found and hashed on every call; a cache file is used only
     when it matches them (see :func:`agentroute._cache.read_cache`). A cache that
@@ -291,9 +295,10 @@ def load_or_build(
         In strict mode, for the first file that needed recovery.
     """
     found = find(paths)
+    config = IndexConfig() if index_config is None else index_config
     if folder is None:
-        return build(found, strict=strict, progress=progress)
-    return _through_cache(found, folder, strict=strict, progress=progress)
+        return build(found, strict=strict, progress=progress, index_config=config)
+    return _through_cache(found, folder, strict=strict, progress=progress, index_config=config)
 
 
 def _through_cache(
@@ -302,6 +307,7 @@ def _through_cache(
     *,
     strict: bool,
     progress: Callable[[int, int], None] | None,
+    index_config: IndexConfig,
 ) -> Built:
     notes: list[Diagnostic] = []
     slot: CacheSlot | None = None
@@ -316,7 +322,7 @@ def _through_cache(
         slot = cache_slot(found, usable, strict=strict)
     if slot is not None:
         try:
-            return read_cached(found, slot, strict=strict)
+            cached = read_cached(found, slot, strict=strict)
         except FileNotFoundError:
             pass
         except StaleCache:
@@ -334,12 +340,16 @@ def _through_cache(
                     f"the index cache was not used ({exc}); rebuilt from the agent files",
                 )
             )
+        else:
+            if cached.index.config == index_config:
+                return cached
+            logger.debug("index cache %s has other index settings; rebuilding", slot.target)
     if slot is None:
-        built = build(found, strict=strict, progress=progress)
+        built = build(found, strict=strict, progress=progress, index_config=index_config)
     else:
         # Hashed before the files are read: a change while they load is a change the
         # next call sees (computed already when a stale cache was compared).
         fingerprint = slot.catalog.fingerprint()
-        built = build(found, strict=strict, progress=progress)
+        built = build(found, strict=strict, progress=progress, index_config=index_config)
         write_cached(slot, found, built, fingerprint)
     return Built(agents=built.agents, diagnostics=(*built.diagnostics, *notes), index=built.index)

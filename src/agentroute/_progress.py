@@ -1,25 +1,30 @@
-"""A tiny stderr progress bar, shown only on a terminal.
+"""Progress: the callback long work reports through, and a stderr bar that is one.
 
-Long work (evaluating thousands of labelled requests, linting a large catalog)
-reports progress through a plain callable ``(done, total) -> None``, so the
-library never decides where output goes; the command line passes a
-:class:`Progress` when stderr is a terminal and nothing otherwise.
+Long work (building a large index, evaluating thousands of labelled requests,
+linting a large catalog) reports progress through a plain callable
+``(done, total) -> None`` (:data:`Progress`), so the library never decides where
+output goes; the command line passes a :class:`ProgressBar`, which draws only
+when stderr is a terminal.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "ProgressBar"]
+
+#: What long work calls as it advances: ``progress(done, total)``.
+Progress = Callable[[int, int], None]
 
 # Redraw at most this often: a bar that redraws per item costs more than the work.
 _MIN_INTERVAL = 0.1
 _WIDTH = 28
 
 
-class Progress:
+class ProgressBar:
     """``(done, total)`` callback drawing ``label [#####.....] 40% 400/1000`` on one line.
 
     Disabled (every call a no-op) unless ``stream`` is a terminal, so piping or
@@ -28,7 +33,7 @@ class Progress:
     Examples
     --------
     >>> import io
-    >>> bar = Progress("eval", stream=io.StringIO())   # not a terminal: silent
+    >>> bar = ProgressBar("eval", stream=io.StringIO())   # not a terminal: silent
     >>> bar(5, 10); bar.close()
     >>> bar.enabled
     False
@@ -67,7 +72,7 @@ class Progress:
             self.stream.flush()
             self._drawn = False
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc: object) -> None:

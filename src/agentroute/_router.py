@@ -22,10 +22,16 @@ import numpy as np
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
-from agentroute._evaluate import EvaluationReport, Tally, check_min_confidence, correct_sets
+from agentroute._evaluate import (
+    EvaluationReport,
+    Tally,
+    check_min_confidence,
+    correct_sets,
+    evaluate_stream,
+)
 from agentroute._explain import Explanation, explain
 from agentroute._fs import PathArg
-from agentroute._index import Index, build_index
+from agentroute._index import Index, IndexConfig, build_index
 from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
 from agentroute._score import analyze_query, score
 from agentroute._spec import AgentSpec, Decision, Diagnostic
@@ -54,6 +60,9 @@ class Router:
         What loading the catalog reported (kept for :attr:`diagnostics`).
     config : RouterConfig, keyword-only
         The decision policy; defaults to ``RouterConfig()``.
+    index_config : IndexConfig, keyword-only
+        How the index is built and read (BM25F field weights and constants);
+        defaults to ``IndexConfig()``. Kept on :attr:`index` and in a saved router.
 
     Examples
     --------
@@ -71,13 +80,14 @@ class Router:
         *,
         diagnostics: Sequence[Diagnostic] = (),
         config: RouterConfig | None = None,
+        index_config: IndexConfig | None = None,
     ) -> None:
         if not agents:
             raise CatalogError("a router needs at least one agent; none were given or loaded")
         cfg = RouterConfig() if config is None else config
         ordered = tuple(sorted(agents, key=lambda a: a.name))
         self._diagnostics = tuple(diagnostics)
-        self._state = State(ordered, build_index(ordered), cfg)
+        self._state = State(ordered, build_index(ordered, config=index_config), cfg)
 
     @classmethod
     def _from_state(cls, state: State, diagnostics: Sequence[Diagnostic]) -> Router:
@@ -98,6 +108,7 @@ class Router:
         config: RouterConfig | None = None,
         cache: CacheArg = False,
         progress: Callable[[int, int], None] | None = None,
+        index_config: IndexConfig | None = None,
     ) -> Router:
         """Load agents from files, folders or catalogs (see :func:`load_agents`) and index them.
 
@@ -119,6 +130,9 @@ class Router:
         progress : callable, keyword-only
             ``progress(done, total)`` while the index is built (not when it is
             read from the cache).
+        index_config : IndexConfig, keyword-only
+            How the index is built and read (default ``IndexConfig()``); a cached
+            index built with other settings is rebuilt.
 
         Raises
         ------
@@ -127,7 +141,13 @@ class Router:
         AgentFileError
             In strict mode, for the first file that needed recovery.
         """
-        built = load_or_build(paths, folder=cache_folder(cache), strict=strict, progress=progress)
+        built = load_or_build(
+            paths,
+            folder=cache_folder(cache),
+            strict=strict,
+            progress=progress,
+            index_config=index_config,
+        )
         cfg = RouterConfig() if config is None else config
         return cls._from_state(State(built.agents, built.index, cfg), built.diagnostics)
 
@@ -137,6 +157,7 @@ class Router:
         agents: Iterable[AgentSpec | Mapping[str, Any]],
         *,
         config: RouterConfig | None = None,
+        index_config: IndexConfig | None = None,
     ) -> Router:
         """Index records built in code: :class:`AgentSpec` s, or mappings of the catalog
         fields (``{"name": ..., "description": ..., "triggers": [...]}``, read as a
@@ -182,7 +203,7 @@ class Router:
             if spec.name in seen:
                 raise ValueError(f"two agents are named {spec.name!r}; names must be unique")
             seen.add(spec.name)
-        return cls(tuple(specs), diagnostics=diags, config=config)
+        return cls(tuple(specs), diagnostics=diags, config=config, index_config=index_config)
 
     @classmethod
     def from_examples(
@@ -348,7 +369,9 @@ class Router:
         from agentroute._router_file import write_router
 
         state = self._state
-        write_router(path, self.agents, self._diagnostics, state.config, state.learned)
+        write_router(
+            path, self.agents, self._diagnostics, state.config, state.learned, state.index.config
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Router:
@@ -361,8 +384,8 @@ class Router:
         """
         from agentroute._router_file import read_router
 
-        agents, diagnostics, config, learned = read_router(path)
-        router = cls(agents, diagnostics=diagnostics, config=config)
+        agents, diagnostics, config, learned, index_config = read_router(path)
+        router = cls(agents, diagnostics=diagnostics, config=config, index_config=index_config)
         return cls._from_state(replace(router._state, learned=learned), diagnostics)
 
     # -- learning -------------------------------------------------------------------
@@ -371,9 +394,10 @@ class Router:
         """What :meth:`fit` learned, or None for an unfitted router."""
         return self._state.learned
 
+    @renamed("0.3", texts="requests")
     def fit(
         self,
-        texts: Sequence[str],
+        requests: Sequence[str],
         labels: Sequence[str | None],
         *,
         validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
@@ -381,7 +405,7 @@ class Router:
     ) -> Router:
         """Learn from labelled requests; returns this router.
 
-        ``labels[i]`` names the agent that should take ``texts[i]``, or is None
+        ``labels[i]`` names the agent that should take ``requests[i]``, or is None
         when no agent should (that teaches abstention). The agents' own example
         requests are used too. With enough examples (2+ agents with 3+ each) a
         classifier is trained and blended with the catalog scorer; the blend,
@@ -407,7 +431,7 @@ class Router:
         names = state.index.names
         from agentroute._learn import MIN_OOS_RECALL, check_labels, fit_learned
 
-        check_labels(texts, labels, names)
+        check_labels(requests, labels, names)
         if validation is not None:
             check_labels(validation[0], validation[1], names, "validation labels")
         if min_oos_recall is None:
@@ -425,7 +449,8 @@ class Router:
                     [
                         replace(a, examples=tuple(e for e in a.examples if e not in excluded))
                         for a in agents
-                    ]
+                    ],
+                    config=state.index.config,
                 )
             queries = [analyze_query(index, t) for t in batch]
             combined: np.ndarray = score(index, queries, state.config.weights).combined
@@ -441,7 +466,7 @@ class Router:
         learned = fit_learned(
             names,
             examples,
-            list(texts),
+            list(requests),
             list(labels),
             validation=None if validation is None else (list(validation[0]), list(validation[1])),
             catalog_scores=catalog_scores,
@@ -483,9 +508,10 @@ class Router:
         return route_state(self._state, texts, limit)
 
     @renamed(k="limit")
+    @renamed("0.3", texts="requests")
     def evaluate(
         self,
-        texts: Sequence[str],
+        requests: Sequence[str],
         labels: Sequence[str | None],
         *,
         limit: int = 3,
@@ -495,7 +521,7 @@ class Router:
     ) -> EvaluationReport:
         """Route labelled requests and measure the answers.
 
-        ``labels[i]`` is the right agent for ``texts[i]``, or None when no agent
+        ``labels[i]`` is the right agent for ``requests[i]``, or None when no agent
         should take it; ``also_correct[i]`` lists other agents that are right too
         (a labels file's ``also_correct``: without it, a copy of the right agent
         under another name counts as wrong). ``limit`` is the k of top-k accuracy
@@ -509,30 +535,22 @@ class Router:
         ValueError
             When lengths differ or ``limit`` is not a positive integer.
         """
-        texts = list(texts)
-        if len(texts) != len(labels):
+        requests = list(requests)
+        if len(requests) != len(labels):
             raise ValueError(
-                f"texts and labels must have the same length, got {len(texts)} and {len(labels)}"
+                "requests and labels must have the same length, "
+                f"got {len(requests)} and {len(labels)}"
             )
         labels = list(labels)
-        right_sets = correct_sets(labels, len(texts), limit, also_correct)
-        # MRR reads ten candidates whatever top-k accuracy looks at. Decisions are
-        # counted chunk by chunk and not kept (a decision is ~2 KB).
-        tally = Tally(limit, check_min_confidence(min_confidence))
-        for start in range(0, len(texts), _CHUNK):
-            stop = start + _CHUNK
-            decisions = self.route_many(texts[start:stop], limit=max(limit, 10))
-            for d, label, right in zip(
-                decisions, labels[start:stop], right_sets[start:stop], strict=True
-            ):
-                tally.add(d, label, right)
-            if progress is not None:
-                progress(min(stop, len(texts)), len(texts))
-        return tally.report()
-
-
-# Requests are routed in chunks so a progress callback can report as work advances.
-_CHUNK = 256
+        right_sets = correct_sets(labels, len(requests), limit, also_correct)
+        return evaluate_stream(
+            lambda batch, depth: self.route_many(batch, limit=depth),
+            zip(requests, labels, right_sets, strict=True),
+            limit=limit,
+            min_confidence=check_min_confidence(min_confidence),
+            total=len(requests),
+            progress=progress,
+        )
 
 
 def from_built(built: Built, *, config: RouterConfig | None = None) -> Router:

@@ -21,9 +21,12 @@ from agentroute._calibrate import FLAT_CALIBRATION, Calibration, from_flat
 from agentroute._classifier import ExampleModel, Learned
 from agentroute._decide import RouterConfig
 from agentroute._errors import IndexFormatError
+from agentroute._index import IndexConfig
+from agentroute._negative import NotForConfig
 from agentroute._npz import json_array, load_npz, write_npz
 from agentroute._score import Weights
 from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
+from agentroute._team import TeamConfig
 from agentroute._tfidf import KINDS, NgramTfidf
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_router", "write_router"]
@@ -32,14 +35,23 @@ FORMAT = "agentroute-router"
 FORMAT_VERSION = 1
 
 
+# What a router file holds: the records, their diagnostics, the decision policy, what
+# fit learned (None: never fitted) and how the index is built.
+Saved = tuple[
+    tuple[AgentSpec, ...], tuple[Diagnostic, ...], RouterConfig, Learned | None, IndexConfig
+]
+
+
 def write_router(
     path: str | os.PathLike[str],
     agents: tuple[AgentSpec, ...],
     diagnostics: tuple[Diagnostic, ...],
     config: RouterConfig,
     learned: Learned | None,
+    index_config: IndexConfig,
 ) -> None:
-    """Write a router's records, config and learned state to ``path`` (atomically)."""
+    """Write a router's records, config, learned state and index settings to ``path``
+    (atomically)."""
     meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -47,6 +59,7 @@ def write_router(
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
         "config": {**asdict(config), "calibration": config.calibration.to_dict()},
         "learned": None,
+        "index_config": asdict(index_config),
     }
     arrays: dict[str, np.ndarray] = {}
     if learned is not None:
@@ -168,6 +181,17 @@ def _calibration(path: str, saved: Any) -> Calibration:
         raise _bad(path, f"the saved calibration is unusable: {exc}") from None
 
 
+def _record(path: str, where: str, value: Any, cls: Any) -> Any:
+    """A saved config record: an object of some of ``cls``'s fields, checked by ``cls``."""
+    names = [f.name for f in fields(cls)]
+    if not isinstance(value, dict) or not set(value) <= set(names):
+        raise _bad(path, f"the saved {where} is not an object of the fields {', '.join(names)}")
+    try:
+        return cls(**value)
+    except (TypeError, ValueError) as exc:
+        raise _bad(path, f"the saved {where} is unusable: {exc}") from None
+
+
 def _config(path: str, cfg: Any) -> RouterConfig:
     if not isinstance(cfg, dict):
         raise _bad(path, "the config is not an object")
@@ -188,12 +212,19 @@ def _config(path: str, cfg: Any) -> RouterConfig:
         for k in ("scope_min_agents", "trigger_rescue")
         if k in cfg
     )
+    # Nested settings since 0.3; a file without them gets the defaults.
+    nested = {
+        k: _record(path, k, cfg[k], cls)
+        for k, cls in (("not_for", NotForConfig), ("teams", TeamConfig))
+        if k in cfg
+    }
     try:
         return RouterConfig(
             weights=Weights(**weights),
             calibration=calibration,
             **fractions,
             **rules,
+            **nested,
         )
     except (TypeError, ValueError) as exc:
         raise _bad(path, f"the saved config is unusable: {exc}") from None
@@ -212,7 +243,7 @@ def _diagnostic(path: str, item: Any) -> Diagnostic:
 
 def read_router(
     path: str | os.PathLike[str],
-) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], RouterConfig, Learned | None]:
+) -> Saved:
     """What :func:`write_router` stored, every part checked.
 
     Raises
@@ -232,9 +263,7 @@ def read_router(
         raise _bad(shown, f"{type(exc).__name__}: {exc}") from None
 
 
-def _read(
-    path: str, data: Any
-) -> tuple[tuple[AgentSpec, ...], tuple[Diagnostic, ...], RouterConfig, Learned | None]:
+def _read(path: str, data: Any) -> Saved:
     meta = _json(path, data, "meta")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(path, "no agentroute-router header")
@@ -251,9 +280,12 @@ def _read(
         raise _bad(path, "no agents")
     diagnostics = tuple(_diagnostic(path, d) for d in meta["diagnostics"])
     config = _config(path, meta.get("config"))
+    # Since 0.3; a file without it was built with the defaults.
+    saved_index = meta.get("index_config", {})
+    index_config = _record(path, "index_config", saved_index, IndexConfig)
     lm = meta.get("learned")
     if lm is None:
-        return agents, diagnostics, config, None
+        return agents, diagnostics, config, None, index_config
     if not isinstance(lm, dict):
         raise _bad(path, "'learned' is not an object")
     model = None
@@ -276,7 +308,7 @@ def _read(
         ),
         n_labels=_integer(path, "n_labels", lm.get("n_labels"), 0, 2**53),
     )
-    return agents, diagnostics, config, learned
+    return agents, diagnostics, config, learned, index_config
 
 
 def _model(path: str, data: Any, spec: Any, agent_names: set[str]) -> ExampleModel:

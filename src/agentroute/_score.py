@@ -28,7 +28,6 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from agentroute._index import (
-    BM25_K1,
     FUZZY_CUTOFF,
     MAX_TRIGGER_TERMS,
     MIN_FUZZY_LEN,
@@ -202,7 +201,7 @@ class Scores:
     matched: tuple[tuple[str, ...], ...]
     present: tuple[np.ndarray, ...]
     # Per request, the mean and spread of ``char`` over every agent when the char view
-    # was read for pre-selected candidates only (see PRESELECT_MIN_AGENTS), else None.
+    # was read for pre-selected candidates only (see IndexConfig.preselect_min_agents), else None.
     char_moments: np.ndarray | None = None
 
 
@@ -471,7 +470,7 @@ def _products_scipy(
 #
 # The char view reads every (n-gram, agent) pair of a request's ~200 n-grams: ~1.1M at 10,000
 # agents, ~11M at 100,000, too many for an interactive route. From this many agents on, it is
-# read only for the PRESELECT agents that lead on BM25F + word (binary search of each n-gram's
+# read only for the ``preselect`` agents that lead on BM25F + word (binary search of each n-gram's
 # row for them), and the char scores of the others are 0; their mean and spread, which the
 # scope model reads, are estimated: the mean exactly (the request's vector times each
 # n-gram's column sum), the spread from the candidates and the others' mean. The search
@@ -479,9 +478,8 @@ def _products_scipy(
 # loaded 2-core machine: at 10,000 agents 24 ms pre-selected against 15-17 ms exact, at
 # 20,000 about even, so the threshold sits above both (decisions at 20,000 agents with it
 # lowered: 200 of 200 equal to exact, benchmarks/speed.py). Below it (every labelled
-# catalog, and 10,000 and 20,000 agents) scoring is exact, as before.
-PRESELECT_MIN_AGENTS = 50_000
-PRESELECT = 1_000
+# catalog, and 10,000 and 20,000 agents) scoring is exact, as before. Both numbers are
+# IndexConfig fields (preselect_min_agents, preselect).
 
 
 def _char_candidates(
@@ -510,7 +508,7 @@ def _preselected_char(
     char = np.zeros((len(vectors), n), dtype=np.float64)
     moments = np.zeros((len(vectors), 2), dtype=np.float64)
     lead = w.bm25 * _relative(bm25) + w.word * _relative(word)
-    k = min(PRESELECT, n)
+    k = min(index.config.preselect, n)
     for r, v in enumerate(vectors):
         if not v.char_cols.size:
             continue
@@ -538,7 +536,7 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     sparse products. Both give the same bits.
     """
     w = weights.normalized()
-    preselect = index.n_agents >= PRESELECT_MIN_AGENTS
+    preselect = index.n_agents >= index.config.preselect_min_agents
     moments: np.ndarray | None = None
     if len(queries) >= BATCH_MIN and not preselect:
         # A batch: one pass over all its requests (the same sums, see _vectorize).
@@ -559,7 +557,7 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     top_idf = index.top_idf
     # The best BM25 a request could reach: every known term saturated, plus the
     # unknown words at the highest IDF (no agent accounts for them).
-    reach = (reach + top_idf * unknown) * (BM25_K1 + 1.0)
+    reach = (reach + top_idf * unknown) * (index.config.bm25_k1 + 1.0)
     bm25 = np.divide(bm25, reach[:, None], out=np.zeros_like(bm25), where=reach[:, None] > 0)
     matched = tuple(_trigger_keys(index, q) for q in queries)
     if w.trigger > 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,12 +23,39 @@ __all__ = [
     "Severity",
     "Status",
     "TeamMember",
+    "check_numbers",
     "spec_from_json",
     "spec_to_json",
 ]
 
 Severity = Literal["info", "warning", "error"]
 Status = Literal["routed", "ambiguous", "no_match"]
+
+
+def check_numbers(
+    record: object,
+    names: Sequence[str],
+    *,
+    lo: float = 0.0,
+    hi: float = math.inf,
+    integer: bool = False,
+) -> None:
+    """Refuse a config field that is not a number (an integer with ``integer``) in
+    ``[lo, hi]``, naming the record, the field, what was expected and what came.
+
+    >>> from agentroute._team import TeamConfig
+    >>> TeamConfig(cover_ratio=-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: TeamConfig.cover_ratio must be a finite number >= 0, got -1
+    """
+    for name in names:
+        value = getattr(record, name)
+        kind = "an integer" if integer else "a finite number"
+        ok = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
+        if not (ok and math.isfinite(value) and lo <= value <= hi):
+            span = f">= {lo:g}" if hi == math.inf else f"in [{lo:g}, {hi:g}]"
+            raise ValueError(f"{type(record).__name__}.{name} must be {kind} {span}, got {value!r}")
 
 
 #: The names the hook may put into Claude's context. Claude Code asks for lowercase

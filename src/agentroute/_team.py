@@ -9,11 +9,12 @@ agent and a test writer. After the whole request is decided, :func:`attach_teams
 2. routes each part on its own, through the same scorer, not-for stage and
    decision policy as a whole request;
 3. keeps an agent other than the decision's as a member only when it wins a part
-   with evidence (calibrated confidence of at least :data:`MIN_PART_CONFIDENCE`)
-   that the decision's agent does not cover (scores below :data:`COVER_RATIO` of
+   with evidence (calibrated confidence of at least
+   :attr:`TeamConfig.min_part_confidence`)
+   that the decision's agent does not cover (scores below ``cover_ratio`` of
    the part's winner there), or, for an agent the decision's agent names as a
    collaborator ("Interaction with Other Agents"), when it is within
-   :data:`COLLABORATOR_RATIO` of that part's winner.
+   ``collaborator_ratio`` of that part's winner.
 
 Everything else is a team of one, so a single-agent request keeps its decision
 as it was; the decision's agent is always the first member. The reason gains one
@@ -24,40 +25,83 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from agentroute._index import Index
 from agentroute._score import MAX_REQUEST_CHARS, Query
-from agentroute._spec import AgentSpec, Decision, TeamMember
+from agentroute._spec import AgentSpec, Decision, TeamMember, check_numbers
 from agentroute._text import terms
 
-__all__ = ["attach_teams", "split_parts", "team_for"]
+__all__ = ["TeamConfig", "attach_teams", "split_parts", "team_for"]
 
-# A member must be this confident (calibrated, for its part alone) to join. Tuned
-# on the dev half of benchmarks/data/teams (`python benchmarks/teams.py --tune`):
-# 0.3-0.5 all kept single-agent requests a team of one on >= 95 % of every
-# labelled collection; lower values add members nobody asked for.
-MIN_PART_CONFIDENCE = 0.3
-# The decision's agent covers a part where it scores at least this share of the
-# part's best fused score: no second agent is needed there.
-COVER_RATIO = 0.9
-# A collaborator named by the decision's agent joins for a part where it scores
-# within this share of the part's best (and is confident enough itself).
-COLLABORATOR_RATIO = 0.85
-# Coverage: in a request of one clause, the words the decision's agent's text lacks
-# are routed as a part of their own when they carry this share of the request's
-# IDF; their winner joins only at this higher confidence (no clause mark backs it).
-# Chosen on the dev part like the constants above (`--tune`).
-MIN_UNCOVERED_SHARE = 0.5
-MIN_COVERAGE_CONFIDENCE = 0.8
-# A part needs this many content terms to be routed alone ("it", "them" are not parts).
-MIN_PART_TERMS = 2
-# At most this many parts are routed (bounds the work one long request causes).
-MAX_PARTS = 6
-# Candidates read per part: the decision's agent scoring below these is "not covering".
-PART_CANDIDATES = 25
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamConfig:
+    """When a second agent joins a decision's team (:attr:`RouterConfig.teams`).
+
+    The numbers were tuned on the dev half of ``benchmarks/data/teams``
+    (``python benchmarks/teams.py --tune``); a share or ratio above 1 turns its
+    rule off.
+
+    Attributes
+    ----------
+    min_part_confidence : float
+        A member must be this confident (calibrated, for its part alone) to join.
+        0.3-0.5 all kept single-agent requests a team of one on >= 95 % of every
+        labelled collection; lower values add members nobody asked for.
+    cover_ratio : float
+        The decision's agent covers a part where it scores at least this share of
+        the part's best fused score: no second agent is needed there.
+    runner_ratio : float
+        A part's runner-up joins too when it scores at least this share of the
+        part's winner (a near tie: the part alone cannot tell them apart).
+    collaborator_ratio : float
+        A collaborator named by the decision's agent joins for a part where it
+        scores within this share of the part's best (and is confident enough).
+    min_uncovered_share : float
+        Coverage: in a request of one clause, the words the decision's agent's text
+        lacks are routed as a part of their own when they carry this share of the
+        request's IDF ...
+    min_coverage_confidence : float
+        ... and their winner joins only at this higher confidence (no clause mark
+        backs it).
+    min_part_terms : int
+        A part needs this many content terms to be routed alone ("it", "them" are
+        not parts).
+    max_parts : int
+        At most this many parts are routed (bounds the work one long request causes).
+    part_candidates : int
+        Candidates read per part: the decision's agent scoring below these is "not
+        covering".
+    """
+
+    min_part_confidence: float = 0.3
+    cover_ratio: float = 0.9
+    runner_ratio: float = 0.95
+    collaborator_ratio: float = 0.85
+    min_uncovered_share: float = 0.5
+    min_coverage_confidence: float = 0.8
+    min_part_terms: int = 2
+    max_parts: int = 6
+    part_candidates: int = 25
+
+    def __post_init__(self) -> None:
+        check_numbers(
+            self,
+            (
+                "min_part_confidence",
+                "cover_ratio",
+                "runner_ratio",
+                "collaborator_ratio",
+                "min_uncovered_share",
+                "min_coverage_confidence",
+            ),
+        )
+        check_numbers(self, ("min_part_terms",), integer=True)
+        check_numbers(self, ("max_parts", "part_candidates"), lo=1, integer=True)
+
 
 _STEP = re.compile(r"(?im)^\s*(?:[-*+\u2022]|\d+[.)]|step\s+\d+\s*[:.)-]?)\s+")
 # Inside a clause, "and" or a comma starts a new part only before a verb ("build X
@@ -182,14 +226,14 @@ def _clean(part: str) -> str:
         part = stripped
 
 
-def _weak_split(clause: str) -> list[str]:
+def _weak_split(clause: str, min_part_terms: int) -> list[str]:
     """A clause cut at "and" / commas that start a new verb phrase, words kept as written."""
     pieces: list[str] = []
     at = 0
     for m in _WEAK.finditer(clause):
         left, right = clause[at : m.start()], clause[m.end() :]
         first = right.split(" ", 1)[0].casefold().strip("'\"") if right else ""
-        if first in _PART_START and len(terms(left)) >= MIN_PART_TERMS:
+        if first in _PART_START and len(terms(left)) >= min_part_terms:
             pieces.append(left)
             at = m.end()
     pieces.append(clause[at:])
@@ -199,8 +243,12 @@ def _weak_split(clause: str) -> list[str]:
 _BLANKS = re.compile(r"[^\S\n]+")
 
 
-def split_parts(text: str) -> list[str]:
-    """The parts of a request that might belong to different agents.
+_DEFAULT = TeamConfig()
+
+
+def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
+    """The parts of a request that might belong to different agents (a part of fewer
+    than ``config.min_part_terms`` content terms joins the one before it).
 
     Examples
     --------
@@ -237,12 +285,12 @@ def split_parts(text: str) -> list[str]:
         clause = _clean(clause)
         if not clause:
             continue
-        for piece in _weak_split(clause):
+        for piece in _weak_split(clause, config.min_part_terms):
             # A part with too few content words ("do it") joins the one before it,
             # unless a verb that names a task starts it ("write the migration;
             # document it": documenting is a part of its own).
             first = piece.split(" ", 1)[0].casefold()
-            if out and len(terms(piece)) < MIN_PART_TERMS and first not in _PART_START:
+            if out and len(terms(piece)) < config.min_part_terms and first not in _PART_START:
                 out[-1] = f"{out[-1]}; {piece}"
             else:
                 out.append(piece)
@@ -261,10 +309,11 @@ def team_for(
     part_decisions: Sequence[Decision],
     copies: Callable[[str, str], bool],
     collaborators: Callable[[str], frozenset[str]],
-    *,
-    min_confidence: float = MIN_PART_CONFIDENCE,
+    config: TeamConfig,
+    need: float,
 ) -> tuple[TeamMember, ...]:
-    """The team for one decided request, from its parts' own decisions."""
+    """The team for one decided request, from its parts' own decisions; a part's winner
+    joins at confidence ``need`` or more."""
     lead = decision.agent
     if lead is None:
         return ()
@@ -295,13 +344,18 @@ def team_for(
         winner = best.agent
         mine = scores.get(lead, 0.0)
         same_job = winner in decision.alternatives or lead in d.alternatives
-        if winner == lead or copies(winner, lead) or same_job or mine >= COVER_RATIO * best.score:
+        if (
+            winner == lead
+            or copies(winner, lead)
+            or same_job
+            or mine >= config.cover_ratio * best.score
+        ):
             owners.append(lead_here)
             continue
         # A part may be taken by a group: its winner and the agents doing the same job,
         # never by a second agent beside them (issue 22: a near-tied runner-up used to
         # join for the same part).
-        if d.group_confidence >= min_confidence:
+        if d.group_confidence >= need:
             groups.setdefault(winner, d.alternatives)
             owners.append({winner: d.confidence})
             continue
@@ -310,12 +364,12 @@ def team_for(
             (
                 c
                 for c in d.candidates
-                if c.agent in friends and c.score >= COLLABORATOR_RATIO * best.score
+                if c.agent in friends and c.score >= config.collaborator_ratio * best.score
             ),
             None,
         )
         friend_conf = d.confidence * friend.score / best.score if friend is not None else 0.0
-        if friend is not None and friend_conf >= min_confidence / 2:
+        if friend is not None and friend_conf >= need / 2:
             owners.append({friend.agent: friend_conf})
         else:
             owners.append(lead_here)
@@ -360,10 +414,10 @@ def team_for(
     return tuple(members)
 
 
-def _stretch(index: Index, agent: int, text: str) -> str:
+def _stretch(index: Index, agent: int, text: str, config: TeamConfig) -> str:
     """The piece of ``text`` between two of its joins ("and", "with", a comma) whose
     words the agent's text lacks most (at least two of them, carrying at least
-    :data:`MIN_UNCOVERED_SHARE` of the piece's IDF), as written; else ""."""
+    ``config.min_uncovered_share`` of the piece's IDF), as written; else ""."""
     best, best_weight = "", 0.0
     for piece in _JOINED.split(text):
         words = list(dict.fromkeys(terms(piece)))
@@ -375,16 +429,16 @@ def _stretch(index: Index, agent: int, text: str) -> str:
         idf = index.idf[cols[known]]
         weight, total = float(idf[~has].sum()), float(idf.sum())
         if (
-            int((~has).sum()) >= MIN_PART_TERMS
+            int((~has).sum()) >= config.min_part_terms
             and total > 0.0
-            and weight / total >= MIN_UNCOVERED_SHARE
+            and weight / total >= config.min_uncovered_share
             and weight > best_weight
         ):
             best, best_weight = _clean(piece), weight
     return best
 
 
-def uncovered(index: Index, agent: int, q: Query) -> str:
+def uncovered(index: Index, agent: int, q: Query, config: TeamConfig) -> str:
     """The stretch of a one-clause request that the agent's text does not account for,
     when it is enough to be a part of its own ("a computer vision pipeline for defects
     and an NLP classifier for tickets", led by an NLP agent: "a computer vision
@@ -393,10 +447,12 @@ def uncovered(index: Index, agent: int, q: Query) -> str:
     The part is a piece of the request as written, between two of its joins, never
     the leftover words gathered from all over it ("table testcontainers" was one).
     """
-    return uncovered_many(index, [(agent, q)])[0]
+    return uncovered_many(index, [(agent, q)], config)[0]
 
 
-def uncovered_many(index: Index, asks: Sequence[tuple[int, Query]]) -> list[str]:
+def uncovered_many(
+    index: Index, asks: Sequence[tuple[int, Query]], config: TeamConfig
+) -> list[str]:
     """:func:`uncovered` of each ``(agent, request)``, with one look-up of every
     (term, agent) pair of the batch (the stretch is looked for only where the whole
     request lacks enough)."""
@@ -422,8 +478,12 @@ def uncovered_many(index: Index, asks: Sequence[tuple[int, Query]]) -> list[str]
                 missing += 1
                 weight += float(idf[k])
         at += len(terms_)
-        enough = missing >= MIN_PART_TERMS and total > 0.0 and weight / total >= MIN_UNCOVERED_SHARE
-        out.append(_stretch(index, agent, q.text) if enough else "")
+        enough = (
+            missing >= config.min_part_terms
+            and total > 0.0
+            and weight / total >= config.min_uncovered_share
+        )
+        out.append(_stretch(index, agent, q.text, config) if enough else "")
     return out
 
 
@@ -440,9 +500,10 @@ def attach_teams(
     decisions: list[Decision],
     route_parts: Callable[[list[str]], list[Decision]],
     queries: Sequence[Query],
+    config: TeamConfig,
 ) -> list[Decision]:
     """``decisions`` (of the requests ``queries``) with their teams; ``route_parts``
-    decides parts (without teams)."""
+    decides parts (without teams, ``config.part_candidates`` candidates each)."""
     table = index.not_for
     position = table.position
     # (decision, its parts, the parts' decisions already known, the confidence a member needs)
@@ -452,19 +513,21 @@ def attach_teams(
         if d.agent is None:
             continue
         # A request with no clause mark has one part: it is not cut at all.
-        parts = split_parts(d.request)[:MAX_PARTS] if _MAY_SPLIT.search(d.request) else []
+        cut = _MAY_SPLIT.search(d.request)
+        parts = split_parts(d.request, config)[: config.max_parts] if cut else []
         if len(parts) >= 2:
-            todo.append((i, parts, [], MIN_PART_CONFIDENCE))
+            todo.append((i, parts, [], config.min_part_confidence))
         elif _JOINED.search(d.request):
             # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
             # can hold a second part without a clause mark.
             joined.append(i)
     asks = [(position[str(decisions[i].agent)], queries[i]) for i in joined]
-    for i, rest in zip(joined, uncovered_many(index, asks) if asks else [], strict=True):
+    rests = uncovered_many(index, asks, config) if asks else []
+    for i, rest in zip(joined, rests, strict=True):
         if rest:
             # The whole request is its lead's part, already decided: only the rest is routed.
             d = decisions[i]
-            todo.append((i, [d.request.strip(), rest], [d], MIN_COVERAGE_CONFIDENCE))
+            todo.append((i, [d.request.strip(), rest], [d], config.min_coverage_confidence))
     if not todo:
         return decisions
     todo.sort(key=lambda item: item[0])
@@ -488,7 +551,7 @@ def attach_teams(
         mine = [*known, *routed[at : at + fresh]]
         at += fresh
         d = decisions[i]
-        team = team_for(d, parts, mine, copies, collaborators, min_confidence=need)
+        team = team_for(d, parts, mine, copies, collaborators, config, need)
         if len(team) > 1:
             out[i] = replace(d, team=team, reason=d.reason + team_reason(team))
     return out
