@@ -152,7 +152,7 @@ def explain(state: State, request: str, position: int, decision: Decision) -> Ex
     index = state.index
     q = analyze_query(index, request)
     raw = score(index, [q], state.config.weights)
-    after = apply_not_for(index, [q], raw)
+    after = apply_not_for(index, [q], raw, state.config.not_for)
     combined = np.round(after.combined[0], 9)
     n = combined.size
     # Best first, ties by name (index order is name order), as a route ranks.
@@ -176,7 +176,7 @@ def explain(state: State, request: str, position: int, decision: Decision) -> Ex
     triggers = tuple(index.trigger_surface[position][key] for key in keys)
 
     table = index.not_for
-    hits = {} if table.empty else matches(table, index, q)
+    hits = {} if table.empty else matches(table, index, q, state.config.not_for.min_match)
     mine = sorted(
         ((table.items[k][1], m, k) for k, m in hits.items() if table.items[k][0] == position),
         key=lambda x: (-x[1], x[0]),

@@ -24,7 +24,6 @@ from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
 from agentroute._evaluate import (
     EvaluationReport,
-    Tally,
     check_min_confidence,
     correct_sets,
     evaluate_stream,
