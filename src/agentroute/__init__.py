@@ -34,6 +34,7 @@ from agentroute._errors import (
     AgentrouteError,
     CatalogError,
     CatalogNotFoundError,
+    EncoderError,
     IndexFormatError,
 )
 from agentroute._evaluate import (
@@ -84,6 +85,7 @@ __all__ = [
     "Confusion",
     "Decision",
     "Diagnostic",
+    "EncoderError",
     "EvaluationReport",
     "Finding",
     "Index",

@@ -10,21 +10,24 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agentroute._calibrate import Calibration, catalog_shape, signals
+from agentroute._calibrate import MAX_LOGIT, Calibration, catalog_shape, signals
 from agentroute._index import Index
 from agentroute._negative import apply_not_for
 from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
+from agentroute._semantic import SemanticConfig
+from agentroute._signal import fuse
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import PART_CANDIDATES, attach_teams
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it only when used
     from agentroute._classifier import Learned
+    from agentroute._semantic import SemanticView
 
 __all__ = ["RouterConfig", "State", "route_state"]
 
@@ -66,6 +69,9 @@ class RouterConfig:
         off): the author's words are in-scope evidence the scope model does not
         read.
     trigger_rescue_scope : float
+    semantic : SemanticConfig
+        How much the semantic view counts and how it moves confidence and scope, for a
+        router built with ``encoder=`` (ignored without one).
 
     Every rule that can turn a request down is one of these fields; a fitted
     router (:meth:`Router.fit`) obeys ``min_confidence`` and ``min_scope``
@@ -90,6 +96,7 @@ class RouterConfig:
     scope_min_agents: int = 3
     trigger_rescue: int = 2
     trigger_rescue_scope: float = 0.3
+    semantic: SemanticConfig = field(default_factory=SemanticConfig)
 
     def __post_init__(self) -> None:
         for name in (
@@ -123,6 +130,8 @@ class State:
     config: RouterConfig
     # What Router.fit learned (None: never fitted); see agentroute._learn.
     learned: Learned | None = None
+    # The semantic view (a router built with encoder=), else None: lexical only.
+    semantic: SemanticView | None = None
     # Per group of identical copies (keyed by its first agent in index order), the
     # names of every agent in it: collections copy one agent under several names.
     copy_names: dict[int, tuple[str, ...]] = field(init=False, repr=False)
@@ -187,15 +196,48 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
+    scores, meaning = _meaning(state, texts, scores)
     scores = apply_not_for(state.agents, state.index, queries, scores)
     decisions = [
-        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit))
+        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, meaning))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
     if not teams:
         return decisions
     parts = partial(route_state, state, limit=PART_CANDIDATES, teams=False)
     return attach_teams(state.agents, state.index, state.index.copy_of, decisions, parts, queries)
+
+
+@dataclass(frozen=True, slots=True)
+class _Meaning:
+    """The semantic view's cosines for a batch, and the lexical leaders it was fused with."""
+
+    cosines: np.ndarray
+    lexical_best: np.ndarray
+    weight: float
+
+
+def _meaning(state: State, texts: list[str], scores: Scores) -> tuple[Scores, _Meaning | None]:
+    """``scores`` with the semantic view fused into ``combined`` (:func:`fuse`), and the
+    view's cosines; ``scores`` itself and None for a router without one."""
+    view = state.semantic
+    if view is None:
+        return scores, None
+    weight = state.config.semantic.weight(catalog_shape(state.index)[1])
+    cosines = view.score(texts)
+    lexical = np.round(scores.combined, 9)
+    lexical_best = np.array([int(_ranked(row, 1)[0]) for row in lexical], dtype=np.int64)
+    fused = replace(scores, combined=fuse(scores.combined, [(weight, cosines)]))
+    return fused, _Meaning(cosines, lexical_best, weight)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1.0 - 1e-9)
+    return float(np.log(p / (1.0 - p)))
+
+
+def _sigmoid(z: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-max(-50.0, min(50.0, z)))))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -488,7 +530,13 @@ def other_language(text: str) -> str | None:
 
 
 def _catalog_evidence(
-    state: State, text: str, query: Query, scores: Scores, row: int, limit: int
+    state: State,
+    text: str,
+    query: Query,
+    scores: Scores,
+    row: int,
+    limit: int,
+    meaning: _Meaning | None = None,
 ) -> _Evidence:
     index, cfg = state.index, state.config
     combined = np.round(scores.combined[row], 9)
@@ -517,6 +565,27 @@ def _catalog_evidence(
     confidence = rescale(raw)
     known = sig.known
     scope = sig.scope(cfg.calibration)
+    closeness = ""
+    if meaning is not None and state.semantic is not None:
+        sem = cfg.semantic
+        top, z, agree = state.semantic.inputs_for(
+            meaning.cosines[row], best, int(meaning.lexical_best[row])
+        )
+        logit = (
+            sem.confidence_scale * _logit(raw)
+            + sem.confidence_intercept
+            + sem.confidence_top * top
+            + sem.confidence_z * z
+            + sem.confidence_agree * agree
+        )
+        confidence = rescale(_sigmoid(min(logit, MAX_LOGIT)))
+        scope = _sigmoid(
+            sem.scope_scale * _logit(scope)
+            + sem.scope_intercept
+            + sem.scope_top * top
+            + sem.scope_z * z
+        )
+        closeness = f"closest in meaning to its description: {top:.2f}"
 
     matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
@@ -526,6 +595,9 @@ def _catalog_evidence(
     name = index.names[best]
 
     closest = f"the closest, {name}, shares only {evidence}."
+    if closeness:
+        closest = f"the closest, {name}, shares only {evidence} ({closeness})."
+        evidence = closeness if evidence == "similar wording" else f"{evidence}; {closeness}"
     decline: str | None = None
     # Two of the agent's own trigger phrases in the request are in-scope evidence
     # the scope model cannot see (it reads scores, not triggers): a catalog with

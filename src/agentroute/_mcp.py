@@ -143,8 +143,11 @@ def build_server(load: Callable[[], Router]) -> Any:
     return server
 
 
-def serve(paths: Sequence[Path], *, cache: bool = True) -> None:
+def serve(paths: Sequence[Path], *, cache: bool = True, encoder: str | None = None) -> None:
     """Run the server on stdin/stdout until the client closes it.
+
+    ``encoder`` (``--encoder``) adds the semantic view; its model is loaded once, with
+    the router, on the first tool call, and kept for the life of the server.
 
     Raises
     ------
@@ -156,5 +159,5 @@ def serve(paths: Sequence[Path], *, cache: bool = True) -> None:
     from agentroute._router import Router
 
     discover(list(paths))
-    server = build_server(lambda: Router.from_path(list(paths), cache=cache))
+    server = build_server(lambda: Router.from_path(list(paths), cache=cache, encoder=encoder))
     server.run("stdio")
