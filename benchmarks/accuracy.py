@@ -1,6 +1,7 @@
 """The generalisation protocol (issue 15): agentroute and simple peers on many catalogs.
 
     python benchmarks/accuracy.py [--quick] [--loco] [--json PATH] [--shared PATH]
+                                  [--encoder PATH [--encoder-cache DIR]]
 
 Every catalog of ``benchmarks/_protocol.py`` is routed: each labelled collection with its
 example requests stripped (``shared/tools/strip_examples.py``: routing a request against a file
@@ -16,6 +17,11 @@ error of ``Decision.confidence`` (in-scope requests, 10 bins, ``agentroute.evalu
 at confidence >= 0.7 (the hook's threshold), the share of in-scope requests answered and the
 precision of those answers. Peers rank the same records: scikit-learn TF-IDF (three set-ups),
 Okapi BM25, and semantic-router + offline MiniLM when installed.
+
+With ``--encoder PATH`` (a sentence-transformers or model2vec folder) every catalog is routed
+twice, without and with the semantic view, and a second table gives the difference. Under
+``--loco`` the view's weights are chosen per catalog on the training catalogs sharing no source
+with it (``fit_semantic.loco_semantic``); else the shipped ``SemanticConfig``.
 
 Honesty: a figure counts only on a catalog nothing was fitted on. ``--loco`` refits the
 calibration for every reported catalog on the training catalogs that share no source with it
@@ -241,12 +247,13 @@ def measure(
     near: Sequence[str],
     rankers: dict[str, Ranker],
     config_for: ConfigFor,
+    encoder: Any = None,
 ) -> Measured:
     import agentroute
 
     config, fitted_on = config_for(c)
     t0 = time.perf_counter()
-    router = agentroute.Router.from_agents(c.records, config=config)
+    router = agentroute.Router.from_agents(c.records, config=config, encoder=encoder)
     build = time.perf_counter() - t0
     decisions = router.route_many(list(c.requests), limit=TOP)
     ranks = [
@@ -370,6 +377,31 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"- {k}: {v:.1f}")
 
 
+def print_meaning(results: dict[str, Any]) -> None:
+    print("\n## With the semantic view (--encoder), against the same router without\n")
+    print(
+        "| catalog | top-1 lexical | top-1 with encoder | change | top-3 change "
+        "| decided acc. | CLINC oos abstained | near-miss abstained | ECE | weights |"
+    )
+    print("| --- " + "| ---: " * 8 + "| --- |")
+    for name, r in results["with_encoder"].items():
+        lex = results["catalogs"][name]
+        weights = sorted(
+            {
+                str(w)
+                for k, w in results["semantic_weights"].items()
+                if k.split(" small #")[0] == name.split(" small #")[0] or k == name
+            }
+        )
+        print(
+            f"| {name} | {lex['top1']:.3f} | {r['top1']:.3f} | {r['top1'] - lex['top1']:+.3f} "
+            f"| {r['top3'] - lex['top3']:+.3f} | {f3(r['decided_accuracy'])} "
+            f"(lex. {f3(lex['decided_accuracy'])}) | {f3(r['oos_abstained'])} "
+            f"(lex. {f3(lex['oos_abstained'])}) | {f3(r['near_miss_abstained'])} "
+            f"(lex. {f3(lex['near_miss_abstained'])}) | {r['ece']:.3f} | {'; '.join(weights)} |"
+        )
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -390,6 +422,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "source with it (fit_defaults.fit); default: the shipped constants",
     )
     ap.add_argument("--no-semantic", action="store_true", help="skip semantic-router")
+    ap.add_argument(
+        "--encoder",
+        default=None,
+        metavar="PATH",
+        help="also route every catalog with agentroute's semantic view of this model folder",
+    )
+    ap.add_argument(
+        "--encoder-cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the encoder's vectors here between runs (one .npy per text)",
+    )
     ap.add_argument(
         "--only", nargs="+", default=None, metavar="NAME", help="report only these rows"
     )
@@ -435,7 +480,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             def config_for(c: Catalog) -> tuple[Any, set[str]]:
                 return None, set(SHIPPED_FIT)
 
-        results: dict[str, Any] = {"catalogs": {}, "timing": timing}
+        encoder = None
+        semantic_for: Callable[[Catalog], tuple[Any, dict[str, float]]] | None = None
+        if args.encoder:
+            from fit_semantic import CachedEncoder, loco_semantic
+
+            encoder = CachedEncoder(args.encoder, args.encoder_cache)
+            if args.loco:
+                t0 = time.perf_counter()
+                semantic_for = loco_semantic(root, shared, encoder)
+                timing["choose semantic weights"] = time.perf_counter() - t0
+
+        def with_meaning(c: Catalog) -> tuple[Any, set[str]]:
+            from dataclasses import replace
+
+            config, fitted_on = config_for(c)
+            base = agentroute.RouterConfig() if config is None else config
+            if semantic_for is None:
+                return base, fitted_on
+            semantic, weights = semantic_for(c)
+            results["semantic_weights"][c.name] = weights
+            return replace(base, semantic=semantic), fitted_on
+
+        results: dict[str, Any] = {
+            "catalogs": {},
+            "with_encoder": {},
+            "semantic_weights": {},
+            "timing": timing,
+        }
         for unit, members in report_units(catalogs):
             if args.only and unit not in args.only:
                 continue
@@ -444,6 +516,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for c in members:
                 total.add(measure(c, oos, near, rankers, config_for))
             results["catalogs"][unit] = summarise(total)
+            if encoder is not None:
+                total = Measured()
+                for c in members:
+                    total.add(measure(c, oos, near, {}, with_meaning, encoder))
+                results["with_encoder"][unit] = summarise(total)
             timing[unit] = time.perf_counter() - t0
             print(f"  {unit}: {timing[unit]:.1f} s", file=sys.stderr, flush=True)
 
@@ -458,8 +535,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(agent catalogs only)",
         "hook_confidence": HOOK_CONFIDENCE,
         "semantic-router": skipped or "run",
+        "encoder": args.encoder or "none",
     }
     print_report(results)
+    if results["with_encoder"]:
+        print_meaning(results)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

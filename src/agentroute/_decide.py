@@ -223,7 +223,7 @@ def _meaning(state: State, texts: list[str], scores: Scores) -> tuple[Scores, _M
     view = state.semantic
     if view is None:
         return scores, None
-    weight = state.config.semantic.weight(catalog_shape(state.index)[1])
+    weight = state.config.semantic.weight(catalog_shape(state.index)[1], view.texts_per_agent)
     cosines = view.score(texts)
     lexical = np.round(scores.combined, 9)
     lexical_best = np.array([int(_ranked(row, 1)[0]) for row in lexical], dtype=np.int64)

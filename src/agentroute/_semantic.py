@@ -313,19 +313,26 @@ class SemanticConfig:
     """How the semantic view enters the decision (see :mod:`agentroute._semantic`).
 
     ``weight_short`` / ``weight_long``: the share of the fused score the semantic view
-    takes on catalogs of short agent texts (one-sentence descriptions, tool lists, intent
-    examples) and of long ones (full prompts), by the catalog's mean distinct terms per
-    agent against ``long_log_terms`` (the ``log_terms`` of
-    :func:`agentroute._calibrate.catalog_shape`). The ``confidence_`` and ``scope_``
-    coefficients shift the lexical calibration's logits by the top agent's cosine
-    (``top``), its z-score over the catalog (``z``) and whether the lexical leader is the
-    semantic one (``agree``). Chosen under leave-one-catalog-out by
-    ``benchmarks/fit_semantic.py``.
+    takes on catalogs of short agent texts (one-sentence descriptions, tool lists) and of
+    long ones (full prompts), by the catalog's mean distinct terms per agent against
+    ``long_log_terms`` (the ``log_terms`` of :func:`agentroute._calibrate.catalog_shape`);
+    ``weight_examples``: short catalogs whose agents carry at least
+    ``examples_per_agent`` encoded texts on average (a description and example requests).
+    The weights are chosen under leave-one-catalog-out by ``benchmarks/fit_semantic.py``.
+    The ``confidence_`` and ``scope_`` coefficients shift the lexical calibration's logits
+    by the top agent's cosine (``top``), its z-score over the catalog (``z``) and whether
+    the lexical leader is the semantic one (``agree``); the defaults leave them as the
+    lexical calibration gives them (not fitted yet).
     """
 
+    # Chosen under leave-one-catalog-out (benchmarks/accuracy.py --loco --encoder): full
+    # prompts gain a little at 0.2 and lose from 0.4 on; one-line descriptions peak near
+    # 0.5; intent-like catalogs whose agents carry example requests gain up to 0.7.
     weight_short: float = 0.5
     weight_long: float = 0.2
+    weight_examples: float = 0.7
     long_log_terms: float = 5.0
+    examples_per_agent: float = 1.5
     confidence_scale: float = 1.0
     confidence_intercept: float = 0.0
     confidence_top: float = 0.0
@@ -345,15 +352,24 @@ class SemanticConfig:
                 or not math.isfinite(value)
             ):
                 raise ValueError(f"SemanticConfig.{name} must be a finite number, got {value!r}")
-        for name in ("weight_short", "weight_long"):
+        for name in ("weight_short", "weight_long", "weight_examples"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(
                     f"SemanticConfig.{name} must be in [0, 1], got {getattr(self, name)!r}"
                 )
 
-    def weight(self, log_terms: float) -> float:
-        """The semantic view's share for a catalog whose ``log_terms`` is given."""
-        return self.weight_long if log_terms >= self.long_log_terms else self.weight_short
+    def weight(self, log_terms: float, texts_per_agent: float = 1.0) -> float:
+        """The semantic view's share for a catalog of this shape.
+
+        >>> cfg = SemanticConfig()
+        >>> cfg.weight(6.7), cfg.weight(3.9), cfg.weight(3.9, 5.0)
+        (0.2, 0.5, 0.7)
+        """
+        if log_terms >= self.long_log_terms:
+            return self.weight_long
+        if texts_per_agent >= self.examples_per_agent:
+            return self.weight_examples
+        return self.weight_short
 
 
 #: The calibration inputs the semantic view adds (see :class:`SemanticConfig`).
@@ -372,6 +388,11 @@ class SemanticView:
 
     name = "semantic"
     inputs = SEMANTIC_INPUTS
+
+    @property
+    def texts_per_agent(self) -> float:
+        """Encoded texts per agent (1: descriptions only)."""
+        return self.owner.size / max(1, self.n_agents)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """What a saved router stores (see :func:`view_from_arrays`)."""
