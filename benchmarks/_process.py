@@ -1,10 +1,12 @@
-"""Whole-process timings for speed.py: the command line's cold start and import cost."""
+"""Whole-process measurements: the command line's cold start, import cost, and this process's
+resident memory (speed.py, build_memory.py)."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -14,6 +16,25 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB (Linux; NaN elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1 << 20) if sys.platform == "darwin" else rss / 1024
 
 
 def median_run(

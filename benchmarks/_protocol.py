@@ -10,8 +10,13 @@ Kinds:
   (``shared/tools/strip_examples.py``), its own example requests as labels;
 * ``description-only``: the same records cut to name + description (the shape of a tool or
   plugin catalog: no body, no triggers, no use cases);
-* ``union``: several collections installed together (all of them; wshobson + voltagent as a
-  "project + user" install); clashing names become ``name@collection``;
+* ``union``: several collections installed together (the five labelled ones; every pair of
+  them, wshobson + voltagent among them; all nine collections, the four unlabelled ones adding
+  agents and crowding); clashing names become ``name@collection``;
+* ``install``: a project folder and a user folder as Claude Code loads them: the project's
+  ``.claude/agents`` shadows the user's agent of the same name, what remains is a union
+  (issue 21: the issue's own install, wshobson in the project and voltagent + 0xfurai in the
+  user's folder; and a large user install with a small project folder of 4-10 agents);
 * ``small``: seeded random subsets of 4-10 labelled agents, requests restricted to them,
   pooled per source collection;
 * ``intents``: an intent dataset as a catalog: each intent an agent whose description is one
@@ -37,13 +42,26 @@ COLLECTIONS = (
     "voltagent-awesome-claude-code-subagents",
     "vijaythecoder-awesome-claude-agents",
 )
+# Collections without labels: they add agents (and twins) to crowded catalogs, no requests.
+UNLABELLED = (
+    "0xfurai-claude-code-subagents",
+    "dang-hai-tran-antigravity-kit",
+    "lerianstudio-ring",
+    "lst97-claude-code-sub-agents",
+)
 SHORT = {
     "wshobson-agents": "wshobson",
     "davila7-claude-code-templates": "davila7",
     "dl-ezo-claude-code-sub-agents": "dl-ezo",
     "voltagent-awesome-claude-code-subagents": "voltagent",
     "vijaythecoder-awesome-claude-agents": "vijaythecoder",
+    "0xfurai-claude-code-subagents": "0xfurai",
+    "dang-hai-tran-antigravity-kit": "antigravity",
+    "lerianstudio-ring": "ring",
+    "lst97-claude-code-sub-agents": "lst97",
 }
+# The seed of the small project folders of the install catalogs (not the small-subset seed).
+INSTALL_SEED = 21
 INTENTS = ("clinc150", "banking77", "hwu64", "snips")
 # How many TRAIN utterances describe an intent-agent: one as its description, the rest as
 # example requests.
@@ -66,6 +84,10 @@ class Catalog:
     requests: tuple[str, ...]
     gold: tuple[frozenset[str], ...]  # declared names that are right, per request
     agent_catalog: bool = True  # near-miss requests (software-agent near misses) apply
+    # Per request, the labelled collection it comes from (unions and installs; empty for a
+    # single-source catalog): lets --loco leave each request's own source out of the fit
+    # when the catalog holds every labelled collection.
+    request_sources: tuple[str, ...] = ()
 
     @property
     def n_agents(self) -> int:
@@ -115,6 +137,7 @@ def _labels(shared: Path, slug: str) -> list[tuple[str, frozenset[str]]]:
 
 
 def load_collection(root: Path, shared: Path, slug: str) -> Catalog:
+    """A collection as stripped under ``root``; an unlabelled one has no requests."""
     import agentroute
 
     res = agentroute.load_agents(str(root / slug))
@@ -128,7 +151,15 @@ def load_collection(root: Path, shared: Path, slug: str) -> Catalog:
         declared={a.name: declared_name(a.name, a.path) for a in records},
         requests=tuple(t for t, _ in labels),
         gold=tuple(g for _, g in labels),
+        request_sources=tuple(slug for _ in labels),
     )
+
+
+def _sources_of(c: Catalog) -> tuple[str, ...]:
+    if c.request_sources:
+        return c.request_sources
+    (only,) = c.sources  # a single-source catalog
+    return tuple(only for _ in c.requests)
 
 
 def description_only(c: Catalog) -> Catalog:
@@ -160,7 +191,74 @@ def union(name: str, parts: Sequence[Catalog]) -> Catalog:
         declared=declared,
         requests=tuple(r for c in parts for r in c.requests),
         gold=tuple(g for c in parts for g in c.gold),
+        request_sources=tuple(s for c in parts for s in _sources_of(c)),
     )
+
+
+def install(name: str, project: Catalog, user: Sequence[Catalog]) -> Catalog:
+    """``project`` in ``<project>/.claude/agents``, ``user`` in ``~/.claude/agents``.
+
+    As Claude Code loads them: a user agent whose declared name a project agent also has is
+    shadowed (left out); the rest is a :func:`union`. Every request is kept (a request for a
+    shadowed agent is right for the project's agent of that name, the one Claude Code runs).
+    """
+    taken = set(project.declared.values())
+    kept = [
+        replace(
+            c,
+            records=tuple(a for a in c.records if c.declared[a.name] not in taken),
+        )
+        for c in user
+    ]
+    return replace(union(name, [project, *kept]), kind="install")
+
+
+def small_project(c: Catalog, seed: int = INSTALL_SEED) -> Catalog:
+    """One seeded project folder of 4-10 of ``c``'s labelled agents (requests restricted)."""
+    (project,) = small_subsets(c, count=1, seed=seed)
+    return replace(project, name=c.name, kind="collection")
+
+
+def pairs(base: Sequence[Catalog]) -> list[Catalog]:
+    """Every pair of ``base`` installed together, named ``a + b`` in ``base``'s order."""
+    return [
+        union(f"{a.name} + {b.name}", [a, b]) for i, a in enumerate(base) for b in base[i + 1 :]
+    ]
+
+
+# --quick keeps these pairs (a deterministic subset: the issue's project + user install and
+# the two pairs with the largest collection, davila7).
+QUICK_PAIRS = ("wshobson + voltagent", "wshobson + davila7", "davila7 + voltagent")
+
+
+def crowded_catalogs(
+    base: dict[str, Catalog], unlabelled: dict[str, Catalog], *, quick: bool = False
+) -> list[Catalog]:
+    """Issue 21's crowded catalogs: every pair of labelled collections, all nine together,
+    and project + user installs. ``base``/``unlabelled``: collections by slug."""
+    labelled = [base[s] for s in COLLECTIONS]
+    out = [p for p in pairs(labelled) if not quick or p.name in QUICK_PAIRS]
+    out.append(union("all nine collections", [*labelled, *(unlabelled[s] for s in UNLABELLED)]))
+    ws, dv = base["wshobson-agents"], base["davila7-claude-code-templates"]
+    vo, fu = base["voltagent-awesome-claude-code-subagents"], unlabelled[UNLABELLED[0]]
+    lst = unlabelled["lst97-claude-code-sub-agents"]
+    out.append(install("install: wshobson (project) + voltagent, 0xfurai (user)", ws, [vo, fu]))
+    out.append(
+        install(
+            "install: small wshobson project + davila7, voltagent, 0xfurai, lst97 (user)",
+            small_project(ws),
+            [dv, vo, fu, lst],
+        )
+    )
+    if not quick:
+        out.append(
+            install(
+                "install: small davila7 project + wshobson, 0xfurai, lst97 (user)",
+                small_project(dv),
+                [ws, fu, lst],
+            )
+        )
+    return out
 
 
 def small_subsets(
@@ -250,17 +348,14 @@ def near_miss() -> tuple[str, ...]:
 
 
 def protocol_catalogs(root: Path, shared: Path, *, quick: bool = False) -> list[Catalog]:
-    """Every reported catalog; ``root`` holds the stripped copies of :data:`COLLECTIONS`."""
+    """Every reported catalog; ``root`` holds the stripped copies of :data:`COLLECTIONS`
+    and :data:`UNLABELLED`."""
     base = {slug: load_collection(root, shared, slug) for slug in COLLECTIONS}
+    unlabelled = {slug: load_collection(root, shared, slug) for slug in UNLABELLED}
     out = list(base.values())
     out += [description_only(c) for c in base.values()]
     out.append(union("all collections", list(base.values())))
-    out.append(
-        union(
-            "wshobson + voltagent",
-            [base["wshobson-agents"], base["voltagent-awesome-claude-code-subagents"]],
-        )
-    )
+    out += crowded_catalogs(base, unlabelled, quick=quick)
     for slug in ("wshobson-agents", "davila7-claude-code-templates"):
         out += small_subsets(base[slug], count=6 if quick else SMALL_PER_SOURCE)
     limit = 600 if quick else 0

@@ -1,6 +1,7 @@
 """The generalisation protocol (issue 15): agentroute and simple peers on many catalogs.
 
-    python benchmarks/accuracy.py [--quick] [--loco] [--json PATH] [--shared PATH]
+    python benchmarks/accuracy.py [--quick] [--loco] [--min-confidence X] [--json PATH]
+                                  [--only NAME ...] [--shared PATH]
                                   [--encoder PATH [--encoder-cache DIR]]
 
 Every catalog of ``benchmarks/_protocol.py`` is routed: each labelled collection with its
@@ -9,14 +10,26 @@ that still holds it word for word would measure memory), the same collections cu
 description, unions of collections, seeded 4-10-agent subsets, and the intent datasets as
 catalogs (each intent an agent described by five TRAIN utterances, requests from TEST).
 
+Crowded catalogs (issue 21): every pair of the five labelled collections (``--quick``: the
+three of ``_protocol.QUICK_PAIRS``), all nine collections together (the four unlabelled ones
+add agents and twins, no requests), and project + user installs as Claude Code loads them
+(a project agent shadows the user's of the same name). Labels stay strict: a request is right
+only for its own agent and its ``also_correct``, so a twin from another collection counts as
+wrong. Each is reported at two levels: the agent (``confidence``) and the set shown, the
+agent plus ``Decision.alternatives`` (right when it holds a right agent; its probability is
+``Decision.group_confidence``). Before those fields exist the set is the agent alone.
+
 For each catalog: top-1 and top-3 (first right declared name), the decided accuracy (of the
 answers that named an agent, the right share), the in-scope ``no_match`` rate, abstention on
 CLINC150's ``oos`` TEST utterances and on the near-miss requests of
 ``benchmarks/data/near_miss_requests.jsonl`` (agent catalogs only), the expected calibration
 error of ``Decision.confidence`` (in-scope requests, 10 bins, ``agentroute.evaluate``), and,
 at confidence >= 0.7 (the hook's threshold), the share of in-scope requests answered and the
-precision of those answers. Peers rank the same records: scikit-learn TF-IDF (three set-ups),
-Okapi BM25, and semantic-router + offline MiniLM when installed.
+precision of those answers; for the set shown, at ``group_confidence`` >= X
+(``--min-confidence``, default 0.7): the share answered, the precision of the set, its mean
+size, the ECE of ``group_confidence``, and the share of requests given alternatives. Peers
+rank the same records: scikit-learn TF-IDF (three set-ups), Okapi BM25, and semantic-router +
+offline MiniLM when installed.
 
 With ``--encoder PATH`` (a sentence-transformers or model2vec folder) every catalog is routed
 twice, without and with the semantic view, and a second table gives the difference. Under
@@ -25,8 +38,10 @@ with it (``fit_semantic.loco_semantic``); else the shipped ``SemanticConfig``.
 
 Honesty: a figure counts only on a catalog nothing was fitted on. ``--loco`` refits the
 calibration for every reported catalog on the training catalogs that share no source with it
-(``fit_defaults.fit``); without it the shipped constants are used and the ``fitted on`` column
-says which catalogs they were fitted on. Deterministic: same inputs, same numbers.
+(``fit_defaults.fit``); a catalog of three or more labelled collections is routed by one router
+per request source instead, each fitted without that request's collection (``_route_split``).
+Without ``--loco`` the shipped constants are used and the ``fitted on`` column says which
+catalogs they were fitted on. Deterministic: same inputs, same numbers.
 """
 
 from __future__ import annotations
@@ -38,7 +53,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _protocol import (
     COLLECTIONS,
     INTENTS,
+    UNLABELLED,
     Catalog,
     clinc_oos,
     near_miss,
@@ -241,21 +257,69 @@ class Measured:
 ConfigFor = Callable[[Catalog], tuple[Any, set[str]]]
 
 
+def _route_split(
+    c: Catalog, config_for: ConfigFor, encoder: Any = None
+) -> tuple[list[Any], list[Any], set[str], float]:
+    """``c``'s requests routed by one router per request source, each fitted without it.
+
+    For a catalog that holds three or more labelled collections (all five, all nine, the
+    large installs), a fit without all its sources keeps at most the two smallest labelled
+    collections (or none: the "all collections" row before issue 21 declined every request).
+    Here each request is routed by a router over the whole catalog whose calibration was
+    fitted without the request's own collection, so no reported request was fitted on.
+    Returns the decisions, the routers, the sources fitted on and the mean build time.
+    """
+    import agentroute
+
+    decisions: list[Any] = [None] * len(c.requests)
+    routers: list[Any] = []
+    fitted: set[str] = set()
+    build = 0.0
+    by_source: dict[str, list[int]] = {}
+    for i, src in enumerate(c.request_sources):
+        by_source.setdefault(src, []).append(i)
+    for src in sorted(by_source):
+        config, fitted_on = config_for(replace(c, sources=frozenset({src})))
+        fitted |= fitted_on
+        t0 = time.perf_counter()
+        router = agentroute.Router.from_agents(c.records, config=config, encoder=encoder)
+        build += time.perf_counter() - t0
+        rows = by_source[src]
+        routed = router.route_many([c.requests[i] for i in rows], limit=TOP)
+        for i, d in zip(rows, routed, strict=True):
+            decisions[i] = d
+        routers.append(router)
+    return decisions, routers, fitted, build / max(1, len(by_source))
+
+
 def measure(
     c: Catalog,
     oos: Sequence[str],
     near: Sequence[str],
     rankers: dict[str, Ranker],
     config_for: ConfigFor,
+    *,
+    split: bool = False,
     encoder: Any = None,
 ) -> Measured:
+    """Route ``c``; ``split``: one router per request source (see :func:`_route_split`)."""
     import agentroute
 
-    config, fitted_on = config_for(c)
-    t0 = time.perf_counter()
-    router = agentroute.Router.from_agents(c.records, config=config, encoder=encoder)
-    build = time.perf_counter() - t0
-    decisions = router.route_many(list(c.requests), limit=TOP)
+    near = near if c.agent_catalog else ()
+    if split:
+        decisions, routers, fitted_on, build = _route_split(c, config_for, encoder)
+        # each out-of-scope request once, by one of the routers in turn
+        k = len(routers)
+        oos_d = [d for i, r in enumerate(routers) for d in r.route_many(list(oos[i::k]), limit=3)]
+        near_d = [d for i, r in enumerate(routers) for d in r.route_many(list(near[i::k]), limit=3)]
+    else:
+        config, fitted_on = config_for(c)
+        t0 = time.perf_counter()
+        router = agentroute.Router.from_agents(c.records, config=config, encoder=encoder)
+        build = time.perf_counter() - t0
+        decisions = router.route_many(list(c.requests), limit=TOP)
+        oos_d = router.route_many(list(oos), limit=3)
+        near_d = router.route_many(list(near), limit=3) if near else []
     ranks = [
         first_hit([c.declared[k.agent] for k in d.candidates], gold)
         for d, gold in zip(decisions, c.gold, strict=True)
@@ -264,8 +328,8 @@ def measure(
         decisions=decisions,
         right_sets=c.router_gold(),
         ranks=ranks,
-        oos=router.route_many(list(oos), limit=3),
-        near=router.route_many(list(near), limit=3) if c.agent_catalog else [],
+        oos=oos_d,
+        near=near_d,
         agents=[c.n_agents],
         build_seconds=build,
         fitted_on=fitted_on & set(c.sources),
@@ -284,13 +348,47 @@ def library_report(decisions: Sequence[Any], right_sets: Sequence[frozenset[str]
     return agentroute.evaluate(labels, decisions, limit=3, also_correct=right_sets)
 
 
-def summarise(m: Measured) -> dict[str, Any]:
+def shown_set(d: Any) -> tuple[str, ...]:
+    """The agents a decision shows: its agent (its top candidate when it declined) and its
+    ``alternatives`` (issue 21; empty before that field exists)."""
+    top = d.agent if d.agent is not None else (d.candidates[0].agent if d.candidates else None)
+    alts = tuple(getattr(d, "alternatives", ()))
+    return tuple(n for n in (top, *alts) if n is not None)
+
+
+def group_confidence(d: Any) -> float:
+    """``Decision.group_confidence`` (issue 21), or ``confidence`` before it exists."""
+    return float(getattr(d, "group_confidence", d.confidence))
+
+
+def ece(conf: np.ndarray, hit: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over ``bins`` equal-width bins (as ``agentroute.evaluate``)."""
+    if not len(conf):
+        return 0.0
+    which = np.clip((conf * bins).astype(int), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        sel = which == b
+        if sel.any():
+            total += sel.sum() * abs(hit[sel].mean() - conf[sel].mean())
+    return float(total / len(conf))
+
+
+def summarise(m: Measured, threshold: float = HOOK_CONFIDENCE) -> dict[str, Any]:
     rep = library_report(m.decisions, m.right_sets)
     conf = np.array([d.confidence for d in m.decisions])
     answered = np.array([d.status != "no_match" for d in m.decisions])
     right = np.array([d.agent in r for d, r in zip(m.decisions, m.right_sets, strict=True)])
-    hook = answered & (conf >= HOOK_CONFIDENCE)
+    hook = answered & (conf >= threshold)
     n = len(m.decisions)
+    # The group level (issue 21): the shown set is right when it holds a right agent.
+    sets = [shown_set(d) for d in m.decisions]
+    gconf = np.array([group_confidence(d) for d in m.decisions])
+    set_right = np.array(
+        [any(a in r for a in s) for s, r in zip(sets, m.right_sets, strict=True)], dtype=bool
+    )
+    size = np.array([len(s) for s in sets])
+    group = answered & (gconf >= threshold)
 
     def top(ranks: Sequence[int | None], k: int) -> float:
         return sum(r is not None and r <= k for r in ranks) / max(1, len(ranks))
@@ -302,7 +400,7 @@ def summarise(m: Measured) -> dict[str, Any]:
         if not ds:
             return None
         return float(
-            np.mean([d.status != "no_match" and d.confidence >= HOOK_CONFIDENCE for d in ds])
+            np.mean([d.status != "no_match" and group_confidence(d) >= threshold for d in ds])
         )
 
     peers = {k: top(v, 1) for k, v in m.peer_ranks.items()}
@@ -317,6 +415,9 @@ def summarise(m: Measured) -> dict[str, Any]:
         "mrr": rep.mrr,
         "decided_accuracy": rep.answered_accuracy,
         "in_scope_no_match": 1.0 - (rep.abstention.in_scope_coverage or 0.0),
+        "in_scope_ambiguous": float(np.mean([d.status == "ambiguous" for d in m.decisions]))
+        if n
+        else 0.0,
         "oos_abstained": abstained(m.oos),
         "oos_hooked": hooked(m.oos),
         "near_miss_abstained": abstained(m.near),
@@ -324,6 +425,11 @@ def summarise(m: Measured) -> dict[str, Any]:
         "ece": rep.ece,
         "hook_answered": float(hook.mean()) if n else 0.0,
         "hook_precision": float(right[hook].mean()) if hook.any() else None,
+        "ece_group": ece(gconf, set_right),
+        "group_answered": float(group.mean()) if n else 0.0,
+        "group_precision": float(set_right[group].mean()) if group.any() else None,
+        "group_set_size": float(size[group].mean()) if group.any() else None,
+        "with_alternatives": float(np.mean(size > 1)) if n else 0.0,
         "peers_top1": peers,
         "best_peer": best_peer,
         "top1_vs_best_peer": top(m.ranks, 1) - peers[best_peer] if best_peer else None,
@@ -348,12 +454,37 @@ def f3(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def print_levels(results: dict[str, Any]) -> None:
+    """Issue 21's table: the single agent and the shown set (agent + alternatives)."""
+    x = results["parameters"]["min_confidence"]
+    print("\n## Both levels: the agent, and the set shown (agent + alternatives)\n")
+    print(
+        "| catalog | agents | requests | top-1 | top-3 | in-scope no_match | ambiguous "
+        f"| ECE conf. | ECE group | agent @{x}: answered / precision "
+        f"| set @{x}: answered / precision / mean size | with alternatives "
+        "| CLINC oos abstained | near-miss abstained |"
+    )
+    print("| --- " + "| ---: " * 13 + "|")
+    for name, r in results["catalogs"].items():
+        agents = r["agents"] if r["catalogs"] == 1 else f"{r['catalogs']}x {r['agents']}"
+        print(
+            f"| {name} | {agents} | {r['requests']} | {r['top1']:.3f} | {r['top3']:.3f} "
+            f"| {r['in_scope_no_match']:.3f} | {r['in_scope_ambiguous']:.3f} "
+            f"| {r['ece']:.3f} | {r['ece_group']:.3f} "
+            f"| {r['hook_answered']:.3f} / {f3(r['hook_precision'])} "
+            f"| {r['group_answered']:.3f} / {f3(r['group_precision'])} "
+            f"/ {f3(r['group_set_size'])} | {r['with_alternatives']:.3f} "
+            f"| {f3(r['oos_abstained'])} | {f3(r['near_miss_abstained'])} |"
+        )
+
+
 def print_report(results: dict[str, Any]) -> None:
+    x = results["parameters"]["min_confidence"]
     print("\n## Generalisation protocol\n")
     print(
         "| catalog | agents | requests | top-1 | top-3 | best peer top-1 | vs peer | decided acc. "
         "| in-scope no_match | CLINC oos abstained | near-miss abstained | ECE "
-        "| answered @0.7 | precision @0.7 | fitted on |"
+        f"| answered @{x} | precision @{x} | fitted on |"
     )
     print("| --- " + "| ---: " * 13 + "| --- |")
     for name, r in results["catalogs"].items():
@@ -369,6 +500,7 @@ def print_report(results: dict[str, Any]) -> None:
             f"| {r['hook_answered']:.3f} | {f3(r['hook_precision'])} "
             f"| {', '.join(r['fitted_on']) or 'nothing'} |"
         )
+    print_levels(results)
     print("\n## Parameters\n")
     for k, v in results["parameters"].items():
         print(f"- {k}: {v}")
@@ -381,28 +513,38 @@ def print_meaning(results: dict[str, Any]) -> None:
     print("\n## With the semantic view (--encoder), against the same router without\n")
     print(
         "| catalog | top-1 lexical | top-1 with encoder | change | top-3 change "
-        "| decided acc. | CLINC oos abstained | near-miss abstained | ECE | weights |"
+        "| decided acc. (lexical) | CLINC oos abstained (lexical) "
+        "| near-miss abstained (lexical) | ECE | weights chosen |"
     )
     print("| --- " + "| ---: " * 8 + "| --- |")
     for name, r in results["with_encoder"].items():
         lex = results["catalogs"][name]
         weights = sorted(
             {
-                str(w)
+                json.dumps(w, sort_keys=True)
                 for k, w in results["semantic_weights"].items()
-                if k.split(" small #")[0] == name.split(" small #")[0] or k == name
+                if k.split(" small #")[0] == name
             }
         )
         print(
             f"| {name} | {lex['top1']:.3f} | {r['top1']:.3f} | {r['top1'] - lex['top1']:+.3f} "
             f"| {r['top3'] - lex['top3']:+.3f} | {f3(r['decided_accuracy'])} "
-            f"(lex. {f3(lex['decided_accuracy'])}) | {f3(r['oos_abstained'])} "
-            f"(lex. {f3(lex['oos_abstained'])}) | {f3(r['near_miss_abstained'])} "
-            f"(lex. {f3(lex['near_miss_abstained'])}) | {r['ece']:.3f} | {'; '.join(weights)} |"
+            f"({f3(lex['decided_accuracy'])}) | {f3(r['oos_abstained'])} "
+            f"({f3(lex['oos_abstained'])}) | {f3(r['near_miss_abstained'])} "
+            f"({f3(lex['near_miss_abstained'])}) | {r['ece']:.3f} | {'; '.join(weights)} |"
         )
 
 
 # --------------------------------------------------------------------------- main
+
+
+# From this many labelled collections in one catalog, --loco leaves each request's own
+# collection out of the fit instead of all of them (see _route_split); pairs stay strict.
+SPLIT_FROM = 3
+
+
+def split_fit(args: argparse.Namespace, c: Catalog) -> bool:
+    return bool(args.loco) and len(c.sources & set(COLLECTIONS)) >= SPLIT_FROM
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -436,6 +578,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep the encoder's vectors here between runs (one .npy per text)",
     )
     ap.add_argument(
+        "--min-confidence",
+        type=float,
+        default=HOOK_CONFIDENCE,
+        metavar="X",
+        help="the threshold of the 'answered' and 'precision' columns, for the agent's "
+        "confidence and the group's (default 0.7, the hook's)",
+    )
+    ap.add_argument(
         "--only", nargs="+", default=None, metavar="NAME", help="report only these rows"
     )
     args = ap.parse_args(argv)
@@ -464,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="agentroute-acc-") as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
-        strip_examples(shared, root, COLLECTIONS)
+        strip_examples(shared, root, (*COLLECTIONS, *UNLABELLED))
         catalogs = protocol_catalogs(root, shared, quick=args.quick)
         timing["strip and load"] = time.perf_counter() - t0
 
@@ -492,8 +642,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timing["choose semantic weights"] = time.perf_counter() - t0
 
         def with_meaning(c: Catalog) -> tuple[Any, set[str]]:
-            from dataclasses import replace
-
             config, fitted_on = config_for(c)
             base = agentroute.RouterConfig() if config is None else config
             if semantic_for is None:
@@ -514,13 +662,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             t0 = time.perf_counter()
             total = Measured()
             for c in members:
-                total.add(measure(c, oos, near, rankers, config_for))
-            results["catalogs"][unit] = summarise(total)
+                total.add(measure(c, oos, near, rankers, config_for, split=split_fit(args, c)))
+            results["catalogs"][unit] = summarise(total, args.min_confidence)
             if encoder is not None:
                 total = Measured()
                 for c in members:
-                    total.add(measure(c, oos, near, {}, with_meaning, encoder))
-                results["with_encoder"][unit] = summarise(total)
+                    split = split_fit(args, c)
+                    total.add(measure(c, oos, near, {}, with_meaning, split=split, encoder=encoder))
+                results["with_encoder"][unit] = summarise(total, args.min_confidence)
+            if split_fit(args, members[0]):
+                results["catalogs"][unit]["loco"] = "each request's own collection left out"
             timing[unit] = time.perf_counter() - t0
             print(f"  {unit}: {timing[unit]:.1f} s", file=sys.stderr, flush=True)
 
@@ -533,7 +684,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "oos": f"{len(oos)} CLINC150 test utterances labelled oos",
         "near_miss": f"{len(near)} requests in benchmarks/data/near_miss_requests.jsonl "
         "(agent catalogs only)",
-        "hook_confidence": HOOK_CONFIDENCE,
+        "min_confidence": args.min_confidence,
+        "group_level": "Decision.group_confidence and .alternatives"
+        if hasattr(agentroute.Decision, "__dataclass_fields__")
+        and "group_confidence" in agentroute.Decision.__dataclass_fields__
+        else "not in this agentroute: group = the agent alone, group_confidence = confidence",
         "semantic-router": skipped or "run",
         "encoder": args.encoder or "none",
     }

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -35,18 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _catalogs import DEFAULT_SEED, DEFAULT_SHARED, ensure_catalog
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+from _process import peak_rss_mb, rss_mb
 
 
 def index_arrays(index: Any) -> dict[str, np.ndarray]:
@@ -56,6 +44,11 @@ def index_arrays(index: Any) -> dict[str, np.ndarray]:
     for name, value in vars(index).items():
         if name.startswith("_") or name == "word_char_columns":
             continue  # derived look-up tables, filled on use
+        if name == "not_for":  # the not-for table, as the index cache stores it
+            from agentroute._negative import table_parts
+
+            other[name] = table_parts(value)
+            continue
         if isinstance(value, np.ndarray):
             arrays[name] = value
         elif hasattr(value, "indptr"):  # Csr
@@ -127,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "build_s": round(build_s, 2),
         "rss_before_build_mb": round(before),
         "rss_after_build_mb": round(rss_mb()),
-        "peak_rss_mb": round(peak_mb()),
+        "peak_rss_mb": round(peak_rss_mb()),
     }
     print(json.dumps(result), flush=True)
     if args.dump is not None:

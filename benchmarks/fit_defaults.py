@@ -12,7 +12,7 @@ Training catalogs (:func:`training_catalogs`), each weighted equally:
 * the same collections cut to name + description, and seeded 4-10-agent subsets of them;
 * the intent datasets as catalogs, requests from VAL (CLINC150) or from TRAIN beyond the five
   utterances that describe each intent -- never from TEST;
-* every pair of collections installed together (these train the ``large_`` set only);
+* every pair of collections installed together (these train the large set only);
 
 and as out-of-scope requests CLINC150's ``oos`` TRAIN and VAL utterances plus the package's own
 bank (``benchmarks/data/out_of_scope_bank.txt``, written for it); CLINC150 TEST is never read here.
@@ -25,9 +25,10 @@ Fits, each a logistic regression (scikit-learn, L-BFGS, deterministic):
 then ``min_scope``: the lowest in-scope probability (steps of 0.01) at which the abstention
 rule declines at least ``oos_target`` (0.90) of the out-of-scope requests on every training
 agent catalog of 30+ agents. Scope is fitted on the agent catalogs only. Both fits are made
-twice: the general set on every catalog but the unions, the ``large_`` set on the full-text
-catalogs of 30+ agents (see :func:`fit`). Printed constants are pasted into
-``src/agentroute/_calibrate.py``.
+twice: the general set on every catalog but the unions, the large set on the full-text
+catalogs of 30+ agents (see :func:`fit`). Each model is fitted on the inputs its coefficients
+name in the shipped data file (a new input: name it there with any number, then run this), and
+the result is written to ``src/agentroute/data/calibration.json`` (``--out`` elsewhere).
 """
 
 from __future__ import annotations
@@ -53,17 +54,17 @@ from _protocol import (  # noqa: E402
     description_only,
     intent_catalog,
     load_collection,
+    pairs,
     small_subsets,
     strip_examples,
-    union,
 )
 
 # Inverse L2 strength: mild, so a feature that barely helps stays near 0.
 C = 1.0
 OOS_TARGET = 0.90
 SCOPE_BAR_AGENTS = 30
-# The large_ coefficients are fitted on full-text catalogs from this many agents and applied
-# from Calibration.large_min_agents (50) up: applied from 30, they cost dl-ezo (36 agents)
+# The large set is fitted on full-text catalogs from this many agents and applied from
+# LargeCatalogs.min_agents (50, in the data file) up: applied from 30, they cost dl-ezo (36 agents)
 # precision 0.82 -> 0.64 at confidence 0.7 under --loco; any bar between 37 and 158 agents
 # gives the same figures on the protocol's catalogs.
 LARGE_TRAIN_AGENTS = 30
@@ -79,16 +80,11 @@ def signal_names() -> list[str]:
     return [f.name for f in fields(Signals)]
 
 
-def confidence_features() -> tuple[str, ...]:
-    from agentroute._calibrate import CONFIDENCE_INPUTS
+def shipped() -> Any:
+    """The packaged calibration (agentroute.Calibration): it names each model's inputs."""
+    from agentroute._calibrate import shipped
 
-    return CONFIDENCE_INPUTS
-
-
-def scope_features() -> tuple[str, ...]:
-    from agentroute._calibrate import SCOPE_INPUTS
-
-    return SCOPE_INPUTS
+    return shipped()
 
 
 @dataclass(frozen=True)
@@ -114,11 +110,11 @@ class CatalogRows:
 
     @property
     def large(self) -> bool:
-        """The catalog trains the ``large_`` coefficients: full texts (the shape
-        ``Calibration.is_large`` reads) and LARGE_TRAIN_AGENTS+ agents."""
-        from agentroute import Calibration
-
-        return Calibration(large_min_agents=LARGE_TRAIN_AGENTS).is_large(*self.shape)
+        """The catalog trains the large set: full texts (the shape ``LargeCatalogs`` reads)
+        and LARGE_TRAIN_AGENTS+ agents."""
+        rule = replace(shipped().large_catalogs, min_agents=LARGE_TRAIN_AGENTS)
+        large: bool = rule.applies(*self.shape)
+        return large
 
 
 def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]] | None) -> Rows:
@@ -193,9 +189,7 @@ def training_catalogs(root: Path, shared: Path) -> list[Catalog]:
     out += [intent_catalog(shared, d, split="fit", limit=600) for d in INTENTS]
     # Every pair of collections installed together: crowded catalogs where a twin from the
     # other collection competes. They train the large-catalog coefficients only.
-    out += [
-        union(f"{a.name} + {b.name}", [a, b]) for i, a in enumerate(base) for b in base[i + 1 :]
-    ]
+    out += pairs(base)
     return out
 
 
@@ -203,6 +197,18 @@ def training_catalogs(root: Path, shared: Path) -> list[Catalog]:
 class Fitted:
     calibration: Any  # agentroute.Calibration
     min_scope: float
+
+
+def _column(names: Sequence[str]) -> list[int]:
+    all_names = signal_names()
+    return [all_names.index(n) for n in names]
+
+
+def logit(rows: Rows, model: Any) -> np.ndarray:
+    """``model`` (an agentroute.Logistic)'s logit for every row."""
+    coef = np.array([value for _, value in model.coefficients])
+    z: np.ndarray = model.intercept + rows.signals[:, _column(model.inputs)] @ coef
+    return z
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -220,16 +226,11 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 def declined(rows: Rows, n_agents: int, cal: Any, rules: Any, *, large: bool = False) -> np.ndarray:
     """The router's abstention rule, read from rows (``agentroute._decide``); ``large``:
-    with the ``large_`` coefficients."""
-    pre = "large_" if large else ""
-    names = signal_names()
-    si = [names.index(n) for n in scope_features()]
-    ci = [names.index(n) for n in confidence_features()]
-    coef = np.array([getattr(cal, f"{pre}scope_{n}") for n in scope_features()])
-    scope = _sigmoid(getattr(cal, f"{pre}scope_intercept") + rows.signals[:, si] @ coef)
-    ccoef = np.array([getattr(cal, pre + n) for n in confidence_features()])
-    conf = _sigmoid(getattr(cal, f"{pre}intercept") + rows.signals[:, ci] @ ccoef)
-    known = rows.signals[:, names.index("known")]
+    with the large set's coefficients."""
+    models = cal.large if large else cal.general
+    scope = _sigmoid(logit(rows, models.scope))
+    conf = _sigmoid(logit(rows, models.confidence))
+    known = rows.signals[:, signal_names().index("known")]
     rescued = (
         (rules.trigger_rescue > 0)
         & (rows.triggers >= rules.trigger_rescue)
@@ -242,11 +243,13 @@ def declined(rows: Rows, n_agents: int, cal: Any, rules: Any, *, large: bool = F
     return out
 
 
-def _fit_models(train: Sequence[CatalogRows], prefix: str) -> dict[str, float]:
-    """Confidence and scope coefficients (``prefix`` + field name) from ``train``."""
-    names = signal_names()
-    ci = [names.index(n) for n in confidence_features()]
-    si = [names.index(n) for n in scope_features()]
+def _fit_models(train: Sequence[CatalogRows], template: Any) -> Any:
+    """Confidence and scope models (an agentroute.CalibrationSet) from ``train``, each on
+    the inputs ``template``'s model of that use names."""
+    from agentroute import CalibrationSet, Logistic
+
+    ci = _column(template.confidence.inputs)
+    si = _column(template.scope.inputs)
 
     x = np.vstack([t.labelled.signals[t.labelled.live][:, ci] for t in train])
     y = np.concatenate([t.labelled.right[t.labelled.live] for t in train])
@@ -266,15 +269,15 @@ def _fit_models(train: Sequence[CatalogRows], prefix: str) -> dict[str, float]:
             ys.append(np.full(int(keep.sum()), label))
             ws.append(np.full(int(keep.sum()), 1.0 / max(1, keep.sum())))
     s0, sw = _logistic(np.vstack(xs), np.concatenate(ys), np.concatenate(ws))
-    return {
-        f"{prefix}intercept": round(c0, 3),
-        **{prefix + n: round(float(v), 3) for n, v in zip(confidence_features(), cw, strict=True)},
-        f"{prefix}scope_intercept": round(s0, 3),
-        **{
-            f"{prefix}scope_{n}": round(float(v), 3)
-            for n, v in zip(scope_features(), sw, strict=True)
-        },
-    }
+
+    def model(intercept: float, inputs: Sequence[str], weights: np.ndarray) -> Any:
+        pairs = tuple((n, round(float(v), 3)) for n, v in zip(inputs, weights, strict=True))
+        return Logistic(intercept=round(intercept, 3), coefficients=pairs)
+
+    return CalibrationSet(
+        confidence=model(c0, template.confidence.inputs, cw),
+        scope=model(s0, template.scope.inputs, sw),
+    )
 
 
 def _min_scope(cal: Any, bar: Sequence[CatalogRows], oos_target: float, *, large: bool) -> float:
@@ -298,29 +301,21 @@ def _logit(p: float) -> float:
 def fit(train: Sequence[CatalogRows], *, oos_target: float = OOS_TARGET) -> Fitted:
     """Calibration and ``min_scope`` from the training catalogs (each weighted equally).
 
-    Two coefficient sets, chosen by the catalog's shape (``Calibration.is_large``):
+    Two coefficient sets, chosen by the catalog's shape (``LargeCatalogs``):
 
     * the general one, fitted on every training catalog but the unions (collections,
       description-only copies, small subsets, intent datasets), and ``min_scope`` set with
       it on the agent catalogs of SCOPE_BAR_AGENTS+ agents, as before;
-    * the ``large_`` one, fitted on the full-text catalogs of LARGE_TRAIN_AGENTS+ agents
+    * the large one, fitted on the full-text catalogs of LARGE_TRAIN_AGENTS+ agents
       only (the collections and the pairwise unions): one logistic over all kinds gave
       crowded catalogs the slopes of small and intent catalogs (measured under
       ``accuracy.py --loco``). Its own
       ``min_scope`` bar (every large training catalog) is folded into its scope intercept,
       so one ``RouterConfig.min_scope`` serves both.
     """
-    from agentroute import Calibration
-
+    cal = fit_sets(train)
     base = [t for t in train if t.kind != "union"]
-    general = _fit_models(base, "")
     large_train = [t for t in train if t.large]
-    large = (
-        _fit_models(large_train, "large_")
-        if large_train
-        else {f"large_{k}": v for k, v in general.items()}
-    )
-    cal = Calibration(**general, **large)
     # The bar: every agent catalog of SCOPE_BAR_AGENTS+ agents declines oos_target of the
     # out-of-scope requests (the intent datasets' own out-of-scope requests are too
     # close to their intents to set a bar for software catalogs).
@@ -330,8 +325,22 @@ def fit(train: Sequence[CatalogRows], *, oos_target: float = OOS_TARGET) -> Fitt
         own = _min_scope(cal, large_train, oos_target, large=True)
         if 0.0 < own < 1.0:
             shift = _logit(min_scope) - _logit(own)
-            cal = replace(cal, large_scope_intercept=round(cal.large_scope_intercept + shift, 3))
+            scope = cal.large.scope
+            scope = replace(scope, intercept=round(scope.intercept + shift, 3))
+            cal = replace(cal, large=replace(cal.large, scope=scope))
     return Fitted(cal, min_scope)
+
+
+def fit_sets(train: Sequence[CatalogRows]) -> Any:
+    """The two coefficient sets (an agentroute.Calibration; see :func:`fit`), on the inputs
+    and with the large-catalog rule of the shipped data file."""
+    from agentroute import Calibration
+
+    template = shipped()
+    general = _fit_models([t for t in train if t.kind != "union"], template.general)
+    large_train = [t for t in train if t.large]
+    large = _fit_models(large_train, template.large) if large_train else general
+    return Calibration(general=general, large=large, large_catalogs=template.large_catalogs)
 
 
 def loco_configs(root: Path, shared: Path) -> Callable[[Catalog], tuple[Any, set[str]]]:
@@ -365,6 +374,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=["davila7-claude-code-templates"],
         help="sources left out of the fit (default: davila7, the held-out test collection)",
     )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "src" / "agentroute" / "data" / "calibration.json",
+        help="where to write the fitted calibration (default: the package's data file)",
+    )
     args = ap.parse_args(argv)
     shared = args.shared.resolve()
     oos = fitting_oos(shared)
@@ -375,14 +390,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         train = [catalog_rows(c, oos) for c in cats]
     fitted = fit(train)
-    cal = fitted.calibration
-    print("# python benchmarks/fit_defaults.py " + " ".join(sys.argv[1:] if argv is None else argv))
+    from agentroute._calibrate import render_data
+
+    command = "python benchmarks/fit_defaults.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    about = (
+        f"Written by `{command.strip()}`: logistic regressions on {len(train)} training "
+        f"catalogs (each weighted equally) and {len(oos)} out-of-scope requests; see that "
+        "script's docstring. Each model's coefficients are named after the "
+        "agentroute._calibrate.Signals fields they weigh."
+    )
+    args.out.write_text(render_data(fitted.calibration, fitted.min_scope, about), "utf-8")
+    print(f"# {command}")
     print(f"# {len(train)} training catalogs; out-of-scope requests: {len(oos)}")
-    print("\nCalibration(")
-    for f in fields(cal):
-        print(f"    {f.name}={getattr(cal, f.name)},")
-    print(")")
-    print(f"RouterConfig(min_scope={fitted.min_scope:.2f})")
+    print(f"wrote {args.out} (min_scope {fitted.min_scope:.2f})")
     return 0
 
 

@@ -41,8 +41,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_SHARED = REPO.parent / "shared"
+from _catalogs import DEFAULT_SHARED
+
 PROJECT_COLLECTION = "wshobson-agents"
 USER_COLLECTION = "voltagent-awesome-claude-code-subagents"
 SKILLS = Path("dang-hai-tran-antigravity-kit") / "skills"

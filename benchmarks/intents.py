@@ -30,7 +30,8 @@ Methods
                val split the router holds out every fifth training request per label itself.
                Measured after merging issue 5 (``--methods svc,agentroute``): CLINC150 92.64 /
                OOS 49.4, 0.43 CPU ms, fit 13 s; Banking77 91.82 (1.09 ms); HWU64 88.94
-               (0.88 ms); SNIPS 98.57 (1.55 ms). See README "Learning from labelled requests".
+               (0.88 ms); SNIPS 98.57 (1.55 ms). See benchmarks/README.md, "Learning from
+               labelled requests".
 
 Threshold rule (every thresholded method): on the held-out split, the threshold on the top
 in-scope probability that maximises in-scope accuracy among those giving OOS recall >=

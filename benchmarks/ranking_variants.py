@@ -47,6 +47,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _catalogs import DEFAULT_SHARED
 from _protocol import (
     COLLECTIONS,
     INTENTS,
@@ -60,7 +61,6 @@ from _protocol import (
     union,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 PRF_BETA = 0.3
 PRF_K = 10
 COVERAGE_BONUS = 0.5
@@ -147,7 +147,7 @@ def _arrays(c: Catalog) -> tuple[Arrays, list[str]]:
 
     index = build_index(list(c.records))
     queries = [analyze_query(index, t) for t in c.requests]
-    s = apply_not_for(list(c.records), index, queries, score(index, queries, Weights()))
+    s = apply_not_for(index, queries, score(index, queries, Weights()))
     word = index.word_t.to_scipy().T.tocsr()
     copy_of = np.asarray(index.copy_of)
     by_name = {a.name: a for a in c.records}
@@ -236,7 +236,7 @@ def catalogs(root: Path, shared: Path, quick: bool) -> list[tuple[str, str, list
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument(
         "--quick",

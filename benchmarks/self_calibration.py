@@ -4,7 +4,8 @@
 
 An experiment, not a shipped feature: every per-catalog adjustment learnt from a catalog's own
 text helped some of the protocol's held-out catalogs and hurt others about as much, and none
-raised the number of catalogs meeting a target (README, "Build-time self-calibration").
+raised the number of catalogs meeting a target (benchmarks/README.md, "Build-time
+self-calibration").
 
 Pseudo-requests: for every catalog (training and reported), up to ``--per-agent`` sentences per
 agent are drawn from its own text -- description sentences, "use when" statements, and example
@@ -55,23 +56,22 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _protocol import COLLECTIONS, Catalog, protocol_catalogs, strip_examples
+from _catalogs import DEFAULT_SHARED
+from _protocol import COLLECTIONS, UNLABELLED, Catalog, protocol_catalogs, strip_examples
 from fit_defaults import (
     RULES,
     CatalogRows,
     Rows,
-    _fit_models,
     catalog_rows,
-    confidence_features,
     declined,
     fit,
+    fit_sets,
     fitting_oos,
+    logit,
     route_rows,
-    signal_names,
     training_catalogs,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 MIN_WORDS, MAX_WORDS = 4, 40
 MAX_LOGIT = 6.9
 HOOK = 0.7
@@ -210,12 +210,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def logits(rows: Rows, cal: Any, large: bool) -> np.ndarray:
     """The confidence logit of every row (before the MAX_LOGIT cap)."""
-    pre = "large_" if large else ""
-    names = signal_names()
-    ci = [names.index(n) for n in confidence_features()]
-    coef = np.array([getattr(cal, pre + n) for n in confidence_features()])
-    z: np.ndarray = getattr(cal, pre + "intercept") + rows.signals[:, ci] @ coef
-    return z
+    return logit(rows, (cal.large if large else cal.general).confidence)
 
 
 def platt(
@@ -284,7 +279,7 @@ def route_everything(shared: Path, opt: Options, quick: bool) -> Routed:
     oos = fitting_oos(shared)
     with tempfile.TemporaryDirectory(prefix="agentroute-selfcal-") as tmp:
         root = Path(tmp)
-        strip_examples(shared, root, COLLECTIONS)
+        strip_examples(shared, root, (*COLLECTIONS, *UNLABELLED))
         train_cats = training_catalogs(root, shared)
         train = [catalog_rows(c, oos) for c in train_cats]
         train_pseudo = [pseudo_rows(c, opt)[0] for c in train_cats]
@@ -310,15 +305,7 @@ def evaluate(data: Routed) -> list[str]:
     def confidence_fit(key: frozenset[str]) -> Any:
         """Confidence coefficients only, without ``key``'s sources (nested fits)."""
         if key not in inner:
-            kept = [t for t in data.train if not (t.sources & key)]
-            general = _fit_models([t for t in kept if t.kind != "union"], "")
-            large_train = [t for t in kept if t.large]
-            large = (
-                _fit_models(large_train, "large_")
-                if large_train
-                else {f"large_{k}": v for k, v in general.items()}
-            )
-            inner[key] = agentroute.Calibration(**general, **large)
+            inner[key] = fit_sets([t for t in data.train if not (t.sources & key)])
         return inner[key]
 
     lines: list[str] = []
@@ -378,13 +365,15 @@ def evaluate(data: Routed) -> list[str]:
         )
         unit = c.name.split(" #")[0] if c.kind == "small" else c.name
         per = pooled.setdefault(unit, {m: [] for m in METHODS})
-        pre = "large_" if large else ""
+        which = "large" if large else "general"
         for m, (a, b) in adjust.items():
-            cal_m = replace(
-                cal,
-                **{pre + "intercept": a * getattr(cal, pre + "intercept") + b},
-                **{pre + n: a * getattr(cal, pre + n) for n in confidence_features()},
+            old = getattr(cal, which).confidence
+            scaled = replace(
+                old,
+                intercept=a * old.intercept + b,
+                coefficients=tuple((n, a * v) for n, v in old.coefficients),
             )
+            cal_m = replace(cal, **{which: replace(getattr(cal, which), confidence=scaled)})
             conf = sigmoid(np.minimum(a * z + b, MAX_LOGIT))
             dec = declined(cr.labelled, cr.n_agents, cal_m, rules, large=large)
             per[m].append((cr.labelled, conf, dec))
@@ -422,7 +411,7 @@ def evaluate(data: Routed) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     ap.add_argument("--quick", action="store_true", help="the protocol's --quick catalogs")
     ap.add_argument("--per-agent", type=int, default=Options.per_agent)
     ap.add_argument("--cap", type=int, default=Options.cap)

@@ -735,7 +735,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def lift_walk_limits(size: int) -> None:
     """A folder walk stops at ``MAX_WALK_FILES`` agent files and ``MAX_WALK_BYTES`` (a guard
     against a link to a home folder); a synthetic catalog above them is read whole, said so."""
-    import agentroute._load as loading
+    import agentroute._fs as loading
 
     if size > loading.MAX_WALK_FILES:
         print(

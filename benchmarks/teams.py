@@ -417,7 +417,7 @@ def overhead(shared: Path, sizes: Sequence[int] = (100, 1000), rounds: int = 4) 
     requests = speed.load_requests(shared, 300, _catalogs.DEFAULT_SEED)
     with_stages = _decide.apply_not_for
 
-    def without_stages(agents: Any, index: Any, queries: Any, scores: Any) -> Any:
+    def without_stages(index: Any, queries: Any, scores: Any) -> Any:
         return scores
 
     print("| agents | without ms/request | with ms/request | ratio |")

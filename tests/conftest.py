@@ -7,6 +7,7 @@ import functools
 import math
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,10 @@ def private_index_cache(
     """The CLI and the hook cache indexes on disk by default: never in the user's ~/.cache."""
     folder = tmp_path_factory.mktemp("index-cache")
     monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(folder))
+    # The fallback cache folder lives in the temporary folder: the test's own.
+    temp = tmp_path_factory.mktemp("temp")
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     return folder
 
 

@@ -49,6 +49,7 @@ def test_a_file_is_answered_line_by_line_as_route_many_answers() -> None:
     assert expected[0] == decision_record(router.route(REQUESTS[0], limit=3))
 
 
+@pytest.mark.slow  # starts processes
 def test_worker_processes_give_the_same_bytes_in_the_same_order() -> None:
     router = default_router()
     text = _lines(REQUESTS)
@@ -87,6 +88,7 @@ def test_jobs_and_chunk_must_be_positive() -> None:
         route_file(default_router(), io.StringIO(""), io.StringIO(), jobs=0)
 
 
+@pytest.mark.slow  # starts processes
 def test_cli_routes_a_file_to_a_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -125,6 +127,7 @@ def test_the_input_file_is_never_its_own_output(
     assert source.read_bytes() == before  # not emptied
 
 
+@pytest.mark.slow  # starts processes
 def test_a_line_that_is_not_utf8_is_answered_with_an_error_the_rest_routed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -160,6 +163,7 @@ def cluster() -> object:
         yield client
 
 
+@pytest.mark.slow  # starts processes
 def test_dask_bag_and_frame_answer_as_one_process(cluster: object) -> None:
     import dask.bag as db
     import dask.dataframe as dd

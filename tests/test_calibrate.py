@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import warnings
+from typing import Any
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from agentroute import Calibration
-from agentroute._calibrate import MAX_LOGIT
+from agentroute import Calibration, CalibrationSet, LargeCatalogs, Logistic, Signals
+from agentroute._calibrate import CONFIDENCE_INPUTS, MAX_LOGIT, SCOPE_INPUTS, read_data
 from conftest import MAX_DEFAULT_CONFIDENCE
+
+
+def _confidence_in(*values: float) -> Signals:
+    """Signals from the confidence inputs in their 0.2 order (the rest 0)."""
+    return _signals(dict(zip(CONFIDENCE_INPUTS, values, strict=False)))
+
+
+def _scope_in(*values: float) -> Signals:
+    return _signals(dict(zip(SCOPE_INPUTS, values, strict=False)))
+
+
+def _signals(values: dict[str, float]) -> Signals:
+    zero = {f.name: 0.0 for f in dataclasses.fields(Signals)}
+    return Signals(**{**zero, **values})
 
 
 def test_the_default_calibrations_ceiling_is_what_the_tests_assume() -> None:
     """The confidence logit is capped at MAX_LOGIT (6.9): confidence 0.99899 at most, below the
     MAX_DEFAULT_CONFIDENCE (0.9991) every Decision check asserts. ``< 1.0`` could never fail."""
     cal = Calibration()
-    extreme = cal(1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 20.0)
+    extreme = cal.confidence(
+        _confidence_in(1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 20.0)
+    )
     assert extreme == pytest.approx(1.0 / (1.0 + math.exp(-MAX_LOGIT)))
     assert 0.998 < extreme < MAX_DEFAULT_CONFIDENCE
-    assert cal(1.0, 1.0, 1.0, 0.0, 0.0) < 1.0 - 1e-3  # one agent far ahead of the rest
+    assert (
+        cal.confidence(_confidence_in(1.0, 1.0, 1.0, 0.0, 0.0)) < 1.0 - 1e-3
+    )  # one agent far ahead of the rest
 
 
 @given(
@@ -47,9 +69,9 @@ def test_default_calibration_never_reaches_certainty(
     """Shares and scores lie in [0, 1], crowding in [0, log n]: the confidence logistic stays
     below its ceiling (MAX_LOGIT, see above), and scope within [0, 1]."""
     cal = Calibration()
-    p = cal(margin, p05, p10, near10, near20, *shares, 7.0, 12.0)
+    p = cal.confidence(_confidence_in(margin, p05, p10, near10, near20, *shares, 7.0, 12.0))
     assert math.isfinite(p) and 0.0 < p < MAX_DEFAULT_CONFIDENCE
-    s = cal.scope(*shares, word_z, char_z)
+    s = cal.scope(_scope_in(*shares, word_z, char_z))
     assert math.isfinite(s) and 0.0 <= s <= 1.0
 
 
@@ -60,17 +82,22 @@ def test_default_calibration_never_reaches_certainty(
 def test_large_full_text_catalogs_read_their_own_coefficients(
     agents: int, log_terms: float, large: bool
 ) -> None:
-    """The ``large_`` set applies exactly to catalogs of 50+ agents with full texts: changing
+    """The large set applies exactly to catalogs of 50+ agents with full texts: changing
     it moves confidence and scope there and nowhere else."""
     cal = Calibration()
-    other = Calibration(large_intercept=cal.large_intercept - 3.0, large_scope_intercept=-40.0)
-    shape = (math.log(agents), log_terms)
-    inputs = (0.2, 0.3, 0.4, 0.5, 1.0, 0.9, 0.5, 0.3, 0.2, 0.4)
-    assert cal.is_large(*shape) is large
-    moved = other(*inputs, *shape) != cal(*inputs, *shape)
-    scope_moved = other.scope(0.9, 0.5, 0.3, 0.2, 0.4, 1.0, 1.0, *shape) != cal.scope(
-        0.9, 0.5, 0.3, 0.2, 0.4, 1.0, 1.0, *shape
+    large_set = CalibrationSet(
+        confidence=dataclasses.replace(
+            cal.large.confidence, intercept=cal.large.confidence.intercept - 3.0
+        ),
+        scope=dataclasses.replace(cal.large.scope, intercept=-40.0),
     )
+    other = dataclasses.replace(cal, large=large_set)
+    shape = (math.log(agents), log_terms)
+    inputs = _confidence_in(0.2, 0.3, 0.4, 0.5, 1.0, 0.9, 0.5, 0.3, 0.2, 0.4, *shape)
+    assert cal.is_large(*shape) is large
+    moved = other.confidence(inputs) != cal.confidence(inputs)
+    scoped = _scope_in(0.9, 0.5, 0.3, 0.2, 0.4, 1.0, 1.0, *shape)
+    scope_moved = other.scope(scoped) != cal.scope(scoped)
     assert moved is large and scope_moved is large
 
 
@@ -94,17 +121,108 @@ def test_large_catalog_calibration_never_reaches_certainty(
     log_agents: float,
     log_terms: float,
 ) -> None:
-    """The same ceiling holds with the ``large_`` coefficients."""
+    """The same ceiling holds with the large set's coefficients."""
     cal = Calibration()
     assert cal.is_large(log_agents, log_terms)
-    p = cal(margin, p05, p10, near10, near20, *shares, log_agents, log_terms)
+    p = cal.confidence(
+        _confidence_in(margin, p05, p10, near10, near20, *shares, log_agents, log_terms)
+    )
     assert math.isfinite(p) and 0.0 < p < MAX_DEFAULT_CONFIDENCE
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 def test_a_coefficient_that_is_not_finite_is_refused(bad: float) -> None:
     """A NaN coefficient used to make every confidence 1.0 (min/max turn NaN into 50)."""
-    with pytest.raises(ValueError, match=r"Calibration\.margin must be finite"):
-        Calibration(margin=bad)
-    with pytest.raises(TypeError, match=r"Calibration\.intercept must be a number"):
-        Calibration(intercept="3")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Logistic\.coefficients\['margin'\] must be finite"):
+        Logistic(intercept=0.0, coefficients=(("margin", bad),))
+    with pytest.raises(TypeError, match=r"Logistic\.intercept must be a number"):
+        Logistic(intercept="3", coefficients=())  # type: ignore[arg-type]
+
+
+def _shipped_json() -> dict[str, object]:
+    from importlib import resources
+
+    text = (resources.files("agentroute") / "data" / "calibration.json").read_text("utf-8")
+    data: dict[str, object] = json.loads(text)
+    return data
+
+
+def test_the_shipped_numbers_come_from_the_data_file() -> None:
+    """``Calibration()`` and ``RouterConfig().min_scope`` are the packaged file's numbers, and
+    the file round-trips through the records."""
+    from agentroute import RouterConfig
+
+    data = _shipped_json()
+    cal, min_scope = read_data(data, "calibration.json")
+    assert Calibration() == cal and RouterConfig().min_scope == min_scope
+    assert Calibration.from_dict(Calibration().to_dict()) == Calibration()
+    assert Calibration().to_dict() == data["calibration"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "error", "message"),
+    [
+        (
+            lambda d: d["general"]["confidence"]["coefficients"].update(margin=1e9),
+            ValueError,
+            r"calibration\.general\.confidence\.coefficients\['margin'\] must be finite and in",
+        ),
+        (
+            lambda d: d["large"]["scope"].update(intercept="x"),
+            TypeError,
+            r"calibration\.large\.scope\.intercept must be a number, got 'x'",
+        ),
+        (
+            lambda d: d["large"]["scope"]["coefficients"].update(cosine=1.0),
+            ValueError,
+            r"calibration\.large\.scope\.coefficients names 'cosine', which is not a Signals",
+        ),
+        (
+            lambda d: d["large_catalogs"].update(min_agents=50.5),
+            ValueError,
+            r"calibration\.large_catalogs\.min_agents must be an integer >= 1, got 50\.5",
+        ),
+        (lambda d: d.pop("large"), ValueError, r"calibration must be an object with"),
+    ],
+)
+def test_a_damaged_calibration_file_names_the_field(edit: Any, error: type, message: str) -> None:
+    data = json.loads(json.dumps(_shipped_json()["calibration"]))
+    edit(data)
+    with pytest.raises(error, match=message):
+        Calibration.from_dict(data)
+
+
+def test_a_coefficient_names_an_input_the_model_reads_and_nothing_else() -> None:
+    """The data file decides which inputs a model reads: one named coefficient adds one."""
+    cal = Calibration()
+    sig = _confidence_in(0.2, 0.3, 0.4, 0.5, 1.0, 0.9, 0.5, 0.3, 0.2, 0.4)
+    sig = dataclasses.replace(sig, word_z=2.0)
+    data = cal.to_dict()
+    data["general"]["confidence"]["coefficients"]["word_z"] = 0.5
+    more = Calibration.from_dict(data)
+    assert more.general.confidence.inputs[-1] == "word_z"
+    shift = more.general.confidence.logit(sig) - cal.general.confidence.logit(sig)
+    assert shift == pytest.approx(1.0)
+
+
+def test_the_02_calling_forms_still_work_with_a_warning() -> None:
+    cal = Calibration()
+    inputs = (0.2, 0.3, 0.4, 0.5, 1.0, 0.9, 0.5, 0.3, 0.2, 0.4, 2.0, 4.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert cal(*inputs) == cal.confidence(_confidence_in(*inputs))
+        assert cal.scope(0.9, 0.5, 0.3, 0.2, 0.4, 1.0, 1.0) == cal.scope(
+            _scope_in(0.9, 0.5, 0.3, 0.2, 0.4, 1.0, 1.0)
+        )
+        assert cal.large_scope_word == cal.large.scope.coefficient("word")
+        assert cal.large_min_agents == 50.0
+    assert len(caught) == 4
+    assert all(issubclass(w.category, DeprecationWarning) for w in caught)
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        cal.nonsense  # noqa: B018
+
+
+def test_large_catalogs_is_a_whole_number_of_agents() -> None:
+    assert LargeCatalogs(min_agents=50, min_log_terms=5.0).applies(math.log(50), 5.0)
+    with pytest.raises(ValueError, match=r"LargeCatalogs\.min_agents must be an integer"):
+        LargeCatalogs(min_agents=50.0, min_log_terms=5.0)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
 """The command line: each subcommand, stdin batches, exit codes, one-line errors, NO_COLOR,
-a light start-up, and every command the README shows."""
+a light start-up. (Every command the README and docs/ show runs in test_docs.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import io
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -260,6 +259,7 @@ def test_lint_with_labels(
 
 
 # -- start-up and logging ---------------------------------------------------------------------
+@pytest.mark.slow  # starts processes
 def test_route_does_not_import_lint_hook_or_plotting() -> None:
     code = (
         "import sys; from agentroute import _cli as cli; "
@@ -291,61 +291,6 @@ def test_progress_draws_only_on_a_terminal() -> None:
         quiet(10, 10)
     assert "eval [" in tty.getvalue() and "10/10" in tty.getvalue()
     assert pipe.getvalue() == ""
-
-
-# -- the README's commands -----------------------------------------------------------------
-def readme_commands() -> list[str]:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```bash\n(.*?)```", readme, re.S)
-    lines = [ln.split("  #")[0].strip() for b in blocks for ln in b.splitlines()]
-    return [ln for ln in lines if re.match(r"^(agentroute |(echo|printf) .*\| agentroute )", ln)]
-
-
-def test_the_readme_shows_each_newcomer_step() -> None:
-    commands = " ".join(readme_commands())
-    for step in ("agentroute route", "agentroute lint", "agentroute eval", "agentroute hook"):
-        assert step in commands
-    assert "routing_walkthrough.ipynb" in (REPO / "README.md").read_text(encoding="utf-8")
-
-
-# The exit code each README command gives; every command not listed here must exit 0.
-README_EXIT_CODES = {
-    # 423 third-party agents with near-copies and empty descriptions: lint finds errors.
-    "agentroute lint ../shared/corpora/davila7-claude-code-templates": 1,
-}
-
-
-def test_every_listed_exit_code_is_still_a_readme_command() -> None:
-    assert set(README_EXIT_CODES) <= set(readme_commands())
-
-
-@pytest.mark.parametrize("line", readme_commands())
-def test_every_readme_command_runs(
-    line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from conftest import shared_dir
-
-    expected = README_EXIT_CODES.get(line, 0)
-    if "../shared" in line:
-        shared = shared_dir()
-        if shared is None:
-            pytest.skip("../shared is not beside this clone (nor in $AGENTROUTE_SHARED)")
-        line = line.replace("../shared", str(shared))
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("HOME", str(REPO / "tests" / "data"))  # no ~/.claude/agents
-    stdin = io.StringIO("")
-    if line.startswith(("echo ", "printf ")):
-        piped, line = line.split("|", 1)
-        command, text = shlex.split(piped)[:2]
-        stdin = io.StringIO(text.replace("\\n", "\n") if command == "printf" else text + "\n")
-    argv = shlex.split(line)
-    assert argv[0] == "agentroute"
-    code, out, err = run(argv[1:], monkeypatch, capsys, stdin=stdin)
-    assert code == expected, (code, out[-2000:], err)
-    assert out.strip(), f"{line!r} printed nothing"
-    assert "Traceback" not in err
-    if expected == 1 and argv[1] == "lint":
-        assert re.search(r"[1-9]\d* error\(s\)", out), out[-500:]
 
 
 def test_cli_defaults_are_the_library_defaults() -> None:
@@ -426,6 +371,7 @@ def test_eval_shows_precision_n_a_for_an_agent_never_chosen(
     assert line.split()[1:] == ["n/a", "0.00", "1"]
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize(
     ("request_text", "expected"), [("bake a cake", 1), ("fix the helm chart", 0)]
 )
@@ -497,22 +443,10 @@ def test_a_deeply_nested_labels_line_is_a_usage_error(
     assert "nested too deeply" in err and err.count("\n") == 1
 
 
-def _cli_in_child(*argv: str, **env: str) -> subprocess.CompletedProcess[bytes]:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-c", "from agentroute._cli import main; raise SystemExit(main())", *argv],
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, **env},
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
-def test_agents_prints_file_names_that_are_not_utf8(tmp_path: Path, json_output: bool) -> None:
-    import os
-
+def test_agents_prints_file_names_that_are_not_utf8(
+    tmp_path: Path, json_output: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "catalog"
     folder.mkdir()
     try:
@@ -525,10 +459,19 @@ def test_agents_prints_file_names_that_are_not_utf8(tmp_path: Path, json_output:
         "---\nname: zz-last\ndescription: Terraform modules and state.\n---\n"
     )
     argv = ["agents", "--no-cache", "-v", str(folder)] + (["--json"] if json_output else [])
-    done = _cli_in_child(*argv, PYTHONIOENCODING="utf-8")
-    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
-    assert done.stderr == b""
-    out = done.stdout.decode("utf-8")  # valid UTF-8 throughout
+    # Strict UTF-8 streams, as PYTHONIOENCODING=utf-8 gives a process: a lone surrogate
+    # written to one raises halfway through the output unless the command line escapes it.
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    code = cli.main(argv)
+    stdout.flush()
+    stderr.flush()
+    err = stderr.buffer.getvalue()  # type: ignore[attr-defined]
+    assert code == 0, err.decode("utf-8", "replace")
+    assert err == b""
+    out = stdout.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]  # valid UTF-8
     if json_output:
         payload = json.loads(out)
         assert [a["name"] for a in payload["agents"]] == ["badname", "zz-last"]
@@ -564,3 +507,56 @@ def test_streamed_eval_reports_what_router_evaluate_reports(
     )
     assert json.loads(out) == json.loads(json.dumps(expected.to_dict()))
     assert json.loads(out)["n"] == len(rows)
+
+
+# -- escape sequences from agent files never reach the terminal raw (issue 22, hostile 7) --
+_ESC_TRIGGER = "helm\x1b]0;pwned\x07 upgrade"
+
+
+@pytest.fixture()
+def escaping_catalog(tmp_path: Path) -> Path:
+    folder = tmp_path / "esc"
+    folder.mkdir()
+    (folder / "kube\x1b[2J\u202eops.md").write_text(
+        "---\nname: kube-ops\ndescription: Kubernetes operator for pods, helm upgrades and "
+        f"clusters.\ntriggers: [{json.dumps(_ESC_TRIGGER)}, kubernetes pods]\n---\n"
+        "Fixes clusters.\x1b[8m hidden\n",
+        encoding="utf-8",
+    )
+    (folder / "cook.md").write_text(
+        "---\nname: cook\ndescription: x\n---\nRecipes.\n", encoding="utf-8"
+    )
+    return folder
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["pipe", "terminal"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["agents", "-v"],
+        ["route", "the helm upgrade broke our kubernetes pods"],
+        ["route", "--json", "the helm upgrade broke our kubernetes pods"],
+        ["lint"],
+        ["lint", "--json"],
+    ],
+    ids=["agents", "route", "route-json", "lint", "lint-json"],
+)
+def test_no_escape_sequence_from_a_file_reaches_the_terminal(
+    escaping_catalog: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    tty: bool,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    stdout = TTY() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stdin", TTY(""))
+    cli.main([*argv[:1], "--agents", str(escaping_catalog), *argv[1:]])
+    out = stdout.getvalue()
+    own = re.sub("\x1b\\[(?:0|31|32|33)m", "", out) if tty else out
+    assert not any(ch in own for ch in "\x1b\x07\u202e"), repr(out)
+    if argv[0] != "route":  # they show the file name and triggers: escaped, yet visible
+        assert "\\u001b" in out or "\\\\u001b" in out
+    if argv[-1] == "--json" or "--json" in argv:
+        json.loads(out.splitlines()[0] if argv[0] == "route" else out)

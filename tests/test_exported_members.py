@@ -6,6 +6,8 @@ import inspect
 import re
 from pathlib import Path
 
+import pytest
+
 import agentroute
 
 
@@ -44,6 +46,7 @@ def test_version_is_the_one_packaging_reads() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", agentroute.__version__)
 
 
+@pytest.mark.slow  # starts processes
 def test_importing_agentroute_loads_no_scikit_learn_scipy_or_yaml() -> None:
     """A cached CLI call must not pay for them; they load when an index is built."""
     import subprocess

@@ -26,6 +26,7 @@ from agentroute import (
     AgentFileError,
     LoadResult,
     Router,
+    _fs,
     _load,
     claude_code_paths,
     load_agents,
@@ -459,8 +460,19 @@ def test_body_patterns_are_linear(text: str) -> None:
         "<example>" + "user: 'x <" * 20_000,
         "<user_request>" * 20_000,
         "triggers" + " \t" * 50_000 + ": x",
+        "<example " * 28_000,
+        "<commentary " * 21_000,
     ],
-    ids=["blanks", "separators", "escaped-newlines", "unclosed-quotes", "unclosed-tags", "trig"],
+    ids=[
+        "blanks",
+        "separators",
+        "escaped-newlines",
+        "unclosed-quotes",
+        "unclosed-tags",
+        "trig",
+        "open-example-tags",
+        "open-commentary-tags",
+    ],
 )
 def test_description_patterns_are_linear(text: str) -> None:
     start = time.perf_counter()
@@ -551,6 +563,7 @@ SPECIAL: dict[str, Callable[[Path], str]] = {
 needs_fifos = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 
 
+@pytest.mark.slow  # starts processes
 @needs_fifos
 @pytest.mark.parametrize("case", list(SPECIAL))
 def test_special_files_are_skipped_without_opening_them(case: str, catalog: Path) -> None:
@@ -567,18 +580,20 @@ def test_special_files_are_skipped_without_opening_them(case: str, catalog: Path
         load_agents(catalog, strict=True)
 
 
+@pytest.mark.slow  # starts processes
 @needs_fifos
 def test_open_regular_refuses_a_fifo_it_is_handed(tmp_path: Path) -> None:
     """Between the walk's check and the read, a file can be swapped for a FIFO: the
     reader opens without blocking and checks what it opened."""
     os.mkfifo(tmp_path / "swapped.md")
     code = (
-        "import sys\nfrom pathlib import Path\nfrom agentroute._load import open_regular\n"
+        "import sys\nfrom pathlib import Path\nfrom agentroute._fs import open_regular\n"
         "try:\n    open_regular(Path(sys.argv[1]))\nexcept OSError as e:\n    print(e)\n"
     )
     assert "not a regular file" in _in_child(code, str(tmp_path / "swapped.md"))
 
 
+@pytest.mark.slow  # starts processes
 @needs_fifos
 def test_the_hook_does_not_hang_on_special_files(tmp_path: Path) -> None:
     project = tmp_path / "proj"
@@ -656,7 +671,7 @@ def test_a_walk_stops_at_its_bound_with_a_diagnostic(
     root = tmp_path / "big"
     _tree(root, 12, size=1000)
     assert len(load_agents(root).agents) == 12
-    monkeypatch.setattr(_load, limit, value)
+    monkeypatch.setattr(_fs, limit, value)
     result = load_agents(root)
     assert len(result.agents) == loaded
     hit = [d for d in result.diagnostics if d.kind == "walk-limit"]
@@ -670,5 +685,5 @@ def test_a_walk_stops_at_its_bound_with_a_diagnostic(
 def test_the_default_walk_bounds_leave_room_for_real_catalogs() -> None:
     # 10,000 tiny files load whole (test_ten_thousand_tiny_files); the largest real
     # collection is 423 files and 3.6 MB.
-    assert _load.MAX_WALK_FILES >= 20_000
-    assert _load.MAX_WALK_BYTES >= 256 * 2**20
+    assert _fs.MAX_WALK_FILES >= 20_000
+    assert _fs.MAX_WALK_BYTES >= 256 * 2**20

@@ -118,7 +118,7 @@ def test_the_walk_finds_what_os_walk_finds_each_file_once(tmp_path: Path) -> Non
     their order are those of a plain ``os.walk``, a link inside the catalog read once."""
     import os
 
-    from agentroute._load import discover
+    from agentroute._fs import discover
 
     root = tmp_path / "agents"
     for folder in ("", "b", "a/deep", ".hidden"):

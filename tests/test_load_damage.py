@@ -264,3 +264,24 @@ def test_a_skills_use_when_list_becomes_triggers(tmp_path: Path) -> None:
     assert {"filling a pdf form", "merging pdf files"} <= set(by_name["pdf-forms"].triggers)
     # Agent files keep their triggers as before: routing of agent catalogs is unchanged.
     assert "filling a pdf form" not in by_name["pdf-agent"].triggers
+
+
+def test_yaml_debris_as_a_name_gets_a_diagnostic_and_the_file_stem(tmp_path: Path) -> None:
+    """``name: [`` is invalid YAML; recovered line by line it read as the name "[" (issue 22,
+    defect 3): a name with no letter or digit is debris, the file names the agent."""
+    path = tmp_path / "helm-doctor.md"
+    path.write_text("---\nname: [\ndescription: Fixes helm charts.\n---\nbody\n", encoding="utf-8")
+    result = load_agents([path])
+    assert [a.name for a in result.agents] == ["helm-doctor"]
+    assert "invalid-name" in {d.kind for d in result.diagnostics}
+
+
+def test_a_catalog_with_no_indexable_word_is_a_catalog_error(tmp_path: Path) -> None:
+    """Not scikit-learn's "empty vocabulary": a CatalogError naming the files and why."""
+    from agentroute import CatalogError, Router
+
+    (tmp_path / "a.md").write_text("---\nname: a\n---\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"no agent has a word to index.*a\.md"):
+        Router.from_path(tmp_path, cache=False)
+    with pytest.raises(CatalogError, match=r"a\.md"):
+        Router.from_path(tmp_path, cache=True)

@@ -52,6 +52,7 @@ async def _session(argv: list[str], cwd: Path, env: dict[str, str]) -> dict[str,
         }
 
 
+@pytest.mark.slow  # starts processes
 def test_the_mcp_server_routes_over_stdio(tmp_path: Path) -> None:
     pytest.importorskip(
         "mcp", reason="the mcp extra is not installed (pip install agentroute[mcp])"
@@ -77,6 +78,7 @@ def test_the_mcp_server_routes_over_stdio(tmp_path: Path) -> None:
     assert "limit must be an integer from 1 to 50, got 0" in got["bad_says"]  # the reason too
 
 
+@pytest.mark.slow  # starts processes
 def test_a_missing_catalog_fails_before_serving(tmp_path: Path) -> None:
     pytest.importorskip("mcp", reason="the mcp extra is not installed")
     proc = subprocess.run(
@@ -108,6 +110,6 @@ def test_without_the_sdk_the_command_says_what_to_install(
     def missing() -> object:
         raise ImportError("the MCP server needs the mcp package: pip install 'agentroute[mcp]'")
 
-    monkeypatch.setattr(_mcp, "_server_class", missing)
+    monkeypatch.setattr(_mcp, "server_class", missing)
     assert cli.main(["mcp", "--agents", str(default_catalog_path())]) == 2
     assert "pip install 'agentroute[mcp]'" in capsys.readouterr().err

@@ -14,7 +14,6 @@ from agentroute._negative import (
     apply_not_for,
     match_strength,
     matches,
-    not_for_table,
     resolve_name,
 )
 from agentroute._score import analyze_query, score
@@ -53,7 +52,7 @@ def test_the_redirect_gains_and_the_disowning_agent_loses(seeds_and_devops: Rout
     index = router.index
     q = [analyze_query(index, "configure docker and kubernetes for the service")]
     before = score(index, q, router.config.weights)
-    after = apply_not_for(router.agents, index, q, before)
+    after = apply_not_for(index, q, before)
     go = index.names.index("backend-engineer-golang")
     ops = index.names.index("devops-engineer")
     assert after.combined[0, go] < before.combined[0, go]
@@ -65,7 +64,7 @@ def test_requests_matching_no_item_keep_their_scores(seeds_and_devops: Router) -
     index = router.index
     q = [analyze_query(index, "add idempotency keys to the ledger transfer handler")]
     before = score(index, q, router.config.weights)
-    after = apply_not_for(router.agents, index, q, before)
+    after = apply_not_for(index, q, before)
     assert after is before
 
 
@@ -82,7 +81,7 @@ def test_the_not_for_text_no_longer_scores_the_go_engineer(seeds_only: Router) -
 
 
 def test_redirects_resolve_by_normalised_name(seeds_and_devops: Router) -> None:
-    table = not_for_table(seeds_and_devops.agents, seeds_and_devops.index)
+    table = seeds_and_devops.index.not_for
     names = seeds_and_devops.index.names
     targets = {
         item: {names[j] for j in table.redirect[k]} for k, (_, item, _) in enumerate(table.items)
@@ -92,7 +91,7 @@ def test_redirects_resolve_by_normalised_name(seeds_and_devops: Router) -> None:
 
 
 def test_collaborators_resolve_against_the_catalog(seeds_and_devops: Router) -> None:
-    table = not_for_table(seeds_and_devops.agents, seeds_and_devops.index)
+    table = seeds_and_devops.index.not_for
     names = seeds_and_devops.index.names
     mine = table.collaborators[names.index("backend-specialist")]
     assert [names[j] for j in mine] == ["devops-engineer"]
@@ -122,7 +121,7 @@ def test_match_strength_is_an_f1_of_shares(seeds_and_devops: Router) -> None:
 def test_scores_stay_in_range(seeds_and_devops: Router) -> None:
     router = seeds_and_devops
     q = [analyze_query(router.index, t) for t in ("Docker/Kubernetes configuration", "CI/CD")]
-    s = apply_not_for(router.agents, router.index, q, score(router.index, q, router.config.weights))
+    s = apply_not_for(router.index, q, score(router.index, q, router.config.weights))
     assert np.all((s.combined >= 0.0) & (s.combined <= 1.0))
 
 
@@ -131,7 +130,7 @@ def test_matches_equal_item_by_item_strengths(corpora: Path) -> None:
     the strengths :func:`match_strength` gives item by item."""
     router = Router.from_path(corpora / "lerianstudio-ring")
     index = router.index
-    table = not_for_table(router.agents, index)
+    table = index.not_for
     assert len(table.items) > 100
     texts = [item for _, item, _ in table.items]
     # Items alone match strongly; items inside longer requests, weakly or not at all.
@@ -157,7 +156,7 @@ def test_matches_equal_item_by_item_strengths(corpora: Path) -> None:
 
 def test_a_table_round_trips_through_its_parts() -> None:
     from agentroute._index import build_index
-    from agentroute._negative import _build, table_from_parts, table_parts
+    from agentroute._negative import build_table, table_from_parts, table_parts
 
     agents = (
         AgentSpec(
@@ -170,7 +169,8 @@ def test_a_table_round_trips_through_its_parts() -> None:
         AgentSpec("cluster-ops", description="Kubernetes operations"),
     )
     index = build_index(agents)
-    table = _build(agents, index)
+    table = index.not_for
+    assert table.items == build_table(agents, index.names).items
     again = table_from_parts(json.loads(json.dumps(table_parts(table))), index.names)
     assert again.items == table.items and again.redirect == table.redirect == ((1,), ())
     assert again.collaborators == table.collaborators == ((1,), ())
@@ -196,3 +196,21 @@ def test_malformed_table_parts_are_refused(parts: object, why: str) -> None:
 
     with pytest.raises(ValueError, match=why):
         table_from_parts(parts, ["a", "b"])
+
+
+def test_the_table_is_part_of_the_index_and_travels_with_it() -> None:
+    """Built once by build_index and kept as a field: a router sent to a worker process
+    (batch jobs, Dask) routes with it, without rebuilding it from every record."""
+    import pickle
+
+    from agentroute._index import build_index
+
+    agents = (
+        AgentSpec("api", description="Python REST APIs", not_for=("Kubernetes clusters",)),
+        AgentSpec("cluster-ops", description="Kubernetes operations"),
+    )
+    index = build_index(agents)
+    assert [item for _, item, _ in index.not_for.items] == ["Kubernetes clusters"]
+    copy = pickle.loads(pickle.dumps(index))
+    assert copy.not_for.items == index.not_for.items
+    assert copy.not_for.position == {"api": 0, "cluster-ops": 1}

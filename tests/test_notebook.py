@@ -1,14 +1,31 @@
-"""The example notebook runs top to bottom, headless, and draws its two plots."""
+"""The example notebook runs top to bottom, headless, and draws its two plots, through the
+public API only."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "routing_walkthrough.ipynb"
+#: Run first in the kernel: a name or keyword deprecated since 0.2 fails the notebook.
+NO_DEPRECATED = (
+    "import warnings\n"
+    "warnings.filterwarnings('error', message='.*deprecated since agentroute', "
+    "category=DeprecationWarning)"
+)
 
 
+def test_the_notebook_uses_only_the_public_api() -> None:
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells)
+    assert "agentroute." in code
+    assert not re.search(r"agentroute\._[a-z]", code), "import from agentroute, not its modules"
+
+
+@pytest.mark.slow
 def test_the_walkthrough_notebook_executes() -> None:
     nbformat = pytest.importorskip(
         "nbformat", reason="the notebook test needs nbformat (dev group)"
@@ -22,6 +39,7 @@ def test_the_walkthrough_notebook_executes() -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)
     stored = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert stored == [], "commit the notebook without outputs (they go stale)"
+    nb.cells.insert(0, nbformat.v4.new_code_cell(NO_DEPRECATED))
 
     client = nbclient.NotebookClient(
         nb,

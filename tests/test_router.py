@@ -160,3 +160,11 @@ def test_from_agents_refuses_what_it_cannot_read() -> None:
         Router.from_agents(["sql"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="two agents are named 'sql'"):
         Router.from_agents([AgentSpec("sql", "a"), {"name": "sql", "description": "b"}])
+
+
+def test_agent_returns_the_record_of_a_name_or_none(router: Router) -> None:
+    for a in router.agents:
+        assert router.agent(a.name) == a
+    assert router.agent("no-such-agent") is None
+    assert router.agent("") is None
+    assert router.agent(router.route("zxqv blorf").agent) is None

@@ -14,7 +14,6 @@ from agentroute import Router, RouterConfig, Weights, load_agents
 from agentroute._index import Index
 from agentroute._score import (
     BATCH_MIN,
-    _char_product,
     _char_product_numpy,
     _products_numpy,
     _products_scipy,
@@ -76,7 +75,7 @@ def _products_agree(index: Index, texts: list[str]) -> None:
     vectors = [_vectors(index, analyze_query(index, t)) for t in texts]
     for v in vectors:
         # The NumPy char kernel (processes without SciPy) and SciPy's mat-vec: same bits.
-        fast = _char_product(index, v.char_cols, v.char_values)
+        fast = _row_products(index.chars_scipy, [(v.char_cols, v.char_values)], np.float32)[0]
         assert fast.dtype == np.float32
         np.testing.assert_array_equal(fast, _char_product_numpy(index, v.char_cols, v.char_values))
     for one, many in zip(

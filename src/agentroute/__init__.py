@@ -27,7 +27,8 @@ from agentroute._batch import (
     route_frame,
     route_records,
 )
-from agentroute._calibrate import Calibration
+from agentroute._calibrate import Calibration, CalibrationSet, LargeCatalogs, Logistic, Signals
+from agentroute._claude import claude_code_paths
 from agentroute._decide import RouterConfig
 from agentroute._errors import (
     AgentFileError,
@@ -49,9 +50,11 @@ from agentroute._evaluate import (
     evaluate,
     read_labels,
 )
+from agentroute._fs import PathArg
 from agentroute._index import Index
-from agentroute._load import PathArg, claude_code_paths, load_agents, parse_agent
-from agentroute._router import CacheArg, Router, default_catalog_path
+from agentroute._load import load_agents, parse_agent
+from agentroute._pipeline import CacheArg
+from agentroute._router import Router, default_catalog_path
 from agentroute._score import Weights
 from agentroute._spec import (
     AgentSpec,
@@ -79,6 +82,7 @@ __all__ = [
     "BatchReport",
     "CacheArg",
     "Calibration",
+    "CalibrationSet",
     "Candidate",
     "CatalogError",
     "CatalogNotFoundError",
@@ -91,15 +95,18 @@ __all__ = [
     "Index",
     "IndexFormatError",
     "Labels",
+    "LargeCatalogs",
     "Learned",
     "LintReport",
     "LoadResult",
+    "Logistic",
     "Misroute",
     "PathArg",
     "ReliabilityBin",
     "Router",
     "RouterConfig",
     "Severity",
+    "Signals",
     "Status",
     "TeamMember",
     "Weights",

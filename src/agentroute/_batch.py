@@ -74,7 +74,7 @@ def route_records(
     """Route a batch and return each decision as :func:`decision_record` gives it.
 
     The unit of work of every batch path here (and of Ray's ``map_batches`` or Spark's
-    ``mapInPandas``, see the README): a pure function of the router and the batch.
+    ``mapInPandas``, see docs/batch.md): a pure function of the router and the batch.
     """
     return [decision_record(d) for d in router.route_many(list(requests), limit=limit)]
 

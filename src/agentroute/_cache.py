@@ -53,10 +53,10 @@ import functools
 import hashlib
 import json
 import logging
-import math
 import os
 import re
 import stat
+import tempfile
 import threading
 import time
 import zlib
@@ -67,28 +67,18 @@ from typing import Any, overload
 
 import numpy as np
 
-from agentroute._errors import CatalogError, IndexFormatError
-from agentroute._index import Csr, Index, Strings, build_index, index_dtype, pointer_dtype
-from agentroute._load import (
-    DEFAULT_MAX_BYTES,
-    PathArg,
-    _as_paths,
-    _clean_name,
-    discover,
-    open_regular,
-    raise_first_problem,
-    read_files,
-    resolved_path,
-)
-from agentroute._negative import not_for_table, remember_table, table_from_parts, table_parts
+from agentroute._errors import IndexFormatError
+from agentroute._fs import DEFAULT_MAX_BYTES, open_regular, resolved_path
+from agentroute._index import Csr, Index, Strings, index_dtype, pointer_dtype
+from agentroute._load import clean_name
+from agentroute._negative import table_from_parts, table_parts
 from agentroute._npz import TEMP_PREFIX, NpzArchive, write_npz
-from agentroute._spec import AgentSpec, Diagnostic
+from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
 from agentroute._version import __version__
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "Built",
     "CatalogFiles",
     "Fingerprint",
     "Records",
@@ -97,10 +87,13 @@ __all__ = [
     "cache_dir",
     "cache_file",
     "catalog_key",
-    "load_or_build",
+    "private_folder",
     "read_cache",
+    "remove_stale_temps",
     "write_cache",
 ]
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "agentroute-index-cache"
 # Bump whenever what is stored, or what it means, changes.
@@ -129,22 +122,6 @@ _FLOAT_DTYPES = {
     "head_rows": np.float64,
     "chars_t": np.float32,
 }
-SPEC_FIELDS = (
-    "name",
-    "description",
-    "triggers",
-    "examples",
-    "use_cases",
-    "tools",
-    "skills",
-    "model",
-    "path",
-    "body",
-    "declared_name",
-    "not_for",
-    "redirects",
-    "collaborators",
-)
 
 
 class StaleCache(Exception):
@@ -166,17 +143,24 @@ def _untrusted(st: os.stat_result, what: str) -> str | None:
     if not hasattr(os, "geteuid"):  # no POSIX owners (Windows): nothing to check
         return None
     if st.st_uid != os.geteuid():
-        return f"the {what} belongs to another user (uid {st.st_uid})"
+        return (
+            f"the {what} belongs to another user (uid {st.st_uid}); set "
+            "AGENTROUTE_CACHE_DIR to a folder of your own"
+        )
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return (
-            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o}; "
-            f"'chmod go-w' it to use it)"
+            f"the {what} is writable by others (mode {stat.S_IMODE(st.st_mode):o}); if it is "
+            "yours alone, 'chmod go-w' it, else set AGENTROUTE_CACHE_DIR to a private folder"
         )
     return None
 
 
 def private_folder(folder: Path) -> str | None:
     """Create ``folder`` (and missing parents) ``0700``; why it must not be used, or None.
+
+    A folder that exists already is used as it is or refused, never re-permissioned:
+    agentroute changes no permission it did not set (a ``chmod`` of a shared folder
+    such as ``/tmp``, or of a link's target, would lock others out).
 
     Raises
     ------
@@ -194,16 +178,6 @@ def private_folder(folder: Path) -> str | None:
     st = os.stat(folder)
     if not stat.S_ISDIR(st.st_mode):
         raise NotADirectoryError(20, "not a folder", str(folder))
-    shared = stat.S_IWGRP | stat.S_IWOTH
-    if hasattr(os, "geteuid") and st.st_uid == os.geteuid() and st.st_mode & shared:
-        # agentroute 0.1 created its folders 0777 less the umask (0775 under the
-        # common umask 002). The folder is the user's own, so it is made private
-        # rather than refused, which would rebuild the index on every hook call;
-        # files others planted while it was open are still refused one by one
-        # (owner and mode are checked when each is opened).
-        logger.info("agentroute: cache folder %s was writable by others; made it go-w", folder)
-        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~shared)
-        st = os.stat(folder)
     return _untrusted(st, "cache folder")
 
 
@@ -235,6 +209,14 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
     return base / "agentroute"
+
+
+def fallback_cache_dir() -> Path:
+    """Where the index cache goes when :func:`cache_dir` cannot be used (read-only, of
+    another user, open to others): ``agentroute-<uid>`` in the temporary folder,
+    created private by agentroute and refused like any other folder if it is not."""
+    uid = os.geteuid() if hasattr(os, "geteuid") else "user"
+    return Path(tempfile.gettempdir()) / f"agentroute-{uid}"
 
 
 def cache_file(folder: Path, roots: Sequence[Path], *, strict: bool) -> Path:
@@ -519,9 +501,7 @@ def _records(agents: Sequence[AgentSpec]) -> tuple[bytes, np.ndarray, np.ndarray
     alone), one after the other; where each ends; the digest of each."""
     blobs = [
         zlib.compress(
-            json.dumps(
-                {f: getattr(a, f) for f in SPEC_FIELDS}, ensure_ascii=True, separators=(",", ":")
-            ).encode("ascii"),
+            json.dumps(spec_to_json(a), ensure_ascii=True, separators=(",", ":")).encode("ascii"),
             1,
         )
         for a in agents
@@ -557,7 +537,7 @@ def write_cache(
     """
     if fingerprint is not None and fingerprint.key() != key:
         raise ValueError("the fingerprint does not give the catalog key")
-    payload = _payload(diagnostics, index, files, table_parts(not_for_table(agents, index)))
+    payload = _payload(diagnostics, index, files, table_parts(index.not_for))
     records, ends, digests = _records(agents)
     arrays = {**_arrays(index), "record_ends": ends, "record_digests": digests}
     header = {
@@ -586,6 +566,23 @@ def write_cache(
 # -- reading ------------------------------------------------------------------------------
 
 
+#: Every number an index holds (idf, BM25 and TF-IDF weights, trigger weights) is
+#: non-negative and small: idf is about ln(agents) + 1, the largest BM25 weight seen
+#: on the nine corpus collections together is 13. A cached value outside [0, this] was
+#: not written by build_index; finite but huge (1e308) it would overflow to inf and
+#: NaN in the products and the ranking, so it is refused like a NaN.
+MAX_CACHED_VALUE = 1e4
+
+
+def _in_range(values: np.ndarray) -> bool:
+    """Whether every value is finite and within [0, :data:`MAX_CACHED_VALUE`]."""
+    if not values.size:
+        return True
+    return bool(np.all(np.isfinite(values))) and (
+        float(values.min()) >= 0.0 and float(values.max()) <= MAX_CACHED_VALUE
+    )
+
+
 def _bad(path: Path, why: str) -> IndexFormatError:
     return IndexFormatError(f"{path}: {why}")
 
@@ -606,7 +603,7 @@ def _csr(path: Path, arrays: dict[str, np.ndarray], name: str, shape: list[int])
         or (rows and np.any(np.diff(indptr) < 0))
         or (indices.size and int(indices.max()) >= cols)
         or (indices.dtype.kind == "i" and indices.size and int(indices.min()) < 0)
-        or not np.all(np.isfinite(data))
+        or not _in_range(data)
     ):
         raise _bad(path, f"matrix {name!r} is malformed")
     return Csr(data, indices, indptr, (rows, cols))
@@ -721,36 +718,6 @@ def _strings(doc: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-_LIST_FIELDS = frozenset(
-    {"triggers", "examples", "use_cases", "tools", "skills", "not_for", "collaborators"}
-)
-# Fields added after the first saved routers: a file without them reads as empty.
-_LATER_FIELDS = frozenset({"not_for", "redirects", "collaborators"})
-
-
-def spec_from_json(fields: dict[str, Any]) -> AgentSpec:
-    values: dict[str, Any] = {}
-    for f in SPEC_FIELDS:
-        if f in _LATER_FIELDS and f not in fields:
-            continue
-        v = fields[f]
-        if f == "redirects":
-            if not isinstance(v, list) or not all(
-                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
-                for p in v
-            ):
-                raise ValueError("agent field 'redirects' is not a list of [item, agent] pairs")
-            v = tuple((p[0], p[1]) for p in v)
-        elif f in _LIST_FIELDS:
-            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                raise ValueError(f"agent field {f!r} is not a list of text")
-            v = tuple(v)
-        elif not (v is None or isinstance(v, str)):
-            raise ValueError(f"agent field {f!r} is not text")
-        values[f] = v
-    return AgentSpec(**values)
-
-
 def _vocabulary(path: Path, arrays: dict[str, np.ndarray], name: str) -> Strings:
     keys, positions = [], []
     k = 0
@@ -777,7 +744,7 @@ def _vocabulary(path: Path, arrays: dict[str, np.ndarray], name: str) -> Strings
     return Strings(keys, positions)
 
 
-# What the loader's name cleaning (``_clean_name``) would change in an ASCII name: a
+# What the loader's name cleaning (``clean_name``) would change in an ASCII name: a
 # control character, a space at either end, two spaces in a row.
 _UNCLEAN_ASCII = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]|^ | $|  ", re.MULTILINE)
 
@@ -793,7 +760,7 @@ def _unclean_name(names: Sequence[str]) -> str | None:
         and not _UNCLEAN_ASCII.search(joined)
     ):
         return None
-    return next((n for n in names if _clean_name(n, "", []) != n), None)
+    return next((n for n in names if clean_name(n, "", []) != n), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -854,7 +821,7 @@ def _rebuild(
     vectors = (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc), ("char_sums", vc))
     for name, length in vectors:
         a = arrays[name]
-        if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not np.all(np.isfinite(a)):
+        if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not _in_range(a):
             raise _bad(path, f"vector {name!r} is malformed")
     copy_of = arrays["copy_of"]
     if (
@@ -862,10 +829,12 @@ def _rebuild(
         or copy_of.shape != (n,)
         or (n and int(copy_of.max()) >= n)
         or (copy_of.dtype.kind == "i" and n and int(copy_of.min()) < 0)
+        # An agent points at its original, an original at itself: no chains, no cycles.
+        or (n and bool(np.any(copy_of[copy_of] != copy_of)))
     ):
         raise _bad(path, "vector 'copy_of' is malformed")
     top_idf = doc["top_idf"]
-    if not isinstance(top_idf, float) or not np.isfinite(top_idf):
+    if not isinstance(top_idf, float) or not 0.0 <= top_idf <= MAX_CACHED_VALUE:
         raise _bad(path, "top_idf is malformed")
     mats = {name: _csr(path, arrays, name, shapes[name]) for name in _CSR}
     triggers: dict[str, tuple[int, ...]] = {}
@@ -873,13 +842,17 @@ def _rebuild(
     for key, owners, weight in doc["triggers"]:
         if not all(isinstance(o, int) and 0 <= o < n for o in owners):
             raise _bad(path, "trigger owners out of range")
-        if not isinstance(weight, (int, float)) or not math.isfinite(weight):
-            raise _bad(path, "a trigger weight is not a finite number")
+        if not isinstance(weight, (int, float)) or not 0.0 <= weight <= MAX_CACHED_VALUE:
+            raise _bad(path, f"a trigger weight is not a number in [0, {MAX_CACHED_VALUE:g}]")
         triggers[str(key)] = tuple(owners)
         weights[str(key)] = float(weight)
     surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
     if len(surface) != n:
         raise _bad(path, "trigger surfaces do not match the agents")
+    try:
+        not_for = table_from_parts(doc["not_for"], names)
+    except ValueError as exc:
+        raise _bad(path, f"the not-for table is malformed ({exc})") from None
     index = Index(
         names=names,
         feature_names=features,
@@ -899,12 +872,8 @@ def _rebuild(
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
         copy_of=copy_of,
         top_idf=top_idf,
+        not_for=not_for,
     )
-    try:
-        table = table_from_parts(doc["not_for"], names)
-    except ValueError as exc:
-        raise _bad(path, f"the not-for table is malformed ({exc})") from None
-    remember_table(index, table)
     return agents, diagnostics, index
 
 
@@ -994,133 +963,3 @@ class Records(Sequence[AgentSpec]):
         if spec.path is not None and self._respell(spec.path) != spec.path:
             spec = replace(spec, path=self._respell(spec.path))
         return spec
-
-
-# -- the cache as the router uses it -------------------------------------------------------
-
-logger = logging.getLogger(__name__)
-
-
-def _untrusted_note(path: Path, problem: str) -> Diagnostic:
-    return Diagnostic(
-        path.as_posix(),
-        "cache-untrusted",
-        f"the index cache was neither read nor written ({problem}); built from the agent files",
-    )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Built:
-    """A catalog ready to route: records sorted by name (a tuple, or :class:`Records`
-    read from the cache), their diagnostics, the index."""
-
-    agents: Sequence[AgentSpec]
-    diagnostics: tuple[Diagnostic, ...]
-    index: Index
-
-
-def load_or_build(
-    paths: PathArg,
-    *,
-    folder: Path | None,
-    strict: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> Built:
-    """Load and index the agents ``paths`` name, reusing the cache in ``folder`` when sound.
-
-    The agent files are found and hashed on every call; a cache file is used only
-    when it matches them (see :func:`read_cache`). A cache that cannot be trusted
-    is reported (a ``cache-rejected`` diagnostic and a logging warning) and
-    rebuilt; one that cannot be written is a warning only. ``folder=None``: no
-    cache. The result is the same either way.
-
-    Raises
-    ------
-    CatalogError
-        When a path does not exist or no agent could be loaded.
-    AgentFileError
-        In strict mode, for the first file that needed recovery.
-    """
-    files, found = discover(paths)
-    notes: list[Diagnostic] = []
-    if folder is not None:
-        try:
-            problem = private_folder(folder)
-        except (OSError, ValueError) as exc:  # a read-only home must not stop routing
-            logger.warning("agentroute: cannot write the index cache in %s: %s", folder, exc)
-            folder = None
-        else:
-            if problem is not None:
-                logger.warning(
-                    "agentroute: not using the index cache folder %s: %s", folder, problem
-                )
-                notes.append(_untrusted_note(folder, problem))
-                folder = None
-    if folder is not None:
-        catalog = CatalogFiles(files, strict=strict, max_bytes=DEFAULT_MAX_BYTES)
-        target = cache_file(folder, _as_paths(paths), strict=strict)
-        try:
-            agents, stored, index = read_cache(
-                target, key=catalog, files=[shown for _, shown in files]
-            )
-        except FileNotFoundError:
-            pass
-        except StaleCache:
-            logger.debug("index cache %s is out of date; rebuilding", target)
-        except UntrustedCache as exc:
-            logger.warning("agentroute: not using the index cache: %s", exc)
-            notes.append(_untrusted_note(target, str(exc)))
-            folder = None  # neither read nor written
-        except (IndexFormatError, OSError) as exc:
-            logger.warning("agentroute: ignoring the index cache: %s; rebuilding", exc)
-            notes.append(
-                Diagnostic(
-                    target.as_posix(),
-                    "cache-rejected",
-                    f"the index cache was not used ({exc}); rebuilt from the agent files",
-                )
-            )
-        else:
-            diagnostics = (*found, *stored)
-            if strict:
-                raise_first_problem(diagnostics)
-            return Built(agents=agents, diagnostics=diagnostics, index=index)
-    fingerprint = None
-    if folder is not None:
-        # Hashed before the files are read: a change while they load is a change the
-        # next call sees (computed already when a stale cache was compared).
-        fingerprint = catalog.fingerprint()
-    result = read_files(files, found, strict=strict, roots=_as_paths(paths))
-    if not result.agents:
-        shown = [os.fspath(p) for p in _as_paths(paths)]
-        problems = [d for d in result.diagnostics if d.severity != "info"] or list(
-            result.diagnostics
-        )
-        detail = "".join(f"\n  {d}" for d in problems[:5])
-        more = f"\n  … and {len(problems) - 5} more" if len(problems) > 5 else ""
-        raise CatalogError(
-            f"no agent could be loaded from {', '.join(shown)}"
-            + (f":{detail}{more}" if problems else " (no agent files found)"),
-            result.diagnostics,
-        )
-    ordered = tuple(sorted(result.agents, key=lambda a: a.name))
-    built = Built(
-        agents=ordered,
-        diagnostics=(*result.diagnostics, *notes),
-        index=build_index(ordered, progress=progress),
-    )
-    if folder is not None and fingerprint is not None:
-        remove_stale_temps(folder)
-        try:
-            write_cache(
-                target,
-                key=fingerprint.key(),
-                fingerprint=fingerprint,
-                agents=ordered,
-                diagnostics=result.diagnostics[len(found) :],
-                index=built.index,
-                files=[shown for _, shown in files],
-            )
-        except (OSError, ValueError) as exc:  # a read-only home must not stop routing
-            logger.warning("agentroute: cannot write the index cache %s: %s", target, exc)
-    return built

@@ -25,10 +25,13 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
+
+from agentroute._text import escape_controls
 
 if TYPE_CHECKING:
     from agentroute._evaluate import Labels
@@ -46,6 +49,8 @@ _EXIT_TEXT = (
     "found; eval: below --fail-under), 2 usage or input error."
 )
 _COLORS = {"routed": "32", "ambiguous": "33", "no_match": "31", "error": "31", "warning": "33"}
+# The escape sequences _Paint writes: the only ones that reach the terminal raw.
+_OWN_COLORS = re.compile("(\x1b\\[(?:0|31|32|33)m)")
 
 
 class _UsageError(Exception):
@@ -60,6 +65,7 @@ class _PipeSafe(io.TextIOBase):
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self.broken = False
+        self.colors = _use_color(stream)
 
     def _gone(self) -> None:
         self.broken = True
@@ -71,9 +77,18 @@ class _PipeSafe(io.TextIOBase):
             pass
 
     def write(self, text: str) -> int:
+        """Write ``text`` with its terminal controls escaped: names, triggers, reasons
+        and paths come from agent files, and must not clear the screen, set the
+        title or conceal what follows. Only agentroute's own colours pass, and only
+        when colour is on (a forged colour can change a word's colour, not hide it)."""
+        if self.colors:
+            parts = _OWN_COLORS.split(text)
+            safe = "".join(p if i % 2 else escape_controls(p) for i, p in enumerate(parts))
+        else:
+            safe = escape_controls(text)
         if not self.broken:
             try:
-                self._stream.write(text)
+                self._stream.write(safe)
             except BrokenPipeError:
                 self._gone()
         return len(text)
@@ -116,7 +131,7 @@ def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) ->
     ``note``); else the sample catalog shipped with the package."""
     if paths:
         return [Path(p) for p in paths]
-    from agentroute._load import claude_code_paths, project_root
+    from agentroute._claude import claude_code_paths, project_root
     from agentroute._router import default_catalog_path
 
     found = claude_code_paths(project=project_root())
@@ -488,7 +503,7 @@ def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
     try:
         from agentroute import _mcp
 
-        _mcp._server_class()
+        _mcp.server_class()
     except ImportError as exc:
         raise _UsageError(str(exc)) from None
     _mcp.serve(
@@ -809,7 +824,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args, cast("TextIO", out))
         out.flush()
     except (AgentrouteError, _UsageError, ValueError) as exc:
-        sys.stderr.write(f"agentroute {args.command}: error: {exc}\n")
+        sys.stderr.write(escape_controls(f"agentroute {args.command}: error: {exc}") + "\n")
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); point stdout at devnull so the

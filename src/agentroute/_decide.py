@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agentroute._calibrate import MAX_LOGIT, Calibration, catalog_shape, signals
+from agentroute._calibrate import (
+    MAX_LOGIT,
+    Calibration,
+    catalog_shape,
+    shipped_min_scope,
+    signals,
+)
 from agentroute._index import Index
 from agentroute._negative import apply_not_for
 from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
@@ -49,7 +55,8 @@ class RouterConfig:
         is ``no_match``: the request is not for this catalog. The default is the
         lowest value at which the training catalogs decline on average 90 % of
         the out-of-scope requests of ``benchmarks/fit_defaults.py`` (CLINC150
-        ``oos`` train/val and a bank written for it).
+        ``oos`` train/val and a bank written for it); 0.47, fitted with the calibration
+        and stored beside it in ``agentroute/data/calibration.json``).
     ambiguity_margin : float
         When the runner-up's score is within this fraction of the best score,
         the decision is ``ambiguous`` (e.g. 0.05: within 5 %).
@@ -84,7 +91,8 @@ class RouterConfig:
     # Confidence is P(top is right); a wrong-but-related agent is still useful
     # to a caller, so the default abstains only on near-certain misses.
     min_confidence: float = 0.10
-    min_scope: float = 0.47
+    # Fitted with the calibration, in its data file (0.47).
+    min_scope: float = field(default_factory=shipped_min_scope)
     ambiguity_margin: float = 0.05
     # Off by default since issue 15: the known-word share is an input of the
     # scope model, which adapts to the catalog's size (a 4-agent catalog knows
@@ -197,7 +205,7 @@ def route_state(
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
     scores, meaning = _meaning(state, texts, scores)
-    scores = apply_not_for(state.agents, state.index, queries, scores)
+    scores = apply_not_for(state.index, queries, scores)
     decisions = [
         _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, meaning))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
@@ -558,13 +566,13 @@ def _catalog_evidence(
             "triggers or examples.",
         )
     sig = signals(combined, scores, row, best, query, catalog_shape(index))
-    raw = sig.confidence(cfg.calibration)
+    raw = cfg.calibration.confidence(sig)
     # A calibration-only fit rescales confidence monotonically; min_confidence
     # reads the confidence the caller sees, so it means the same on every router.
     rescale = state.learned.rescale if state.learned is not None else float
     confidence = rescale(raw)
     known = sig.known
-    scope = sig.scope(cfg.calibration)
+    scope = cfg.calibration.scope(sig)
     closeness = ""
     if meaning is not None and state.semantic is not None:
         sem = cfg.semantic

@@ -344,7 +344,7 @@ def _pct(value: float | None, n: int) -> str:
     return "n/a (no such labels)" if value is None else f"{value:.3f} (of {n})"
 
 
-def _right_sets(
+def correct_sets(
     labels: Sequence[str | None],
     n_decisions: int,
     limit: int,
@@ -417,7 +417,7 @@ def evaluate(
     """
     decisions = list(decisions)
     labels = list(labels)
-    right_sets = _right_sets(labels, len(decisions), limit, also_correct)
+    right_sets = correct_sets(labels, len(decisions), limit, also_correct)
     threshold = check_min_confidence(min_confidence)
     return _report(decisions, labels, right_sets, limit, threshold)
 

@@ -16,6 +16,7 @@ __all__ = [
     "body_sections",
     "boundaries",
     "clean_description",
+    "dedupe",
     "description_not_for",
     "description_triggers",
     "name_triggers",
@@ -32,8 +33,10 @@ MAX_TRIGGERS = 64
 # (``\s*:?\s*``), no unbounded lazy scan that can fail at every start. The
 # text is squeezed first (one space between words, at most one blank line), and
 # ``tests/test_hostile_files.py`` times each pattern on adversarial input.
-_EXAMPLE_BLOCK = re.compile(r"<example\b[^>]*>(.*?)(?:</example\s*>|\Z)", re.S | re.I)
-_COMMENTARY = re.compile(r"<commentary\b[^>]*>.*?(?:</commentary\s*>|\Z)", re.S | re.I)
+# ``[^<>]*``, not ``[^>]*``: a tag left open must stop at the next ``<`` so that a
+# run of ``<example `` without ``>`` is scanned once, not once per opening.
+_EXAMPLE_BLOCK = re.compile(r"<example\b[^<>]*>(.*?)(?:</example\s*>|\Z)", re.S | re.I)
+_COMMENTARY = re.compile(r"<commentary\b[^<>]*>.*?(?:</commentary\s*>|\Z)", re.S | re.I)
 # The content may not contain another opening tag, so an unclosed tag costs a
 # scan to the next one, not to the end of the text.
 _USER_REQUEST = re.compile(r"<user_request>((?:(?!<user_request>).)*?)</user_request>", re.S | re.I)
@@ -101,7 +104,7 @@ def clean_description(description: str) -> tuple[str, list[str], list[str]]:
     dangling = _DANGLING_EXAMPLES.search(text)
     if dangling:
         text = _rstrip_separators(text[: dangling.start()])
-    return _squeeze(text).strip(), _dedupe(examples), notes
+    return _squeeze(text).strip(), dedupe(examples), notes
 
 
 def _squeeze(text: str) -> str:
@@ -175,7 +178,7 @@ def use_when_triggers(description: str) -> tuple[list[str], list[str]]:
         t, u = phrases(_LEAD_IN.sub("", item) for item in split_list(what))
         triggers += [p for p in t if p not in _BARE_VERBS]
         uses += u
-    return _dedupe(triggers), _dedupe(uses)
+    return dedupe(triggers), dedupe(uses)
 
 
 def phrases(items: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -229,7 +232,7 @@ def description_triggers(description: str) -> tuple[list[str], list[str]]:
         t = [p for p in t if p not in _BARE_VERBS]
         triggers += t
         uses += u
-    return _dedupe(triggers), _dedupe(uses)
+    return dedupe(triggers), dedupe(uses)
 
 
 # "Use this agent when you need to create X" names X, not "you need to create".
@@ -326,7 +329,7 @@ def name_triggers(name: str) -> list[str]:
     ['api', 'scaffolding', 'fastapi']
     """
     words = re.split(r"[\s_\-./:]+", normalize(name))
-    return _dedupe(w for w in words if w and w not in _GENERIC_NAME_WORDS and w not in STOP_WORDS)
+    return dedupe(w for w in words if w and w not in _GENERIC_NAME_WORDS and w not in STOP_WORDS)
 
 
 def skill_triggers(skill: str) -> list[str]:
@@ -409,10 +412,10 @@ def body_sections(body: str) -> tuple[list[str], list[str]]:
             item = re.sub(r"[*`]", "", bullet.group(1)).strip().strip("\"'\u201c\u201d")
             if item:
                 (examples if mode == "example" else uses).append(item)
-    return _dedupe(uses), _dedupe(examples)
+    return dedupe(uses), dedupe(examples)
 
 
-def _dedupe(items: Iterable[str]) -> list[str]:
+def dedupe(items: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
     for item in items:
@@ -497,7 +500,7 @@ def _names_in(text: str) -> list[str]:
             name = name.removesuffix(" agent").strip()
             if name and len(name.split()) <= 4 and not name.lower().endswith(".md"):
                 out.append(name)
-    return _dedupe(out)
+    return dedupe(out)
 
 
 # "frontend-bff-engineer-typescript - BFF layer for frontend": the agent, then its part.
@@ -519,7 +522,7 @@ def _split_redirect(item: str) -> tuple[str, list[str]]:
     text = re.sub(r"[*`]", "", text)
     text = " ".join(text.split()).strip(" -:;,.\u2014\u2013")
     text = re.sub(r"^(?:for|when|if)\s+", "", text, flags=re.I)
-    return text, _dedupe(names)
+    return text, dedupe(names)
 
 
 def description_not_for(description: str) -> tuple[str, list[str], list[tuple[str, str]]]:
@@ -542,7 +545,7 @@ def description_not_for(description: str) -> tuple[str, list[str], list[tuple[st
     if not items:
         return description, [], []
     kept = _squeeze(_DESCRIPTION_NOT_FOR.sub(" ", description)).strip()
-    return kept, _dedupe(items), redirects
+    return kept, dedupe(items), redirects
 
 
 def boundaries(body: str) -> Boundaries:
@@ -634,9 +637,9 @@ def boundaries(body: str) -> Boundaries:
         not_for.append(text)
         redirects += [(text, n) for n in names]
     return Boundaries(
-        tuple(_dedupe(not_for)),
+        tuple(dedupe(not_for)),
         tuple(dict.fromkeys(redirects)),
-        tuple(_dedupe(collaborators))[:MAX_BOUNDARY_ITEMS],
+        tuple(dedupe(collaborators))[:MAX_BOUNDARY_ITEMS],
         "\n".join(kept),
     )
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -44,7 +45,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentroute._load import claude_code_paths, is_skill, project_root
+from agentroute._claude import claude_code_paths, is_skill, project_root
+from agentroute._spec import claude_code_name
 
 if TYPE_CHECKING:
     from agentroute._router import Router
@@ -62,11 +64,17 @@ _MAX_PROMPT_CHARS = 20_000
 #: Catalogs of at most this many files are indexed inside the hook when no cache
 #: exists (about 2 s on a slow machine); larger ones in a detached process.
 INLINE_BUILD_FILES = 150
+#: ... and of at most this many bytes (150 files of wshobson's median size are
+#: about 1 MB).
+INLINE_BUILD_BYTES = 1 << 20
 # A build lock older than this belongs to a builder that died; it is replaced.
 _STALE_LOCK_SECONDS = 600
 # A lock still without its builder's pid after this long was left by a hook killed
 # between taking the lock and starting the builder.
 _EMPTY_LOCK_SECONDS = 30
+# Clocks differ a little between processes on one machine (and network folders);
+# a lock dated further ahead than this is not trusted.
+_LOCK_CLOCK_SKEW_SECONDS = 60
 # After a background build failed (nothing loads, the cache cannot be written),
 # prompts do not start another for this long unless the agent files change.
 FAILED_BUILD_BACKOFF_SECONDS = 600
@@ -80,41 +88,68 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
         return Router.from_path(list(paths), cache=False)
     # The hook runs before every prompt: the index is cached on disk so a call
     # costs an import and a read, not a build.
-    from agentroute import _cache
-    from agentroute._load import DEFAULT_MAX_BYTES, discover
+    from agentroute import _pipeline as pipeline
+    from agentroute._cache import UntrustedCache, cache_dir
+    from agentroute._router import from_built
 
-    files, found = discover(list(paths))
-    folder = _cache.cache_dir()
-    try:
-        unusable = _cache.private_folder(folder)
-    except OSError as exc:
-        unusable = str(exc)
-    if len(files) <= INLINE_BUILD_FILES or unusable is not None:
-        # Small enough to index now; or a cache folder that cannot be used, where
-        # from_path says why (a warning) and indexes without it.
-        return Router.from_path(list(paths), cache=True)
-    target = _cache.cache_file(folder, list(paths), strict=False)
+    found = pipeline.find(list(paths))
+    folder, problem = pipeline.usable_folder(cache_dir())
+    if problem is not None:
+        instead = f"caching in {folder} instead" if folder is not None else "no folder is usable"
+        _say_once(f"the cache folder {cache_dir()} is not used ({problem}); {instead}")
+    if _small(found.files):
+        # Small enough to index now (from_path reads or writes the same cache).
+        return Router.from_path(list(paths), cache=folder if folder is not None else False)
+    if folder is None:
+        # Building a large catalog inside the hook on every prompt would take seconds
+        # and memory each time, near Claude Code's timeout: stay silent instead.
+        logger.debug("no usable cache folder for a large catalog; not routing")
+        return None
     # Files whose status is the one the cache stored are not read again.
-    catalog = _cache.CatalogFiles(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
+    slot = pipeline.cache_slot(found, folder, strict=False)
     try:
-        agents, stored, index = _cache.read_cache(
-            target, key=catalog, files=[shown for _, shown in files]
-        )
-    except _cache.UntrustedCache as exc:
+        built = pipeline.read_cached(found, slot, strict=False)
+    except UntrustedCache as exc:
         # The folder is private (checked above), so the file was replaced or opened up
         # by someone else: drop it and rebuild in the background rather than building
         # inside the hook on every prompt.
         logger.debug("%s; replacing it in the background", exc)
-        target.unlink(missing_ok=True)
+        slot.target.unlink(missing_ok=True)
     except Exception as exc:  # missing, stale or rejected: rebuild, without waiting
         logger.debug("no usable index cache (%s); indexing in the background", exc)
     else:
-        return Router._assemble(agents, index, (*found, *stored), None)
-    if _failed_recently(target, catalog.key()):
+        return from_built(built)
+    if _failed_recently(slot.target, slot.key()):
         logger.debug("the last background build of this catalog failed; not retrying yet")
     else:
-        start_background_build(paths, target)
+        start_background_build(paths, slot.target)
     return None
+
+
+_SAID: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    """A debug message said once per process (the hook may be called in a loop)."""
+    if message not in _SAID:
+        _SAID.add(message)
+        logger.debug("%s", message)
+
+
+def _small(files: Sequence[tuple[Path, str]]) -> bool:
+    """Whether a cold catalog is indexed inside the hook: few files, and few bytes
+    (150 files of 2 MB took 32 s and 796 MB: counting files alone let them through)."""
+    if len(files) > INLINE_BUILD_FILES:
+        return False
+    total = 0
+    for path, _ in files:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            continue
+        if total > INLINE_BUILD_BYTES:
+            return False
+    return True
 
 
 def _failed_marker(target: Path) -> Path:
@@ -131,6 +166,17 @@ def _failed_recently(target: Path, key: str) -> bool:
         return False
 
 
+def _lock_pid(text: str) -> int | None:
+    """The builder's pid in a lock's text (``"<token> <pid>"``, or a bare pid), if any."""
+    parts = text.split()
+    if len(parts) == 2 or (len(parts) == 1 and parts[0].isdigit()):
+        try:
+            return int(parts[-1])
+        except ValueError:
+            return None
+    return None
+
+
 def _builder_alive(lock: Path) -> bool:
     """Whether the builder that holds ``lock`` may still be running."""
     try:
@@ -138,17 +184,31 @@ def _builder_alive(lock: Path) -> bool:
         text = lock.read_text("ascii").strip()
     except (OSError, ValueError):
         return True  # being written or removed right now: leave it
-    if age >= _STALE_LOCK_SECONDS:
+    if age >= _STALE_LOCK_SECONDS or age < -_LOCK_CLOCK_SKEW_SECONDS:
+        # Old, or dated in the future (a clock set back, a planted file): a lock
+        # that would otherwise block every build for as long as it is "young".
         return False
-    if not text:
+    pid = _lock_pid(text)
+    if pid is None:
         return age < _EMPTY_LOCK_SECONDS
     try:
-        os.kill(int(text), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False  # killed (a hook timeout, kill -9): the lock is stale at once
-    except (ValueError, OSError):
+    except (ValueError, OSError, OverflowError):
         return True  # not ours to signal, or garbled: trust the age
     return True
+
+
+def _release(lock: Path, token: str) -> None:
+    """Remove ``lock`` if it is still the one taken with ``token``: a builder that
+    outlived its lock (judged stale) must not remove a newer builder's."""
+    try:
+        text = lock.read_text("ascii")
+    except (OSError, ValueError):
+        return
+    if text.split()[:1] == [token]:
+        lock.unlink(missing_ok=True)
 
 
 #: The detached builder's program. It runs with the cache folder (which agentroute
@@ -157,7 +217,8 @@ def _builder_alive(lock: Path) -> bool:
 #: the folders being indexed is never imported (the project folder is untrusted).
 _BUILDER_CODE = (
     "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
-    "from agentroute._hook import _build; raise SystemExit(_build(sys.argv[1], sys.argv[2:]))"
+    "from agentroute._hook import _build; "
+    "raise SystemExit(_build(sys.argv[1], sys.argv[2], sys.argv[3:]))"
 )
 
 
@@ -171,6 +232,9 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
     """
     lock = target.with_name(target.name + ".lock")
     lock.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # The lock holds a token of this build (then its pid), so the builder removes
+    # its own lock and never a newer builder's.
+    token = "t" + secrets.token_hex(8)
     for _attempt in range(2):
         try:
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -180,7 +244,10 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
                 return False
             lock.unlink(missing_ok=True)
             continue
-        os.close(fd)
+        try:
+            os.write(fd, token.encode("ascii"))
+        finally:
+            os.close(fd)
         break
     else:
         return False
@@ -191,6 +258,7 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
                 "-c",
                 _BUILDER_CODE,
                 str(lock),
+                token,
                 *(os.path.abspath(p) for p in paths),
             ],
             # Never the project folder: ``-m`` or ``-c`` put the working folder first
@@ -204,22 +272,30 @@ def start_background_build(paths: Sequence[Path], target: Path) -> bool:
             close_fds=True,
         )
     except OSError:
-        lock.unlink(missing_ok=True)
+        _release(lock, token)
         raise
-    lock.write_text(str(proc.pid), encoding="ascii")
+    try:  # without O_CREAT: a quick builder may be done, and its lock gone, already
+        fd = os.open(lock, os.O_WRONLY | os.O_TRUNC)
+    except FileNotFoundError:
+        pass
+    else:
+        try:
+            os.write(fd, f"{token} {proc.pid}".encode("ascii"))
+        finally:
+            os.close(fd)
     logger.debug("indexing in the background (pid %d)", proc.pid)
     return True
 
 
-def _build(lock: str, paths: Sequence[str]) -> int:
-    """The detached builder: write the cache for ``paths``, then release ``lock``.
+def _build(lock: str, token: str, paths: Sequence[str]) -> int:
+    """The detached builder: write the cache for ``paths``, then release ``lock``
+    (only if it still holds ``token``: see :func:`_release`).
 
     When no cache comes of it (nothing loads, the folder cannot be written), it
     leaves ``<target>.failed`` holding the catalog key, so prompts do not start
     the same failing build again for a while (see :func:`_failed_recently`).
     """
-    from agentroute import _cache
-    from agentroute._load import DEFAULT_MAX_BYTES, discover
+    from agentroute import _pipeline as pipeline
     from agentroute._router import Router
 
     target = Path(lock[: -len(".lock")])
@@ -230,14 +306,14 @@ def _build(lock: str, paths: Sequence[str]) -> int:
     except Exception:
         built = False
     finally:
-        Path(lock).unlink(missing_ok=True)
+        _release(Path(lock), token)
     marker = _failed_marker(target)
     if built:
         marker.unlink(missing_ok=True)
         return 0
     try:
-        files, _ = discover(list(paths))
-        key = _cache.catalog_key(files, strict=False, max_bytes=DEFAULT_MAX_BYTES)
+        found = pipeline.find(list(paths))
+        key = pipeline.cache_slot(found, target.parent, strict=False).key()
         marker.write_text(key, encoding="ascii")
     except Exception:  # nothing more to do for a detached process with no output
         logger.debug("could not record the failed build", exc_info=True)
@@ -278,7 +354,7 @@ def agent_folders(
     user's subagents and skills, in Claude Code's order of precedence.
 
     The project is ``$CLAUDE_PROJECT_DIR``, else found from ``cwd`` (hook input)
-    by :func:`agentroute._load.project_root`.
+    by :func:`agentroute._claude.project_root`.
     """
     if agents:
         return tuple(Path(a) for a in agents)
@@ -418,15 +494,22 @@ def hook_output(
         return None
 
     def known(agent: str) -> tuple[str, str]:
-        spec = router._agent(agent)  # decodes this record only
+        spec = router.agent(agent)  # decodes this record only
         if spec is None:
             return agent, "subagent"
         return spec.declared_name, "skill" if is_skill(spec) else "subagent"
 
     # A team is suggested only when each of its members is confident for its part;
     # otherwise the lead alone, as for a one-agent request.
-    teamwork = len(d.team) > 1 and all(m.score >= min_confidence for m in d.team)
     name, kind = known(d.agent)
+    if not claude_code_name(name):
+        logger.debug("%r is not a Claude Code name; the hook does not name it", name)
+        return None
+    teamwork = (
+        len(d.team) > 1
+        and all(m.score >= min_confidence for m in d.team)
+        and all(claude_code_name(known(m.agent)[0]) for m in d.team)
+    )
     note = (
         team_suggestion(d, names={m.agent: known(m.agent) for m in d.team})
         if teamwork

@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agentroute._errors import CatalogError
+from agentroute._negative import NotForTable, build_table
 from agentroute._spec import AgentSpec
 from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms
 from agentroute._tfidf import char_wb_ngrams, word_ngrams
@@ -119,6 +121,10 @@ def indexed_body(agent: AgentSpec) -> str:
     read whole, so their index is what it was before not-for sections were parsed."""
     if not agent.not_for:
         return agent.body
+    # The loader cut the same sections when it read the file; they are cut again here
+    # rather than kept on the record: a record's body can be replaced
+    # (``dataclasses.replace``) and a stored cut would then index the old text. The
+    # second cut costs 0-3 % of a build on the real collections.
     from agentroute._extract import boundaries
 
     return boundaries(agent.body).indexed_body
@@ -397,6 +403,9 @@ class Index:
         copy one agent under several names, and copies are equally right).
     top_idf : float
         The largest BM25 IDF (what an unknown word counts).
+    not_for : NotForTable
+        Every agent's not-for items, their redirects and its collaborators
+        (:mod:`agentroute._negative`), resolved to agent positions.
     """
 
     names: tuple[str, ...]
@@ -417,6 +426,7 @@ class Index:
     fuzzy_terms: tuple[str, ...]
     copy_of: np.ndarray
     top_idf: float
+    not_for: NotForTable
 
     @property
     def n_agents(self) -> int:
@@ -463,11 +473,6 @@ class Index:
         ('sql', None)
         """
         j = int(self.columns([term])[0])
-        return j if j >= 0 else None
-
-    def char_column(self, gram: str) -> int | None:
-        """The column of a character n-gram, or None."""
-        j = int(self.char_names.find([gram])[0])
         return j if j >= 0 else None
 
     def knows(self, term: str) -> bool:
@@ -820,6 +825,8 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
     ------
     ValueError
         When ``agents`` is empty or names repeat.
+    CatalogError
+        When no agent has a word to index (also a :class:`ValueError`).
     """
     if not agents:
         raise ValueError("cannot build an index of no agents")
@@ -863,6 +870,14 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         )
         term_counter.add(field_terms)
         del field_terms
+    if not term_counter.vocab:
+        shown = [f"{a.path or a.name} ({a.name})" for a in ordered[:5]]
+        more = f" and {n - 5} more" if n > 5 else ""
+        raise CatalogError(
+            "no agent has a word to index: names, descriptions and bodies are empty or "
+            f"only stop words in {', '.join(shown)}{more}; give each agent a description "
+            "that says what it does"
+        )
     feature_names, counts = term_counter.finish(n)
     del term_counter
     bm25, idf = _bm25f(counts, n)
@@ -937,4 +952,5 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         fuzzy_terms=tuple(fuzzy),
         copy_of=np.asarray(copy_of, dtype=index_dtype(n)),
         top_idf=float(idf.max()) if idf.size else 1.0,
+        not_for=build_table(ordered, names),
     )

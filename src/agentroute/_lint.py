@@ -21,6 +21,9 @@ code                   severity  meaning
 ``short-description``  warning   fewer than ``min_words`` words
 ``generic-description`` warning  fewer than 2 terms that few other agents use
 ``common-trigger``     warning   a trigger phrase shared by many agents fires for all
+``not-a-claude-name``  warning   the declared name is not lowercase letters, digits and
+                                 hyphens: Claude Code cannot address it, and the hook
+                                 never names it
 ``unreachable``        error     (labels) none of an agent's own labelled requests
                                  reaches it
 ``unreached``          warning   (labels) no labelled request at all reaches the agent
@@ -50,6 +53,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from agentroute._index import head_text
+from agentroute._spec import claude_code_name
 from agentroute._text import term_surfaces, terms
 
 if TYPE_CHECKING:
@@ -245,6 +249,7 @@ def lint(
     findings += _overlap_findings(router, overlap=overlap, near_copy=near_copy)
     findings += _description_findings(router, min_words=min_words)
     findings += _trigger_findings(router, threshold=common_trigger)
+    findings += _name_findings(router)
     if labels is not None:
         findings += _label_findings(router, labels, progress=progress)
     order = {"error": 0, "warning": 1}
@@ -397,6 +402,21 @@ def _description_findings(router: Router, *, min_words: int) -> list[Finding]:
                 )
             )
     return out
+
+
+def _name_findings(router: Router) -> list[Finding]:
+    return [
+        Finding(
+            "not-a-claude-name",
+            "warning",
+            f"{agent.name}: the name {agent.declared_name!r} is not a Claude Code name "
+            "(lowercase letters, digits and hyphens); the hook never suggests it: rename it",
+            (agent.name,),
+            agent.path,
+        )
+        for agent in router.agents
+        if not claude_code_name(agent.declared_name)
+    ]
 
 
 def _trigger_findings(router: Router, *, threshold: int) -> list[Finding]:

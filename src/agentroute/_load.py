@@ -4,83 +4,45 @@ Loading never stops at one bad file: each file is read on its own, every
 recovery or skip becomes a :class:`Diagnostic`, and ``strict=True`` turns the
 first warning or error into an :class:`AgentFileError` naming the file.
 
-Symbolic links: a linked *file* inside the folder being walked is read when its
-target also lies inside that folder, and skipped (with a diagnostic) when it
-points outside; linked *folders* are never followed, so link loops cannot occur.
-A folder named by the caller is walked even when it is itself a link (the caller
-chose it); :func:`claude_code_paths` leaves out a project's ``.claude`` folders
-that link outside the project.
-
-Only regular files are opened: FIFOs, devices and sockets (and links to them) are
-skipped with a diagnostic before anything opens them, and every open is
-non-blocking and checks what it opened. A walk stops, with a ``walk-limit``
-diagnostic, after :data:`MAX_WALK_ENTRIES` names, :data:`MAX_WALK_FILES` agent
-files or :data:`MAX_WALK_BYTES` bytes of them.
+Finding the files (walking folders, opening only regular files) is
+:mod:`agentroute._fs`; where Claude Code keeps them is :mod:`agentroute._claude`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import errno
 import json
-import logging
-import os
 import re
-import stat
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from agentroute import _extract as ex
+from agentroute._claude import SKILL_FILE, is_skill
 from agentroute._decode import BinaryFileError, Note, decode_bytes
-from agentroute._errors import AgentFileError, CatalogNotFoundError
+from agentroute._errors import AgentFileError
+from agentroute._fs import (
+    DEFAULT_MAX_BYTES,
+    MARKDOWN_SUFFIXES,
+    PathArg,
+    as_paths,
+    discover,
+    open_regular,
+)
 from agentroute._spec import AgentSpec, Diagnostic, LoadResult
 
 __all__ = [
-    "DEFAULT_MAX_BYTES",
-    "MAX_WALK_BYTES",
-    "MAX_WALK_ENTRIES",
-    "MAX_WALK_FILES",
-    "PathArg",
-    "claude_code_paths",
-    "is_skill",
+    "CATALOG_FIELDS",
+    "clean_name",
     "load_agents",
-    "open_regular",
     "parse_agent",
-    "project_root",
+    "raise_first_problem",
+    "read_files",
     "spec_from_mapping",
 ]
 
-logger = logging.getLogger(__name__)
-
-PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
-
-# Real agent files are at most ~50 KB; 2 MiB leaves room and bounds the work one
-# hostile file can cause.
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
-# What one folder walk may cover: names listed (files and folders, agent or not),
-# agent files kept, and their bytes (each counted up to the per-file cap). The largest
-# real collection is 423 files and 3.6 MB; a link to /usr or a home folder is not.
-MAX_WALK_ENTRIES = 200_000
-MAX_WALK_FILES = 50_000
-MAX_WALK_BYTES = 512 * 1024 * 1024
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-_MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdx"})
 _CATALOG_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
-_NOT_AGENTS = frozenset(
-    {
-        "readme.md",
-        "changelog.md",
-        "license.md",
-        "contributing.md",
-        "claude.md",
-        "agents.md",
-        "code_of_conduct.md",
-        "security.md",
-    }
-)
-_SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv"})
 
 
 def _diag(path: str, note: Note) -> Diagnostic:
@@ -159,12 +121,12 @@ def _first_heading(body: str) -> str:
 
 def _default_name(path: str) -> str:
     p = Path(path)
-    if p.name.lower() == "skill.md" and p.parent.name:
+    if p.name.lower() == SKILL_FILE and p.parent.name:
         return p.parent.name
-    return p.stem if p.suffix.lower() in _MARKDOWN_SUFFIXES else p.name
+    return p.stem if p.suffix.lower() in MARKDOWN_SUFFIXES else p.name
 
 
-def _clean_name(name: str, path: str, diags: list[Diagnostic]) -> str:
+def clean_name(name: str, path: str, diags: list[Diagnostic]) -> str:
     """``name`` without control and invisible format characters, on one line.
 
     A name is printed by the CLI and used as a key: an escape sequence, a NUL or
@@ -193,9 +155,19 @@ def _record(
     data: Mapping[str, Any], body: str, path: str, diags: list[Diagnostic]
 ) -> AgentSpec | None:
     """Build the record from front-matter fields and a body."""
-    name = _clean_name(_text_field(data, "name", path, diags), path, diags)
+    name = clean_name(_text_field(data, "name", path, diags), path, diags)
+    if name and not any(ch.isalnum() for ch in name) and path:
+        # ``name: [`` in broken YAML is recovered line by line as the name "[": a name
+        # with no letter or digit is YAML debris, not a name anyone would address.
+        stem = clean_name(_default_name(path), path, diags)
+        diags.append(
+            Diagnostic(
+                path, "invalid-name", f"the name {name!r} has no letter or digit; named {stem!r}"
+            )
+        )
+        name = stem
     if not name:
-        name = _clean_name(_default_name(path), path, diags) if path else ""
+        name = clean_name(_default_name(path), path, diags) if path else ""
         if data:
             diags.append(
                 Diagnostic(path, "missing-name", f"no 'name' field; named {name!r} after the file")
@@ -233,7 +205,7 @@ def _record(
     t, u = ex.description_triggers(description)
     triggers += t
     uses += u
-    if path and Path(path).name.lower() == "skill.md":
+    if path and Path(path).name.lower() == SKILL_FILE:
         t, u = ex.use_when_triggers(description)
         triggers += t
         uses += u
@@ -252,9 +224,9 @@ def _record(
     return AgentSpec(
         name=name,
         description=description,
-        triggers=tuple(ex._dedupe(triggers))[: ex.MAX_TRIGGERS],
-        examples=tuple(ex._dedupe(examples)),
-        use_cases=tuple(ex._dedupe(uses)),
+        triggers=tuple(ex.dedupe(triggers))[: ex.MAX_TRIGGERS],
+        examples=tuple(ex.dedupe(examples)),
+        use_cases=tuple(ex.dedupe(uses)),
         tools=tuple(
             _list_field(data, "tools", path, diags)
             or _list_field(data, "allowed-tools", path, diags)
@@ -263,7 +235,7 @@ def _record(
         model=model,
         path=path or None,
         body=body,
-        not_for=tuple(ex._dedupe([*not_for, *bounds.not_for])),
+        not_for=tuple(ex.dedupe([*not_for, *bounds.not_for])),
         redirects=tuple(dict.fromkeys([*redirects, *bounds.redirects])),
         collaborators=bounds.collaborators,
     )
@@ -319,31 +291,6 @@ def parse_agent(text: str, *, path: str = "<string>") -> LoadResult:
         diags.extend(_diag(path, n) for n in fm_notes)
     record = _record(data, body, path, diags)
     return LoadResult((record,) if record else (), tuple(diags))
-
-
-def open_regular(path: Path, *, flags: int = 0) -> BinaryIO:
-    """``path`` opened for binary reading, only if it is a regular file.
-
-    The file is checked before it is opened (a device is never opened at all), opened
-    without blocking (a FIFO swapped in meanwhile cannot stall the call) and checked
-    again once open. ``flags`` adds ``os.open`` flags (e.g. ``O_NOFOLLOW``).
-
-    Raises
-    ------
-    OSError
-        When it cannot be opened or is not a regular file (a FIFO, device, socket or
-        folder).
-    """
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise OSError(errno.EINVAL, "not a regular file (a FIFO, device, socket or folder)")
-    fd = os.open(path, os.O_RDONLY | _NONBLOCK | flags)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a FIFO, device, socket or folder)")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _read_file(path: Path, shown: str, max_bytes: int) -> tuple[str | None, list[Diagnostic]]:
@@ -432,7 +379,7 @@ def _catalog_entries(
 
 
 #: The fields a catalog entry (or a mapping given to ``Router.from_agents``) is read
-#: from; see the README's "Catalog files" section.
+#: from; see docs/catalog.md, "Fields".
 CATALOG_FIELDS = (
     "name",
     "description",
@@ -516,229 +463,6 @@ def spec_from_mapping(data: Mapping[str, Any], *, where: str) -> LoadResult:
     return LoadResult((record,) if record else (), tuple(diags))
 
 
-def _looks_like_agent(path: Path) -> bool:
-    """An extension-less file is read when it opens with a front-matter fence."""
-    try:
-        with open_regular(path) as fh:
-            head = fh.read(64)
-    except OSError:
-        return False
-    return head.lstrip().startswith(b"---")
-
-
-class _WalkLimit(Exception):
-    """A walk covered what it may; the message says which bound."""
-
-
-def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str, Path | None]]:
-    """Agent files under ``root`` (path, shown, the folder listed when the name is no
-    link, else None), sorted; linked folders are not followed, only regular files are
-    kept, and the walk stops at the module's bounds (``walk-limit``)."""
-    found: list[tuple[Path, str, Path | None]] = []
-    try:
-        _walk_into(root, diags, found)
-    except _WalkLimit as limit:
-        diags.append(
-            Diagnostic(
-                root.as_posix(),
-                "walk-limit",
-                f"stopped after {limit}; the rest of the folder was not read",
-                "warning",
-            )
-        )
-    return found
-
-
-def _scan(top: str) -> Iterator[tuple[str, list[str], dict[str, os.DirEntry[str]]]]:
-    """``os.walk(top)`` top-down, not into linked folders, errors skipped; with each
-    file's ``DirEntry``, whose link flag comes with the listing and whose status is
-    read once (a catalog of 10,000 files was 5 status calls a file)."""
-    try:
-        with os.scandir(top) as listing:
-            entries = list(listing)
-    except OSError:
-        return
-    dirnames: list[str] = []
-    files: dict[str, os.DirEntry[str]] = {}
-    for entry in entries:
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            is_dir = False
-        if is_dir:
-            dirnames.append(entry.name)
-        else:
-            files[entry.name] = entry
-    yield top, dirnames, files
-    for d in dirnames:  # as the caller pruned it
-        path = os.path.join(top, d)
-        if not os.path.islink(path):
-            yield from _scan(path)
-
-
-def _walk_into(
-    root: Path, diags: list[Diagnostic], found: list[tuple[Path, str, Path | None]]
-) -> None:
-    real_root = root.resolve()
-    entries = 0
-    total_bytes = 0
-    for dirpath, dirnames, filenames in _scan(os.fspath(root)):
-        # os.walk lists a folder at once; the bounds apply from the next one.
-        entries += len(dirnames) + len(filenames)
-        if entries > MAX_WALK_ENTRIES:
-            raise _WalkLimit(f"{MAX_WALK_ENTRIES:,} names")
-        here = Path(dirpath)
-        keep = []
-        for d in sorted(dirnames):
-            sub = here / d
-            if sub.is_symlink():
-                diags.append(
-                    Diagnostic(
-                        sub.as_posix(),
-                        "symlinked-folder",
-                        "a linked folder is not followed",
-                        "info",
-                    )
-                )
-            elif not d.startswith(".") and d not in _SKIP_DIRS:
-                if Path(d).suffix.lower() in _MARKDOWN_SUFFIXES:
-                    diags.append(
-                        Diagnostic(
-                            sub.as_posix(),
-                            "folder-named-like-file",
-                            "a folder with an agent-file name; walked as a folder",
-                            "info",
-                        )
-                    )
-                keep.append(d)
-        dirnames[:] = keep
-        for f in sorted(filenames):
-            entry = filenames[f]
-            p = here / f
-            shown = p.as_posix()
-            suffix = p.suffix.lower()
-            if f.startswith("."):
-                continue
-            if f.lower() in _NOT_AGENTS:
-                diags.append(
-                    Diagnostic(
-                        shown,
-                        "not-an-agent",
-                        f"{f} is documentation, not an agent; skipped",
-                        "info",
-                    )
-                )
-                continue
-            if suffix and suffix not in _MARKDOWN_SUFFIXES:
-                continue
-            # What the name leads to, before anything is opened: opening a FIFO or a
-            # terminal device blocks.
-            linked = entry.is_symlink()
-            try:
-                st = entry.stat()
-            except (OSError, ValueError):
-                if suffix and linked:
-                    diags.append(
-                        Diagnostic(
-                            shown, "broken-symlink", "a link that leads nowhere; skipped", "error"
-                        )
-                    )
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                if not stat.S_ISDIR(st.st_mode):
-                    diags.append(
-                        Diagnostic(
-                            shown,
-                            "not-a-regular-file",
-                            "a FIFO, device or socket (or a link to one), not a file; "
-                            "skipped without opening it",
-                            "error",
-                        )
-                    )
-                continue
-            if not suffix and not _looks_like_agent(p):
-                continue
-            if linked:
-                try:
-                    target = p.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    diags.append(
-                        Diagnostic(
-                            shown, "broken-symlink", "a link that leads nowhere; skipped", "error"
-                        )
-                    )
-                    continue
-                if not target.is_relative_to(real_root):
-                    diags.append(
-                        Diagnostic(
-                            shown,
-                            "symlink-outside",
-                            f"links outside {root.as_posix()}; skipped",
-                            "warning",
-                        )
-                    )
-                    continue
-            if not suffix:
-                diags.append(
-                    Diagnostic(
-                        shown,
-                        "no-extension",
-                        "read as Markdown although it has no .md extension",
-                        "info",
-                    )
-                )
-            if len(found) >= MAX_WALK_FILES:
-                raise _WalkLimit(f"{MAX_WALK_FILES:,} agent files")
-            total_bytes += min(st.st_size, DEFAULT_MAX_BYTES + 1)
-            if total_bytes > MAX_WALK_BYTES:
-                raise _WalkLimit(f"{MAX_WALK_BYTES:,} bytes of agent files")
-            found.append((p, shown, None if linked else here))
-
-
-def resolved_path(path: Path, folders: dict[Path, str]) -> str:
-    """``str(path.resolve())``, resolving each folder only once (``folders`` remembers
-    them): the files of a catalog share a few folders, and resolving is most of the
-    cost of finding a thousand files."""
-    try:
-        if path.is_symlink():
-            return str(path.resolve())
-        return os.path.join(_real_folder(path.parent, folders), path.name)
-    except (OSError, RuntimeError):
-        return os.path.abspath(path)
-
-
-def _real_folder(folder: Path, folders: dict[Path, str]) -> str:
-    """``str(folder.resolve())``, built from the parent's (one ``lstat`` per folder)."""
-    hit = folders.get(folder)
-    if hit is None:
-        if folder.parent == folder or folder.name in ("", ".", "..") or folder.is_symlink():
-            hit = str(folder.resolve())
-        else:
-            hit = os.path.join(_real_folder(folder.parent, folders), folder.name)
-        folders[folder] = hit
-    return hit
-
-
-def _as_paths(paths: PathArg) -> list[Path]:
-    if isinstance(paths, (str, os.PathLike)):
-        return [Path(paths)]
-    if isinstance(paths, Sequence):
-        return [Path(p) for p in paths]
-    raise TypeError(f"paths must be a path or a sequence of paths, got {type(paths).__name__}")
-
-
-def is_skill(agent: AgentSpec) -> bool:
-    """Whether ``agent`` was loaded from a skill (a ``SKILL.md`` file) rather than an agent file.
-
-    Claude Code keeps skills and subagents in separate namespaces, so a skill and a
-    subagent may share a name.
-
-    >>> is_skill(AgentSpec("pdf", path="skills/pdf/SKILL.md")), is_skill(AgentSpec("pdf"))
-    (True, False)
-    """
-    return bool(agent.path) and Path(str(agent.path).split("#")[0]).name.lower() == "skill.md"
-
-
 def _origin(path: Path, roots: Sequence[Path]) -> tuple[int, Path | None]:
     """The rank and root of the first of ``roots`` that ``path`` came from."""
     for rank, root in enumerate(roots):
@@ -792,7 +516,7 @@ def _dedupe_names(
         if name in taken:
             qualifier = "skill" if is_skill(agent) else _qualifier(file, root)
             new = f"{name}@{qualifier}"
-            if new in taken and file.suffix.lower() in _MARKDOWN_SUFFIXES:
+            if new in taken and file.suffix.lower() in MARKDOWN_SUFFIXES:
                 new = f"{name}@{qualifier}/{_default_name(file.as_posix())}"
             k = 2
             base = new
@@ -864,48 +588,7 @@ def load_agents(
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
     files, diags = discover(paths)
-    return read_files(files, diags, strict=strict, max_bytes=max_bytes, roots=_as_paths(paths))
-
-
-def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
-    """The agent files ``paths`` name (walking folders), in load order, with what walking
-    noticed; no file is read. ``load_agents`` is ``read_files(*discover(paths))``.
-
-    Raises
-    ------
-    CatalogError
-        When a given path does not exist.
-    """
-    diags: list[Diagnostic] = []
-    # Insertion-ordered: roots in the order given (an earlier path wins a name both
-    # use, as Claude Code's project agents win over the user's), the files of a
-    # folder sorted, so the order a file system lists them in never matters.
-    files: dict[str, tuple[Path, str]] = {}
-    for root in _as_paths(paths):
-        if root.is_dir():
-            folders: dict[Path, str] = {}
-            for p, shown, folder in sorted(_walk(root, diags), key=lambda f: f[1]):
-                # A file that is no link resolves where the folder it was listed in does
-                # (that folder's Path is shared by its files: resolved once, looked up fast).
-                if folder is None:
-                    where = resolved_path(p, folders)
-                else:
-                    try:
-                        where = os.path.join(_real_folder(folder, folders), p.name)
-                    except (OSError, RuntimeError):
-                        where = os.path.abspath(p)
-                files.setdefault(where, (p, shown))
-        elif root.is_file():
-            files.setdefault(str(root.resolve()), (root, root.as_posix()))
-        elif root.exists():
-            diags.append(
-                Diagnostic(
-                    root.as_posix(), "not-a-file", "neither a file nor a folder; skipped", "error"
-                )
-            )
-        else:
-            raise CatalogNotFoundError(f"{root.as_posix()}: no such file or folder")
-    return list(files.values()), diags
+    return read_files(files, diags, strict=strict, max_bytes=max_bytes, roots=as_paths(paths))
 
 
 def raise_first_problem(diagnostics: Sequence[Diagnostic], *, path: str | None = None) -> None:
@@ -955,75 +638,3 @@ def read_files(
         # What walking the folders noticed, and the renames just made.
         raise_first_problem(diags)
     return LoadResult(tuple(unique), tuple(diags))
-
-
-def project_root(start: str | os.PathLike[str] | None = None) -> Path:
-    """The Claude Code project folder for ``start`` (default: the current directory).
-
-    ``$CLAUDE_PROJECT_DIR`` when it names a folder (Claude Code sets it for hooks
-    and tools); else the nearest of ``start`` and its parents that holds a
-    ``.claude`` folder or a ``.git`` entry; else ``start`` itself.
-    """
-    env = os.environ.get("CLAUDE_PROJECT_DIR")
-    if env and os.path.isdir(env):
-        return Path(env)
-    here = Path(start) if start is not None else Path.cwd()
-    for folder in (here, *here.absolute().parents):
-        try:
-            if (folder / ".claude").is_dir() or (folder / ".git").exists():
-                return folder
-        except OSError:
-            continue
-    return here
-
-
-def claude_code_paths(
-    *, project: str | os.PathLike[str] | None = None, home: str | os.PathLike[str] | None = None
-) -> tuple[Path, ...]:
-    """The folders where Claude Code keeps agents and skills, those that exist, in its
-    order of precedence.
-
-    Subagents: ``<project>/.claude/agents`` wins over ``<home>/.claude/agents``;
-    skills: ``<home>/.claude/skills`` wins over ``<project>/.claude/skills`` (Claude
-    Code's documented rules; plugin agents and skills are namespaced there and are
-    not read). Given in this order to :func:`load_agents`, a shadowed agent or skill
-    is left out as Claude Code leaves it out.
-
-    A project's folders (or its ``.claude``) may be links, but only to somewhere
-    inside the project: a repository is often someone else's, and a committed link
-    from ``.claude/agents`` to ``/usr`` or to another project would make every
-    prompt read that tree. Such a folder is left out, with a logging warning. The
-    user's own folders under ``home`` are followed wherever they link (dotfiles).
-
-    Parameters
-    ----------
-    project : path, keyword-only
-        The project folder; :func:`project_root` of the current directory when omitted.
-    home : path, keyword-only
-        The user's home; ``Path.home()`` when omitted.
-    """
-    proj = Path(project) if project is not None else project_root()
-    user = Path(home) if home is not None else Path.home()
-    real_project = proj.resolve()
-    out: list[Path] = []
-    seen: set[Path] = set()
-    order = ((proj, "agents"), (user, "agents"), (user, "skills"), (proj, "skills"))
-    for base, sub in order:
-        candidate = base / ".claude" / sub
-        try:
-            if not candidate.is_dir():
-                continue
-            real = candidate.resolve()
-        except OSError:
-            continue
-        if base is proj and not real.is_relative_to(real_project):
-            logger.warning(
-                "agentroute: %s links outside the project (to %s); not read",
-                candidate,
-                real,
-            )
-            continue
-        if real not in seen:
-            seen.add(real)
-            out.append(candidate)
-    return tuple(out)

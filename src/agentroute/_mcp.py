@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentroute._load import is_skill
+from agentroute._claude import is_skill
 
 if TYPE_CHECKING:
     from agentroute._router import Router
@@ -42,7 +42,7 @@ _INSTRUCTIONS = (
 )
 
 
-def _server_class() -> Any:
+def server_class() -> Any:
     """The SDK's server class: ``MCPServer`` (mcp 2.x) or ``FastMCP`` (mcp 1.x)."""
     try:
         return importlib.import_module("mcp.server.mcpserver").MCPServer
@@ -80,7 +80,7 @@ def route_json(router: Router, request: str, limit: int = 3) -> str:
         raise TypeError(f"request must be a string, got {type(request).__name__}")
     d = router.route(request, limit=limit)
     out = d.to_dict()
-    spec = None if d.agent is None else router._agent(d.agent)
+    spec = router.agent(d.agent)
     if spec is not None:
         # How the client addresses it: Claude Code knows the declared name.
         out["kind"] = "skill" if is_skill(spec) else "subagent"
@@ -108,7 +108,7 @@ def list_agents_json(router: Router) -> str:
 def build_server(load: Callable[[], Router]) -> Any:
     """The MCP server (an SDK server object with ``run()``), routing with ``load()``'s
     router, which is built on the first tool call and kept."""
-    server = _server_class()("agentroute", instructions=_INSTRUCTIONS)
+    server = server_class()("agentroute", instructions=_INSTRUCTIONS)
     tool_error = _tool_error_class()
     lock = threading.Lock()
     routers: list[Router] = []
@@ -155,9 +155,9 @@ def serve(paths: Sequence[Path], *, cache: bool = True, encoder: str | None = No
         Before serving, when a path does not exist (the router itself is built on
         the first tool call, so a client's start-up is not kept waiting).
     """
-    from agentroute._load import discover
+    from agentroute._pipeline import find
     from agentroute._router import Router
 
-    discover(list(paths))
+    find(list(paths))
     server = build_server(lambda: Router.from_path(list(paths), cache=cache, encoder=encoder))
     server.run("stdio")

@@ -13,36 +13,36 @@ items into :attr:`AgentSpec.not_for` and :attr:`AgentSpec.redirects`
   ``devops-engineer``).
 
 A request that matches no item (strength below :data:`MIN_MATCH`) keeps its
-scores bit for bit, so its decision is unchanged. The table is built once per
-index from the records, on first use, and kept beside the index. The index cache
-stores it (:func:`table_parts`, :func:`table_from_parts`), so a router read from
-the cache routes without decoding every agent's record.
+scores bit for bit, so its decision is unchanged. The table is built once, with
+the index (:func:`build_table`, called by :func:`agentroute._index.build_index`),
+and is the index's ``not_for`` field. The index cache stores it
+(:func:`table_parts`, :func:`table_from_parts`), so a router read from the cache
+routes without decoding every agent's record.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agentroute._index import Index
-from agentroute._score import Query, Scores
 from agentroute._spec import AgentSpec
 from agentroute._text import terms
+
+if TYPE_CHECKING:  # the index builds the table (build_table): no import cycle at run time
+    from agentroute._index import Index
+    from agentroute._score import Query, Scores
 
 __all__ = [
     "MIN_MATCH",
     "NotForTable",
     "apply_not_for",
+    "build_table",
     "match_strength",
-    "not_for_table",
-    "remember_table",
     "resolve_name",
     "table_from_parts",
     "table_parts",
@@ -79,7 +79,7 @@ def _key(name: str) -> str:
     return _NON_ALNUM.sub("", name.casefold())
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class NotForTable:
     """Every not-for item of a catalog, its terms, and who it redirects to.
 
@@ -150,8 +150,10 @@ def _by_prefix_map(items: Sequence[tuple[int, str, tuple[str, ...]]]) -> dict[st
     return {p: tuple(dict.fromkeys(v)) for p, v in sorted(prefix.items())}
 
 
-def _build(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
-    position = {name: i for i, name in enumerate(index.names)}
+def build_table(agents: Sequence[AgentSpec], names: Sequence[str]) -> NotForTable:
+    """The catalog's :class:`NotForTable`, for the agents ``names`` (in index order):
+    built once, by :func:`agentroute._index.build_index`, and kept on the index."""
+    position = {name: i for i, name in enumerate(names)}
     ordered = sorted(agents, key=lambda a: position.get(a.name, len(position)))
     keys = name_keys(ordered)
     items: list[tuple[int, str, tuple[str, ...]]] = []
@@ -219,7 +221,7 @@ def table_from_parts(parts: object, names: Sequence[str]) -> NotForTable:
     ...     AgentSpec("a", description="Python APIs", not_for=("kubernetes clusters",)),
     ...     AgentSpec("b", description="Kubernetes operations"),
     ... )
-    >>> table = not_for_table(agents, build_index(agents))
+    >>> table = build_index(agents).not_for
     >>> again = table_from_parts(table_parts(table), ["a", "b"])
     >>> again.items == table.items and again.by_prefix == table.by_prefix
     True
@@ -267,28 +269,6 @@ def table_from_parts(parts: object, names: Sequence[str]) -> NotForTable:
         _by_prefix_map(items),
         {name: i for i, name in enumerate(names)},
     )
-
-
-_TABLES: weakref.WeakKeyDictionary[Index, NotForTable] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def not_for_table(agents: Sequence[AgentSpec], index: Index) -> NotForTable:
-    """The catalog's :class:`NotForTable`, built on first use and kept with its index."""
-    with _LOCK:
-        table = _TABLES.get(index)
-    if table is None:
-        table = _build(agents, index)
-        with _LOCK:
-            table = _TABLES.setdefault(index, table)
-    return table
-
-
-def remember_table(index: Index, table: NotForTable) -> None:
-    """Keep ``table`` (read from the index cache) as ``index``'s, so that
-    :func:`not_for_table` does not build it from the records."""
-    with _LOCK:
-        _TABLES.setdefault(index, table)
 
 
 def _idf(index: Index, term: str) -> float:
@@ -417,15 +397,13 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
     return out
 
 
-def apply_not_for(
-    agents: Sequence[AgentSpec], index: Index, queries: Sequence[Query], scores: Scores
-) -> Scores:
+def apply_not_for(index: Index, queries: Sequence[Query], scores: Scores) -> Scores:
     """``scores`` with each request's not-for matches applied to its fused row.
 
     Per agent, its strongest matching item counts (two items of one agent do not
     add up); a redirect target gains the strongest match that names it.
     """
-    table = not_for_table(agents, index)
+    table = index.not_for
     if table.empty:
         return scores
     combined: np.ndarray | None = None

@@ -31,6 +31,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from agentroute._fs import open_regular
+
 __all__ = [
     "MAX_MEMBERS",
     "MAX_RATIO",
@@ -110,8 +112,6 @@ def load_npz(path: str | os.PathLike[str], *, nofollow: bool = False) -> NpzArch
         Its members are not what this library writes, or declare more than the file
         could hold.
     """
-    from agentroute._load import open_regular
-
     flags = getattr(os, "O_NOFOLLOW", 0) if nofollow else 0
     fh = open_regular(Path(path), flags=flags)
     try:

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agentroute._cache import load_or_build
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
-from agentroute._evaluate import EvaluationReport, Tally, _right_sets, check_min_confidence
+from agentroute._evaluate import EvaluationReport, Tally, check_min_confidence, correct_sets
+from agentroute._fs import PathArg
 from agentroute._index import Index, build_index
-from agentroute._load import PathArg
+from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
 from agentroute._score import analyze_query, score
 from agentroute._spec import AgentSpec, Decision, Diagnostic
 
@@ -33,13 +33,9 @@ if TYPE_CHECKING:  # the classifier imports scikit-learn; load it only when used
     from agentroute._classifier import Learned
     from agentroute._semantic import Encoder, EncoderArg
 
-__all__ = ["CacheArg", "Router", "default_catalog_path"]
+__all__ = ["CacheArg", "Router", "default_catalog_path", "from_built"]
 
 logger = logging.getLogger(__name__)
-
-#: ``cache=`` of :meth:`Router.from_path`: False (no cache), True (the default
-#: folder, see :func:`agentroute._cache.cache_dir`) or a folder.
-CacheArg = bool | str | os.PathLike[str]
 
 
 def default_catalog_path() -> Path:
@@ -87,16 +83,12 @@ class Router:
             self._state = _with_view(self._state, encoder, None)
 
     @classmethod
-    def _assemble(
-        cls,
-        agents: Sequence[AgentSpec],
-        index: Index,
-        diagnostics: Sequence[Diagnostic],
-        config: RouterConfig | None,
-    ) -> Router:
+    def _from_state(cls, state: State, diagnostics: Sequence[Diagnostic]) -> Router:
+        """The router of an indexed ``state``: how every constructor but ``__init__``
+        (which indexes its records) makes one."""
         router = object.__new__(cls)
         router._diagnostics = tuple(diagnostics)
-        router._state = State(agents, index, RouterConfig() if config is None else config)
+        router._state = state
         return router
 
     # -- construction -------------------------------------------------------------
@@ -148,12 +140,12 @@ class Router:
         EncoderError
             When ``encoder`` names no usable model.
         """
-        folder = _cache_folder(cache)
+        folder = cache_folder(cache)
         built = load_or_build(paths, folder=folder, strict=strict, progress=progress)
-        router = cls._assemble(built.agents, built.index, built.diagnostics, config)
+        state = State(built.agents, built.index, RouterConfig() if config is None else config)
         if encoder is not None:
-            router._state = _with_view(router._state, encoder, folder)
-        return router
+            state = _with_view(state, encoder, folder)
+        return cls._from_state(state, built.diagnostics)
 
     @classmethod
     def from_agents(
@@ -263,11 +255,26 @@ class Router:
         if isinstance(agents, tuple):
             return agents
         # Read from the index cache: every record is decoded here, once (routing
-        # decodes none; see :meth:`_agent` for one).
+        # decodes none; see :meth:`agent` for one).
         return tuple(agents)
 
-    def _agent(self, name: str) -> AgentSpec | None:
-        """The record of the agent ``name``, or None: decodes that record only."""
+    def agent(self, name: str | None) -> AgentSpec | None:
+        """The record of the agent named ``name``, or None when there is none (or
+        ``name`` is None, as :attr:`Decision.agent` is when no agent fits).
+
+        Cheaper than searching :attr:`agents`: a router read from the index cache
+        decodes that one record only.
+
+        Examples
+        --------
+        >>> router = Router.from_default()
+        >>> router.agent("kubernetes-operator").name
+        'kubernetes-operator'
+        >>> router.agent("no-such-agent") is None
+        True
+        """
+        if name is None:  # a decision's agent when no agent fits
+            return None
         names = self._state.index.names  # sorted
         i = bisect.bisect_left(names, name)
         return self._state.agents[i] if i < len(names) and names[i] == name else None
@@ -293,10 +300,7 @@ class Router:
 
     def with_config(self, config: RouterConfig) -> Router:
         """A router sharing this one's index, with another decision policy."""
-        clone = object.__new__(Router)
-        clone._diagnostics = self._diagnostics
-        clone._state = replace(self._state, config=config)
-        return clone
+        return Router._from_state(replace(self._state, config=config), self._diagnostics)
 
     def with_encoder(self, encoder: EncoderArg, *, cache: CacheArg = False) -> Router:
         """A router sharing this one's index, with the semantic view of ``encoder`` (see
@@ -307,10 +311,8 @@ class Router:
         EncoderError
             When ``encoder`` names no usable model.
         """
-        clone = object.__new__(Router)
-        clone._diagnostics = self._diagnostics
-        clone._state = _with_view(self._state, encoder, _cache_folder(cache))
-        return clone
+        state = _with_view(self._state, encoder, cache_folder(cache))
+        return Router._from_state(state, self._diagnostics)
 
     def __repr__(self) -> str:
         fitted = "" if self._state.learned is None else " fitted"
@@ -355,7 +357,7 @@ class Router:
 
         agents, diagnostics, config, learned, stored = read_router(path)
         router = cls(agents, diagnostics=diagnostics, config=config)
-        router._state = replace(router._state, learned=learned)
+        state = replace(router._state, learned=learned)
         if stored is not None and encoder is None:
             from agentroute._errors import EncoderError
 
@@ -364,8 +366,8 @@ class Router:
                 f"{stored.label!r}; load it with Router.load(path, encoder=...)"
             )
         if encoder is not None:
-            router._state = _with_view(router._state, encoder, None, stored, os.fspath(path))
-        return router
+            state = _with_view(state, encoder, None, stored, os.fspath(path))
+        return cls._from_state(state, diagnostics)
 
     # -- learning -------------------------------------------------------------------
     @property
@@ -517,7 +519,7 @@ class Router:
                 f"texts and labels must have the same length, got {len(texts)} and {len(labels)}"
             )
         labels = list(labels)
-        right_sets = _right_sets(labels, len(texts), limit, also_correct)
+        right_sets = correct_sets(labels, len(texts), limit, also_correct)
         # MRR reads ten candidates whatever top-k accuracy looks at. Decisions are
         # counted chunk by chunk and not kept (a decision is ~2 KB).
         tally = Tally(limit, check_min_confidence(min_confidence))
@@ -564,13 +566,8 @@ def _with_view(
     return replace(state, semantic=view)
 
 
-def _cache_folder(cache: CacheArg) -> Path | None:
-    if cache is False:
-        return None
-    if cache is True:
-        from agentroute._cache import cache_dir
-
-        return cache_dir()
-    if isinstance(cache, (str, os.PathLike)) and os.fspath(cache):
-        return Path(cache)
-    raise ValueError(f"cache must be True, False or a folder, got {cache!r}")
+def from_built(built: Built, *, config: RouterConfig | None = None) -> Router:
+    """The router of a catalog the pipeline (:mod:`agentroute._pipeline`) loaded or read
+    from the cache: how :meth:`Router.from_path` and the hook make one."""
+    cfg = RouterConfig() if config is None else config
+    return Router._from_state(State(built.agents, built.index, cfg), built.diagnostics)

@@ -17,15 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from agentroute._cache import SPEC_FIELDS, spec_from_json
-from agentroute._calibrate import Calibration
+from agentroute._calibrate import FLAT_CALIBRATION, Calibration, from_flat
 from agentroute._classifier import ExampleModel, Learned
 from agentroute._decide import RouterConfig
 from agentroute._errors import IndexFormatError
 from agentroute._npz import json_array, load_npz, write_npz
 from agentroute._score import Weights
 from agentroute._semantic import SemanticConfig, SemanticView
-from agentroute._spec import AgentSpec, Diagnostic
+from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
 from agentroute._tfidf import KINDS, NgramTfidf
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "StoredView", "read_router", "write_router"]
@@ -59,9 +58,9 @@ def write_router(
     meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": 1 if semantic is None else FORMAT_VERSION,
-        "agents": [{f: getattr(a, f) for f in SPEC_FIELDS} for a in agents],
+        "agents": [spec_to_json(a) for a in agents],
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
-        "config": asdict(config),
+        "config": {**asdict(config), "calibration": config.calibration.to_dict()},
         "learned": None,
     }
     arrays: dict[str, np.ndarray] = {}
@@ -156,24 +155,45 @@ def _integer(path: str, where: str, value: Any, lo: int, hi: int) -> int:
 
 
 def _fields(path: str, where: str, value: Any, cls: Any, bound: float) -> dict[str, float]:
-    """The numbers of a saved ``Weights`` or ``Calibration``: exactly its fields."""
+    """The numbers of a saved ``Weights``: exactly its fields."""
     names = [f.name for f in fields(cls)]
     if not isinstance(value, dict) or sorted(value) != sorted(names):
         raise _bad(path, f"the saved {where} is not an object with the fields {', '.join(names)}")
     return {n: _number(path, f"{where}.{n}", value[n], -bound, bound) for n in names}
 
 
-def _config(path: str, cfg: Any) -> RouterConfig:
-    if not isinstance(cfg, dict):
-        raise _bad(path, "the config is not an object")
-    weights = _fields(path, "weights", cfg.get("weights"), Weights, _MAX_WEIGHT)
-    saved = cfg.get("calibration")
+def _calibration(path: str, saved: Any) -> Calibration:
+    """The saved calibration: nested records (0.3 on), or 0.2's flat fields."""
+    if isinstance(saved, dict) and "general" in saved:
+        try:
+            return Calibration.from_dict(saved, "the saved calibration")
+        except (TypeError, ValueError) as exc:
+            raise _bad(path, str(exc)) from None
     if isinstance(saved, dict) and not any(k.startswith("large_") for k in saved):
         # Written before large catalogs had their own coefficients: one set for every
         # catalog, so the large set is a copy of it and the file decides as it did.
         saved = {**saved, **{f"large_{k}": v for k, v in saved.items()}}
         saved.update(large_min_agents=1.0, large_min_log_terms=0.0)
-    calibration = _fields(path, "calibration", saved, Calibration, _MAX_CALIBRATION)
+    if not isinstance(saved, dict) or sorted(saved) != sorted(FLAT_CALIBRATION):
+        raise _bad(
+            path,
+            "the saved calibration is not an object with the fields " + ", ".join(FLAT_CALIBRATION),
+        )
+    numbers = {
+        n: _number(path, f"calibration.{n}", saved[n], -_MAX_CALIBRATION, _MAX_CALIBRATION)
+        for n in FLAT_CALIBRATION
+    }
+    try:
+        return from_flat(numbers)
+    except (TypeError, ValueError) as exc:
+        raise _bad(path, f"the saved calibration is unusable: {exc}") from None
+
+
+def _config(path: str, cfg: Any) -> RouterConfig:
+    if not isinstance(cfg, dict):
+        raise _bad(path, "the config is not an object")
+    weights = _fields(path, "weights", cfg.get("weights"), Weights, _MAX_WEIGHT)
+    calibration = _calibration(path, cfg.get("calibration"))
     fractions: dict[str, Any] = {
         k: _number(path, k, cfg.get(k), 0.0, 1.0)
         for k in ("min_confidence", "min_scope", "ambiguity_margin")
@@ -198,7 +218,7 @@ def _config(path: str, cfg: Any) -> RouterConfig:
     try:
         return RouterConfig(
             weights=Weights(**weights),
-            calibration=Calibration(**calibration),
+            calibration=calibration,
             **fractions,
             **rules,
         )

@@ -376,14 +376,6 @@ def _products_with(
     return out
 
 
-def _char_product(index: Index, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """float32 char cosines of one request's unit vector with every agent."""
-    if _scipy_loaded():
-        out: np.ndarray = _row_products(index.chars_scipy, [(cols, values)], np.float32)[0]
-        return out
-    return _char_product_numpy(index, cols, values)
-
-
 def _char_product_numpy(index: Index, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
     agents, data, lengths = index.chars_t.gather(cols)
     acc = np.zeros(index.n_agents, dtype=np.float32)

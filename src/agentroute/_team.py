@@ -29,7 +29,6 @@ from dataclasses import replace
 import numpy as np
 
 from agentroute._index import Index
-from agentroute._negative import not_for_table
 from agentroute._score import MAX_REQUEST_CHARS, Query
 from agentroute._spec import AgentSpec, Decision, TeamMember
 from agentroute._text import terms
@@ -378,7 +377,7 @@ def attach_teams(
 ) -> list[Decision]:
     """``decisions`` (of the requests ``queries``) with their teams; ``route_parts``
     decides parts (without teams)."""
-    table = not_for_table(agents, index)
+    table = index.not_for
     position = table.position
     # (decision, its parts, the parts' decisions already known, the confidence a member needs)
     todo: list[tuple[int, list[str], list[Decision], float]] = []

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_TRIGGER_WORDS",
     "STOP_WORDS",
     "SYNONYMS",
+    "escape_controls",
     "normalize",
     "stem",
     "term_surfaces",
@@ -402,3 +403,41 @@ def terms(text: str) -> list[str]:
     ['add', 'rate', 'limit', 'grpc', 'api']
     """
     return [t for t in map(_term, tokens(text)) if t is not None]
+
+
+# Characters that steer a terminal or reorder what it shows: C0/C1 controls (ESC
+# starts "clear screen", "set title", "conceal"), format characters (U+202E flips
+# the text after it), line/paragraph separators and lone surrogates (file names
+# that are not UTF-8). Newline and tab are the output's own layout.
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_KEPT = frozenset("\n\t")
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every terminal control written as a visible ``\\uXXXX`` escape.
+
+    What agentroute prints comes from untrusted files (names, triggers, paths);
+    escaped, it cannot clear the screen, hide a finding or reverse a line. The
+    escapes are JSON's, so JSON text stays valid JSON with the same strings.
+
+    Examples
+    --------
+    >>> escape_controls("helm\\x1b[2J\\u202eevil\\tok\\n")
+    'helm\\\\u001b[2J\\\\u202eevil\\tok\\n'
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        _escaped(ch)
+        if ch not in _KEPT and unicodedata.category(ch) in _CONTROL_CATEGORIES
+        else ch
+        for ch in text
+    )

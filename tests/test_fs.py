@@ -1,0 +1,52 @@
+"""The file system, safely: only regular files are opened, paths resolve once, a missing
+path is an error that names it."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from agentroute import CatalogNotFoundError
+from agentroute._fs import as_paths, discover, open_regular, resolved_path
+
+
+def test_open_regular_reads_a_file_and_refuses_a_folder(tmp_path: Path) -> None:
+    f = tmp_path / "a.md"
+    f.write_bytes(b"---\nname: a\n---\n")
+    with open_regular(f) as fh:
+        assert fh.read() == b"---\nname: a\n---\n"
+    with pytest.raises(OSError) as err:
+        open_regular(tmp_path)
+    assert err.value.errno == errno.EINVAL
+
+
+def test_as_paths_takes_one_path_or_a_sequence_of_them(tmp_path: Path) -> None:
+    assert as_paths(str(tmp_path)) == [tmp_path]
+    assert as_paths([tmp_path, "b"]) == [tmp_path, Path("b")]
+    with pytest.raises(TypeError, match="paths must be a path or a sequence of paths, got int"):
+        as_paths(3)  # type: ignore[arg-type]
+
+
+def test_a_file_in_a_linked_folder_resolves_where_it_lives(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.md").write_text("x")
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    folders: dict[Path, str] = {}
+    for spelled in (tmp_path / "link" / "a.md", real / "a.md"):
+        assert resolved_path(spelled, folders) == str((real / "a.md").resolve())
+
+
+def test_discover_names_a_path_that_does_not_exist(tmp_path: Path) -> None:
+    with pytest.raises(CatalogNotFoundError, match="missing: no such file or folder"):
+        discover(tmp_path / "missing")
+
+
+def test_discover_lists_a_folder_sorted_and_a_file_once(tmp_path: Path) -> None:
+    for name in ("b.md", "a.md", "README.md"):
+        (tmp_path / name).write_text("---\nname: x\n---\n")
+    files, diagnostics = discover([tmp_path, tmp_path / "a.md"])
+    assert [shown.rsplit("/", 1)[1] for _, shown in files] == ["a.md", "b.md"]
+    assert [d.kind for d in diagnostics] == ["not-an-agent"]
