@@ -245,7 +245,8 @@ def _minilm() -> Path:
 
 def test_a_sentence_transformers_folder() -> None:
     folder = _minilm()
-    router = Router.from_agents(AGENTS, encoder=folder)
+    heavy = RouterConfig(semantic=SemanticConfig(weight_short=0.8))
+    router = Router.from_agents(AGENTS, encoder=folder, config=heavy)
     assert load_encoder(folder) is router.encoder  # loaded once per process
     request = "my customer never paid what they owe us, write to them"
     assert Router.from_agents(AGENTS).route(request).candidates[0].agent == "writer"
