@@ -56,6 +56,7 @@ from agentroute._load import load_agents, parse_agent
 from agentroute._pipeline import CacheArg
 from agentroute._router import Router, default_catalog_path
 from agentroute._score import Weights
+from agentroute._semantic import Encoder, SemanticConfig
 from agentroute._spec import (
     AgentSpec,
     Candidate,
@@ -89,6 +90,7 @@ __all__ = [
     "Confusion",
     "Decision",
     "Diagnostic",
+    "Encoder",
     "EncoderError",
     "EvaluationReport",
     "Finding",
@@ -105,6 +107,7 @@ __all__ = [
     "ReliabilityBin",
     "Router",
     "RouterConfig",
+    "SemanticConfig",
     "Severity",
     "Signals",
     "Status",
