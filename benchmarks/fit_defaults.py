@@ -95,6 +95,9 @@ class Rows:
     right: np.ndarray  # top candidate right (labelled requests only)
     triggers: np.ndarray  # matched triggers of the top agent
     live: np.ndarray  # not declined before the models (known words, score > 0)
+    # The top agent or one of its alternatives (agentroute._similar) right; the group
+    # inputs of ``signals`` are filled for rows with alternatives (group_size > 0).
+    group_right: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -121,26 +124,43 @@ def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]]
     from agentroute._calibrate import catalog_shape, signals
     from agentroute._decide import _ranked
     from agentroute._score import analyze_query, matched_triggers, score
+    from agentroute._similar import group_inputs, group_members, related
 
     index, cfg = router.index, router.config
     shape = catalog_shape(index)
     queries = [analyze_query(index, t) for t in texts]
     sc = score(index, queries, cfg.weights)
     width = len(signal_names())
-    sig, trig, live, right = [], [], [], []
+    sig, trig, live, right, group_right = [], [], [], [], []
     for r, q in enumerate(queries):
         combined = np.round(sc.combined[r], 9)
         best = int(_ranked(combined, 2)[0])
         ok = bool(texts[r].strip()) and q.known_terms > 0 and combined[best] > 0.0
         live.append(ok)
-        sig.append(astuple(signals(combined, sc, r, best, q, shape)) if ok else (0.0,) * width)
+        members: tuple[int, ...] = ()
+        if ok:
+            one = signals(combined, sc, r, best, q, shape)
+            members = group_members(
+                index, combined, best, margin=cfg.alternative_margin, limit=cfg.max_alternatives
+            )
+            if members:
+                mass, margin = group_inputs(combined, best, members, related(index, best))
+                one = replace(
+                    one, group_mass=mass, group_margin=margin, group_size=float(len(members))
+                )
+            sig.append(astuple(one))
+        else:
+            sig.append((0.0,) * width)
         trig.append(len(matched_triggers(index, sc.matched[r], best)))
         right.append(gold is not None and index.names[best] in gold[r])
+        shown = [best, *members]
+        group_right.append(gold is not None and any(index.names[j] in gold[r] for j in shown))
     return Rows(
         np.array(sig, dtype=np.float64).reshape(len(texts), width),
         np.array(right, dtype=bool),
         np.array(trig),
         np.array(live, dtype=bool),
+        np.array(group_right, dtype=bool),
     )
 
 
@@ -274,9 +294,12 @@ def _fit_models(train: Sequence[CatalogRows], template: Any) -> Any:
         pairs = tuple((n, round(float(v), 3)) for n, v in zip(inputs, weights, strict=True))
         return Logistic(intercept=round(intercept, 3), coefficients=pairs)
 
+    # The scope model is not extrapolated beyond the largest catalog it was fitted on.
+    largest = max(t.n_agents for t in train)
     return CalibrationSet(
         confidence=model(c0, template.confidence.inputs, cw),
         scope=model(s0, template.scope.inputs, sw),
+        scope_max_agents=largest,
     )
 
 
@@ -340,7 +363,38 @@ def fit_sets(train: Sequence[CatalogRows]) -> Any:
     general = _fit_models([t for t in train if t.kind != "union"], template.general)
     large_train = [t for t in train if t.large]
     large = _fit_models(large_train, template.large) if large_train else general
-    return Calibration(general=general, large=large, large_catalogs=template.large_catalogs)
+    cal = Calibration(general=general, large=large, large_catalogs=template.large_catalogs)
+    return replace(cal, group=_fit_group(train, cal, template.group))
+
+
+def _fit_group(train: Sequence[CatalogRows], cal: Any, template: Any) -> Any:
+    """The group model (an agentroute.Logistic, on ``template``'s inputs): P(the top agent
+    or one of its alternatives is right) on the labelled requests given alternatives, every
+    training catalog weighted equally, ``top_logit`` read from ``cal``'s confidence model
+    (the set each catalog reads)."""
+    from agentroute import Logistic
+
+    names = signal_names()
+    size, top = names.index("group_size"), names.index("top_logit")
+    cols = _column(template.inputs)
+    xs, ys, ws = [], [], []
+    for t in train:
+        rows = t.labelled
+        keep = rows.live & (rows.signals[:, size] > 0)
+        if not keep.any() or rows.group_right is None:
+            continue
+        models = cal.large if cal.large_catalogs.applies(*t.shape) else cal.general
+        sig = rows.signals[keep].copy()
+        sub = Rows(sig, rows.right[keep], rows.triggers[keep], rows.live[keep])
+        sig[:, top] = np.clip(logit(sub, models.confidence), -13.8, 6.9)  # as _decide reads it
+        xs.append(sig[:, cols])
+        ys.append(rows.group_right[keep])
+        ws.append(np.full(int(keep.sum()), 1.0 / keep.sum()))
+    if not xs or len({bool(v) for y in ys for v in y}) < 2:
+        return template
+    c0, cw = _logistic(np.vstack(xs), np.concatenate(ys), np.concatenate(ws))
+    pairs = tuple((n, round(float(v), 3)) for n, v in zip(template.inputs, cw, strict=True))
+    return Logistic(intercept=round(c0, 3), coefficients=pairs)
 
 
 def loco_configs(root: Path, shared: Path) -> Callable[[Catalog], tuple[Any, set[str]]]:

@@ -10,8 +10,13 @@ and its decision (agent, status, confidence, reason, candidates, top terms)::
     python benchmarks/score_snapshot.py compare /tmp/before.npz /tmp/after.npz
 
 ``compare`` prints the largest absolute difference of each score array and how many decisions
-differ in any field; it exits 1 when a score moves by more than ``--tolerance`` (1e-9) or any
-decision differs.
+differ; it exits 1 when a score moves by more than ``--tolerance`` (1e-9) or any decision
+differs. A decision is the same when its agent, status, alternatives (the candidates' names, in
+order) and team are, and its confidence and candidate scores are within ``--tolerance``: that is
+the promise a batch keeps (``route_many`` computes each view for the whole batch at once, not
+the same bits). The wording (reason, top terms, matched triggers) is compared too and reported,
+but only ``--exact`` fails on it. ``compare`` also checks, within the second file, that the
+requests routed one at a time (``route``) got the decisions ``route_many`` gave them.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ def _decision(d: Any) -> dict[str, object]:
         "candidates": [[c.agent, c.score] for c in d.candidates],
         "matched": list(d.matched_triggers),
         "terms": list(d.top_terms),
+        "team": [[m.agent, m.part] for m in getattr(d, "team", ())],
     }
 
 
@@ -104,7 +110,29 @@ def write(shared: Path, out: Path, limit: int) -> None:
     np.savez_compressed(out, **arrays)
 
 
-def compare(a_path: Path, b_path: Path, tolerance: float) -> int:
+_WORDING = ("reason", "terms", "matched")
+
+
+def _same(x: dict[str, Any], y: dict[str, Any], tolerance: float) -> bool:
+    """Same agent, status, alternatives and team; confidence and scores within ``tolerance``."""
+    return (
+        x["agent"] == y["agent"]
+        and x["status"] == y["status"]
+        and ("team" not in x or "team" not in y or x["team"] == y["team"])  # older files lack it
+        and abs(x["confidence"] - y["confidence"]) <= tolerance
+        and [c[0] for c in x["candidates"]] == [c[0] for c in y["candidates"]]
+        and all(
+            abs(p[1] - q[1]) <= tolerance
+            for p, q in zip(x["candidates"], y["candidates"], strict=True)
+        )
+    )
+
+
+def _worded_alike(x: dict[str, Any], y: dict[str, Any]) -> bool:
+    return all(x.get(k) == y.get(k) for k in _WORDING)
+
+
+def compare(a_path: Path, b_path: Path, tolerance: float, exact: bool = False) -> int:
     a, b = np.load(a_path), np.load(b_path)
     worst = 0.0
     for key in sorted(k for k in a.files if k != "decisions"):
@@ -117,27 +145,34 @@ def compare(a_path: Path, b_path: Path, tolerance: float) -> int:
         print(f"{key:60s} max |diff| {diff:.3g}")
     da = json.loads(a["decisions"].tobytes())
     db = json.loads(b["decisions"].tobytes())
-    n = changed = 0
+    n = changed = worded = 0
     for slug in sorted(da):
         for x, y in zip(da[slug], db[slug], strict=True):
             n += 1
-            # Confidence and candidate scores are floats: equal to 1e-9, every other field exact.
-            same = (
-                {k: v for k, v in x.items() if k not in ("confidence", "candidates")}
-                == {k: v for k, v in y.items() if k not in ("confidence", "candidates")}
-                and abs(x["confidence"] - y["confidence"]) <= tolerance
-                and [c[0] for c in x["candidates"]] == [c[0] for c in y["candidates"]]
-                and all(
-                    abs(p[1] - q[1]) <= tolerance
-                    for p, q in zip(x["candidates"], y["candidates"], strict=True)
-                )
-            )
-            if not same:
+            if not _same(x, y, tolerance):
                 changed += 1
                 if changed <= 5:
                     print(f"decision differs ({slug}):\n  {x}\n  {y}")
-    print(f"largest score difference {worst:.3g}; decisions differing: {changed} of {n}")
-    return 0 if worst <= tolerance and changed == 0 else 1
+            elif not _worded_alike(x, y):
+                worded += 1
+                if worded <= 3:
+                    print(f"same decision, other wording ({slug}):\n  {x}\n  {y}")
+    # Within the second file: route() one at a time against route_many's batch.
+    singly = differ = 0
+    for slug in sorted(k for k in db if not k.endswith("/single")):
+        for x, y in zip(db.get(f"{slug}/single", []), db[slug], strict=False):
+            singly += 1
+            if not _same(x, y, tolerance):
+                differ += 1
+                if differ <= 5:
+                    print(f"route and route_many differ ({slug}):\n  {x}\n  {y}")
+    print(
+        f"largest score difference {worst:.3g}; decisions differing: {changed} of {n} "
+        f"(tolerance {tolerance:g}); same decision, other wording: {worded}; "
+        f"route vs route_many in {b_path.name}: {differ} of {singly} differ"
+    )
+    ok = worst <= tolerance and changed == 0 and differ == 0
+    return 0 if ok and (worded == 0 or not exact) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,11 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("a", type=Path)
     c.add_argument("b", type=Path)
     c.add_argument("--tolerance", type=float, default=1e-9)
+    c.add_argument(
+        "--exact", action="store_true", help="fail on any change of wording too (reason, terms)"
+    )
     args = ap.parse_args(argv)
     if args.cmd == "write":
         write(args.shared, args.out, args.limit)
         return 0
-    return compare(args.a, args.b, args.tolerance)
+    return compare(args.a, args.b, args.tolerance, args.exact)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,13 @@ own process, alternating A B A B, so machine drift hits both alike; quote the ra
     python benchmarks/versions.py --old 3206591 --rounds 3 --requests 300
     python benchmarks/versions.py --old cd85965 --sizes 1000,10000   # synthetic catalogs too
 
+The two real catalogs are indexed with their example blocks removed
+(``shared/tools/strip_examples.py``, as ``accuracy.py`` does): their labelled requests come from
+those blocks. Each process reports ``route`` p50 over the first ``--requests`` labelled requests
+(wall clock, and the process's CPU time, steadier on a loaded machine) and ``route_many`` over
+all of them (milliseconds per request, the process's CPU time, the best of three passes); the
+ratios new/old of both are printed.
+
 ``--sizes`` adds the synthetic catalogs of ``benchmarks/speed.py`` (``_catalogs.py``) routed with
 its request set; both versions share one index cache (a temporary folder), so a large catalog
 is built once per version rather than once per process. Each process also times ``route_many``
@@ -40,19 +47,28 @@ try:
     router = agentroute.Router.from_path(folder, cache=cache or False)
 except TypeError:  # a version without the cache argument
     router = agentroute.Router.from_path(folder)
-requests = [json.loads(line)["request"] for line in open(labels, encoding="utf-8")][:n]
+every = [json.loads(line)["request"] for line in open(labels, encoding="utf-8")]
+requests = every[:n]
 for text in requests[:20]:
     router.route(text)
-times = []
+times, cpu = [], []
 for text in requests:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     router.route(text)
     times.append(time.perf_counter() - t0)
+    cpu.append(time.process_time() - c0)
 t0 = time.perf_counter()
 router.route_many(requests)
 many = time.perf_counter() - t0
+passes = []
+for _ in range(3):
+    t0 = time.process_time()
+    router.route_many(every)
+    passes.append(time.process_time() - t0)
 print(json.dumps({"version": agentroute.__version__, "agents": len(router.agents),
-                  "p50_ms": statistics.median(times) * 1e3, "many_vs_loop": sum(times) / many}))
+                  "p50_ms": statistics.median(times) * 1e3, "many_vs_loop": sum(times) / many,
+                  "cpu_p50_ms": statistics.median(cpu) * 1e3,
+                  "many_ms": min(passes) / len(every) * 1e3, "many_requests": len(every)}))
 """
 
 
@@ -80,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="synthetic catalog sizes to add, e.g. 1000,10000 (see benchmarks/_catalogs.py)",
     )
+    ap.add_argument(
+        "--no-strip",
+        action="store_true",
+        help="index the catalogs as shipped, example blocks included (not the protocol)",
+    )
     args = ap.parse_args(argv)
     corpora = args.shared / "corpora"
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
@@ -91,8 +112,16 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
         )
         try:
+            stripped = Path(tmp) / "stripped"
+            if args.no_strip:
+                stripped = corpora
+            else:
+                sys.path.insert(0, str(Path(__file__).resolve().parent))
+                from _protocol import strip_examples
+
+                strip_examples(args.shared, stripped, CATALOGS)
             runs: list[tuple[str, Path, Path, str]] = [
-                (slug, corpora / slug, corpora / "labels" / f"{slug}.jsonl", "")
+                (slug, stripped / slug, corpora / "labels" / f"{slug}.jsonl", "")
                 for slug in CATALOGS
             ]
             if sizes:
@@ -118,9 +147,16 @@ def main(argv: list[str] | None = None) -> int:
                 n = statistics.median(float(r["p50_ms"]) for r in new)  # type: ignore[arg-type]
                 om = statistics.median(float(r["many_vs_loop"]) for r in old)  # type: ignore[arg-type]
                 nm = statistics.median(float(r["many_vs_loop"]) for r in new)  # type: ignore[arg-type]
+                oc = statistics.median(float(r.get("cpu_p50_ms", "nan")) for r in old)  # type: ignore[arg-type]
+                nc = statistics.median(float(r.get("cpu_p50_ms", "nan")) for r in new)  # type: ignore[arg-type]
+                ob = statistics.median(float(r.get("many_ms", "nan")) for r in old)  # type: ignore[arg-type]
+                nb = statistics.median(float(r.get("many_ms", "nan")) for r in new)  # type: ignore[arg-type]
                 print(
                     f"{slug:32s} agents {new[0]['agents']}: route p50 {old[0]['version']} "
-                    f"{o:.2f} ms, {new[0]['version']} {n:.2f} ms (ratio new/old {n / o:.2f}); "
+                    f"{o:.2f} ms, {new[0]['version']} {n:.2f} ms (ratio new/old {n / o:.2f}; "
+                    f"CPU {oc:.2f} -> {nc:.2f} ms, ratio {nc / oc:.2f}); "
+                    f"route_many per request ({new[0].get('many_requests')} requests, CPU) "
+                    f"{ob:.3f} -> {nb:.3f} ms (ratio new/old {nb / ob:.2f}); "
                     f"route_many vs loop {om:.2f}x -> {nm:.2f}x",
                     flush=True,
                 )

@@ -226,3 +226,40 @@ def test_large_catalogs_is_a_whole_number_of_agents() -> None:
     assert LargeCatalogs(min_agents=50, min_log_terms=5.0).applies(math.log(50), 5.0)
     with pytest.raises(ValueError, match=r"LargeCatalogs\.min_agents must be an integer"):
         LargeCatalogs(min_agents=50.0, min_log_terms=5.0)  # type: ignore[arg-type]
+
+
+def test_the_scope_model_is_not_extrapolated_past_its_largest_catalog() -> None:
+    """Issue 21: crowding a catalog with more collections lowered the in-scope probability
+    of plainly in-scope requests; past ``scope_max_agents`` the catalog reads as that size."""
+    import dataclasses
+    import math
+
+    from agentroute._calibrate import Calibration, Signals
+
+    cal = Calibration()
+    cap = cal.large.scope_max_agents
+    assert cap is not None and cap >= 50
+    zero = dict.fromkeys(f.name for f in dataclasses.fields(Signals))
+    base = Signals(
+        **{
+            **{k: 0.0 for k in zero},
+            "known": 1.0,
+            "coverage": 0.8,
+            "word": 0.2,
+            "char": 0.15,
+            "word_z": 6.0,
+            "char_z": 5.0,
+            "log_terms": 6.7,
+        }
+    )
+    at_cap = dataclasses.replace(base, log_agents=math.log(cap))
+    crowded = dataclasses.replace(base, log_agents=math.log(cap * 3))
+    assert cal.scope(crowded) == cal.scope(at_cap)
+    unbounded = dataclasses.replace(
+        cal, large=dataclasses.replace(cal.large, scope_max_agents=None)
+    )
+    assert unbounded.scope(crowded) != unbounded.scope(at_cap)
+    with pytest.raises(ValueError, match="scope_max_agents must be an integer"):
+        dataclasses.replace(cal.large, scope_max_agents=0)
+    data = cal.to_dict()
+    assert Calibration.from_dict(data) == cal

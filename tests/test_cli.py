@@ -560,3 +560,37 @@ def test_no_escape_sequence_from_a_file_reaches_the_terminal(
         assert "\\u001b" in out or "\\\\u001b" in out
     if argv[-1] == "--json" or "--json" in argv:
         json.loads(out.splitlines()[0] if argv[0] == "route" else out)
+
+
+def _twins_folder(tmp_path: Path) -> Path:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_similar import TWINS
+
+    folder = tmp_path / "twins"
+    folder.mkdir()
+    for a in TWINS:
+        (folder / f"{a.name}.md").write_text(
+            f"---\nname: {a.name}\ndescription: {a.description}\n---\n{a.body}\n", "utf-8"
+        )
+    return folder
+
+
+def test_route_names_the_alternatives_and_the_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = str(_twins_folder(tmp_path))
+    request = "our kubernetes pods keep crashing after the helm upgrade"
+    code, out, _ = run(["route", "--no-cache", "--agents", folder, request], monkeypatch, capsys)
+    assert code == 0
+    assert out.startswith("kubernetes-expert (or kubernetes-specialist)\trouted\t")
+    assert "(group " in out.splitlines()[0]
+    _, out, _ = run(
+        ["route", "--no-cache", "--json", "--agents", folder, request], monkeypatch, capsys
+    )
+    data = json.loads(out)
+    assert data["alternatives"] == ["kubernetes-specialist"]
+    assert data["group_confidence"] >= data["confidence"]
+    _, out, _ = run(["agents", "--no-cache", "--json", folder], monkeypatch, capsys)
+    similar = {a["name"]: a["similar"] for a in json.loads(out)["agents"]}
+    assert similar["kubernetes-expert"] == ["kubernetes-specialist"]
+    assert similar["css-pro"] == []

@@ -5,24 +5,49 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentroute import AgentSpec, Candidate, Router, RouterConfig
-from agentroute._decide import _Evidence, _verdict
+from agentroute import AgentSpec, Candidate, Decision, Router, RouterConfig
+from agentroute._decide import _Evidence, _ranked, _ranked_rows, _verdict
 
 
 def test_ambiguous_names_both_agents() -> None:
+    """Without alternatives (``max_alternatives=0``) two agents doing one job are a tie."""
     near = [
         AgentSpec("alpha", "Writes Terraform modules for cloud networks."),
         # Same description, a different body: two agents, not copies of one.
         AgentSpec("beta", "Writes Terraform modules for the cloud networks.", body="x"),
     ]
-    d = Router.from_agents(near).route("write terraform modules for our cloud network")
+    config = RouterConfig(max_alternatives=0)
+    d = Router.from_agents(near, config=config).route(
+        "write terraform modules for our cloud network"
+    )
     assert d.status == "ambiguous"
     assert d.agent in ("alpha", "beta")
     assert "alpha" in d.reason and "beta" in d.reason
+    assert d.alternatives == () and d.group_confidence == d.confidence
+
+
+def test_near_equivalents_are_a_group_not_a_tie() -> None:
+    """Two agents doing one job answer together: routed, the other as an alternative,
+    and the group's confidence above the agent's own."""
+    near = [
+        AgentSpec("alpha", "Writes Terraform modules for cloud networks."),
+        AgentSpec("beta", "Writes Terraform modules for the cloud networks.", body="x"),
+        AgentSpec("dns", "Manages DNS zones and records.", body="C"),
+    ]
+    router = Router.from_agents(near)
+    assert router.similar("alpha") == ("beta",) and router.similar("dns") == ()
+    d = router.route("write terraform modules for our cloud network")
+    assert d.status == "routed"
+    other = "beta" if d.agent == "alpha" else "alpha"
+    assert d.alternatives == (other,)
+    assert d.group_confidence > d.confidence
+    assert f"(or {other})" in d.reason and "does the same job" in d.reason
+    assert d.to_dict()["alternatives"] == [other]
 
 
 def test_identical_copies_are_named_but_not_rivals() -> None:
@@ -348,3 +373,56 @@ def test_identical_copies_are_listed_once_with_the_others_named() -> None:
     }
     assert all(c.copies == () for c in d.candidates[1:])
     assert {"dns", "cdn"} == set(names[1:])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 6),
+    st.integers(1, 400),
+    st.integers(1, 30),
+    st.sampled_from([(0.0, 0.5, 1.0), (0.25, 0.5), tuple(np.linspace(0, 1, 50).tolist())]),
+    st.randoms(use_true_random=False),
+)
+def test_a_batch_is_ranked_as_each_row_alone(
+    rows: int, n: int, k: int, values: tuple[float, ...], rnd: object
+) -> None:
+    """Sorted or partitioned for the whole batch: the heads _ranked gives row by row,
+    ties (frequent here) by position."""
+    rng = np.random.default_rng(rnd.randrange(1 << 30))  # type: ignore[attr-defined]
+    combined = rng.choice(np.array(values), size=(rows, n))
+    for got, row in zip(_ranked_rows(combined, k), combined, strict=True):
+        assert got.tolist() == _ranked(row, k).tolist()
+
+
+def test_decision_checks_its_group() -> None:
+    base = dict(request="r", agent="a", status="routed", confidence=0.5, reason="")
+    assert Decision(**base).group_confidence == 0.5  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least the confidence"):
+        Decision(**base, alternatives=("b",), group_confidence=0.4)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must equal the confidence"):
+        Decision(**base, group_confidence=0.9)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must not name the agent itself"):
+        Decision(**base, alternatives=("a",), group_confidence=0.9)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="sequence of agent names"):
+        Decision(**base, alternatives="b", group_confidence=0.9)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        Decision(**base, alternatives=("b",), group_confidence=1.5)  # type: ignore[arg-type]
+    none = dict(base, agent=None, status="no_match")
+    with pytest.raises(ValueError, match="empty when no agent is chosen"):
+        Decision(**none, alternatives=("b",), group_confidence=0.9)  # type: ignore[arg-type]
+
+
+def test_max_alternatives_zero_turns_groups_off() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_similar import TWINS
+
+    request = "our kubernetes pods keep crashing after the helm upgrade"
+    on = Router.from_agents(TWINS).route(request)
+    off = Router.from_agents(TWINS, config=RouterConfig(max_alternatives=0)).route(request)
+    assert on.alternatives and not off.alternatives
+    assert on.agent == off.agent and on.confidence == off.confidence
+    assert on.team[0].alternatives == on.alternatives
+    with pytest.raises(ValueError, match="max_alternatives"):
+        RouterConfig(max_alternatives=-1)

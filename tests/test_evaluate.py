@@ -190,3 +190,33 @@ def test_metrics_need_no_router_only_labels_and_decisions(scripted: ScriptedRout
     assert (r.n, r.accuracy) == (2, 1.0)
     with pytest.raises(ValueError, match="labels and decisions must have the same length"):
         evaluate(["a"], decisions)
+
+
+def test_group_figures_read_the_shown_set() -> None:
+    """At the group level a request is right when the agent or an alternative is."""
+    from agentroute import Candidate, Decision, evaluate
+
+    def d(agent: str, alts: tuple[str, ...], conf: float, group: float) -> Decision:
+        return Decision(
+            request="r",
+            agent=agent,
+            status="routed",
+            confidence=conf,
+            reason="",
+            candidates=(Candidate(agent=agent, score=1.0),),
+            alternatives=alts,
+            group_confidence=group,
+        )
+
+    decisions = [d("a", ("b",), 0.4, 0.9), d("c", (), 0.8, 0.8), d("e", ("f",), 0.3, 0.75)]
+    rep = evaluate(["b", "c", "x"], decisions, min_confidence=0.7)
+    at = rep.at_confidence
+    assert at is not None
+    assert at.answered == 1 and at.precision == 1.0  # only "c" by its own confidence
+    assert at.group_answered == 3 and at.group_coverage == 1.0
+    assert at.group_precision == pytest.approx(2 / 3)
+    assert at.mean_set_size == pytest.approx(5 / 3)
+    # group ECE: bins 0.9 (hit), 0.8 (hit), 0.75 -> 0.7 bin (miss)
+    assert rep.group_ece == pytest.approx((abs(1 - 0.9) + abs(1 - 0.8) + abs(0 - 0.75)) / 3)
+    assert rep.to_dict()["at_confidence"]["mean_set_size"] == pytest.approx(5 / 3, abs=1e-4)
+    assert "precision of the shown set" in rep.format()

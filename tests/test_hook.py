@@ -459,6 +459,37 @@ def test_a_lock_dated_in_the_future_does_not_block_builds(tmp_path: Path) -> Non
     assert hook._builder_alive(lock)  # a live builder of now still holds it
 
 
+def test_the_group_speaks_when_it_is_sure(tmp_path: Path) -> None:
+    """Two agents doing one job: the hook names both once the group's confidence
+    reaches the bar, even when the agent's own does not; unrelated agents never."""
+    from agentroute import Router
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_similar import TWINS
+
+    agents = tmp_path / "project" / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    for a in TWINS:
+        (agents / f"{a.name}.md").write_text(
+            f"---\nname: {a.name}\ndescription: {a.description}\n---\n{a.body}\n", "utf-8"
+        )
+    (tmp_path / "home").mkdir()
+    prompt = "our kubernetes pods keep crashing after the helm upgrade"
+    d = Router.from_path(agents).route(prompt)
+    assert d.alternatives == ("kubernetes-specialist",) and d.group_confidence > d.confidence
+    bar = (d.confidence + d.group_confidence) / 2
+    home = str(tmp_path / "home")
+    out = hook.run(hook_input(prompt, tmp_path / "project"), home=home, min_confidence=bar)
+    note = json.loads(out)["hookSpecificOutput"]["additionalContext"]
+    assert "the kubernetes-expert subagent fits this request" in note
+    assert "(or kubernetes-specialist, which does the same job" in note
+    assert "postgres" not in note and "css" not in note
+    above = min(1.0, d.group_confidence + 1e-3)
+    assert hook.run(hook_input(prompt, tmp_path / "project"), home=home, min_confidence=above) == ""
+    # Out of scope stays silent.
+    assert hook.run(hook_input("book me a flight to london", tmp_path / "project"), home=home) == ""
+
+
 def test_an_unusable_cache_folder_builds_in_the_background_elsewhere(
     project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -415,3 +415,30 @@ def test_row_sums_in_chunks_equal_one_bincount(lengths: list[int], entries: int)
     rows = np.repeat(np.arange(len(lengths)), lengths)
     expected = np.bincount(rows, weights=data, minlength=len(lengths))
     np.testing.assert_array_equal(_row_sums(matrix, entries), expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_positions_find_every_stored_entry_and_nothing_else(data: st.DataObject) -> None:
+    """Csr.positions (all pairs' binary searches at once) against a search per pair."""
+    dense = data.draw(
+        st.lists(
+            st.lists(st.sampled_from([0.0, 0.0, 1.5, 2.0]), min_size=7, max_size=7),
+            min_size=1,
+            max_size=6,
+        )
+    )
+    m = Csr.from_scipy(sp.csr_matrix(np.array(dense)))
+    rows = np.array(
+        data.draw(st.lists(st.integers(0, len(dense) - 1), max_size=30)), dtype=np.int64
+    )
+    cols = np.array(
+        data.draw(st.lists(st.integers(0, 6), min_size=rows.size, max_size=rows.size)),
+        dtype=np.int64,
+    )
+    at = m.positions(rows, cols)
+    assert m.positions(rows, cols, max_gather=0).tolist() == at.tolist()  # the search
+    for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+        row = m.indices[m.indptr[r] : m.indptr[r + 1]].tolist()
+        assert at[k] == (int(m.indptr[r]) + row.index(c) if c in row else -1)
+    assert m.pairs(rows, cols).tolist() == [dense[r][c] for r, c in zip(rows, cols, strict=True)]

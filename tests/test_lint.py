@@ -204,3 +204,18 @@ def test_a_shadowed_agent_is_reported_as_shadowed_not_as_a_rename(tmp_path: Path
     assert shadowed.severity == "warning"
     assert shadowed.path is not None and shadowed.path.endswith("user/db.md")
     assert "takes precedence" in shadowed.message
+
+
+def test_near_equivalents_are_information() -> None:
+    """Agents doing one job are named (severity info) without failing the catalog."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_similar import TWINS
+
+    report = lint(Router.from_agents(TWINS))
+    same = [f for f in report.findings if f.kind == "near-equivalent"]
+    assert [f.agents for f in same] == [("kubernetes-expert", "kubernetes-specialist")]
+    assert same[0].severity == "info" and same[0] in report.infos
+    assert same[0] not in report.errors and same[0] not in report.warnings
+    assert "near-equivalent pair" in report.format()

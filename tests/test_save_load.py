@@ -182,7 +182,14 @@ def test_boundaries_round_trip_and_older_files_still_load(shared: Path, tmp_path
     assert single.route(text).confidence < again.route(text).confidence
     # A file of agentroute 0.2 (flat calibration, both sets) decides as it did.
     _rewrite(path, tmp_path / "flat.npz", {"config": {**meta["config"], "calibration": flat}})
-    assert Router.load(tmp_path / "flat.npz").config == again.config
+    loaded = Router.load(tmp_path / "flat.npz").config
+    cal, now = loaded.calibration, again.config.calibration
+    assert dataclasses.replace(loaded, calibration=now) == again.config
+    for kind in ("general", "large"):  # the same models; 0.2 had no scope bound
+        old, new = getattr(cal, kind), getattr(now, kind)
+        assert (old.confidence, old.scope) == (new.confidence, new.scope)
+        assert old.scope_max_agents is None
+    assert cal.group == now.group
     bad = [dict(a) for a in meta["agents"]]
     bad[0]["redirects"] = [["only one"]]
     _rewrite(path, tmp_path / "bad_redirects.npz", {"agents": bad})

@@ -9,7 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentroute import Decision, Router, TeamMember
-from agentroute._team import split_parts
+from agentroute._index import Index
+from agentroute._score import Query, analyze_query
+from agentroute._team import (
+    _MAY_SPLIT,
+    MIN_PART_TERMS,
+    MIN_UNCOVERED_SHARE,
+    split_parts,
+    uncovered_many,
+)
 from conftest import catalog_words, default_router
 
 TWO = "add rate limiting to our gRPC gateway and then write the API docs for it"
@@ -128,3 +136,47 @@ def test_to_dict_carries_the_team(router: Router) -> None:
         for m in router.route(TWO).team
     ]
     assert router.route("bake a cake").to_dict()["team"] == []
+
+
+_marks = st.text(alphabet=" abdehnt,;.!?&\n-*1234567890", max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_request, _marks, st.text(max_size=80)))
+def test_a_request_without_a_clause_mark_is_never_cut(text: str) -> None:
+    """The team stage skips the cutting when the quick check finds no mark: it must find
+    one in every request that split_parts cuts."""
+    if _MAY_SPLIT.search(text) is None:
+        assert len(split_parts(text)) <= 1
+
+
+def _uncovered_reference(index: Index, agent: int, q: Query) -> str:
+    """The words of ``q`` the agent's text lacks, one term and one row at a time."""
+    missing: list[str] = []
+    weight = total = 0.0
+    for t in dict.fromkeys(q.terms):
+        j = index.column(t)
+        if j is None:
+            continue
+        idf = float(index.idf[j])
+        total += idf
+        lo, hi = int(index.bm25_t.indptr[j]), int(index.bm25_t.indptr[j + 1])
+        if agent not in index.bm25_t.indices[lo:hi].tolist():
+            missing.append(q.surfaces.get(t, t))
+            weight += idf
+    if len(missing) < MIN_PART_TERMS or total <= 0.0 or weight / total < MIN_UNCOVERED_SHARE:
+        return ""
+    return " ".join(missing)
+
+
+def test_uncovered_reads_each_request_against_its_own_agent(router: Router) -> None:
+    index = router.index
+    texts = [
+        "a computer vision pipeline for defects and an NLP classifier for tickets",
+        "helm chart with terraform and a grafana dashboard",
+        "",
+    ]
+    asks = [(a, analyze_query(index, t)) for a in range(index.n_agents) for t in texts]
+    got = uncovered_many(index, asks)
+    assert got == [_uncovered_reference(index, a, q) for a, q in asks]
+    assert any(got)

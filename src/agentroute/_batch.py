@@ -54,13 +54,15 @@ def decision_record(d: Decision) -> dict[str, Any]:
     >>> from agentroute import Router
     >>> record = decision_record(Router.from_default().route("fix the helm chart"))
     >>> sorted(record)[:4]
-    ['agent', 'candidates', 'confidence', 'matched_triggers']
+    ['agent', 'alternatives', 'candidates', 'confidence']
     """
     return {
         "request": d.request,
         "agent": d.agent,
+        "alternatives": list(d.alternatives),
         "status": d.status,
         "confidence": round(d.confidence, 4),
+        "group_confidence": round(d.group_confidence, 4),
         "reason": d.reason,
         "matched_triggers": list(d.matched_triggers),
         "top_terms": list(d.top_terms),
@@ -251,8 +253,10 @@ def _frame_partition(frame: Any, router: Router, column: str, limit: int) -> Any
     return pd.DataFrame(
         {
             "agent": [r["agent"] for r in records],
+            "alternatives": [r["alternatives"] for r in records],
             "status": [r["status"] for r in records],
             "confidence": [r["confidence"] for r in records],
+            "group_confidence": [r["group_confidence"] for r in records],
             "reason": [r["reason"] for r in records],
         },
         index=frame.index,
@@ -260,8 +264,9 @@ def _frame_partition(frame: Any, router: Router, column: str, limit: int) -> Any
 
 
 def route_frame(frame: Any, router: Router, *, column: str = "request", limit: int = 5) -> Any:
-    """A Dask dataframe with a text ``column`` → one with ``agent``, ``status``,
-    ``confidence`` and ``reason`` per row (same index). Needs the ``dask`` extra."""
+    """A Dask dataframe with a text ``column`` → one with ``agent``, ``alternatives``,
+    ``status``, ``confidence``, ``group_confidence`` and ``reason`` per row (same
+    index). Needs the ``dask`` extra."""
     import pandas as pd
     from dask.delayed import delayed
 
@@ -269,8 +274,10 @@ def route_frame(frame: Any, router: Router, *, column: str = "request", limit: i
     meta = pd.DataFrame(
         {
             "agent": pd.Series(dtype=object),
+            "alternatives": pd.Series(dtype=object),
             "status": pd.Series(dtype=object),
             "confidence": pd.Series(dtype=float),
+            "group_confidence": pd.Series(dtype=float),
             "reason": pd.Series(dtype=object),
         }
     )

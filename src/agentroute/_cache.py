@@ -99,9 +99,10 @@ FORMAT = "agentroute-index-cache"
 # Bump whenever what is stored, or what it means, changes.
 # 3: compact dtypes, vocabularies as arrays, records deflated apart from the payload.
 # 4: each record deflated alone (decoded when asked for), the not-for table stored.
-FORMAT_VERSION = 4
+# 5: the near-equivalents (``similar``) stored.
+FORMAT_VERSION = 5
 
-_CSR = ("bm25_t", "word_t", "head_rows", "chars_t")
+_CSR = ("bm25_t", "word_t", "head_rows", "chars_t", "similar")
 _VECTORS = ("idf", "unigram", "word_idf", "char_idf", "char_sums", "copy_of")
 _VOCABULARIES = ("feature_names", "char_names")
 # Where each record ends in ``records`` and the BLAKE2b digest of each (both covered by
@@ -121,6 +122,7 @@ _FLOAT_DTYPES = {
     "word_t": np.float64,
     "head_rows": np.float64,
     "chars_t": np.float32,
+    "similar": np.float64,
 }
 
 
@@ -798,7 +800,13 @@ def _rebuild(
     chars = _vocabulary(path, arrays, "char_names")
     n, v, vc = len(names), len(features), len(chars)
     shapes = doc["shapes"]
-    want = {"bm25_t": [v, n], "word_t": [v, n], "head_rows": [n, v], "chars_t": [vc, n]}
+    want = {
+        "bm25_t": [v, n],
+        "word_t": [v, n],
+        "head_rows": [n, v],
+        "chars_t": [vc, n],
+        "similar": [n, n],
+    }
     if shapes != want or list(names) != sorted(set(names)):
         raise _bad(path, "shapes or names do not agree")
     unclean = _unclean_name(names)
@@ -872,6 +880,7 @@ def _rebuild(
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
         copy_of=copy_of,
         top_idf=top_idf,
+        similar=mats["similar"],
         not_for=not_for,
     )
     return agents, diagnostics, index

@@ -21,8 +21,8 @@ import functools
 import json
 import math
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -37,11 +37,13 @@ __all__ = [
     "MAX_COEFFICIENT",
     "MAX_LOGIT",
     "SCOPE_INPUTS",
+    "UNFITTED_GROUP",
     "Calibration",
     "CalibrationSet",
     "LargeCatalogs",
     "Logistic",
     "Signals",
+    "batch_signals",
     "catalog_shape",
     "from_flat",
     "read_data",
@@ -90,6 +92,14 @@ class Signals:
     log_agents: float = 0.0
     log_terms: float = 0.0
     unknown: float = 0.0
+    # The group inputs (read by Calibration.group; see agentroute._similar): the
+    # logit of the top agent's confidence, the log of the group's softmax mass over
+    # the top agent's, the fused margin from the group to the best agent outside
+    # it, and the number of alternatives.
+    top_logit: float = 0.0
+    group_mass: float = 0.0
+    group_margin: float = 0.0
+    group_size: float = 0.0
 
 
 SIGNAL_NAMES = frozenset(f.name for f in fields(Signals))
@@ -180,10 +190,18 @@ class Logistic:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CalibrationSet:
-    """The two models one kind of catalog reads: ``confidence`` and ``scope``."""
+    """The two models one kind of catalog reads: ``confidence`` and ``scope``.
+
+    ``scope_max_agents``: the largest catalog the scope model was fitted on (None:
+    no bound). A larger catalog is read as one of that size (its ``log_agents``
+    capped) rather than extrapolated: crowding a catalog with more collections
+    lowered the in-scope probability of plainly in-scope requests (issue 21: all
+    nine corpus collections together, 951 agents, declined a third of them).
+    """
 
     confidence: Logistic
     scope: Logistic
+    scope_max_agents: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("confidence", "scope"):
@@ -191,17 +209,38 @@ class CalibrationSet:
                 raise TypeError(
                     f"CalibrationSet.{name} must be a Logistic, got {getattr(self, name)!r}"
                 )
+        cap = self.scope_max_agents
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValueError(
+                f"CalibrationSet.scope_max_agents must be an integer >= 1 or None, got {cap!r}"
+            )
+
+    def scope_signals(self, signals: Signals) -> Signals:
+        """``signals`` as the scope model reads them (``log_agents`` capped)."""
+        cap = self.scope_max_agents
+        if cap is None or signals.log_agents <= math.log(cap):
+            return signals
+        return replace(signals, log_agents=math.log(cap))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"confidence": self.confidence.to_dict(), "scope": self.scope.to_dict()}
+        out: dict[str, Any] = {
+            "confidence": self.confidence.to_dict(),
+            "scope": self.scope.to_dict(),
+        }
+        if self.scope_max_agents is not None:
+            out["scope_max_agents"] = self.scope_max_agents
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "CalibrationSet") -> CalibrationSet:
-        if not isinstance(data, dict) or sorted(data) != ["confidence", "scope"]:
+        keys = ["confidence", "scope"]
+        if not isinstance(data, dict) or sorted(k for k in data if k != "scope_max_agents") != keys:
             raise ValueError(f"{where} must be an object with 'confidence' and 'scope'")
-        return cls(
-            confidence=Logistic.from_dict(data["confidence"], f"{where}.confidence"),
-            scope=Logistic.from_dict(data["scope"], f"{where}.scope"),
+        confidence = Logistic.from_dict(data["confidence"], f"{where}.confidence")
+        scope = Logistic.from_dict(data["scope"], f"{where}.scope")
+        cap = data.get("scope_max_agents")
+        return _located(
+            where, lambda: cls(confidence=confidence, scope=scope, scope_max_agents=cap)
         )
 
 
@@ -265,6 +304,15 @@ def _shipped_rule() -> LargeCatalogs:
     return shipped().large_catalogs
 
 
+# Before a fit names it: the group's odds are the top agent's odds times the group's
+# softmax mass over the top agent's (twins that score alike split one probability).
+UNFITTED_GROUP = Logistic(intercept=0.0, coefficients=(("top_logit", 1.0), ("group_mass", 1.0)))
+
+
+def _shipped_group() -> Logistic:
+    return shipped().group
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Calibration:
     """Maps the evidence for the top candidate to probabilities.
@@ -322,12 +370,14 @@ class Calibration:
     general: CalibrationSet = field(default_factory=_shipped_general)
     large: CalibrationSet = field(default_factory=_shipped_large)
     large_catalogs: LargeCatalogs = field(default_factory=_shipped_rule)
+    group: Logistic = field(default_factory=_shipped_group)
 
     def __post_init__(self) -> None:
         for name, kind in (
             ("general", CalibrationSet),
             ("large", CalibrationSet),
             ("large_catalogs", LargeCatalogs),
+            ("group", Logistic),
         ):
             if not isinstance(getattr(self, name), kind):
                 raise TypeError(
@@ -349,7 +399,16 @@ class Calibration:
             _warn_positional("Calibration.scope")
             values = (signals, *legacy)
             signals = _legacy_signals(dict(zip(SCOPE_INPUTS, values, strict=False)))
-        return _sigmoid(self.set_for(signals).scope.logit(signals))
+        models = self.set_for(signals)
+        return _sigmoid(models.scope.logit(models.scope_signals(signals)))
+
+    def group_confidence(self, signals: Signals) -> float:
+        """Probability that the top agent or one of its alternatives is right: the
+        :attr:`group` model over the group inputs of ``signals`` (``top_logit``,
+        ``group_mass``, ``group_margin``, ``group_size``), never below the top
+        agent's own confidence (``sigmoid(top_logit)``)."""
+        own = _sigmoid(signals.top_logit)
+        return max(own, _sigmoid(min(self.group.logit(signals), MAX_LOGIT)))
 
     def is_large(self, log_agents: float, log_terms: float) -> bool:
         """Whether a catalog of this shape (:func:`catalog_shape`) reads :attr:`large`."""
@@ -378,11 +437,17 @@ class Calibration:
             "large_catalogs": self.large_catalogs.to_dict(),
             "general": self.general.to_dict(),
             "large": self.large.to_dict(),
+            "group": self.group.to_dict(),
         }
 
     @classmethod
-    def from_dict(cls, data: Any, where: str = "calibration") -> Calibration:
+    def from_dict(
+        cls, data: Any, where: str = "calibration", *, group: Logistic | None = None
+    ) -> Calibration:
         """A calibration from its :meth:`to_dict` form, every number range-checked.
+
+        ``group``: the group model when ``data`` names none (files older than it;
+        default: the shipped one).
 
         Examples
         --------
@@ -394,9 +459,17 @@ class Calibration:
         TypeError: calibration.general.scope.coefficients['known'] must be a number, got 'high'
         """
         keys = ["general", "large", "large_catalogs"]
-        if not isinstance(data, dict) or sorted(data) != keys:
+        # "group" (the group model) is optional: files older than it have none.
+        if not isinstance(data, dict) or sorted(k for k in data if k != "group") != keys:
             raise ValueError(f"{where} must be an object with {', '.join(map(repr, keys))}")
+        # Files older than the group model read the shipped one (their decisions are
+        # those they made; the group is what 0.3 adds on top).
+        if "group" in data:
+            group = Logistic.from_dict(data["group"], f"{where}.group")
+        elif group is None:
+            group = _shipped_group()
         return cls(
+            group=group,
             general=CalibrationSet.from_dict(data["general"], f"{where}.general"),
             large=CalibrationSet.from_dict(data["large"], f"{where}.large"),
             large_catalogs=LargeCatalogs.from_dict(
@@ -490,6 +563,7 @@ def from_flat(flat: Mapping[str, float]) -> Calibration:
             min_agents=max(1, math.ceil(agents - 1e-9)),
             min_log_terms=flat["large_min_log_terms"],
         ),
+        group=_shipped_group(),
     )
 
 
@@ -520,7 +594,7 @@ def read_data(data: Any, where: str) -> tuple[Calibration, float]:
     """The calibration and ``min_scope`` of a data file's JSON (``where`` names it in errors)."""
     if not isinstance(data, dict) or not {"calibration", "min_scope"} <= set(data):
         raise ValueError(f"{where} must be an object with 'calibration' and 'min_scope'")
-    cal = Calibration.from_dict(data["calibration"], f"{where}: calibration")
+    cal = Calibration.from_dict(data["calibration"], f"{where}: calibration", group=UNFITTED_GROUP)
     return cal, _number(f"{where}: min_scope", data["min_scope"], 0.0, 1.0)
 
 
@@ -593,3 +667,62 @@ def signals(
         log_terms=shape[1],
         unknown=math.log1p(max(0, len(query.terms) - query.known_terms)),
     )
+
+
+def _zscores(values: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """:func:`_zscore` of each row of ``values`` at its column ``best``."""
+    sd = values.std(axis=1)
+    mean = values.mean(axis=1)
+    at = values[np.arange(values.shape[0]), best]
+    out: np.ndarray = np.divide(at - mean, sd, out=np.zeros_like(sd), where=sd > 1e-12)
+    return out
+
+
+def batch_signals(
+    combined: np.ndarray,
+    scores: Scores,
+    best: np.ndarray,
+    queries: Sequence[Query],
+    shape: tuple[float, float] = (0.0, 0.0),
+) -> list[Signals]:
+    """:func:`signals` of every row of a batch at once (row ``r``'s top agent is
+    ``best[r]``): the same reductions, over the batch's matrices."""
+    rows = np.arange(combined.shape[0])
+    s1 = combined[rows, best]
+    rival = np.where(combined < (s1 - 1e-6)[:, None], combined, -1.0).max(axis=1)
+    rival = np.maximum(rival, 0.0)  # no agent below the best: 0, as signals() says
+    gap = combined - s1[:, None]
+    soft_05 = 1.0 / np.exp(gap / 0.05).sum(axis=1)
+    soft_10 = 1.0 / np.exp(gap / 0.10).sum(axis=1)
+    near_10 = np.count_nonzero(gap >= -0.10, axis=1).tolist()
+    near_20 = np.count_nonzero(gap >= -0.20, axis=1).tolist()
+    word_z = _zscores(scores.word, best)
+    if scores.char_moments is None:
+        char_z = _zscores(scores.char, best)
+    else:
+        mean, sd = scores.char_moments[:, 0], scores.char_moments[:, 1]
+        at = scores.char[rows, best]
+        char_z = np.divide(at - mean, sd, out=np.zeros_like(sd), where=sd > 1e-12)
+    out: list[Signals] = []
+    for r, q in enumerate(queries):
+        j = int(best[r])
+        out.append(
+            Signals(
+                margin=float(s1[r] - rival[r]),
+                softmax_05=float(soft_05[r]),
+                softmax_10=float(soft_10[r]),
+                near_10=math.log(near_10[r]),
+                near_20=math.log(near_20[r]),
+                known=q.known_terms / max(1, len(q.terms)),
+                coverage=float(scores.coverage[r, j]),
+                bm25=float(scores.bm25[r, j]),
+                word=float(scores.word[r, j]),
+                char=float(scores.char[r, j]),
+                word_z=float(word_z[r]),
+                char_z=float(char_z[r]),
+                log_agents=shape[0],
+                log_terms=shape[1],
+                unknown=math.log1p(max(0, len(q.terms) - q.known_terms)),
+            )
+        )
+    return out

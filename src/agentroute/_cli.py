@@ -36,6 +36,7 @@ from agentroute._text import escape_controls
 if TYPE_CHECKING:
     from agentroute._evaluate import Labels
     from agentroute._router import Router
+    from agentroute._spec import Decision
 
 __all__ = ["main"]
 
@@ -262,6 +263,20 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _who(d: Decision) -> str:
+    """The agent, and its alternatives: ``postgres-pro (or database-optimizer)``."""
+    if d.agent is None:
+        return "-"
+    return f"{d.agent} (or {', '.join(d.alternatives)})" if d.alternatives else d.agent
+
+
+def _how_sure(d: Decision) -> str:
+    """The confidence, and the group's when it differs: ``0.48 (group 0.86)``."""
+    if d.alternatives:
+        return f"{d.confidence:.2f} (group {d.group_confidence:.2f})"
+    return f"{d.confidence:.2f}"
+
+
 def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     if args.input is not None:
         return _route_file(args, out)
@@ -278,14 +293,15 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
             out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
         else:
             status = paint(d.status, d.status)
-            out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\n{d.reason}\n")
+            out.write(f"{_who(d)}\t{status}\t{_how_sure(d)}\n{d.reason}\n")
             for i, c in enumerate(d.candidates, 1):
                 same = f"  (= {', '.join(c.copies)})" if c.copies else ""
                 out.write(f"  {i}. {c.agent}  {c.score:.3f}{same}\n")
             if len(d.team) > 1:
                 out.write(f"team of {len(d.team)}:\n")
                 for m in d.team:
-                    out.write(f"  - {m.agent}  {m.score:.2f}  {m.part}\n")
+                    alts = f" (or {', '.join(m.alternatives)})" if m.alternatives else ""
+                    out.write(f"  - {m.agent}{alts}  {m.score:.2f}  {m.part}\n")
         return EXIT_NO_MATCH if d.status == "no_match" else EXIT_OK
 
     # One request per line; blank lines are skipped. Lines are routed in batches
@@ -300,7 +316,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
                 out.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
             else:
                 status = paint(d.status, d.status)
-                out.write(f"{d.agent or '-'}\t{status}\t{d.confidence:.2f}\t{d.request}\n")
+                out.write(f"{_who(d)}\t{status}\t{_how_sure(d)}\t{d.request}\n")
         out.flush()
         batch.clear()
 
@@ -327,6 +343,7 @@ def _cmd_agents(args: argparse.Namespace, out: TextIO) -> int:
                     "triggers": list(a.triggers),
                     "examples": len(a.examples),
                     "model": a.model,
+                    "similar": list(router.similar(a.name)),
                 }
                 for a in router.agents
             ],
@@ -469,7 +486,7 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:
         out.write(report.format(limit=None if args.all else 20, paint=_painter(out)) + "\n")
-    failing = report.findings if args.strict else report.errors
+    failing = (*report.errors, *report.warnings) if args.strict else report.errors
     return EXIT_FINDINGS if failing else EXIT_OK
 
 

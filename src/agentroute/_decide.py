@@ -6,6 +6,7 @@ owns the state and swaps it whole.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -19,15 +20,26 @@ import numpy as np
 from agentroute._calibrate import (
     MAX_LOGIT,
     Calibration,
+    Signals,
+    batch_signals,
     catalog_shape,
     shipped_min_scope,
     signals,
 )
 from agentroute._index import Index
 from agentroute._negative import apply_not_for
-from agentroute._score import Query, Scores, Weights, analyze_query, matched_triggers, score
+from agentroute._score import (
+    BATCH_MIN,
+    Query,
+    Scores,
+    Weights,
+    analyze_query,
+    matched_triggers,
+    score,
+)
 from agentroute._semantic import SemanticConfig
 from agentroute._signal import fuse
+from agentroute._similar import group_inputs, group_members, related
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import PART_CANDIDATES, attach_teams
 
@@ -76,6 +88,13 @@ class RouterConfig:
         off): the author's words are in-scope evidence the scope model does not
         read.
     trigger_rescue_scope : float
+    max_alternatives : int
+        At most this many :attr:`Decision.alternatives` (0: never any; the
+        decision then is about one agent, as before 0.3).
+    alternative_margin : float
+        A near-equivalent of the top agent (:meth:`Router.similar`) is an
+        alternative when its fused score is within this much of the top agent's
+        (the fused scale runs from 0 to 1).
     semantic : SemanticConfig
         How much the semantic view counts and how it moves confidence and scope, for a
         router built with ``encoder=`` (ignored without one).
@@ -104,6 +123,8 @@ class RouterConfig:
     scope_min_agents: int = 3
     trigger_rescue: int = 2
     trigger_rescue_scope: float = 0.3
+    max_alternatives: int = 3
+    alternative_margin: float = 0.2
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
 
     def __post_init__(self) -> None:
@@ -113,6 +134,7 @@ class RouterConfig:
             "ambiguity_margin",
             "min_known_share",
             "trigger_rescue_scope",
+            "alternative_margin",
         ):
             value = getattr(self, name)
             if (
@@ -121,7 +143,7 @@ class RouterConfig:
                 or not 0.0 <= value <= 1.0
             ):
                 raise ValueError(f"RouterConfig.{name} must be a number in [0, 1], got {value!r}")
-        for name in ("scope_min_agents", "trigger_rescue"):
+        for name in ("scope_min_agents", "trigger_rescue", "max_alternatives"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(
@@ -206,8 +228,10 @@ def route_state(
     scores = score(state.index, queries, state.config.weights)
     scores, meaning = _meaning(state, texts, scores)
     scores = apply_not_for(state.index, queries, scores)
+    # A part (teams=False) is read for its agent, status and candidates: no reason.
+    batch = _batch(state, queries, scores, state.depth(limit), explain=teams)
     decisions = [
-        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, meaning))
+        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, batch, meaning))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
     if not teams:
@@ -239,11 +263,6 @@ def _meaning(state: State, texts: list[str], scores: Scores) -> tuple[Scores, _M
     return fused, _Meaning(cosines, lexical_best, weight)
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-9), 1.0 - 1e-9)
-    return float(np.log(p / (1.0 - p)))
-
-
 def _sigmoid(z: float) -> float:
     return float(1.0 / (1.0 + np.exp(-max(-50.0, min(50.0, z)))))
 
@@ -270,9 +289,12 @@ class _Evidence:
     source: str = ""  # where the scores come from, when not the catalog alone
     matched: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()  # the leader's near-equivalents that fit as well
+    group_confidence: float | None = None  # None: the confidence (no alternatives)
 
 
 def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
+    group = e.confidence if e.group_confidence is None else e.group_confidence
     if e.decline is not None:
         return Decision(
             request=e.text,
@@ -286,6 +308,13 @@ def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
         )
     s1, s2, name, runner = e.score, e.runner_score, e.name, e.runner
     same = f" Identical copies: {', '.join(e.copies)}." if e.copies else ""
+    if e.alternatives:
+        one = len(e.alternatives) == 1
+        same += (
+            f" {_or(e.alternatives)} {'does' if one else 'do'} the same job and "
+            f"{'fits' if one else 'fit'} about as well (confidence {group:.2f} that one of "
+            "them is right)."
+        )
     source = f" ({e.source})" if e.source else ""
     status: Status
     if runner is not None and s1 - s2 <= cfg.ambiguity_margin * s1:
@@ -298,7 +327,8 @@ def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
     else:
         status = "routed"
         via = f", {e.source}" if e.source else ""
-        reason = f"Routed to {name} (confidence {e.confidence:.2f}{via}): {e.why}.{same}"
+        label = f"{name} (or {', '.join(e.alternatives)})" if e.alternatives else name
+        reason = f"Routed to {label} (confidence {e.confidence:.2f}{via}): {e.why}.{same}"
         if runner is not None:
             reason += f" Runner-up {runner} scored {s2:.2f} (margin {s1 - s2:.2f})."
     return Decision(
@@ -310,7 +340,14 @@ def _verdict(cfg: RouterConfig, e: _Evidence) -> Decision:
         candidates=e.candidates,
         matched_triggers=e.matched,
         top_terms=e.terms,
+        alternatives=e.alternatives,
+        group_confidence=group,
     )
+
+
+def _or(names: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 _EMPTY = "the request is empty."
@@ -389,16 +426,17 @@ def _learned_evidence(
     return out
 
 
-def _top_terms(index: Index, scores: Scores, row: int, agent: int, query: Query) -> tuple[str, ...]:
-    """The request's terms and bigrams that earned the agent most of its BM25F score.
+def _top_terms(
+    index: Index, cols: np.ndarray, weights: np.ndarray, query: Query
+) -> tuple[str, ...]:
+    """The request's terms and bigrams (vocabulary columns ``cols``) that earned the agent
+    most of its BM25F score (``weights``: the agent's weight of each).
 
     BM25F reads every field (name, description, hints, body), so whatever the
     agent matched on is named, as the request wrote it.
     """
-    cols = scores.present[row]
     if cols.size == 0:
         return ()
-    weights = index.bm25_t.lookup(cols, agent)
     order = np.lexsort((cols, -weights))
     out: list[str] = []
     covered: set[str] = set()
@@ -424,6 +462,22 @@ def _ranked(combined: np.ndarray, k: int) -> np.ndarray:
     kth = np.partition(combined, n - k)[n - k]
     pool = np.flatnonzero(combined >= kth)  # every tie with the k-th best is kept
     return pool[np.lexsort((pool, -combined[pool]))][:k]
+
+
+def _ranked_rows(combined: np.ndarray, k: int) -> list[np.ndarray]:
+    """:func:`_ranked` of each row of ``combined`` (a batch sorted or partitioned at once)."""
+    rows, n = combined.shape
+    if rows < 2:
+        return [_ranked(row, k) for row in combined]
+    if k >= n or n <= 256:
+        # A stable sort of the negated scores: ties by position, as lexsort breaks them.
+        return list(np.argsort(-combined, axis=1, kind="stable")[:, :k])
+    kth = np.partition(combined, n - k, axis=1)[:, n - k]
+    out: list[np.ndarray] = []
+    for row, bar in zip(combined, kth.tolist(), strict=True):
+        pool = np.flatnonzero(row >= bar)  # every tie with the k-th best is kept
+        out.append(pool[np.lexsort((pool, -row[pool]))][:k])
+    return out
 
 
 def _quote(items: Sequence[str]) -> str:
@@ -537,6 +591,55 @@ def other_language(text: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Batch:
+    """What the catalog path reads about a whole batch before it decides each request:
+    each computed for every request at once (a few array operations, not a few per
+    request)."""
+
+    combined: np.ndarray  # the fused scores as ranked (rounded to 9 places)
+    heads: list[np.ndarray]  # per request, the head of its ranking (see _ranked_rows)
+    best: np.ndarray  # per request, its top agent (ties: the first by name)
+    rival: np.ndarray  # per request, the best agent that is no copy of it (-1: none)
+    signals: list[Signals]
+    # Per request, the top agent's BM25F weight of each of its terms, when the reason is
+    # worded (explain); a part's decision is read for its agent, status and candidates.
+    explain: bool
+    weights: tuple[np.ndarray, ...]
+
+
+def _batch(
+    state: State, queries: Sequence[Query], scores: Scores, depth: int, explain: bool
+) -> _Batch:
+    index = state.index
+    combined = np.round(scores.combined, 9)
+    heads = _ranked_rows(combined, depth)
+    rows = np.arange(combined.shape[0])
+    best = combined.argmax(axis=1)  # the first of the best: the head of _ranked
+    copy_of = index.copy_of
+    if state.copy_names:
+        others = np.where(copy_of[None, :] == copy_of[best][:, None], -1.0, combined)
+    else:
+        others = combined.copy()
+        others[rows, best] = -1.0
+    rival = others.argmax(axis=1)  # the first (by name) of the best that differ
+    rival[others[rows, rival] < 0.0] = -1
+    shape = catalog_shape(index)
+    if len(queries) >= BATCH_MIN:
+        sig = batch_signals(combined, scores, best, queries, shape)
+    else:  # a few requests: a handful of scalar reductions each costs less
+        sig = [
+            signals(combined[r], scores, r, int(best[r]), q, shape) for r, q in enumerate(queries)
+        ]
+    weights: tuple[np.ndarray, ...] = ()
+    if explain:
+        sizes = [c.size for c in scores.present]
+        cols = np.concatenate(scores.present) if sizes else np.zeros(0, dtype=np.int64)
+        flat = index.bm25_t.pairs(cols, np.repeat(best, sizes))
+        weights = tuple(np.split(flat, np.cumsum(sizes)[:-1])) if sizes else ()
+    return _Batch(combined, heads, best, rival, sig, explain, weights)
+
+
 def _catalog_evidence(
     state: State,
     text: str,
@@ -544,11 +647,15 @@ def _catalog_evidence(
     scores: Scores,
     row: int,
     limit: int,
+    batch: _Batch,
     meaning: _Meaning | None = None,
 ) -> _Evidence:
+    """One request's evidence; without ``batch.explain``, no reason is worded (the
+    decision is a part's, read for its agent, status and candidates only)."""
     index, cfg = state.index, state.config
-    combined = np.round(scores.combined[row], 9)
-    order = _ranked(combined, state.depth(limit))
+    explain = batch.explain
+    combined = batch.combined[row]
+    order = batch.heads[row]
     candidates = state.candidates(combined, limit, order)
 
     if not text.strip():
@@ -556,7 +663,7 @@ def _catalog_evidence(
     best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
-        language = other_language(text)
+        language = other_language(text) if explain else None
         return _Evidence(
             text=text,
             candidates=candidates,
@@ -565,7 +672,7 @@ def _catalog_evidence(
             else "none of the request's words appear in any agent's description, "
             "triggers or examples.",
         )
-    sig = signals(combined, scores, row, best, query, catalog_shape(index))
+    sig = batch.signals[row]
     raw = cfg.calibration.confidence(sig)
     # A calibration-only fit rescales confidence monotonically; min_confidence
     # reads the confidence the caller sees, so it means the same on every router.
@@ -594,19 +701,39 @@ def _catalog_evidence(
             + sem.scope_z * z
         )
         closeness = f"closest in meaning to its description: {top:.2f}"
+    # The agents doing the leader's job (copies, near-equivalents) do not make the
+    # decision ambiguous; those that fit about as well are its alternatives.
+    same_job = related(index, best) if cfg.max_alternatives > 0 else None
+    members: tuple[int, ...] = ()
+    group: float | None = None
+    if same_job is not None:
+        members = group_members(
+            index, combined, best, margin=cfg.alternative_margin, limit=cfg.max_alternatives
+        )
+    if members and same_job is not None:
+        mass, group_margin = group_inputs(combined, best, members, same_job)
+        group_sig = replace(
+            sig,
+            top_logit=_logit(raw),
+            group_mass=mass,
+            group_margin=group_margin,
+            group_size=float(len(members)),
+        )
+        group = max(confidence, rescale(cfg.calibration.group_confidence(group_sig)))
 
     matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
     matched = tuple(surface[key] for key in matched_keys)
-    terms = _top_terms(index, scores, row, best, query)
-    evidence = _evidence(matched, terms, query)
     name = index.names[best]
-
-    closest = f"the closest, {name}, shares only {evidence}."
-    if closeness:
-        closest = f"the closest, {name}, shares only {evidence} ({closeness})."
-        evidence = closeness if evidence == "similar wording" else f"{evidence}; {closeness}"
-    decline: str | None = None
+    rival = int(batch.rival[row])
+    if same_job is not None and rival >= 0 and same_job[rival]:
+        # The best agent that differs is a near-equivalent: the runner-up is the best
+        # agent outside the leader's job.
+        others = np.where(same_job, -1.0, combined)
+        rival = int(np.argmax(others))
+        rival = rival if others[rival] >= 0.0 else -1
+    runner = index.names[rival] if rival >= 0 else None
+    runner_score = float(combined[rival]) if runner is not None else 0.0
     # Two of the agent's own trigger phrases in the request are in-scope evidence
     # the scope model cannot see (it reads scores, not triggers): a catalog with
     # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
@@ -617,6 +744,34 @@ def _catalog_evidence(
         and len(matched) >= cfg.trigger_rescue
         and scope >= cfg.trigger_rescue_scope
     )
+    declines = (
+        known < cfg.min_known_share
+        or (scope < cfg.min_scope and index.n_agents >= cfg.scope_min_agents and not trigger_backed)
+        or (confidence if group is None else group) < cfg.min_confidence
+    )
+    alternatives = tuple(index.names[j] for j in members) if not declines else ()
+    group = group if not declines else None
+    if not explain:
+        return _Evidence(
+            text=text,
+            candidates=candidates,
+            confidence=confidence,
+            decline="" if declines else None,
+            name=name,
+            score=s1,
+            runner=runner,
+            runner_score=runner_score,
+            matched=matched,
+            alternatives=alternatives,
+            group_confidence=group,
+        )
+    terms = _top_terms(index, scores.present[row], batch.weights[row], query)
+    evidence = _evidence(matched, terms, query)
+    closest = f"the closest, {name}, shares only {evidence}."
+    if closeness:
+        closest = f"the closest, {name}, shares only {evidence} ({closeness})."
+        evidence = closeness if evidence == "similar wording" else f"{evidence}; {closeness}"
+    decline: str | None = None
     if known < cfg.min_known_share:
         language = other_language(text)
         decline = (
@@ -638,7 +793,7 @@ def _catalog_evidence(
             )
             + f"); {closest}"
         )
-    elif confidence < cfg.min_confidence:
+    elif declines:
         decline = (
             f"the best candidate, {name}, has confidence {confidence:.2f}, below the "
             f"{cfg.min_confidence:.2f} threshold (weak evidence: {evidence})."
@@ -646,11 +801,8 @@ def _catalog_evidence(
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are
     # named, but ambiguity is measured against the best agent that differs.
-    copies = index.copy_of == index.copy_of[best]
-    twins = tuple(index.names[j] for j in np.flatnonzero(copies) if j != best)[:3]
-    others = np.where(copies, -1.0, combined)
-    rival = int(np.argmax(others))  # the first (by name) of the best that differ
-    runner = index.names[rival] if others[rival] >= 0.0 else None
+    same_names = state.copy_names.get(int(index.copy_of[best]), ())
+    twins = tuple(x for x in same_names if x != name)[:3]
     return _Evidence(
         text=text,
         candidates=candidates,
@@ -659,12 +811,19 @@ def _catalog_evidence(
         name=name,
         score=s1,
         runner=runner,
-        runner_score=float(combined[rival]) if runner is not None else 0.0,
+        runner_score=runner_score,
         why=evidence,
         copies=twins,
         matched=matched,
         terms=terms,
+        alternatives=alternatives,
+        group_confidence=group,
     )
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
 
 
 def _evidence(matched: Sequence[str], terms: Sequence[str], query: Query) -> str:

@@ -142,6 +142,16 @@ class AtConfidence:
         How many requests were so answered.
     misrouted : tuple of Misroute
         The ones answered wrongly, most confident first.
+    group_coverage : float or None
+        The same at the group level: of the in-scope requests, the fraction
+        answered with ``group_confidence >= threshold`` (the agent and its
+        alternatives shown, as the hook does).
+    group_precision : float or None
+        Of the requests so answered, the fraction whose shown set (the agent and
+        its alternatives) holds a right agent.
+    group_answered : int
+    mean_set_size : float or None
+        The mean number of agents shown (1 + alternatives) over those answers.
     """
 
     threshold: float
@@ -149,6 +159,10 @@ class AtConfidence:
     precision: float | None
     answered: int
     misrouted: tuple[Misroute, ...]
+    group_coverage: float | None = None
+    group_precision: float | None = None
+    group_answered: int = 0
+    mean_set_size: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +203,10 @@ class EvaluationReport:
     at_confidence : AtConfidence or None
         Coverage and precision at ``min_confidence`` when :func:`evaluate` was
         given one.
+    group_ece : float
+        The expected calibration error of ``group_confidence``: the gap between
+        it and whether the top candidate or one of the decision's alternatives
+        was right (equal to ``ece`` when no decision had alternatives).
     """
 
     n: int
@@ -204,6 +222,7 @@ class EvaluationReport:
     abstention: Abstention
     status_counts: tuple[tuple[str, int], ...]
     at_confidence: AtConfidence | None = None
+    group_ece: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary (floats rounded to 4 places)."""
@@ -219,6 +238,7 @@ class EvaluationReport:
             "k": self.k,
             "mrr": r(self.mrr),
             "ece": r(self.ece),
+            "group_ece": r(self.group_ece),
             "reliability": [
                 {
                     "lower": b.lower,
@@ -267,6 +287,7 @@ class EvaluationReport:
             f"top-{self.k} accuracy    {self.top_k_accuracy:.3f}",
             f"MRR               {self.mrr:.3f}",
             f"calibration (ECE) {self.ece:.3f}",
+            f"group ECE         {self.group_ece:.3f}",
             "statuses          " + ", ".join(f"{s} {c}" for s, c in self.status_counts),
             "in-scope coverage " + _pct(a.in_scope_coverage, a.n_in_scope),
             "out-of-scope recall " + _pct(a.oos_recall, a.n_oos),
@@ -303,6 +324,15 @@ class EvaluationReport:
                 + ("n/a" if at.precision is None else f"{at.precision:.3f}")
                 + f" ({at.answered} answered, {len(at.misrouted)} wrong)"
             )
+            lines.append(
+                f"at group confidence >= {at.threshold:.2f}: in-scope coverage "
+                + ("n/a" if at.group_coverage is None else f"{at.group_coverage:.3f}")
+                + ", precision of the shown set "
+                + ("n/a" if at.group_precision is None else f"{at.group_precision:.3f}")
+                + ", mean set "
+                + ("n/a" if at.mean_set_size is None else f"{at.mean_set_size:.2f}")
+                + f" ({at.group_answered} answered)"
+            )
             if at.misrouted and confusions > 0:
                 lines.append("misrouted at that confidence: request -> chosen (expected)")
                 lines += [
@@ -319,6 +349,10 @@ def _at_dict(at: AtConfidence) -> dict[str, object]:
         "coverage": None if at.coverage is None else round(at.coverage, 4),
         "precision": None if at.precision is None else round(at.precision, 4),
         "answered": at.answered,
+        "group_coverage": None if at.group_coverage is None else round(at.group_coverage, 4),
+        "group_precision": None if at.group_precision is None else round(at.group_precision, 4),
+        "group_answered": at.group_answered,
+        "mean_set_size": None if at.mean_set_size is None else round(at.mean_set_size, 4),
         "misrouted": [
             {
                 "request": m.request,
@@ -461,6 +495,9 @@ class Tally:
         self.statuses: Counter[str] = Counter()
         # Per reliability bin: count, summed confidence, summed top-1 hits.
         self.bins: list[list[float]] = [[0, 0.0, 0.0] for _ in range(ECE_BINS)]
+        # The same for group_confidence and the shown set (agent and alternatives).
+        self.group_bins: list[list[float]] = [[0, 0.0, 0.0] for _ in range(ECE_BINS)]
+        self.group_answered = self.group_in_scope = self.group_right = self.group_shown = 0
 
     def add(self, d: Decision, label: str | None, right: frozenset[str]) -> None:
         """Count one decision; ``right``: the agents that are right for it."""
@@ -475,6 +512,19 @@ class Tally:
         b[0] += 1
         b[1] += conf
         b[2] += bool(ranked) and ranked[0] in right
+        group = d.group_confidence
+        top = ranked[0] if ranked else None
+        shown = (top, *d.alternatives) if top is not None else ()
+        hit = any(a in right for a in shown)
+        g = self.group_bins[min(ECE_BINS - 1, max(0, int(group * ECE_BINS)))]
+        g[0] += 1
+        g[1] += group
+        g[2] += hit
+        if self.min_confidence is not None and chosen is not None and group >= self.min_confidence:
+            self.group_answered += 1
+            self.group_in_scope += label is not None
+            self.group_right += hit
+            self.group_shown += 1 + len(d.alternatives)
         if chosen is not None:
             self.predicted[chosen] += 1
             if chosen in right:
@@ -515,6 +565,10 @@ class Tally:
             precision=self.at_right / self.at_answered if self.at_answered else None,
             answered=self.at_answered,
             misrouted=tuple(sorted(self.misrouted, key=lambda m: (-m.confidence, m.request))),
+            group_coverage=self.group_in_scope / self.in_scope if self.in_scope else None,
+            group_precision=self.group_right / self.group_answered if self.group_answered else None,
+            group_answered=self.group_answered,
+            mean_set_size=self.group_shown / self.group_answered if self.group_answered else None,
         )
 
     def report(self) -> EvaluationReport:
@@ -533,6 +587,7 @@ class Tally:
             if c
         )
         ece = sum(b.count * abs(b.accuracy - b.confidence) for b in bins) / n if n else 0.0
+        group_ece = sum(abs(h - s) for c, s, h in self.group_bins if c) / n if n else 0.0
         names = sorted(set(self.support) | set(predicted))
         per_agent = tuple(
             AgentStats(
@@ -568,6 +623,7 @@ class Tally:
             ),
             status_counts=tuple((s, self.statuses[s]) for s in ("routed", "ambiguous", "no_match")),
             at_confidence=self._at_confidence(),
+            group_ece=group_ece,
         )
 
 

@@ -378,11 +378,19 @@ def _printable(text: str, limit: int) -> str:
     return kept if len(kept) <= limit else kept[: limit - 1] + "…"
 
 
-def suggestion(d: Decision, *, name: str | None = None, kind: str = "subagent") -> str:
+def suggestion(
+    d: Decision,
+    *,
+    name: str | None = None,
+    kind: str = "subagent",
+    alternatives: Sequence[str] = (),
+) -> str:
     """The note added to the prompt's context: one sentence, the agent and why.
 
     ``name``: the name Claude Code knows (default ``d.agent``); ``kind``:
-    ``"subagent"`` or ``"skill"``.
+    ``"subagent"`` or ``"skill"``; ``alternatives``: the names Claude Code knows
+    of the decision's alternatives (agents doing the same job), named after it
+    with the group's confidence.
 
     Examples
     --------
@@ -396,6 +404,11 @@ def suggestion(d: Decision, *, name: str | None = None, kind: str = "subagent") 
     >>> suggestion(Decision(request="fill the pdf form", agent="pdf@skill", status="routed",
     ...                     confidence=0.8, reason=""), name="pdf", kind="skill")[:41]
     'agentroute: the pdf skill fits this reque'
+    >>> d = Decision(request="tune this query", agent="postgres-pro", status="routed",
+    ...     confidence=0.48, reason="", alternatives=("database-optimizer",),
+    ...     group_confidence=0.86)
+    >>> suggestion(d, alternatives=d.alternatives)[56:121]
+    '(or database-optimizer, which does the same job; confidence 0.86 '
     """
     if d.matched_triggers:
         why = "matched " + ", ".join(f"'{_printable(t, 40)}'" for t in d.matched_triggers[:3])
@@ -404,8 +417,17 @@ def suggestion(d: Decision, *, name: str | None = None, kind: str = "subagent") 
     else:
         why = "similar wording"
     advice = "Consider using it." if kind == "skill" else "Consider delegating to it."
+    who = _printable(name or d.agent or "", 80)
+    if alternatives:
+        others = ", ".join(_printable(a, 80) for a in alternatives)
+        does = "does" if len(alternatives) == 1 else "do"
+        which = "which" if len(alternatives) == 1 else "which all"
+        return (
+            f"agentroute: the {who} {kind} fits this request (or {others}, {which} {does} "
+            f"the same job; confidence {d.group_confidence:.2f} for the group; {why}). {advice}"
+        )
     return (
-        f"agentroute: the {_printable(name or d.agent or '', 80)} {kind} fits this request "
+        f"agentroute: the {who} {kind} fits this request "
         f"(confidence {d.confidence:.2f}; {why}). {advice}"
     )
 
@@ -490,7 +512,10 @@ def hook_output(
     router = _with_env_encoder(router, cache=cache)
     d = router.route(text, limit=2)
     logger.debug("decision: %r %s", d, d.reason)
-    if d.status != "routed" or d.agent is None or d.confidence < min_confidence:
+    # The group speaks when it is sure (the agent or an alternative is right); an
+    # alternative Claude Code could not address is not named, and without one the
+    # agent's own confidence must reach the bar.
+    if d.status != "routed" or d.agent is None or d.group_confidence < min_confidence:
         return None
 
     def known(agent: str) -> tuple[str, str]:
@@ -505,6 +530,13 @@ def hook_output(
     if not claude_code_name(name):
         logger.debug("%r is not a Claude Code name; the hook does not name it", name)
         return None
+    others = tuple(
+        dict.fromkeys(
+            n for n in (known(a)[0] for a in d.alternatives) if claude_code_name(n) and n != name
+        )
+    )
+    if not others and d.confidence < min_confidence:
+        return None
     teamwork = (
         len(d.team) > 1
         and all(m.score >= min_confidence for m in d.team)
@@ -513,7 +545,7 @@ def hook_output(
     note = (
         team_suggestion(d, names={m.agent: known(m.agent) for m in d.team})
         if teamwork
-        else suggestion(d, name=name, kind=kind)
+        else suggestion(d, name=name, kind=kind, alternatives=others)
     )
     return {
         "hookSpecificOutput": {

@@ -49,6 +49,7 @@ import numpy as np
 
 from agentroute._errors import CatalogError
 from agentroute._negative import NotForTable, build_table
+from agentroute._similar import near_equivalents
 from agentroute._spec import AgentSpec
 from agentroute._text import MAX_TRIGGER_WORDS, normalize, terms
 from agentroute._tfidf import char_wb_ngrams, word_ngrams
@@ -192,6 +193,62 @@ class Csr:
             i = a + int(np.searchsorted(indices[a:b], col))
             if i < b and indices[i] == col:
                 out[k] = self.data[i]
+        return out
+
+    def pairs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The value at ``(rows[k], cols[k])`` for every k (0.0 where absent), for rows
+        whose column indices are sorted (see :meth:`positions`).
+
+        >>> m = Csr(np.array([1.0, 2.0, 3.0]), np.array([0, 2, 1]), np.array([0, 2, 3]), (2, 3))
+        >>> m.pairs(np.array([0, 0, 1, 1]), np.array([2, 1, 1, 0])).tolist()
+        [2.0, 0.0, 3.0, 0.0]
+        """
+        at = self.positions(rows, cols)
+        out = np.zeros(rows.size, dtype=np.float64)
+        hit = at >= 0
+        out[hit] = self.data[at[hit]]
+        return out
+
+    def positions(
+        self, rows: np.ndarray, cols: np.ndarray, *, max_gather: int = 1 << 14
+    ) -> np.ndarray:
+        """Where entry ``(rows[k], cols[k])`` is stored, for every k (-1 where absent), for
+        rows whose column indices are sorted (every matrix :func:`build_index` makes): one
+        binary search per pair, all pairs a step at a time (a batch's look-ups cost
+        ~log2(columns) NumPy calls, not a few per pair); rows of at most ``max_gather``
+        entries in all are read whole instead."""
+        out = np.full(rows.size, -1, dtype=np.int64)
+        if rows.size == 0 or self.indices.size == 0:
+            return out
+        lo = self.indptr[rows].astype(np.int64)
+        end = self.indptr[rows + 1].astype(np.int64)
+        want = cols.astype(np.int64)
+        indices = self.indices
+        lengths = end - lo
+        if int(lengths.sum()) <= max_gather:
+            # Short rows (a request or two): one gather and a comparison beat the
+            # ~log2(columns) steps of the search.
+            got = np.concatenate(
+                [indices[a:b] for a, b in zip(lo.tolist(), end.tolist(), strict=True)]
+            )
+            pair = np.repeat(np.arange(rows.size), lengths)
+            hit = np.flatnonzero(got == np.repeat(want, lengths))
+            starts = np.cumsum(lengths) - lengths
+            out[pair[hit]] = lo[pair[hit]] + hit - starts[pair[hit]]
+            return out
+        hi = end.copy()
+        last = indices.size - 1
+        while True:
+            active = lo < hi
+            if not active.any():
+                break
+            mid = (lo + hi) // 2
+            less = active & (indices[np.minimum(mid, last)] < want)
+            lo = np.where(less, mid + 1, lo)
+            hi = np.where(active & ~less, mid, hi)
+        hit = lo < end
+        hit[hit] = indices[lo[hit]] == want[hit]
+        out[hit] = lo[hit]
         return out
 
     def to_scipy(self) -> sp.csr_matrix:
@@ -401,6 +458,10 @@ class Index:
     copy_of : numpy.ndarray
         Per agent, the first agent with the same description and body (collections
         copy one agent under several names, and copies are equally right).
+    similar : Csr
+        Per agent, its near-equivalents (agents × agents, symmetric): the agents that
+        do the same job, with their word cosine (1.0 for copies); see
+        :mod:`agentroute._similar`.
     top_idf : float
         The largest BM25 IDF (what an unknown word counts).
     not_for : NotForTable
@@ -426,6 +487,7 @@ class Index:
     fuzzy_terms: tuple[str, ...]
     copy_of: np.ndarray
     top_idf: float
+    similar: Csr
     not_for: NotForTable
 
     @property
@@ -890,6 +952,11 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
     head = l2_rows(TfidfTransformer(sublinear_tf=True).fit_transform(head_counts)).tocsr()
     # The SciPy matrices go as soon as their stored form exists (a build's peak).
     del counts, everything, head_counts
+    first: dict[tuple[str, str], int] = {}
+    copy_of = [first.setdefault((a.description, a.body), i) for i, a in enumerate(ordered)]
+    copy_array = np.asarray(copy_of, dtype=index_dtype(n))
+    near = near_equivalents(word, [a.declared_name for a in ordered], copy_array)
+    similar = Csr.from_scipy(sp.csr_matrix(near, shape=(n, n)), np.float64)
     bm25_t, word_t, head_rows = _transposed(bm25), _transposed(word), Csr.from_scipy(head)
     del bm25, word, head
 
@@ -931,8 +998,6 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
     fuzzy = sorted(fuzzy_set)
     chars_t = _transposed(chars)
     del chars
-    first: dict[tuple[str, str], int] = {}
-    copy_of = [first.setdefault((a.description, a.body), i) for i, a in enumerate(ordered)]
     return Index(
         names=names,
         feature_names=Strings.from_sorted(feature_names),
@@ -950,7 +1015,8 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         trigger_weight=weights,
         trigger_surface=tuple(surfaces),
         fuzzy_terms=tuple(fuzzy),
-        copy_of=np.asarray(copy_of, dtype=index_dtype(n)),
+        copy_of=copy_array,
         top_idf=float(idf.max()) if idf.size else 1.0,
+        similar=similar,
         not_for=build_table(ordered, names),
     )

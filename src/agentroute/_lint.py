@@ -28,6 +28,8 @@ code                   severity  meaning
                                  reaches it
 ``unreached``          warning   (labels) no labelled request at all reaches the agent
 ``unknown-label``      warning   (labels) a label names an agent not in the catalog
+``near-equivalent``    info      two agents do the same job (:mod:`agentroute._similar`):
+                                 a request that fits both is answered with both
 =====================  ========  ==========================================================
 
 >>> import agentroute
@@ -64,7 +66,7 @@ __all__ = ["Finding", "LintReport", "lint"]
 
 logger = logging.getLogger(__name__)
 
-LintSeverity = Literal["error", "warning"]
+LintSeverity = Literal["error", "warning", "info"]
 
 # Head-vector cosines between unrelated agents sit below 0.15 in every corpus
 # collection (99th percentile); copies of one agent under two names score
@@ -88,7 +90,8 @@ class Finding:
     kind : str
         A stable identifier (see the module docstring), as
         :attr:`Diagnostic.kind` is for the loader (``code`` in 0.1).
-    severity : {"error", "warning"}
+    severity : {"error", "warning", "info"}
+        ``info``: nothing is wrong; something a catalog owner may act on.
     message : str
         One sentence naming what is wrong and what would fix it.
     agents : tuple of str
@@ -153,6 +156,11 @@ class LintReport:
         return tuple(f for f in self.findings if f.severity == "warning")
 
     @property
+    def infos(self) -> tuple[Finding, ...]:
+        """The ``info`` findings (near-equivalents)."""
+        return tuple(f for f in self.findings if f.severity == "info")
+
+    @property
     def ok(self) -> bool:
         """True when there is no error (warnings allowed)."""
         return not self.errors
@@ -188,10 +196,12 @@ class LintReport:
             if len(shown) < len(group):
                 lines.append(f"  … and {len(group) - len(shown)} more (--all or --json shows all)")
         errors, warnings = len(self.errors), len(self.warnings)
+        infos = len(self.infos)
+        same = f", {infos} near-equivalent pair(s)" if infos else ""
         lines.append(
-            f"{self.n_agents} agent(s): {errors} error(s), {warnings} warning(s)"
-            if self.findings
-            else f"{self.n_agents} agent(s): no problems found"
+            f"{self.n_agents} agent(s): {errors} error(s), {warnings} warning(s){same}"
+            if errors or warnings
+            else f"{self.n_agents} agent(s): no problems found{same}"
         )
         return "\n".join(lines)
 
@@ -247,12 +257,13 @@ def lint(
     findings: list[Finding] = []
     findings += _diagnostic_findings(router)
     findings += _overlap_findings(router, overlap=overlap, near_copy=near_copy)
+    findings += _equivalent_findings(router, findings)
     findings += _description_findings(router, min_words=min_words)
     findings += _trigger_findings(router, threshold=common_trigger)
     findings += _name_findings(router)
     if labels is not None:
         findings += _label_findings(router, labels, progress=progress)
-    order = {"error": 0, "warning": 1}
+    order = {"error": 0, "warning": 1, "info": 2}
     # Worst first within a code: the highest cosine, the trigger with most owners.
     findings.sort(
         key=lambda f: (order[f.severity], f.kind, -(f.score or 0.0), f.agents, f.path or "")
@@ -351,6 +362,36 @@ def _overlap_findings(router: Router, *, overlap: float, near_copy: float) -> li
                 cos,
             )
         )
+    return out
+
+
+def _equivalent_findings(router: Router, found: Sequence[Finding]) -> list[Finding]:
+    """The near-equivalent pairs of the index that no near-copy or overlap names."""
+    index = router.index
+    named = {f.agents for f in found if f.kind in ("near-copy", "overlap")}
+    sim = index.similar
+    names = index.names
+    out = []
+    for i in range(index.n_agents):
+        a, b = int(sim.indptr[i]), int(sim.indptr[i + 1])
+        spec = router.agent(names[i]) if b > a else None
+        for j, cos in zip(sim.indices[a:b].tolist(), sim.data[a:b].tolist(), strict=True):
+            pair = (names[i], names[j])
+            if j <= i or pair in named or index.copy_of[i] == index.copy_of[j]:
+                continue
+            out.append(
+                Finding(
+                    "near-equivalent",
+                    "info",
+                    f"{pair[0]} ↔ {pair[1]}: they do the same job (text similarity "
+                    f"{cos:.2f}); a request that fits both is answered with both. Keep "
+                    "one, or say in each description what sets it apart",
+                    pair,
+                    None if spec is None else spec.path,
+                    (),
+                    float(cos),
+                )
+            )
     return out
 
 

@@ -6,7 +6,7 @@ Protocol. The server exposes two tools over the same catalogs as the command lin
 skills, else the sample catalog):
 
 * ``route(request, limit=3)``: the decision as JSON text, :meth:`Decision.to_dict`
-  (agent, status, confidence, reason, candidates, …);
+  (agent, alternatives, status, confidence, group_confidence, reason, candidates, …);
 * ``list_agents()``: the catalog as JSON text: name (as Claude Code knows it), kind
   (``subagent`` or ``skill``), description, path.
 
@@ -122,9 +122,10 @@ def build_server(load: Callable[[], Router]) -> Any:
     @server.tool(  # type: ignore[untyped-decorator]
         name="route",
         description="Choose the subagent or skill that should handle a request. Returns JSON: "
-        "agent, name and kind (subagent or skill) as the client knows it, status "
-        "(routed, ambiguous or no_match), confidence, reason, and the best `limit` "
-        "candidates with their scores.",
+        "agent, name and kind (subagent or skill) as the client knows it, alternatives "
+        "(agents doing the same job that fit as well), status (routed, ambiguous or "
+        "no_match), confidence, group_confidence (that the agent or an alternative is "
+        "right), reason, and the best `limit` candidates with their scores.",
     )
     def route(request: str, limit: int = 3) -> str:
         try:

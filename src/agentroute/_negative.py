@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -93,10 +93,35 @@ class NotForTable:
     collaborators: tuple[tuple[int, ...], ...]
     by_prefix: dict[str, tuple[int, ...]]
     position: dict[str, int]  # agent name -> index position
+    # Every distinct item term, and those of MIN_PREFIX letters or more by their first
+    # MIN_PREFIX letters: whether a request word matches any item is one look-up.
+    item_terms: frozenset[str] = field(init=False)
+    terms_by_prefix: dict[str, tuple[str, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        every = {t for _agent, _item, item_terms in self.items for t in item_terms}
+        prefix: dict[str, list[str]] = {}
+        for t in sorted(every):
+            if len(t) >= MIN_PREFIX:
+                prefix.setdefault(t[:MIN_PREFIX], []).append(t)
+        object.__setattr__(self, "item_terms", frozenset(every))
+        object.__setattr__(self, "terms_by_prefix", {p: tuple(v) for p, v in prefix.items()})
 
     @property
     def empty(self) -> bool:
         return not self.items
+
+    def relates(self, word: str) -> bool:
+        """Whether a request term matches a term of some item (equal, or one of at least
+        :data:`MIN_PREFIX` letters begins the other, as :func:`match_strength` reads it)."""
+        if word in self.item_terms:
+            return True
+        if len(word) < MIN_PREFIX:
+            return False
+        return any(
+            word.startswith(b) or b.startswith(word)
+            for b in self.terms_by_prefix.get(word[:MIN_PREFIX], ())
+        )
 
 
 def name_keys(agents: Sequence[AgentSpec]) -> dict[str, list[int]]:
@@ -338,6 +363,18 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
     """
     if table.empty or not query.terms:
         return {}
+    # The request's share of any item is at most the IDF share of its words that match
+    # some item word: most requests match none, or too little, and are passed over
+    # without looking at a single item (see the bound below).
+    request = list(dict.fromkeys(query.terms))
+    linked = [a for a in request if table.relates(a)]
+    if not linked:
+        return {}
+    idf = _idf_table(index, request)
+    total = sum(idf[t] for t in request)
+    floor = MIN_MATCH / (2.0 - MIN_MATCH) - _BOUND_MARGIN
+    if sum(idf[t] for t in linked) / total < floor:
+        return {}
     found: set[int] = set()
     for t in set(query.terms):
         if len(t) >= MIN_PREFIX:
@@ -348,7 +385,6 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
         return {}
     order = sorted(found)
     items = table.items
-    request = list(dict.fromkeys(query.terms))
     request_set = set(request)
     request_prefix = _by_prefix(request)
     # Per distinct item word, the request words it matches (equal, or one begins the
@@ -370,16 +406,12 @@ def matches(table: NotForTable, index: Index, query: Query) -> dict[int, float]:
             matched_by[b] = hit
             for a in hit:
                 related[a].add(b)
-    idf = _idf_table(index, [*request, *matched_by])
-    total = sum(idf[t] for t in request)
-    linked = [a for a in request if related[a]]
+    idf.update(_idf_table(index, [b for b in matched_by if b not in idf]))
     # The F1 of two shares is at most 2x / (1 + x) for either share x, which is below
     # MIN_MATCH for x < MIN_MATCH / (2 - MIN_MATCH) (1/3): such a request, or item, can
     # be passed over without computing the other share. The bound keeps a margin far
     # above float round-off, so no strength that reaches MIN_MATCH is skipped.
-    floor = MIN_MATCH / (2.0 - MIN_MATCH) - _BOUND_MARGIN
-    if sum(idf[t] for t in linked) / total < floor:
-        return {}
+    linked = [a for a in request if related[a]]
     out: dict[int, float] = {}
     for k in order:
         item = items[k][2]

@@ -298,6 +298,33 @@ class Router:
         view = self._state.semantic
         return None if view is None else view.encoder
 
+    def similar(self, name: str) -> tuple[str, ...]:
+        """The agents that do the same job as ``name`` (its near-equivalents, learned
+        from the catalog when the index was built; see :mod:`agentroute._similar`),
+        most similar first. A decision whose agent has near-equivalents that fit the
+        request about as well names them in :attr:`Decision.alternatives`.
+
+        Raises
+        ------
+        KeyError
+            When the catalog has no agent called ``name``.
+
+        Examples
+        --------
+        >>> router = Router.from_agents([
+        ...     {"name": "postgres-pro", "description": "Tunes PostgreSQL queries and indexes."},
+        ...     {"name": "postgres-expert", "description": "PostgreSQL queries, indexes, tuning."},
+        ...     {"name": "css-pro", "description": "CSS grid, flexbox and responsive layouts."},
+        ... ])
+        >>> router.similar("postgres-pro")
+        ('postgres-expert',)
+        """
+        from agentroute._similar import similar_names
+
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        return similar_names(self._state.index, name)
+
     def with_config(self, config: RouterConfig) -> Router:
         """A router sharing this one's index, with another decision policy."""
         return Router._from_state(replace(self._state, config=config), self._diagnostics)

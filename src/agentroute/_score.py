@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from agentroute._index import (
 )
 from agentroute._text import term_surfaces
 from agentroute._tfidf import l2, sublinear, word_ngrams
+from agentroute._vectorize import batch_products
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -121,6 +123,20 @@ def _plausible_typo(word: str, known: str) -> bool:
     return len(word) >= MIN_INDEL_LEN or len(word) == len(known)
 
 
+# Unknown words and their corrections (or None), per index: the search over the
+# vocabulary is most of a request's analysis, and requests (and a request's parts,
+# see agentroute._team) repeat their words. Bounded: a stream of new words empties it.
+_CORRECTIONS: weakref.WeakKeyDictionary[Index, dict[str, str | None]] = weakref.WeakKeyDictionary()
+_MAX_CORRECTIONS = 1 << 16
+
+
+def _corrections(index: Index) -> dict[str, str | None]:
+    table = _CORRECTIONS.get(index)
+    if table is None:
+        table = _CORRECTIONS.setdefault(index, {})
+    return table
+
+
 def analyze_query(index: Index, text: str) -> Query:
     """Terms of a request, with unknown words corrected to the index vocabulary.
 
@@ -138,17 +154,21 @@ def analyze_query(index: Index, text: str) -> Query:
     surfaces: dict[str, str] = {}
     corrections: list[tuple[str, str]] = []
     known = 0
-    cache: dict[str, str | None] = {}
+    cache = _corrections(index)
     pairs = term_surfaces(clipped)
     vocabulary = index.known([t for t, _ in pairs])
     for term, surface in pairs:
         if term not in vocabulary and len(term) >= MIN_FUZZY_LEN and term.isalpha():
-            if term not in cache:
+            try:  # one read: another thread may empty the table at any moment
+                fixed = cache[term]
+            except KeyError:
                 hit = process.extractOne(
                     term, index.fuzzy_for(len(term)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
                 )
-                cache[term] = hit[0] if hit and _plausible_typo(term, hit[0]) else None
-            fixed = cache[term]
+                fixed = hit[0] if hit and _plausible_typo(term, hit[0]) else None
+                if len(cache) >= _MAX_CORRECTIONS:
+                    cache.clear()
+                cache[term] = fixed
             if fixed is not None:
                 if (surface, fixed) not in corrections:
                     corrections.append((surface, fixed))
@@ -518,19 +538,27 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     sparse products. Both give the same bits.
     """
     w = weights.normalized()
-    vectors = [_vectors(index, q) for q in queries]
-    batch = len(vectors) >= BATCH_MIN
-    products = _products_scipy if batch or _scipy_loaded() else _products_numpy
     preselect = index.n_agents >= PRESELECT_MIN_AGENTS
-    bm25, word, char, hit = products(index, vectors, not preselect)
     moments: np.ndarray | None = None
-    if preselect:
-        char, moments = _preselected_char(index, vectors, bm25, word, w)
+    if len(queries) >= BATCH_MIN and not preselect:
+        # A batch: one pass over all its requests (the same sums, see _vectorize).
+        p = batch_products(index, queries, _kernels())
+        bm25, word, char, hit = p.bm25, p.word, p.char, p.hit
+        unknown, reach, known_idf, present = p.unknown, p.reach, p.total, p.present
+    else:
+        vectors = [_vectors(index, q) for q in queries]
+        batch = len(vectors) >= BATCH_MIN
+        products = _products_scipy if batch or _scipy_loaded() else _products_numpy
+        bm25, word, char, hit = products(index, vectors, not preselect)
+        if preselect:
+            char, moments = _preselected_char(index, vectors, bm25, word, w)
+        unknown = np.array([v.unknown for v in vectors], dtype=np.float64)
+        reach = np.array([v.reach for v in vectors], dtype=np.float64)
+        known_idf = np.array([v.total for v in vectors], dtype=np.float64)
+        present = tuple(v.cols for v in vectors)
     top_idf = index.top_idf
-    unknown = np.array([v.unknown for v in vectors], dtype=np.float64)
     # The best BM25 a request could reach: every known term saturated, plus the
     # unknown words at the highest IDF (no agent accounts for them).
-    reach = np.array([v.reach for v in vectors], dtype=np.float64)
     reach = (reach + top_idf * unknown) * (BM25_K1 + 1.0)
     bm25 = np.divide(bm25, reach[:, None], out=np.zeros_like(bm25), where=reach[:, None] > 0)
     matched = tuple(_trigger_keys(index, q) for q in queries)
@@ -538,7 +566,7 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
         trigger = _trigger_scores(index, matched)
     else:
         trigger = np.zeros((len(queries), index.n_agents), dtype=np.float64)
-    total = np.array([v.total for v in vectors], dtype=np.float64) + top_idf * unknown
+    total = known_idf + top_idf * unknown
     coverage = np.divide(hit, total[:, None], out=np.zeros_like(hit), where=total[:, None] > 0)
     np.clip(coverage, 0.0, 1.0, out=coverage)
 
@@ -551,5 +579,4 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
     for arr in (combined, bm25, word, char):
         # Cosines of non-negative unit vectors lie in [0, 1]; clip float round-off.
         np.clip(arr, 0.0, 1.0, out=arr)
-    present = tuple(v.cols for v in vectors)
     return Scores(combined, bm25, word, char, trigger, coverage, matched, present, moments)

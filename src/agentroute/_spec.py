@@ -6,6 +6,7 @@ threads and compared by value.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -47,7 +48,6 @@ def claude_code_name(name: str) -> bool:
     False
     """
     return _CLAUDE_NAME.fullmatch(name) is not None
-
 
 
 # Characters no agent name may hold, however it was made (a file, a cache, a saved
@@ -344,16 +344,36 @@ class TeamMember:
     score : float
         The calibrated confidence, in [0, 1], that this agent is right for its
         part (for a team of one, the decision's confidence).
+    alternatives : tuple of str
+        Agents that do the same job and fit the part about as well (the part may
+        be taken by the group); empty when the agent stands alone.
 
     Examples
     --------
     >>> TeamMember(agent="go-backend-engineer", part="build the orders API", score=0.8)
-    TeamMember(agent='go-backend-engineer', part='build the orders API', score=0.8)
+    TeamMember(agent='go-backend-engineer', part='build the orders API', score=0.8, alternatives=())
     """
 
     agent: str
     part: str
     score: float
+    alternatives: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_names("TeamMember.alternatives", self.alternatives, self.agent)
+        object.__setattr__(self, "alternatives", tuple(self.alternatives))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"agent", "part", "score"}``, with ``"alternatives"`` when some agents
+        doing the same job could take the part as well."""
+        out: dict[str, Any] = {
+            "agent": self.agent,
+            "part": self.part,
+            "score": round(self.score, 4),
+        }
+        if self.alternatives:
+            out["alternatives"] = list(self.alternatives)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -394,6 +414,18 @@ class Decision:
         request has a team of one (the whole request, at :attr:`confidence`).
         A router fitted with :meth:`Router.fit` (classifier) answers with teams
         of one for now.
+    alternatives : tuple of str
+        Agents that fit this request about as well as :attr:`agent` *and* do the
+        same job (its near-equivalents, :meth:`Router.similar`), best first, at
+        most ``RouterConfig.max_alternatives``. Empty when the agent stands alone
+        (and always for ``no_match``). Either of them is as good an answer: on a
+        catalog that installs several collections, each brings its own
+        Kubernetes or Postgres agent.
+    group_confidence : float
+        The estimated probability, in [0, 1], that :attr:`agent` or one of its
+        :attr:`alternatives` is right (calibrated like :attr:`confidence`); at
+        least :attr:`confidence`, and equal to it when there are no
+        alternatives. Defaults to :attr:`confidence`.
     """
 
     request: str
@@ -405,14 +437,42 @@ class Decision:
     matched_triggers: tuple[str, ...] = ()
     top_terms: tuple[str, ...] = ()
     team: tuple[TeamMember, ...] = ()
+    alternatives: tuple[str, ...] = ()
+    group_confidence: float = math.nan
 
     def __post_init__(self) -> None:
+        _check_names("Decision.alternatives", self.alternatives, self.agent)
+        object.__setattr__(self, "alternatives", tuple(self.alternatives))
+        if self.agent is None and self.alternatives:
+            raise ValueError("Decision.alternatives must be empty when no agent is chosen")
+        group = self.group_confidence
+        if isinstance(group, bool) or not isinstance(group, (int, float)):
+            raise TypeError(f"Decision.group_confidence must be a number, got {group!r}")
+        if group != group:  # NaN: not given
+            object.__setattr__(self, "group_confidence", self.confidence)
+        elif not 0.0 <= group <= 1.0:
+            raise ValueError(f"Decision.group_confidence must be in [0, 1], got {group!r}")
+        elif group < self.confidence - 1e-9:
+            raise ValueError(
+                f"Decision.group_confidence ({group!r}) must be at least the confidence "
+                f"({self.confidence!r}): the group holds the agent"
+            )
+        elif not self.alternatives and abs(group - self.confidence) > 1e-9:
+            raise ValueError(
+                "Decision.group_confidence must equal the confidence when there are no "
+                f"alternatives, got {group!r} and {self.confidence!r}"
+            )
         if self.agent is None:
             if self.team:
                 raise ValueError("Decision.team must be empty when no agent is chosen")
         elif not self.team:
             # A decision built without a team is a team of one: its agent, the whole request.
-            one = TeamMember(agent=self.agent, part=self.request.strip(), score=self.confidence)
+            one = TeamMember(
+                agent=self.agent,
+                part=self.request.strip(),
+                score=self.confidence,
+                alternatives=self.alternatives,
+            )
             object.__setattr__(self, "team", (one,))
         elif self.team[0].agent != self.agent:
             raise ValueError(
@@ -423,18 +483,27 @@ class Decision:
     def __repr__(self) -> str:
         return (
             f"Decision(agent={self.agent!r}, status={self.status!r}, "
-            f"confidence={self.confidence:.3f})"
+            f"confidence={self.confidence:.3f}"
+            + (
+                f", alternatives={self.alternatives!r}, "
+                f"group_confidence={self.group_confidence:.3f}"
+                if self.alternatives
+                else ""
+            )
+            + ")"
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The decision as JSON-ready data: what ``agentroute route --json`` prints and
         the MCP ``route`` tool returns.
 
-        Keys: ``request``, ``agent``, ``status``, ``confidence`` (rounded to 4
+        Keys: ``request``, ``agent``, ``alternatives`` (names, best first),
+        ``status``, ``confidence`` and ``group_confidence`` (rounded to 4
         places), ``reason``, ``matched_triggers``, ``top_terms``, ``candidates``
         (``[{"agent", "score"}]``, best first, with ``"copies"`` when the
         candidate stands for identical copies) and ``team`` (``[{"agent", "part",
-        "score"}]``, the decision's agent first; empty for ``no_match``).
+        "score"}]`` and ``"alternatives"`` when a group may take the part, the
+        decision's agent first; empty for ``no_match``).
 
         Examples
         --------
@@ -447,8 +516,10 @@ class Decision:
         out: dict[str, Any] = {
             "request": self.request,
             "agent": self.agent,
+            "alternatives": list(self.alternatives),
             "status": self.status,
             "confidence": round(self.confidence, 4),
+            "group_confidence": round(self.group_confidence, 4),
             "reason": self.reason,
             "matched_triggers": list(self.matched_triggers),
             "top_terms": list(self.top_terms),
@@ -461,7 +532,14 @@ class Decision:
                 for c in self.candidates
             ],
         }
-        out["team"] = [
-            {"agent": m.agent, "part": m.part, "score": round(m.score, 4)} for m in self.team
-        ]
+        out["team"] = [m.to_dict() for m in self.team]
         return out
+
+
+def _check_names(where: str, names: Any, agent: str | None) -> None:
+    if isinstance(names, (str, bytes)) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"{where} must be a sequence of agent names (str), got {names!r:.60}")
+    if len(set(names)) != len(tuple(names)):
+        raise ValueError(f"{where} names an agent twice: {tuple(names)!r:.80}")
+    if agent is not None and agent in names:
+        raise ValueError(f"{where} must not name the agent itself ({agent!r})")

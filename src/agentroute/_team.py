@@ -167,6 +167,9 @@ _SENTENCE = re.compile(
     + r")\b)",
     re.I,
 )
+# What every cut below needs somewhere in the request (a clause mark, a sentence end,
+# a joining word): a request without any is one part, whatever the patterns say.
+_MAY_SPLIT = re.compile(r"[;\n.!?,&]|\b(?:and|then|afterwards|after)\b", re.I)
 _WEAK = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*", re.I)
 _JOINED = re.compile(r",|&|\b(?:and|with|plus)\b", re.I)
 # Words that start a part without content ("Also, please ...").
@@ -265,10 +268,18 @@ def team_for(
     lead = decision.agent
     if lead is None:
         return ()
-    alone = (TeamMember(agent=lead, part=decision.request.strip(), score=decision.confidence),)
+    alone = (
+        TeamMember(
+            agent=lead,
+            part=decision.request.strip(),
+            score=decision.confidence,
+            alternatives=decision.alternatives,
+        ),
+    )
     if len(parts) < 2:
         return alone
     friends = collaborators(lead)
+    groups: dict[str, tuple[str, ...]] = {lead: decision.alternatives}
     # Per part, who takes it: the lead when it covers the part, else the part's
     # winner (and a runner-up nearly tied with it), each with its confidence.
     owners: list[dict[str, float]] = []
@@ -283,14 +294,19 @@ def team_for(
         # request the catalog took: its best candidate may take it, if confident.
         winner = best.agent
         mine = scores.get(lead, 0.0)
-        if winner == lead or copies(winner, lead) or mine >= COVER_RATIO * best.score:
+        same_job = winner in decision.alternatives or lead in d.alternatives
+        if winner == lead or copies(winner, lead) or same_job or mine >= COVER_RATIO * best.score:
             owners.append(lead_here)
             continue
-        if d.confidence >= min_confidence:
+        # A part may be taken by a group: its winner and the agents doing the same job.
+        if d.group_confidence >= min_confidence:
             took = {winner: d.confidence}
+            groups.setdefault(winner, d.alternatives)
             for c in d.candidates[1:]:
                 if c.score < RUNNER_RATIO * best.score:
                     break
+                if c.agent in d.alternatives:
+                    continue
                 if c.agent != lead and not copies(c.agent, lead) and not copies(c.agent, winner):
                     took[c.agent] = d.confidence * c.score / best.score
                     break
@@ -331,9 +347,22 @@ def team_for(
     if len(taken) < 2:
         return alone
     others = sorted((a for a in taken if a != lead), key=lambda a: (-best_conf[a], a))
-    members = [TeamMember(agent=lead, part="; ".join(taken[lead]), score=decision.confidence)]
+    members = [
+        TeamMember(
+            agent=lead,
+            part="; ".join(taken[lead]),
+            score=decision.confidence,
+            alternatives=decision.alternatives,
+        )
+    ]
     members += [
-        TeamMember(agent=a, part="; ".join(taken[a]), score=round(best_conf[a], 9)) for a in others
+        TeamMember(
+            agent=a,
+            part="; ".join(taken[a]),
+            score=round(best_conf[a], 9),
+            alternatives=tuple(x for x in groups.get(a, ()) if x not in taken),
+        )
+        for a in others
     ]
     return tuple(members)
 
@@ -344,21 +373,37 @@ def uncovered(index: Index, agent: int, q: Query) -> str:
     defects and an NLP classifier for tickets", led by an NLP agent: "computer vision
     defects"); else "".
     """
-    missing: list[str] = []
-    weight = total = 0.0
-    distinct = list(dict.fromkeys(q.terms))
-    for t, j in zip(distinct, index.columns(distinct).tolist(), strict=True):
-        if j < 0:
-            continue
-        idf = float(index.idf[j])
-        total += idf
-        lo, hi = int(index.bm25_t.indptr[j]), int(index.bm25_t.indptr[j + 1])
-        if agent not in index.bm25_t.indices[lo:hi]:
-            missing.append(q.surfaces.get(t, t))
-            weight += idf
-    if len(missing) < MIN_PART_TERMS or total <= 0.0 or weight / total < MIN_UNCOVERED_SHARE:
-        return ""
-    return " ".join(missing)
+    return uncovered_many(index, [(agent, q)])[0]
+
+
+def uncovered_many(index: Index, asks: Sequence[tuple[int, Query]]) -> list[str]:
+    """:func:`uncovered` of each ``(agent, request)``, with one look-up of every
+    (term, agent) pair of the batch."""
+    distinct = [list(dict.fromkeys(q.terms)) for _, q in asks]
+    sizes = [len(d) for d in distinct]
+    cols = index.columns([t for d in distinct for t in d])
+    agents = np.repeat(np.array([a for a, _ in asks], dtype=np.int64), sizes)
+    known = cols >= 0
+    has = np.zeros(cols.size, dtype=bool)
+    has[known] = index.bm25_t.positions(cols[known], agents[known]) >= 0
+    idf = np.zeros(cols.size, dtype=np.float64)
+    idf[known] = index.idf[cols[known]]
+    out: list[str] = []
+    at = 0
+    for (_, q), terms_ in zip(asks, distinct, strict=True):
+        missing: list[str] = []
+        weight = total = 0.0
+        for k, t in enumerate(terms_, start=at):
+            if not known[k]:
+                continue
+            total += float(idf[k])
+            if not has[k]:
+                missing.append(q.surfaces.get(t, t))
+                weight += float(idf[k])
+        at += len(terms_)
+        enough = len(missing) >= MIN_PART_TERMS and total > 0.0
+        out.append(" ".join(missing) if enough and weight / total >= MIN_UNCOVERED_SHARE else "")
+    return out
 
 
 def team_reason(team: Sequence[TeamMember]) -> str:
@@ -381,21 +426,27 @@ def attach_teams(
     position = table.position
     # (decision, its parts, the parts' decisions already known, the confidence a member needs)
     todo: list[tuple[int, list[str], list[Decision], float]] = []
+    joined: list[int] = []
     for i, d in enumerate(decisions):
         if d.agent is None:
             continue
-        parts = split_parts(d.request)[:MAX_PARTS]
+        # A request with no clause mark has one part: it is not cut at all.
+        parts = split_parts(d.request)[:MAX_PARTS] if _MAY_SPLIT.search(d.request) else []
         if len(parts) >= 2:
             todo.append((i, parts, [], MIN_PART_CONFIDENCE))
-            continue
-        # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
-        # can hold a second part without a clause mark.
-        rest = uncovered(index, position[d.agent], queries[i]) if _JOINED.search(d.request) else ""
+        elif _JOINED.search(d.request):
+            # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
+            # can hold a second part without a clause mark.
+            joined.append(i)
+    asks = [(position[str(decisions[i].agent)], queries[i]) for i in joined]
+    for i, rest in zip(joined, uncovered_many(index, asks) if asks else [], strict=True):
         if rest:
             # The whole request is its lead's part, already decided: only the rest is routed.
+            d = decisions[i]
             todo.append((i, [d.request.strip(), rest], [d], MIN_COVERAGE_CONFIDENCE))
     if not todo:
         return decisions
+    todo.sort(key=lambda item: item[0])
     flat = [p for _, parts, known, _ in todo for p in parts[len(known) :]]
     routed = route_parts(flat)
 

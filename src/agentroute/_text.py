@@ -436,8 +436,6 @@ def escape_controls(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(
-        _escaped(ch)
-        if ch not in _KEPT and unicodedata.category(ch) in _CONTROL_CATEGORIES
-        else ch
+        _escaped(ch) if ch not in _KEPT and unicodedata.category(ch) in _CONTROL_CATEGORIES else ch
         for ch in text
     )

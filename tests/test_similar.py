@@ -1,0 +1,131 @@
+"""Near-equivalents: which agents do the same job, learned once per catalog."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agentroute import AgentSpec, Router
+from agentroute._index import build_index
+from agentroute._similar import MIN_NAMED, MIN_TEXT, NEIGHBOURS, name_core, near_equivalents
+
+TWINS = [
+    AgentSpec(
+        "kubernetes-expert",
+        "Kubernetes clusters: pods, deployments, helm charts, autoscaling and ingress.",
+        body="Debug crashing pods, OOMKilled containers, helm upgrades and rollouts.",
+    ),
+    AgentSpec(
+        "kubernetes-specialist",
+        "Operates Kubernetes: helm releases, pods that crash, node pools and ingress.",
+        body="Fix failing rollouts, memory limits, helm values and cluster networking.",
+    ),
+    AgentSpec(
+        "postgres-pro",
+        "Tunes PostgreSQL: slow queries, indexes, EXPLAIN plans, vacuum and replication.",
+    ),
+    AgentSpec("css-pro", "Styles web pages with CSS grid, flexbox and responsive layouts."),
+    AgentSpec("copy-a", "Writes release notes from merged pull requests.", body="B"),
+    AgentSpec("copy-b", "Writes release notes from merged pull requests.", body="B"),
+]
+
+
+def test_name_core_sets_role_words_and_folders_aside() -> None:
+    assert name_core("kubernetes-expert") == name_core("Kubernetes_Specialist") == "kubernetes"
+    assert name_core("react-pro@team") == "react"
+    assert name_core("senior-engineer") == ""
+    assert name_core("code-reviewer") == "code reviewer"
+
+
+def test_twins_copies_and_strangers() -> None:
+    router = Router.from_agents(TWINS)
+    assert router.similar("kubernetes-expert") == ("kubernetes-specialist",)
+    assert router.similar("kubernetes-specialist") == ("kubernetes-expert",)
+    assert router.similar("copy-a") == ("copy-b",)  # identical copies do the same job
+    assert router.similar("css-pro") == ()
+    assert router.similar("postgres-pro") == ()
+    with pytest.raises(KeyError, match="no agent named 'nobody'"):
+        router.similar("nobody")
+    with pytest.raises(TypeError, match="name must be a str"):
+        router.similar(3)  # type: ignore[arg-type]
+
+
+def test_the_relation_does_not_depend_on_file_order() -> None:
+    a = build_index(TWINS).similar
+    b = build_index(list(reversed(TWINS))).similar
+    assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+    assert np.array_equal(a.data, b.data)
+
+
+def _reference(
+    rows: sp.csr_matrix, declared: list[str], copy_of: np.ndarray
+) -> set[tuple[int, int]]:
+    """Every pair by the rule, from the dense n x n cosines (what the sparse search avoids)."""
+    cos = (rows @ rows.T).toarray()
+    cores = [name_core(d) for d in declared]
+    out = set()
+    n = rows.shape[0]
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            named = bool(cores[i]) and cores[i] == cores[j]
+            if (
+                copy_of[i] == copy_of[j]
+                or cos[i, j] >= MIN_TEXT
+                or (named and cos[i, j] >= MIN_NAMED)
+            ):
+                out.add((i, j))
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=0, max_value=2**31 - 1))
+def test_the_sparse_search_finds_what_the_dense_one_finds(seed: int) -> None:
+    """On small random catalogs (fewer neighbours than the cap), the candidate search
+    loses no pair the dense cosines give, and the relation is symmetric."""
+    rng = np.random.default_rng(seed)
+    n, v = 30, 60
+    dense = rng.random((n, v)) * (rng.random((n, v)) < 0.15)
+    dense[:, 0] += 0.01  # no empty row
+    for i in range(0, n, 5):  # some near-copies
+        dense[i + 1] = dense[i] * rng.uniform(0.8, 1.2, v)
+    rows = sp.csr_matrix(dense / np.linalg.norm(dense, axis=1, keepdims=True))
+    declared = [f"{['kafka', 'vue', 'go'][i % 3]}-{['pro', 'expert'][i % 2]}-{i}" for i in range(n)]
+    copy_of = np.arange(n)
+    data, indices, indptr = near_equivalents(rows, declared, copy_of)
+    got = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    pairs = set(zip(*got.nonzero(), strict=True))
+    assert pairs == {(j, i) for i, j in pairs}  # symmetric
+    want = _reference(rows, declared, copy_of)
+    degree = np.bincount([i for i, _ in want], minlength=n)
+    if degree.max() <= NEIGHBOURS:
+        assert {(int(i), int(j)) for i, j in pairs} == want
+
+
+def test_a_catalog_without_near_equivalents_has_none_and_no_alternatives() -> None:
+    router = Router.from_default()
+    assert all(router.similar(a.name) == () for a in router.agents)
+    d = router.route("our kubernetes pods keep crashing after the helm upgrade")
+    assert d.alternatives == () and d.group_confidence == d.confidence
+
+
+def test_the_cache_keeps_the_relation(tmp_path: object) -> None:
+    import shutil
+    from pathlib import Path
+
+    folder = Path(str(tmp_path)) / "agents"
+    folder.mkdir()
+    for a in TWINS:
+        (folder / f"{a.name}.md").write_text(
+            f"---\nname: {a.name}\ndescription: {a.description}\n---\n{a.body}\n", "utf-8"
+        )
+    cache = Path(str(tmp_path)) / "cache"
+    first = Router.from_path(folder, cache=cache)
+    again = Router.from_path(folder, cache=cache)  # read from the cache
+    assert again.similar("kubernetes-expert") == first.similar("kubernetes-expert")
+    assert again.similar("copy-a") == ("copy-b",)
+    shutil.rmtree(cache)
