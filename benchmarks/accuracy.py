@@ -555,7 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--quick",
         action="store_true",
         help="6 small subsets per source instead of 12, at most 600 test requests per intent "
-        "dataset, no semantic-router",
+        "dataset, 3 of the 10 pairs of collections (_protocol.QUICK_PAIRS), 2 of the 3 "
+        "installs, no semantic-router",
     )
     ap.add_argument(
         "--loco",

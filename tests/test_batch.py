@@ -181,3 +181,158 @@ def test_dask_bag_and_frame_answer_as_one_process(cluster: object) -> None:
     assert agents == [e["agent"] for e in expected]
     assert list(got["status"]) == [e["status"] for e in expected]
     assert list(got["confidence"]) == [e["confidence"] for e in expected]
+
+
+# -- issue 22: round 3 ---------------------------------------------------------------------
+
+
+def test_a_byte_order_mark_before_line_1_is_not_part_of_it(tmp_path: Path) -> None:
+    router = default_router()
+    sink = io.StringIO()
+    report = route_file(
+        router, io.StringIO('\ufeff{"id": 1, "request": "fix the helm chart"}\n'), sink
+    )
+    assert (report.routed, report.errors) == (1, 0)
+    assert json.loads(sink.getvalue())["id"] == 1
+    # The command line too, from a file written by a tool that adds the mark.
+    source, target = tmp_path / "bom.jsonl", tmp_path / "out.jsonl"
+    source.write_bytes(b'\xef\xbb\xbf"fix the helm chart"\n')
+    assert cli.main(["route", "--input", str(source), "--output", str(target)]) == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["agent"] == "kubernetes-operator"
+
+
+def test_a_line_nested_too_deep_is_an_error_and_the_run_goes_on() -> None:
+    deep = "[" * 100_000
+    source = io.StringIO(f'"fix the helm chart"\n{deep}\n{{"id": {deep}\n"write unit tests"\n')
+    sink = io.StringIO()
+    report = route_file(default_router(), source, sink)
+    answers = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert (report.routed, report.errors) == (2, 2)
+    assert answers[1] == {"line": 2, "error": "line 2: not JSON (nested too deep)"}
+    assert answers[2]["line"] == 3 and answers[3]["request"] == "write unit tests"
+
+
+@pytest.mark.parametrize("ident", ["1e400", "-1e400", "NaN", "Infinity", "-Infinity"])
+def test_an_id_json_cannot_carry_is_refused_and_every_answer_is_strict_json(ident: str) -> None:
+    source = io.StringIO(
+        f'{{"id": {ident}, "request": "fix the helm chart"}}\n{{"id": 2.5, "request": "helm"}}\n'
+    )
+    sink = io.StringIO()
+    report = route_file(default_router(), source, sink)
+    lines = sink.getvalue().splitlines()
+
+    def strict(name: str) -> object:
+        raise AssertionError(f"{name} in the output")
+
+    answers = [json.loads(line, parse_constant=strict) for line in lines]
+    assert (report.routed, report.errors) == (1, 1)
+    assert answers[0]["line"] == 1 and "not JSON" in answers[0]["error"]
+    assert answers[1]["id"] == 2.5
+
+
+def test_stdin_that_is_the_output_file_is_refused_not_emptied(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "requests.jsonl"
+    target.write_text(_lines(REQUESTS[:3]), encoding="utf-8")
+    before = target.read_bytes()
+    with target.open("rb") as stdin:
+        proc = subprocess.run(
+            [sys.executable, "-m", "agentroute", "route", "--input", "-", "--output", str(target)],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert "is the --input file" in proc.stderr
+    assert target.read_bytes() == before
+
+
+def test_an_interrupted_run_leaves_the_previous_output_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentroute import _batch
+
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text(_lines(REQUESTS[:8]), encoding="utf-8")
+    target.write_text("the previous answers\n", encoding="utf-8")
+    real = _batch._route_chunk
+
+    def dies_after_one(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(_batch, "_route_chunk", _interrupt)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_batch, "_route_chunk", dies_after_one)
+    # chunk of 1,000 lines: 8 lines are one chunk; a second file makes a second chunk.
+    source.write_text(_lines(REQUESTS[:8] * 200), encoding="utf-8")
+    assert cli.main(["route", "--input", str(source), "--output", str(target)]) == 130
+    assert target.read_text(encoding="utf-8") == "the previous answers\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]  # no temp left
+
+
+def _interrupt(*args: object, **kwargs: object) -> object:
+    raise KeyboardInterrupt
+
+
+def test_jobs_start_no_more_workers_than_chunks_or_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+    import os
+
+    started: list[int] = []
+    real = multiprocessing.get_context
+
+    class Spy:
+        def __init__(self) -> None:
+            self._ctx = real()
+
+        def Pool(self, processes: int, *args: object) -> object:
+            started.append(processes)
+            return self._ctx.Pool(processes, *args)
+
+    monkeypatch.setattr(multiprocessing, "get_context", Spy)
+    router = default_router()
+    two = io.StringIO('"fix the helm chart"\n"write unit tests"\n')
+    sink = io.StringIO()
+    route_file(router, two, sink, jobs=200)
+    assert started == [] and sink.getvalue().count("\n") == 2  # two lines: no pool at all
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    route_file(router, io.StringIO(_lines(REQUESTS)), io.StringIO(), jobs=200, chunk=3)
+    assert started == [2]
+
+
+def test_route_frame_adds_columns_and_keeps_none(cluster: object) -> None:
+    import dask.dataframe as dd
+    import pandas as pd
+
+    router = default_router()
+    texts = ["bake a cake", "our kubernetes pods keep crashing after the helm upgrade"] * 3
+    pdf = pd.DataFrame({"request": texts, "ticket": range(6)}, index=range(10, 16))
+    got = route_frame(dd.from_pandas(pdf, npartitions=1), router).compute()
+    assert list(got.columns) == [
+        "request",
+        "ticket",
+        "agent",
+        "alternatives",
+        "status",
+        "confidence",
+        "group_confidence",
+        "reason",
+    ]
+    assert list(got.index) == list(range(10, 16)) and list(got["ticket"]) == list(range(6))
+    assert got["agent"].iloc[0] is None  # not NaN
+    assert got["agent"].iloc[1] == "kubernetes-operator"
+
+
+def test_the_router_is_scattered_once_not_sent_inside_the_graph(cluster: object) -> None:
+    import dask.bag as db
+
+    from agentroute import Router
+
+    bag = route_bag(db.from_sequence(REQUESTS, npartitions=4), default_router())
+    graph = dict(bag.__dask_graph__())
+    # The graph travels with every compute; a router in it (as a DataNode or an argument)
+    # made distributed warn "Sending large graph" on each call for a real catalog.
+    assert not any(isinstance(getattr(v, "value", v), Router) for v in graph.values())
+    assert not any(isinstance(a, Router) for v in graph.values() for a in getattr(v, "args", ()))

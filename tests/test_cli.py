@@ -51,7 +51,8 @@ def test_route_one_request(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run(["route", "our kubernetes pods keep crashing"], monkeypatch, capsys)
-    assert code == 0 and err == ""
+    # No Claude Code agents here: the sample catalog, said on stderr (issue 22).
+    assert code == 0 and err.startswith("agentroute: WARNING: no agents found")
     assert out.startswith("kubernetes-operator\trouted\t")
     assert "\x1b[" not in out  # captured output is not a terminal: no colour
 
@@ -328,8 +329,9 @@ def test_route_text_lists_a_team(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, out, _ = run(["route", TEAM_REQUEST], monkeypatch, capsys)
-    assert "team of 2:\n  - go-backend-engineer  " in out
-    assert "write the API docs for it" in out.split("team of 2:")[1]
+    head = "team of 2, lead first, then by confidence:"
+    assert f"{head}\n  - lead   go-backend-engineer  " in out
+    assert "member technical-writer  0.91  write the API docs for it" in out.split(head)[1]
     _, out, _ = run(["route", "our kubernetes pods keep crashing"], monkeypatch, capsys)
     assert "team of" not in out
 
@@ -429,6 +431,23 @@ def test_without_paths_a_project_uses_its_claude_code_agents_and_skills(
         and err == ""
         and json.loads(out)["agents"] == len(list(default_catalog_path().glob("*.md")))
     )
+
+
+def test_falling_back_to_the_sample_catalog_is_said_loudly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 22: a folder with no .claude routed against the sample catalog in silence,
+    # naming `kubernetes-operator`, an agent the user does not have.
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    code, out, err = run(["route", "helm chart upgrade fails"], monkeypatch, capsys)
+    assert code == 0 and out.startswith("kubernetes-operator\t")  # the README's first command
+    assert "WARNING: no agents found" in err and "SAMPLE catalog" in err
+    assert f"{project.as_posix()}/.claude/agents" in err and "~/.claude/skills" in err
+    assert "--agents PATH" in err
 
 
 # -- hostile input to the command line (issue 12, items 5 and 6) --------------------------

@@ -139,7 +139,14 @@ def test_every_listed_exit_code_is_still_a_documented_command() -> None:
     assert set(EXIT_CODES) <= {line for _, line in commands()}
 
 
-@pytest.mark.parametrize(("page", "line"), commands(), ids=[f"{p}: {c}" for p, c in commands()])
+@pytest.mark.parametrize(
+    ("page", "line"),
+    [
+        # A whole third-party collection takes half a minute to lint: not in the quick loop.
+        pytest.param(p, c, id=f"{p}: {c}", marks=[pytest.mark.slow] if "../shared" in c else [])
+        for p, c in commands()
+    ],
+)
 def test_every_documented_command_runs(
     page: str,
     line: str,
@@ -216,7 +223,7 @@ def test_the_site_builds_without_the_network_in_its_config() -> None:
     assert os.path.isfile(REPO / "docs" / "index.md")
 
 
-SUBCOMMANDS = ("route", "agents", "eval", "lint", "hook", "mcp")
+SUBCOMMANDS = ("route", "agents", "eval", "lint", "hook", "mcp", "doctor")
 
 
 @pytest.mark.parametrize("subcommand", SUBCOMMANDS)

@@ -10,7 +10,7 @@ import pytest
 
 from agentroute import Router, read_labels
 from agentroute._evaluate import Confusion, evaluate
-from agentroute._spec import Candidate, Decision
+from agentroute._spec import AgentSpec, Candidate, Decision
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_LABELS = REPO / "examples" / "sample_labels.jsonl"
@@ -190,6 +190,26 @@ def test_metrics_need_no_router_only_labels_and_decisions(scripted: ScriptedRout
     assert (r.n, r.accuracy) == (2, 1.0)
     with pytest.raises(ValueError, match="labels and decisions must have the same length"):
         evaluate(["a"], decisions)
+
+
+def test_the_weakest_agents_list_a_group_of_copies_once() -> None:
+    # Issue 22: wshobson-like catalogs copy one agent under several names; eval listed
+    # six rows of one agent. Shown once, with its other names, as candidates are.
+    same = "Tunes PostgreSQL queries, indexes and slow query plans for production databases."
+    agents = [AgentSpec(f"db-{i}", same) for i in range(6)]
+    agents.append(AgentSpec("css", "Styles web pages with CSS grid, flexbox and layouts."))
+    router = Router.from_agents(agents)
+    texts = ["tune this slow postgres query plan"] * 6 + ["fix the flexbox layout"]
+    labels = [f"db-{i}" for i in range(6)] + ["css"]
+    report = router.evaluate(texts, labels)
+    text = report.format(agents=10)
+    weakest = text.split("weakest agents", 1)[1].split("\n\n", 1)[0]
+    rows = [line for line in weakest.splitlines()[1:] if line.strip()]
+    assert sum(line.lstrip().startswith("db-") for line in rows) == 1, text
+    [row] = [line for line in rows if line.lstrip().startswith("db-")]
+    assert "(= " in row and row.count("db-") == 6
+    stats = {s.agent: s for s in report.per_agent}
+    assert stats["db-0"].copies == ("db-1", "db-2", "db-3", "db-4", "db-5")
 
 
 def test_group_figures_read_the_shown_set() -> None:

@@ -256,7 +256,11 @@ def test_cli_hook_prints_the_json_and_exits_0(
 
 @pytest.mark.parametrize(
     "argv",
-    [["hook", "--min-confidence", "2"], ["hook", "--bogus"], ["hook", "--agents", "/nope"]],
+    [
+        ["hook", "--min-confidence", "2"],
+        ["hook", "--min-confidnce", "0.5"],
+        ["hook", "--agents", "/nope"],
+    ],
 )
 def test_cli_hook_never_fails_the_prompt(
     argv: list[str],
@@ -264,8 +268,26 @@ def test_cli_hook_never_fails_the_prompt(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # Exit 0 (never block the prompt), but not silent forever (issue 22): Claude Code
+    # shows a systemMessage to the user; stderr alone it never shows. Said once a day.
+    code, out, _ = run_cli(argv, hook_input(SURE, project), monkeypatch, capsys)
+    assert code == 0
+    message = json.loads(out)["systemMessage"]
+    assert message.startswith("agentroute's hook is misconfigured and suggests nothing: ")
+    assert argv[-1] in message and ".claude/settings.json" in message
+    assert "hookSpecificOutput" not in json.loads(out)  # nothing reaches Claude's context
     code, out, _ = run_cli(argv, hook_input(SURE, project), monkeypatch, capsys)
     assert (code, out) == (0, "")
+
+
+def test_a_misconfigured_hook_says_so_again_after_a_day(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert hook.misconfigured("unrecognized arguments: --min-confidnce 0.5")
+    assert hook.misconfigured("unrecognized arguments: --min-confidnce 0.5") == ""
+    later = time.time() + hook.MISCONFIGURED_REPEAT_SECONDS + 1
+    assert hook.misconfigured("unrecognized arguments: --min-confidnce 0.5", now=later)
+    assert hook.misconfigured("another problem")  # each problem is said once
 
 
 @pytest.mark.slow  # starts processes

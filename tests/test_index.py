@@ -417,6 +417,16 @@ def test_row_sums_in_chunks_equal_one_bincount(lengths: list[int], entries: int)
     np.testing.assert_array_equal(_row_sums(matrix, entries), expected)
 
 
+def test_the_build_progress_counts_each_agent_once() -> None:
+    # Issue 22: the bar read 2,372/2,372 for 1,186 agent files (two passes over the text).
+    agents = load_agents(default_catalog_path()).agents
+    seen: list[tuple[int, int]] = []
+    build_index(agents, progress=lambda done, total: seen.append((done, total)))
+    assert {total for _, total in seen} == {len(agents)}
+    assert seen[-1] == (len(agents), len(agents))
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_positions_find_every_stored_entry_and_nothing_else(data: st.DataObject) -> None:

@@ -220,8 +220,10 @@ def test_an_earlier_path_shadows_a_later_agent_of_the_same_name(tmp_path: Path) 
             ("reviewer", f"Reviews code for {first}.")
         ]
         [diag] = result.diagnostics
-        assert diag.kind == "shadowed" and diag.severity == "info"
+        # The same severity as lint's finding (issue 22): a file of the user's is unused.
+        assert diag.kind == "shadowed" and diag.severity == "warning"
         assert diag.path.endswith(f"{second}/reviewer.md")
+        assert "also has an agent named 'reviewer'" in diag.message  # not "a agent"
 
 
 def test_renames_within_one_folder_do_not_depend_on_where_it_is(tmp_path: Path) -> None:

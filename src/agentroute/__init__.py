@@ -50,6 +50,7 @@ from agentroute._evaluate import (
     evaluate,
     read_labels,
 )
+from agentroute._explain import Explanation
 from agentroute._fs import PathArg
 from agentroute._index import Index
 from agentroute._load import load_agents, parse_agent
@@ -93,6 +94,7 @@ __all__ = [
     "Encoder",
     "EncoderError",
     "EvaluationReport",
+    "Explanation",
     "Finding",
     "Index",
     "IndexFormatError",

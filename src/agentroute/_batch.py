@@ -14,14 +14,23 @@ Three ways to route millions of logged requests, one function underneath,
 
 Each input line is a JSON object with the request under ``"request"`` (or
 ``"text"``) and, optionally, an ``"id"`` that is copied to the answer, or a bare
-JSON string. A line that is not one of these is answered with an ``"error"``
-naming its line number; the lines around it are routed as usual.
+JSON string (a UTF-8 byte-order mark before line 1 is ignored). A line that is not
+one of these is answered with an ``"error"`` naming its line number; the lines
+around it are routed as usual. That includes a line nested too deep for the JSON
+reader, and one whose ``"id"`` is a number the answer could not write back as JSON
+(``1e400``, ``NaN``): every answer line is strict JSON.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import math
+import os
 import re
+import secrets
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -97,14 +106,28 @@ class BatchReport:
 _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
+def _no_constant(name: str) -> Any:
+    # json.loads reads NaN, Infinity and -Infinity, which no strict JSON reader accepts.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: a float cannot hold it, and json.dumps says "Infinity"
+        raise ValueError(f"the number {text[:40]} is too large for a float")
+    return value
+
+
 def _parse(line: str, number: int) -> tuple[Any, str | None, str | None]:
     """``(id, request, error)`` of one input line."""
     if _UNDECODED.search(line):
         return None, None, f"line {number}: not UTF-8 text"
     try:
-        value = json.loads(line)
+        value = json.loads(line, parse_constant=_no_constant, parse_float=_finite)
     except ValueError as exc:
         return None, None, f"line {number}: not JSON ({exc})"
+    except RecursionError:  # 100,000 "[": nested deeper than the reader's stack
+        return None, None, f"line {number}: not JSON (nested too deep)"
     if isinstance(value, str):
         return None, value, None
     if isinstance(value, dict):
@@ -134,7 +157,13 @@ def _route_chunk(
             record = next(records)
         if ident is not None:
             record = {"id": ident, **record}
-        out.append(json.dumps(record, ensure_ascii=False))
+        try:
+            out.append(json.dumps(record, ensure_ascii=False, allow_nan=False))
+        except (ValueError, RecursionError):  # an id nested too deep to write back
+            error = f"line {number}: 'id' is nested too deep to write back"
+            out.append(json.dumps({"line": number, "error": error}, ensure_ascii=False))
+            if record.get("error") is None:
+                errors.append(error)
     return out, errors
 
 
@@ -154,6 +183,8 @@ def _work(args: tuple[Sequence[tuple[int, str]], int]) -> tuple[list[str], list[
 def _chunks(source: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
     chunk: list[tuple[int, str]] = []
     for number, line in enumerate(source, 1):
+        if number == 1:  # Windows tools start UTF-8 files with a byte-order mark
+            line = line.removeprefix("\ufeff")
         if line.strip():
             chunk.append((number, line))
         if len(chunk) >= size:
@@ -183,8 +214,10 @@ def route_file(
     limit : int, keyword-only
         Candidates per answer.
     jobs : int, keyword-only
-        Worker processes (1: route in this process). Each receives the router once;
-        answers keep the input order, so the output does not depend on ``jobs``.
+        Worker processes at most (1: route in this process). No more start than
+        there are CPUs or chunks to route: two lines never start a pool. Each
+        receives the router once; answers keep the input order, so the output does
+        not depend on ``jobs``.
     chunk : int, keyword-only
         Lines per unit of work.
     progress : callable, keyword-only
@@ -207,27 +240,81 @@ def route_file(
             progress(routed + errors)
 
     work = ((c, limit) for c in _chunks(source, chunk))
-    if jobs == 1:
-        for args in work:
+    # The first chunks are read before any worker starts, so a short file never pays
+    # for (or holds the memory of) workers it has no work for.
+    ahead = list(itertools.islice(work, min(jobs, os.cpu_count() or 1)))
+    workers = len(ahead)
+    if workers <= 1:
+        for args in itertools.chain(ahead, work):
             write(_route_chunk(router, *args))
         return BatchReport(routed=routed, errors=errors, first_error=first)
 
     import multiprocessing
 
-    with multiprocessing.get_context().Pool(jobs, _init_worker, (router,)) as pool:
+    with multiprocessing.get_context().Pool(workers, _init_worker, (router,)) as pool:
         # A bounded window of chunks in flight: reading never runs ahead of writing by
         # more than 2 chunks a worker, whatever the file's length.
         pending: deque[Any] = deque()
-        for args in work:
+        for args in itertools.chain(ahead, work):
             pending.append(pool.apply_async(_work, (args,)))
-            if len(pending) >= 2 * jobs:
+            if len(pending) >= 2 * workers:
                 write(pending.popleft().get())
         while pending:
             write(pending.popleft().get())
     return BatchReport(routed=routed, errors=errors, first_error=first)
 
 
+@contextlib.contextmanager
+def replacing(path: str) -> Iterator[IO[str]]:
+    """A text stream whose contents replace the file ``path`` only once it is complete.
+
+    Written to a temporary file beside the target (its real path, when ``path`` is a
+    link) and renamed over it on success: an interrupted run leaves the old file (or
+    none), never a valid-looking partial one. A target that exists and is not a
+    regular file (``/dev/null``, a FIFO) is written directly: it cannot be renamed
+    over. Lone surrogates in a request (a JSON ``"\\ud800"`` escape) are written as
+    the escape again, so the output reads back to the same text.
+    """
+    target = os.path.realpath(path)
+    try:
+        special = not stat.S_ISREG(os.stat(target).st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:
+        with open(target, "w", encoding="utf-8", errors="backslashreplace") as direct:
+            yield direct
+        return
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # 0o666 less the umask, as open() would have created the file itself.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 # -- Dask --------------------------------------------------------------------------------
+
+
+def _shipped(router: Router) -> Any:
+    """The router as partitions receive it: with a ``distributed`` client, scattered
+    to the workers once (a large router inside the graph would travel with every
+    graph sent, with "Sending large graph" warnings); else one delayed object every
+    partition depends on."""
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):  # no distributed, or no client: the local scheduler
+        from dask.delayed import delayed
+
+        return delayed(router, pure=True, traverse=False)
+    return client.scatter(router, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
 
 
 def _partition(requests: Iterable[Any], router: Router, limit: int) -> list[dict[str, Any]]:
@@ -237,48 +324,38 @@ def _partition(requests: Iterable[Any], router: Router, limit: int) -> list[dict
 def route_bag(bag: Any, router: Router, *, limit: int = 5) -> Any:
     """A Dask bag of requests → a bag of decision records (:func:`decision_record`), in order.
 
-    The router enters the graph once (a single task every partition depends on), so a
-    cluster ships it to each worker once. Needs the ``dask`` extra.
+    The router is shipped once (scattered to each worker when a ``distributed`` client
+    is running, else a single task every partition depends on), not once per
+    partition. Needs the ``dask`` extra.
     """
-    from dask.delayed import delayed
+    return bag.map_partitions(_partition, _shipped(router), limit)
 
-    shipped = delayed(router, pure=True, traverse=False)
-    return bag.map_partitions(_partition, shipped, limit)
+
+_FRAME_COLUMNS = ("agent", "alternatives", "status", "confidence", "group_confidence", "reason")
+_FLOAT_COLUMNS = ("confidence", "group_confidence")
 
 
 def _frame_partition(frame: Any, router: Router, column: str, limit: int) -> Any:
     import pandas as pd
 
     records = route_records(router, [str(t) for t in frame[column]], limit=limit)
-    return pd.DataFrame(
-        {
-            "agent": [r["agent"] for r in records],
-            "alternatives": [r["alternatives"] for r in records],
-            "status": [r["status"] for r in records],
-            "confidence": [r["confidence"] for r in records],
-            "group_confidence": [r["group_confidence"] for r in records],
-            "reason": [r["reason"] for r in records],
-        },
-        index=frame.index,
-    )
+    out = frame.copy()
+    for name in _FRAME_COLUMNS:
+        values = [r[name] for r in records]
+        # object, not pandas' inferred string dtype, so a None agent stays None (not NaN).
+        dtype = float if name in _FLOAT_COLUMNS else object
+        out[name] = pd.Series(values, index=frame.index, dtype=dtype)
+    return out
 
 
 def route_frame(frame: Any, router: Router, *, column: str = "request", limit: int = 5) -> Any:
-    """A Dask dataframe with a text ``column`` → one with ``agent``, ``alternatives``,
-    ``status``, ``confidence``, ``group_confidence`` and ``reason`` per row (same
-    index). Needs the ``dask`` extra."""
+    """A Dask dataframe with a text ``column`` → the same dataframe with ``agent`` (None
+    when no agent fits), ``alternatives``, ``status``, ``confidence``,
+    ``group_confidence`` and ``reason`` columns added (the input's columns and index
+    kept; an input column of one of those names is replaced). Needs the ``dask`` extra."""
     import pandas as pd
-    from dask.delayed import delayed
 
-    shipped = delayed(router, pure=True, traverse=False)
-    meta = pd.DataFrame(
-        {
-            "agent": pd.Series(dtype=object),
-            "alternatives": pd.Series(dtype=object),
-            "status": pd.Series(dtype=object),
-            "confidence": pd.Series(dtype=float),
-            "group_confidence": pd.Series(dtype=float),
-            "reason": pd.Series(dtype=object),
-        }
-    )
-    return frame.map_partitions(_frame_partition, shipped, column, limit, meta=meta)
+    meta = frame._meta.copy()
+    for name in _FRAME_COLUMNS:
+        meta[name] = pd.Series(dtype=float if name in _FLOAT_COLUMNS else object)
+    return frame.map_partitions(_frame_partition, _shipped(router), column, limit, meta=meta)

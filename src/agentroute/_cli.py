@@ -1,8 +1,8 @@
 """The ``agentroute`` command line; :func:`main` returns the exit status.
 
-Subcommands: ``route``, ``agents``, ``eval``, ``lint``, ``hook`` and ``mcp``. Only what a
-subcommand needs is imported when it runs, so ``agentroute route`` does not pay
-for the linter, the hook or the progress bar.
+Subcommands: ``route``, ``agents``, ``eval``, ``lint``, ``hook``, ``mcp`` and
+``doctor``. Only what a subcommand needs is imported when it runs, so ``agentroute
+route`` does not pay for the linter, the hook or the progress bar.
 
 Exit status (every subcommand):
 
@@ -135,18 +135,31 @@ def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) ->
     from agentroute._claude import claude_code_paths, project_root
     from agentroute._router import default_catalog_path
 
-    found = claude_code_paths(project=project_root())
+    project = project_root()
+    found = claude_code_paths(project=project)
+    home = Path.home()
+
+    def shown(p: Path) -> str:
+        return "~/" + p.relative_to(home).as_posix() if p.is_relative_to(home) else p.as_posix()
+
     if not found:
+        if note is not None:
+            # Said loudly: these agents are a demo, not the user's (issue 22).
+            looked = ", ".join(
+                shown(base / ".claude" / sub)
+                for base in (project, home)
+                for sub in ("agents", "skills")
+            )
+            note.write(
+                f"agentroute: WARNING: no agents found (looked in {looked}); routing against "
+                "the SAMPLE catalog shipped with agentroute, for trying it out: its agents "
+                "are not yours. Give --agents PATH.\n"
+            )
         return [default_catalog_path()]
     if note is not None:
-        home = Path.home()
-        shown = [
-            "~/" + p.relative_to(home).as_posix() if p.is_relative_to(home) else p.as_posix()
-            for p in found
-        ]
         note.write(
-            f"agentroute: using the Claude Code agents and skills in {', '.join(shown)} "
-            "(give --agents PATH to choose)\n"
+            f"agentroute: using the Claude Code agents and skills in "
+            f"{', '.join(shown(p) for p in found)} (give --agents PATH to choose)\n"
         )
     return list(found)
 
@@ -196,9 +209,17 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+def _stdin_is(path: str) -> bool:
+    """Whether stdin is the file ``path`` (``--input - --output F < F``)."""
+    try:
+        return os.path.samestat(os.fstat(sys.stdin.fileno()), os.stat(path))
+    except (OSError, ValueError, AttributeError):  # no such output, or no real stdin
+        return False
+
+
 def _route_file(args: argparse.Namespace, out: TextIO) -> int:
     """``route --input FILE.jsonl [--output FILE.jsonl] [--jobs N]``."""
-    from agentroute._batch import route_file
+    from agentroute._batch import replacing, route_file
 
     if args.request is not None:
         raise _UsageError("give either a REQUEST or --input, not both")
@@ -207,8 +228,9 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
     router = _load(args.agents, strict=args.strict, cache=not args.no_cache, encoder=args.encoder)
     reading_stdin = args.input == "-"
     writing_stdout = args.output in (None, "-")
-    if not (reading_stdin or writing_stdout) and _same_file(args.input, args.output):
-        # Opening the output empties it before a line of the input is read.
+    if not writing_stdout and (
+        _stdin_is(args.output) if reading_stdin else _same_file(args.input, args.output)
+    ):
         raise _UsageError(
             f"--output {args.output} is the --input file: write the answers elsewhere"
         )
@@ -222,44 +244,63 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
         )
     except OSError as exc:
         raise _UsageError(f"cannot read {args.input}: {exc.strerror or exc}") from None
-    try:
-        sink = (
-            out
-            if writing_stdout
-            # A request may hold lone surrogates (a JSON "\ud800" escape): written as the
-            # escape again, so the output stays JSON that reads back to the same text.
-            else open(args.output, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
-        )
-    except OSError as exc:
-        source.close()
-        raise _UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     from agentroute._progress import Progress
 
     bar = Progress("routing")
     total = _count_lines(args.input) if bar.enabled and not reading_stdin else 0
-    try:
-        with bar:
-            report = route_file(
-                router,
-                source,
-                sink,
-                limit=args.limit,
-                jobs=args.jobs or 1,
-                progress=(lambda done: bar(done, max(total, done))) if bar.enabled else None,
-            )
-    except UnicodeDecodeError as exc:
-        raise _UsageError(f"{args.input}: not UTF-8 text ({exc.reason})") from None
-    finally:
+    with contextlib.ExitStack() as stack:
         if not reading_stdin:
-            source.close()
-        if sink is not out:
-            sink.close()
+            stack.callback(source.close)
+        try:
+            # Answers go to a temporary file renamed over --output when complete.
+            sink = out if writing_stdout else stack.enter_context(replacing(args.output))
+        except OSError as exc:
+            raise _UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        try:
+            with bar:
+                report = route_file(
+                    router,
+                    source,
+                    sink,
+                    limit=args.limit,
+                    jobs=args.jobs or 1,
+                    progress=(lambda done: bar(done, max(total, done))) if bar.enabled else None,
+                )
+        except UnicodeDecodeError as exc:
+            raise _UsageError(f"{args.input}: not UTF-8 text ({exc.reason})") from None
     if report.errors:
         sys.stderr.write(
             f"agentroute: {report.errors} line(s) of {args.input} could not be routed "
             f"(first: {report.first_error}); each is answered with an 'error'\n"
         )
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace, out: TextIO) -> int:
+    """``route --explain AGENT REQUEST``: where AGENT stands and what keeps it from the top."""
+    if args.request in (None, "-") or args.input is not None:
+        raise _UsageError("--explain AGENT needs one REQUEST (not stdin or --input)")
+    router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
+    e = router.explain(args.request, args.explain)
+    if args.json:
+        out.write(json.dumps(e.to_dict(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out.write(f"{e.agent}\trank {e.rank} of {e.n_agents}\t{e.score:.3f}\n{e.summary}\n")
+    out.write(f"  {'view':<9} {e.agent[:24]:>24} {e.top[:24]:>24}\n")
+    for (view, mine), (_, top) in zip(e.views, e.top_views, strict=True):
+        out.write(f"  {view:<9} {mine:>24.3f} {top:>24.3f}\n")
+    out.write(f"  {'fused':<9} {e.score:>24.3f} {e.top_score:>24.3f}\n")
+    for label, items in (
+        ("matched terms", e.matched_terms),
+        ("missing terms", e.missing_terms),
+        ("matched triggers", e.matched_triggers),
+    ):
+        out.write(f"{label}: {', '.join(items) if items else '-'}\n")
+    for item, strength in e.not_for:
+        out.write(f"not for: {item} (match {strength:.2f})\n")
+    d = e.decision
+    out.write(f"decision: {d.agent or '-'} ({d.status}, confidence {d.confidence:.2f})\n")
     return EXIT_OK
 
 
@@ -278,6 +319,8 @@ def _how_sure(d: Decision) -> str:
 
 
 def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
+    if args.explain is not None:
+        return _explain(args, out)
     if args.input is not None:
         return _route_file(args, out)
     if args.output is not None or args.jobs is not None:
@@ -298,10 +341,13 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
                 same = f"  (= {', '.join(c.copies)})" if c.copies else ""
                 out.write(f"  {i}. {c.agent}  {c.score:.3f}{same}\n")
             if len(d.team) > 1:
-                out.write(f"team of {len(d.team)}:\n")
-                for m in d.team:
+                # The lead is the agent for the whole request (at its confidence), the
+                # others follow by their confidence for their own part.
+                out.write(f"team of {len(d.team)}, lead first, then by confidence:\n")
+                for k, m in enumerate(d.team):
+                    role = "lead  " if k == 0 else "member"
                     alts = f" (or {', '.join(m.alternatives)})" if m.alternatives else ""
-                    out.write(f"  - {m.agent}{alts}  {m.score:.2f}  {m.part}\n")
+                    out.write(f"  - {role} {m.agent}{alts}  {m.score:.2f}  {m.part}\n")
         return EXIT_NO_MATCH if d.status == "no_match" else EXIT_OK
 
     # One request per line; blank lines are skipped. Lines are routed in batches
@@ -515,6 +561,41 @@ def _cmd_hook(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# -- doctor -----------------------------------------------------------------------------
+def hook_arguments_problem(arguments: Sequence[str]) -> str:
+    """Why ``agentroute hook ARGUMENTS`` would be refused ("" when it would run)."""
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            args = _parser().parse_args(["hook", *arguments])
+    except SystemExit as exc:
+        if exc.code == 0:
+            return ""
+        lines = [line for line in said.getvalue().splitlines() if line.strip()]
+        return lines[-1].split("error: ", 1)[-1] if lines else "its arguments are refused"
+    missing = [p for p in args.agents or [] if not Path(p).exists()]
+    return f"--agents {missing[0]}: no such file or folder" if missing else ""
+
+
+def _cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
+    from agentroute._cache import cache_dir
+    from agentroute._doctor import diagnose, prune, report
+
+    if args.prune:
+        for path in prune(cache_dir()):
+            out.write(f"removed {path}\n")
+    findings = diagnose(cache=not args.no_cache)
+    if args.json:
+        rows = [
+            {"status": f.status, "topic": f.topic, "message": f.message, "fix": f.fix}
+            for f in findings
+        ]
+        out.write(json.dumps(rows, ensure_ascii=False) + "\n")
+    else:
+        out.write(report(findings))
+    return EXIT_FINDINGS if any(f.status == "problem" for f in findings) else EXIT_OK
+
+
 # -- mcp --------------------------------------------------------------------------------
 def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
     try:
@@ -523,9 +604,9 @@ def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
         _mcp.server_class()
     except ImportError as exc:
         raise _UsageError(str(exc)) from None
-    _mcp.serve(
-        catalog_paths(args.agents, note=sys.stderr), cache=not args.no_cache, encoder=args.encoder
-    )
+    # Never the sample catalog: a client would be told to delegate to agents it lacks.
+    paths = [Path(p) for p in args.agents] if args.agents else None
+    _mcp.serve(paths, cache=not args.no_cache, encoder=args.encoder)
     return EXIT_OK
 
 
@@ -635,6 +716,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     route.add_argument(
         "--output", metavar="FILE.jsonl", help="where --input's answers go (default stdout)"
+    )
+    route.add_argument(
+        "--explain",
+        metavar="AGENT",
+        help="why not AGENT? where it ranks for REQUEST, its score in each view, the words "
+        "its text has and lacks, any not-for penalty, and what stands between it and the top",
     )
     route.add_argument(
         "--jobs",
@@ -789,6 +876,27 @@ def _parser() -> argparse.ArgumentParser:
     _add_cache_option(hk)
     hk.set_defaults(func=_cmd_hook)
 
+    dr = sub.add_parser(
+        "doctor",
+        help="check the Claude Code setup: agents, cache, hook, MCP, a sample routing",
+        formatter_class=fmt,
+        description="What to run when the hook seems quiet: the project root and the agent and\n"
+        "skill folders found (counts by scope, shadowed names), the cache folder (usable,\n"
+        "size, stale files), the UserPromptSubmit hook in .claude/settings.json (its\n"
+        "command, whether it resolves on PATH and parses), the MCP registration\n"
+        "(.mcp.json) and one sample routing. One line per finding, each problem with its fix.",
+        epilog="exit status: 0 no problem, 1 a problem found, 2 usage error.",
+    )
+    dr.add_argument(
+        "--prune",
+        action="store_true",
+        help="first remove stale cache files (index caches unused for 30 days, temporary "
+        "files of killed writes, expired markers)",
+    )
+    dr.add_argument("--json", action="store_true", help="print the findings as JSON")
+    _add_cache_option(dr)
+    dr.set_defaults(func=_cmd_doctor)
+
     mc = sub.add_parser(
         "mcp",
         help="MCP server over stdio: route and list_agents tools",
@@ -822,15 +930,33 @@ def _escape_unencodable() -> None:
                 reconfigure(errors="backslashreplace")
 
 
+def _hook_misconfigured(usage_error: str) -> None:
+    """Print the hook's one-time note about a command line argparse refused."""
+    lines = [line for line in usage_error.splitlines() if line.strip()]
+    problem = lines[-1].split("error: ", 1)[-1] if lines else "its command line was refused"
+    try:
+        from agentroute._hook import misconfigured
+
+        sys.stdout.write(misconfigured(problem))
+        sys.stdout.flush()
+    except Exception:  # never block the prompt
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     is_hook = bool(args_list) and args_list[0] == "hook"
     parser = _parser()
+    said = io.StringIO()
     try:
-        args = parser.parse_args(args_list)
+        with contextlib.redirect_stderr(said) if is_hook else contextlib.nullcontext():
+            args = parser.parse_args(args_list)
     except SystemExit as exc:
-        if is_hook:  # a misconfigured hook must not block the prompt either
+        if is_hook:  # a misconfigured hook must not block the prompt either...
+            sys.stderr.write(said.getvalue())
+            if exc.code != 0:  # ...nor stay silent forever: Claude Code shows systemMessage
+                _hook_misconfigured(said.getvalue())
             return EXIT_OK
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     from agentroute._errors import AgentrouteError

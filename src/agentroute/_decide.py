@@ -165,13 +165,24 @@ class State:
     # Per group of identical copies (keyed by its first agent in index order), the
     # names of every agent in it: collections copy one agent under several names.
     copy_names: dict[int, tuple[str, ...]] = field(init=False, repr=False)
+    # Per agent of such a group (by position), the names of the other copies.
+    copies_of: dict[int, tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         names: dict[int, list[str]] = {}
         for i, g in enumerate(self.index.copy_of.tolist()):
             names.setdefault(int(g), []).append(self.index.names[i])
+        groups = {g: tuple(v) for g, v in names.items() if len(v) > 1}
+        object.__setattr__(self, "copy_names", groups)
+        position = {name: i for i, name in enumerate(self.index.names)}
         object.__setattr__(
-            self, "copy_names", {g: tuple(v) for g, v in names.items() if len(v) > 1}
+            self,
+            "copies_of",
+            {
+                position[name]: tuple(x for x in group if x != name)
+                for group in groups.values()
+                for name in group
+            },
         )
 
     def depth(self, limit: int) -> int:
@@ -195,17 +206,20 @@ class State:
             order = _ranked(scores, self.depth(limit))
         if not self.copy_names:
             return tuple(Candidate(agent=names[j], score=float(scores[j])) for j in order)
-        copy_of = self.index.copy_of
         out: list[Candidate] = []
         seen: set[int] = set()
-        for j in order:
-            g = int(copy_of[j])
+        copies_of = self.copies_of
+        heads = np.asarray(order)
+        for j, g, value in zip(
+            heads.tolist(),
+            self.index.copy_of[heads].tolist(),
+            scores[heads].tolist(),
+            strict=True,
+        ):
             if g in seen:
                 continue
             seen.add(g)
-            name = names[j]
-            others = tuple(x for x in self.copy_names.get(g, ()) if x != name)
-            out.append(Candidate(agent=name, score=float(scores[j]), copies=others))
+            out.append(Candidate(agent=names[j], score=value, copies=copies_of.get(j, ())))
             if len(out) == k:
                 break
         return tuple(out)

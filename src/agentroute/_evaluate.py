@@ -62,6 +62,9 @@ class AgentStats:
     recall: float
     support: int
     predicted: int = 0
+    #: The agent's identical copies under other names (as :attr:`Candidate.copies`):
+    #: the report lists a group of copies once.
+    copies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +259,7 @@ class EvaluationReport:
                     "recall": r(s.recall),
                     "support": s.support,
                     "predicted": s.predicted,
+                    "copies": list(s.copies),
                 }
                 for s in self.per_agent
             ],
@@ -294,10 +298,16 @@ class EvaluationReport:
         ]
         scored = [s for s in self.per_agent if s.support > 0]
         if scored and agents > 0:
-            weakest = sorted(
+            weakest: list[AgentStats] = []
+            shown: set[str] = set()
+            for s in sorted(
                 scored,
                 key=lambda s: (s.recall, -1.0 if s.precision is None else s.precision, s.agent),
-            )[:agents]
+            ):
+                # Identical copies fail together: the weakest of them stands for all.
+                if s.agent not in shown and len(weakest) < agents:
+                    weakest.append(s)
+                shown.update((s.agent, *s.copies))
             lines.append("")
             lines.append(f"weakest agents (of {len(scored)} with labels): precision recall support")
             width = max(len(s.agent) for s in weakest)
@@ -305,6 +315,7 @@ class EvaluationReport:
                 f"  {s.agent:<{width}}  "
                 f"{' n/a' if s.precision is None else f'{s.precision:.2f}'}  "
                 f"{s.recall:.2f}  {s.support}"
+                + (f"  (= {', '.join(s.copies)})" if s.copies else "")
                 for s in weakest
             ]
         if self.confusions and confusions > 0:
@@ -493,6 +504,8 @@ class Tally:
         self.recalled: Counter[str] = Counter()
         self.confusions: Counter[tuple[str | None, str | None]] = Counter()
         self.statuses: Counter[str] = Counter()
+        # Each agent seen with identical copies (a candidate's copies): the others' names.
+        self.copies: dict[str, tuple[str, ...]] = {}
         # Per reliability bin: count, summed confidence, summed top-1 hits.
         self.bins: list[list[float]] = [[0, 0.0, 0.0] for _ in range(ECE_BINS)]
         # The same for group_confidence and the shown set (agent and alternatives).
@@ -507,6 +520,11 @@ class Tally:
         abstained = d.status == "no_match"
         chosen = None if abstained else d.agent
         ranked = [c.agent for c in d.candidates]
+        for c in d.candidates:
+            if c.copies and c.agent not in self.copies:
+                twins = sorted({c.agent, *c.copies})
+                for name in twins:
+                    self.copies[name] = tuple(x for x in twins if x != name)
         conf = d.confidence
         b = self.bins[min(ECE_BINS - 1, max(0, int(conf * ECE_BINS)))]
         b[0] += 1
@@ -596,6 +614,7 @@ class Tally:
                 recall=self.recalled[a] / self.support[a] if self.support[a] else 0.0,
                 support=self.support[a],
                 predicted=predicted[a],
+                copies=self.copies.get(a, ()),
             )
             for a in names
         )

@@ -46,13 +46,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentroute._claude import claude_code_paths, is_skill, project_root
+from agentroute._errors import CatalogError
 from agentroute._spec import claude_code_name
 
 if TYPE_CHECKING:
     from agentroute._router import Router
     from agentroute._spec import Decision
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "hook_output", "load_router", "run"]
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "hook_output", "load_router", "misconfigured", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -555,6 +556,54 @@ def hook_output(
     }
 
 
+#: A misconfigured hook says so again at most this often (per problem).
+MISCONFIGURED_REPEAT_SECONDS = 86_400
+
+
+def misconfigured_note(problem: str) -> str:
+    """The text a misconfigured hook shows the user.
+
+    >>> misconfigured_note("unrecognized arguments: --min-confidnce 0.5")[:58]
+    "agentroute's hook is misconfigured and suggests nothing: u"
+    """
+    return _printable(
+        f"agentroute's hook is misconfigured and suggests nothing: {problem}. Fix the "
+        "`agentroute hook` command in .claude/settings.json (`agentroute doctor` checks it).",
+        600,
+    )
+
+
+def misconfigured(problem: str, *, now: float | None = None) -> str:
+    """What the hook prints when its own command is wrong (an unknown option, an
+    ``--agents`` path that does not exist): Claude Code's ``systemMessage``, which
+    it shows to the user (and does not add to Claude's context), once a day per
+    problem; ``""`` when said already (remembered by a marker file in the cache
+    folder). Stderr alone is never shown, so such a hook used to be silent forever.
+    """
+    import hashlib
+
+    from agentroute import _pipeline as pipeline
+    from agentroute._cache import cache_dir
+
+    text = misconfigured_note(problem)
+    folder, _ = pipeline.usable_folder(cache_dir())
+    if folder is not None:
+        key = hashlib.sha256(problem.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        marker = folder / f"hook-misconfigured-{key}"
+        current = time.time() if now is None else now
+        try:
+            if current - marker.stat().st_mtime < MISCONFIGURED_REPEAT_SECONDS:
+                return ""
+        except OSError:
+            pass
+        try:
+            marker.touch()
+            os.utime(marker, (current, current))
+        except OSError:  # cannot remember: say it each time rather than never
+            pass
+    return json.dumps({"systemMessage": text}, ensure_ascii=False) + "\n"
+
+
 def run(
     stdin_text: str,
     *,
@@ -569,6 +618,15 @@ def run(
             stdin_text, agents=agents, min_confidence=min_confidence, home=home, cache=cache
         )
         return "" if out is None else json.dumps(out, ensure_ascii=False) + "\n"
+    except CatalogError as exc:
+        if agents:  # the hook's own --agents: its command is wrong, say so to the user
+            logger.debug("hook misconfigured", exc_info=True)
+            try:
+                return misconfigured(str(exc))
+            except Exception:
+                return ""
+        logger.debug("hook failed; printing nothing", exc_info=True)
+        return ""
     except Exception:  # the user's prompt must go through whatever happens here
         logger.debug("hook failed; printing nothing", exc_info=True)
         return ""

@@ -505,22 +505,17 @@ class Index:
         stream of new words empties the table rather than growing it.
         """
         seen = self._columns_seen
-        # Read each gram once into a local table: another thread may empty the shared
-        # one at any moment (a Router is shared between threads).
-        local: dict[str, int] = {}
-        new: list[str] = []
-        for g in dict.fromkeys(grams):
-            j = seen.get(g)
-            if j is None:
-                new.append(g)
-            else:
-                local[g] = j
-        if new:
-            local.update(zip(new, self.feature_names.find(new).tolist(), strict=True))
+        # Each gram is read once from the shared table (another thread may empty it at
+        # any moment: a Router is shared between threads); what is missing is searched.
+        found: list[int | None] = list(map(seen.get, grams))
+        if None in found:
+            new = list(dict.fromkeys(g for g, j in zip(grams, found, strict=True) if j is None))
+            local = dict(zip(new, self.feature_names.find(new).tolist(), strict=True))
             if len(seen) + len(new) > _MAX_REMEMBERED_WORDS:
                 seen.clear()
-            seen.update((g, local[g]) for g in new)
-        return np.fromiter((local[g] for g in grams), dtype=np.int64, count=len(grams))
+            seen.update(local)
+            found = [local[g] if j is None else j for g, j in zip(grams, found, strict=True)]
+        return np.array(found, dtype=np.int64).reshape(len(grams))
 
     def known(self, terms: Sequence[str]) -> set[str]:
         """Which of ``terms`` (single terms) the index knows."""
@@ -881,7 +876,8 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
     agents : sequence of AgentSpec
     progress : callable, keyword-only
         Called as ``progress(done, total)`` while reading the agents' text (most of
-        the time a large catalog takes); for a progress bar.
+        the time a large catalog takes); for a progress bar. ``total`` is the number
+        of agents (the text is read twice; each pass counts half).
 
     Raises
     ------
@@ -903,12 +899,13 @@ def build_index(agents: Sequence[AgentSpec], *, progress: Progress | None = None
         raise ValueError(f"agent names must be unique; repeated: {', '.join(dupes[:5])}")
     n = len(ordered)
     # Reading text is ~2/3 of the work: agents for the words, then again for chars.
+    # The bar counts agents (what a user knows the catalog by), each pass half of one.
     total = 2 * n
     step = max(1, n // 100)
 
     def tick(done: int) -> None:
         if progress is not None and (done % step == 0 or done == total):
-            progress(done, total)
+            progress(done // 2, n)
 
     bodies = [indexed_body(a) for a in ordered]
     size = SLICE_AGENTS

@@ -498,14 +498,15 @@ def _dedupe_names(
         if first != rank:
             # An earlier path defines this name: as Claude Code does with a project
             # agent and a user agent of one name, the earlier one wins outright.
-            what = "skill" if key[1] else "agent"
+            what = "a skill" if key[1] else "an agent"
+            # A warning, as lint reports it: a file the user wrote is never used.
             diags.append(
                 Diagnostic(
                     agent.path or agent.name,
                     "shadowed",
-                    f"{roots[first].as_posix()} also has a {what} named {agent.name!r}, "
+                    f"{roots[first].as_posix()} also has {what} named {agent.name!r}, "
                     "which takes precedence; this one is not used",
-                    "info",
+                    "warning",
                 )
             )
             continue
@@ -569,7 +570,7 @@ def load_agents(
 
     * **Across paths, the earlier path wins** (Claude Code's rule: a project's
       ``.claude/agents`` shadows the user's). An agent whose name an earlier path
-      already defines is left out, with a ``shadowed`` diagnostic (info). Skills
+      already defines is left out, with a ``shadowed`` diagnostic (a warning). Skills
       (``SKILL.md``) and agents are separate namespaces, as in Claude Code: a
       skill is shadowed only by a skill; a skill that shares a subagent's name is
       kept as ``name@skill``.

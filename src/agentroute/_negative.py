@@ -97,6 +97,9 @@ class NotForTable:
     # MIN_PREFIX letters: whether a request word matches any item is one look-up.
     item_terms: frozenset[str] = field(init=False)
     terms_by_prefix: dict[str, tuple[str, ...]] = field(init=False)
+    # Request words already answered by relates() (requests, and a request's parts,
+    # repeat their words); bounded like the index's look-up tables.
+    _related: dict[str, bool] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         every = {t for _agent, _item, item_terms in self.items for t in item_terms}
@@ -106,6 +109,7 @@ class NotForTable:
                 prefix.setdefault(t[:MIN_PREFIX], []).append(t)
         object.__setattr__(self, "item_terms", frozenset(every))
         object.__setattr__(self, "terms_by_prefix", {p: tuple(v) for p, v in prefix.items()})
+        object.__setattr__(self, "_related", {})
 
     @property
     def empty(self) -> bool:
@@ -114,14 +118,20 @@ class NotForTable:
     def relates(self, word: str) -> bool:
         """Whether a request term matches a term of some item (equal, or one of at least
         :data:`MIN_PREFIX` letters begins the other, as :func:`match_strength` reads it)."""
-        if word in self.item_terms:
-            return True
-        if len(word) < MIN_PREFIX:
-            return False
-        return any(
-            word.startswith(b) or b.startswith(word)
-            for b in self.terms_by_prefix.get(word[:MIN_PREFIX], ())
-        )
+        seen = self._related
+        answer = seen.get(word)
+        if answer is None:
+            answer = word in self.item_terms or (
+                len(word) >= MIN_PREFIX
+                and any(
+                    word.startswith(b) or b.startswith(word)
+                    for b in self.terms_by_prefix.get(word[:MIN_PREFIX], ())
+                )
+            )
+            if len(seen) >= 1 << 16:
+                seen.clear()
+            seen[word] = answer
+        return answer
 
 
 def name_keys(agents: Sequence[AgentSpec]) -> dict[str, list[int]]:

@@ -23,6 +23,7 @@ from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
 from agentroute._evaluate import EvaluationReport, Tally, check_min_confidence, correct_sets
+from agentroute._explain import Explanation, explain
 from agentroute._fs import PathArg
 from agentroute._index import Index, build_index
 from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
@@ -278,6 +279,34 @@ class Router:
         names = self._state.index.names  # sorted
         i = bisect.bisect_left(names, name)
         return self._state.agents[i] if i < len(names) and names[i] == name else None
+
+    def explain(self, request: str, agent: str) -> Explanation:
+        """Why ``agent`` is (or is not) the answer for ``request``: where it ranks, its
+        score in each view, the request's words its text has and lacks, any not-for
+        penalty or redirect, and what stands between it and the top.
+
+        Raises
+        ------
+        ValueError
+            When the catalog has no agent named ``agent`` (the message names the
+            closest names).
+
+        Examples
+        --------
+        >>> e = Router.from_default().explain("fix the flaky login test", "kubernetes-operator")
+        >>> e.rank > 1, e.top
+        (True, 'test-engineer')
+        """
+        names = self._state.index.names
+        i = bisect.bisect_left(names, agent)
+        if not (i < len(names) and names[i] == agent):
+            from rapidfuzz import process
+
+            close = [m[0] for m in process.extract(agent, names, limit=3)]
+            raise ValueError(
+                f"no agent named {agent!r} in this catalog; closest: {', '.join(close)}"
+            )
+        return explain(self._state, request, i, self.route(request))
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:

@@ -43,9 +43,6 @@ MIN_PART_CONFIDENCE = 0.3
 # The decision's agent covers a part where it scores at least this share of the
 # part's best fused score: no second agent is needed there.
 COVER_RATIO = 0.9
-# A part's runner-up joins too when it scores at least this share of the part's
-# winner (a near tie: the part alone cannot tell them apart).
-RUNNER_RATIO = 0.95
 # A collaborator named by the decision's agent joins for a part where it scores
 # within this share of the part's best (and is confident enough itself).
 COLLABORATOR_RATIO = 0.85
@@ -241,8 +238,11 @@ def split_parts(text: str) -> list[str]:
         if not clause:
             continue
         for piece in _weak_split(clause):
-            # A part with too few content words ("do it") joins the one before it.
-            if out and len(terms(piece)) < MIN_PART_TERMS:
+            # A part with too few content words ("do it") joins the one before it,
+            # unless a verb that names a task starts it ("write the migration;
+            # document it": documenting is a part of its own).
+            first = piece.split(" ", 1)[0].casefold()
+            if out and len(terms(piece)) < MIN_PART_TERMS and first not in _PART_START:
                 out[-1] = f"{out[-1]}; {piece}"
             else:
                 out.append(piece)
@@ -298,19 +298,12 @@ def team_for(
         if winner == lead or copies(winner, lead) or same_job or mine >= COVER_RATIO * best.score:
             owners.append(lead_here)
             continue
-        # A part may be taken by a group: its winner and the agents doing the same job.
+        # A part may be taken by a group: its winner and the agents doing the same job,
+        # never by a second agent beside them (issue 22: a near-tied runner-up used to
+        # join for the same part).
         if d.group_confidence >= min_confidence:
-            took = {winner: d.confidence}
             groups.setdefault(winner, d.alternatives)
-            for c in d.candidates[1:]:
-                if c.score < RUNNER_RATIO * best.score:
-                    break
-                if c.agent in d.alternatives:
-                    continue
-                if c.agent != lead and not copies(c.agent, lead) and not copies(c.agent, winner):
-                    took[c.agent] = d.confidence * c.score / best.score
-                    break
-            owners.append(took)
+            owners.append({winner: d.confidence})
             continue
         # A collaborator the lead names, close to the part's best, with evidence.
         friend = next(
@@ -367,18 +360,46 @@ def team_for(
     return tuple(members)
 
 
+def _stretch(index: Index, agent: int, text: str) -> str:
+    """The piece of ``text`` between two of its joins ("and", "with", a comma) whose
+    words the agent's text lacks most (at least two of them, carrying at least
+    :data:`MIN_UNCOVERED_SHARE` of the piece's IDF), as written; else ""."""
+    best, best_weight = "", 0.0
+    for piece in _JOINED.split(text):
+        words = list(dict.fromkeys(terms(piece)))
+        cols = index.columns(words)
+        known = cols >= 0
+        if not known.any():
+            continue
+        has = index.bm25_t.positions(cols[known], np.full(int(known.sum()), agent)) >= 0
+        idf = index.idf[cols[known]]
+        weight, total = float(idf[~has].sum()), float(idf.sum())
+        if (
+            int((~has).sum()) >= MIN_PART_TERMS
+            and total > 0.0
+            and weight / total >= MIN_UNCOVERED_SHARE
+            and weight > best_weight
+        ):
+            best, best_weight = _clean(piece), weight
+    return best
+
+
 def uncovered(index: Index, agent: int, q: Query) -> str:
-    """The words of a one-clause request that the agent's text does not account for,
-    when they are enough to be a part of their own ("a computer vision pipeline for
-    defects and an NLP classifier for tickets", led by an NLP agent: "computer vision
-    defects"); else "".
+    """The stretch of a one-clause request that the agent's text does not account for,
+    when it is enough to be a part of its own ("a computer vision pipeline for defects
+    and an NLP classifier for tickets", led by an NLP agent: "a computer vision
+    pipeline for defects"); else "".
+
+    The part is a piece of the request as written, between two of its joins, never
+    the leftover words gathered from all over it ("table testcontainers" was one).
     """
     return uncovered_many(index, [(agent, q)])[0]
 
 
 def uncovered_many(index: Index, asks: Sequence[tuple[int, Query]]) -> list[str]:
     """:func:`uncovered` of each ``(agent, request)``, with one look-up of every
-    (term, agent) pair of the batch."""
+    (term, agent) pair of the batch (the stretch is looked for only where the whole
+    request lacks enough)."""
     distinct = [list(dict.fromkeys(q.terms)) for _, q in asks]
     sizes = [len(d) for d in distinct]
     cols = index.columns([t for d in distinct for t in d])
@@ -390,19 +411,19 @@ def uncovered_many(index: Index, asks: Sequence[tuple[int, Query]]) -> list[str]
     idf[known] = index.idf[cols[known]]
     out: list[str] = []
     at = 0
-    for (_, q), terms_ in zip(asks, distinct, strict=True):
-        missing: list[str] = []
+    for (agent, q), terms_ in zip(asks, distinct, strict=True):
+        missing = 0
         weight = total = 0.0
-        for k, t in enumerate(terms_, start=at):
+        for k in range(at, at + len(terms_)):
             if not known[k]:
                 continue
             total += float(idf[k])
             if not has[k]:
-                missing.append(q.surfaces.get(t, t))
+                missing += 1
                 weight += float(idf[k])
         at += len(terms_)
-        enough = len(missing) >= MIN_PART_TERMS and total > 0.0
-        out.append(" ".join(missing) if enough and weight / total >= MIN_UNCOVERED_SHARE else "")
+        enough = missing >= MIN_PART_TERMS and total > 0.0 and weight / total >= MIN_UNCOVERED_SHARE
+        out.append(_stretch(index, agent, q.text) if enough else "")
     return out
 
 
