@@ -2,6 +2,7 @@
 
     python benchmarks/accuracy.py [--quick] [--loco] [--min-confidence X] [--json PATH]
                                   [--only NAME ...] [--shared PATH]
+                                  [--encoder PATH [--encoder-cache DIR]]
 
 Every catalog of ``benchmarks/_protocol.py`` is routed: each labelled collection with its
 example requests stripped (``shared/tools/strip_examples.py``: routing a request against a file
@@ -29,6 +30,11 @@ precision of those answers; for the set shown, at ``group_confidence`` >= X
 size, the ECE of ``group_confidence``, and the share of requests given alternatives. Peers
 rank the same records: scikit-learn TF-IDF (three set-ups), Okapi BM25, and semantic-router +
 offline MiniLM when installed.
+
+With ``--encoder PATH`` (a sentence-transformers or model2vec folder) every catalog is routed
+twice, without and with the semantic view, and a second table gives the difference. Under
+``--loco`` the view's weights are chosen per catalog on the training catalogs sharing no source
+with it (``fit_semantic.loco_semantic``); else the shipped ``SemanticConfig``.
 
 Honesty: a figure counts only on a catalog nothing was fitted on. ``--loco`` refits the
 calibration for every reported catalog on the training catalogs that share no source with it
@@ -251,7 +257,9 @@ class Measured:
 ConfigFor = Callable[[Catalog], tuple[Any, set[str]]]
 
 
-def _route_split(c: Catalog, config_for: ConfigFor) -> tuple[list[Any], list[Any], set[str], float]:
+def _route_split(
+    c: Catalog, config_for: ConfigFor, encoder: Any = None
+) -> tuple[list[Any], list[Any], set[str], float]:
     """``c``'s requests routed by one router per request source, each fitted without it.
 
     For a catalog that holds three or more labelled collections (all five, all nine, the
@@ -274,7 +282,7 @@ def _route_split(c: Catalog, config_for: ConfigFor) -> tuple[list[Any], list[Any
         config, fitted_on = config_for(replace(c, sources=frozenset({src})))
         fitted |= fitted_on
         t0 = time.perf_counter()
-        router = agentroute.Router.from_agents(c.records, config=config)
+        router = agentroute.Router.from_agents(c.records, config=config, encoder=encoder)
         build += time.perf_counter() - t0
         rows = by_source[src]
         routed = router.route_many([c.requests[i] for i in rows], limit=TOP)
@@ -292,13 +300,14 @@ def measure(
     config_for: ConfigFor,
     *,
     split: bool = False,
+    encoder: Any = None,
 ) -> Measured:
     """Route ``c``; ``split``: one router per request source (see :func:`_route_split`)."""
     import agentroute
 
     near = near if c.agent_catalog else ()
     if split:
-        decisions, routers, fitted_on, build = _route_split(c, config_for)
+        decisions, routers, fitted_on, build = _route_split(c, config_for, encoder)
         # each out-of-scope request once, by one of the routers in turn
         k = len(routers)
         oos_d = [d for i, r in enumerate(routers) for d in r.route_many(list(oos[i::k]), limit=3)]
@@ -306,7 +315,7 @@ def measure(
     else:
         config, fitted_on = config_for(c)
         t0 = time.perf_counter()
-        router = agentroute.Router.from_agents(c.records, config=config)
+        router = agentroute.Router.from_agents(c.records, config=config, encoder=encoder)
         build = time.perf_counter() - t0
         decisions = router.route_many(list(c.requests), limit=TOP)
         oos_d = router.route_many(list(oos), limit=3)
@@ -500,6 +509,32 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"- {k}: {v:.1f}")
 
 
+def print_meaning(results: dict[str, Any]) -> None:
+    print("\n## With the semantic view (--encoder), against the same router without\n")
+    print(
+        "| catalog | top-1 lexical | top-1 with encoder | change | top-3 change "
+        "| decided acc. (lexical) | CLINC oos abstained (lexical) "
+        "| near-miss abstained (lexical) | ECE | weights chosen |"
+    )
+    print("| --- " + "| ---: " * 8 + "| --- |")
+    for name, r in results["with_encoder"].items():
+        lex = results["catalogs"][name]
+        weights = sorted(
+            {
+                json.dumps(w, sort_keys=True)
+                for k, w in results["semantic_weights"].items()
+                if k.split(" small #")[0] == name
+            }
+        )
+        print(
+            f"| {name} | {lex['top1']:.3f} | {r['top1']:.3f} | {r['top1'] - lex['top1']:+.3f} "
+            f"| {r['top3'] - lex['top3']:+.3f} | {f3(r['decided_accuracy'])} "
+            f"({f3(lex['decided_accuracy'])}) | {f3(r['oos_abstained'])} "
+            f"({f3(lex['oos_abstained'])}) | {f3(r['near_miss_abstained'])} "
+            f"({f3(lex['near_miss_abstained'])}) | {r['ece']:.3f} | {'; '.join(weights)} |"
+        )
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -530,6 +565,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "source with it (fit_defaults.fit); default: the shipped constants",
     )
     ap.add_argument("--no-semantic", action="store_true", help="skip semantic-router")
+    ap.add_argument(
+        "--encoder",
+        default=None,
+        metavar="PATH",
+        help="also route every catalog with agentroute's semantic view of this model folder",
+    )
+    ap.add_argument(
+        "--encoder-cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the encoder's vectors here between runs (one .npy per text)",
+    )
     ap.add_argument(
         "--min-confidence",
         type=float,
@@ -583,7 +631,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             def config_for(c: Catalog) -> tuple[Any, set[str]]:
                 return None, set(SHIPPED_FIT)
 
-        results: dict[str, Any] = {"catalogs": {}, "timing": timing}
+        encoder = None
+        semantic_for: Callable[[Catalog], tuple[Any, dict[str, float]]] | None = None
+        if args.encoder:
+            from fit_semantic import CachedEncoder, loco_semantic
+
+            encoder = CachedEncoder(args.encoder, args.encoder_cache)
+            if args.loco:
+                t0 = time.perf_counter()
+                semantic_for = loco_semantic(root, shared, encoder)
+                timing["choose semantic weights"] = time.perf_counter() - t0
+
+        def with_meaning(c: Catalog) -> tuple[Any, set[str]]:
+            config, fitted_on = config_for(c)
+            base = agentroute.RouterConfig() if config is None else config
+            if semantic_for is None:
+                return base, fitted_on
+            semantic, weights = semantic_for(c)
+            results["semantic_weights"][c.name] = weights
+            return replace(base, semantic=semantic), fitted_on
+
+        results: dict[str, Any] = {
+            "catalogs": {},
+            "with_encoder": {},
+            "semantic_weights": {},
+            "timing": timing,
+        }
         for unit, members in report_units(catalogs):
             if args.only and unit not in args.only:
                 continue
@@ -592,6 +665,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for c in members:
                 total.add(measure(c, oos, near, rankers, config_for, split=split_fit(args, c)))
             results["catalogs"][unit] = summarise(total, args.min_confidence)
+            if encoder is not None:
+                total = Measured()
+                for c in members:
+                    split = split_fit(args, c)
+                    total.add(measure(c, oos, near, {}, with_meaning, split=split, encoder=encoder))
+                results["with_encoder"][unit] = summarise(total, args.min_confidence)
             if split_fit(args, members[0]):
                 results["catalogs"][unit]["loco"] = "each request's own collection left out"
             timing[unit] = time.perf_counter() - t0
@@ -612,8 +691,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         and "group_confidence" in agentroute.Decision.__dataclass_fields__
         else "not in this agentroute: group = the agent alone, group_confidence = confidence",
         "semantic-router": skipped or "run",
+        "encoder": args.encoder or "none",
     }
     print_report(results)
+    if results["with_encoder"]:
+        print_meaning(results)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

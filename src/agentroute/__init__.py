@@ -35,6 +35,7 @@ from agentroute._errors import (
     AgentrouteError,
     CatalogError,
     CatalogNotFoundError,
+    EncoderError,
     IndexFormatError,
 )
 from agentroute._evaluate import (
@@ -57,6 +58,7 @@ from agentroute._negative import NotForConfig
 from agentroute._pipeline import CacheArg
 from agentroute._router import Router, default_catalog_path
 from agentroute._score import Weights
+from agentroute._semantic import Encoder, SemanticConfig
 from agentroute._spec import (
     AgentSpec,
     Candidate,
@@ -91,6 +93,8 @@ __all__ = [
     "Confusion",
     "Decision",
     "Diagnostic",
+    "Encoder",
+    "EncoderError",
     "EvaluationReport",
     "Explanation",
     "Finding",
@@ -109,6 +113,7 @@ __all__ = [
     "ReliabilityBin",
     "Router",
     "RouterConfig",
+    "SemanticConfig",
     "Severity",
     "Signals",
     "Status",

@@ -164,19 +164,31 @@ def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) ->
     return list(found)
 
 
-def _load(paths: Sequence[str] | None, *, strict: bool = False, cache: bool = True) -> Router:
+def _load(
+    paths: Sequence[str] | None,
+    *,
+    strict: bool = False,
+    cache: bool = True,
+    encoder: str | None = None,
+) -> Router:
     """The router for ``paths`` (see :func:`catalog_paths`); the index is cached on disk
-    unless ``--no-cache``."""
+    unless ``--no-cache``; ``--encoder`` adds the semantic view."""
+    from agentroute._errors import EncoderError
     from agentroute._router import Router
 
     where = catalog_paths(paths, note=sys.stderr)
-    if not _use_progress(sys.stderr):
-        return Router.from_path(where, strict=strict, cache=cache)
-    from agentroute._progress import ProgressBar
+    try:
+        if not _use_progress(sys.stderr):
+            return Router.from_path(where, strict=strict, cache=cache, encoder=encoder)
+        from agentroute._progress import ProgressBar
 
-    # Drawn only while an index is being built, never when it comes from the cache.
-    with ProgressBar("indexing agents") as bar:
-        return Router.from_path(where, strict=strict, cache=cache, progress=bar)
+        # Drawn only while an index is being built, never when it comes from the cache.
+        with ProgressBar("indexing agents") as bar:
+            return Router.from_path(
+                where, strict=strict, cache=cache, progress=bar, encoder=encoder
+            )
+    except EncoderError as exc:
+        raise _UsageError(f"--encoder: {exc}") from None
 
 
 def _use_progress(stream: TextIO) -> bool:
@@ -213,7 +225,7 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
         raise _UsageError("give either a REQUEST or --input, not both")
     if args.jobs is not None and args.jobs < 1:
         raise _UsageError("--jobs must be at least 1")
-    router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
+    router = _load(args.agents, strict=args.strict, cache=not args.no_cache, encoder=args.encoder)
     reading_stdin = args.input == "-"
     writing_stdout = args.output in (None, "-")
     if not writing_stdout and (
@@ -316,7 +328,7 @@ def _cmd_route(args: argparse.Namespace, out: TextIO) -> int:
     from_stdin = args.request is None or args.request == "-"
     if from_stdin and args.request is None and sys.stdin.isatty():
         raise _UsageError("give a REQUEST, or pipe requests on stdin (one per line)")
-    router = _load(args.agents, strict=args.strict, cache=not args.no_cache)
+    router = _load(args.agents, strict=args.strict, cache=not args.no_cache, encoder=args.encoder)
     paint = _painter(out)
     if not from_stdin:
         d = router.route(args.request, limit=args.limit)
@@ -450,7 +462,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     total = _count_labels(args.labels, named)
     if not total:
         raise _UsageError(f"{args.labels}: no labelled requests")
-    router = _load(args.agents, cache=not args.no_cache)
+    router = _load(args.agents, cache=not args.no_cache, encoder=args.encoder)
     # A label the catalog lacks is a mistake unless its rows accept an agent it has.
     known = set(router.index.names)
     unknown = sorted(lab for lab, more in named.items() if lab not in known and not more & known)
@@ -594,7 +606,7 @@ def _cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
         raise _UsageError(str(exc)) from None
     # Never the sample catalog: a client would be told to delegate to agents it lacks.
     paths = [Path(p) for p in args.agents] if args.agents else None
-    _mcp.serve(paths, cache=not args.no_cache)
+    _mcp.serve(paths, cache=not args.no_cache, encoder=args.encoder)
     return EXIT_OK
 
 
@@ -626,6 +638,17 @@ def _add_cache_option(p: argparse.ArgumentParser) -> None:
         help="build the index afresh and leave the on-disk cache alone (the cache lives in "
         "$AGENTROUTE_CACHE_DIR, else $XDG_CACHE_HOME/agentroute, else ~/.cache/agentroute, "
         "and is reused while the agent files' contents are unchanged)",
+    )
+
+
+def _add_encoder_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--encoder",
+        metavar="MODEL",
+        default=None,
+        help="add the semantic view: a folder holding a sentence-transformers or model2vec "
+        "model, or a model name in the local Hugging Face cache (nothing is downloaded; "
+        "needs pip install 'agentroute[semantic]')",
     )
 
 
@@ -707,6 +730,7 @@ def _parser() -> argparse.ArgumentParser:
         help="worker processes for --input (default 1); the output does not depend on N",
     )
     _add_cache_option(route)
+    _add_encoder_option(route)
     route.set_defaults(func=_cmd_route)
 
     agents = sub.add_parser(
@@ -777,6 +801,7 @@ def _parser() -> argparse.ArgumentParser:
         help="learn from these labelled requests (same format) before evaluating",
     )
     _add_cache_option(ev)
+    _add_encoder_option(ev)
     ev.set_defaults(func=_cmd_eval)
 
     li = sub.add_parser(
@@ -885,6 +910,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_agents_option(mc, _DEFAULT_CATALOG)
     _add_cache_option(mc)
+    _add_encoder_option(mc)
     mc.set_defaults(func=_cmd_mcp)
     return parser
 

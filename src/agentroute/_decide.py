@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from agentroute._calibrate import (
+    MAX_LOGIT,
     Calibration,
     Signals,
     batch_signals,
@@ -34,12 +35,15 @@ from agentroute._score import (
     matched_triggers,
     score,
 )
+from agentroute._semantic import SemanticConfig
+from agentroute._signal import fuse
 from agentroute._similar import group_inputs, group_members, related
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import TeamConfig, attach_teams
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it only when used
     from agentroute._classifier import Learned
+    from agentroute._semantic import SemanticView
 
 __all__ = ["RouterConfig", "State", "route_state"]
 
@@ -94,6 +98,9 @@ class RouterConfig:
         A near-equivalent of the top agent (:meth:`Router.similar`) is an
         alternative when its fused score is within this much of the top agent's
         (the fused scale runs from 0 to 1).
+    semantic : SemanticConfig
+        How much the semantic view counts and how it moves confidence and scope, for a
+        router built with ``encoder=`` (ignored without one).
 
     Every rule that can turn a request down is one of these fields; a fitted
     router (:meth:`Router.fit`) obeys ``min_confidence`` and ``min_scope``
@@ -123,6 +130,7 @@ class RouterConfig:
     teams: TeamConfig = field(default_factory=TeamConfig)
     max_alternatives: int = 3
     alternative_margin: float = 0.2
+    semantic: SemanticConfig = field(default_factory=SemanticConfig)
 
     def __post_init__(self) -> None:
         for name, kind in (
@@ -166,6 +174,8 @@ class State:
     config: RouterConfig
     # What Router.fit learned (None: never fitted); see agentroute._learn.
     learned: Learned | None = None
+    # The semantic view (a router built with encoder=), else None: lexical only.
+    semantic: SemanticView | None = None
     # Per group of identical copies (keyed by its first agent in index order), the
     # names of every agent in it: collections copy one agent under several names.
     copy_names: dict[int, tuple[str, ...]] = field(init=False, repr=False)
@@ -244,11 +254,12 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
+    scores, meaning = _meaning(state, texts, scores)
     scores = apply_not_for(state.index, queries, scores, state.config.not_for)
     # A part (teams=False) is read for its agent, status and candidates: no reason.
     batch = _batch(state, queries, scores, state.depth(limit), explain=teams)
     decisions = [
-        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, batch))
+        _verdict(state.config, _catalog_evidence(state, t, q, scores, r, limit, batch, meaning))
         for r, (t, q) in enumerate(zip(texts, queries, strict=True))
     ]
     if not teams:
@@ -258,6 +269,33 @@ def route_state(
     return attach_teams(
         state.agents, state.index, state.index.copy_of, decisions, parts, queries, team
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Meaning:
+    """The semantic view's cosines for a batch, and the lexical leaders it was fused with."""
+
+    cosines: np.ndarray
+    lexical_best: np.ndarray
+    weight: float
+
+
+def _meaning(state: State, texts: list[str], scores: Scores) -> tuple[Scores, _Meaning | None]:
+    """``scores`` with the semantic view fused into ``combined`` (:func:`fuse`), and the
+    view's cosines; ``scores`` itself and None for a router without one."""
+    view = state.semantic
+    if view is None:
+        return scores, None
+    weight = state.config.semantic.weight(catalog_shape(state.index)[1], view.texts_per_agent)
+    cosines = view.score(texts)
+    lexical = np.round(scores.combined, 9)
+    lexical_best = np.array([int(_ranked(row, 1)[0]) for row in lexical], dtype=np.int64)
+    fused = replace(scores, combined=fuse(scores.combined, [(weight, cosines)]))
+    return fused, _Meaning(cosines, lexical_best, weight)
+
+
+def _sigmoid(z: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-max(-50.0, min(50.0, z)))))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -527,7 +565,14 @@ def _batch(
 
 
 def _catalog_evidence(
-    state: State, text: str, query: Query, scores: Scores, row: int, limit: int, batch: _Batch
+    state: State,
+    text: str,
+    query: Query,
+    scores: Scores,
+    row: int,
+    limit: int,
+    batch: _Batch,
+    meaning: _Meaning | None = None,
 ) -> _Evidence:
     """One request's evidence; without ``batch.explain``, no reason is worded (the
     decision is a part's, read for its agent, status and candidates only)."""
@@ -552,6 +597,27 @@ def _catalog_evidence(
     confidence = rescale(raw)
     known = sig.known
     scope = cfg.calibration.scope(sig)
+    closeness = ""
+    if meaning is not None and state.semantic is not None:
+        sem = cfg.semantic
+        top, z, agree = state.semantic.inputs_for(
+            meaning.cosines[row], best, int(meaning.lexical_best[row])
+        )
+        logit = (
+            sem.confidence_scale * _logit(raw)
+            + sem.confidence_intercept
+            + sem.confidence_top * top
+            + sem.confidence_z * z
+            + sem.confidence_agree * agree
+        )
+        confidence = rescale(_sigmoid(min(logit, MAX_LOGIT)))
+        scope = _sigmoid(
+            sem.scope_scale * _logit(scope)
+            + sem.scope_intercept
+            + sem.scope_top * top
+            + sem.scope_z * z
+        )
+        closeness = f"closest in meaning to its description: {top:.2f}"
     # The agents doing the leader's job (copies, near-equivalents) do not make the
     # decision ambiguous; those that fit about as well are its alternatives.
     same_job = related(index, best) if cfg.max_alternatives > 0 else None
@@ -617,6 +683,8 @@ def _catalog_evidence(
         )
     terms = _top_terms(index, scores.present[row], batch.weights[row], query)
     evidence = _evidence(matched, terms, query)
+    if closeness:
+        evidence = closeness if evidence == "similar wording" else f"{evidence}; {closeness}"
     decline = None if rule is None else rule.reason(case, evidence)
     # Copies of the leader (same description and body under another name, as
     # collections ship one agent in several plugins) are equally right: they are

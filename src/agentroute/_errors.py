@@ -9,8 +9,11 @@ either the agentroute class or the built-in one::
     ├── CatalogError (AgentrouteError, ValueError)     a catalog as a whole is unusable (no agents)
     │   └── CatalogNotFoundError (CatalogError,        a path given for a catalog does not exist
     │                             FileNotFoundError)
-    └── IndexFormatError (AgentrouteError, ValueError) a saved index or router file is corrupt,
-                                                       foreign or of another format version
+    ├── IndexFormatError (AgentrouteError, ValueError) a saved index or router file is corrupt,
+    │                                                  foreign or of another format version
+    └── EncoderError (AgentrouteError, ValueError)     ``encoder=`` names no usable model, its
+                                                       library is missing, or a saved router
+                                                       needs an encoder it was not given
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ __all__ = [
     "AgentrouteError",
     "CatalogError",
     "CatalogNotFoundError",
+    "EncoderError",
     "IndexFormatError",
 ]
 
@@ -64,3 +68,9 @@ class CatalogNotFoundError(CatalogError, FileNotFoundError):
 
 class IndexFormatError(AgentrouteError, ValueError):
     """A saved index or router file is corrupt, foreign, or of another format version."""
+
+
+class EncoderError(AgentrouteError, ValueError):
+    """``encoder=`` names no usable model (no such folder or cached model, a folder no
+    supported library reads, the library not installed, an ``encode`` returning no 2-D
+    array), or a saved router needs an encoder it was not given. The message names it."""

@@ -321,6 +321,26 @@ def _build(lock: str, token: str, paths: Sequence[str]) -> int:
     return 1
 
 
+#: The hook adds the semantic view when this names an encoder (a model folder or a name
+#: in the local Hugging Face cache; see ``Router.from_path(encoder=...)``).
+ENCODER_ENV = "AGENTROUTE_ENCODER"
+
+
+def _with_env_encoder(router: Router, *, cache: bool) -> Router:
+    """``router`` with the encoder ``$AGENTROUTE_ENCODER`` names, agent vectors cached
+    beside the index; ``router`` itself when it is unset or unusable (said in the log)."""
+    spec = os.environ.get(ENCODER_ENV, "").strip()
+    if not spec:
+        return router
+    from agentroute._errors import EncoderError
+
+    try:
+        return router.with_encoder(spec, cache=cache)
+    except EncoderError as exc:
+        logger.debug("%s ignored: %s", ENCODER_ENV, exc)
+        return router
+
+
 #: ``load_router(paths, *, cache) -> Router | None``: how the hook gets a router for
 #: the agent folders (``cache``: use the on-disk index cache; None: not ready yet,
 #: print nothing). Replace it to change how loading works; ``--no-cache`` reaches
@@ -490,6 +510,7 @@ def hook_output(
     router = load_router(folders, cache=cache)
     if router is None:
         return None
+    router = _with_env_encoder(router, cache=cache)
     d = router.route(text, limit=2)
     logger.debug("decision: %r %s", d, d.reason)
     # The group speaks when it is sure (the agent or an alternative is right); an

@@ -406,11 +406,15 @@ def build_server(catalog: Catalog) -> Any:
     return server
 
 
-def serve(paths: Sequence[Path] | None, *, cache: bool = True) -> None:
+def serve(
+    paths: Sequence[Path] | None, *, cache: bool = True, encoder: str | None = None
+) -> None:
     """Run the server on stdin/stdout until the client closes it.
 
     ``paths`` None: the project's and the user's Claude Code agents and skills, looked
-    up while serving.
+    up while serving. ``encoder`` (``--encoder``) adds the semantic view; its model is
+    loaded once, with the router, on the first tool call, and kept for the life of the
+    server.
 
     Raises
     ------
@@ -423,7 +427,7 @@ def serve(paths: Sequence[Path] | None, *, cache: bool = True) -> None:
     from agentroute._router import Router
 
     def load(where: Sequence[Path]) -> Router:
-        return Router.from_path(list(where), cache=cache)
+        return Router.from_path(list(where), cache=cache, encoder=encoder)
 
     catalog = Catalog(paths, load)
     if paths is not None:

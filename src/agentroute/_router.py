@@ -37,6 +37,7 @@ from agentroute._spec import AgentSpec, Decision, Diagnostic
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn; load it only when used
     from agentroute._classifier import Learned
+    from agentroute._semantic import Encoder, EncoderArg
 
 __all__ = ["CacheArg", "Router", "default_catalog_path", "from_built"]
 
@@ -80,6 +81,7 @@ class Router:
         diagnostics: Sequence[Diagnostic] = (),
         config: RouterConfig | None = None,
         index_config: IndexConfig | None = None,
+        encoder: EncoderArg | None = None,
     ) -> None:
         if not agents:
             raise CatalogError("a router needs at least one agent; none were given or loaded")
@@ -87,6 +89,8 @@ class Router:
         ordered = tuple(sorted(agents, key=lambda a: a.name))
         self._diagnostics = tuple(diagnostics)
         self._state = State(ordered, build_index(ordered, config=index_config), cfg)
+        if encoder is not None:
+            self._state = _with_view(self._state, encoder, None)
 
     @classmethod
     def _from_state(cls, state: State, diagnostics: Sequence[Diagnostic]) -> Router:
@@ -108,6 +112,7 @@ class Router:
         cache: CacheArg = False,
         progress: Callable[[int, int], None] | None = None,
         index_config: IndexConfig | None = None,
+        encoder: EncoderArg | None = None,
     ) -> Router:
         """Load agents from files, folders or catalogs (see :func:`load_agents`) and index them.
 
@@ -132,6 +137,13 @@ class Router:
         index_config : IndexConfig, keyword-only
             How the index is built and read (default ``IndexConfig()``); a cached
             index built with other settings is rebuilt.
+        encoder : path, model name or object, keyword-only
+            Add the semantic view (:mod:`agentroute._semantic`): a folder holding a
+            sentence-transformers or model2vec model, a model name the local Hugging
+            Face cache holds (nothing is downloaded), or any object with
+            ``encode(list[str]) -> 2-D array``. Needs ``agentroute[semantic]`` for
+            a folder or name. The agents' vectors are cached with the index (keyed by
+            the encoder's identity and each agent's text).
 
         Raises
         ------
@@ -139,16 +151,17 @@ class Router:
             When a path does not exist or no agent could be loaded.
         AgentFileError
             In strict mode, for the first file that needed recovery.
+        EncoderError
+            When ``encoder`` names no usable model.
         """
+        folder = cache_folder(cache)
         built = load_or_build(
-            paths,
-            folder=cache_folder(cache),
-            strict=strict,
-            progress=progress,
-            index_config=index_config,
+            paths, folder=folder, strict=strict, progress=progress, index_config=index_config
         )
-        cfg = RouterConfig() if config is None else config
-        return cls._from_state(State(built.agents, built.index, cfg), built.diagnostics)
+        state = State(built.agents, built.index, RouterConfig() if config is None else config)
+        if encoder is not None:
+            state = _with_view(state, encoder, folder)
+        return cls._from_state(state, built.diagnostics)
 
     @classmethod
     def from_agents(
@@ -157,11 +170,13 @@ class Router:
         *,
         config: RouterConfig | None = None,
         index_config: IndexConfig | None = None,
+        encoder: EncoderArg | None = None,
     ) -> Router:
         """Index records built in code: :class:`AgentSpec` s, or mappings of the catalog
         fields (``{"name": ..., "description": ..., "triggers": [...]}``, read as a
         YAML/JSON catalog entry is: triggers found in the description, unknown keys
-        reported in :attr:`diagnostics`).
+        reported in :attr:`diagnostics`). ``encoder``: as for :meth:`from_path`
+        (agent vectors are kept in the encoder's memory, not on disk).
 
         Raises
         ------
@@ -202,7 +217,13 @@ class Router:
             if spec.name in seen:
                 raise ValueError(f"two agents are named {spec.name!r}; names must be unique")
             seen.add(spec.name)
-        return cls(tuple(specs), diagnostics=diags, config=config, index_config=index_config)
+        return cls(
+            tuple(specs),
+            diagnostics=diags,
+            config=config,
+            index_config=index_config,
+            encoder=encoder,
+        )
 
     @classmethod
     def from_examples(
@@ -322,6 +343,12 @@ class Router:
     def index(self) -> Index:
         return self._state.index
 
+    @property
+    def encoder(self) -> Encoder | None:
+        """The encoder of the semantic view, or None (lexical only)."""
+        view = self._state.semantic
+        return None if view is None else view.encoder
+
     def similar(self, name: str) -> tuple[str, ...]:
         """The agents that do the same job as ``name`` (its near-equivalents, learned
         from the catalog when the index was built; see :mod:`agentroute._similar`),
@@ -353,9 +380,26 @@ class Router:
         """A router sharing this one's index, with another decision policy."""
         return Router._from_state(replace(self._state, config=config), self._diagnostics)
 
+    def with_encoder(self, encoder: EncoderArg, *, cache: CacheArg = False) -> Router:
+        """A router sharing this one's index, with the semantic view of ``encoder`` (see
+        :meth:`from_path`); ``cache``: where the agents' vectors are kept, as there.
+
+        Raises
+        ------
+        EncoderError
+            When ``encoder`` names no usable model.
+        """
+        state = _with_view(self._state, encoder, cache_folder(cache))
+        return Router._from_state(state, self._diagnostics)
+
     def __repr__(self) -> str:
         fitted = "" if self._state.learned is None else " fitted"
-        return f"<Router agents={len(self.agents)} diagnostics={len(self.diagnostics)}{fitted}>"
+        view = self._state.semantic
+        meaning = "" if view is None else f" encoder={view.encoder.label!r}"
+        return (
+            f"<Router agents={len(self.agents)} diagnostics={len(self.diagnostics)}"
+            f"{fitted}{meaning}>"
+        )
 
     # -- persistence ----------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -369,23 +413,45 @@ class Router:
 
         state = self._state
         write_router(
-            path, self.agents, self._diagnostics, state.config, state.learned, state.index.config
+            path,
+            self.agents,
+            self._diagnostics,
+            state.config,
+            state.learned,
+            state.index.config,
+            state.semantic,
         )
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Router:
+    def load(cls, path: str | os.PathLike[str], *, encoder: EncoderArg | None = None) -> Router:
         """Read a router written by :meth:`save`; the index is rebuilt from the records.
+
+        A router saved with a semantic view stores its agents' vectors and its encoder's
+        label and identity: pass the same ``encoder`` to route as it did (another encoder
+        re-encodes the agents, with a warning).
 
         Raises
         ------
         IndexFormatError
             Naming the file, when it is corrupt, foreign or of another format version.
+        EncoderError
+            When the file needs an encoder and none was given (the message names it).
         """
         from agentroute._router_file import read_router
 
-        agents, diagnostics, config, learned, index_config = read_router(path)
+        agents, diagnostics, config, learned, index_config, stored = read_router(path)
         router = cls(agents, diagnostics=diagnostics, config=config, index_config=index_config)
-        return cls._from_state(replace(router._state, learned=learned), diagnostics)
+        state = replace(router._state, learned=learned)
+        if stored is not None and encoder is None:
+            from agentroute._errors import EncoderError
+
+            raise EncoderError(
+                f"{os.fspath(path)}: this router was saved with the semantic view of encoder "
+                f"{stored.label!r}; load it with Router.load(path, encoder=...)"
+            )
+        if encoder is not None:
+            state = _with_view(state, encoder, None, stored, os.fspath(path))
+        return cls._from_state(state, diagnostics)
 
     # -- learning -------------------------------------------------------------------
     @property
@@ -550,6 +616,33 @@ class Router:
             total=len(requests),
             progress=progress,
         )
+
+
+def _with_view(
+    state: State,
+    encoder: EncoderArg,
+    folder: Path | None,
+    stored: Any = None,
+    where: str = "",
+) -> State:
+    """``state`` with the semantic view of ``encoder`` (vectors from ``stored``, a saved
+    router's, when they were made by the same encoder; else from the memo and cache)."""
+    from agentroute._semantic import build_view, load_encoder, view_from_arrays
+
+    enc = load_encoder(encoder)
+    agents = state.agents if isinstance(state.agents, tuple) else tuple(state.agents)
+    if stored is not None and stored.identity == enc.identity:
+        view = view_from_arrays(enc, stored.arrays, len(agents), where)
+    else:
+        if stored is not None:
+            logger.warning(
+                "%s was saved with encoder %r; re-encoding its agents with %r",
+                where,
+                stored.label,
+                enc.label,
+            )
+        view = build_view(agents, enc, cache=folder)
+    return replace(state, semantic=view)
 
 
 def from_built(built: Built, *, config: RouterConfig | None = None) -> Router:

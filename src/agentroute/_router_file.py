@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -25,20 +25,38 @@ from agentroute._index import IndexConfig
 from agentroute._negative import NotForConfig
 from agentroute._npz import json_array, load_npz, write_npz
 from agentroute._score import Weights
+from agentroute._semantic import SemanticConfig, SemanticView
 from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
 from agentroute._team import TeamConfig
 from agentroute._tfidf import KINDS, NgramTfidf
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "read_router", "write_router"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "StoredView", "read_router", "write_router"]
 
 FORMAT = "agentroute-router"
-FORMAT_VERSION = 1
+# Version 2 adds the semantic view (its encoder's label and identity, its agents' vectors);
+# a router without one is still written as version 1, which every release reads.
+FORMAT_VERSION = 2
+_READS = (1, 2)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StoredView:
+    """A saved router's semantic view: which encoder made its vectors, and the arrays."""
+
+    label: str
+    identity: str
+    arrays: dict[str, np.ndarray]
 
 
 # What a router file holds: the records, their diagnostics, the decision policy, what
 # fit learned (None: never fitted) and how the index is built.
 Saved = tuple[
-    tuple[AgentSpec, ...], tuple[Diagnostic, ...], RouterConfig, Learned | None, IndexConfig
+    tuple[AgentSpec, ...],
+    tuple[Diagnostic, ...],
+    RouterConfig,
+    Learned | None,
+    IndexConfig,
+    StoredView | None,
 ]
 
 
@@ -49,12 +67,13 @@ def write_router(
     config: RouterConfig,
     learned: Learned | None,
     index_config: IndexConfig,
+    semantic: SemanticView | None = None,
 ) -> None:
-    """Write a router's records, config, learned state and index settings to ``path``
-    (atomically)."""
+    """Write a router's records, config, learned state, index settings and semantic view
+    to ``path`` (atomically)."""
     meta: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": 1 if semantic is None else FORMAT_VERSION,
         "agents": [spec_to_json(a) for a in agents],
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
         "config": {**asdict(config), "calibration": config.calibration.to_dict()},
@@ -85,6 +104,12 @@ def write_router(
             for i, b in enumerate(model.blocks):
                 arrays[f"terms{i}"] = json_array(list(b.terms))
                 arrays[f"idf{i}"] = b.idf
+    if semantic is not None:
+        meta["semantic"] = {
+            "encoder": semantic.encoder.label,
+            "identity": semantic.encoder.identity,
+        }
+        arrays.update(semantic.arrays())
     arrays["meta"] = json_array(meta)
     write_npz(path, arrays, compress=True)
 
@@ -218,6 +243,12 @@ def _config(path: str, cfg: Any) -> RouterConfig:
         for k, cls in (("not_for", NotForConfig), ("teams", TeamConfig))
         if k in cfg
     }
+    if "semantic" in cfg:  # since format 2
+        numbers = _fields(path, "semantic", cfg["semantic"], SemanticConfig, _MAX_CALIBRATION)
+        try:
+            rules["semantic"] = SemanticConfig(**numbers)
+        except ValueError as exc:
+            raise _bad(path, f"the saved config is unusable: {exc}") from None
     try:
         return RouterConfig(
             weights=Weights(**weights),
@@ -268,7 +299,7 @@ def _read(path: str, data: Any) -> Saved:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(path, "no agentroute-router header")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in _READS or isinstance(version, bool):
         raise _bad(
             path, f"format version {version!r}; this agentroute reads version {FORMAT_VERSION}"
         )
@@ -280,12 +311,13 @@ def _read(path: str, data: Any) -> Saved:
         raise _bad(path, "no agents")
     diagnostics = tuple(_diagnostic(path, d) for d in meta["diagnostics"])
     config = _config(path, meta.get("config"))
+    stored = _semantic(path, data, meta.get("semantic")) if version == 2 else None
     # Since 0.3; a file without it was built with the defaults.
     saved_index = meta.get("index_config", {})
     index_config = _record(path, "index_config", saved_index, IndexConfig)
     lm = meta.get("learned")
     if lm is None:
-        return agents, diagnostics, config, None, index_config
+        return agents, diagnostics, config, None, index_config, stored
     if not isinstance(lm, dict):
         raise _bad(path, "'learned' is not an object")
     model = None
@@ -308,7 +340,21 @@ def _read(path: str, data: Any) -> Saved:
         ),
         n_labels=_integer(path, "n_labels", lm.get("n_labels"), 0, 2**53),
     )
-    return agents, diagnostics, config, learned, index_config
+    return agents, diagnostics, config, learned, index_config, stored
+
+
+def _semantic(path: str, data: Any, spec: Any) -> StoredView:
+    """The semantic view's record; its arrays are checked against the encoder on use
+    (:func:`agentroute._semantic.view_from_arrays`)."""
+    if (
+        not isinstance(spec, dict)
+        or not isinstance(spec.get("encoder"), str)
+        or not isinstance(spec.get("identity"), str)
+        or len(spec["identity"]) > 64
+    ):
+        raise _bad(path, "format version 2 without its semantic view's {encoder, identity}")
+    arrays = {k: np.asarray(data[k]) for k in ("semantic_vectors", "semantic_owner")}
+    return StoredView(spec["encoder"][:1000], spec["identity"], arrays)
 
 
 def _model(path: str, data: Any, spec: Any, agent_names: set[str]) -> ExampleModel:
