@@ -433,7 +433,9 @@ def escape_controls(text: str) -> str:
     >>> escape_controls("helm\\x1b[2J\\u202eevil\\tok\\n")
     'helm\\\\u001b[2J\\\\u202eevil\\tok\\n'
     """
-    if text.isprintable():
+    # Nearly every write is printable text and its own newlines and tabs: checked in C,
+    # without looking at each character in Python.
+    if text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable():
         return text
     return "".join(
         _escaped(ch) if ch not in _KEPT and unicodedata.category(ch) in _CONTROL_CATEGORIES else ch
