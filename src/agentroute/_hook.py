@@ -45,9 +45,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentroute._claude import claude_code_paths, is_skill, project_root
+from agentroute._claude import claude_code_name, claude_code_paths, is_skill, project_root
 from agentroute._errors import CatalogError
-from agentroute._spec import claude_code_name
 
 if TYPE_CHECKING:
     from agentroute._router import Router

@@ -54,8 +54,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from agentroute._claude import claude_code_name
 from agentroute._index import head_text
-from agentroute._spec import claude_code_name
 from agentroute._text import term_surfaces, terms
 
 if TYPE_CHECKING:
