@@ -571,7 +571,7 @@ def write_cache(
 
 #: Every number an index holds (idf, BM25 and TF-IDF weights, trigger weights) is
 #: non-negative and small: idf is about ln(agents) + 1, the largest BM25 weight seen
-#: on the nine corpus collections together is 13. A cached value outside [0, this] was
+#: on the nine corpus collections indexed together is 17.5. A cached value outside [0, this] was
 #: not written by build_index; finite but huge (1e308) it would overflow to inf and
 #: NaN in the products and the ranking, so it is refused like a NaN.
 MAX_CACHED_VALUE = 1e4
