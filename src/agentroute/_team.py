@@ -55,8 +55,9 @@ class TeamConfig:
         The decision's agent covers a part where it scores at least this share of
         the part's best fused score: no second agent is needed there.
     runner_ratio : float
-        A part's runner-up joins too when it scores at least this share of the
-        part's winner (a near tie: the part alone cannot tell them apart).
+        Read by nothing since a part goes to one agent or its group (issue 22): a
+        part's runner-up no longer joins. Kept so saved settings still load; to be
+        removed with the 0.2 deprecations.
     collaborator_ratio : float
         A collaborator named by the decision's agent joins for a part where it
         scores within this share of the part's best (and is confident enough).
