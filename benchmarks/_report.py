@@ -1,7 +1,8 @@
-"""Formatting, growth slopes and the plot for speed.py's report."""
+"""Formatting, growth slopes, the plot for speed.py's report, and writing results files."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -73,3 +74,10 @@ def plot(path: Path, series: dict[str, tuple[list[int], list[float]]], title: st
 
 def verdict(ok: bool | None) -> str:
     return "not measured" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def write_json(path: Path, results: object) -> None:
+    """Write ``results`` as indented JSON to ``path`` (its folder made) and say so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {path}")

@@ -76,6 +76,7 @@ from _protocol import (
     protocol_catalogs,
     strip_examples,
 )
+from _report import write_json
 
 REPO = Path(__file__).resolve().parent.parent
 BM25_K1 = 1.5
@@ -697,9 +698,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if results["with_encoder"]:
         print_meaning(results)
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.json}")
+        write_json(args.json, results)
     return 0
 
 

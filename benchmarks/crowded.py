@@ -42,6 +42,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import write_json
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 PROMPTS = DATA / "fresh_prompts.jsonl"
@@ -319,9 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for k, v in timing.items():
         print(f"- {k}: {v:.1f}")
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.json}")
+        write_json(args.json, results)
     return 0
 
 

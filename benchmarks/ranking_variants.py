@@ -33,7 +33,6 @@ a held-out interval wholly below 0 is flagged ``DROP``. Deterministic.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import tempfile
@@ -59,6 +58,7 @@ from _protocol import (
     strip_examples,
     union,
 )
+from _report import write_json
 
 PRF_BETA = 0.3
 PRF_K = 10
@@ -256,9 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - t0, 1),
     }
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.json}")
+        write_json(args.json, results)
     return 0
 
 
