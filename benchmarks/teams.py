@@ -153,13 +153,26 @@ def read_labels(path: Path) -> tuple[Label, ...]:
     return tuple(out)
 
 
+def semantic_config(agentroute: Any, weight_long: float | None) -> Any:
+    """The router config with the semantic view's full-prompt weight set (None: shipped)."""
+    cfg = agentroute.RouterConfig()
+    if weight_long is None:
+        return cfg
+    return replace(cfg, semantic=replace(cfg.semantic, weight_long=weight_long))
+
+
 def load_catalogs(
-    agentroute: Any, root: Path, slugs: Sequence[str], encoder: Any = None
+    agentroute: Any,
+    root: Path,
+    slugs: Sequence[str],
+    encoder: Any = None,
+    weight_long: float | None = None,
 ) -> dict[str, Catalog]:
     out = {}
+    config = semantic_config(agentroute, weight_long)
     for slug in slugs:
         res = agentroute.load_agents(str(root / slug))
-        router = agentroute.Router.from_agents(res.agents, encoder=encoder)
+        router = agentroute.Router.from_agents(res.agents, encoder=encoder, config=config)
         label = {a.name: declared_name(a.name, a.path) for a in res.agents}
         out[slug] = Catalog(slug, router, tuple(sorted(label)), label)
     return out
@@ -355,9 +368,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the hand-judged two-part prompts of data/teams_fresh.jsonl on the install of "
         "data/fresh_install.json (with and without --encoder)",
     )
+    ap.add_argument(
+        "--weight-long",
+        type=float,
+        default=None,
+        metavar="W",
+        help="with --encoder: SemanticConfig.weight_long (the view's share on full-prompt "
+        "catalogs; default the shipped one, 0.0)",
+    )
     args = ap.parse_args(argv)
     if args.fresh:
-        return fresh(args.shared, args.encoder, args.json)
+        return fresh(args.shared, args.encoder, args.json, args.weight_long)
     if args.regenerate:
         return regenerate(args.shared)
     if args.overhead:
@@ -439,7 +460,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_baseline:
             results["single"] = single_metrics(cats, root, args.shared, single_base)
         if args.encoder is not None:
-            meant = load_catalogs(agentroute, root, [*LABELLED, *EXTRA], args.encoder)
+            meant = load_catalogs(
+                agentroute, root, [*LABELLED, *EXTRA], args.encoder, args.weight_long
+            )
             results["with_encoder"] = {
                 "multi_dev": team_metrics(meant, dev),
                 "multi_report_joined": team_metrics(meant, held),
@@ -518,7 +541,9 @@ def fresh_rows(router: Any, prompts: Sequence[dict[str, Any]]) -> list[dict[str,
     return out
 
 
-def fresh(shared: Path, encoder: str | None, json_path: Path | None) -> int:
+def fresh(
+    shared: Path, encoder: str | None, json_path: Path | None, weight_long: float | None
+) -> int:
     """Both parts right on the fresh two-part prompts, without and with the encoder."""
     import crowded
 
@@ -526,7 +551,11 @@ def fresh(shared: Path, encoder: str | None, json_path: Path | None) -> int:
     import agentroute
 
     prompts = read_jsonl(FRESH)
-    results: dict[str, Any] = {"prompts": str(FRESH.relative_to(REPO)), "encoder": encoder}
+    results: dict[str, Any] = {
+        "prompts": str(FRESH.relative_to(REPO)),
+        "encoder": encoder,
+        "weight_long": weight_long,
+    }
     with tempfile.TemporaryDirectory(prefix="agentroute-fresh-") as tmp:
         project, home = crowded.build_install(shared.resolve(), Path(tmp))
         paths = list(agentroute.claude_code_paths(project=project, home=home))
@@ -534,7 +563,8 @@ def fresh(shared: Path, encoder: str | None, json_path: Path | None) -> int:
         if encoder is not None:
             variants["encoder"] = encoder
         for key, enc in variants.items():
-            router = agentroute.Router.from_path(paths, cache=False, encoder=enc)
+            config = semantic_config(agentroute, weight_long if enc else None)
+            router = agentroute.Router.from_path(paths, cache=False, encoder=enc, config=config)
             rows = fresh_rows(router, prompts)
             results[key] = rows
             results["agents"] = len(router.agents)
