@@ -75,7 +75,7 @@ def test_unsure_or_not_a_request_prints_nothing(project: Path, prompt: str) -> N
     assert hook.run(hook_input(prompt, project), home=str(project.parent / "home")) == ""
 
 
-def test_min_confidence_is_respected(project: Path) -> None:
+def test_act_at_is_respected(project: Path) -> None:
     home = str(project.parent / "home")
     text = "the react settings page re-renders on every keystroke"
     low = hook.run(hook_input(text, project), home=home, act_at=0.0)
