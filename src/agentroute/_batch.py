@@ -194,6 +194,36 @@ def _chunks(source: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]
         yield chunk
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What :func:`route_file` has answered so far, chunk by chunk."""
+
+    routed: int = 0
+    errors: int = 0
+    first_error: str | None = None
+    deprecated: int = 0
+    first_deprecated: str | None = None
+
+    def add(self, answer: _Answer) -> None:
+        lines, refused, noted = answer
+        self.routed += len(lines) - len(refused)
+        self.errors += len(refused)
+        if refused and self.first_error is None:
+            self.first_error = refused[0]
+        self.deprecated += len(noted)
+        if noted and self.first_deprecated is None:
+            self.first_deprecated = noted[0]
+
+    def report(self) -> BatchReport:
+        return BatchReport(
+            routed=self.routed,
+            errors=self.errors,
+            first_error=self.first_error,
+            deprecated=self.deprecated,
+            first_deprecated=self.first_deprecated,
+        )
+
+
 def route_file(
     router: Router,
     source: IO[str],
@@ -225,32 +255,13 @@ def route_file(
     """
     if jobs < 1 or chunk < 1:
         raise ValueError(f"jobs and chunk must be positive, got jobs={jobs!r}, chunk={chunk!r}")
-    routed = errors = deprecated = 0
-    first: str | None = None
-    first_note: str | None = None
+    tally = _Tally()
 
     def write(answer: _Answer) -> None:
-        nonlocal routed, errors, first, deprecated, first_note
-        lines, refused, noted = answer
-        sink.write("".join(f"{line}\n" for line in lines))
-        routed += len(lines) - len(refused)
-        errors += len(refused)
-        if refused and first is None:
-            first = refused[0]
-        deprecated += len(noted)
-        if noted and first_note is None:
-            first_note = noted[0]
+        sink.write("".join(f"{line}\n" for line in answer[0]))
+        tally.add(answer)
         if progress is not None:
-            progress(routed + errors)
-
-    def report() -> BatchReport:
-        return BatchReport(
-            routed=routed,
-            errors=errors,
-            first_error=first,
-            deprecated=deprecated,
-            first_deprecated=first_note,
-        )
+            progress(tally.routed + tally.errors)
 
     work = ((c, limit) for c in _chunks(source, chunk))
     # The first chunks are read before any worker starts, so a short file never pays
@@ -260,7 +271,7 @@ def route_file(
     if workers <= 1:
         for args in itertools.chain(ahead, work):
             write(_route_chunk(router, *args))
-        return report()
+        return tally.report()
 
     import multiprocessing
 
@@ -274,7 +285,7 @@ def route_file(
                 write(pending.popleft().get())
         while pending:
             write(pending.popleft().get())
-    return report()
+    return tally.report()
 
 
 @contextlib.contextmanager
