@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.compare:
         return compare(*args.compare)
 
-    import agentroute._index as indexing
+    import agentroute._build as indexing
     from agentroute import load_agents
     from speed import lift_walk_limits
 
