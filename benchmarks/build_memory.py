@@ -15,7 +15,8 @@ Side by side with an older revision (its source on ``PYTHONPATH``; nothing insta
 
 ``--slice N`` passes ``build_index(..., slice_agents=N)`` (agents counted at a time) where the
 version has it. It prints one JSON line: agents, seconds to load the files and to build the
-index (SciPy and scikit-learn imported before the clock starts), the RSS before and after the
+index (SciPy and scikit-learn imported before the clock starts; wall clock and CPU time, the
+one to compare on a loaded machine), the one-minute load average, the RSS before and after the
 build and the process's peak RSS (``ru_maxrss``), all in MB.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -93,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.compare:
         return compare(*args.compare)
 
-    import agentroute._build as indexing
+    try:
+        import agentroute._build as indexing
+    except ImportError:  # a version before the build had its own module
+        import agentroute._index as indexing  # type: ignore[no-redef]
     from agentroute import load_agents
     from speed import lift_walk_limits
 
@@ -108,17 +113,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     import scipy.sparse  # noqa: F401  (imports outside the timed build)
     import sklearn.feature_extraction.text  # noqa: F401
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if args.slice is None:  # any version
         index = indexing.build_index(agents)
     else:
         index = indexing.build_index(agents, slice_agents=args.slice)
     build_s = time.perf_counter() - started
+    build_cpu_s = time.process_time() - cpu
     result = {
         "agents": len(agents),
         "slice": args.slice or getattr(indexing, "SLICE_AGENTS", None),
         "load_s": round(load_s, 2),
         "build_s": round(build_s, 2),
+        "build_cpu_s": round(build_cpu_s, 2),
+        "load_average": round(os.getloadavg()[0], 1),
         "rss_before_build_mb": round(before),
         "rss_after_build_mb": round(rss_mb()),
         "peak_rss_mb": round(peak_rss_mb()),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from itertools import chain
+from itertools import accumulate, chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,7 +38,7 @@ from agentroute._index import (
 from agentroute._negative import build_table
 from agentroute._similar import near_equivalents
 from agentroute._spec import AgentSpec
-from agentroute._text import terms
+from agentroute._text import term_surfaces, terms, tokens
 from agentroute._tfidf import char_wb_ngrams, word_ngrams
 
 if TYPE_CHECKING:
@@ -66,56 +66,113 @@ SLICE_AGENTS = 2_000
 _LOW = np.int64(0xFFFFFFFF)
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by one sort (NumPy 2's hash-based ``unique`` took 30 s for
+    20 million integers where a sort takes 0.4 s)."""
+    ordered = np.sort(values)
+    return (
+        ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
+    )
+
+
 def _slices(n: int, size: int) -> Iterator[tuple[int, int]]:
     for start in range(0, n, max(1, size)):
         yield start, min(n, start + max(1, size))
 
 
 class _TermCounter:
-    """What ``CountVectorizer(analyzer=identity)`` fit on every field, then transform of
-    each field, gives, counted a slice of agents at a time: terms get provisional ids in the
-    order first seen; the sorted vocabulary and the canonical float64 count matrices
-    (columns sorted within each row) come out of :meth:`finish`."""
+    """What ``CountVectorizer(analyzer=_analyze)`` fit on every field, then transform of
+    each field, gives, counted a slice of agents at a time; the sorted vocabulary and the
+    canonical float64 count matrices (columns sorted within each row) come out of
+    :meth:`finish`.
+
+    No term or bigram string is made per occurrence: each distinct token is turned into
+    its term once (a provisional id, or -1 for a stop word), a bigram is the pair of its
+    terms' ids packed in one integer (``(a + 1) << 32 | b``, above every term id), and the
+    strings are made once per distinct column in :meth:`finish`, which sorts them as
+    ``CountVectorizer`` does. Terms hold no space (a bigram's string does), so the columns
+    and their strings correspond one to one.
+    """
 
     def __init__(self, fields: Sequence[str]) -> None:
-        self.vocab: dict[str, int] = {}
-        # Per field, per slice: entries per row, provisional columns, counts.
-        self.parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
+        self.term_of: dict[str, int] = {}  # token -> provisional term id, -1: no term
+        self.term_id: dict[str, int] = {}  # term -> provisional id
+        # Per field, per slice: entries per row, the slice's distinct column codes (sorted),
+        # each entry's column among them, counts.
+        self.parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {
             f: [] for f in fields
         }
+        self.head: list[np.ndarray] = []  # term ids met in name, description and hints
 
-    def add(self, fields: dict[str, list[list[str]]]) -> None:
-        vocab = self.vocab
+    def _ids(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The term ids of each document's tokens (stop words dropped) and their rows."""
+        toks = [tokens(d) for d in docs]
+        flat = list(chain.from_iterable(toks))
+        term_of = self.term_of
+        new = [t for t in dict.fromkeys(flat) if t not in term_of]
+        if new:
+            # Tokens are re-read as the tokens they are (lower-case [a-z0-9]+ with an
+            # optional ++ or #, space-separated), so this is ``terms`` of each token.
+            found = {surface: term for term, surface in term_surfaces(" ".join(new))}
+            term_id = self.term_id
+            for t in new:
+                term = found.get(t)
+                term_of[t] = -1 if term is None else term_id.setdefault(term, len(term_id))
+        ids = np.fromiter(map(term_of.__getitem__, flat), dtype=np.int64, count=len(flat))
+        lengths = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        kept = ids >= 0
+        return ids[kept], rows[kept]
+
+    def add(self, fields: dict[str, list[str]]) -> None:
+        """Count one slice: each field's documents (texts), the same agents in each."""
         for f, docs in fields.items():
             n = len(docs)
-            lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n)
-            flat = np.fromiter(
-                (vocab.setdefault(t, len(vocab)) for t in chain.from_iterable(docs)),
-                dtype=np.int64,
-                count=int(lengths.sum()),
-            )
-            # (row, provisional column) keys of the slice, counted by one sort.
-            keys = (np.repeat(np.arange(n, dtype=np.int64), lengths) << 32) | flat
-            keys, counts = np.unique(keys, return_counts=True)
-            rows = keys >> 32
+            ids, rows = self._ids(docs)
+            if f != "body":
+                self.head.append(_distinct(ids))
+            # Unigrams, then each pair of neighbouring terms within a document.
+            same = rows[1:] == rows[:-1]
+            codes = np.concatenate([ids, ((ids[:-1][same] + 1) << 32) | ids[1:][same]])
+            rows = np.concatenate([rows, rows[:-1][same]])
+            # (row, column) counted by one sort of the slice's packed keys.
+            local_codes, local = np.unique(codes, return_inverse=True)
+            keys, counts = np.unique((rows << 32) | local.astype(np.int64), return_counts=True)
             self.parts[f].append(
                 (
-                    np.bincount(rows, minlength=n).astype(np.int64),
+                    np.bincount(keys >> 32, minlength=n).astype(np.int64),
+                    local_codes,
                     (keys & _LOW).astype(np.int32),
                     counts,
                 )
             )
 
-    def finish(self, n: int) -> tuple[tuple[str, ...], dict[str, Any]]:
+    def finish(self, n: int) -> tuple[tuple[str, ...], list[str], dict[str, Any]]:
+        """The sorted vocabulary, the head fields' unigrams and each field's counts."""
         import scipy.sparse as sp
 
-        if not self.vocab:
+        if not self.term_id:
             raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-        names = tuple(sorted(self.vocab))
+        term_names = list(self.term_id)  # provisional id -> term
+        self.term_of, self.term_id = {}, {}
+        codes = _distinct(np.concatenate([p[1] for ps in self.parts.values() for p in ps]))
+        pairs = codes >= (1 << 32)
+        left = ((codes[pairs] >> 32) - 1).tolist()
+        right = (codes[pairs] & _LOW).tolist()
+        strings = [term_names[i] for i in codes[~pairs].tolist()]
+        strings += [f"{term_names[a]} {term_names[b]}" for a, b in zip(left, right, strict=True)]
+        del left, right
+        names = tuple(sorted(strings))
+        position = dict(zip(strings, range(len(strings)), strict=True))
+        del strings
         width = len(names)
         remap = np.empty(width, dtype=np.int32)
-        remap[[self.vocab[t] for t in names]] = np.arange(width, dtype=np.int32)
-        self.vocab = {}
+        remap[np.fromiter(map(position.__getitem__, names), np.int64, width)] = np.arange(
+            width, dtype=np.int32
+        )
+        del position
+        head = _distinct(np.concatenate(self.head)) if self.head else np.zeros(0, np.int64)
+        head_terms = [term_names[i] for i in head.tolist()]
         out: dict[str, Any] = {}
         for f, parts in self.parts.items():
             indptr = np.zeros(n + 1, dtype=np.int64)
@@ -124,15 +181,16 @@ class _TermCounter:
             data = np.empty(int(indptr[-1]), dtype=np.float64)
             at = 0
             while parts:
-                lengths, cols, counts = parts.pop(0)
+                lengths, local_codes, local, counts = parts.pop(0)
+                final = remap[np.searchsorted(codes, local_codes)][local]
                 # Sorted columns within each row: sort the slice's (row, column) keys.
                 rows = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
-                order = np.argsort((rows << 32) | remap[cols], kind="stable")
-                indices[at : at + cols.size] = remap[cols[order]]
-                data[at : at + cols.size] = counts[order]
-                at += cols.size
+                order = np.argsort((rows << 32) | final, kind="stable")
+                indices[at : at + final.size] = final[order]
+                data[at : at + final.size] = counts[order]
+                at += final.size
             out[f] = sp.csr_matrix((data, indices, indptr), shape=(n, width))
-        return names, out
+        return names, head_terms, out
 
 
 class _CharCounter:
@@ -161,17 +219,22 @@ class _CharCounter:
 
         word_id, first_seen, word_ptr = self.word_id, self.first_seen, self.word_ptr
         doc_lists = [char_words(doc) for doc in docs]
-        new_grams: list[int] = []
-        for w in dict.fromkeys(chain.from_iterable(doc_lists)):
-            if w not in word_id:
-                word_id[w] = len(word_id)
-                grams = [
-                    first_seen.setdefault(g, len(first_seen))
-                    for g in char_wb_ngrams(w, *CHAR_NGRAMS)
-                ]
-                new_grams += grams
-                word_ptr.append(word_ptr[-1] + len(grams))
-        self.word_grams.append(np.asarray(new_grams, dtype=np.int32))
+        new = [w for w in dict.fromkeys(chain.from_iterable(doc_lists)) if w not in word_id]
+        word_id.update(zip(new, range(len(word_id), len(word_id) + len(new)), strict=True))
+        gram_lists = [char_wb_ngrams(w, *CHAR_NGRAMS) for w in new]
+        del new
+        flat = list(chain.from_iterable(gram_lists))
+        # New n-grams get their ids in the order first met (dict.fromkeys keeps it).
+        fresh = [g for g in dict.fromkeys(flat) if g not in first_seen]
+        first_seen.update(
+            zip(fresh, range(len(first_seen), len(first_seen) + len(fresh)), strict=True)
+        )
+        del fresh
+        word_ptr += list(accumulate(map(len, gram_lists), initial=word_ptr[-1]))[1:]
+        self.word_grams.append(
+            np.fromiter(map(first_seen.__getitem__, flat), dtype=np.int32, count=len(flat))
+        )
+        del gram_lists, flat
         n_docs = len(docs)
         doc_ptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum([len(d) for d in doc_lists], out=doc_ptr[1:])
@@ -349,26 +412,18 @@ def build_index(
         raise ValueError(f"slice_agents must be an integer >= 1, got {slice_agents!r}")
     size = slice_agents
     term_counter = _TermCounter(tuple(config.field_weights))
-    fuzzy_set: set[str] = set()
     for start, stop in _slices(n, size):
-        field_terms: dict[str, list[list[str]]] = {f: [] for f in config.field_weights}
+        field_text: dict[str, list[str]] = {f: [] for f in config.field_weights}
         for i in range(start, stop):
             a = ordered[i]
-            field_terms["name"].append(_analyze(_name_words(a)))
-            field_terms["description"].append(_analyze(a.description))
-            field_terms["hints"].append(_analyze(_hints(a)))
-            field_terms["body"].append(_analyze(bodies[i][:MAX_BODY_CHARS]))
+            field_text["name"].append(_name_words(a))
+            field_text["description"].append(a.description)
+            field_text["hints"].append(_hints(a))
+            field_text["body"].append(bodies[i][:MAX_BODY_CHARS])
             tick(i + 1)
-        fuzzy_set.update(
-            t
-            for f in ("name", "description", "hints")
-            for ts in field_terms[f]
-            for t in ts
-            if " " not in t and len(t) >= MIN_FUZZY_LEN and t.isalpha()
-        )
-        term_counter.add(field_terms)
-        del field_terms
-    if not term_counter.vocab:
+        term_counter.add(field_text)
+        del field_text
+    if not term_counter.term_id:
         shown = [f"{a.path or a.name} ({a.name})" for a in ordered[:5]]
         more = f" and {n - 5} more" if n > 5 else ""
         raise CatalogError(
@@ -376,7 +431,7 @@ def build_index(
             f"only stop words in {', '.join(shown)}{more}; give each agent a description "
             "that says what it does"
         )
-    feature_names, counts = term_counter.finish(n)
+    feature_names, head_terms, counts = term_counter.finish(n)
     del term_counter
     bm25, idf = _bm25f(counts, n, config)
     unigram = np.array([" " not in t for t in feature_names], dtype=np.float64)
@@ -431,7 +486,7 @@ def build_index(
     top = math.log1p(n)
     weights = {k: math.log1p(n / len(v)) / top for k, v in table.items()}
 
-    fuzzy = sorted(fuzzy_set)
+    fuzzy = sorted(t for t in head_terms if len(t) >= MIN_FUZZY_LEN and t.isalpha())
     chars_t = _transposed(chars)
     del chars
     return Index(
