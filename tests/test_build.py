@@ -230,3 +230,15 @@ def test_bad_index_settings_are_refused_by_name(change: dict[str, object], messa
         IndexConfig(**change)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"slice_agents must be an integer >= 1, got 0"):
         build_index([AgentSpec("a", "b")], slice_agents=0)
+
+
+def test_counts_beyond_uint16_keep_their_value() -> None:
+    """A slice keeps its n-gram counts as uint16 where they fit; one description repeating
+    a word 70,000 times does not fit and must weigh what scikit-learn says."""
+    agents = [
+        AgentSpec("loud", " ".join(["kubernetes"] * 70_000)),
+        AgentSpec("quiet", "Tunes slow sql queries and kubernetes pods."),
+    ]
+    index, ref = build_index(agents, slice_agents=1), Reference(tuple(agents))
+    np.testing.assert_array_equal(dense(index, "chars_t"), ref.chars.T.todense())
+    np.testing.assert_array_equal(index.char_idf, ref.char_vectorizer.idf_)

@@ -39,7 +39,7 @@ from agentroute._negative import build_table
 from agentroute._similar import near_equivalents
 from agentroute._spec import AgentSpec
 from agentroute._text import term_surfaces, terms, tokens
-from agentroute._tfidf import char_wb_ngrams, word_ngrams
+from agentroute._tfidf import char_wb_ngrams, smooth_idf, sublinear, word_ngrams
 
 if TYPE_CHECKING:
     # The bar's module stays unloaded when nothing draws one (a route imports no more).
@@ -267,15 +267,22 @@ class _CharCounter:
         counts = (dw @ wg).tocsr()
         counts.sum_duplicates()
         counts.sort_indices()  # by first-seen id, as CountVectorizer._count_vocab leaves them
+        # Counts kept as uint16 where they fit (a slice's parts stay until the end).
+        small = counts.data.size == 0 or int(counts.data.max()) <= np.iinfo(np.uint16).max
         self.parts.append(
             (
                 np.diff(counts.indptr).astype(np.int64),
                 counts.indices.astype(np.int32),
-                counts.data.astype(np.float32),
+                counts.data.astype(np.uint16 if small else np.float32),
             )
         )
 
-    def finish(self) -> tuple[tuple[str, ...], Any]:
+    def finish(self) -> tuple[tuple[str, ...], np.ndarray, Csr]:
+        """The sorted n-grams, their IDF and the weights transposed (n-grams × documents):
+        ``TfidfTransformer(sublinear_tf=True).fit_transform`` of the counts, then
+        ``.T.tocsr()``, to the bit, computed a slice at a time into the final arrays, so
+        the documents × n-grams matrix, its weights and its transpose never coexist (at
+        100,000 agents each is ~3 GB)."""
         import scipy.sparse as sp
 
         first_seen = self.first_seen
@@ -285,23 +292,55 @@ class _CharCounter:
         n_grams = len(first_seen)
         names = sorted(first_seen)
         remap = np.empty(n_grams, dtype=np.int32)
-        remap[[first_seen[g] for g in names]] = np.arange(n_grams, dtype=np.int32)
+        remap[np.fromiter(map(first_seen.__getitem__, names), np.int64, n_grams)] = np.arange(
+            n_grams, dtype=np.int32
+        )
         self.first_seen = {}
         parts = self.parts
-        lengths = np.concatenate([p[0] for p in parts])
-        n_docs = lengths.size
-        nnz = int(lengths.sum())
-        indptr = np.zeros(n_docs + 1, dtype=pointer_dtype(nnz))
-        np.cumsum(lengths, out=indptr[1:])
-        indices = np.empty(nnz, dtype=np.int32)
+        n_docs = sum(p[0].size for p in parts)
+        df = np.zeros(n_grams, dtype=np.int64)
+        for _, cols, _ in parts:
+            df += np.bincount(cols, minlength=n_grams)
+        idf = smooth_idf(df, n_docs, np.dtype(np.float32))
+        # Row g of the transpose (sorted position) holds the df[g] documents that have it,
+        # in document order: each slice fills the next places of its n-grams' rows.
+        row_len = np.empty(n_grams, dtype=np.int64)
+        row_len[remap] = df
+        del df
+        nnz = int(row_len.sum())
+        indptr = np.zeros(n_grams + 1, dtype=np.int64)
+        np.cumsum(row_len, out=indptr[1:])
+        del row_len
+        indices = np.empty(nnz, dtype=index_dtype(n_docs))
         data = np.empty(nnz, dtype=np.float32)
-        at = 0
-        while parts:  # each slice is copied in, then let go
-            _, cols, values = parts.pop(0)
-            indices[at : at + cols.size] = remap[cols]
-            data[at : at + cols.size] = values
-            at += cols.size
-        return tuple(names), sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_grams))
+        fill = indptr[:-1].copy()
+        first_doc = 0
+        while parts:  # each slice is weighted, placed, then let go
+            lengths, cols, counts = parts.pop(0)
+            values = sublinear(counts, idf[cols])
+            rows = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
+            # sklearn's L2: float32 squares summed in stored order in double (bincount adds
+            # in order), each value divided in double. No row is all zeros (idf > 0).
+            norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=lengths.size))
+            values = (values / norms[rows]).astype(np.float32)
+            del rows, norms
+            ptr = np.zeros(lengths.size + 1, dtype=np.int64)
+            np.cumsum(lengths, out=ptr[1:])
+            by_gram = sp.csr_matrix(
+                (values, remap[cols], ptr), shape=(lengths.size, n_grams)
+            ).tocsc()  # per n-gram, documents ascending
+            del values, cols, counts
+            per = np.diff(by_gram.indptr)
+            at = np.repeat(fill - by_gram.indptr[:-1], per) + np.arange(by_gram.nnz)
+            indices[at] = by_gram.indices + first_doc
+            data[at] = by_gram.data
+            fill += per
+            first_doc += lengths.size
+            del by_gram, at, per
+        chars_t = Csr(data, indices, indptr.astype(pointer_dtype(nnz)), (n_grams, n_docs))
+        by_name = np.empty_like(idf)  # the IDF of each n-gram by its sorted position
+        by_name[remap] = idf
+        return tuple(names), by_name, chars_t
 
 
 # -- fitting ----------------------------------------------------------------------------
@@ -460,13 +499,8 @@ def build_index(
             tick(n + i + 1)
         char_counter.add(char_docs)
         del char_docs
-    char_names, char_counts = char_counter.finish()
+    char_names, char_idf, chars_t = char_counter.finish()
     del char_counter
-    char_transformer = TfidfTransformer(sublinear_tf=True)
-    char_transformer.fit(char_counts)
-    # In place (CSR, copy=False): the counts become the weights.
-    chars = char_transformer.transform(char_counts, copy=False).tocsr()
-    del char_counts
 
     table: dict[str, list[int]] = defaultdict(list)
     surfaces: list[dict[str, str]] = []
@@ -487,8 +521,6 @@ def build_index(
     weights = {k: math.log1p(n / len(v)) / top for k, v in table.items()}
 
     fuzzy = sorted(t for t in head_terms if len(t) >= MIN_FUZZY_LEN and t.isalpha())
-    chars_t = _transposed(chars)
-    del chars
     return Index(
         names=names,
         feature_names=Strings.from_sorted(feature_names),
@@ -499,7 +531,7 @@ def build_index(
         word_t=word_t,
         head_rows=head_rows,
         char_names=Strings.from_sorted(char_names),
-        char_idf=np.asarray(char_transformer.idf_),
+        char_idf=char_idf,
         chars_t=chars_t,
         char_sums=_row_sums(chars_t),
         triggers={k: tuple(v) for k, v in sorted(table.items())},
