@@ -23,6 +23,7 @@ build and the process's peak RSS (``ru_maxrss``), all in MB.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -37,6 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _catalogs import DEFAULT_SEED, DEFAULT_SHARED, ensure_catalog
 from _process import peak_rss_mb, rss_mb
+
+
+def _plain(value: Any) -> Any:
+    """A JSON form of the other fields (the IndexConfig, tuples of names)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return list(value)
 
 
 def index_arrays(index: Any) -> dict[str, np.ndarray]:
@@ -63,7 +71,7 @@ def index_arrays(index: Any) -> dict[str, np.ndarray]:
                 arrays[f"{name}.positions{i}"] = positions
         else:
             other[name] = value
-    text = json.dumps(other, sort_keys=True, default=list).encode()
+    text = json.dumps(other, sort_keys=True, default=_plain).encode()
     arrays["other-fields-json"] = np.frombuffer(text, dtype=np.uint8)
     return arrays
 
