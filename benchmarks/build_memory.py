@@ -99,6 +99,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--cache-dir", type=Path, default=None, help="where catalogs are kept")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--agreement",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then route N of speed.py's requests pre-selected and exact; print how many agree",
+    )
+    parser.add_argument(
+        "--preselect",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="K",
+        help="with --agreement: the pre-selection widths to try (IndexConfig.preselect)",
+    )
+    parser.add_argument(
+        "--preselect-from",
+        type=int,
+        default=None,
+        help="with --agreement: IndexConfig.preselect_min_agents (default the library's)",
+    )
     args = parser.parse_args(argv)
     if args.compare:
         return compare(*args.compare)
@@ -142,7 +163,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(result), flush=True)
     if args.dump is not None:
         np.savez(args.dump, **index_arrays(index))
+    if args.agreement:
+        agreement(index, agents, args)
     return 0
+
+
+def agreement(index: Any, agents: Sequence[Any], args: argparse.Namespace) -> None:
+    """Decisions of pre-selected routing against the exact char view, per width tried."""
+    from dataclasses import replace
+
+    from agentroute import Router
+    from agentroute._decide import RouterConfig, State
+    from speed import load_requests, preselect_agreement
+
+    requests = load_requests(args.shared, args.agreement, args.seed)
+    ordered = tuple(sorted(agents, key=lambda a: a.name))
+    config = index.config
+    if args.preselect_from is not None:
+        config = replace(config, preselect_min_agents=args.preselect_from)
+    for width in args.preselect or [config.preselect]:
+        wide = replace(index, config=replace(config, preselect=width))
+        router = Router._from_state(State(ordered, wide, RouterConfig()), ())
+        started = time.perf_counter()
+        found = preselect_agreement(router, requests)
+        took = time.perf_counter() - started
+        print(json.dumps({"preselect": width, "seconds": round(took, 1), **(found or {})}))
 
 
 if __name__ == "__main__":
