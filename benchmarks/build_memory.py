@@ -13,6 +13,11 @@ Side by side with an older revision (its source on ``PYTHONPATH``; nothing insta
     PYTHONPATH=/tmp/before/src python benchmarks/build_memory.py --size 10000
     python benchmarks/build_memory.py --size 10000
 
+Pre-selection against the exact char view on the same build (from ``preselect_min_agents``
+agents on, or ``--preselect-from``), at several widths::
+
+    python benchmarks/build_memory.py --size 50000 --agreement 200 --preselect 1000 2000 5000
+
 ``--slice N`` passes ``build_index(..., slice_agents=N)`` (agents counted at a time) where the
 version has it. It prints one JSON line: agents, seconds to load the files and to build the
 index (SciPy and scikit-learn imported before the clock starts; wall clock and CPU time, the
