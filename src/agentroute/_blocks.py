@@ -208,14 +208,22 @@ class BlockFile:
             e.shape
         )
 
-    def check(self, name: str, first: np.ndarray | int, stop: np.ndarray | int) -> list[int]:
+    def check(
+        self,
+        name: str,
+        first: np.ndarray | int,
+        stop: np.ndarray | int,
+        values: Callable[[int, int], None] | None = None,
+    ) -> list[int]:
         """Check the blocks holding elements ``[first, stop)`` of ``name`` (arrays of
-        ranges, or one range); the blocks checked now (not before), in order.
+        ranges, or one range); the blocks checked now (not before), in order. A block
+        counts as checked once its CRC-32 matches and ``values(a, b)``, given the elements
+        it holds, returned (a block it raises for is checked again when next read).
 
         Raises
         ------
         BlockError
-            When a block does not match its CRC-32.
+            When a block does not match its CRC-32; whatever ``values`` raises.
         """
         e = self._entries[name]
         lo = np.atleast_1d(np.asarray(first, dtype=np.int64))
@@ -245,8 +253,9 @@ class BlockFile:
                     f"{self.shown}: array {name!r}, block {k} does not match its checksum "
                     "(the file is corrupt)"
                 )
-        with self._lock:
-            for k in new:
+            if values is not None:
+                values(*self.block_range(name, k))
+            with self._lock:
                 checked[k] = 1
         return new
 
@@ -380,29 +389,29 @@ class MappedCsr(Csr):
         return BlockError(f"{self._blocks.shown}: matrix {self._name!r} is malformed ({why})")
 
     def _check_pointers(self, first: np.ndarray, stop: np.ndarray) -> None:
-        name = f"{self._name}.indptr"
-        ptr = self._raw.indptr
-        nnz = self._raw.indices.size
-        for k in self._blocks.check(name, first, stop):
-            a, b = self._blocks.block_range(name, k)
+        ptr, nnz = self._raw.indptr, self._raw.indices.size
+
+        def values(a: int, b: int) -> None:
             part = ptr[a:b]
             if part.size and (int(part.min()) < 0 or int(part.max()) > nnz):
                 raise self._bad("row pointers out of range")
 
+        self._blocks.check(f"{self._name}.indptr", first, stop, values)
+
     def _check_entries(self, starts: np.ndarray, ends: np.ndarray) -> None:
-        raw, blocks = self._raw, self._blocks
-        width = self.shape[1]
-        name = f"{self._name}.indices"
-        for k in blocks.check(name, starts, ends):
-            a, b = blocks.block_range(name, k)
+        raw, width = self._raw, self.shape[1]
+
+        def columns(a: int, b: int) -> None:
             part = raw.indices[a:b]
             if part.size and (int(part.max()) >= width or int(part.min()) < 0):
                 raise self._bad("column indices out of range")
-        name = f"{self._name}.data"
-        for k in blocks.check(name, starts, ends):
-            a, b = blocks.block_range(name, k)
+
+        def data(a: int, b: int) -> None:
             if not self._valid(raw.data[a:b]):
                 raise self._bad("values out of range")
+
+        self._blocks.check(f"{self._name}.indices", starts, ends, columns)
+        self._blocks.check(f"{self._name}.data", starts, ends, data)
 
     def _spans(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = np.asarray(rows, dtype=np.int64)
