@@ -944,3 +944,45 @@ def test_the_cache_remembers_the_index_settings(
     assert plain.index.config == IndexConfig()
     assert not np.array_equal(plain.index.bm25_t.data, built.index.bm25_t.data)
     assert Router.from_path(catalog, cache=folder).index.config == IndexConfig()
+
+
+# -- read lazily (issue 20, item 3) ---------------------------------------------------------------
+
+
+def test_a_lazily_read_cache_answers_as_the_built_index(catalog: Path, cache: Path) -> None:
+    from agentroute._router import from_built
+
+    built = Router.from_path(catalog)
+    Router.from_path(catalog, cache=cache)
+    found = _pipeline.find(catalog)
+    slot = _pipeline.cache_slot(found, cache)
+    lazy = from_built(_pipeline.read_cached(found, slot, lazy=True))
+    assert isinstance(lazy.index.chars_t, _blocks.MappedCsr)
+    assert answers(lazy) == answers(built)
+    assert [lazy.route(r, limit=2) for r in REQUESTS] == [built.route(r, limit=2) for r in REQUESTS]
+
+
+def test_a_damaged_block_read_lazily_fails_the_route_and_the_hook_drops_the_file(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read lazily, a block is checked when a route first reads it: the route raises
+    IndexFormatError, and the hook says nothing and drops the file (rebuilt later)."""
+    from agentroute import _hook
+    from agentroute._router import from_built
+
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    with path.open("rb") as fh:
+        size = _blocks.BlockFile(fh, str(path))._entries["chars_t.data"].nbytes
+    for at in range(0, size, _blocks.BLOCK_BYTES):  # every block of the char counts
+        flip(path, "chars_t.data", at)
+    found = _pipeline.find(catalog)
+    slot = _pipeline.cache_slot(found, cache)
+    router = from_built(_pipeline.read_cached(found, slot, lazy=True))  # does not look yet
+    with pytest.raises(_persist.IndexFormatError, match=r"'chars_t.data', block \d+ does not"):
+        router.route(REQUESTS[0])
+    monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(cache))
+    monkeypatch.setattr(_hook, "INLINE_BUILD_FILES", 0)  # a large catalog: read lazily
+    event = json.dumps({"prompt": REQUESTS[0]})
+    assert _hook.hook_output(event, agents=[str(catalog)], min_confidence=0.0) is None
+    assert not path.exists()

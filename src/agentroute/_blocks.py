@@ -37,6 +37,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from agentroute._errors import IndexFormatError
 from agentroute._index import Csr
 
 __all__ = [
@@ -64,9 +65,10 @@ _DTYPE_KINDS = frozenset("biufS")
 _TEMP_PREFIX = ".agentroute-"
 
 
-class BlockError(ValueError):
+class BlockError(IndexFormatError):
     """The file is not a block file this library could have written, or a block does
-    not match its checksum (named in the message)."""
+    not match its checksum (named in the message). An :class:`IndexFormatError` (a
+    ``ValueError``): a block found damaged while a route reads it is caught as such."""
 
 
 def _aligned(n: int) -> int:
