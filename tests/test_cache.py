@@ -984,5 +984,5 @@ def test_a_damaged_block_read_lazily_fails_the_route_and_the_hook_drops_the_file
     monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(cache))
     monkeypatch.setattr(_hook, "INLINE_BUILD_FILES", 0)  # a large catalog: read lazily
     event = json.dumps({"prompt": REQUESTS[0]})
-    assert _hook.hook_output(event, agents=[str(catalog)], min_confidence=0.0) is None
+    assert _hook.hook_output(event, agents=[str(catalog)], act_at=0.0) is None
     assert not path.exists()

@@ -516,7 +516,7 @@ def hook_output(
         return None
     router = _with_env_encoder(router, cache=cache)
     try:
-        return _answer(router, text, min_confidence)
+        return _answer(router, text, act_at)
     except IndexFormatError as exc:
         # The cache is read lazily (each block checked when a route first reads it):
         # a damaged block shows up here. Drop the file so that the next prompt rebuilds
@@ -537,7 +537,7 @@ def _drop_cache(folders: Sequence[Path]) -> None:
         slot.target.unlink(missing_ok=True)
 
 
-def _answer(router: Router, text: str, min_confidence: float) -> dict[str, Any] | None:
+def _answer(router: Router, text: str, act_at: float) -> dict[str, Any] | None:
     d = router.route(text, limit=2)
     logger.debug("decision: %r %s", d, d.reason)
     # The group speaks when it is sure (the agent or an alternative is right); an
