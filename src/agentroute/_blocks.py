@@ -275,6 +275,8 @@ class BlockFile:
         return a
 
 
+# Entries decoded at a time by MappedCsr.whole.
+_DECODE_ENTRIES = 1 << 20
 #: ``decode(stored, rows, columns) -> values``: the float values of stored entries (e.g.
 #: counts) given each one's row and column.
 Decoder = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -362,25 +364,43 @@ class MappedCsr(Csr):
     def indptr(self) -> np.ndarray:
         return self.whole().indptr
 
-    def whole(self) -> Csr:
-        """The plain matrix: every block checked, the data decoded (once)."""
-        whole: Csr | None = self._whole
-        if whole is not None:
-            return whole
+    def check_all(self) -> None:
+        """Check every block (CRC-32 and values) without decoding: what reading the whole
+        file checks. Rows are decoded when read, or all at once by :meth:`whole`."""
         raw = self._raw
         rows = np.arange(self.shape[0], dtype=np.int64)
         self._check_pointers(rows, rows + 1)
         if raw.indptr.size > 1 and bool(np.any(np.diff(raw.indptr) < 0)):
             raise self._bad("row pointers that go back")
         self._check_entries(np.zeros(1, dtype=np.int64), np.array([raw.indices.size]))
-        data = raw.data
-        if self._decode is not None:
-            data = self._decode(
-                data, np.repeat(rows, np.diff(raw.indptr)), raw.indices.astype(np.int64)
-            )
+
+    def whole(self) -> Csr:
+        """The plain matrix: every block checked, the data decoded (once)."""
+        whole: Csr | None = self._whole
+        if whole is not None:
+            return whole
+        self.check_all()
+        raw = self._raw
+        data = raw.data if self._decode is None else self._decoded(self._decode)
         whole = Csr(data, raw.indices, raw.indptr, self.shape)
         object.__setattr__(self, "_whole", whole)
         return whole
+
+    def _decoded(self, decode: Decoder) -> np.ndarray:
+        """Every value, decoded a slice of rows at a time (temporaries of a few MB: the
+        whole char matrix at once took ~10x longer on a loaded machine)."""
+        ptr = self._raw.indptr.astype(np.int64)
+        parts, start, rows = [], 0, self.shape[0]
+        while start < rows:
+            goal = int(ptr[start]) + _DECODE_ENTRIES
+            stop = min(rows, max(start + 1, int(np.searchsorted(ptr, goal, "right")) - 1))
+            a, b = int(ptr[start]), int(ptr[stop])
+            of_row = np.repeat(
+                np.arange(start, stop, dtype=np.int64), np.diff(ptr[start : stop + 1])
+            )
+            parts.append(decode(self._raw.data[a:b], of_row, self._raw.indices[a:b]))
+            start = stop
+        return np.concatenate(parts) if parts else self._raw.data.astype(np.float32)
 
     def to_scipy(self) -> Any:
         return self.whole().to_scipy()

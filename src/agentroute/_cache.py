@@ -390,7 +390,7 @@ def _csr(
             decode=chars if counted else None,
         )
         if not lazy:
-            m.whole()
+            m.check_all()  # every block now; values decoded when read
     except BlockError as exc:
         raise _bad(path, str(exc)) from None
     return m
