@@ -986,3 +986,17 @@ def test_a_damaged_block_read_lazily_fails_the_route_and_the_hook_drops_the_file
     event = json.dumps({"prompt": REQUESTS[0]})
     assert _hook.hook_output(event, agents=[str(catalog)], act_at=0.0) is None
     assert not path.exists()
+
+
+def test_char_values_that_counts_cannot_give_back_are_stored_as_floats(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = Router.from_path(catalog)
+    monkeypatch.setattr(_persist, "encode", lambda t, idf: None)
+    Router.from_path(catalog, cache=cache)
+    meta, stored = members(only_file(cache))
+    assert meta["chars"] == "float" and stored["chars_t.data"].dtype == np.float32
+    assert "char_norms" not in stored
+    no_build(monkeypatch)
+    cached = Router.from_path(catalog, cache=cache)
+    assert answers(cached) == answers(built)
