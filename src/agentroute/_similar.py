@@ -260,9 +260,8 @@ def near_equivalents(
 def similar_of(similar: Csr, i: int) -> tuple[np.ndarray, np.ndarray]:
     """Agent ``i``'s near-equivalents (positions) and their similarity, best first
     (ties by position)."""
-    a, b = int(similar.indptr[i]), int(similar.indptr[i + 1])
-    cols = similar.indices[a:b].astype(np.int64)
-    vals = similar.data[a:b]
+    agents, vals, _ = similar.gather(np.array([i], dtype=np.int64))  # this row only
+    cols = agents.astype(np.int64)
     order = np.lexsort((cols, -vals))
     return cols[order], vals[order]
 
