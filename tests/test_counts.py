@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentroute import Router
+from agentroute._build import build_index
 from agentroute._counts import BIG, decode, encode, tf_table
-from agentroute._index import Csr, build_index
+from agentroute._index import Csr
 from agentroute._router import default_catalog_path
 from agentroute._spec import AgentSpec
 
