@@ -67,14 +67,14 @@ def test_unfitted_and_calibrated_routers_round_trip(tmp_path: Path) -> None:
 
     # A calibration-only fit (few labels): no classifier, a Platt rescale of confidence.
     labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
-    calibrated = Router.from_default().fit(labels.texts, labels.labels)
+    calibrated = Router.from_default().fit(labels.requests, labels.labels)
     learned = calibrated.learned
     assert learned is not None and learned.model is None and learned.platt != (1.0, 0.0)
     calibrated.save(tmp_path / "calibrated.npz")
     loaded = Router.load(tmp_path / "calibrated.npz")
     assert loaded.learned is not None  # Learned compares by identity (eq=False): by fields
     assert dataclasses.astuple(loaded.learned) == dataclasses.astuple(learned)
-    texts = [*probe, *labels.texts]
+    texts = [*probe, *labels.requests]
     assert loaded.route_many(texts) == calibrated.route_many(texts)
     # The round trip kept the calibration: confidences differ from the unfitted router's.
     assert [d.confidence for d in loaded.route_many(texts)] != [
@@ -93,6 +93,22 @@ def test_the_nested_settings_round_trip(tmp_path: Path) -> None:
     router = Router(Router.from_default().agents, config=config)
     router.save(tmp_path / "settings.npz")
     assert Router.load(tmp_path / "settings.npz").config == config
+
+
+def test_a_router_saved_with_the_removed_runner_ratio_still_loads(tmp_path: Path) -> None:
+    """0.3 development builds saved TeamConfig.runner_ratio, which nothing read; removed,
+    it is skipped when such a file is loaded, while an unknown field is still refused."""
+    from agentroute import RouterConfig, TeamConfig
+
+    config = RouterConfig(teams=TeamConfig(max_parts=2))
+    Router(Router.from_default().agents, config=config).save(tmp_path / "new.npz")
+    meta = _meta(tmp_path / "new.npz")
+    old = _config(meta, teams__runner_ratio=0.95)
+    _rewrite(tmp_path / "new.npz", tmp_path / "old.npz", {"config": old})
+    assert Router.load(tmp_path / "old.npz").config == config
+    _rewrite(tmp_path / "new.npz", tmp_path / "bad.npz", {"config": _config(meta, teams__x=1)})
+    with pytest.raises(IndexFormatError, match="the saved teams is not an object of the fields"):
+        Router.load(tmp_path / "bad.npz")
 
 
 def test_real_data_round_trip(shared: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
 from agentroute._evaluate import (
     EvaluationReport,
-    check_min_confidence,
+    check_act_at,
     correct_sets,
     evaluate_stream,
 )
@@ -226,9 +226,10 @@ class Router:
         )
 
     @classmethod
+    @renamed("0.3", texts="requests")
     def from_examples(
         cls,
-        texts: Sequence[str],
+        requests: Sequence[str],
         labels: Sequence[str | None],
         *,
         validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
@@ -237,33 +238,35 @@ class Router:
     ) -> Router:
         """A router built from labelled requests alone, fitted.
 
-        The agents are the distinct labels; each agent's example requests are its
-        texts. A label of None marks a request no agent should take (out-of-scope
-        training data). See :meth:`fit` for ``validation`` and ``min_oos_recall``.
+        The agents are the distinct labels; each agent's example requests are the
+        requests labelled with it. A label of None marks a request no agent should
+        take (out-of-scope training data). See :meth:`fit` for ``validation`` and
+        ``min_oos_recall``. ``requests`` was ``texts=`` in 0.2 (still accepted, with a
+        :class:`DeprecationWarning`).
 
         Examples
         --------
-        >>> texts = ["book a table for two", "reserve a restaurant tonight",
-        ...          "table for four at eight", "what's the weather tomorrow",
-        ...          "will it rain today", "is it sunny in paris"]
+        >>> requests = ["book a table for two", "reserve a restaurant tonight",
+        ...             "table for four at eight", "what's the weather tomorrow",
+        ...             "will it rain today", "is it sunny in paris"]
         >>> labels = ["restaurant"] * 3 + ["weather"] * 3
-        >>> router = Router.from_examples(texts, labels)
+        >>> router = Router.from_examples(requests, labels)
         >>> router.route("is it going to rain").agent
         'weather'
         """
         from agentroute._learn import check_labels
 
-        check_labels(texts, labels, sorted({lab for lab in labels if isinstance(lab, str)}))
+        check_labels(requests, labels, sorted({lab for lab in labels if isinstance(lab, str)}))
         # Examples become each agent's text; the classifier is what routes.
         grouped: dict[str, list[str]] = {}
-        for text, label in zip(texts, labels, strict=True):
+        for request, label in zip(requests, labels, strict=True):
             if label is not None:
-                grouped.setdefault(label, []).append(text)
+                grouped.setdefault(label, []).append(request)
         if not grouped:
             raise ValueError("from_examples needs at least one request labelled with an agent")
         agents = [AgentSpec(name, examples=tuple(ex)) for name, ex in sorted(grouped.items())]
         router = cls(agents, config=config)
-        return router.fit(texts, labels, validation=validation, min_oos_recall=min_oos_recall)
+        return router.fit(requests, labels, validation=validation, min_oos_recall=min_oos_recall)
 
     @classmethod
     def from_default(cls, *, config: RouterConfig | None = None, cache: CacheArg = False) -> Router:
@@ -573,7 +576,7 @@ class Router:
         return route_state(self._state, texts, limit)
 
     @renamed(k="limit")
-    @renamed("0.3", texts="requests")
+    @renamed("0.3", texts="requests", min_confidence="act_at")
     def evaluate(
         self,
         requests: Sequence[str],
@@ -582,7 +585,7 @@ class Router:
         limit: int = 3,
         also_correct: Sequence[Iterable[str]] | None = None,
         progress: Callable[[int, int], None] | None = None,
-        min_confidence: float | None = None,
+        act_at: float | None = None,
     ) -> EvaluationReport:
         """Route labelled requests and measure the answers.
 
@@ -591,8 +594,10 @@ class Router:
         (a labels file's ``also_correct``: without it, a copy of the right agent
         under another name counts as wrong). ``limit`` is the k of top-k accuracy
         (``k=`` in 0.1); ``progress(done, total)`` is called as requests are
-        routed; ``min_confidence`` adds coverage, precision and the misrouted
-        requests at that confidence. See :func:`agentroute.evaluate` for the
+        routed; ``act_at`` adds coverage, precision and the misrouted requests
+        of a caller that acts only on answers at least that confident
+        (``min_confidence=`` in 0.2; not :attr:`RouterConfig.min_confidence`,
+        the router's own abstain bar). See :func:`agentroute.evaluate` for the
         figures reported.
 
         Raises
@@ -612,7 +617,7 @@ class Router:
             lambda batch, depth: self.route_many(batch, limit=depth),
             zip(requests, labels, right_sets, strict=True),
             limit=limit,
-            min_confidence=check_min_confidence(min_confidence),
+            act_at=check_act_at(act_at),
             total=len(requests),
             progress=progress,
         )
