@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,8 +22,15 @@ from agentroute._calibrate import (
     shipped_min_scope,
     signals,
 )
+from agentroute._decline import (
+    DECLINE_RULES,
+    NO_KNOWN_WORDS,
+    Case,
+    evidence_phrase,
+    no_catalog_words,
+    quote,
+)
 from agentroute._index import Index
-from agentroute._language import other_language
 from agentroute._negative import NotForConfig, apply_not_for
 from agentroute._score import (
     BATCH_MIN,
@@ -437,7 +444,7 @@ def _learned_evidence(
         name = names[best]
         column = column_of.get(name, -1)
         terms = model.top_terms(text, column) if column >= 0 else ()
-        why = f"strongest terms {_quote(terms)}" if terms else "similar wording"
+        why = f"strongest terms {quote(terms)}" if terms else "similar wording"
         decline: str | None = None
         if rows[r][1] == 0:
             decline = "nothing in the request resembles the labelled requests."
@@ -530,10 +537,6 @@ def _ranked_rows(combined: np.ndarray, k: int) -> list[np.ndarray]:
     return out
 
 
-def _quote(items: Sequence[str]) -> str:
-    return ", ".join(f"'{i}'" for i in items)
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class _Batch:
     """What the catalog path reads about a whole batch before it decides each request:
@@ -583,6 +586,101 @@ def _batch(
     return _Batch(combined, heads, best, rival, sig, explain, weights)
 
 
+@dataclass(frozen=True, slots=True)
+class _Confidence:
+    """One request's calibrated confidence and in-scope probability (the semantic view's
+    evidence folded in, when the router has one)."""
+
+    raw: float  # the calibration's confidence, before a calibration-only fit's rescale
+    confidence: float  # as the caller sees it
+    scope: float
+    closeness: str  # the semantic view's evidence, as a phrase ("" without one)
+
+
+def _confidence(
+    state: State, sig: Signals, row: int, best: int, meaning: _Meaning | None
+) -> _Confidence:
+    cfg = state.config
+    raw = cfg.calibration.confidence(sig)
+    # A calibration-only fit rescales confidence monotonically; min_confidence
+    # reads the confidence the caller sees, so it means the same on every router.
+    rescale = _rescale(state)
+    scope = cfg.calibration.scope(sig)
+    if meaning is None or state.semantic is None:
+        return _Confidence(raw, rescale(raw), scope, "")
+    sem = cfg.semantic
+    top, z, agree = state.semantic.inputs_for(
+        meaning.cosines[row], best, int(meaning.lexical_best[row])
+    )
+    logit = (
+        sem.confidence_scale * _logit(raw)
+        + sem.confidence_intercept
+        + sem.confidence_top * top
+        + sem.confidence_z * z
+        + sem.confidence_agree * agree
+    )
+    confidence = rescale(_sigmoid(min(logit, MAX_LOGIT)))
+    scope = _sigmoid(
+        sem.scope_scale * _logit(scope)
+        + sem.scope_intercept
+        + sem.scope_top * top
+        + sem.scope_z * z
+    )
+    return _Confidence(raw, confidence, scope, f"closest in meaning to its description: {top:.2f}")
+
+
+def _rescale(state: State) -> Callable[[float], float]:
+    return state.learned.rescale if state.learned is not None else float
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The agents doing the leader's job (copies, near-equivalents): they do not make the
+    decision ambiguous; those that fit about as well are its alternatives."""
+
+    same_job: np.ndarray | None  # the mask of related(); None when alternatives are off
+    members: tuple[int, ...]  # the alternatives
+    confidence: float | None  # that one of the group is right; None without alternatives
+
+
+def _group(
+    state: State, combined: np.ndarray, best: int, sig: Signals, conf: _Confidence
+) -> _Group:
+    index, cfg = state.index, state.config
+    if cfg.max_alternatives <= 0:
+        return _Group(None, (), None)
+    same_job = related(index, best)
+    members = group_members(
+        index, combined, best, margin=cfg.alternative_margin, limit=cfg.max_alternatives
+    )
+    if not members:
+        return _Group(same_job, members, None)
+    mass, group_margin = group_inputs(combined, best, members, same_job)
+    group_sig = replace(
+        sig,
+        top_logit=_logit(conf.raw),
+        group_mass=mass,
+        group_margin=group_margin,
+        group_size=float(len(members)),
+    )
+    group = max(conf.confidence, _rescale(state)(cfg.calibration.group_confidence(group_sig)))
+    return _Group(same_job, members, group)
+
+
+def _runner(
+    index: Index, combined: np.ndarray, rival: int, same_job: np.ndarray | None
+) -> tuple[str | None, float]:
+    """The runner-up and its score: the best agent that differs from the leader (``rival``,
+    -1: none), or, when that one is a near-equivalent, the best outside the leader's job."""
+    if same_job is not None and rival >= 0 and same_job[rival]:
+        others = np.where(same_job, -1.0, combined)
+        rival = int(np.argmax(others))
+        rival = rival if others[rival] >= 0.0 else -1
+    if rival < 0:
+        return None, 0.0
+    return index.names[rival], float(combined[rival])
+
+
 def _catalog_evidence(
     state: State,
     text: str,
@@ -596,7 +694,6 @@ def _catalog_evidence(
     """One request's evidence; without ``batch.explain``, no reason is worded (the
     decision is a part's, read for its agent, status and candidates only)."""
     index, cfg = state.index, state.config
-    explain = batch.explain
     combined = batch.combined[row]
     order = batch.heads[row]
     candidates = state.candidates(combined, limit, order)
@@ -606,247 +703,62 @@ def _catalog_evidence(
     best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
     if query.known_terms == 0 or s1 <= 0.0:
-        why = _no_catalog_words(text) if explain else "none of the request's words " + _KNOWN
+        why = no_catalog_words(text) if batch.explain else NO_KNOWN_WORDS
         return _Evidence(text=text, candidates=candidates, decline=why)
     sig = batch.signals[row]
-    raw = cfg.calibration.confidence(sig)
-    # A calibration-only fit rescales confidence monotonically; min_confidence
-    # reads the confidence the caller sees, so it means the same on every router.
-    rescale = state.learned.rescale if state.learned is not None else float
-    confidence = rescale(raw)
-    known = sig.known
-    scope = cfg.calibration.scope(sig)
-    closeness = ""
-    if meaning is not None and state.semantic is not None:
-        sem = cfg.semantic
-        top, z, agree = state.semantic.inputs_for(
-            meaning.cosines[row], best, int(meaning.lexical_best[row])
-        )
-        logit = (
-            sem.confidence_scale * _logit(raw)
-            + sem.confidence_intercept
-            + sem.confidence_top * top
-            + sem.confidence_z * z
-            + sem.confidence_agree * agree
-        )
-        confidence = rescale(_sigmoid(min(logit, MAX_LOGIT)))
-        scope = _sigmoid(
-            sem.scope_scale * _logit(scope)
-            + sem.scope_intercept
-            + sem.scope_top * top
-            + sem.scope_z * z
-        )
-        closeness = f"closest in meaning to its description: {top:.2f}"
-    # The agents doing the leader's job (copies, near-equivalents) do not make the
-    # decision ambiguous; those that fit about as well are its alternatives.
-    same_job = related(index, best) if cfg.max_alternatives > 0 else None
-    members: tuple[int, ...] = ()
-    group: float | None = None
-    if same_job is not None:
-        members = group_members(
-            index, combined, best, margin=cfg.alternative_margin, limit=cfg.max_alternatives
-        )
-    if members and same_job is not None:
-        mass, group_margin = group_inputs(combined, best, members, same_job)
-        group_sig = replace(
-            sig,
-            top_logit=_logit(raw),
-            group_mass=mass,
-            group_margin=group_margin,
-            group_size=float(len(members)),
-        )
-        group = max(confidence, rescale(cfg.calibration.group_confidence(group_sig)))
-
+    conf = _confidence(state, sig, row, best, meaning)
+    group = _group(state, combined, best, sig, conf)
     matched_keys = matched_triggers(index, scores.matched[row], best)
     surface = index.trigger_surface[best]
     matched = tuple(surface[key] for key in matched_keys)
     name = index.names[best]
-    rival = int(batch.rival[row])
-    if same_job is not None and rival >= 0 and same_job[rival]:
-        # The best agent that differs is a near-equivalent: the runner-up is the best
-        # agent outside the leader's job.
-        others = np.where(same_job, -1.0, combined)
-        rival = int(np.argmax(others))
-        rival = rival if others[rival] >= 0.0 else -1
-    runner = index.names[rival] if rival >= 0 else None
-    runner_score = float(combined[rival]) if runner is not None else 0.0
-    case = _Case(
+    runner, runner_score = _runner(index, combined, int(batch.rival[row]), group.same_job)
+    case = Case(
         config=cfg,
         n_agents=index.n_agents,
         text=text,
         query=query,
-        known=known,
-        scope=scope,
-        confidence=confidence,
-        group=group,
+        known=sig.known,
+        scope=conf.scope,
+        confidence=conf.confidence,
+        group=group.confidence,
         matched=matched,
         name=name,
     )
     rule = next((r for r in DECLINE_RULES if r.declines(case)), None)
     declines = rule is not None
-    alternatives = tuple(index.names[j] for j in members) if not declines else ()
-    group = group if not declines else None
-    if not explain:
-        return _Evidence(
-            text=text,
-            candidates=candidates,
-            confidence=confidence,
-            decline="" if declines else None,
-            name=name,
-            score=s1,
-            runner=runner,
-            runner_score=runner_score,
-            matched=matched,
-            alternatives=alternatives,
-            group_confidence=group,
-        )
-    terms = _top_terms(index, scores.present[row], batch.weights[row], query)
-    evidence = _evidence(matched, terms, query)
-    if closeness:
-        evidence = closeness if evidence == "similar wording" else f"{evidence}; {closeness}"
-    decline = None if rule is None else rule.reason(case, evidence)
-    # Copies of the leader (same description and body under another name, as
-    # collections ship one agent in several plugins) are equally right: they are
-    # named, but ambiguity is measured against the best agent that differs.
-    same_names = state.copy_names.get(int(index.copy_of[best]), ())
-    twins = tuple(x for x in same_names if x != name)[:3]
-    return _Evidence(
+    evidence = _Evidence(
         text=text,
         candidates=candidates,
-        confidence=confidence,
-        decline=decline,
+        confidence=conf.confidence,
+        decline="" if declines else None,
         name=name,
         score=s1,
         runner=runner,
         runner_score=runner_score,
-        why=evidence,
-        copies=twins,
         matched=matched,
+        alternatives=tuple(index.names[j] for j in group.members) if not declines else (),
+        group_confidence=group.confidence if not declines else None,
+    )
+    if not batch.explain:
+        return evidence
+    terms = _top_terms(index, scores.present[row], batch.weights[row], query)
+    why = evidence_phrase(matched, terms, query)
+    if conf.closeness:
+        why = conf.closeness if why == "similar wording" else f"{why}; {conf.closeness}"
+    # Copies of the leader (same description and body under another name, as
+    # collections ship one agent in several plugins) are equally right: they are
+    # named, but ambiguity is measured against the best agent that differs.
+    same_names = state.copy_names.get(int(index.copy_of[best]), ())
+    return replace(
+        evidence,
+        decline=None if rule is None else rule.reason(case, why),
+        why=why,
+        copies=tuple(x for x in same_names if x != name)[:3],
         terms=terms,
-        alternatives=alternatives,
-        group_confidence=group,
     )
-
-
-_KNOWN = "appear in any agent's description, triggers or examples."
-
-
-def _no_catalog_words(text: str) -> str:
-    """Why a request none of whose words the catalog knows is declined."""
-    language = other_language(text)
-    if language:
-        return f"the request has no words of this catalog's language ({language})."
-    return "none of the request's words " + _KNOWN
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Case:
-    """What the decline rules read about one request and its top agent."""
-
-    config: RouterConfig
-    n_agents: int
-    text: str
-    query: Query
-    known: float  # the share of the request's terms the catalog knows
-    scope: float  # the in-scope probability
-    confidence: float  # as the caller sees it (after a calibration-only fit's rescale)
-    group: float | None  # the confidence of the leader's group, when it has alternatives
-    matched: tuple[str, ...]  # the top agent's trigger phrases in the request
-    name: str  # the top agent
-
-
-class _Rule(NamedTuple):
-    """A rule that can turn a scored request down: whether it does, and why (given
-    what the top agent shares with the request, in words)."""
-
-    declines: Callable[[_Case], bool]
-    reason: Callable[[_Case, str], str]
-
-
-def _closest(c: _Case, evidence: str) -> str:
-    return f"the closest, {c.name}, shares only {evidence}."
-
-
-def _few_known_words(c: _Case) -> bool:
-    """``min_known_share``: most of the request's words are in no agent's text."""
-    return c.known < c.config.min_known_share
-
-
-def _few_known_words_reason(c: _Case, evidence: str) -> str:
-    language = other_language(c.text)
-    known = f"{c.query.known_terms} of {len(c.query.terms)} known"
-    if language:
-        return (
-            f"most of the request's words are not in this catalog's language ({language}; "
-            f"only {known}); {_closest(c, evidence)}"
-        )
-    return (
-        f"most of the request's words appear in no agent's text (only {known}); "
-        f"{_closest(c, evidence)}"
-    )
-
-
-def _outside_the_catalog(c: _Case) -> bool:
-    """``min_scope``: the request reads as meant for another catalog."""
-    cfg = c.config
-    # Two of the agent's own trigger phrases in the request are in-scope evidence
-    # the scope model cannot see (it reads scores, not triggers): a catalog with
-    # long prompts scores "write e2e tests" low, yet 'e2e' and 'testing' are its
-    # author's words. Measured on the four labelled collections: CLINC150 oos
-    # no_match unchanged, in-scope routing up (wshobson 0.973 -> 0.976).
-    trigger_backed = (
-        cfg.trigger_rescue > 0
-        and len(c.matched) >= cfg.trigger_rescue
-        and c.scope >= cfg.trigger_rescue_scope
-    )
-    return c.scope < cfg.min_scope and c.n_agents >= cfg.scope_min_agents and not trigger_backed
-
-
-def _outside_the_catalog_reason(c: _Case, evidence: str) -> str:
-    language = other_language(c.text)
-    foreign = f"; most of its words are not in this catalog's language: {language}"
-    return (
-        f"the request reads as outside this catalog (in-scope probability {c.scope:.2f}, "
-        f"below {c.config.min_scope:.2f}"
-        + (foreign if language else "")
-        + f"); {_closest(c, evidence)}"
-    )
-
-
-def _weak_evidence(c: _Case) -> bool:
-    """``min_confidence``: the best candidate (or its group, when it has alternatives) is
-    probably not right."""
-    return (c.confidence if c.group is None else c.group) < c.config.min_confidence
-
-
-def _weak_evidence_reason(c: _Case, evidence: str) -> str:
-    return (
-        f"the best candidate, {c.name}, has confidence {c.confidence:.2f}, below the "
-        f"{c.config.min_confidence:.2f} threshold (weak evidence: {evidence})."
-    )
-
-
-# The rules that turn a scored request down, in order: the first that declines gives the
-# reason (its text follows "No agent fits: "). Each reads RouterConfig fields only.
-DECLINE_RULES: tuple[_Rule, ...] = (
-    _Rule(_few_known_words, _few_known_words_reason),
-    _Rule(_outside_the_catalog, _outside_the_catalog_reason),
-    _Rule(_weak_evidence, _weak_evidence_reason),
-)
 
 
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1.0 - 1e-6)
     return math.log(p / (1.0 - p))
-
-
-def _evidence(matched: Sequence[str], terms: Sequence[str], query: Query) -> str:
-    parts = []
-    if matched:
-        parts.append(f"matched triggers {_quote(matched[:4])}")
-    if terms:
-        parts.append(f"strongest terms {_quote(terms)}")
-    if query.corrections:
-        fixes = ", ".join(f"'{a}' read as '{b}'" for a, b in query.corrections[:3])
-        parts.append(f"({fixes})")
-    return "; ".join(parts) if parts else "similar wording"
