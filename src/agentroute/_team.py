@@ -345,58 +345,87 @@ def team_for(
     # winner (and a runner-up nearly tied with it), each with its confidence.
     owners: list[dict[str, float]] = []
     for d in part_decisions:
-        scores = _scores_of(d)
-        best = d.candidates[0] if d.candidates else None
-        lead_here = {lead: decision.confidence}
-        if best is None or best.score <= 0.0 or (d.agent is None and not d.confidence):
-            owners.append({lead: 0.0})
-            continue
-        # A part declined alone ("reads as outside this catalog") still belongs to a
-        # request the catalog took: its best candidate may take it, if confident.
-        winner = best.agent
-        mine = scores.get(lead, 0.0)
-        same_job = winner in decision.alternatives or lead in d.alternatives
-        if (
-            winner == lead
-            or copies(winner, lead)
-            or same_job
-            or mine >= config.cover_ratio * best.score
-        ):
-            owners.append(lead_here)
-            continue
-        # A part may be taken by a group: its winner and the agents doing the same job,
-        # never by a second agent beside them (issue 22: a near-tied runner-up used to
-        # join for the same part).
-        if d.group_confidence >= need:
-            groups.setdefault(winner, d.alternatives)
-            owners.append({winner: d.confidence})
-            continue
-        # A collaborator the lead names, close to the part's best, with evidence.
-        friend = next(
-            (
-                c
-                for c in d.candidates
-                if c.agent in friends and c.score >= config.collaborator_ratio * best.score
-            ),
-            None,
-        )
-        friend_conf = d.confidence * friend.score / best.score if friend is not None else 0.0
-        if friend is not None and friend_conf >= need / 2:
-            owners.append({friend.agent: friend_conf})
-        else:
-            owners.append(lead_here)
+        owner, group = _part_owner(decision, lead, d, copies, friends, config, need)
+        if group is not None:
+            groups.setdefault(next(iter(owner)), group)
+        owners.append(owner)
     if all(list(o) == [lead] for o in owners):
         return alone
     if not any(lead in o for o in owners):
         # The lead owns no part outright: it takes the part it scores best on, relative
         # to that part's winner, so that every member has a part.
-        ratios = [
-            _scores_of(d).get(lead, 0.0) / d.candidates[0].score
-            if d.candidates and d.candidates[0].score > 0
-            else 0.0
-            for d in part_decisions
-        ]
-        owners[int(np.argmax(ratios))] = {lead: decision.confidence}
+        owners[_lead_part(lead, part_decisions)] = {lead: decision.confidence}
+    return _members(decision, lead, parts, owners, groups) or alone
+
+
+def _part_owner(
+    decision: Decision,
+    lead: str,
+    d: Decision,
+    copies: Callable[[str, str], bool],
+    friends: frozenset[str],
+    config: TeamConfig,
+    need: float,
+) -> tuple[dict[str, float], tuple[str, ...] | None]:
+    """Who takes the part decided as ``d``, with its confidence, and the group it brings
+    (its alternatives; None when it takes the part alone)."""
+    scores = _scores_of(d)
+    best = d.candidates[0] if d.candidates else None
+    lead_here = {lead: decision.confidence}
+    if best is None or best.score <= 0.0 or (d.agent is None and not d.confidence):
+        return {lead: 0.0}, None
+    # A part declined alone ("reads as outside this catalog") still belongs to a
+    # request the catalog took: its best candidate may take it, if confident.
+    winner = best.agent
+    mine = scores.get(lead, 0.0)
+    same_job = winner in decision.alternatives or lead in d.alternatives
+    if (
+        winner == lead
+        or copies(winner, lead)
+        or same_job
+        or mine >= config.cover_ratio * best.score
+    ):
+        return lead_here, None
+    # A part may be taken by a group: its winner and the agents doing the same job,
+    # never by a second agent beside them (issue 22: a near-tied runner-up used to
+    # join for the same part).
+    if d.group_confidence >= need:
+        return {winner: d.confidence}, d.alternatives
+    # A collaborator the lead names, close to the part's best, with evidence.
+    friend = next(
+        (
+            c
+            for c in d.candidates
+            if c.agent in friends and c.score >= config.collaborator_ratio * best.score
+        ),
+        None,
+    )
+    friend_conf = d.confidence * friend.score / best.score if friend is not None else 0.0
+    if friend is not None and friend_conf >= need / 2:
+        return {friend.agent: friend_conf}, None
+    return lead_here, None
+
+
+def _lead_part(lead: str, part_decisions: Sequence[Decision]) -> int:
+    """The part the lead scores best on, relative to that part's winner."""
+    ratios = [
+        _scores_of(d).get(lead, 0.0) / d.candidates[0].score
+        if d.candidates and d.candidates[0].score > 0
+        else 0.0
+        for d in part_decisions
+    ]
+    return int(np.argmax(ratios))
+
+
+def _members(
+    decision: Decision,
+    lead: str,
+    parts: Sequence[str],
+    owners: Sequence[dict[str, float]],
+    groups: dict[str, tuple[str, ...]],
+) -> tuple[TeamMember, ...]:
+    """The lead, then each agent that took a part (by confidence, then name), with the
+    parts it took; empty when the lead took them all."""
     taken: dict[str, list[str]] = {}
     best_conf: dict[str, float] = {}
     for part, took in zip(parts, owners, strict=True):
@@ -404,7 +433,7 @@ def team_for(
             taken.setdefault(who, []).append(part)
             best_conf[who] = max(best_conf.get(who, 0.0), share)
     if len(taken) < 2:
-        return alone
+        return ()
     others = sorted((a for a in taken if a != lead), key=lambda a: (-best_conf[a], a))
     members = [
         TeamMember(
