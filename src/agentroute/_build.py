@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import accumulate, chain
 from typing import TYPE_CHECKING, Any
 
@@ -427,15 +428,8 @@ def build_index(
     if not agents:
         raise ValueError("cannot build an index of no agents")
     config = IndexConfig() if config is None else config
-    import scipy.sparse as sp
-    from sklearn.feature_extraction.text import TfidfTransformer
-    from sklearn.preprocessing import normalize as l2_rows
-
-    ordered = sorted(agents, key=lambda a: a.name)
+    ordered = _ordered(agents)
     names = tuple(a.name for a in ordered)
-    if len(set(names)) != len(names):
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"agent names must be unique; repeated: {', '.join(dupes[:5])}")
     n = len(ordered)
     # Reading text is ~2/3 of the work: agents for the words, then again for chars.
     # The bar counts agents (what a user knows the catalog by), each pass half of one.
@@ -449,7 +443,55 @@ def build_index(
     bodies = [indexed_body(a) for a in ordered]
     if isinstance(slice_agents, bool) or not isinstance(slice_agents, int) or slice_agents < 1:
         raise ValueError(f"slice_agents must be an integer >= 1, got {slice_agents!r}")
-    size = slice_agents
+    words = _words(ordered, bodies, config, slice_agents, tick)
+    char_names, char_idf, chars_t = _chars(ordered, bodies, slice_agents, tick)
+    table, weights, surfaces = _trigger_table(ordered)
+    fuzzy = sorted(t for t in words.head_terms if len(t) >= MIN_FUZZY_LEN and t.isalpha())
+    return Index(
+        names=names,
+        feature_names=Strings.from_sorted(words.feature_names),
+        idf=words.idf,
+        unigram=words.unigram,
+        bm25_t=words.bm25_t,
+        word_idf=words.word_idf,
+        word_t=words.word_t,
+        head_rows=words.head_rows,
+        char_names=Strings.from_sorted(char_names),
+        char_idf=char_idf,
+        chars_t=chars_t,
+        char_sums=_row_sums(chars_t),
+        triggers=table,
+        trigger_weight=weights,
+        trigger_surface=surfaces,
+        fuzzy_terms=tuple(fuzzy),
+        copy_of=words.copy_of,
+        top_idf=float(words.idf.max()) if words.idf.size else 1.0,
+        similar=words.similar,
+        not_for=build_table(ordered, names),
+        config=config,
+    )
+
+
+def _ordered(agents: Sequence[AgentSpec]) -> list[AgentSpec]:
+    """The agents by name, which must be unique."""
+    ordered = sorted(agents, key=lambda a: a.name)
+    names = [a.name for a in ordered]
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"agent names must be unique; repeated: {', '.join(dupes[:5])}")
+    return ordered
+
+
+def _term_counts(
+    ordered: Sequence[AgentSpec],
+    bodies: Sequence[str],
+    config: IndexConfig,
+    size: int,
+    tick: Callable[[int], None],
+) -> tuple[tuple[str, ...], list[str], dict[str, Any]]:
+    """Each field's term and bigram counts, a slice of agents at a time (the first pass
+    over the text): :meth:`_TermCounter.finish`."""
+    n = len(ordered)
     term_counter = _TermCounter(tuple(config.field_weights))
     for start, stop in _slices(n, size):
         field_text: dict[str, list[str]] = {f: [] for f in config.field_weights}
@@ -470,8 +512,40 @@ def build_index(
             f"only stop words in {', '.join(shown)}{more}; give each agent a description "
             "that says what it does"
         )
-    feature_names, head_terms, counts = term_counter.finish(n)
-    del term_counter
+    return term_counter.finish(n)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Words:
+    """The word side of the index: the vocabulary and what is weighted over it."""
+
+    feature_names: tuple[str, ...]
+    head_terms: list[str]  # the unigrams of names, descriptions and hints
+    idf: np.ndarray  # BM25F's
+    unigram: np.ndarray
+    bm25_t: Csr
+    word_idf: np.ndarray
+    word_t: Csr
+    head_rows: Csr
+    copy_of: np.ndarray
+    similar: Csr
+
+
+def _words(
+    ordered: Sequence[AgentSpec],
+    bodies: Sequence[str],
+    config: IndexConfig,
+    size: int,
+    tick: Callable[[int], None],
+) -> _Words:
+    """Count the terms, then weigh them: BM25F, word TF-IDF, the head fields' rows, and the
+    copies and near-equivalents they reveal."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.preprocessing import normalize as l2_rows
+
+    n = len(ordered)
+    feature_names, head_terms, counts = _term_counts(ordered, bodies, config, size, tick)
     bm25, idf = _bm25f(counts, n, config)
     unigram = np.array([" " not in t for t in feature_names], dtype=np.float64)
 
@@ -489,7 +563,26 @@ def build_index(
     similar = Csr.from_scipy(sp.csr_matrix(near, shape=(n, n)), np.float64)
     bm25_t, word_t, head_rows = _transposed(bm25), _transposed(word), Csr.from_scipy(head)
     del bm25, word, head
+    return _Words(
+        feature_names=feature_names,
+        head_terms=head_terms,
+        idf=idf,
+        unigram=unigram,
+        bm25_t=bm25_t,
+        word_idf=np.asarray(word_transformer.idf_, dtype=np.float64),
+        word_t=word_t,
+        head_rows=head_rows,
+        copy_of=copy_array,
+        similar=similar,
+    )
 
+
+def _chars(
+    ordered: Sequence[AgentSpec], bodies: Sequence[str], size: int, tick: Callable[[int], None]
+) -> tuple[tuple[str, ...], np.ndarray, Csr]:
+    """The character n-gram side (the second pass over the text):
+    :meth:`_CharCounter.finish`."""
+    n = len(ordered)
     char_counter = _CharCounter()
     for start, stop in _slices(n, size):
         char_docs = []
@@ -499,9 +592,15 @@ def build_index(
             tick(n + i + 1)
         char_counter.add(char_docs)
         del char_docs
-    char_names, char_idf, chars_t = char_counter.finish()
-    del char_counter
+    return char_counter.finish()
 
+
+def _trigger_table(
+    ordered: Sequence[AgentSpec],
+) -> tuple[dict[str, tuple[int, ...]], dict[str, float], tuple[dict[str, str], ...]]:
+    """The trigger phrases: key → the agents that declare it, each key's rarity weight,
+    and per agent, its keys as the agent wrote them."""
+    n = len(ordered)
     table: dict[str, list[int]] = defaultdict(list)
     surfaces: list[dict[str, str]] = []
     for i, agent in enumerate(ordered):
@@ -519,28 +618,4 @@ def build_index(
     # agent weighs near 0 (it cannot tell agents apart).
     top = math.log1p(n)
     weights = {k: math.log1p(n / len(v)) / top for k, v in table.items()}
-
-    fuzzy = sorted(t for t in head_terms if len(t) >= MIN_FUZZY_LEN and t.isalpha())
-    return Index(
-        names=names,
-        feature_names=Strings.from_sorted(feature_names),
-        idf=idf,
-        unigram=unigram,
-        bm25_t=bm25_t,
-        word_idf=np.asarray(word_transformer.idf_, dtype=np.float64),
-        word_t=word_t,
-        head_rows=head_rows,
-        char_names=Strings.from_sorted(char_names),
-        char_idf=char_idf,
-        chars_t=chars_t,
-        char_sums=_row_sums(chars_t),
-        triggers={k: tuple(v) for k, v in sorted(table.items())},
-        trigger_weight=weights,
-        trigger_surface=tuple(surfaces),
-        fuzzy_terms=tuple(fuzzy),
-        copy_of=copy_array,
-        top_idf=float(idf.max()) if idf.size else 1.0,
-        similar=similar,
-        not_for=build_table(ordered, names),
-        config=config,
-    )
+    return {k: tuple(v) for k, v in sorted(table.items())}, weights, tuple(surfaces)
