@@ -70,9 +70,11 @@ import numpy as np
 from agentroute._errors import IndexFormatError
 from agentroute._fs import DEFAULT_MAX_BYTES, open_regular, resolved_path
 from agentroute._index import Csr, Index, IndexConfig, Strings, index_dtype, pointer_dtype
+from agentroute._lexical import LEXICAL
 from agentroute._load import clean_name
 from agentroute._negative import table_from_parts, table_parts
 from agentroute._npz import TEMP_PREFIX, NpzArchive, write_npz
+from agentroute._signal import LexicalSignal, Stored
 from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
 from agentroute._version import __version__
 
@@ -102,9 +104,31 @@ FORMAT = "agentroute-index-cache"
 # 5: the near-equivalents (``similar``) stored.
 FORMAT_VERSION = 5
 
-_CSR = ("bm25_t", "word_t", "head_rows", "chars_t", "similar")
-_VECTORS = ("idf", "unigram", "word_idf", "char_idf", "char_sums", "copy_of")
-_VOCABULARIES = ("feature_names", "char_names")
+# The index's own arrays: the vocabulary and IDF the word signals share, the linter's head
+# rows, the near-equivalents; each lexical signal names the arrays it reads
+# (agentroute._lexical), and the cache stores them all by these descriptions.
+_INDEX_ARRAYS = (
+    Stored("feature_names", "vocabulary"),
+    Stored("idf", "vector", np.float64, "feature_names"),
+    Stored("unigram", "vector", np.float64, "feature_names"),
+    Stored("head_rows", "matrix", np.float64, "agents", "feature_names"),
+    Stored("similar", "matrix", np.float64, "agents", "agents"),
+)
+
+
+def _stored(signals: Sequence[LexicalSignal] = LEXICAL) -> tuple[Stored, ...]:
+    """Every array the cache stores: the index's own, then each signal's (once each)."""
+    out: dict[str, Stored] = {}
+    for a in (*_INDEX_ARRAYS, *(a for s in signals for a in s.stored)):
+        out.setdefault(a.name, a)
+    return tuple(out.values())
+
+
+_STORED = _stored()
+_CSR = tuple(a.name for a in _STORED if a.kind == "matrix")
+# ``copy_of``'s type depends on the number of agents (see _rebuild).
+_VECTORS = (*(a.name for a in _STORED if a.kind == "vector"), "copy_of")
+_VOCABULARIES = tuple(a.name for a in _STORED if a.kind == "vocabulary")
 # Where each record ends in ``records`` and the BLAKE2b digest of each (both covered by
 # the header's checksum; a record's digest is checked when it is decoded).
 _RECORD_INDEX = ("record_ends", "record_digests")
@@ -112,18 +136,7 @@ _DIGEST_BYTES = 16
 # No record inflates beyond this (an agent file is at most DEFAULT_MAX_BYTES of text,
 # and JSON escapes at most six bytes a character).
 _MAX_RECORD_BYTES = 8 * DEFAULT_MAX_BYTES + (1 << 16)
-_FLOAT_DTYPES = {
-    "idf": np.float64,
-    "unigram": np.float64,
-    "word_idf": np.float64,
-    "char_idf": np.float32,
-    "char_sums": np.float64,
-    "bm25_t": np.float64,
-    "word_t": np.float64,
-    "head_rows": np.float64,
-    "chars_t": np.float32,
-    "similar": np.float64,
-}
+_FLOAT_DTYPES = {a.name: np.dtype(a.dtype) for a in _STORED if a.kind != "vocabulary"}
 
 
 class StaleCache(Exception):
@@ -441,19 +454,26 @@ def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: i
 
 
 def _arrays(index: Index) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {name: getattr(index, name) for name in _VECTORS}
-    for name in _VOCABULARIES:
-        vocabulary: Strings = getattr(index, name)
-        for k, (keys, positions) in enumerate(
-            zip(vocabulary.keys, vocabulary.positions, strict=True)
-        ):
-            out[f"{name}.{k}.keys"] = keys
-            out[f"{name}.{k}.positions"] = positions
-    for name in _CSR:
-        m: Csr = getattr(index, name)
-        out[f"{name}.data"] = m.data
-        out[f"{name}.indices"] = m.indices
-        out[f"{name}.indptr"] = m.indptr
+    """The index's arrays as the cache stores them: its own and every lexical signal's
+    (:data:`_STORED`), plus ``copy_of``."""
+    out: dict[str, np.ndarray] = {}
+    for a in _STORED:
+        value = getattr(index, a.name)
+        if a.kind == "vocabulary":
+            vocabulary: Strings = value
+            for k, (keys, positions) in enumerate(
+                zip(vocabulary.keys, vocabulary.positions, strict=True)
+            ):
+                out[f"{a.name}.{k}.keys"] = keys
+                out[f"{a.name}.{k}.positions"] = positions
+        elif a.kind == "matrix":
+            m: Csr = value
+            out[f"{a.name}.data"] = m.data
+            out[f"{a.name}.indices"] = m.indices
+            out[f"{a.name}.indptr"] = m.indptr
+        else:
+            out[a.name] = value
+    out["copy_of"] = index.copy_of
     return out
 
 
@@ -797,17 +817,11 @@ def _rebuild(
     respell = _respell(_strings(doc, "files"), files)
     diagnostics = tuple(Diagnostic(respell(p), k, m, s) for p, k, m, s in doc["diagnostics"])
     names = _strings(doc, "names")
-    features = _vocabulary(path, arrays, "feature_names")
-    chars = _vocabulary(path, arrays, "char_names")
-    n, v, vc = len(names), len(features), len(chars)
+    vocabularies = {name: _vocabulary(path, arrays, name) for name in _VOCABULARIES}
+    n = len(names)
+    dims = {"agents": n, **{name: len(v) for name, v in vocabularies.items()}}
     shapes = doc["shapes"]
-    want = {
-        "bm25_t": [v, n],
-        "word_t": [v, n],
-        "head_rows": [n, v],
-        "chars_t": [vc, n],
-        "similar": [n, n],
-    }
+    want = {a.name: [dims[a.rows], dims[a.cols]] for a in _STORED if a.kind == "matrix"}
     if shapes != want or list(names) != sorted(set(names)):
         raise _bad(path, "shapes or names do not agree")
     unclean = _unclean_name(names)
@@ -827,11 +841,15 @@ def _rebuild(
     ):
         raise _bad(path, "the record index is malformed")
     agents = Records(path, names, records, ends, digests, respell)
-    vectors = (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc), ("char_sums", vc))
-    for name, length in vectors:
-        a = arrays[name]
-        if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not _in_range(a):
-            raise _bad(path, f"vector {name!r} is malformed")
+    stored: dict[str, Any] = dict(vocabularies)
+    for a in _STORED:
+        if a.kind != "vector":
+            continue
+        value = arrays[a.name]
+        shape = (dims[a.rows],)
+        if value.dtype != _FLOAT_DTYPES[a.name] or value.shape != shape or not _in_range(value):
+            raise _bad(path, f"vector {a.name!r} is malformed")
+        stored[a.name] = value
     copy_of = arrays["copy_of"]
     if (
         copy_of.dtype != index_dtype(n)
@@ -845,7 +863,7 @@ def _rebuild(
     top_idf = doc["top_idf"]
     if not isinstance(top_idf, float) or not 0.0 <= top_idf <= MAX_CACHED_VALUE:
         raise _bad(path, "top_idf is malformed")
-    mats = {name: _csr(path, arrays, name, shapes[name]) for name in _CSR}
+    stored.update((name, _csr(path, arrays, name, shapes[name])) for name in _CSR)
     triggers: dict[str, tuple[int, ...]] = {}
     weights: dict[str, float] = {}
     for key, owners, weight in doc["triggers"]:
@@ -868,24 +886,13 @@ def _rebuild(
         raise _bad(path, f"the index config is malformed ({exc})") from None
     index = Index(
         names=names,
-        feature_names=features,
-        idf=arrays["idf"],
-        unigram=arrays["unigram"],
-        bm25_t=mats["bm25_t"],
-        word_idf=arrays["word_idf"],
-        word_t=mats["word_t"],
-        head_rows=mats["head_rows"],
-        char_names=chars,
-        char_idf=arrays["char_idf"],
-        chars_t=mats["chars_t"],
-        char_sums=arrays["char_sums"],
+        **stored,
         triggers=triggers,
         trigger_weight=weights,
         trigger_surface=surface,
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
         copy_of=copy_of,
         top_idf=top_idf,
-        similar=mats["similar"],
         not_for=not_for,
         config=config,
     )
