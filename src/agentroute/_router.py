@@ -21,7 +21,7 @@ import numpy as np
 
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
-from agentroute._errors import CatalogError
+from agentroute._errors import CatalogError, IndexFormatError
 from agentroute._evaluate import (
     EvaluationReport,
     check_min_confidence,
@@ -38,6 +38,7 @@ from agentroute._spec import AgentSpec, Decision, Diagnostic
 if TYPE_CHECKING:  # the classifier imports scikit-learn; load it only when used
     from agentroute._classifier import Learned
     from agentroute._semantic import Encoder, EncoderArg
+    from agentroute._signal import Signal
 
 __all__ = ["CacheArg", "Router", "default_catalog_path", "from_built"]
 
@@ -419,7 +420,7 @@ class Router:
             state.config,
             state.learned,
             state.index.config,
-            state.semantic,
+            _signals(state),
         )
 
     @classmethod
@@ -439,15 +440,17 @@ class Router:
         """
         from agentroute._router_file import read_router
 
-        agents, diagnostics, config, learned, index_config, stored = read_router(path)
+        agents, diagnostics, config, learned, index_config, signals = read_router(path)
         router = cls(agents, diagnostics=diagnostics, config=config, index_config=index_config)
         state = replace(router._state, learned=learned)
+        stored = next((s for s in signals if s.name == "semantic"), None)
         if stored is not None and encoder is None:
             from agentroute._errors import EncoderError
 
             raise EncoderError(
                 f"{os.fspath(path)}: this router was saved with the semantic view of encoder "
-                f"{stored.label!r}; load it with Router.load(path, encoder=...)"
+                f"{stored.record.get('encoder', '?')!r}; load it with Router.load(path, "
+                "encoder=...)"
             )
         if encoder is not None:
             state = _with_view(state, encoder, None, stored, os.fspath(path))
@@ -631,18 +634,29 @@ def _with_view(
 
     enc = load_encoder(encoder)
     agents = state.agents if isinstance(state.agents, tuple) else tuple(state.agents)
-    if stored is not None and stored.identity == enc.identity:
-        view = view_from_arrays(enc, stored.arrays, len(agents), where)
+    if stored is not None and stored.record.get("identity") == enc.identity:
+        try:
+            view = view_from_arrays(enc, stored.arrays, len(agents), where)
+        except KeyError as exc:
+            raise IndexFormatError(
+                f"{where}: not a usable agentroute router file: the semantic view's array "
+                f"{exc} is missing"
+            ) from None
     else:
         if stored is not None:
             logger.warning(
                 "%s was saved with encoder %r; re-encoding its agents with %r",
                 where,
-                stored.label,
+                stored.record.get("encoder", "?"),
                 enc.label,
             )
         view = build_view(agents, enc, cache=folder)
     return replace(state, semantic=view)
+
+
+def _signals(state: State) -> tuple[Signal, ...]:
+    """The router's signals with arrays of their own, in the order they are fused."""
+    return () if state.semantic is None else (state.semantic,)
 
 
 def from_built(built: Built, *, config: RouterConfig | None = None) -> Router:

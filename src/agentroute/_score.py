@@ -28,7 +28,7 @@ from agentroute._index import (
     char_words,
 )
 from agentroute._lexical import LEXICAL
-from agentroute._signal import Batch, relative
+from agentroute._signal import Batch, LexicalSignal, relative
 from agentroute._text import term_surfaces
 from agentroute._tfidf import l2, sublinear, word_ngrams
 from agentroute._vectorize import batch_products
@@ -90,17 +90,17 @@ class Weights:
         if sum(self._weights().values()) <= 0:
             raise ValueError("at least one of the Weights must be positive")
 
-    def _weights(self) -> dict[str, float]:
-        """Each fused signal's weight, in :data:`LEXICAL`'s order (unnormalised)."""
+    def _weights(self, signals: Sequence[LexicalSignal] = LEXICAL) -> dict[str, float]:
+        """Each fused signal's weight, in the signals' order (unnormalised)."""
         return {
             s.name: float(getattr(self, s.name, s.default_weight))
-            for s in LEXICAL
+            for s in signals
             if s.default_weight is not None
         }
 
-    def shares(self) -> dict[str, float]:
+    def shares(self, signals: Sequence[LexicalSignal] = LEXICAL) -> dict[str, float]:
         """Each fused signal's weight divided by their sum (what :func:`score` fuses by)."""
-        weights = self._weights()
+        weights = self._weights(signals)
         values = tuple(weights.values())
         total = sum(values)
         if not math.isfinite(total):  # e.g. two weights of 1e308: only the ratios matter
@@ -508,7 +508,13 @@ def _products(
     return raw, reach, known_idf, unknown, tuple(v.cols for v in vectors), vectors
 
 
-def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
+def score(
+    index: Index,
+    queries: Sequence[Query],
+    weights: Weights,
+    *,
+    signals: Sequence[LexicalSignal] = LEXICAL,
+) -> Scores:
     """Score every agent for every query; every array is in [0, 1] and finite.
 
     Every lexical signal (:data:`agentroute._lexical.LEXICAL`) reads the batch's shared
@@ -519,17 +525,18 @@ def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
 
     A process without SciPy loaded scores a few requests with NumPy alone; a batch of
     :data:`BATCH_MIN` or more, or any request once SciPy is loaded, with SciPy's compiled
-    sparse products. Both give the same bits.
+    sparse products. Both give the same bits. ``signals``: the lexical signals to read
+    and fuse (what a new signal is tried with before it joins ``LEXICAL``).
     """
-    shares = weights.shares()
-    partial = frozenset(s.name for s in LEXICAL if s.candidates_only(index))
+    shares = weights.shares(signals)
+    partial = frozenset(s.name for s in signals if s.candidates_only(index))
     raw, reach, known_idf, unknown, present, vectors = _products(index, queries, partial)
     matched = tuple(_trigger_keys(index, q) for q in queries)
     batch = Batch(index, queries, raw, reach, known_idf, unknown, vectors, matched, shares)
     views: dict[str, np.ndarray] = {}
     moments: dict[str, np.ndarray] = {}
     combined: np.ndarray | None = None
-    for signal in LEXICAL:
+    for signal in signals:
         view = signal.score(batch)
         views[signal.name] = view.values
         if view.moments is not None:

@@ -400,6 +400,10 @@ class SemanticView:
         """What a saved router stores (see :func:`view_from_arrays`)."""
         return {"semantic_vectors": self.vectors, "semantic_owner": self.owner}
 
+    def record(self) -> dict[str, str]:
+        """The encoder that made the vectors (a saved router's note beside them)."""
+        return {"encoder": self.encoder.label, "identity": self.encoder.identity}
+
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """Cosines in [0, 1]: requests x agents, each agent its best row (encoded in one
         batch)."""

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from agentroute._score import Query
 
 __all__ = [
+    "SAVED_SIGNALS",
     "Batch",
     "LexicalSignal",
     "Signal",
@@ -50,18 +51,34 @@ __all__ = [
 class Signal(Protocol):
     """A scoring view with arrays of its own (see the module docstring)."""
 
-    #: Names the view in saved routers and reasons; its saved arrays start with it.
-    name: str
-    #: The calibration inputs it adds, in order.
-    inputs: tuple[str, ...]
+    @property
+    def name(self) -> str:
+        """Names the view in saved routers and reasons; its saved arrays start with it."""
+        ...
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The calibration inputs it adds, in order."""
+        ...
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays built from the agents, as a saved router stores them."""
+        """The arrays built from the agents, as a saved router stores them (each name
+        starting with ``name`` and an underscore)."""
+        ...
+
+    def record(self) -> dict[str, str]:
+        """What a saved router notes beside the arrays: what made them (an encoder's
+        label and identity), so that loading can tell whether they still fit."""
         ...
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """``len(texts) x agents`` scores in [0, 1], one batch."""
         ...
+
+
+#: The signals with arrays of their own a router file can hold, by name (its records sit
+#: under these keys of the file's ``meta``, its arrays are named after them).
+SAVED_SIGNALS = ("semantic",)
 
 
 @dataclass(frozen=True, slots=True)
