@@ -166,15 +166,15 @@ class Trigger:
         index = batch.index
         raw = np.zeros((len(batch.queries), index.n_agents), dtype=np.float64)
         if batch.weights.get(self.name, 0.0) <= 0:
-            return View(raw)
+            return View(raw, bounded=True)
         for r, keys in enumerate(batch.matched):
             for key in keys:
                 # A phrase of several words is stronger evidence than a single word.
                 weight = index.trigger_weight[key] * (1.0 + 0.5 * key.count(" "))
                 for agent in index.triggers[key]:
                     raw[r, agent] += weight
-        out: np.ndarray = -np.expm1(-raw)
-        return View(out)
+        out: np.ndarray = -np.expm1(-raw)  # in [0, 1) for raw >= 0
+        return View(out, bounded=True)
 
 
 class Coverage:
@@ -194,7 +194,7 @@ class Coverage:
         total = batch.total + batch.index.top_idf * batch.unknown
         out = np.divide(hit, total[:, None], out=np.zeros_like(hit), where=total[:, None] > 0)
         np.clip(out, 0.0, 1.0, out=out)
-        return View(out)
+        return View(out, bounded=True)
 
 
 #: The lexical signals, in the order they are fused (the order of ``Weights``' fields).

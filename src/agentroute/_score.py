@@ -535,10 +535,13 @@ def score(
     batch = Batch(index, queries, raw, reach, known_idf, unknown, vectors, matched, shares)
     views: dict[str, np.ndarray] = {}
     moments: dict[str, np.ndarray] = {}
+    unbounded: list[np.ndarray] = []
     combined: np.ndarray | None = None
     for signal in signals:
         view = signal.score(batch)
         views[signal.name] = view.values
+        if not view.bounded:
+            unbounded.append(view.values)
         if view.moments is not None:
             moments[signal.name] = view.moments
         weight = shares.get(signal.name, 0.0)
@@ -547,7 +550,7 @@ def score(
             combined = term if combined is None else combined + term
     if combined is None:  # pragma: no cover - Weights refuses all-zero weights
         combined = np.zeros((len(queries), index.n_agents), dtype=np.float64)
-    for arr in (combined, *views.values()):
+    for arr in (combined, *unbounded):
         # Cosines of non-negative unit vectors lie in [0, 1]; clip float round-off.
         np.clip(arr, 0.0, 1.0, out=arr)
     return Scores(combined, views, matched, present, moments)

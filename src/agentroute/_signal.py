@@ -100,12 +100,14 @@ class Stored:
 @dataclass(frozen=True, slots=True)
 class View:
     """What a lexical signal gives for a batch: ``values`` (requests x agents, absolute,
-    in [0, 1] up to float round-off) and, when it read only some agents of each request,
-    ``moments``: per request, the mean and spread its values would have over every agent
-    (what a z-score over the catalog reads), else None."""
+    in [0, 1] up to float round-off, which the fusion clips after fusing, unless
+    ``bounded`` says they lie in [0, 1] exactly) and, when it read only some agents of each
+    request, ``moments``: per request, the mean and spread its values would have over every
+    agent (what a z-score over the catalog reads), else None."""
 
     values: np.ndarray
     moments: np.ndarray | None = None
+    bounded: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
