@@ -18,9 +18,12 @@ in [0, 1], and the calibration inputs it adds. Two kinds:
   arrays, and :func:`fuse` mixes it onto the lexical score, in the order the router
   lists them. A router with no such signal routes exactly as the lexical score says.
 
-Adding a lexical signal is a class in a module and its line in
-:data:`agentroute._lexical.LEXICAL`; the fusion, the weights, the scores a decision
-reads and the index cache iterate over that tuple.
+Adding a lexical signal that reads the index's arrays is a class in a module and its line
+in :data:`agentroute._lexical.LEXICAL`; the fusion, the weights, the scores a decision
+reads and the index cache iterate over that tuple. One that needs arrays of its own adds
+them to :class:`~agentroute._index.Index` and :func:`~agentroute._index.build_index` too
+(the views share one counting pass over the agents); the cache stores them by the
+signal's :class:`Stored` description.
 """
 
 from __future__ import annotations
