@@ -508,6 +508,12 @@ def _products(
     return raw, reach, known_idf, unknown, tuple(v.cols for v in vectors), vectors
 
 
+@functools.lru_cache(maxsize=64)
+def _shares(weights: Weights, signals: tuple[LexicalSignal, ...]) -> dict[str, float]:
+    """:meth:`Weights.shares`, once per weights (a router routes with one); read only."""
+    return weights.shares(signals)
+
+
 def score(
     index: Index,
     queries: Sequence[Query],
@@ -528,7 +534,7 @@ def score(
     sparse products. Both give the same bits. ``signals``: the lexical signals to read
     and fuse (what a new signal is tried with before it joins ``LEXICAL``).
     """
-    shares = weights.shares(signals)
+    shares = _shares(weights, tuple(signals))
     partial = frozenset(s.name for s in signals if s.candidates_only(index))
     raw, reach, known_idf, unknown, present, vectors = _products(index, queries, partial)
     matched = tuple(_trigger_keys(index, q) for q in queries)
