@@ -136,9 +136,9 @@ def test_unknown_labels_are_named() -> None:
 def test_few_labels_only_recalibrate_and_keep_decisions() -> None:
     labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
     plain = Router.from_default()
-    fitted = Router.from_default().fit(labels.texts, labels.labels)
+    fitted = Router.from_default().fit(labels.requests, labels.labels)
     assert fitted.learned is not None and fitted.learned.model is None
-    a, b = plain.route_many(labels.texts), fitted.route_many(labels.texts)
+    a, b = plain.route_many(labels.requests), fitted.route_many(labels.requests)
     assert [(d.agent, d.status, d.candidates) for d in a] == [
         (d.agent, d.status, d.candidates) for d in b
     ]
@@ -146,8 +146,8 @@ def test_few_labels_only_recalibrate_and_keep_decisions() -> None:
     assert sum(x.confidence != y.confidence for x, y in zip(a, b, strict=True)) > len(a) // 2
     pairs = sorted((x.confidence, y.confidence) for x, y in zip(a, b, strict=True))
     assert [y for _, y in pairs] == sorted(y for _, y in pairs)
-    before = plain.evaluate(labels.texts, labels.labels)
-    after = fitted.evaluate(labels.texts, labels.labels)
+    before = plain.evaluate(labels.requests, labels.labels)
+    after = fitted.evaluate(labels.requests, labels.labels)
     assert after.accuracy == before.accuracy
 
 

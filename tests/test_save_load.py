@@ -67,14 +67,14 @@ def test_unfitted_and_calibrated_routers_round_trip(tmp_path: Path) -> None:
 
     # A calibration-only fit (few labels): no classifier, a Platt rescale of confidence.
     labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
-    calibrated = Router.from_default().fit(labels.texts, labels.labels)
+    calibrated = Router.from_default().fit(labels.requests, labels.labels)
     learned = calibrated.learned
     assert learned is not None and learned.model is None and learned.platt != (1.0, 0.0)
     calibrated.save(tmp_path / "calibrated.npz")
     loaded = Router.load(tmp_path / "calibrated.npz")
     assert loaded.learned is not None  # Learned compares by identity (eq=False): by fields
     assert dataclasses.astuple(loaded.learned) == dataclasses.astuple(learned)
-    texts = [*probe, *labels.texts]
+    texts = [*probe, *labels.requests]
     assert loaded.route_many(texts) == calibrated.route_many(texts)
     # The round trip kept the calibration: confidences differ from the unfitted router's.
     assert [d.confidence for d in loaded.route_many(texts)] != [
