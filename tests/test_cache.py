@@ -599,8 +599,8 @@ def test_names_read_from_the_cache_are_checked_like_loaded_names(
 ) -> None:
     """A planted cache (sound checksum, matching key) naming an agent with a line break and
     an escape sequence is refused: such a name never comes out of the loader."""
+    from agentroute._build import build_index
     from agentroute._fs import discover
-    from agentroute._index import build_index
     from agentroute._spec import AgentSpec
 
     files, _ = discover(catalog)
@@ -897,8 +897,8 @@ def test_a_damaged_fingerprint_is_rejected(
 def test_a_fingerprint_that_does_not_give_the_key_is_not_written(
     catalog: Path, cache: Path
 ) -> None:
+    from agentroute._build import build_index
     from agentroute._fs import discover
-    from agentroute._index import build_index
     from agentroute._spec import AgentSpec
 
     files, _ = discover(catalog)

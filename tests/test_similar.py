@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentroute import AgentSpec, Router
-from agentroute._index import build_index
+from agentroute._build import build_index
 from agentroute._similar import MIN_NAMED, MIN_TEXT, NEIGHBOURS, name_core, near_equivalents
 
 TWINS = [

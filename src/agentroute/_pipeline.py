@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentroute._build import build_index
 from agentroute._cache import (
     CatalogFiles,
     Fingerprint,
@@ -37,7 +38,7 @@ from agentroute._cache import (
 )
 from agentroute._errors import CatalogError, IndexFormatError
 from agentroute._fs import DEFAULT_MAX_BYTES, PathArg, as_paths, discover
-from agentroute._index import Index, IndexConfig, build_index
+from agentroute._index import Index, IndexConfig
 from agentroute._load import raise_first_problem, read_files
 from agentroute._spec import AgentSpec, Diagnostic
 

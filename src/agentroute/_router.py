@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agentroute._build import build_index
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError, IndexFormatError
@@ -30,7 +31,7 @@ from agentroute._evaluate import (
 )
 from agentroute._explain import Explanation, explain
 from agentroute._fs import PathArg
-from agentroute._index import Index, IndexConfig, build_index
+from agentroute._index import Index, IndexConfig
 from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
 from agentroute._score import analyze_query, score
 from agentroute._spec import AgentSpec, Decision, Diagnostic

@@ -154,7 +154,7 @@ def analyze_query(index: Index, text: str) -> Query:
 
     Examples
     --------
-    >>> from agentroute._index import build_index
+    >>> from agentroute._build import build_index
     >>> from agentroute._spec import AgentSpec
     >>> idx = build_index([AgentSpec("db", "PostgreSQL query tuning")])
     >>> q = analyze_query(idx, "postgress queries are slow")

@@ -22,7 +22,7 @@ always) and the relation is made symmetric. The cosines are computed a block of
 agents at a time against the whole catalog and only the best few of each row are
 kept, so a catalog of 10,000 agents never holds an n × n matrix.
 
->>> from agentroute._index import build_index
+>>> from agentroute._build import build_index
 >>> from agentroute._spec import AgentSpec
 >>> index = build_index([
 ...     AgentSpec("kubernetes-expert", "Kubernetes clusters, pods, helm charts and deployments."),
