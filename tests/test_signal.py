@@ -41,7 +41,7 @@ def test_fuse_without_a_view_is_the_same_array() -> None:
 
 
 def test_lead_fuses_the_named_raw_products_at_their_weights() -> None:
-    from agentroute._index import build_index
+    from agentroute._build import build_index
     from agentroute._score import _products, analyze_query
     from agentroute._signal import Batch
     from agentroute._spec import AgentSpec

@@ -6,7 +6,7 @@ in [0, 1], and the calibration inputs it adds. Two kinds:
 
 * a :class:`LexicalSignal` (BM25F, word and char TF-IDF, coverage, triggers:
   :mod:`agentroute._lexical`) reads the index's arrays, which
-  :func:`agentroute._index.build_index` fits over one shared vocabulary and the index
+  :func:`agentroute._build.build_index` fits over one shared vocabulary and the index
   cache stores (each signal names its arrays: :class:`Stored`). They score a batch
   together (:class:`Batch`): the request's terms are found and its sparse vectors
   multiplied with the index once for all of them, and a signal may read what the
@@ -21,7 +21,7 @@ in [0, 1], and the calibration inputs it adds. Two kinds:
 Adding a lexical signal that reads the index's arrays is a class in a module and its line
 in :data:`agentroute._lexical.LEXICAL`; the fusion, the weights, the scores a decision
 reads and the index cache iterate over that tuple. One that needs arrays of its own adds
-them to :class:`~agentroute._index.Index` and :func:`~agentroute._index.build_index` too
+them to :class:`~agentroute._index.Index` and :func:`~agentroute._build.build_index` too
 (the views share one counting pass over the agents); the cache stores them by the
 signal's :class:`Stored` description.
 """
