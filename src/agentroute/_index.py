@@ -192,6 +192,11 @@ class Csr:
     indptr: np.ndarray
     shape: tuple[int, int]
 
+    @property
+    def nnz(self) -> int:
+        """The number of entries stored."""
+        return int(self.indices.size)
+
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Column indices and values of ``rows``, concatenated in the order given, and
         the number of entries of each row."""
