@@ -17,8 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
@@ -32,7 +30,6 @@ from agentroute._explain import Explanation, explain
 from agentroute._fs import PathArg
 from agentroute._index import Index, IndexConfig, build_index
 from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
-from agentroute._score import analyze_query, score
 from agentroute._spec import AgentSpec, Decision, Diagnostic
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn; load it only when used
@@ -494,7 +491,7 @@ class Router:
         """
         state = self._state
         names = state.index.names
-        from agentroute._learn import MIN_OOS_RECALL, check_labels, fit_learned
+        from agentroute._learn import MIN_OOS_RECALL, check_labels, fit_state
 
         check_labels(requests, labels, names)
         if validation is not None:
@@ -503,42 +500,13 @@ class Router:
             min_oos_recall = MIN_OOS_RECALL
         if not 0.0 <= min_oos_recall <= 1.0:
             raise ValueError(f"min_oos_recall must be in [0, 1], got {min_oos_recall!r}")
-        base = replace(state, learned=None)
-        agents = self.agents
-        examples = [(e, a.name) for a in agents for e in a.examples]
-
-        def catalog_scores(batch: Sequence[str], excluded: frozenset[str]) -> np.ndarray:
-            index = state.index
-            if excluded & {e for e, _ in examples}:
-                index = build_index(
-                    [
-                        replace(a, examples=tuple(e for e in a.examples if e not in excluded))
-                        for a in agents
-                    ],
-                    config=state.index.config,
-                )
-            queries = [analyze_query(index, t) for t in batch]
-            combined: np.ndarray = score(index, queries, state.config.weights).combined
-            return combined
-
-        def catalog_top(batch: Sequence[str]) -> tuple[list[str | None], np.ndarray]:
-            decisions = route_state(base, list(batch), 1)
-            tops: list[str | None] = [
-                d.candidates[0].agent if d.candidates else None for d in decisions
-            ]
-            return tops, np.array([d.confidence for d in decisions])
-
-        learned = fit_learned(
-            names,
-            examples,
+        self._state = fit_state(
+            state,
             list(requests),
             list(labels),
             validation=None if validation is None else (list(validation[0]), list(validation[1])),
-            catalog_scores=catalog_scores,
-            catalog_top=catalog_top,
             min_oos_recall=min_oos_recall,
         )
-        self._state = replace(state, learned=learned)
         return self
 
     # -- routing --------------------------------------------------------------------
