@@ -127,7 +127,11 @@ def run_catalog(c: Catalog, ks: Sequence[int], seeds: int) -> list[dict[str, Any
             new = Router._from_state(state, ()).fit(texts, labels)  # no second build
             fit_seconds.append(time.perf_counter() - t0)
             assert new.learned is not None
-            kinds[new.learned.kind] += 1
+            # What the fit kept; "+ examples": on top of the labels indexed as examples.
+            kinds[
+                new.learned.kind
+                + (" + examples" if new.learned.examples and new.learned.kind != "examples" else "")
+            ] += 1
             routers = {
                 "unfitted": unfitted,
                 "old fit": Router._from_state(replace(state, learned=old), ()),

@@ -7,6 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentroute import Router
 from agentroute._evaluate import read_labels
@@ -133,22 +135,75 @@ def test_unknown_labels_are_named() -> None:
         Router.from_examples(["a"], [None])
 
 
-def test_few_labels_only_recalibrate_and_keep_decisions() -> None:
+def test_few_labels_never_make_the_labelled_requests_worse() -> None:
     labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
     plain = Router.from_default()
     fitted = Router.from_default().fit(labels.texts, labels.labels)
-    assert fitted.learned is not None and fitted.learned.model is None
-    a, b = plain.route_many(labels.texts), fitted.route_many(labels.texts)
-    assert [(d.agent, d.status, d.candidates) for d in a] == [
-        (d.agent, d.status, d.candidates) for d in b
-    ]
-    # ...but the confidences are recalibrated, monotonically.
-    assert sum(x.confidence != y.confidence for x, y in zip(a, b, strict=True)) > len(a) // 2
-    pairs = sorted((x.confidence, y.confidence) for x, y in zip(a, b, strict=True))
-    assert [y for _, y in pairs] == sorted(y for _, y in pairs)
+    learned = fitted.learned
+    assert learned is not None and learned.model is None
+    assert learned.kind in ("unfitted", "examples", "calibration")
+    kinds = [k for k, _ in learned.validation]
+    assert kinds[0] == "unfitted" and learned.kind in kinds
+    assert dict(learned.validation)[learned.kind] >= dict(learned.validation)["unfitted"]
     before = plain.evaluate(labels.texts, labels.labels)
     after = fitted.evaluate(labels.texts, labels.labels)
-    assert after.accuracy == before.accuracy
+    assert after.accuracy >= before.accuracy
+
+
+def _one_per_agent() -> tuple[list[str], list[str], list[str], list[str | None]]:
+    """One request per agent of the sample labels (with its label), and all of them."""
+    labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
+    first: dict[str, str] = {}
+    for text, agent in zip(labels.texts, labels.labels, strict=True):
+        if agent is not None:
+            first.setdefault(agent, text)
+    names = sorted(first)
+    return [first[n] for n in names], names, list(labels.texts), list(labels.labels)
+
+
+def test_one_label_per_agent_is_not_worse_than_unfitted_on_validation() -> None:
+    # Before issue 23 this fit trained a classifier on 12 requests and a validation set of
+    # 27 it routed perfectly unfitted: 0.81 after the fit.
+    texts, names, v_texts, v_labels = _one_per_agent()
+    plain = Router.from_default().evaluate(v_texts, v_labels).accuracy
+    fitted = Router.from_default().fit(texts, names, validation=(v_texts, v_labels))
+    assert fitted.evaluate(v_texts, v_labels).accuracy >= plain
+    assert fitted.learned is not None and fitted.learned.kind != "classifier"
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.permutations(range(12)))
+def test_any_one_label_per_agent_keeps_validation_accuracy(order: list[int]) -> None:
+    """Labels naming any agent (a user's idea of who does what): never worse on validation."""
+    texts, names, v_texts, v_labels = _one_per_agent()
+    agents = [a.name for a in Router.from_default().agents]
+    labels: list[str | None] = [agents[order[i]] for i in range(len(texts))]
+    plain = Router.from_default().evaluate(v_texts, v_labels).accuracy
+    fitted = Router.from_default().fit(texts, labels, validation=(v_texts, v_labels))
+    assert fitted.evaluate(v_texts, v_labels).accuracy >= plain
+    learned = fitted.learned
+    assert learned is not None
+    assert dict(learned.validation)[learned.kind] == max(s for _, s in learned.validation)
+
+
+def test_labels_kept_as_examples_are_replaced_by_a_refit() -> None:
+    texts, names, _, _ = _one_per_agent()
+    router = Router.from_default()
+    original = {a.name: a.examples for a in router.agents}
+    added = Router._from_state(router._state, ()).fit(texts, names)
+    assert added.learned is not None
+    learned_examples = added.learned.examples
+    if added.learned.kind in ("examples",) or learned_examples:
+        got = {a.name: a.examples for a in added.agents}
+        for text, agent in learned_examples:
+            assert text in got[agent] and text not in original[agent]
+    # A refit starts from the agents as they were: nothing of the first fit stays.
+    added.fit(texts[:2], names[:2])
+    assert added.learned is not None
+    kept = set(added.learned.examples)
+    for agent in added.agents:
+        extra = [e for e in agent.examples if e not in original[agent.name]]
+        assert all((e, agent.name) in kept for e in extra)
 
 
 def test_none_labels_teach_abstention() -> None:
