@@ -175,7 +175,7 @@ def test_one_label_per_agent_is_not_worse_than_unfitted_on_validation() -> None:
 @given(st.permutations(range(12)))
 def test_any_one_label_per_agent_keeps_validation_accuracy(order: list[int]) -> None:
     """Labels naming any agent (a user's idea of who does what): never worse on validation."""
-    texts, names, v_texts, v_labels = _one_per_agent()
+    texts, _, v_texts, v_labels = _one_per_agent()
     agents = [a.name for a in Router.from_default().agents]
     labels: list[str | None] = [agents[order[i]] for i in range(len(texts))]
     plain = Router.from_default().evaluate(v_texts, v_labels).accuracy
