@@ -367,15 +367,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ]
                 for slug in DEV_COLLECTIONS
             }
-            grid = itertools.product(
-                (0.3, 0.4), (0.9, 1.0), (0.9, 0.95, 1.01), ((0.4, 0.6), (0.5, 0.8), (1.01, 1.01))
-            )
-            for conf, cover, runner, (share, coverage_conf) in grid:
+            grid = itertools.product((0.3, 0.4), (0.9, 1.0), ((0.4, 0.6), (0.5, 0.8), (1.01, 1.01)))
+            for conf, cover, (share, coverage_conf) in grid:
                 if True:
                     teams = agentroute.TeamConfig(
                         min_part_confidence=conf,
                         cover_ratio=cover,
-                        runner_ratio=runner,
                         min_uncovered_share=share,
                         min_coverage_confidence=coverage_conf,
                     )
@@ -392,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         for slug, reqs in sorted(singles.items())
                     }
                     print(
-                        f"part_conf={conf} cover={cover} runner={runner} uncovered_share={share} "
+                        f"part_conf={conf} cover={cover} uncovered_share={share} "
                         f"coverage_conf={coverage_conf}: both "
                         f"{m['both_in_team']:.3f} size {m['mean_team_size']:.2f} precision "
                         f"{m['member_precision']:.3f}; team of one on dev collections "

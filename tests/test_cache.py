@@ -709,7 +709,7 @@ def test_routing_a_cached_catalog_decodes_no_record(
     assert len(decoded) == 1
     monkeypatch.setattr(_hook, "load_router", lambda paths, cache: cached)
     event = json.dumps({"prompt": REQUESTS[1]})
-    assert _hook.hook_output(event, agents=[str(catalog)], min_confidence=0.0) is not None
+    assert _hook.hook_output(event, agents=[str(catalog)], act_at=0.0) is not None
     assert 1 <= len(set(decoded)) <= 3
     assert cached.agents == built.agents  # all of them, on demand
     again = pickle.loads(pickle.dumps(cached))  # as --jobs sends it to its workers

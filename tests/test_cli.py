@@ -215,12 +215,17 @@ def test_eval_prints_the_report(
     assert report["abstention"]["n_oos"] == 3
     code, _, _ = run(["eval", str(labels), "--fail-under", "1"], monkeypatch, capsys)
     assert code == 1
-    code, out, _ = run(["eval", str(labels), "--min-confidence", "0.7"], monkeypatch, capsys)
+    code, out, err = run(["eval", str(labels), "--act-at", "0.7"], monkeypatch, capsys)
     assert code == 0 and "at confidence >= 0.70: in-scope coverage" in out
     assert "'write a helm chart for the api' -> " in out  # the wrong label is misrouted
-    code, out, _ = run(
-        ["eval", str(labels), "--min-confidence", "0.7", "--json"], monkeypatch, capsys
+    assert "deprecated" not in err
+    # --min-confidence, its 0.2 spelling: the same report, and a note naming the new one.
+    code, old, err = run(["eval", str(labels), "--min-confidence", "0.7"], monkeypatch, capsys)
+    assert (code, old) == (0, out)
+    assert (
+        "agentroute eval: --min-confidence is deprecated since agentroute 0.3: use --act-at" in err
     )
+    code, out, _ = run(["eval", str(labels), "--act-at", "0.7", "--json"], monkeypatch, capsys)
     at = json.loads(out)["at_confidence"]
     assert at["threshold"] == 0.7 and at["answered"] >= len(at["misrouted"]) >= 1
     assert "write a helm chart for the api" in [m["request"] for m in at["misrouted"]]
@@ -307,7 +312,7 @@ def test_cli_defaults_are_the_library_defaults() -> None:
         lint.DEFAULT_NEAR_COPY,
         lint.DEFAULT_MIN_WORDS,
     )
-    assert parser.parse_args(["hook"]).min_confidence == hook.DEFAULT_MIN_CONFIDENCE
+    assert parser.parse_args(["hook"]).act_at == hook.DEFAULT_ACT_AT
 
 
 TEAM_REQUEST = "add rate limiting to our gRPC gateway and then write the API docs for it"
@@ -613,3 +618,50 @@ def test_route_names_the_alternatives_and_the_group(
     similar = {a["name"]: a["similar"] for a in json.loads(out)["agents"]}
     assert similar["kubernetes-expert"] == ["kubernetes-specialist"]
     assert similar["css-pro"] == []
+
+
+# -- each subcommand's options ------------------------------------------------------------
+# What `agentroute SUBCOMMAND --help` listed before the parsers moved beside their commands
+# (and --act-at since: --min-confidence is its deprecated 0.2 spelling).
+OPTIONS = {
+    "route": "--agents --encoder --explain --help --input --jobs --json --limit --no-cache "
+    "--output --strict --top -h",
+    "agents": "--agents --help --json --no-cache --verbose -h -v",
+    "eval": "--act-at --agents --confusions --encoder --fail-under --fit --help --json --limit "
+    "--min-confidence --no-cache -h -k",
+    "lint": "--agents --all --help --json --labels --min-words --near-copy --no-cache "
+    "--overlap --strict -h",
+    "hook": "--act-at --agents --debug --help --min-confidence --no-cache -h",
+    "doctor": "--help --json --no-cache --prune -h",
+    "mcp": "--agents --encoder --help --no-cache -h",
+}
+
+
+def help_options(argv: list[str], capsys: pytest.CaptureFixture[str]) -> set[str]:
+    """The option strings the options section of ``agentroute ARGV --help`` lists."""
+    assert cli.main([*argv, "--help"]) == 0
+    found = set()
+    for line in capsys.readouterr().out.splitlines():
+        if re.match(r"\s{2}-", line):
+            spellings = re.split(r"\s{2,}", line.strip())[0].split(", ")
+            found.update(s.split(" ")[0] for s in spellings)
+    return found
+
+
+@pytest.mark.parametrize("subcommand", sorted(OPTIONS))
+def test_each_subcommand_lists_its_options(
+    subcommand: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    assert help_options([subcommand], capsys) == set(OPTIONS[subcommand].split())
+
+
+def test_the_top_level_help_lists_every_subcommand(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "usage: agentroute [-h] [-V] COMMAND ..." in out
+    listed = re.findall(r"^\s{4}(\w+)\s", out, flags=re.M)
+    assert listed == ["route", "agents", "eval", "lint", "hook", "doctor", "mcp"]

@@ -82,6 +82,22 @@ def test_a_broken_hook_command_is_a_problem_with_its_fix(
     assert any(says in f.message and f.fix for f in problems), [str(f) for f in problems]
 
 
+def test_a_hook_with_the_old_spelling_of_its_bar_gets_a_note(tmp_path: Path) -> None:
+    """``hook --min-confidence`` (0.2) still runs; the doctor names its new spelling."""
+    old = f"{shlex.quote(sys.executable)} -m agentroute hook --min-confidence 0.6"
+    notes = [
+        f
+        for f in diagnose(_project(tmp_path / "old", old), home=tmp_path / "home")
+        if f.topic == "hook" and f.status == "note"
+    ]
+    assert [f.message.split(": ", 1)[1] for f in notes] == [
+        "--min-confidence is deprecated since agentroute 0.3: use --act-at"
+    ]
+    new = old.replace("--min-confidence", "--act-at")
+    found = diagnose(_project(tmp_path / "new", new), home=tmp_path / "home")
+    assert not [f for f in found if f.topic == "hook" and f.status != "ok"]
+
+
 def test_no_hook_and_no_agents_are_problems(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     (empty / ".git").mkdir(parents=True)

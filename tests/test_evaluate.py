@@ -75,7 +75,7 @@ def test_coverage_precision_and_misroutes_at_a_confidence(scripted: ScriptedRout
     labels = ["a", "a", "c", None, None, "a"]
     decisions = scripted.route_many(texts)
     assert evaluate(labels, decisions).at_confidence is None
-    at = evaluate(labels, decisions, min_confidence=0.6).at_confidence
+    at = evaluate(labels, decisions, act_at=0.6).at_confidence
     assert at is not None
     # answered at >= 0.6: q1 (right), q2 (wrong), q5 (out of scope, wrong); q3 is 0.55
     assert at.answered == 3
@@ -85,13 +85,16 @@ def test_coverage_precision_and_misroutes_at_a_confidence(scripted: ScriptedRout
         ("q2", "a", "b"),  # 0.85 first
         ("q5", None, "c"),
     ]
-    report = evaluate(labels, decisions, min_confidence=0.6)
+    report = evaluate(labels, decisions, act_at=0.6)
     assert report.to_dict()["at_confidence"]["misrouted"][0]["request"] == "q2"
     assert "misrouted at that confidence" in report.format()
-    nobody = evaluate(labels, decisions, min_confidence=1.0).at_confidence
+    nobody = evaluate(labels, decisions, act_at=1.0).at_confidence
     assert nobody is not None and nobody.precision is None and nobody.answered == 0
-    with pytest.raises(ValueError, match="min_confidence must be a number in"):
-        evaluate(labels, decisions, min_confidence=1.5)
+    with pytest.raises(ValueError, match="act_at must be a number in"):
+        evaluate(labels, decisions, act_at=1.5)
+    with pytest.warns(DeprecationWarning, match="'min_confidence' is deprecated since .* 0.3"):
+        old = evaluate(labels, decisions, min_confidence=0.6)  # type: ignore[call-arg]
+    assert old == report
 
 
 def test_per_agent_precision_recall_and_confusions(scripted: ScriptedRouter) -> None:
@@ -229,7 +232,7 @@ def test_group_figures_read_the_shown_set() -> None:
         )
 
     decisions = [d("a", ("b",), 0.4, 0.9), d("c", (), 0.8, 0.8), d("e", ("f",), 0.3, 0.75)]
-    rep = evaluate(["b", "c", "x"], decisions, min_confidence=0.7)
+    rep = evaluate(["b", "c", "x"], decisions, act_at=0.7)
     at = rep.at_confidence
     assert at is not None
     assert at.answered == 1 and at.precision == 1.0  # only "c" by its own confidence

@@ -75,11 +75,11 @@ def test_unsure_or_not_a_request_prints_nothing(project: Path, prompt: str) -> N
     assert hook.run(hook_input(prompt, project), home=str(project.parent / "home")) == ""
 
 
-def test_min_confidence_is_respected(project: Path) -> None:
+def test_act_at_is_respected(project: Path) -> None:
     home = str(project.parent / "home")
     text = "the react settings page re-renders on every keystroke"
-    low = hook.run(hook_input(text, project), home=home, min_confidence=0.0)
-    high = hook.run(hook_input(text, project), home=home, min_confidence=0.999999)
+    low = hook.run(hook_input(text, project), home=home, act_at=0.0)
+    high = hook.run(hook_input(text, project), home=home, act_at=0.999999)
     assert low and not high
 
 
@@ -141,7 +141,7 @@ def test_a_user_agent_shadowed_by_the_project_is_never_suggested(
         encoding="utf-8",
     )
     prompt = "fix the terraform state drift in our terraform modules"
-    out = hook.run(hook_input(prompt, project), home=str(tmp_path / "home"), min_confidence=0.0)
+    out = hook.run(hook_input(prompt, project), home=str(tmp_path / "home"), act_at=0.0)
     assert "@" not in out
     folders = hook.agent_folders({"cwd": str(project)}, home=str(tmp_path / "home"))
     router = hook.load_router(folders, cache=False)
@@ -310,7 +310,7 @@ TEAM_PROMPT = "add rate limiting to our gRPC gateway and then write the API docs
 
 def test_a_team_is_suggested_when_each_member_is_confident(project: Path) -> None:
     home = str(project.parent / "home")
-    out = hook.run(hook_input(TEAM_PROMPT, project), home=home, min_confidence=0.5)
+    out = hook.run(hook_input(TEAM_PROMPT, project), home=home, act_at=0.5)
     note = json.loads(out)["hookSpecificOutput"]["additionalContext"]
     assert note.startswith("agentroute: this request has parts for 2 subagents: ")
     assert "go-backend-engineer for 'add rate limiting to our gRPC gateway'" in note
@@ -331,7 +331,7 @@ def test_an_unsure_member_leaves_the_lead_alone(
         return dataclasses.replace(d, team=team)
 
     monkeypatch.setattr(Router, "route", weak_member)
-    out = hook.run(hook_input(TEAM_PROMPT, project), home=home, min_confidence=0.5)
+    out = hook.run(hook_input(TEAM_PROMPT, project), home=home, act_at=0.5)
     note = json.loads(out)["hookSpecificOutput"]["additionalContext"]
     assert note.startswith("agentroute: the go-backend-engineer subagent fits")
 
@@ -371,7 +371,7 @@ def test_what_the_hook_prints_is_cleaned_whatever_its_source(
     other = AgentSpec(name="cook", description="Recipes, baking bread and roasting vegetables.")
     router = Router.from_agents([evil, other])
     monkeypatch.setattr(hook, "load_router", lambda paths, *, cache: router)
-    out = hook.run(hook_input(SURE, project), home=str(project.parent / "home"), min_confidence=0)
+    out = hook.run(hook_input(SURE, project), home=str(project.parent / "home"), act_at=0)
     note = json.loads(out)["hookSpecificOutput"]["additionalContext"]
     assert note.startswith("agentroute: the k8s-helper subagent fits")
     assert note.isprintable() and "\x1b" not in note and "\u202e" not in note
@@ -501,13 +501,13 @@ def test_the_group_speaks_when_it_is_sure(tmp_path: Path) -> None:
     assert d.alternatives == ("kubernetes-specialist",) and d.group_confidence > d.confidence
     bar = (d.confidence + d.group_confidence) / 2
     home = str(tmp_path / "home")
-    out = hook.run(hook_input(prompt, tmp_path / "project"), home=home, min_confidence=bar)
+    out = hook.run(hook_input(prompt, tmp_path / "project"), home=home, act_at=bar)
     note = json.loads(out)["hookSpecificOutput"]["additionalContext"]
     assert "the kubernetes-expert subagent fits this request" in note
     assert "(or kubernetes-specialist, which does the same job" in note
     assert "postgres" not in note and "css" not in note
     above = min(1.0, d.group_confidence + 1e-3)
-    assert hook.run(hook_input(prompt, tmp_path / "project"), home=home, min_confidence=above) == ""
+    assert hook.run(hook_input(prompt, tmp_path / "project"), home=home, act_at=above) == ""
     # Out of scope stays silent.
     assert hook.run(hook_input("book me a flight to london", tmp_path / "project"), home=home) == ""
 

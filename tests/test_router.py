@@ -98,6 +98,20 @@ def test_the_request_texts_are_requests_everywhere(router: Router) -> None:
     assert again.route_many(texts) == fitted.route_many(texts)
 
 
+def test_the_bar_evaluate_acts_at_is_act_at(router: Router) -> None:
+    """``act_at`` is where a caller acts, not the router's abstain bar (``min_confidence``
+    of RouterConfig); the 0.2 keyword ``min_confidence=`` still works, with a warning."""
+    texts = ["our kubernetes pods keep crashing", "bake a cake"]
+    labels = ["kubernetes-operator", None]
+    report = router.evaluate(texts, labels, act_at=0.5)
+    assert report.at_confidence is not None and report.at_confidence.threshold == 0.5
+    with pytest.warns(DeprecationWarning, match="'min_confidence' is deprecated since .* 0.3"):
+        old = router.evaluate(texts, labels, min_confidence=0.5)  # type: ignore[call-arg]
+    assert old == report
+    with pytest.raises(TypeError, match="give act_at= or its old name min_confidence="):
+        router.evaluate(texts, labels, act_at=0.5, min_confidence=0.5)  # type: ignore[call-arg]
+
+
 def test_non_string_request_is_a_type_error_naming_the_position(router: Router) -> None:
     with pytest.raises(TypeError, match=r"requests\[1\] must be a str"):
         router.route_many(["ok", 3])  # type: ignore[list-item]

@@ -95,6 +95,22 @@ def test_the_nested_settings_round_trip(tmp_path: Path) -> None:
     assert Router.load(tmp_path / "settings.npz").config == config
 
 
+def test_a_router_saved_with_the_removed_runner_ratio_still_loads(tmp_path: Path) -> None:
+    """0.3 development builds saved TeamConfig.runner_ratio, which nothing read; removed,
+    it is skipped when such a file is loaded, while an unknown field is still refused."""
+    from agentroute import RouterConfig, TeamConfig
+
+    config = RouterConfig(teams=TeamConfig(max_parts=2))
+    Router(Router.from_default().agents, config=config).save(tmp_path / "new.npz")
+    meta = _meta(tmp_path / "new.npz")
+    old = _config(meta, teams__runner_ratio=0.95)
+    _rewrite(tmp_path / "new.npz", tmp_path / "old.npz", {"config": old})
+    assert Router.load(tmp_path / "old.npz").config == config
+    _rewrite(tmp_path / "new.npz", tmp_path / "bad.npz", {"config": _config(meta, teams__x=1)})
+    with pytest.raises(IndexFormatError, match="the saved teams is not an object of the fields"):
+        Router.load(tmp_path / "bad.npz")
+
+
 def test_real_data_round_trip(shared: Path, tmp_path: Path) -> None:
     folder = shared / "datasets" / "hwu64"
     if not folder.is_dir():

@@ -246,7 +246,10 @@ def test_the_team_settings_are_the_routers_config(router: Router) -> None:
         ({"cover_ratio": -0.1}, r"TeamConfig\.cover_ratio must be a finite number >= 0, got -0\.1"),
         ({"max_parts": 0}, r"TeamConfig\.max_parts must be an integer >= 1, got 0"),
         ({"min_part_terms": 2.0}, r"TeamConfig\.min_part_terms must be an integer >= 0, got 2\.0"),
-        ({"runner_ratio": float("nan")}, r"TeamConfig\.runner_ratio must be a finite number"),
+        (
+            {"collaborator_ratio": float("nan")},
+            r"TeamConfig\.collaborator_ratio must be a finite number",
+        ),
     ],
 )
 def test_bad_team_settings_are_refused_by_name(change: dict[str, object], message: str) -> None:
@@ -254,6 +257,15 @@ def test_bad_team_settings_are_refused_by_name(change: dict[str, object], messag
 
     with pytest.raises(ValueError, match=message):
         TeamConfig(**change)  # type: ignore[arg-type]
+
+
+def test_runner_ratio_is_gone() -> None:
+    """Read by nothing since a part goes to one agent or its group (issue 22): removed
+    before any release had it, rather than kept as a knob that does nothing."""
+    from agentroute import TeamConfig
+
+    with pytest.raises(TypeError, match="runner_ratio"):
+        TeamConfig(runner_ratio=0.95)  # type: ignore[call-arg]
 
 
 _marks = st.text(alphabet=" abdehnt,;.!?&\n-*1234567890", max_size=40)

@@ -238,7 +238,7 @@ def _hook_commands(settings: Path) -> list[str]:
 
 
 def _check_command(command: str, where: str) -> list[Finding]:
-    from agentroute._cli import hook_arguments_problem
+    from agentroute._cmd_hook import hook_arguments_notes, hook_arguments_problem
 
     try:
         words = shlex.split(command)
@@ -284,6 +284,10 @@ def _check_command(command: str, where: str) -> list[Finding]:
                 fix="correct the command in " + where,
             )
         )
+    out += [
+        Finding(status="note", topic="hook", message=f"{command!r}: {note}", fix="edit " + where)
+        for note in ([] if problem else hook_arguments_notes(rest))
+    ]
     return out
 
 

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from agentroute._deprecated import renamed
+
 if TYPE_CHECKING:
     from agentroute._spec import Decision
 
@@ -210,8 +212,8 @@ class EvaluationReport:
     status_counts : tuple of (str, int)
         How many decisions were ``routed``, ``ambiguous`` and ``no_match``.
     at_confidence : AtConfidence or None
-        Coverage and precision at ``min_confidence`` when :func:`evaluate` was
-        given one.
+        Coverage and precision at ``act_at`` when :func:`evaluate` was given
+        one.
     group_ece : float
         The expected calibration error of ``group_confidence``: the gap between
         it and whether the top candidate or one of the decision's alternatives
@@ -382,12 +384,12 @@ def _at_dict(at: AtConfidence) -> dict[str, object]:
     }
 
 
-def check_min_confidence(value: float | None) -> float | None:
+def check_act_at(value: float | None) -> float | None:
     """``value`` as a float in [0, 1], or None; ValueError naming the argument otherwise."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"min_confidence must be a number in [0, 1], got {value!r}")
+        raise ValueError(f"act_at must be a number in [0, 1], got {value!r}")
     return float(value)
 
 
@@ -422,13 +424,14 @@ def correct_sets(
     return [right_set(label, more) for label, more in zip(labels, extra, strict=True)]
 
 
+@renamed("0.3", min_confidence="act_at")
 def evaluate(
     labels: Sequence[str | None],
     decisions: Sequence[Decision],
     *,
     limit: int = 3,
     also_correct: Sequence[Iterable[str]] | None = None,
-    min_confidence: float | None = None,
+    act_at: float | None = None,
 ) -> EvaluationReport:
     """Compare decisions with the right answers, as ``sklearn.metrics`` takes ``y_true, y_pred``.
 
@@ -444,10 +447,13 @@ def evaluate(
     also_correct : sequence of iterables of str, keyword-only
         Per request, other agents that are also right (e.g. one agent copied
         under several names).
-    min_confidence : float, keyword-only
+    act_at : float, keyword-only
         Also report coverage, precision and the misrouted requests when only
-        answers of at least this confidence are acted on
-        (:attr:`EvaluationReport.at_confidence`).
+        answers of at least this confidence are acted on, as a hook acting at
+        this bar would (:attr:`EvaluationReport.at_confidence`). Not the
+        router's own abstain bar, :attr:`RouterConfig.min_confidence`: answers
+        below ``act_at`` are still answers. ``min_confidence=`` is its 0.2
+        spelling (deprecated).
 
     Returns
     -------
@@ -457,7 +463,7 @@ def evaluate(
     ------
     ValueError
         When lengths differ, ``limit`` is not a positive integer or
-        ``min_confidence`` is not in [0, 1].
+        ``act_at`` is not in [0, 1].
 
     See Also
     --------
@@ -466,7 +472,7 @@ def evaluate(
     decisions = list(decisions)
     labels = list(labels)
     right_sets = correct_sets(labels, len(decisions), limit, also_correct)
-    threshold = check_min_confidence(min_confidence)
+    threshold = check_act_at(act_at)
     return _report(decisions, labels, right_sets, limit, threshold)
 
 
@@ -480,7 +486,7 @@ def evaluate_stream(
     rows: Iterable[tuple[str, str | None, frozenset[str]]],
     *,
     limit: int,
-    min_confidence: float | None,
+    act_at: float | None,
     total: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvaluationReport:
@@ -491,7 +497,7 @@ def evaluate_stream(
     never kept, so a labels file of any length is evaluated in the memory of its
     catalog. ``progress(done, total)`` is called after each chunk.
     """
-    tally = Tally(limit, min_confidence)
+    tally = Tally(limit, act_at)
     batch: list[tuple[str, str | None, frozenset[str]]] = []
 
     def flush() -> None:
@@ -516,9 +522,9 @@ def _report(
     labels: Sequence[str | None],
     right_sets: Sequence[frozenset[str]],
     k: int,
-    min_confidence: float | None = None,
+    act_at: float | None = None,
 ) -> EvaluationReport:
-    tally = Tally(k, min_confidence)
+    tally = Tally(k, act_at)
     for d, label, right in zip(decisions, labels, right_sets, strict=True):
         tally.add(d, label, right)
     return tally.report()
@@ -532,11 +538,11 @@ class Tally:
     memory of its catalog, not of its lines.
     """
 
-    def __init__(self, k: int, min_confidence: float | None = None) -> None:
+    def __init__(self, k: int, act_at: float | None = None) -> None:
         self.k = k
-        # At min_confidence: requests answered, answered in scope, answered rightly, and
+        # At act_at: requests answered, answered in scope, answered rightly, and
         # the wrong answers (the only requests kept: a report lists them).
-        self.min_confidence = min_confidence
+        self.act_at = act_at
         self.at_answered = self.at_in_scope = self.at_right = 0
         self.misrouted: list[Misroute] = []
         self.n = self.correct = 0
@@ -582,7 +588,7 @@ class Tally:
         g[0] += 1
         g[1] += group
         g[2] += hit
-        if self.min_confidence is not None and chosen is not None and group >= self.min_confidence:
+        if self.act_at is not None and chosen is not None and group >= self.act_at:
             self.group_answered += 1
             self.group_in_scope += label is not None
             self.group_right += hit
@@ -608,7 +614,7 @@ class Tally:
         self.correct += ok
         if not ok:
             self.confusions[(label, chosen)] += 1
-        if self.min_confidence is not None and chosen is not None and conf >= self.min_confidence:
+        if self.act_at is not None and chosen is not None and conf >= self.act_at:
             self.at_answered += 1
             self.at_in_scope += label is not None
             if chosen in right:
@@ -619,10 +625,10 @@ class Tally:
                 )
 
     def _at_confidence(self) -> AtConfidence | None:
-        if self.min_confidence is None:
+        if self.act_at is None:
             return None
         return AtConfidence(
-            threshold=self.min_confidence,
+            threshold=self.act_at,
             coverage=self.at_in_scope / self.in_scope if self.in_scope else None,
             precision=self.at_right / self.at_answered if self.at_answered else None,
             answered=self.at_answered,

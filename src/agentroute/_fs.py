@@ -165,111 +165,133 @@ def _walk_into(
         if entries > MAX_WALK_ENTRIES:
             raise _WalkLimit(f"{MAX_WALK_ENTRIES:,} names")
         here = Path(dirpath)
-        keep = []
-        for d in sorted(dirnames):
-            sub = here / d
-            if sub.is_symlink():
-                diags.append(
-                    Diagnostic(
-                        sub.as_posix(),
-                        "symlinked-folder",
-                        "a linked folder is not followed",
-                        "info",
-                    )
-                )
-            elif not d.startswith(".") and d not in _SKIP_DIRS:
-                if Path(d).suffix.lower() in MARKDOWN_SUFFIXES:
-                    diags.append(
-                        Diagnostic(
-                            sub.as_posix(),
-                            "folder-named-like-file",
-                            "a folder with an agent-file name; walked as a folder",
-                            "info",
-                        )
-                    )
-                keep.append(d)
-        dirnames[:] = keep
+        dirnames[:] = _folders_to_walk(here, dirnames, diags)
         for f in sorted(filenames):
-            entry = filenames[f]
-            p = here / f
-            shown = p.as_posix()
-            suffix = p.suffix.lower()
-            if f.startswith("."):
+            st = _agent_file(here / f, filenames[f], root, real_root, diags)
+            if st is None:
                 continue
-            if f.lower() in _NOT_AGENTS:
-                diags.append(
-                    Diagnostic(
-                        shown,
-                        "not-an-agent",
-                        f"{f} is documentation, not an agent; skipped",
-                        "info",
-                    )
-                )
-                continue
-            if suffix and suffix not in MARKDOWN_SUFFIXES:
-                continue
-            # What the name leads to, before anything is opened: opening a FIFO or a
-            # terminal device blocks.
-            linked = entry.is_symlink()
-            try:
-                st = entry.stat()
-            except (OSError, ValueError):
-                if suffix and linked:
-                    diags.append(
-                        Diagnostic(
-                            shown, "broken-symlink", "a link that leads nowhere; skipped", "error"
-                        )
-                    )
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                if not stat.S_ISDIR(st.st_mode):
-                    diags.append(
-                        Diagnostic(
-                            shown,
-                            "not-a-regular-file",
-                            "a FIFO, device or socket (or a link to one), not a file; "
-                            "skipped without opening it",
-                            "error",
-                        )
-                    )
-                continue
-            if not suffix and not _looks_like_agent(p):
-                continue
-            if linked:
-                try:
-                    target = p.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    diags.append(
-                        Diagnostic(
-                            shown, "broken-symlink", "a link that leads nowhere; skipped", "error"
-                        )
-                    )
-                    continue
-                if not target.is_relative_to(real_root):
-                    diags.append(
-                        Diagnostic(
-                            shown,
-                            "symlink-outside",
-                            f"links outside {root.as_posix()}; skipped",
-                            "warning",
-                        )
-                    )
-                    continue
-            if not suffix:
-                diags.append(
-                    Diagnostic(
-                        shown,
-                        "no-extension",
-                        "read as Markdown although it has no .md extension",
-                        "info",
-                    )
-                )
             if len(found) >= MAX_WALK_FILES:
                 raise _WalkLimit(f"{MAX_WALK_FILES:,} agent files")
             total_bytes += min(st.st_size, DEFAULT_MAX_BYTES + 1)
             if total_bytes > MAX_WALK_BYTES:
                 raise _WalkLimit(f"{MAX_WALK_BYTES:,} bytes of agent files")
-            found.append((p, shown, None if linked else here))
+            p = here / f
+            found.append((p, p.as_posix(), None if filenames[f].is_symlink() else here))
+
+
+def _folders_to_walk(here: Path, dirnames: list[str], diags: list[Diagnostic]) -> list[str]:
+    """The sub-folders of ``here`` the walk enters, sorted: not linked ones, hidden ones
+    or the usual tool folders."""
+    keep = []
+    for d in sorted(dirnames):
+        sub = here / d
+        if sub.is_symlink():
+            diags.append(
+                Diagnostic(
+                    sub.as_posix(),
+                    "symlinked-folder",
+                    "a linked folder is not followed",
+                    "info",
+                )
+            )
+        elif not d.startswith(".") and d not in _SKIP_DIRS:
+            if Path(d).suffix.lower() in MARKDOWN_SUFFIXES:
+                diags.append(
+                    Diagnostic(
+                        sub.as_posix(),
+                        "folder-named-like-file",
+                        "a folder with an agent-file name; walked as a folder",
+                        "info",
+                    )
+                )
+            keep.append(d)
+    return keep
+
+
+def _agent_file(
+    p: Path,
+    entry: os.DirEntry[str],
+    root: Path,
+    real_root: Path,
+    diags: list[Diagnostic],
+) -> os.stat_result | None:
+    """The status of the file ``p`` when it is an agent file to read, else None (with
+    a diagnostic saying why, where one is due)."""
+    f, shown, suffix = p.name, p.as_posix(), p.suffix.lower()
+    if f.startswith("."):
+        return None
+    if f.lower() in _NOT_AGENTS:
+        diags.append(
+            Diagnostic(
+                shown,
+                "not-an-agent",
+                f"{f} is documentation, not an agent; skipped",
+                "info",
+            )
+        )
+        return None
+    if suffix and suffix not in MARKDOWN_SUFFIXES:
+        return None
+    # What the name leads to, before anything is opened: opening a FIFO or a
+    # terminal device blocks.
+    linked = entry.is_symlink()
+    try:
+        st = entry.stat()
+    except (OSError, ValueError):
+        if suffix and linked:
+            diags.append(
+                Diagnostic(shown, "broken-symlink", "a link that leads nowhere; skipped", "error")
+            )
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISDIR(st.st_mode):
+            diags.append(
+                Diagnostic(
+                    shown,
+                    "not-a-regular-file",
+                    "a FIFO, device or socket (or a link to one), not a file; "
+                    "skipped without opening it",
+                    "error",
+                )
+            )
+        return None
+    if not suffix and not _looks_like_agent(p):
+        return None
+    if linked and not _link_inside(p, root, real_root, diags):
+        return None
+    if not suffix:
+        diags.append(
+            Diagnostic(
+                shown,
+                "no-extension",
+                "read as Markdown although it has no .md extension",
+                "info",
+            )
+        )
+    return st
+
+
+def _link_inside(p: Path, root: Path, real_root: Path, diags: list[Diagnostic]) -> bool:
+    """Whether the link ``p`` leads to a file inside ``root`` (else a diagnostic)."""
+    shown = p.as_posix()
+    try:
+        target = p.resolve(strict=True)
+    except (OSError, RuntimeError):
+        diags.append(
+            Diagnostic(shown, "broken-symlink", "a link that leads nowhere; skipped", "error")
+        )
+        return False
+    if not target.is_relative_to(real_root):
+        diags.append(
+            Diagnostic(
+                shown,
+                "symlink-outside",
+                f"links outside {root.as_posix()}; skipped",
+                "warning",
+            )
+        )
+        return False
+    return True
 
 
 def resolved_path(path: Path, folders: dict[Path, str]) -> str:

@@ -52,13 +52,14 @@ if TYPE_CHECKING:
     from agentroute._router import Router
     from agentroute._spec import Decision
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "hook_output", "load_router", "misconfigured", "run"]
+__all__ = ["DEFAULT_ACT_AT", "hook_output", "load_router", "misconfigured", "run"]
 
 logger = logging.getLogger(__name__)
 
 # A suggestion the model sees on every prompt must be right far more often than
-# not; below this calibrated confidence the hook stays silent.
-DEFAULT_MIN_CONFIDENCE = 0.7
+# not; below this calibrated confidence the hook stays silent (`hook --act-at`). Not
+# RouterConfig.min_confidence: the router answers below it, the hook does not act.
+DEFAULT_ACT_AT = 0.7
 # Prompts longer than this are pasted logs or files, not requests to route.
 _MAX_PROMPT_CHARS = 20_000
 #: Catalogs of at most this many files are indexed inside the hook when no cache
@@ -479,11 +480,14 @@ def hook_output(
     stdin_text: str,
     *,
     agents: Sequence[str] | None = None,
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    act_at: float = DEFAULT_ACT_AT,
     home: str | None = None,
     cache: bool = True,
 ) -> dict[str, Any] | None:
     """The JSON object to print for one hook input, or None to print nothing.
+
+    ``act_at``: the confidence the decision's group (for a team, each member for its
+    part) must reach before the hook suggests anything (``hook --act-at``).
 
     Raises whatever loading or parsing raises; :func:`run` is the never-failing
     wrapper.
@@ -515,7 +519,7 @@ def hook_output(
     # The group speaks when it is sure (the agent or an alternative is right); an
     # alternative Claude Code could not address is not named, and without one the
     # agent's own confidence must reach the bar.
-    if d.status != "routed" or d.agent is None or d.group_confidence < min_confidence:
+    if d.status != "routed" or d.agent is None or d.group_confidence < act_at:
         return None
 
     def known(agent: str) -> tuple[str, str]:
@@ -535,11 +539,11 @@ def hook_output(
             n for n in (known(a)[0] for a in d.alternatives) if claude_code_name(n) and n != name
         )
     )
-    if not others and d.confidence < min_confidence:
+    if not others and d.confidence < act_at:
         return None
     teamwork = (
         len(d.team) > 1
-        and all(m.score >= min_confidence for m in d.team)
+        and all(m.score >= act_at for m in d.team)
         and all(claude_code_name(known(m.agent)[0]) for m in d.team)
     )
     note = (
@@ -607,15 +611,13 @@ def run(
     stdin_text: str,
     *,
     agents: Sequence[str] | None = None,
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    act_at: float = DEFAULT_ACT_AT,
     home: str | None = None,
     cache: bool = True,
 ) -> str:
     """What the hook prints for ``stdin_text``: a JSON line, or ``""``. Never raises."""
     try:
-        out = hook_output(
-            stdin_text, agents=agents, min_confidence=min_confidence, home=home, cache=cache
-        )
+        out = hook_output(stdin_text, agents=agents, act_at=act_at, home=home, cache=cache)
         return "" if out is None else json.dumps(out, ensure_ascii=False) + "\n"
     except CatalogError as exc:
         if agents:  # the hook's own --agents: its command is wrong, say so to the user

@@ -22,7 +22,7 @@ from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
 from agentroute._evaluate import (
     EvaluationReport,
-    check_min_confidence,
+    check_act_at,
     correct_sets,
     evaluate_stream,
 )
@@ -541,7 +541,7 @@ class Router:
         return route_state(self._state, texts, limit)
 
     @renamed(k="limit")
-    @renamed("0.3", texts="requests")
+    @renamed("0.3", texts="requests", min_confidence="act_at")
     def evaluate(
         self,
         requests: Sequence[str],
@@ -550,7 +550,7 @@ class Router:
         limit: int = 3,
         also_correct: Sequence[Iterable[str]] | None = None,
         progress: Callable[[int, int], None] | None = None,
-        min_confidence: float | None = None,
+        act_at: float | None = None,
     ) -> EvaluationReport:
         """Route labelled requests and measure the answers.
 
@@ -559,8 +559,10 @@ class Router:
         (a labels file's ``also_correct``: without it, a copy of the right agent
         under another name counts as wrong). ``limit`` is the k of top-k accuracy
         (``k=`` in 0.1); ``progress(done, total)`` is called as requests are
-        routed; ``min_confidence`` adds coverage, precision and the misrouted
-        requests at that confidence. See :func:`agentroute.evaluate` for the
+        routed; ``act_at`` adds coverage, precision and the misrouted requests
+        of a caller that acts only on answers at least that confident
+        (``min_confidence=`` in 0.2; not :attr:`RouterConfig.min_confidence`,
+        the router's own abstain bar). See :func:`agentroute.evaluate` for the
         figures reported.
 
         Raises
@@ -580,7 +582,7 @@ class Router:
             lambda batch, depth: self.route_many(batch, limit=depth),
             zip(requests, labels, right_sets, strict=True),
             limit=limit,
-            min_confidence=check_min_confidence(min_confidence),
+            act_at=check_act_at(act_at),
             total=len(requests),
             progress=progress,
         )

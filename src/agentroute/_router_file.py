@@ -220,6 +220,18 @@ def _record(path: str, where: str, value: Any, cls: Any) -> Any:
         raise _bad(path, f"the saved {where} is unusable: {exc}") from None
 
 
+# Fields a development build of 0.3 saved and 0.3 removed: a router saved then still loads.
+# TeamConfig.runner_ratio was read by nothing once a part went to one agent or its group.
+_REMOVED_FIELDS = {"teams": ("runner_ratio",)}
+
+
+def _without(value: Any, removed: tuple[str, ...]) -> Any:
+    """``value`` without the ``removed`` keys, when it is an object (else as it is)."""
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if k not in removed}
+
+
 def _config(path: str, cfg: Any) -> RouterConfig:
     if not isinstance(cfg, dict):
         raise _bad(path, "the config is not an object")
@@ -242,7 +254,7 @@ def _config(path: str, cfg: Any) -> RouterConfig:
     )
     # Nested settings since 0.3; a file without them gets the defaults.
     nested = {
-        k: _record(path, k, cfg[k], cls)
+        k: _record(path, k, _without(cfg[k], _REMOVED_FIELDS.get(k, ())), cls)
         for k, cls in (("not_for", NotForConfig), ("teams", TeamConfig))
         if k in cfg
     }

@@ -54,10 +54,6 @@ class TeamConfig:
     cover_ratio : float
         The decision's agent covers a part where it scores at least this share of
         the part's best fused score: no second agent is needed there.
-    runner_ratio : float
-        Read by nothing since a part goes to one agent or its group (issue 22): a
-        part's runner-up no longer joins. Kept so saved settings still load; to be
-        removed with the 0.2 deprecations.
     collaborator_ratio : float
         A collaborator named by the decision's agent joins for a part where it
         scores within this share of the part's best (and is confident enough).
@@ -80,7 +76,6 @@ class TeamConfig:
 
     min_part_confidence: float = 0.3
     cover_ratio: float = 0.9
-    runner_ratio: float = 0.95
     collaborator_ratio: float = 0.85
     min_uncovered_share: float = 0.5
     min_coverage_confidence: float = 0.8
@@ -94,7 +89,6 @@ class TeamConfig:
             (
                 "min_part_confidence",
                 "cover_ratio",
-                "runner_ratio",
                 "collaborator_ratio",
                 "min_uncovered_share",
                 "min_coverage_confidence",
