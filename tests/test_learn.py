@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -226,3 +227,27 @@ def test_cli_eval_fits_first(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     bad.write_text('{"request": "x", "agent": "nope"}\n')
     assert main(["eval", sample, "--fit", str(bad)]) == 2
     assert "'nope'" in capsys.readouterr().err
+
+
+def test_what_a_fit_kept_survives_save_and_load(tmp_path: Path) -> None:
+    from agentroute._classifier import Learned
+    from agentroute._learn import _with_examples
+
+    texts, names, _, _ = _one_per_agent()
+    added = [(t, n) for t, n in zip(texts, reversed(names), strict=True)]
+    state = _with_examples(Router.from_default()._state, added)
+    kept = Learned(None, examples=tuple(added), kind="examples", validation=(("unfitted", 0.5),))
+    fitted = Router._from_state(dataclasses.replace(state, learned=kept), ())
+    learned = fitted.learned
+    assert learned is not None
+    fitted.save(tmp_path / "r.npz")
+    loaded = Router.load(tmp_path / "r.npz")
+    assert loaded.learned is not None
+    assert (loaded.learned.kind, loaded.learned.examples, loaded.learned.validation) == (
+        learned.kind,
+        learned.examples,
+        learned.validation,
+    )
+    assert loaded.agents == fitted.agents
+    probe = [*texts, "chess openings", ""]
+    assert loaded.route_many(probe) == fitted.route_many(probe)

@@ -1,7 +1,11 @@
 """Learning from labelled requests: what :meth:`Router.fit` searches.
 
-:meth:`Router.fit` hands labelled requests (and the agents' own example requests)
-to :func:`fit_learned`, which returns a frozen
+:meth:`Router.fit` calls :func:`fit_state`, which compares the unfitted router, the
+labelled requests indexed as their agents' examples, and the learned layer below on
+held-out labelled requests, and keeps a way only when it decides more of them rightly
+(issue 23: with one to five labels per agent the learned layer alone lowered accuracy
+on new requests, ``benchmarks/few_labels.py``). The learned layer is
+:func:`fit_learned`, which returns a frozen
 :class:`~agentroute._classifier.Learned` the router keeps in its state (routing
 reads only :mod:`agentroute._classifier`; this module and its solver load when
 fitting):

@@ -469,14 +469,20 @@ class Router:
 
         ``labels[i]`` names the agent that should take ``requests[i]``, or is None
         when no agent should (that teaches abstention). The agents' own example
-        requests are used too. With enough examples (2+ agents with 3+ each) a
-        classifier is trained and blended with the catalog scorer; the blend,
-        the confidence calibration and the abstain threshold are chosen on
-        ``validation`` or, without it, on every fifth request of each label
-        (held out, then learned from as well). With fewer, only the confidence
-        is recalibrated and the decisions stay those of the unfitted router.
-        See :mod:`agentroute._learn`. Deterministic; refitting replaces what an
-        earlier fit learned.
+        requests are used too. Three ways to use the labels are tried, and each is
+        kept only when it decides more held-out labelled requests rightly than what
+        it would replace, so a fit is never worse than the unfitted router on them:
+        adding the labelled requests to their agents' example requests (judged on
+        ``validation`` or cross-fitted over the labels); on top of the better of
+        that and the unfitted catalog, a classifier blended with the catalog scorer
+        when the labels allow one (2+ agents with 3+ examples and 20+ held out: its
+        blend, calibration and abstain threshold chosen on ``validation`` or on every
+        fifth request of each label, held out, then learned from as well), else a
+        monotone rescaling of the confidence. :attr:`learned` says what was kept
+        (``kind``), what each way scored (``validation``) and which requests were
+        added as examples (``examples``; they show in :attr:`agents`). See
+        :mod:`agentroute._learn`. Deterministic; refitting replaces what an earlier
+        fit learned, added examples included.
 
         Parameters
         ----------
