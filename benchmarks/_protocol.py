@@ -131,7 +131,7 @@ def _labels(shared: Path, slug: str) -> list[tuple[str, frozenset[str]]]:
     lab = agentroute.read_labels(shared / "corpora" / "labels" / f"{slug}.jsonl")
     return [
         (text, frozenset([label, *more]))
-        for text, label, more in zip(lab.texts, lab.labels, lab.also_correct, strict=True)
+        for text, label, more in zip(lab.requests, lab.labels, lab.also_correct, strict=True)
         if label is not None
     ]
 

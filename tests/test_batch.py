@@ -31,7 +31,7 @@ def _lines(requests: list[str]) -> str:
         if i % 3 == 0:
             rows.append(json.dumps({"id": i, "request": text}))
         elif i % 3 == 1:
-            rows.append(json.dumps({"text": text}))
+            rows.append(json.dumps({"request": text}))
         else:
             rows.append(json.dumps(text))
     return "\n".join(rows) + "\n"
@@ -92,6 +92,32 @@ def test_a_bad_line_is_answered_with_an_error_and_the_rest_routed() -> None:
     assert (report.routed, report.errors) == (2, 3)
     assert report.first_error is not None and report.first_error.startswith("line 2: not JSON")
     assert seen == sorted(seen) and seen[-1] == 5
+
+
+def test_the_text_key_of_0_2_is_routed_and_reported_as_deprecated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    router = default_router()
+    source = (
+        '{"id": 1, "text": "fix the helm chart"}\n{"request": "write unit tests"}\n'
+        '{"text": "bake bread"}\n{"request": "tune a query", "text": "ignored"}\n'
+    )
+    sink = io.StringIO()
+    report = route_file(router, io.StringIO(source), sink)
+    answers = [json.loads(line) for line in sink.getvalue().splitlines()]
+    asked = ["fix the helm chart", "write unit tests", "bake bread", "tune a query"]
+    assert [a["request"] for a in answers] == asked and answers[0]["id"] == 1
+    assert (report.routed, report.errors, report.deprecated) == (4, 0, 2)
+    assert report.first_deprecated == (
+        "line 1: the key 'text' is deprecated since agentroute 0.3: use 'request'"
+    )
+    clean = route_file(router, io.StringIO(_lines(REQUESTS[:3])), io.StringIO())
+    assert (clean.deprecated, clean.first_deprecated) == (0, None)
+    path = tmp_path / "in.jsonl"
+    path.write_text(source, encoding="utf-8")
+    assert cli.main(["route", "--input", str(path), "--output", str(tmp_path / "o.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "2 line(s) of" in err and "under 'text' (first: line 1:" in err
 
 
 def test_jobs_and_chunk_must_be_positive() -> None:

@@ -527,7 +527,7 @@ def test_streamed_eval_reports_what_router_evaluate_reports(
     assert code == 0
     whole = read_labels(labels)
     expected = Router.from_default().evaluate(
-        whole.texts, whole.labels, also_correct=whole.also_correct
+        whole.requests, whole.labels, also_correct=whole.also_correct
     )
     assert json.loads(out) == json.loads(json.dumps(expected.to_dict()))
     assert json.loads(out)["n"] == len(rows)

@@ -157,8 +157,8 @@ def test_bad_inputs_are_refused_with_the_reason(
 def test_router_evaluate_routes_then_calls_the_metric_function() -> None:
     router = Router.from_default()
     labels = read_labels(SAMPLE_LABELS)
-    a = router.evaluate(labels.texts, labels.labels, limit=3)
-    b = evaluate(labels.labels, router.route_many(labels.texts, limit=10), limit=3)
+    a = router.evaluate(labels.requests, labels.labels, limit=3)
+    b = evaluate(labels.labels, router.route_many(labels.requests, limit=10), limit=3)
     assert a == b
     assert a.n == len(labels) == 27
     # The sample labels are a sanity check of the embedded catalog, not a benchmark.
@@ -174,7 +174,9 @@ def test_read_labels_names_the_file_and_line(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     labels = read_labels(good)
-    assert labels.texts == ("r1", "r2") and labels.labels == ("a", None)
+    assert labels.requests == ("r1", "r2") and labels.labels == ("a", None)
+    with pytest.warns(DeprecationWarning, match=r"Labels\.texts .* use Labels\.requests"):
+        assert labels.texts == labels.requests
     assert labels.also_correct == ((), ("b",))
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"request": "r1", "agent": "a"}\n{"agent": "a"}\n', encoding="utf-8")

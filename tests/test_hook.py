@@ -327,7 +327,7 @@ def test_an_unsure_member_leaves_the_lead_alone(
 
     def weak_member(self: Router, request: str, **kw: object) -> object:
         d = real(self, request, **kw)  # type: ignore[arg-type]
-        team = (*d.team[:1], TeamMember(agent="technical-writer", part="docs", score=0.1))
+        team = (*d.team[:1], TeamMember(agent="technical-writer", part="docs", confidence=0.1))
         return dataclasses.replace(d, team=team)
 
     monkeypatch.setattr(Router, "route", weak_member)
@@ -347,8 +347,8 @@ def test_team_parts_are_one_line_and_bounded() -> None:
         confidence=0.9,
         reason="",
         team=(
-            TeamMember(agent="a", part="build it\nnow", score=0.9),
-            TeamMember(agent="b", part=long, score=0.9),
+            TeamMember(agent="a", part="build it\nnow", confidence=0.9),
+            TeamMember(agent="b", part=long, confidence=0.9),
         ),
     )
     note = hook.team_suggestion(d)

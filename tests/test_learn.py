@@ -139,15 +139,15 @@ def test_unknown_labels_are_named() -> None:
 def test_few_labels_never_make_the_labelled_requests_worse() -> None:
     labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
     plain = Router.from_default()
-    fitted = Router.from_default().fit(labels.texts, labels.labels)
+    fitted = Router.from_default().fit(labels.requests, labels.labels)
     learned = fitted.learned
     assert learned is not None and learned.model is None
     assert learned.kind in ("unfitted", "examples", "calibration")
     kinds = [k for k, _ in learned.validation]
     assert kinds[0] == "unfitted" and learned.kind in kinds
     assert dict(learned.validation)[learned.kind] >= dict(learned.validation)["unfitted"]
-    before = plain.evaluate(labels.texts, labels.labels)
-    after = fitted.evaluate(labels.texts, labels.labels)
+    before = plain.evaluate(labels.requests, labels.labels)
+    after = fitted.evaluate(labels.requests, labels.labels)
     assert after.accuracy >= before.accuracy
 
 
@@ -155,11 +155,11 @@ def _one_per_agent() -> tuple[list[str], list[str], list[str], list[str | None]]
     """One request per agent of the sample labels (with its label), and all of them."""
     labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
     first: dict[str, str] = {}
-    for text, agent in zip(labels.texts, labels.labels, strict=True):
+    for text, agent in zip(labels.requests, labels.labels, strict=True):
         if agent is not None:
             first.setdefault(agent, text)
     names = sorted(first)
-    return [first[n] for n in names], names, list(labels.texts), list(labels.labels)
+    return [first[n] for n in names], names, list(labels.requests), list(labels.labels)
 
 
 def test_one_label_per_agent_is_not_worse_than_unfitted_on_validation() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agentroute import Router, read_labels
-from agentroute._lint import lint
+from agentroute._lint import Finding, lint
 from agentroute._spec import AgentSpec
 
 DB = "Tunes PostgreSQL queries, indexes, slow query plans, vacuum and replication lag."
@@ -43,7 +43,7 @@ def test_near_copies_are_errors_naming_the_pair_and_shared_terms() -> None:
     report = lint(router)
     [finding] = [f for f in report.errors if f.kind == "near-copy"]
     assert finding.agents == ("sql-a", "sql-b")
-    assert finding.score is not None and finding.score >= 0.8
+    assert finding.value is not None and finding.value >= 0.8
     assert "postgresql" in finding.terms or any("quer" in t for t in finding.terms)
     assert "sql-a ↔ sql-b" in finding.message
     assert not report.ok
@@ -219,3 +219,12 @@ def test_near_equivalents_are_information() -> None:
     assert same[0].severity == "info" and same[0] in report.infos
     assert same[0] not in report.errors and same[0] not in report.warnings
     assert "near-equivalent pair" in report.format()
+
+
+def test_finding_score_is_the_deprecated_name_of_value() -> None:
+    finding = Finding("common-trigger", "warning", "m", ("a", "b"), None, ("deploy",), 2.0)
+    assert finding.value == 2.0
+    with pytest.warns(DeprecationWarning, match=r"Finding\.score .* use Finding\.value"):
+        assert finding.score == 2.0
+    data = finding.to_dict()
+    assert data["value"] == data["score"] == 2.0

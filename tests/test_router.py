@@ -98,6 +98,18 @@ def test_the_request_texts_are_requests_everywhere(router: Router) -> None:
     assert again.route_many(texts) == fitted.route_many(texts)
 
 
+def test_from_examples_names_its_requests_requests() -> None:
+    """``Router.from_examples(requests=...)``; the 0.2 keyword ``texts=`` still works, with
+    a warning naming the release."""
+    requests = ["book a table for two", "reserve a restaurant tonight", "table for four",
+                "what's the weather tomorrow", "will it rain today", "is it sunny in paris"]
+    labels = ["restaurant"] * 3 + ["weather"] * 3
+    new = Router.from_examples(requests=requests, labels=labels)
+    with pytest.warns(DeprecationWarning, match="'texts' is deprecated since agentroute 0.3"):
+        old = Router.from_examples(texts=requests, labels=labels)  # type: ignore[call-arg]
+    assert old.route_many(requests) == new.route_many(requests)
+
+
 def test_the_bar_evaluate_acts_at_is_act_at(router: Router) -> None:
     """``act_at`` is where a caller acts, not the router's abstain bar (``min_confidence``
     of RouterConfig); the 0.2 keyword ``min_confidence=`` still works, with a warning."""

@@ -78,7 +78,7 @@ def test_unfitted_and_calibrated_routers_round_trip(tmp_path: Path) -> None:
     loaded = Router.load(tmp_path / "calibrated.npz")
     assert loaded.learned is not None  # Learned compares by identity (eq=False): by fields
     assert dataclasses.astuple(loaded.learned) == dataclasses.astuple(learned)
-    texts = [*probe, *labels.texts]
+    texts = [*probe, *labels.requests]
     assert loaded.route_many(texts) == calibrated.route_many(texts)
     # The round trip kept the calibration: confidences differ from the unfitted router's.
     assert [d.confidence for d in loaded.route_many(texts)] != [

@@ -32,7 +32,7 @@ def test_a_two_part_request_gets_a_team_of_two(router: Router) -> None:
     assert d.team[0].part == "add rate limiting to our gRPC gateway"
     assert d.team[1].part == "write the API docs for it"
     assert "Team of 2: go-backend-engineer takes 'add rate limiting" in d.reason
-    assert all(0.0 <= m.score <= 1.0 for m in d.team)
+    assert all(0.0 <= m.confidence <= 1.0 for m in d.team)
 
 
 def test_the_issue_example_is_split_between_builder_and_tester(router: Router) -> None:
@@ -47,7 +47,7 @@ def test_single_agent_requests_keep_a_team_of_one(router: Router) -> None:
         "configure Docker and Kubernetes for the service",
     ):
         d = router.route(text)
-        assert d.team == (TeamMember(agent=d.agent, part=text, score=d.confidence),), text
+        assert d.team == (TeamMember(agent=d.agent, part=text, confidence=d.confidence),), text
 
 
 def test_no_match_has_an_empty_team(router: Router) -> None:
@@ -83,7 +83,7 @@ def test_split_parts(text: str, parts: list[str]) -> None:
 
 
 def test_decision_refuses_a_team_that_does_not_start_with_its_agent() -> None:
-    member = TeamMember(agent="b", part="x", score=0.5)
+    member = TeamMember(agent="b", part="x", confidence=0.5)
     with pytest.raises(ValueError, match="must start with the decision's agent 'a'"):
         Decision(
             request="x", agent="a", status="routed", confidence=0.5, reason="r", team=(member,)
@@ -100,7 +100,7 @@ def test_decision_refuses_a_team_that_does_not_start_with_its_agent() -> None:
 
 def test_a_decision_without_a_team_is_a_team_of_one() -> None:
     d = Decision(request=" fix it ", agent="a", status="routed", confidence=0.7, reason="r")
-    assert d.team == (TeamMember(agent="a", part="fix it", score=0.7),)
+    assert d.team == (TeamMember(agent="a", part="fix it", confidence=0.7),)
 
 
 _word = st.deferred(lambda: st.sampled_from(catalog_words()))
@@ -125,7 +125,7 @@ def test_team_invariants(text: str) -> None:
         assert len(agents) == len(set(agents))  # members are distinct
         names = {a.name for a in router.agents}
         assert set(agents) <= names
-        assert all(0.0 <= m.score <= 1.0 and m.part for m in d.team)
+        assert all(0.0 <= m.confidence <= 1.0 and m.part for m in d.team)
     # Deterministic: the same request, alone or in a batch, gets the same team.
     assert router.route(text).team == d.team
     assert router.route_many([text, "write the API docs"])[0].team == d.team
@@ -134,7 +134,7 @@ def test_team_invariants(text: str) -> None:
 def test_to_dict_carries_the_team(router: Router) -> None:
     data = router.route(TWO).to_dict()
     assert data["team"] == [
-        {"agent": m.agent, "part": m.part, "score": round(m.score, 4)}
+        {"agent": m.agent, "part": m.part, "confidence": round(m.confidence, 4)}
         for m in router.route(TWO).team
     ]
     assert router.route("bake a cake").to_dict()["team"] == []
@@ -220,7 +220,7 @@ def test_the_team_is_the_lead_then_the_others_by_confidence(
     text = "Build the orders API in Go, then write integration tests for it"
     d = router.route(text)
     assert d.team[0].agent == d.agent and len(d.team) == 2
-    rest = [m.score for m in d.team[1:]]
+    rest = [m.confidence for m in d.team[1:]]
     assert rest == sorted(rest, reverse=True)
     assert cli.main(["route", text, "--agents", str(default_catalog_path())]) == 0
     out = capsys.readouterr().out
@@ -337,3 +337,10 @@ def test_uncovered_reads_each_request_against_its_own_agent(router: Router) -> N
     got = uncovered_many(index, asks, TeamConfig())
     assert got == [_uncovered_reference(index, a, q) for a, q in asks]
     assert any(got)
+
+
+def test_team_member_score_is_the_deprecated_name_of_confidence() -> None:
+    member = TeamMember(agent="a", part="fix it", confidence=0.7)
+    with pytest.warns(DeprecationWarning, match=r"TeamMember\.score .* use TeamMember\.confidence"):
+        assert member.score == 0.7
+    assert member.to_dict() == {"agent": "a", "part": "fix it", "confidence": 0.7}

@@ -12,9 +12,11 @@ Three ways to route millions of logged requests, one function underneath,
   bag or dataframe (the ``dask`` extra): the router goes into the task graph once,
   so each worker receives it once, not once per partition.
 
-Each input line is a JSON object with the request under ``"request"`` (or
-``"text"``) and, optionally, an ``"id"`` that is copied to the answer, or a bare
-JSON string (a UTF-8 byte-order mark before line 1 is ignored). A line that is not
+Each input line is a JSON object with the request under ``"request"`` and,
+optionally, an ``"id"`` that is copied to the answer, or a bare JSON string (a UTF-8
+byte-order mark before line 1 is ignored). The key ``"text"`` of 0.2 is still read
+for one release: such a line is routed, and :class:`BatchReport` counts it, as it
+counts refused lines (the command line says so on stderr). A line that is not
 one of these is answered with an ``"error"`` naming its line number; the lines
 around it are routed as usual. That includes a line nested too deep for the JSON
 reader, and one whose ``"id"`` is a number the answer could not write back as JSON
@@ -80,11 +82,14 @@ def route_records(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BatchReport:
-    """What :func:`route_file` did: lines answered, lines refused, and the first refusal."""
+    """What :func:`route_file` did: lines answered, lines refused, and the first refusal;
+    lines that gave the request under the deprecated key ``"text"``, and the first."""
 
     routed: int
     errors: int
     first_error: str | None
+    deprecated: int = 0
+    first_deprecated: str | None = None
 
 
 # What undecodable input bytes become when a file is read with "surrogateescape".
@@ -103,37 +108,47 @@ def _finite(text: str) -> float:
     return value
 
 
-def _parse(line: str, number: int) -> tuple[Any, str | None, str | None]:
-    """``(id, request, error)`` of one input line."""
+# What a line whose request is under 0.2's second key is told (read for one release).
+_TEXT_KEY = "the key 'text' is deprecated since agentroute 0.3: use 'request'"
+
+
+def _parse(line: str, number: int) -> tuple[Any, str | None, str | None, str | None]:
+    """``(id, request, error, note)`` of one input line; the note names a deprecated key."""
     if _UNDECODED.search(line):
-        return None, None, f"line {number}: not UTF-8 text"
+        return None, None, f"line {number}: not UTF-8 text", None
     try:
         value = json.loads(line, parse_constant=_no_constant, parse_float=_finite)
     except ValueError as exc:
-        return None, None, f"line {number}: not JSON ({exc})"
+        return None, None, f"line {number}: not JSON ({exc})", None
     except RecursionError:  # 100,000 "[": nested deeper than the reader's stack
-        return None, None, f"line {number}: not JSON (nested too deep)"
+        return None, None, f"line {number}: not JSON (nested too deep)", None
     if isinstance(value, str):
-        return None, value, None
+        return None, value, None, None
     if isinstance(value, dict):
-        text = value.get("request", value.get("text"))
+        # "request", when present, wins over "text", as it always did.
+        if "request" not in value and isinstance(value.get("text"), str):
+            return value.get("id"), value["text"], None, f"line {number}: {_TEXT_KEY}"
+        text = value.get("request")
         if isinstance(text, str):
-            return value.get("id"), text, None
-        return value.get("id"), None, f"line {number}: no 'request' text"
-    return None, None, f"line {number}: expected an object or a string"
+            return value.get("id"), text, None, None
+        return value.get("id"), None, f"line {number}: no 'request' text", None
+    return None, None, f"line {number}: expected an object or a string", None
 
 
-def _route_chunk(
-    router: Router, lines: Sequence[tuple[int, str]], limit: int
-) -> tuple[list[str], list[str]]:
-    """Answer a chunk of numbered input lines: one JSON line each, in order, and the
-    errors among them."""
+#: One chunk's answer lines, its errors and its notes on deprecated keys.
+_Answer = tuple[list[str], list[str], list[str]]
+
+
+def _route_chunk(router: Router, lines: Sequence[tuple[int, str]], limit: int) -> _Answer:
+    """Answer a chunk of numbered input lines: one JSON line each, in order, the errors
+    among them and the notes on deprecated keys."""
     parsed = [_parse(text, number) for number, text in lines]
-    texts = [p[1] for p in parsed if p[1] is not None]
-    records = iter(route_records(router, texts, limit=limit)) if texts else iter(())
+    notes = [p[3] for p in parsed if p[3] is not None]
+    requests = [p[1] for p in parsed if p[1] is not None]
+    records = iter(route_records(router, requests, limit=limit)) if requests else iter(())
     out: list[str] = []
     errors: list[str] = []
-    for (number, _), (ident, _text, error) in zip(lines, parsed, strict=True):
+    for (number, _), (ident, _request, error, _note) in zip(lines, parsed, strict=True):
         record: dict[str, Any]
         if error is not None:
             record = {"line": number, "error": error}
@@ -149,7 +164,7 @@ def _route_chunk(
             out.append(json.dumps({"line": number, "error": error}, ensure_ascii=False))
             if record.get("error") is None:
                 errors.append(error)
-    return out, errors
+    return out, errors, notes
 
 
 _WORKER_ROUTER: Router | None = None
@@ -160,7 +175,7 @@ def _init_worker(router: Router) -> None:
     _WORKER_ROUTER = router
 
 
-def _work(args: tuple[Sequence[tuple[int, str]], int]) -> tuple[list[str], list[str]]:
+def _work(args: tuple[Sequence[tuple[int, str]], int]) -> _Answer:
     assert _WORKER_ROUTER is not None
     return _route_chunk(_WORKER_ROUTER, *args)
 
@@ -177,6 +192,36 @@ def _chunks(source: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]
             chunk = []
     if chunk:
         yield chunk
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What :func:`route_file` has answered so far, chunk by chunk."""
+
+    routed: int = 0
+    errors: int = 0
+    first_error: str | None = None
+    deprecated: int = 0
+    first_deprecated: str | None = None
+
+    def add(self, answer: _Answer) -> None:
+        lines, refused, noted = answer
+        self.routed += len(lines) - len(refused)
+        self.errors += len(refused)
+        if refused and self.first_error is None:
+            self.first_error = refused[0]
+        self.deprecated += len(noted)
+        if noted and self.first_deprecated is None:
+            self.first_deprecated = noted[0]
+
+    def report(self) -> BatchReport:
+        return BatchReport(
+            routed=self.routed,
+            errors=self.errors,
+            first_error=self.first_error,
+            deprecated=self.deprecated,
+            first_deprecated=self.first_deprecated,
+        )
 
 
 def route_file(
@@ -210,19 +255,13 @@ def route_file(
     """
     if jobs < 1 or chunk < 1:
         raise ValueError(f"jobs and chunk must be positive, got jobs={jobs!r}, chunk={chunk!r}")
-    routed = errors = 0
-    first: str | None = None
+    tally = _Tally()
 
-    def write(answer: tuple[list[str], list[str]]) -> None:
-        nonlocal routed, errors, first
-        lines, refused = answer
-        sink.write("".join(f"{line}\n" for line in lines))
-        routed += len(lines) - len(refused)
-        errors += len(refused)
-        if refused and first is None:
-            first = refused[0]
+    def write(answer: _Answer) -> None:
+        sink.write("".join(f"{line}\n" for line in answer[0]))
+        tally.add(answer)
         if progress is not None:
-            progress(routed + errors)
+            progress(tally.routed + tally.errors)
 
     work = ((c, limit) for c in _chunks(source, chunk))
     # The first chunks are read before any worker starts, so a short file never pays
@@ -232,7 +271,7 @@ def route_file(
     if workers <= 1:
         for args in itertools.chain(ahead, work):
             write(_route_chunk(router, *args))
-        return BatchReport(routed=routed, errors=errors, first_error=first)
+        return tally.report()
 
     import multiprocessing
 
@@ -246,7 +285,7 @@ def route_file(
                 write(pending.popleft().get())
         while pending:
             write(pending.popleft().get())
-    return BatchReport(routed=routed, errors=errors, first_error=first)
+    return tally.report()
 
 
 @contextlib.contextmanager

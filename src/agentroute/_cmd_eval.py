@@ -138,7 +138,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.fit is not None:
         train = read_labels(args.fit)
         try:
-            router.fit(train.texts, train.labels)
+            router.fit(train.requests, train.labels)
         except ValueError as exc:
             raise UsageError(f"{args.fit}: {exc}") from None
     with ProgressBar("eval") as bar:

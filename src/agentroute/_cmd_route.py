@@ -141,7 +141,7 @@ def _write_decision(d: Decision, out: TextIO, paint: Paint) -> None:
         for k, m in enumerate(d.team):
             role = "lead  " if k == 0 else "member"
             alts = f" (or {', '.join(m.alternatives)})" if m.alternatives else ""
-            out.write(f"  - {role} {m.agent}{alts}  {m.score:.2f}  {m.part}\n")
+            out.write(f"  - {role} {m.agent}{alts}  {m.confidence:.2f}  {m.part}\n")
 
 
 # -- stdin, one request per line --------------------------------------------------------
@@ -277,6 +277,12 @@ def _route_file(args: argparse.Namespace, out: TextIO) -> int:
                 )
         except UnicodeDecodeError as exc:
             raise UsageError(f"{args.input}: not UTF-8 text ({exc.reason})") from None
+    if report.deprecated:
+        sys.stderr.write(
+            f"agentroute: {report.deprecated} line(s) of {args.input} were routed but give the "
+            f"request under 'text' (first: {report.first_deprecated}); 'text' is read until "
+            "agentroute 0.4\n"
+        )
     if report.errors:
         sys.stderr.write(
             f"agentroute: {report.errors} line(s) of {args.input} could not be routed "

@@ -17,9 +17,9 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["MOVED", "install", "renamed", "replaced"]
+__all__ = ["MOVED", "install", "renamed", "renamed_attribute", "replaced"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -115,6 +115,33 @@ def renamed(since: str = "0.2", /, **old_to_new: str) -> Callable[[Callable[P, R
         return inner
 
     return wrap
+
+
+def renamed_attribute(owner: str, old: str, new: str, since: str = "0.3") -> property:
+    """A read-only attribute kept for one release under its old name, with a warning.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Member:
+    ...     confidence: float
+    ...     score = renamed_attribute("Member", "score", "confidence")
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     Member(0.5).score, str(caught[0].message)
+    (0.5, 'Member.score is deprecated since agentroute 0.3: use Member.confidence')
+    """
+
+    def get(self: object) -> Any:
+        warnings.warn(
+            f"{owner}.{old} is deprecated since agentroute {since}: use {owner}.{new}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(self, new)
+
+    get.__doc__ = f"The old name of :attr:`{new}`; deprecated since {since}."
+    return property(get)
 
 
 def replaced(old: str, new: str, since: str = "0.3") -> Callable[[Callable[P, R]], Callable[P, R]]:

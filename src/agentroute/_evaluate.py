@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from agentroute._deprecated import renamed
+from agentroute._deprecated import renamed, renamed_attribute
 
 if TYPE_CHECKING:
     from agentroute._spec import Decision
@@ -698,14 +698,27 @@ class Tally:
 
 @dataclass(frozen=True, slots=True)
 class Labels:
-    """Labelled requests read by :func:`read_labels`, as parallel tuples."""
+    """Labelled requests read by :func:`read_labels`, as parallel tuples.
 
-    texts: tuple[str, ...]
+    Attributes
+    ----------
+    requests : tuple of str
+        The requests (``texts`` in 0.2: that name still reads them, with a
+        :class:`DeprecationWarning`, until 0.4).
+    labels : tuple of (str or None)
+        The agent that should take each request; None when no agent should.
+    also_correct : tuple of tuple of str
+        Other agents that are right for each request as well.
+    """
+
+    requests: tuple[str, ...]
     labels: tuple[str | None, ...]
     also_correct: tuple[tuple[str, ...], ...]
 
+    texts = renamed_attribute("Labels", "texts", "requests")
+
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.requests)
 
 
 def read_labels(path: str | os.PathLike[str]) -> Labels:
@@ -721,14 +734,14 @@ def read_labels(path: str | os.PathLike[str]) -> Labels:
     OSError
         When the file cannot be read.
     """
-    texts: list[str] = []
+    requests: list[str] = []
     labels: list[str | None] = []
     extra: list[tuple[str, ...]] = []
-    for text, agent, more in iter_labels(path):
-        texts.append(text)
+    for request, agent, more in iter_labels(path):
+        requests.append(request)
         labels.append(agent)
         extra.append(more)
-    return Labels(tuple(texts), tuple(labels), tuple(extra))
+    return Labels(tuple(requests), tuple(labels), tuple(extra))
 
 
 def iter_labels(path: str | os.PathLike[str]) -> Iterator[tuple[str, str | None, tuple[str, ...]]]:

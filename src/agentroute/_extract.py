@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agentroute._text import MAX_TRIGGER_WORDS, STOP_WORDS, normalize, tokens
 
@@ -570,78 +570,102 @@ def boundaries(body: str) -> Boundaries:
     >>> b.indexed_body.split("\\n")[:2]
     ['## Does', '- Go APIs']
     """
-    not_for: list[str] = []
-    redirects: list[tuple[str, str]] = []
-    collaborators: list[str] = []
-    kept: list[str] = []
-    mode: str | None = None
-    level = 0
-    in_code = False
-    target: list[str] = []  # "→ Use x for:" names the agent of the items below it
+    reader = _BodyReader()
     for line in body.split("\n"):
+        reader.read(line)
+    return Boundaries(
+        tuple(dedupe(reader.not_for)),
+        tuple(dict.fromkeys(reader.redirects)),
+        tuple(dedupe(reader.collaborators))[:MAX_BOUNDARY_ITEMS],
+        "\n".join(reader.kept),
+    )
+
+
+def _title_of(line: str) -> tuple[str, int] | None:
+    """A heading line's title and level (a bold line standing alone is level 7), or None."""
+    heading = _HEADING.match(line)
+    if heading:
+        return heading.group(2).rstrip().rstrip("#").rstrip().strip("*: "), len(heading.group(1))
+    bold = _BOLD_HEADING.match(line.strip())
+    if bold:
+        return bold.group(1).strip("*: "), 7
+    return None
+
+
+def _section_kind(title: str) -> str | None:
+    """What a section is about: ``"not"`` (not-for), ``"limits"``, ``"team"``, or None."""
+    if _NOT_FOR_HEADING.search(title):
+        return "not"
+    if _LIMITS_HEADING.match(title):
+        return "limits"
+    if _TEAM_HEADING.search(title):
+        return "team"
+    return None
+
+
+@dataclass(slots=True)
+class _BodyReader:
+    """Reads a body line by line for :func:`boundaries`: the section it is in, the lines it
+    keeps for the index (all but not-for sections), and what those sections say."""
+
+    not_for: list[str] = field(default_factory=list)
+    redirects: list[tuple[str, str]] = field(default_factory=list)
+    collaborators: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    mode: str | None = None
+    level: int = 0
+    in_code: bool = False
+    target: list[str] = field(default_factory=list)  # "→ Use x for:" names the agent of items below
+
+    def read(self, line: str) -> None:
         if line.lstrip().startswith("```"):
-            in_code = not in_code
-            if mode != "not":
-                kept.append(line)
-            continue
-        if in_code:
-            if mode != "not":
-                kept.append(line)
-            continue
-        heading = _HEADING.match(line)
-        bold = _BOLD_HEADING.match(line.strip()) if not heading else None
-        if heading or bold:
-            title = (
-                heading.group(2).rstrip().rstrip("#").rstrip()
-                if heading
-                else (bold.group(1) if bold else "")
-            )
-            this_level = len(heading.group(1)) if heading else 7
-            title = title.strip("*: ")
-            if mode is not None and this_level > level:
-                who = _DELEGATE_LINE.match(title)
-                target = _names_in(who.group("who")) if who else target
-                if mode != "not":
-                    kept.append(line)
-                continue  # a sub-heading inside the section keeps the section
-            target = []
-            if _NOT_FOR_HEADING.search(title):
-                mode, level = "not", this_level
-            elif _LIMITS_HEADING.match(title):
-                mode, level = "limits", this_level
-            elif _TEAM_HEADING.search(title):
-                mode, level = "team", this_level
-            else:
-                mode = None
-            if mode != "not":
-                kept.append(line)
-            continue
-        if mode != "not":
-            kept.append(line)
-        if mode is None:
-            continue
-        if mode == "team":
-            collaborators += _collaborators_in(line)
-            continue
+            self.in_code = not self.in_code
+            self._keep(line)
+            return
+        if self.in_code:
+            self._keep(line)
+            return
+        titled = _title_of(line)
+        if titled is not None:
+            self._heading(line, *titled)
+            return
+        self._keep(line)
+        if self.mode == "team":
+            self.collaborators += _collaborators_in(line)
+        elif self.mode is not None:
+            self._item(line)
+
+    def _keep(self, line: str) -> None:
+        if self.mode != "not":
+            self.kept.append(line)
+
+    def _heading(self, line: str, title: str, level: int) -> None:
+        if self.mode is not None and level > self.level:
+            # A sub-heading inside the section keeps the section (and may name the agent).
+            who = _DELEGATE_LINE.match(title)
+            self.target = _names_in(who.group("who")) if who else self.target
+        else:
+            self.target = []
+            self.mode = _section_kind(title)
+            if self.mode is not None:
+                self.level = level
+        self._keep(line)
+
+    def _item(self, line: str) -> None:
+        """One bullet of a not-for or limits section: the item and its redirects."""
         bullet = _BULLET.match(line)
         if not bullet:
-            continue
+            return
         text, names = _split_redirect(bullet.group(1))
-        names = names or target
-        if mode == "limits":
+        names = names or self.target
+        if self.mode == "limits":
             if not names:
-                continue
+                return
             text = text.split(":", 1)[0] if ":" in text else text
-        if not text or _GENERIC_ITEM.search(text) or len(not_for) >= MAX_BOUNDARY_ITEMS:
-            continue
-        not_for.append(text)
-        redirects += [(text, n) for n in names]
-    return Boundaries(
-        tuple(dedupe(not_for)),
-        tuple(dict.fromkeys(redirects)),
-        tuple(dedupe(collaborators))[:MAX_BOUNDARY_ITEMS],
-        "\n".join(kept),
-    )
+        if not text or _GENERIC_ITEM.search(text) or len(self.not_for) >= MAX_BOUNDARY_ITEMS:
+            return
+        self.not_for.append(text)
+        self.redirects += [(text, n) for n in names]
 
 
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")

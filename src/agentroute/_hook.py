@@ -452,7 +452,7 @@ def team_suggestion(d: Decision, *, names: Mapping[str, tuple[str, str]] | None 
     >>> from agentroute._spec import Decision, TeamMember
     >>> d = Decision(request="build the API, then test it well", agent="api", status="routed",
     ...     confidence=0.9, reason="", team=(TeamMember(agent="api", part="build the API",
-    ...     score=0.9), TeamMember(agent="qa", part="test it well", score=0.8)))
+    ...     confidence=0.9), TeamMember(agent="qa", part="test it well", confidence=0.8)))
     >>> note = team_suggestion(d)
     >>> note[:60]
     'agentroute: this request has parts for 2 subagents: api for '
@@ -468,7 +468,8 @@ def team_suggestion(d: Decision, *, names: Mapping[str, tuple[str, str]] | None 
         return f"{_printable(name, 80)}" + (" (skill)" if kind == "skill" else "")
 
     said = "; ".join(
-        f"{who(m.agent)} for '{_quoted_part(m.part)}' (confidence {m.score:.2f})" for m in d.team
+        f"{who(m.agent)} for '{_quoted_part(m.part)}' (confidence {m.confidence:.2f})"
+        for m in d.team
     )
     return (
         f"agentroute: this request has parts for {len(d.team)} subagents: {said}. "
@@ -543,7 +544,7 @@ def hook_output(
         return None
     teamwork = (
         len(d.team) > 1
-        and all(m.score >= act_at for m in d.team)
+        and all(m.confidence >= act_at for m in d.team)
         and all(claude_code_name(known(m.agent)[0]) for m in d.team)
     )
     note = (

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from agentroute._claude import claude_code_name
+from agentroute._deprecated import renamed_attribute
 from agentroute._index import head_text
 from agentroute._text import term_surfaces, terms
 
@@ -100,8 +101,12 @@ class Finding:
         The file concerned, when there is one.
     terms : tuple of str
         Shared terms (overlaps) or the trigger phrase (common triggers).
-    score : float or None
-        The cosine for overlaps, the agent count for common triggers.
+    value : float or None
+        The number the finding measured, which its :attr:`kind` names: the
+        description cosine for ``near-copy``, ``overlap`` and ``near-equivalent``,
+        the number of agents sharing the trigger for ``common-trigger``; None for
+        the other kinds. ``score`` in 0.2: that name still reads it, with a
+        :class:`DeprecationWarning`, until 0.4.
     """
 
     kind: str
@@ -110,7 +115,9 @@ class Finding:
     agents: tuple[str, ...] = ()
     path: str | None = None
     terms: tuple[str, ...] = ()
-    score: float | None = None
+    value: float | None = None
+
+    score = renamed_attribute("Finding", "score", "value")
 
     @property
     def code(self) -> str:
@@ -123,7 +130,9 @@ class Finding:
         return self.kind
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dictionary (``code`` repeats ``kind`` for 0.1 readers, until 0.3)."""
+        """A JSON-ready dictionary (``code`` repeats ``kind`` for 0.1 readers, until 0.3;
+        ``score`` repeats ``value`` for 0.2 readers, until 0.4)."""
+        value = None if self.value is None else round(self.value, 4)
         return {
             "kind": self.kind,
             "code": self.kind,
@@ -132,7 +141,8 @@ class Finding:
             "agents": list(self.agents),
             "path": self.path,
             "terms": list(self.terms),
-            "score": None if self.score is None else round(self.score, 4),
+            "value": value,
+            "score": value,
         }
 
     def __str__(self) -> str:
@@ -266,7 +276,7 @@ def lint(
     order = {"error": 0, "warning": 1, "info": 2}
     # Worst first within a code: the highest cosine, the trigger with most owners.
     findings.sort(
-        key=lambda f: (order[f.severity], f.kind, -(f.score or 0.0), f.agents, f.path or "")
+        key=lambda f: (order[f.severity], f.kind, -(f.value or 0.0), f.agents, f.path or "")
     )
     logger.debug("lint: %d agents, %d findings", n, len(findings))
     return LintReport(tuple(findings), n)
@@ -502,7 +512,7 @@ def _label_findings(
     chosen: Counter[str] = Counter()
     own: Counter[str] = Counter()
     support: Counter[str] = Counter()
-    texts: Sequence[str] = labels.texts
+    texts: Sequence[str] = labels.requests
     done = 0
     for start in range(0, len(texts), 256):
         batch = router.route_many(texts[start : start + 256], limit=1)

@@ -154,65 +154,16 @@ def clean_name(name: str, path: str, diags: list[Diagnostic]) -> str:
 def _record(
     data: Mapping[str, Any], body: str, path: str, diags: list[Diagnostic]
 ) -> AgentSpec | None:
-    """Build the record from front-matter fields and a body."""
-    name = clean_name(_text_field(data, "name", path, diags), path, diags)
-    if name and not any(ch.isalnum() for ch in name) and path:
-        # ``name: [`` in broken YAML is recovered line by line as the name "[": a name
-        # with no letter or digit is YAML debris, not a name anyone would address.
-        stem = clean_name(_default_name(path), path, diags)
-        diags.append(
-            Diagnostic(
-                path, "invalid-name", f"the name {name!r} has no letter or digit; named {stem!r}"
-            )
-        )
-        name = stem
-    if not name:
-        name = clean_name(_default_name(path), path, diags) if path else ""
-        if data:
-            diags.append(
-                Diagnostic(path, "missing-name", f"no 'name' field; named {name!r} after the file")
-            )
+    """Build the record from front-matter fields and a body (diagnostics in field order)."""
+    name = _name(data, path, diags)
     if not name:
         diags.append(Diagnostic(path, "no-name", "no name and no file to name it after", "error"))
         return None
-
-    raw_description = _text_field(data, "description", path, diags)
-    if not raw_description:
-        paragraph = _first_paragraph(body)
-        raw_description = paragraph or _first_heading(body)
-        if data:
-            used = (
-                "the body's first paragraph was used"
-                if paragraph
-                else "the first heading was used"
-                if raw_description
-                else "none could be found"
-            )
-            diags.append(Diagnostic(path, "missing-description", f"no 'description' field; {used}"))
-    description, examples, repairs = ex.clean_description(raw_description)
-    for repair in repairs:
-        diags.append(Diagnostic(path, "escaped-newlines", repair, "info"))
+    description, examples = _description(data, body, path, diags)
     # "Not for …" sentences say what should not route here: out of the indexed text.
     description, not_for, redirects = ex.description_not_for(description)
     bounds = ex.boundaries(body)
-
-    triggers: list[str] = []
-    uses: list[str] = []
-    for key in ("triggers", "keywords", "tags"):
-        t, u = ex.phrases(_list_field(data, key, path, diags))
-        triggers += t
-        uses += u
-    t, u = ex.description_triggers(description)
-    triggers += t
-    uses += u
-    if path and Path(path).name.lower() == SKILL_FILE:
-        t, u = ex.use_when_triggers(description)
-        triggers += t
-        uses += u
-    skills = _list_field(data, "skills", path, diags)
-    for skill in skills:
-        triggers += ex.skill_triggers(skill)
-    triggers += ex.name_triggers(name)
+    triggers, uses, skills = _triggers(data, name, description, path, diags)
     body_uses, body_examples = ex.body_sections(body)
     t, u = ex.phrases(body_uses)
     triggers += t
@@ -239,6 +190,77 @@ def _record(
         redirects=tuple(dict.fromkeys([*redirects, *bounds.redirects])),
         collaborators=bounds.collaborators,
     )
+
+
+def _name(data: Mapping[str, Any], path: str, diags: list[Diagnostic]) -> str:
+    """The agent's name: the ``name`` field, else the file's; "" when there is neither."""
+    name = clean_name(_text_field(data, "name", path, diags), path, diags)
+    if name and not any(ch.isalnum() for ch in name) and path:
+        # ``name: [`` in broken YAML is recovered line by line as the name "[": a name
+        # with no letter or digit is YAML debris, not a name anyone would address.
+        stem = clean_name(_default_name(path), path, diags)
+        diags.append(
+            Diagnostic(
+                path, "invalid-name", f"the name {name!r} has no letter or digit; named {stem!r}"
+            )
+        )
+        name = stem
+    if not name:
+        name = clean_name(_default_name(path), path, diags) if path else ""
+        if data:
+            diags.append(
+                Diagnostic(path, "missing-name", f"no 'name' field; named {name!r} after the file")
+            )
+    return name
+
+
+def _description(
+    data: Mapping[str, Any], body: str, path: str, diags: list[Diagnostic]
+) -> tuple[str, list[str]]:
+    """The cleaned description (the body's first paragraph or heading without the field)
+    and the example requests it held."""
+    raw_description = _text_field(data, "description", path, diags)
+    if not raw_description:
+        paragraph = _first_paragraph(body)
+        raw_description = paragraph or _first_heading(body)
+        if data:
+            used = (
+                "the body's first paragraph was used"
+                if paragraph
+                else "the first heading was used"
+                if raw_description
+                else "none could be found"
+            )
+            diags.append(Diagnostic(path, "missing-description", f"no 'description' field; {used}"))
+    description, examples, repairs = ex.clean_description(raw_description)
+    for repair in repairs:
+        diags.append(Diagnostic(path, "escaped-newlines", repair, "info"))
+    return description, examples
+
+
+def _triggers(
+    data: Mapping[str, Any], name: str, description: str, path: str, diags: list[Diagnostic]
+) -> tuple[list[str], list[str], list[str]]:
+    """Trigger phrases and use cases from the fields, the description, the skills and the
+    name; and the skills as declared."""
+    triggers: list[str] = []
+    uses: list[str] = []
+    for key in ("triggers", "keywords", "tags"):
+        t, u = ex.phrases(_list_field(data, key, path, diags))
+        triggers += t
+        uses += u
+    t, u = ex.description_triggers(description)
+    triggers += t
+    uses += u
+    if path and Path(path).name.lower() == SKILL_FILE:
+        t, u = ex.use_when_triggers(description)
+        triggers += t
+        uses += u
+    skills = _list_field(data, "skills", path, diags)
+    for skill in skills:
+        triggers += ex.skill_triggers(skill)
+    triggers += ex.name_triggers(name)
+    return triggers, uses, skills
 
 
 def parse_agent(text: str, *, path: str = "<string>") -> LoadResult:

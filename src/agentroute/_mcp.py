@@ -321,10 +321,6 @@ def _make_server(name: str) -> Any:
 def build_server(catalog: Catalog) -> Any:
     """The MCP server (an SDK server object with ``run()``), answering with ``catalog``'s
     router, built on the first tool call."""
-    from typing import Annotated
-
-    from pydantic import Field  # the SDK's own dependency
-
     server = _make_server("agentroute")
     tool_error = _tool_error_class()
 
@@ -333,6 +329,19 @@ def build_server(catalog: Catalog) -> Any:
             return catalog.router()
         except CatalogError as exc:  # no agents, a path gone: say so, keep serving
             raise tool_error(str(exc)) from exc
+
+    _add_route_tool(server, current, tool_error)
+    _add_list_agents_tool(server, current, tool_error)
+    return server
+
+
+def _add_route_tool(
+    server: Any, current: Callable[[], Router], tool_error: type[Exception]
+) -> None:
+    """The ``route`` tool: :func:`route_answer` on the current router."""
+    from typing import Annotated
+
+    from pydantic import Field  # the SDK's own dependency
 
     def route(request: str, limit: int = 3) -> dict[str, Any]:
         try:
@@ -364,9 +373,19 @@ def build_server(catalog: Catalog) -> Any:
         "(agents doing the same job that fit as well), status (routed, ambiguous or "
         "no_match), confidence, group_confidence (that the agent or an alternative is "
         "right), reason, the best `limit` candidates with their scores, and the team when "
-        "parts of the request need different agents.",
+        "parts of the request need different agents (each member with its part and its "
+        "confidence).",
         structured_output=True,
     )(route)
+
+
+def _add_list_agents_tool(
+    server: Any, current: Callable[[], Router], tool_error: type[Exception]
+) -> None:
+    """The ``list_agents`` tool: :func:`list_agents_page` of the current router."""
+    from typing import Annotated
+
+    from pydantic import Field  # the SDK's own dependency
 
     def list_agents(query: str = "", limit: int = 20, offset: int = 0) -> dict[str, Any]:
         try:
@@ -403,7 +422,6 @@ def build_server(catalog: Catalog) -> Any:
         "agents, each with name, kind, description and path.",
         structured_output=True,
     )(list_agents)
-    return server
 
 
 def serve(

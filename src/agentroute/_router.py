@@ -223,9 +223,10 @@ class Router:
         )
 
     @classmethod
+    @renamed("0.3", texts="requests")
     def from_examples(
         cls,
-        texts: Sequence[str],
+        requests: Sequence[str],
         labels: Sequence[str | None],
         *,
         validation: tuple[Sequence[str], Sequence[str | None]] | None = None,
@@ -234,33 +235,35 @@ class Router:
     ) -> Router:
         """A router built from labelled requests alone, fitted.
 
-        The agents are the distinct labels; each agent's example requests are its
-        texts. A label of None marks a request no agent should take (out-of-scope
-        training data). See :meth:`fit` for ``validation`` and ``min_oos_recall``.
+        The agents are the distinct labels; each agent's example requests are the
+        requests labelled with it. A label of None marks a request no agent should
+        take (out-of-scope training data). See :meth:`fit` for ``validation`` and
+        ``min_oos_recall``. ``requests`` was ``texts=`` in 0.2 (still accepted, with a
+        :class:`DeprecationWarning`).
 
         Examples
         --------
-        >>> texts = ["book a table for two", "reserve a restaurant tonight",
-        ...          "table for four at eight", "what's the weather tomorrow",
-        ...          "will it rain today", "is it sunny in paris"]
+        >>> requests = ["book a table for two", "reserve a restaurant tonight",
+        ...             "table for four at eight", "what's the weather tomorrow",
+        ...             "will it rain today", "is it sunny in paris"]
         >>> labels = ["restaurant"] * 3 + ["weather"] * 3
-        >>> router = Router.from_examples(texts, labels)
+        >>> router = Router.from_examples(requests, labels)
         >>> router.route("is it going to rain").agent
         'weather'
         """
         from agentroute._learn import check_labels
 
-        check_labels(texts, labels, sorted({lab for lab in labels if isinstance(lab, str)}))
+        check_labels(requests, labels, sorted({lab for lab in labels if isinstance(lab, str)}))
         # Examples become each agent's text; the classifier is what routes.
         grouped: dict[str, list[str]] = {}
-        for text, label in zip(texts, labels, strict=True):
+        for request, label in zip(requests, labels, strict=True):
             if label is not None:
-                grouped.setdefault(label, []).append(text)
+                grouped.setdefault(label, []).append(request)
         if not grouped:
             raise ValueError("from_examples needs at least one request labelled with an agent")
         agents = [AgentSpec(name, examples=tuple(ex)) for name, ex in sorted(grouped.items())]
         router = cls(agents, config=config)
-        return router.fit(texts, labels, validation=validation, min_oos_recall=min_oos_recall)
+        return router.fit(requests, labels, validation=validation, min_oos_recall=min_oos_recall)
 
     @classmethod
     def from_default(cls, *, config: RouterConfig | None = None, cache: CacheArg = False) -> Router:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from agentroute._deprecated import renamed_attribute
+
 __all__ = [
     "SPEC_FIELDS",
     "AgentSpec",
@@ -348,35 +350,41 @@ class TeamMember:
     part : str
         The words of the request this agent takes (the whole request for a team
         of one).
-    score : float
-        The calibrated confidence, in [0, 1], that this agent is right for its
-        part (for a team of one, the decision's confidence).
+    confidence : float
+        The calibrated probability, in [0, 1], that this agent is right for its
+        part (for a team of one, the decision's confidence). ``score`` in 0.2:
+        that name still reads it, with a :class:`DeprecationWarning`, until 0.4.
     alternatives : tuple of str
         Agents that do the same job and fit the part about as well (the part may
         be taken by the group); empty when the agent stands alone.
 
     Examples
     --------
-    >>> TeamMember(agent="go-backend-engineer", part="build the orders API", score=0.8)
-    TeamMember(agent='go-backend-engineer', part='build the orders API', score=0.8, alternatives=())
+    >>> TeamMember(agent="go-backend-engineer", part="build the orders API", confidence=0.8)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    TeamMember(agent='go-backend-engineer', part='build the orders API', confidence=0.8,
+               alternatives=())
     """
 
     agent: str
     part: str
-    score: float
+    confidence: float
     alternatives: tuple[str, ...] = ()
+
+    score = renamed_attribute("TeamMember", "score", "confidence")
 
     def __post_init__(self) -> None:
         _check_names("TeamMember.alternatives", self.alternatives, self.agent)
         object.__setattr__(self, "alternatives", tuple(self.alternatives))
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"agent", "part", "score"}``, with ``"alternatives"`` when some agents
-        doing the same job could take the part as well."""
+        """``{"agent", "part", "confidence"}``, with ``"alternatives"`` when some
+        agents doing the same job could take the part as well (``"confidence"`` was
+        ``"score"`` in 0.2)."""
         out: dict[str, Any] = {
             "agent": self.agent,
             "part": self.part,
-            "score": round(self.score, 4),
+            "confidence": round(self.confidence, 4),
         }
         if self.alternatives:
             out["alternatives"] = list(self.alternatives)
@@ -477,7 +485,7 @@ class Decision:
             one = TeamMember(
                 agent=self.agent,
                 part=self.request.strip(),
-                score=self.confidence,
+                confidence=self.confidence,
                 alternatives=self.alternatives,
             )
             object.__setattr__(self, "team", (one,))
@@ -509,7 +517,7 @@ class Decision:
         places), ``reason``, ``matched_triggers``, ``top_terms``, ``candidates``
         (``[{"agent", "score"}]``, best first, with ``"copies"`` when the
         candidate stands for identical copies) and ``team`` (``[{"agent", "part",
-        "score"}]`` and ``"alternatives"`` when a group may take the part, the
+        "confidence"}]`` and ``"alternatives"`` when a group may take the part, the
         decision's agent first; empty for ``no_match``).
 
         Examples

@@ -316,7 +316,7 @@ def team_for(
         TeamMember(
             agent=lead,
             part=decision.request.strip(),
-            score=decision.confidence,
+            confidence=decision.confidence,
             alternatives=decision.alternatives,
         ),
     )
@@ -393,7 +393,7 @@ def team_for(
         TeamMember(
             agent=lead,
             part="; ".join(taken[lead]),
-            score=decision.confidence,
+            confidence=decision.confidence,
             alternatives=decision.alternatives,
         )
     ]
@@ -401,7 +401,7 @@ def team_for(
         TeamMember(
             agent=a,
             part="; ".join(taken[a]),
-            score=round(best_conf[a], 9),
+            confidence=round(best_conf[a], 9),
             alternatives=tuple(x for x in groups.get(a, ()) if x not in taken),
         )
         for a in others
