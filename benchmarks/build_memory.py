@@ -13,16 +13,24 @@ Side by side with an older revision (its source on ``PYTHONPATH``; nothing insta
     PYTHONPATH=/tmp/before/src python benchmarks/build_memory.py --size 10000
     python benchmarks/build_memory.py --size 10000
 
+Pre-selection against the exact char view on the same build (from ``preselect_min_agents``
+agents on, or ``--preselect-from``), at several widths::
+
+    python benchmarks/build_memory.py --size 50000 --agreement 200 --preselect 1000 2000 5000
+
 ``--slice N`` passes ``build_index(..., slice_agents=N)`` (agents counted at a time) where the
 version has it. It prints one JSON line: agents, seconds to load the files and to build the
-index (SciPy and scikit-learn imported before the clock starts), the RSS before and after the
+index (SciPy and scikit-learn imported before the clock starts; wall clock and CPU time, the
+one to compare on a loaded machine), the one-minute load average, the RSS before and after the
 build and the process's peak RSS (``ru_maxrss``), all in MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -35,6 +43,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _catalogs import DEFAULT_SEED, DEFAULT_SHARED, ensure_catalog
 from _process import peak_rss_mb, rss_mb
+
+
+def _plain(value: Any) -> Any:
+    """A JSON form of the other fields (the IndexConfig, tuples of names)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return list(value)
 
 
 def index_arrays(index: Any) -> dict[str, np.ndarray]:
@@ -61,7 +76,7 @@ def index_arrays(index: Any) -> dict[str, np.ndarray]:
                 arrays[f"{name}.positions{i}"] = positions
         else:
             other[name] = value
-    text = json.dumps(other, sort_keys=True, default=list).encode()
+    text = json.dumps(other, sort_keys=True, default=_plain).encode()
     arrays["other-fields-json"] = np.frombuffer(text, dtype=np.uint8)
     return arrays
 
@@ -89,11 +104,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--cache-dir", type=Path, default=None, help="where catalogs are kept")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--agreement",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then route N of speed.py's requests pre-selected and exact; print how many agree",
+    )
+    parser.add_argument(
+        "--preselect",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="K",
+        help="with --agreement: the pre-selection widths to try (IndexConfig.preselect)",
+    )
+    parser.add_argument(
+        "--preselect-from",
+        type=int,
+        default=None,
+        help="with --agreement: IndexConfig.preselect_min_agents (default the library's)",
+    )
     args = parser.parse_args(argv)
     if args.compare:
         return compare(*args.compare)
 
-    import agentroute._index as indexing
+    try:
+        import agentroute._build as indexing
+    except ImportError:  # a version before the build had its own module
+        import agentroute._index as indexing  # type: ignore[no-redef]
     from agentroute import load_agents
     from speed import lift_walk_limits
 
@@ -108,17 +147,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     import scipy.sparse  # noqa: F401  (imports outside the timed build)
     import sklearn.feature_extraction.text  # noqa: F401
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if args.slice is None:  # any version
         index = indexing.build_index(agents)
     else:
         index = indexing.build_index(agents, slice_agents=args.slice)
     build_s = time.perf_counter() - started
+    build_cpu_s = time.process_time() - cpu
     result = {
         "agents": len(agents),
         "slice": args.slice or getattr(indexing, "SLICE_AGENTS", None),
         "load_s": round(load_s, 2),
         "build_s": round(build_s, 2),
+        "build_cpu_s": round(build_cpu_s, 2),
+        "load_average": round(os.getloadavg()[0], 1),
         "rss_before_build_mb": round(before),
         "rss_after_build_mb": round(rss_mb()),
         "peak_rss_mb": round(peak_rss_mb()),
@@ -126,7 +168,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(result), flush=True)
     if args.dump is not None:
         np.savez(args.dump, **index_arrays(index))
+    if args.agreement:
+        agreement(index, agents, args)
     return 0
+
+
+def agreement(index: Any, agents: Sequence[Any], args: argparse.Namespace) -> None:
+    """Decisions of pre-selected routing against the exact char view, per width tried."""
+    from dataclasses import replace
+
+    from agentroute import Router
+    from agentroute._decide import RouterConfig, State
+    from speed import load_requests, preselect_agreement
+
+    requests = load_requests(args.shared, args.agreement, args.seed)
+    ordered = tuple(sorted(agents, key=lambda a: a.name))
+    config = index.config
+    if args.preselect_from is not None:
+        config = replace(config, preselect_min_agents=args.preselect_from)
+    for width in args.preselect or [config.preselect]:
+        wide = replace(index, config=replace(config, preselect=width))
+        router = Router._from_state(State(ordered, wide, RouterConfig()), ())
+        started = time.perf_counter()
+        found = preselect_agreement(router, requests)
+        took = time.perf_counter() - started
+        print(json.dumps({"preselect": width, "seconds": round(took, 1), **(found or {})}))
 
 
 if __name__ == "__main__":

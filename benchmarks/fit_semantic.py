@@ -102,7 +102,9 @@ def matrices(c: Catalog, encoder: Any) -> Matrices:
     router = agentroute.Router.from_agents(c.records, encoder=encoder)
     index, state = router.index, router._state
     queries = [analyze_query(index, t) for t in c.requests]
-    sc = apply_not_for(state.agents, index, queries, score(index, queries, router.config.weights))
+    sc = apply_not_for(
+        index, queries, score(index, queries, router.config.weights), router.config.not_for
+    )
     cosines = state.semantic.score(list(c.requests))
     return Matrices(
         c.name,

@@ -123,7 +123,7 @@ def _arrays(c: Catalog, changes: dict[str, float] | None = None) -> tuple[Arrays
     """What the router ranks (score, then the not-for stage), plus rows for the variants;
     ``changes``: IndexConfig fields to build the index with."""
     from agentroute import IndexConfig, NotForConfig
-    from agentroute._index import build_index
+    from agentroute._build import build_index
     from agentroute._negative import apply_not_for
     from agentroute._score import Weights, analyze_query, score
 

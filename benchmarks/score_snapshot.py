@@ -8,6 +8,7 @@ and its decision (agent, status, confidence, reason, candidates, top terms)::
     python benchmarks/score_snapshot.py write /tmp/before.npz     # on the old code
     python benchmarks/score_snapshot.py write /tmp/after.npz      # on the new code
     python benchmarks/score_snapshot.py compare /tmp/before.npz /tmp/after.npz
+    python benchmarks/score_snapshot.py write /tmp/cached.npz --cache /tmp/c   # through the cache
 
 ``compare`` prints the largest absolute difference of each score array and how many decisions
 differ; it exits 1 when a score moves by more than ``--tolerance`` (1e-9) or any decision
@@ -83,7 +84,19 @@ def _requests(shared: Path, slug: str, oos: Sequence[str]) -> list[str]:
     return [r["request"] for r in rows] + list(oos) + list(ODD)
 
 
-def write(shared: Path, out: Path, limit: int) -> None:
+def _through_cache(catalog: Path, cache: Path) -> Any:
+    """The router the hook gets: the catalog's cache written, then read back lazily (each
+    block checked when a route reads it)."""
+    from agentroute import Router, _pipeline
+    from agentroute._router import from_built
+
+    Router.from_path(catalog, cache=cache)
+    found = _pipeline.find(catalog)
+    slot = _pipeline.cache_slot(found, cache)
+    return from_built(_pipeline.read_cached(found, slot, lazy=True))
+
+
+def write(shared: Path, out: Path, limit: int, cache: Path | None = None) -> None:
     from agentroute import Router
     from agentroute._score import analyze_query, score
 
@@ -94,7 +107,8 @@ def write(shared: Path, out: Path, limit: int) -> None:
     decisions: dict[str, list[dict[str, object]]] = {}
     for labels in sorted((shared / "corpora" / "labels").glob("*.jsonl")):
         slug = labels.stem
-        router = Router.from_path(shared / "corpora" / slug)
+        catalog = shared / "corpora" / slug
+        router = Router.from_path(catalog) if cache is None else _through_cache(catalog, cache)
         texts = _requests(shared, slug, oos)[:limit]
         s = score(
             router.index, [analyze_query(router.index, t) for t in texts], router.config.weights
@@ -182,6 +196,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     w.add_argument("out", type=Path)
     w.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     w.add_argument("--limit", type=int, default=100_000, help="requests per collection")
+    w.add_argument(
+        "--cache",
+        type=Path,
+        help="route with each catalog's index cache written here and read back (lazily, as "
+        "the hook reads it): compare with a file written without it",
+    )
     c = sub.add_parser("compare")
     c.add_argument("a", type=Path)
     c.add_argument("b", type=Path)
@@ -191,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     if args.cmd == "write":
-        write(args.shared, args.out, args.limit)
+        write(args.shared, args.out, args.limit, args.cache)
         return 0
     return compare(args.a, args.b, args.tolerance, args.exact)
 

@@ -32,6 +32,7 @@ import itertools
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tarfile
@@ -152,11 +153,26 @@ def read_labels(path: Path) -> tuple[Label, ...]:
     return tuple(out)
 
 
-def load_catalogs(agentroute: Any, root: Path, slugs: Sequence[str]) -> dict[str, Catalog]:
+def semantic_config(agentroute: Any, weight_long: float | None) -> Any:
+    """The router config with the semantic view's full-prompt weight set (None: shipped)."""
+    cfg = agentroute.RouterConfig()
+    if weight_long is None:
+        return cfg
+    return replace(cfg, semantic=replace(cfg.semantic, weight_long=weight_long))
+
+
+def load_catalogs(
+    agentroute: Any,
+    root: Path,
+    slugs: Sequence[str],
+    encoder: Any = None,
+    weight_long: float | None = None,
+) -> dict[str, Catalog]:
     out = {}
+    config = semantic_config(agentroute, weight_long)
     for slug in slugs:
         res = agentroute.load_agents(str(root / slug))
-        router = agentroute.Router.from_agents(res.agents)
+        router = agentroute.Router.from_agents(res.agents, encoder=encoder, config=config)
         label = {a.name: declared_name(a.name, a.path) for a in res.agents}
         out[slug] = Catalog(slug, router, tuple(sorted(label)), label)
     return out
@@ -340,7 +356,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--overhead", action="store_true", help="time route with and without teams and not-for"
     )
+    ap.add_argument(
+        "--encoder",
+        default=None,
+        metavar="PATH",
+        help="also measure the multi-agent sets (or --fresh) with this encoder's semantic view",
+    )
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="the hand-judged two-part prompts of data/teams_fresh.jsonl on the install of "
+        "data/fresh_install.json (with and without --encoder)",
+    )
+    ap.add_argument(
+        "--weight-long",
+        type=float,
+        default=None,
+        metavar="W",
+        help="with --encoder: SemanticConfig.weight_long (the view's share on full-prompt "
+        "catalogs; default the shipped one, 0.0)",
+    )
     args = ap.parse_args(argv)
+    if args.fresh:
+        return fresh(args.shared, args.encoder, args.json, args.weight_long)
     if args.regenerate:
         return regenerate(args.shared)
     if args.overhead:
@@ -418,9 +456,149 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         if not args.no_baseline:
             results["single"] = single_metrics(cats, root, args.shared, single_base)
+        if args.encoder is not None:
+            meant = load_catalogs(
+                agentroute, root, [*LABELLED, *EXTRA], args.encoder, args.weight_long
+            )
+            results["with_encoder"] = {
+                "multi_dev": team_metrics(meant, dev),
+                "multi_report_joined": team_metrics(meant, held),
+                "multi_report_handwritten": team_metrics(meant, hand),
+            }
     print_report(results, args.baseline)
+    if "with_encoder" in results:
+        print(f"\n## With the semantic view of {args.encoder}\n")
+        print_report({**results["with_encoder"], "not_for": {}}, args.baseline)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    return 0
+
+
+# -- fresh two-part prompts on a real install (issue 23) ------------------------------------
+
+FRESH = DATA / "teams_fresh.jsonl"
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.casefold()))
+
+
+def taker(decision: Any, part: str) -> str | None:
+    """The agent that takes ``part`` (a piece of the request) in ``decision``: the team
+    member whose parts share most words with it, the decision's agent for a team of one,
+    None when the request is declined."""
+    if decision.agent is None:
+        return None
+    if len(decision.team) < 2:
+        return str(decision.agent)
+    want = _words(part)
+    best = max(
+        decision.team,
+        key=lambda m: (len(want & _words(m.part)), m.agent == decision.agent),
+    )
+    return str(best.agent)
+
+
+def fresh_rows(router: Any, prompts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each prompt routed whole (who takes each judged part) and each judged part routed
+    alone (the part's first candidate), by the names Claude Code knows."""
+    declared = {a.name: a.declared_name or a.name for a in router.agents}
+    whole = router.route_many([p["prompt"] for p in prompts])
+    flat = [part["part"] for p in prompts for part in p["parts"]]
+    alone = iter(router.route_many(flat))
+    out = []
+    for p, d in zip(prompts, whole, strict=True):
+        parts = []
+        for part in p["parts"]:
+            ok = set(part["acceptable"])
+            took = taker(d, part["part"])
+            first = next(alone)
+            top = declared[first.candidates[0].agent] if first.candidates else None
+            parts.append(
+                {
+                    "part": part["part"],
+                    "taken_by": None if took is None else declared[took],
+                    "right": took is not None and declared[took] in ok,
+                    "alone_first": top,
+                    "alone_right": top in ok,
+                }
+            )
+        out.append(
+            {
+                "id": p["id"],
+                "status": d.status,
+                "team": [declared[m.agent] for m in d.team] or [declared.get(d.agent or "")],
+                "split": len(d.team) > 1,
+                "both_right": all(x["right"] for x in parts),
+                "both_right_alone": all(x["alone_right"] for x in parts),
+                "parts": parts,
+            }
+        )
+    return out
+
+
+def fresh(
+    shared: Path, encoder: str | None, json_path: Path | None, weight_long: float | None
+) -> int:
+    """Both parts right on the fresh two-part prompts, without and with the encoder."""
+    import crowded
+
+    sys.path.insert(0, str(REPO / "src"))
+    import agentroute
+
+    prompts = read_jsonl(FRESH)
+    results: dict[str, Any] = {
+        "prompts": str(FRESH.relative_to(REPO)),
+        "encoder": encoder,
+        "weight_long": weight_long,
+    }
+    with tempfile.TemporaryDirectory(prefix="agentroute-fresh-") as tmp:
+        project, home = crowded.build_install(shared.resolve(), Path(tmp))
+        paths = list(agentroute.claude_code_paths(project=project, home=home))
+        variants: dict[str, Any] = {"lexical": None}
+        if encoder is not None:
+            variants["encoder"] = encoder
+        for key, enc in variants.items():
+            config = semantic_config(agentroute, weight_long if enc else None)
+            router = agentroute.Router.from_path(paths, cache=False, encoder=enc, config=config)
+            rows = fresh_rows(router, prompts)
+            results[key] = rows
+            results["agents"] = len(router.agents)
+    print(f"install: {results['agents']} agents in effect; {len(prompts)} two-part prompts\n")
+    keys = [k for k in ("lexical", "encoder") if k in results]
+    print("| prompt | " + " | ".join(f"{k}: who takes part 1 / part 2" for k in keys) + " |")
+    print("| --- |" + " --- |" * len(keys))
+    for i, p in enumerate(prompts):
+        cells = []
+        for k in keys:
+            r = results[k][i]
+            cells.append(
+                " / ".join(
+                    f"{x['taken_by']}{' ✓' if x['right'] else ' ✗'}" for x in r["parts"]
+                )
+            )
+        print(f"| {p['id']} | " + " | ".join(cells) + " |")
+    print("\n| figure | " + " | ".join(keys) + " |")
+    print("| --- |" + " ---: |" * len(keys))
+    figures = (
+        ("split into a team", "split"),
+        ("both parts right (whole prompt)", "both_right"),
+        ("both parts right, each judged part routed alone", "both_right_alone"),
+    )
+    for label, field in figures:
+        cells = [f"{sum(r[field] for r in results[k])} of {len(prompts)}" for k in keys]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    for k in keys:
+        n = sum(x["right"] for r in results[k] for x in r["parts"])
+        results[f"{k}_parts_right"] = n
+    print(
+        "| parts right (of 20) | "
+        + " | ".join(str(results[f"{k}_parts_right"]) for k in keys)
+        + " |"
+    )
+    if json_path is not None:
+        json_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return 0
 
 

@@ -158,7 +158,7 @@ def test_matches_equal_item_by_item_strengths(corpora: Path) -> None:
 
 
 def test_a_table_round_trips_through_its_parts() -> None:
-    from agentroute._index import build_index
+    from agentroute._build import build_index
     from agentroute._negative import build_table, table_from_parts, table_parts
 
     agents = (
@@ -206,7 +206,7 @@ def test_the_table_is_part_of_the_index_and_travels_with_it() -> None:
     (batch jobs, Dask) routes with it, without rebuilding it from every record."""
     import pickle
 
-    from agentroute._index import build_index
+    from agentroute._build import build_index
 
     agents = (
         AgentSpec("api", description="Python REST APIs", not_for=("Kubernetes clusters",)),

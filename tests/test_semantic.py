@@ -138,6 +138,22 @@ def test_route_many_encodes_the_requests_in_one_batch() -> None:
     assert enc.calls[0] == requests
 
 
+def test_a_batch_and_its_parts_are_encoded_in_one_call() -> None:
+    enc = Concepts()
+    router = Router.from_agents(AGENTS, encoder=enc)
+    enc.calls.clear()
+    requests = [
+        "reconcile the ledger for march, then write the blog article about it",
+        "the helm chart of the cluster fails; also refund the invoice",
+        "deploy the pods",
+    ]
+    decisions = router.route_many(requests)
+    assert any(len(d.team) > 1 for d in decisions)
+    assert len(enc.calls) == 1
+    assert enc.calls[0][: len(requests)] == requests
+    assert "write the blog article about it" in enc.calls[0]
+
+
 def test_scores_are_cosines_in_unit_range() -> None:
     router = Router.from_agents(AGENTS, encoder=Concepts())
     view = router._state.semantic

@@ -9,8 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentroute import AgentSpec, Router
-from agentroute._index import build_index
-from agentroute._similar import MIN_NAMED, MIN_TEXT, NEIGHBOURS, name_core, near_equivalents
+from agentroute._build import build_index
+from agentroute._similar import (
+    MIN_NAMED,
+    MIN_TEXT,
+    NEIGHBOURS,
+    name_core,
+    name_cores,
+    near_equivalents,
+)
 
 TWINS = [
     AgentSpec(
@@ -40,6 +47,42 @@ def test_name_core_sets_role_words_and_folders_aside() -> None:
     assert name_core("code-reviewer") == "code reviewer"
 
 
+def test_name_cores_read_the_name_after_a_prefix() -> None:
+    assert name_cores("cicd-automation-deployment-engineer") >= {"deployment"}
+    assert "django" in name_cores("api-scaffolding-django-pro")
+    assert "" not in name_cores("senior-engineer") and name_cores("expert") == frozenset()
+    assert "vue" not in name_cores("vue-nuxt-expert")  # a shared word is not the same job
+
+
+PLUGINS = [
+    AgentSpec(
+        "cicd-automation-deployment-engineer",
+        "Deployment engineer: CI/CD pipelines, GitOps, progressive delivery and rollbacks.",
+        body="Design release pipelines with canary deployments and automated rollback.",
+    ),
+    AgentSpec(
+        "deployment-engineer",
+        "Builds deployment automation: release pipelines, blue-green and canary rollouts.",
+        body="Own the path from merge to production with zero-downtime deploys.",
+    ),
+    AgentSpec(
+        "vue-nuxt-expert",
+        "Vue and Nuxt applications: server-side rendering, composables and routing.",
+    ),
+    AgentSpec("vue-expert", "Vue components, the composition API, Pinia stores and routing."),
+    TWINS[3],
+]
+
+
+def test_a_plugin_prefixed_name_is_the_agent_it_names() -> None:
+    """Plugin collections prefix an agent's name with its plugin's: the deployment engineer
+    of a plugin and a collection's own do the same job (before: strangers, their texts
+    overlapping too little for the text rule)."""
+    router = Router.from_agents(PLUGINS)
+    assert router.similar("deployment-engineer") == ("cicd-automation-deployment-engineer",)
+    assert router.similar("vue-expert") == ()
+
+
 def test_twins_copies_and_strangers() -> None:
     router = Router.from_agents(TWINS)
     assert router.similar("kubernetes-expert") == ("kubernetes-specialist",)
@@ -66,13 +109,14 @@ def _reference(
     """Every pair by the rule, from the dense n x n cosines (what the sparse search avoids)."""
     cos = (rows @ rows.T).toarray()
     cores = [name_core(d) for d in declared]
+    tails = [name_cores(d) for d in declared]
     out = set()
     n = rows.shape[0]
     for i in range(n):
         for j in range(n):
             if i == j:
                 continue
-            named = bool(cores[i]) and cores[i] == cores[j]
+            named = bool(cores[i] and cores[j]) and (cores[i] in tails[j] or cores[j] in tails[i])
             if (
                 copy_of[i] == copy_of[j]
                 or cos[i, j] >= MIN_TEXT

@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from agentroute._tfidf import TOLERANCE, NgramTfidf, analyzer, char_wb_ngrams, l2, word_ngrams
+from agentroute._tfidf import (
+    TOLERANCE,
+    NgramTfidf,
+    analyzer,
+    char_wb_ngrams,
+    l2,
+    smooth_idf,
+    word_ngrams,
+)
 
 TEXTS = [
     "Book a table for two at 8pm",
@@ -70,4 +78,18 @@ def test_l2_of_sublinear_row_equals_sklearn(counts: list[int], dtype: type) -> N
     idf = np.asarray(tf.idf_, dtype=dtype)
     got = l2(l2((np.log(np.array(counts, dtype=dtype)) + dtype(1.0)) * idf))
     assert got.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 3), min_size=5, max_size=5), min_size=1, max_size=12),
+    st.sampled_from([np.float32, np.float64]),
+)
+def test_smooth_idf_equals_sklearns(rows: list[list[int]], dtype: type) -> None:
+    counts = sp.csr_matrix(np.array(rows, dtype=dtype))
+    expected = TfidfTransformer(sublinear_tf=True).fit(counts).idf_
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    got = smooth_idf(df, counts.shape[0], np.dtype(dtype))
+    assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)

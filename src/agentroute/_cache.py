@@ -2,14 +2,14 @@
 
 A cache file holds what :meth:`Router.from_path` would otherwise rebuild from the
 agent files: the loaded records, the loader's diagnostics and the fitted
-:class:`~agentroute._index.Index`. It is one NumPy ``.npz`` archive read with
-``allow_pickle=False`` (so loading it cannot run code) holding
+:class:`~agentroute._index.Index`. It is one block file (:mod:`agentroute._blocks`:
+plain arrays, each 64-byte aligned, a CRC-32 for every 16 KiB; no pickle, so reading
+it cannot run code) whose table holds ``{"format", "format_version",
+"library_version", "catalog_key", "chars"}`` and whose arrays are
 
-* ``header``: UTF-8 JSON ``{"format", "format_version", "library_version",
-  "catalog_key", "checksum"}``;
-* ``payload``: UTF-8 JSON of the diagnostics, agent names, triggers and the
+* ``payload``: ASCII JSON of the diagnostics, agent names, triggers and the
   not-for table (:mod:`agentroute._negative`): what a decision reads besides the
-  arrays, so routing decodes no record;
+  arrays, so routing decodes no record; ``fingerprint``: the :class:`Fingerprint`;
 * ``records``: the full agent records, each deflated JSON of its own, one after
   the other; ``record_ends`` (``int64``) says where each ends and
   ``record_digests`` holds each one's BLAKE2b digest. A record is decoded, and its
@@ -18,19 +18,22 @@ agent files: the loaded records, the loader's diagnostics and the fitted
 * the vocabularies as sorted fixed-width byte arrays (looked up by binary search,
   see :class:`~agentroute._index.Strings`), the index's vectors, and its sparse
   matrices as ``data``/``indices``/``indptr`` in their compact dtypes (``uint16``
-  agent ids up to 65,536 agents, ``int32`` row pointers).
+  agent ids up to 65,536 agents, ``int32`` row pointers). The char matrix, most of
+  the index, is stored as its n-gram counts (``uint8``, ``uint16`` when a count
+  exceeds 255) and each agent's norm (``char_norms``), from which its float32
+  TF-IDF values are computed again to the bit (``"chars": "counts"``; checked when
+  written, else the floats are stored, ``"chars": "float"``).
 
-``checksum`` is the SHA-256 of the payload and of every vector, vocabulary and
-record-index array (name, dtype, shape, bytes); each record has its digest. The
-matrices, most of the file, are covered by the archive's CRC-32 of each member,
-which reading them checks (a second SHA-256 pass over them found nothing more and
-cost as much as the read). A file is used only when its format, format version,
-library version, checksums and the catalog key (the content hashes of every agent
-file, see :func:`catalog_key`; not recomputed from the files' contents when the
-stored ``fingerprint`` member, its SHA-256 in the header as ``fingerprint_checksum``,
-shows every file's status unchanged, see
-:class:`CatalogFiles` for what that relies on), and every array has the dtype,
-shape and index range the index needs; anything else raises :class:`IndexFormatError`
+Everything but the matrices and the records is read and checked whole when the file
+is opened (a few percent of it). The matrices are mapped (:class:`MappedCsr`): with
+``lazy=True`` (the hook) a block is checked, and its values range-checked, when a
+request first reads a row in it, so a warm call reads what its request touches;
+otherwise every block is checked when the file is read. A file is used only when
+its format, format version, library version, checksums and the catalog key (the
+content hashes of every agent file, see :func:`catalog_key`; not recomputed from the
+files' contents when the stored fingerprint shows every file's status unchanged, see
+:class:`CatalogFiles` for what that relies on), and every array has the dtype, shape
+and index range the index needs; anything else raises :class:`IndexFormatError`
 (corrupt, truncated, foreign, older) or :class:`StaleCache` (the agent files
 changed), and the caller rebuilds.
 
@@ -41,15 +44,14 @@ that others may write, is neither read nor written (:class:`UntrustedCache`: a
 ``cache-untrusted`` diagnostic and a logging warning), since whoever can write it
 chooses what the router (and the hook, in Claude's context) says. The file is opened
 without following a link and without blocking, and must be a regular file; its
-members' sizes are checked before anything is inflated
-(:func:`agentroute._npz.load_npz`). Temporary files left by a write that was killed
-are removed by the next write once they are :data:`STALE_TEMP_SECONDS` old.
+table's size is checked before it is read (:class:`~agentroute._blocks.BlockFile`).
+Temporary files left by a write that was killed are removed by the next write once
+they are :data:`STALE_TEMP_SECONDS` old.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import logging
@@ -57,23 +59,25 @@ import os
 import re
 import stat
 import tempfile
-import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 
+from agentroute._blocks import BlockError, BlockFile, MappedCsr, write_blocks
+from agentroute._counts import BIG, decode, encode
 from agentroute._errors import IndexFormatError
-from agentroute._fs import DEFAULT_MAX_BYTES, open_regular, resolved_path
+from agentroute._fingerprint import CatalogFiles, Fingerprint, catalog_key
+from agentroute._fs import open_regular
 from agentroute._index import Csr, Index, IndexConfig, Strings, index_dtype, pointer_dtype
 from agentroute._load import clean_name
 from agentroute._negative import table_from_parts, table_parts
-from agentroute._npz import TEMP_PREFIX, NpzArchive, write_npz
-from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
+from agentroute._npz import TEMP_PREFIX
+from agentroute._records import DIGEST_BYTES, Records, records_blob
+from agentroute._spec import AgentSpec, Diagnostic
 from agentroute._version import __version__
 
 __all__ = [
@@ -100,18 +104,19 @@ FORMAT = "agentroute-index-cache"
 # 3: compact dtypes, vocabularies as arrays, records deflated apart from the payload.
 # 4: each record deflated alone (decoded when asked for), the not-for table stored.
 # 5: the near-equivalents (``similar``) stored.
-FORMAT_VERSION = 5
+# 6: a block file (mapped, a CRC-32 a block) instead of an npz archive; chars as counts.
+FORMAT_VERSION = 6
 
 _CSR = ("bm25_t", "word_t", "head_rows", "chars_t", "similar")
 _VECTORS = ("idf", "unigram", "word_idf", "char_idf", "char_sums", "copy_of")
 _VOCABULARIES = ("feature_names", "char_names")
+_SMALL = ("payload", "fingerprint", "record_ends", "record_digests")
+# Read and checked whole when the file is opened (the matrices and records are not).
+_COUNTS = ("char_norms", "char_big_keys", "char_big_counts")
+_WHOLE = frozenset((*_SMALL, *_VECTORS, *_VOCABULARIES, *_COUNTS))
 # Where each record ends in ``records`` and the BLAKE2b digest of each (both covered by
 # the header's checksum; a record's digest is checked when it is decoded).
 _RECORD_INDEX = ("record_ends", "record_digests")
-_DIGEST_BYTES = 16
-# No record inflates beyond this (an agent file is at most DEFAULT_MAX_BYTES of text,
-# and JSON escapes at most six bytes a character).
-_MAX_RECORD_BYTES = 8 * DEFAULT_MAX_BYTES + (1 << 16)
 _FLOAT_DTYPES = {
     "idf": np.float64,
     "unigram": np.float64,
@@ -226,215 +231,9 @@ def cache_file(folder: Path, roots: Sequence[Path], *, strict: bool) -> Path:
     keeps changing does not fill the folder."""
     where = [str(Path(r).resolve()) for r in roots]
     digest = hashlib.sha256(json.dumps([where, strict]).encode()).hexdigest()[:32]
+    # ``.npz``: the name of the archives of format 5 and before, which the block file
+    # of a rebuild replaces (and ``agentroute doctor`` knows).
     return folder / f"index-{digest}.npz"
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """SHA-256 of the package's own source: a cache written by other code (a
-    development checkout between releases) never counts as fresh, even when the
-    version string is the same."""
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for source in sorted(package.glob("*.py")):
-        h.update(source.name.encode())
-        h.update(source.read_bytes())
-    return h.hexdigest()
-
-
-def _options(strict: bool, max_bytes: int) -> bytes:
-    return json.dumps([FORMAT_VERSION, __version__, code_fingerprint(), strict, max_bytes]).encode()
-
-
-# A file changed less than this before its status was read may change again without its
-# times moving (file systems keep times in ticks of up to a second or two, FAT two
-# seconds): its status is not trusted, so it is hashed on every read (git's "racy" files).
-RACY_NS = 2_000_000_000
-_STAT_FIELDS = 5  # size, mtime_ns, ctime_ns, inode, device
-_UNTRUSTED_STAT = (-1,) * _STAT_FIELDS
-
-
-def _stat_row(st: os.stat_result) -> tuple[int, ...]:
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Fingerprint:
-    """What the catalog key was computed from, and how to tell later that it still holds.
-
-    Per agent file, in load order: its absolute path as spelled, its resolved path, the
-    SHA-256 of its content (or ``unreadable:errno``) and the status it had when it was
-    hashed (size, mtime_ns, ctime_ns, inode, device; all ``-1`` when not trusted, see
-    :data:`RACY_NS`); and a digest of the loading options and the library's code.
-    """
-
-    options: str
-    paths: tuple[str, ...]
-    resolved: tuple[str, ...]
-    hashes: tuple[str, ...]
-    stats: tuple[tuple[int, ...], ...]
-
-    def key(self) -> str:
-        """The catalog key (see :func:`catalog_key`)."""
-        h = hashlib.sha256(bytes.fromhex(self.options))
-        for resolved, content in zip(self.resolved, self.hashes, strict=True):
-            h.update(json.dumps([resolved, content]).encode())
-            h.update(b"\n")
-        return h.hexdigest()
-
-    def to_json(self) -> bytes:
-        doc = {
-            "options": self.options,
-            "paths": list(self.paths),
-            # Most files resolve to their own spelling: stored once.
-            "resolved": [
-                r if r != p else None for r, p in zip(self.resolved, self.paths, strict=True)
-            ],
-            "hashes": list(self.hashes),
-            "stats": [list(s) for s in self.stats],
-        }
-        return json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> Fingerprint:
-        """The fingerprint :meth:`to_json` wrote; ValueError when it is malformed."""
-        doc = json.loads(raw.decode("ascii"))
-        if not isinstance(doc, dict) or not isinstance(doc.get("options"), str):
-            raise ValueError("the fingerprint is not an object")
-        paths, resolved, hashes, stats = (
-            doc.get(k) for k in ("paths", "resolved", "hashes", "stats")
-        )
-        if not (
-            isinstance(paths, list)
-            and isinstance(resolved, list)
-            and isinstance(hashes, list)
-            and isinstance(stats, list)
-            and len(paths) == len(resolved) == len(hashes) == len(stats)
-            and set(map(type, paths)) <= {str}
-            and set(map(type, hashes)) <= {str}
-            and set(map(type, resolved)) <= {str, type(None)}
-            and all(
-                isinstance(s, list) and len(s) == _STAT_FIELDS and set(map(type, s)) <= {int}
-                for s in stats
-            )
-        ):
-            raise ValueError("the fingerprint is malformed")
-        return cls(
-            options=doc["options"],
-            paths=tuple(paths),
-            resolved=tuple(p if r is None else r for r, p in zip(resolved, paths, strict=True)),
-            hashes=tuple(hashes),
-            stats=tuple(map(tuple, stats)),
-        )
-
-
-class CatalogFiles:
-    """The agent files of one call and whether a cache's :class:`Fingerprint` still
-    describes them.
-
-    A file counts as unchanged, without being read, when its absolute path and its
-    status (size, mtime_ns, ctime_ns, inode, device, following links) equal those it
-    had when it was hashed. What that relies on: any write, truncation, rename over
-    it or ``utime`` sets the file's ctime to the current time, and ctime cannot be set
-    back by an unprivileged user (only by changing the system clock); a file replaced
-    by another has another inode, or another ctime. Status read within
-    :data:`RACY_NS` of the file's last change is not trusted (a later change in the
-    same clock tick would leave it equal). Any other file is hashed again and counts
-    as unchanged when its content hash is the stored one (a ``touch`` rebuilds
-    nothing). The paths, the options and the library's code must all be the same.
-    """
-
-    def __init__(self, files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: int) -> None:
-        self.files = files
-        self.max_bytes = max_bytes
-        self.options = hashlib.sha256(_options(strict, max_bytes)).hexdigest()
-        self._fingerprint: Fingerprint | None = None
-
-    def unchanged(self, known: Fingerprint) -> bool:
-        """Whether ``known`` describes these files by their status alone (no file is read)."""
-        if known.options != self.options or len(known.paths) != len(self.files):
-            return False
-        for (path, _shown), spelled, row in zip(self.files, known.paths, known.stats, strict=True):
-            if row == _UNTRUSTED_STAT or os.path.abspath(path) != spelled:
-                return False
-            try:
-                if _stat_row(os.stat(path)) != row:
-                    return False
-            except OSError:
-                return False
-        return True
-
-    def fingerprint(self, known: Fingerprint | None = None) -> Fingerprint:
-        """The files' fingerprint, hashing only those whose status is not that of ``known``
-        (computed once)."""
-        if self._fingerprint is not None:
-            return self._fingerprint
-        reuse: dict[str, tuple[tuple[int, ...], str, str]] = {}
-        if known is not None and known.options == self.options:
-            reuse = {
-                p: (row, h, r)
-                for p, row, h, r in zip(
-                    known.paths, known.stats, known.hashes, known.resolved, strict=True
-                )
-                if row != _UNTRUSTED_STAT
-            }
-        racy = time.time_ns() - RACY_NS
-        folders: dict[Path, str] = {}
-        paths, resolved, hashes, stats = [], [], [], []
-        for path, _shown in self.files:
-            spelled = os.path.abspath(path)
-            hit = reuse.get(spelled)
-            row: tuple[int, ...] = _UNTRUSTED_STAT
-            if hit is not None:
-                try:
-                    row = _stat_row(os.stat(path))
-                except OSError:
-                    row = _UNTRUSTED_STAT
-            if hit is not None and row == hit[0]:
-                content, where = hit[1], hit[2]
-            else:
-                row = _UNTRUSTED_STAT
-                try:
-                    with open_regular(path) as fh:
-                        # The status of the file read, before reading it: a write meanwhile
-                        # moves its ctime past what is stored.
-                        row = _stat_row(os.fstat(fh.fileno()))
-                        content = hashlib.sha256(fh.read(self.max_bytes + 1)).hexdigest()
-                except OSError as exc:  # unreadable now: part of the key, so it reloads when fixed
-                    content = f"unreadable:{exc.errno}"
-                where = resolved_path(path, folders)
-                if row != _UNTRUSTED_STAT and max(row[1], row[2]) >= racy:
-                    row = _UNTRUSTED_STAT
-            paths.append(spelled)
-            resolved.append(where)
-            hashes.append(content)
-            stats.append(row)
-        self._fingerprint = Fingerprint(
-            options=self.options,
-            paths=tuple(paths),
-            resolved=tuple(resolved),
-            hashes=tuple(hashes),
-            stats=tuple(stats),
-        )
-        return self._fingerprint
-
-    def key(self, known: Fingerprint | None = None) -> str:
-        """The catalog key (see :func:`catalog_key`)."""
-        return self.fingerprint(known).key()
-
-
-def catalog_key(files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: int) -> str:
-    """SHA-256 over every agent file's resolved path and content hash (contents, not
-    times: a file rewritten within the same second, or restored with its old time,
-    still counts as changed), and the loading options.
-
-    Resolved paths, not paths as spelled: ``.claude/agents`` and its absolute
-    spelling share one cache file (:func:`cache_file`) and must agree on whether
-    it is fresh. The paths as spelled are stored beside and mapped on reading.
-    A cache stores the :class:`Fingerprint` the key came from, so that a later call
-    hashes only the files whose status changed (:class:`CatalogFiles`).
-    """
-    return CatalogFiles(files, strict=strict, max_bytes=max_bytes).key()
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -455,21 +254,6 @@ def _arrays(index: Index) -> dict[str, np.ndarray]:
         out[f"{name}.indices"] = m.indices
         out[f"{name}.indptr"] = m.indptr
     return out
-
-
-def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 of the payload and the vectors. The matrices, most of the file, are
-    covered by the archive's own CRC-32 of each member, which reading them checks: a
-    second full pass would find nothing the CRC misses by accident, and neither is a
-    signature (their bounds are checked on every load)."""
-    h = hashlib.sha256(payload)
-    for name in sorted(arrays):
-        if name.split(".")[0] not in (*_VECTORS, *_VOCABULARIES, *_RECORD_INDEX):
-            continue  # a matrix (CRC-32) or the records (a digest each)
-        a = np.ascontiguousarray(arrays[name])
-        h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def _payload(
@@ -495,25 +279,15 @@ def _payload(
     return json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def _digest(record: bytes) -> bytes:
-    return hashlib.blake2b(record, digest_size=_DIGEST_BYTES).digest()
-
-
-def _records(agents: Sequence[AgentSpec]) -> tuple[bytes, np.ndarray, np.ndarray]:
-    """The full records, each as deflated JSON of its own (so one can be decoded
-    alone), one after the other; where each ends; the digest of each."""
-    blobs = [
-        zlib.compress(
-            json.dumps(spec_to_json(a), ensure_ascii=True, separators=(",", ":")).encode("ascii"),
-            1,
-        )
-        for a in agents
-    ]
-    ends = np.cumsum([len(b) for b in blobs], dtype=np.int64)
-    digests = np.frombuffer(b"".join(map(_digest, blobs)), dtype=np.uint8).reshape(
-        len(blobs), _DIGEST_BYTES
-    )
-    return b"".join(blobs), ends, digests
+def _stored_chars(arrays: dict[str, np.ndarray], index: Index) -> str:
+    """Put the char matrix's counts and norms in ``arrays`` in place of its floats when
+    they give every float back (see :mod:`agentroute._counts`); how it is stored."""
+    coded = encode(index.chars_t, index.char_idf)
+    if coded is None:
+        return "float"
+    arrays["chars_t.data"], arrays["char_norms"] = coded.codes, coded.norms
+    arrays["char_big_keys"], arrays["char_big_counts"] = coded.big_keys, coded.big_counts
+    return "counts"
 
 
 def write_cache(
@@ -541,29 +315,27 @@ def write_cache(
     if fingerprint is not None and fingerprint.key() != key:
         raise ValueError("the fingerprint does not give the catalog key")
     payload = _payload(diagnostics, index, files, table_parts(index.not_for))
-    records, ends, digests = _records(agents)
-    arrays = {**_arrays(index), "record_ends": ends, "record_digests": digests}
-    header = {
+    records, ends, digests = records_blob(agents)
+    arrays = _arrays(index)
+    chars = _stored_chars(arrays, index)
+    meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
         "catalog_key": key,
-        "checksum": _checksum(payload, arrays),
+        "chars": chars,
     }
-    extra: dict[str, np.ndarray] = {}
-    if fingerprint is not None:
-        raw = fingerprint.to_json()
-        header["fingerprint_checksum"] = hashlib.sha256(raw).hexdigest()
-        extra["fingerprint"] = np.frombuffer(raw, dtype=np.uint8)
+    raw = b"" if fingerprint is None else fingerprint.to_json()
     private_folder(path.parent)
     members: dict[str, np.ndarray] = {
-        **extra,
-        "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
         "payload": np.frombuffer(payload, dtype=np.uint8),
-        "records": np.frombuffer(records, dtype=np.uint8),
+        "fingerprint": np.frombuffer(raw, dtype=np.uint8),
+        "record_ends": ends,
+        "record_digests": digests,
         **arrays,
+        "records": np.frombuffer(records, dtype=np.uint8),
     }
-    write_npz(path, members, compress=False)
+    write_blocks(path, members, meta)
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -590,36 +362,117 @@ def _bad(path: Path, why: str) -> IndexFormatError:
     return IndexFormatError(f"{path}: {why}")
 
 
-def _csr(path: Path, arrays: dict[str, np.ndarray], name: str, shape: list[int]) -> Csr:
-    data, indices, indptr = (arrays[f"{name}.{p}"] for p in ("data", "indices", "indptr"))
+def _counts_valid(stored: np.ndarray) -> bool:
+    return not stored.size or int(stored.min()) >= 1
+
+
+def _csr(
+    path: Path, blocks: BlockFile, name: str, shape: list[int], *, lazy: bool, chars: Any
+) -> Csr:
+    """Matrix ``name`` mapped from ``blocks``; checked whole now unless ``lazy``.
+    ``chars``: how the char matrix's values are computed from its stored counts."""
+    data, indices, indptr = (blocks.raw(f"{name}.{p}") for p in ("data", "indices", "indptr"))
     rows, cols = (int(s) for s in shape)
+    counted = name == "chars_t" and chars is not None
+    allowed = (np.dtype(np.uint8),) if counted else (_FLOAT_DTYPES[name],)
     if (
-        data.dtype != _FLOAT_DTYPES[name]
+        data.dtype not in allowed
         or indices.dtype != index_dtype(cols)
         or indptr.dtype != pointer_dtype(int(data.size))
-        or data.ndim != 1
-        or indices.ndim != 1
-        or indptr.shape != (rows + 1,)
-        or data.shape != indices.shape
-        or indptr[0] != 0
-        or indptr[-1] != indices.size
-        or (rows and np.any(np.diff(indptr) < 0))
-        or (indices.size and int(indices.max()) >= cols)
-        or (indices.dtype.kind == "i" and indices.size and int(indices.min()) < 0)
-        or not _in_range(data)
     ):
         raise _bad(path, f"matrix {name!r} is malformed")
-    return Csr(data, indices, indptr, (rows, cols))
+    try:
+        m = MappedCsr(
+            blocks,
+            name,
+            (rows, cols),
+            valid=_counts_valid if counted else _in_range,
+            decode=chars if counted else None,
+        )
+        if not lazy:
+            m.check_all()  # every block now; values decoded when read
+    except BlockError as exc:
+        raise _bad(path, str(exc)) from None
+    return m
+
+
+@dataclass(frozen=True, slots=True)
+class _CharValues:
+    """Decode the char matrix's stored counts (a class, not a closure: a router holding
+    it travels to worker processes)."""
+
+    path: Path
+    idf: np.ndarray
+    norms: np.ndarray
+    big: tuple[np.ndarray, np.ndarray, int]
+
+    def __call__(self, codes: np.ndarray, rows: np.ndarray, agents: np.ndarray) -> np.ndarray:
+        try:
+            return decode(codes, rows, agents, self.idf, self.norms, self.big)
+        except ValueError as exc:
+            raise _bad(self.path, f"matrix 'chars_t' is malformed ({exc})") from None
+
+
+def _open(path: Path) -> BlockFile:
+    # Not through a link, never blocking on a FIFO, only a regular file of this user's.
+    fh = open_regular(path, flags=getattr(os, "O_NOFOLLOW", 0))
+    try:
+        problem = _untrusted(os.fstat(fh.fileno()), "cache file")
+        if problem is not None:
+            raise UntrustedCache(f"{path}: {problem}")
+        return BlockFile(fh, str(path))
+    except BlockError as exc:
+        raise _bad(path, f"unreadable ({exc})") from None
+    finally:
+        fh.close()  # the map keeps what it needs
+
+
+def _check_meta(path: Path, meta: Any) -> dict[str, Any]:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _bad(path, "not an agentroute index cache")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise _bad(
+            path,
+            f"format version {meta.get('format_version')!r}, this library reads {FORMAT_VERSION}",
+        )
+    if meta.get("library_version") != __version__:
+        raise _bad(
+            path, f"written by agentroute {meta.get('library_version')!r}, this is {__version__}"
+        )
+    if meta.get("chars") not in ("counts", "float"):
+        raise _bad(path, "unknown char storage")
+    return meta
+
+
+def _expected(blocks: BlockFile, path: Path, counts: bool) -> None:
+    expected = (
+        set(_VECTORS)
+        | set(_SMALL)
+        | {"records"}
+        | {f"{m}.{p}" for m in _CSR for p in ("data", "indices", "indptr")}
+        | (set(_COUNTS) if counts else set())
+    )
+    names = blocks.names
+    buckets = {n for n in names - expected if n.split(".")[0] in _VOCABULARIES}
+    if not expected <= names or names - expected - buckets:
+        raise _bad(path, "unexpected or missing arrays")
 
 
 def read_cache(
-    path: Path, *, key: str | CatalogFiles, files: Sequence[str] | None = None
+    path: Path,
+    *,
+    key: str | CatalogFiles,
+    files: Sequence[str] | None = None,
+    lazy: bool = False,
 ) -> tuple[Records, tuple[Diagnostic, ...], Index]:
     """The records (decoded when asked for, see :class:`Records`), diagnostics and
     index stored in ``path``.
 
     ``files``: the agent files as this caller spells them (in load order); the paths
-    stored (as the writer spelled them) are mapped to these.
+    stored (as the writer spelled them) are mapped to these. ``lazy``: check each block
+    of the matrices when a request first reads it, not now (a one-shot call on a large
+    catalog: the hook); a damaged block then raises :class:`IndexFormatError` from the
+    route that reads it.
 
     Raises
     ------
@@ -630,87 +483,39 @@ def read_cache(
     OSError
         It cannot be read at all (e.g. it does not exist).
     """
-    # Not through a link, never blocking on a FIFO, only a regular file of this user's.
-    fh = open_regular(path, flags=getattr(os, "O_NOFOLLOW", 0))
-    problem = _untrusted(os.fstat(fh.fileno()), "cache file")
-    if problem is not None:
-        fh.close()
-        raise UntrustedCache(f"{path}: {problem}")
+    blocks = _open(path)
+    meta = _check_meta(path, blocks.meta)
+    _expected(blocks, path, meta["chars"] == "counts")
     try:
-        with NpzArchive(fh, str(path)) as npz:
-            if "header" not in npz.files:
-                raise _bad(path, "not an agentroute index cache (no header)")
-            header = json.loads(npz["header"].tobytes().decode("utf-8"))
-            if not isinstance(header, dict) or header.get("format") != FORMAT:
-                raise _bad(path, "not an agentroute index cache")
-            if header.get("format_version") != FORMAT_VERSION:
-                raise _bad(
-                    path,
-                    f"format version {header.get('format_version')!r}, this library reads "
-                    f"{FORMAT_VERSION}",
-                )
-            if header.get("library_version") != __version__:
-                raise _bad(
-                    path,
-                    f"written by agentroute {header.get('library_version')!r}, "
-                    f"this is {__version__}",
-                )
-            if isinstance(key, CatalogFiles):
-                if not _fresh(path, npz, header, key):
-                    raise StaleCache(f"{path}: the agent files changed")
-            elif header.get("catalog_key") != key:
-                raise StaleCache(f"{path}: the agent files changed")
-            names = {
-                n for n in npz.files if n not in ("header", "payload", "records", "fingerprint")
-            }
-            expected = (
-                set(_VECTORS)
-                | set(_RECORD_INDEX)
-                | {f"{m}.{p}" for m in _CSR for p in ("data", "indices", "indptr")}
-            )
-            buckets = {n for n in names - expected if n.split(".")[0] in _VOCABULARIES}
-            if (
-                not expected <= names
-                or names - expected - buckets
-                or not {"payload", "records"} <= set(npz.files)
-            ):
-                raise _bad(path, "unexpected or missing arrays")
-            payload_bytes = npz["payload"].tobytes()
-            records = npz["records"]
-            arrays = {n: npz[n] for n in sorted(names)}
-    except (IndexFormatError, StaleCache, FileNotFoundError):
-        raise
-    except Exception as exc:
-        fh.close()
-        # Whatever else a damaged file raises: np.load refuses pickles (ValueError), a
-        # lone .npy is no archive (AttributeError), zipfile reports truncation and bad
-        # CRCs (BadZipFile), JSON its own errors. None of it is trusted.
-        raise _bad(path, f"unreadable ({type(exc).__name__}: {exc})") from exc
-    if header.get("checksum") != _checksum(payload_bytes, arrays):
-        raise _bad(path, "checksum mismatch (the file is corrupt)")
+        small = {n: blocks.array(n) for n in sorted(blocks.names) if n.split(".")[0] in _WHOLE}
+    except BlockError as exc:
+        raise _bad(path, str(exc)) from None
+    if isinstance(key, CatalogFiles):
+        if not _fresh(path, small["fingerprint"].tobytes(), meta, key):
+            raise StaleCache(f"{path}: the agent files changed")
+    elif meta.get("catalog_key") != key:
+        raise StaleCache(f"{path}: the agent files changed")
     try:
-        return _rebuild(path, json.loads(payload_bytes.decode("utf-8")), arrays, records, files)
+        doc = json.loads(small["payload"].tobytes().decode("ascii"))
+        return _rebuild(path, doc, small, blocks, files, lazy=lazy)
     except IndexFormatError:
         raise
     except Exception as exc:
         raise _bad(path, f"malformed payload ({type(exc).__name__}: {exc})") from exc
 
 
-def _fresh(path: Path, npz: NpzArchive, header: dict[str, Any], catalog: CatalogFiles) -> bool:
+def _fresh(path: Path, raw: bytes, meta: dict[str, Any], catalog: CatalogFiles) -> bool:
     """Whether the cache was built from ``catalog``'s files as they are now: by their
     status when the stored fingerprint vouches for them, else by their content."""
     known = None
-    if "fingerprint" in npz.files:
-        raw = npz["fingerprint"].tobytes()
-        if header.get("fingerprint_checksum") != hashlib.sha256(raw).hexdigest():
-            raise _bad(path, "fingerprint checksum mismatch (the file is corrupt)")
+    if raw:
         try:
             known = Fingerprint.from_json(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise _bad(path, f"malformed fingerprint ({exc})") from None
         if catalog.unchanged(known):
             return True
-    return bool(header.get("catalog_key") == catalog.key(known))
+    return bool(meta.get("catalog_key") == catalog.key(known))
 
 
 def _strings(doc: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -740,11 +545,39 @@ def _vocabulary(path: Path, arrays: dict[str, np.ndarray], name: str) -> Strings
             for a, p in zip(keys, positions, strict=True)
         )
         or widths != sorted(set(widths))
-        or not np.array_equal(np.sort(seen), np.arange(seen.size, dtype=np.int32))
+        # Every position once: a permutation (counted, not sorted: O(size)).
+        or (seen.size and (int(seen.min()) < 0 or int(seen.max()) >= seen.size))
+        or (seen.size and int(np.bincount(seen, minlength=seen.size).min()) != 1)
         or sum(1 for n in arrays if n.startswith(f"{name}.")) != 2 * k
     ):
         raise _bad(path, f"vocabulary {name!r} is malformed")
     return Strings(keys, positions)
+
+
+def _char_values(path: Path, arrays: dict[str, np.ndarray], n: int) -> _CharValues | None:
+    """How the char matrix's counts become its values, or None when floats are stored."""
+    norms = arrays.get("char_norms")
+    if norms is None:
+        return None
+    keys, counts = arrays["char_big_keys"], arrays["char_big_counts"]
+    # A norm is 0 (an agent with no n-gram) or at least 1 (every TF-IDF value is >= 1).
+    if (
+        norms.dtype != np.float64
+        or norms.shape != (n,)
+        or not _in_range(norms / MAX_CACHED_VALUE)
+        or bool(np.any((norms > 0) & (norms < 1)))
+    ):
+        raise _bad(path, "vector 'char_norms' is malformed")
+    if (
+        keys.dtype != np.int64
+        or counts.dtype != np.uint16
+        or keys.shape != counts.shape
+        or keys.ndim != 1
+        or (keys.size and (int(keys.min()) < 0 or int(counts.min()) < BIG))
+        or (keys.size > 1 and bool(np.any(np.diff(keys) <= 0)))
+    ):
+        raise _bad(path, "the table of large char counts is malformed")
+    return _CharValues(path, arrays["char_idf"], norms, (keys, counts, n))
 
 
 # What the loader's name cleaning (``clean_name``) would change in an ASCII name: a
@@ -791,9 +624,16 @@ def _rebuild(
     path: Path,
     doc: dict[str, Any],
     arrays: dict[str, np.ndarray],
-    records: np.ndarray,
+    blocks: BlockFile,
     files: Sequence[str] | None = None,
+    *,
+    lazy: bool = False,
 ) -> tuple[Records, tuple[Diagnostic, ...], Index]:
+    # Each record has its digest, checked when it is decoded; read whole, it is checked now.
+    try:
+        records = blocks.raw("records") if lazy else blocks.array("records")
+    except BlockError as exc:
+        raise _bad(path, str(exc)) from None
     respell = _respell(_strings(doc, "files"), files)
     diagnostics = tuple(Diagnostic(respell(p), k, m, s) for p, k, m, s in doc["diagnostics"])
     names = _strings(doc, "names")
@@ -821,7 +661,7 @@ def _rebuild(
         or ends.dtype != np.int64
         or ends.shape != (n,)
         or digests.dtype != np.uint8
-        or digests.shape != (n, _DIGEST_BYTES)
+        or digests.shape != (n, DIGEST_BYTES)
         or (n and (int(ends[0]) < 0 or int(ends[-1]) != records.size))
         or (n > 1 and bool(np.any(np.diff(ends) < 0)))
     ):
@@ -845,7 +685,8 @@ def _rebuild(
     top_idf = doc["top_idf"]
     if not isinstance(top_idf, float) or not 0.0 <= top_idf <= MAX_CACHED_VALUE:
         raise _bad(path, "top_idf is malformed")
-    mats = {name: _csr(path, arrays, name, shapes[name]) for name in _CSR}
+    values = _char_values(path, arrays, n)
+    mats = {name: _csr(path, blocks, name, shapes[name], lazy=lazy, chars=values) for name in _CSR}
     triggers: dict[str, tuple[int, ...]] = {}
     weights: dict[str, float] = {}
     for key, owners, weight in doc["triggers"]:
@@ -890,91 +731,3 @@ def _rebuild(
         config=config,
     )
     return agents, diagnostics, index
-
-
-class Records(Sequence[AgentSpec]):
-    """The agent records of a cache file, each decoded (and its digest checked) when
-    first asked for: routing reads the few it names, not the whole catalog.
-
-    Iterating, or :meth:`all`, decodes every record once. A record whose digest,
-    JSON or name does not match raises :class:`IndexFormatError` naming the file.
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        names: tuple[str, ...],
-        blob: np.ndarray,
-        ends: np.ndarray,
-        digests: np.ndarray,
-        respell: Callable[[str], str],
-    ) -> None:
-        self._path = path
-        self._names = names
-        self._blob = blob
-        self._ends = ends.tolist()
-        self._digests = digests
-        self._respell = respell
-        self._decoded: dict[int, AgentSpec] = {}
-        self._all: tuple[AgentSpec, ...] | None = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:  # a router sent to worker processes
-        state = dict(self.__dict__)
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-    @overload
-    def __getitem__(self, i: int) -> AgentSpec: ...
-    @overload
-    def __getitem__(self, i: slice) -> tuple[AgentSpec, ...]: ...
-    def __getitem__(self, i: int | slice) -> AgentSpec | tuple[AgentSpec, ...]:
-        if isinstance(i, slice):
-            return self.all()[i]
-        n = len(self._names)
-        if not -n <= i < n:
-            raise IndexError("record index out of range")
-        i %= n
-        hit = self._decoded.get(i)
-        if hit is None:
-            hit = self._decode(i)
-            with self._lock:
-                hit = self._decoded.setdefault(i, hit)
-        return hit
-
-    def __iter__(self) -> Iterator[AgentSpec]:
-        return iter(self.all())
-
-    def all(self) -> tuple[AgentSpec, ...]:
-        """Every record, in index order (decoded once)."""
-        if self._all is None:
-            self._all = tuple(self[i] for i in range(len(self._names)))
-        return self._all
-
-    def _decode(self, i: int) -> AgentSpec:
-        start = self._ends[i - 1] if i else 0
-        blob = self._blob[start : self._ends[i]].tobytes()
-        if _digest(blob) != self._digests[i].tobytes():
-            raise _bad(self._path, f"record {i} does not match its digest (the file is corrupt)")
-        try:
-            inflate = zlib.decompressobj()
-            raw = inflate.decompress(blob, _MAX_RECORD_BYTES)
-            if inflate.unconsumed_tail or not inflate.eof:
-                raise ValueError("the record is truncated or too large")
-            spec = spec_from_json(json.loads(raw.decode("utf-8")))
-        except Exception as exc:
-            raise _bad(
-                self._path, f"record {i} is malformed ({type(exc).__name__}: {exc})"
-            ) from exc
-        if spec.name != self._names[i]:
-            raise _bad(self._path, "the records do not match the index")
-        if spec.path is not None and self._respell(spec.path) != spec.path:
-            spec = replace(spec, path=self._respell(spec.path))
-        return spec

@@ -618,7 +618,7 @@ def catalog_shape(index: Index) -> tuple[float, float]:
     """``(log_agents, log_terms)``: log of the number of agents and of the mean
     number of distinct terms (and bigrams) per agent."""
     n = max(1, index.n_agents)
-    return math.log(n), math.log1p(index.bm25_t.data.size / n)
+    return math.log(n), math.log1p(index.bm25_t.nnz / n)
 
 
 def _zscore(values: np.ndarray, j: int) -> float:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -39,7 +38,7 @@ from agentroute._semantic import SemanticConfig
 from agentroute._signal import fuse
 from agentroute._similar import group_inputs, group_members, related
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
-from agentroute._team import TeamConfig, attach_teams
+from agentroute._team import TeamConfig, attach_teams, parts_to_route
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it only when used
     from agentroute._classifier import Learned
@@ -240,12 +239,19 @@ class State:
 
 
 def route_state(
-    state: State, texts: list[str], limit: int, *, teams: bool = True
+    state: State,
+    texts: list[str],
+    limit: int,
+    *,
+    teams: bool = True,
+    vectors: dict[str, np.ndarray] | None = None,
 ) -> list[Decision]:
     """Decide every request of ``texts`` against one state (the router's whole job).
 
     Catalog decisions pass through the not-for stage (:mod:`agentroute._negative`)
     and get their teams (:mod:`agentroute._team`; ``teams=False``: teams of one).
+    ``vectors``: request vectors of the semantic view already encoded (a batch's parts
+    are encoded with its requests, in one call).
     """
     if not texts:
         return []
@@ -254,7 +260,11 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    scores, meaning = _meaning(state, texts, scores)
+    if state.semantic is not None and teams and vectors is None:
+        vectors = state.semantic.encode_requests(
+            [*texts, *parts_to_route(texts, state.config.teams)]
+        )
+    scores, meaning = _meaning(state, texts, scores, vectors)
     scores = apply_not_for(state.index, queries, scores, state.config.not_for)
     # A part (teams=False) is read for its agent, status and candidates: no reason.
     batch = _batch(state, queries, scores, state.depth(limit), explain=teams)
@@ -265,7 +275,10 @@ def route_state(
     if not teams:
         return decisions
     team = state.config.teams
-    parts = partial(route_state, state, limit=team.part_candidates, teams=False)
+
+    def parts(texts_: list[str]) -> list[Decision]:
+        return route_state(state, texts_, team.part_candidates, teams=False, vectors=vectors)
+
     return attach_teams(
         state.agents, state.index, state.index.copy_of, decisions, parts, queries, team
     )
@@ -280,14 +293,20 @@ class _Meaning:
     weight: float
 
 
-def _meaning(state: State, texts: list[str], scores: Scores) -> tuple[Scores, _Meaning | None]:
+def _meaning(
+    state: State,
+    texts: list[str],
+    scores: Scores,
+    vectors: dict[str, np.ndarray] | None,
+) -> tuple[Scores, _Meaning | None]:
     """``scores`` with the semantic view fused into ``combined`` (:func:`fuse`), and the
-    view's cosines; ``scores`` itself and None for a router without one."""
+    view's cosines (``vectors``: requests already encoded); ``scores`` itself and None
+    for a router without one."""
     view = state.semantic
     if view is None:
         return scores, None
     weight = state.config.semantic.weight(catalog_shape(state.index)[1], view.texts_per_agent)
-    cosines = view.score(texts)
+    cosines = view.score(texts, vectors)
     lexical = np.round(scores.combined, 9)
     lexical_best = np.array([int(_ranked(row, 1)[0]) for row in lexical], dtype=np.int64)
     fused = replace(scores, combined=fuse(scores.combined, [(weight, cosines)]))

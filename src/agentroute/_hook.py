@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentroute._claude import claude_code_name, claude_code_paths, is_skill, project_root
-from agentroute._errors import CatalogError
+from agentroute._errors import CatalogError, IndexFormatError
 
 if TYPE_CHECKING:
     from agentroute._router import Router
@@ -109,7 +109,8 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
     # Files whose status is the one the cache stored are not read again.
     slot = pipeline.cache_slot(found, folder, strict=False)
     try:
-        built = pipeline.read_cached(found, slot, strict=False)
+        # Lazily: a warm call reads (and checks) the blocks its request touches.
+        built = pipeline.read_cached(found, slot, strict=False, lazy=True)
     except UntrustedCache as exc:
         # The folder is private (checked above), so the file was replaced or opened up
         # by someone else: drop it and rebuild in the background rather than building
@@ -515,6 +516,29 @@ def hook_output(
     if router is None:
         return None
     router = _with_env_encoder(router, cache=cache)
+    try:
+        return _answer(router, text, act_at)
+    except IndexFormatError as exc:
+        # The cache is read lazily (each block checked when a route first reads it):
+        # a damaged block shows up here. Drop the file so that the next prompt rebuilds
+        # it in the background, and say nothing now.
+        logger.debug("the index cache is damaged (%s); dropped", exc)
+        if cache:
+            _drop_cache(folders)
+        return None
+
+
+def _drop_cache(folders: Sequence[Path]) -> None:
+    from agentroute import _pipeline as pipeline
+    from agentroute._cache import cache_dir
+
+    folder, _ = pipeline.usable_folder(cache_dir())
+    if folder is not None:
+        slot = pipeline.cache_slot(pipeline.find(list(folders)), folder, strict=False)
+        slot.target.unlink(missing_ok=True)
+
+
+def _answer(router: Router, text: str, act_at: float) -> dict[str, Any] | None:
     d = router.route(text, limit=2)
     logger.debug("decision: %r %s", d, d.reason)
     # The group speaks when it is sure (the agent or an alternative is right); an

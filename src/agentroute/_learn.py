@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
+from agentroute._build import build_index
 from agentroute._classifier import (
     MAX_CHARS,
     ExampleModel,
@@ -49,7 +50,6 @@ from agentroute._classifier import (
     softmax,
 )
 from agentroute._decide import State, route_state
-from agentroute._index import build_index
 from agentroute._score import analyze_query, score
 from agentroute._spec import AgentSpec, Decision
 from agentroute._tfidf import NgramTfidf

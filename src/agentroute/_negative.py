@@ -14,7 +14,7 @@ items into :attr:`AgentSpec.not_for` and :attr:`AgentSpec.redirects`
 
 A request that matches no item (strength below :attr:`NotForConfig.min_match`) keeps its
 scores bit for bit, so its decision is unchanged. The table is built once, with
-the index (:func:`build_table`, called by :func:`agentroute._index.build_index`),
+the index (:func:`build_table`, called by :func:`agentroute._build.build_index`),
 and is the index's ``not_for`` field. The index cache stores it
 (:func:`table_parts`, :func:`table_from_parts`), so a router read from the cache
 routes without decoding every agent's record.
@@ -213,7 +213,7 @@ def _by_prefix_map(items: Sequence[tuple[int, str, tuple[str, ...]]]) -> dict[st
 
 def build_table(agents: Sequence[AgentSpec], names: Sequence[str]) -> NotForTable:
     """The catalog's :class:`NotForTable`, for the agents ``names`` (in index order):
-    built once, by :func:`agentroute._index.build_index`, and kept on the index."""
+    built once, by :func:`agentroute._build.build_index`, and kept on the index."""
     position = {name: i for i, name in enumerate(names)}
     ordered = sorted(agents, key=lambda a: position.get(a.name, len(position)))
     keys = name_keys(ordered)
@@ -277,7 +277,7 @@ def table_from_parts(parts: object, names: Sequence[str]) -> NotForTable:
 
     Examples
     --------
-    >>> from agentroute._index import build_index
+    >>> from agentroute._build import build_index
     >>> agents = (
     ...     AgentSpec("a", description="Python APIs", not_for=("kubernetes clusters",)),
     ...     AgentSpec("b", description="Kubernetes operations"),

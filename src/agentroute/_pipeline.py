@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentroute._build import build_index
 from agentroute._cache import (
     CatalogFiles,
     Fingerprint,
@@ -37,7 +38,7 @@ from agentroute._cache import (
 )
 from agentroute._errors import CatalogError, IndexFormatError
 from agentroute._fs import DEFAULT_MAX_BYTES, PathArg, as_paths, discover
-from agentroute._index import Index, IndexConfig, build_index
+from agentroute._index import Index, IndexConfig
 from agentroute._load import raise_first_problem, read_files
 from agentroute._spec import AgentSpec, Diagnostic
 
@@ -209,8 +210,13 @@ def cache_slot(found: Found, folder: Path, *, strict: bool = False) -> CacheSlot
     )
 
 
-def read_cached(found: Found, slot: CacheSlot, *, strict: bool = False) -> Built:
+def read_cached(
+    found: Found, slot: CacheSlot, *, strict: bool = False, lazy: bool = False
+) -> Built:
     """The catalog as the cache file of ``slot`` stores it, when it matches the files now.
+
+    ``lazy``: the index's matrices are checked block by block as routes read them
+    (see :func:`agentroute._cache.read_cache`), for a one-shot call on a large catalog.
 
     Raises
     ------
@@ -225,7 +231,7 @@ def read_cached(found: Found, slot: CacheSlot, *, strict: bool = False) -> Built
     AgentFileError
         In strict mode, for the first problem the stored diagnostics report.
     """
-    agents, stored, index = read_cache(slot.target, key=slot.catalog, files=found.shown)
+    agents, stored, index = read_cache(slot.target, key=slot.catalog, files=found.shown, lazy=lazy)
     diagnostics = (*found.diagnostics, *stored)
     if strict:
         raise_first_problem(diagnostics)

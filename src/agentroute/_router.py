@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentroute._build import build_index
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError
@@ -28,7 +29,7 @@ from agentroute._evaluate import (
 )
 from agentroute._explain import Explanation, explain
 from agentroute._fs import PathArg
-from agentroute._index import Index, IndexConfig, build_index
+from agentroute._index import Index, IndexConfig
 from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
 from agentroute._spec import AgentSpec, Decision, Diagnostic
 

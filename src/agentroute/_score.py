@@ -141,7 +141,7 @@ def analyze_query(index: Index, text: str) -> Query:
 
     Examples
     --------
-    >>> from agentroute._index import build_index
+    >>> from agentroute._build import build_index
     >>> from agentroute._spec import AgentSpec
     >>> idx = build_index([AgentSpec("db", "PostgreSQL query tuning")])
     >>> q = analyze_query(idx, "postgress queries are slow")
@@ -487,16 +487,18 @@ def _char_candidates(
 ) -> np.ndarray:
     """float32 char cosines for ``candidates`` (ascending agent ids): the same bits as the
     full product gives them (the same products, summed in the same order)."""
-    t = index.chars_t
+    # Through gather, not the arrays: a matrix mapped from the cache reads (and checks)
+    # only these rows.
+    agents, data, lengths = index.chars_t.gather(cols)
     acc = np.zeros(candidates.size, dtype=np.float32)
-    wanted = candidates.astype(t.indices.dtype)
-    starts, ends = t.indptr[cols].tolist(), t.indptr[cols + 1].tolist()
-    for a, b, q in zip(starts, ends, values, strict=True):
+    wanted = candidates.astype(agents.dtype)
+    ends = np.cumsum(lengths)
+    for a, b, q in zip((ends - lengths).tolist(), ends.tolist(), values, strict=True):
         if a == b:
             continue
-        row = t.indices[a:b]
+        row = agents[a:b]
         at = np.minimum(np.searchsorted(row, wanted), b - a - 1)
-        found = np.where(row[at] == wanted, t.data[a:b][at], np.float32(0.0))
+        found = np.where(row[at] == wanted, data[a:b][at], np.float32(0.0))
         acc += found * q
     return acc
 

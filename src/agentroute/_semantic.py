@@ -400,10 +400,25 @@ class SemanticView:
         """What a saved router stores (see :func:`view_from_arrays`)."""
         return {"semantic_vectors": self.vectors, "semantic_owner": self.owner}
 
-    def score(self, texts: Sequence[str]) -> np.ndarray:
-        """Cosines in [0, 1]: requests x agents, each agent its best row (encoded in one
-        batch)."""
-        q = self.encoder.encode([t[:MAX_REQUEST_CHARS] for t in texts])
+    def encode_requests(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each distinct text of ``texts`` and its vector, encoded in one batch: a batch's
+        requests and the parts its teams will route (``_team.parts_to_route``)."""
+        distinct = list(dict.fromkeys(texts))
+        vectors = self.encoder.encode([t[:MAX_REQUEST_CHARS] for t in distinct])
+        return dict(zip(distinct, vectors, strict=True))
+
+    def score(
+        self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Cosines in [0, 1]: requests x agents, each agent its best row. The vectors of
+        ``known`` (from :meth:`encode_requests`) are reused; the other texts are encoded in
+        one batch."""
+        known = known or {}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        fresh = self.encode_requests(missing) if missing else {}
+        q = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            q[i] = known[t] if t in known else fresh[t]
         cos = (q @ self.vectors.T).astype(np.float64)
         out = np.zeros((len(texts), self.n_agents), dtype=np.float64)
         if cos.size:

@@ -14,15 +14,18 @@ Two agents are near-equivalents when
   :data:`MIN_TEXT`; or
 * their names say the same thing once the role words are set aside
   (``kubernetes-expert`` / ``kubernetes-specialist``, ``ruby-pro`` /
-  ``ruby-expert``: :func:`name_core`) and their texts overlap at least
-  :data:`MIN_NAMED`.
+  ``ruby-expert``: :func:`name_core`), or one name says it after a prefix
+  (plugin collections name an agent after its plugin:
+  ``cicd-automation-deployment-engineer`` / ``deployment-engineer``,
+  ``api-scaffolding-django-pro`` / ``django-expert``: :func:`name_cores`), and
+  their texts overlap at least :data:`MIN_NAMED`.
 
 Each agent keeps at most :data:`NEIGHBOURS` of them (the most similar; copies
 always) and the relation is made symmetric. The cosines are computed a block of
 agents at a time against the whole catalog and only the best few of each row are
 kept, so a catalog of 10,000 agents never holds an n × n matrix.
 
->>> from agentroute._index import build_index
+>>> from agentroute._build import build_index
 >>> from agentroute._spec import AgentSpec
 >>> index = build_index([
 ...     AgentSpec("kubernetes-expert", "Kubernetes clusters, pods, helm charts and deployments."),
@@ -54,6 +57,7 @@ __all__ = [
     "group_inputs",
     "group_members",
     "name_core",
+    "name_cores",
     "near_equivalents",
     "related",
     "similar_names",
@@ -123,6 +127,31 @@ def name_core(name: str) -> str:
     return " ".join(sorted(set(words)))
 
 
+def name_cores(name: str) -> frozenset[str]:
+    """What a name says an agent does, read from each of its word suffixes: the
+    :func:`name_core` of the whole name and of every tail of its words (a prefix such as
+    a plugin's name set aside); '' is never one.
+
+    >>> sorted(name_cores("api-scaffolding-django-pro"))
+    ['api django scaffolding', 'django', 'django scaffolding']
+    >>> sorted(name_cores("vue-nuxt-expert"))
+    ['nuxt', 'nuxt vue']
+    """
+    base = name.rpartition("@")[0] or name
+    words = _WORD.findall(base.casefold())
+    out = {name_core("-".join(words[k:])) for k in range(len(words))}
+    out.discard("")
+    return frozenset(out)
+
+
+def _named_alike(
+    core_a: str, tails_a: frozenset[str], core_b: str, tails_b: frozenset[str]
+) -> bool:
+    """Whether two names say the same thing: equal cores, or one's core is what the
+    other says after a prefix."""
+    return bool(core_a) and bool(core_b) and (core_a in tails_b or core_b in tails_a)
+
+
 def _top_terms(rows: Any, m: int) -> Any:
     """Each row's ``m`` heaviest columns, as a binary matrix of the same shape."""
     import scipy.sparse as sp
@@ -152,9 +181,12 @@ def _cosines(rows: Any, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return out
 
 
-def _candidates(rows: Any, cores: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def _candidates(
+    rows: Any, cores: Sequence[str], tails: Sequence[frozenset[str]]
+) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``i < j`` worth a cosine: sharing one of their :data:`_TOP_TERMS` heaviest
-    words (the best :data:`_CANDIDATES` per agent by how many), or a name core."""
+    words (the best :data:`_CANDIDATES` per agent by how many), or named alike (one's
+    name core among the other's :func:`name_cores`)."""
     n = rows.shape[0]
     top = _top_terms(rows, _TOP_TERMS)
     top_t = top.T.tocsr()
@@ -176,11 +208,17 @@ def _candidates(rows: Any, cores: Sequence[str]) -> tuple[np.ndarray, np.ndarray
     for i, core in enumerate(cores):
         if core:
             by_core.setdefault(core, []).append(i)
-    for group in by_core.values():
-        for k, i in enumerate(group):
-            rest = np.asarray(group[k + 1 :], dtype=np.int64)
-            left.append(np.full(rest.size, i, dtype=np.int64))
-            right.append(rest)
+    by_tail: dict[str, list[int]] = {}
+    for i, said in enumerate(tails):
+        for tail in said:
+            if tail in by_core:
+                by_tail.setdefault(tail, []).append(i)
+    for core, group in by_core.items():
+        others = np.asarray(by_tail.get(core, group), dtype=np.int64)
+        for i in group:
+            rest = others[others != i]
+            left.append(np.minimum(rest, i))
+            right.append(np.maximum(rest, i))
     if not left:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     pairs = np.unique(np.stack([np.concatenate(left), np.concatenate(right)], axis=1), axis=0)
@@ -213,11 +251,12 @@ def near_equivalents(
     rows = sp.csr_matrix(word_rows, dtype=np.float64)
     rows.sort_indices()
     cores = [name_core(d) for d in declared]
-    left, right = _candidates(rows, cores)
+    tails = [name_cores(d) for d in declared]
+    left, right = _candidates(rows, cores, tails)
     cos = np.clip(_cosines(rows, left, right), 0.0, 1.0)
     same_core = np.fromiter(
         (
-            bool(cores[i]) and cores[i] == cores[j]
+            _named_alike(cores[i], tails[i], cores[j], tails[j])
             for i, j in zip(left.tolist(), right.tolist(), strict=True)
         ),
         bool,
@@ -260,9 +299,8 @@ def near_equivalents(
 def similar_of(similar: Csr, i: int) -> tuple[np.ndarray, np.ndarray]:
     """Agent ``i``'s near-equivalents (positions) and their similarity, best first
     (ties by position)."""
-    a, b = int(similar.indptr[i]), int(similar.indptr[i + 1])
-    cols = similar.indices[a:b].astype(np.int64)
-    vals = similar.data[a:b]
+    agents, vals, _ = similar.gather(np.array([i], dtype=np.int64))  # this row only
+    cols = agents.astype(np.int64)
     order = np.lexsort((cols, -vals))
     return cols[order], vals[order]
 

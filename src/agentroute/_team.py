@@ -34,7 +34,7 @@ from agentroute._score import MAX_REQUEST_CHARS, Query
 from agentroute._spec import AgentSpec, Decision, TeamMember, check_numbers
 from agentroute._text import terms
 
-__all__ = ["TeamConfig", "attach_teams", "split_parts", "team_for"]
+__all__ = ["TeamConfig", "attach_teams", "parts_to_route", "split_parts", "team_for"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -291,6 +291,23 @@ def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
                 out.append(piece)
     if len(out) <= 1:
         return [text.strip()] if text.strip() else []
+    return out
+
+
+def parts_to_route(texts: Sequence[str], config: TeamConfig) -> list[str]:
+    """The parts :func:`attach_teams` would route if each request of ``texts`` were decided
+    (its clause parts; coverage parts depend on the decision and are not known yet): what
+    the semantic view encodes in the same batch as the requests.
+
+    >>> parts_to_route(["fix the login bug", "Build the API, then write tests"], TeamConfig())
+    ['Build the API', 'write tests']
+    """
+    out: list[str] = []
+    for text in texts:
+        if _MAY_SPLIT.search(text):
+            parts = split_parts(text, config)[: config.max_parts]
+            if len(parts) >= 2:
+                out += parts
     return out
 
 

@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,7 @@ __all__ = [
     "analyzer",
     "char_wb_ngrams",
     "l2",
+    "smooth_idf",
     "sublinear",
     "word_ngrams",
 ]
@@ -94,6 +95,24 @@ def char_wb_ngrams(text: str, n_min: int, n_max: int) -> list[str]:
                 break
             out += [w[i : i + n] for i in range(size - n + 1)]
     return out
+
+
+def smooth_idf(df: np.ndarray, n_docs: int, dtype: np.dtype[Any]) -> np.ndarray:
+    """``TfidfTransformer``'s smoothed IDF, ``log((1 + n) / (1 + df)) + 1``, computed in
+    ``dtype`` in scikit-learn's order of operations (so to the bit; ``tests/test_tfidf.py``).
+
+    Examples
+    --------
+    >>> smooth_idf(np.array([1, 3]), 3, np.dtype(np.float64)).round(4).tolist()
+    [1.6931, 1.0]
+    """
+    freq = df.astype(dtype)
+    freq += 1.0
+    idf = np.full_like(freq, fill_value=n_docs + 1, dtype=dtype)
+    idf /= freq
+    np.log(idf, out=idf)
+    idf += 1.0
+    return idf
 
 
 def sublinear(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
