@@ -106,6 +106,9 @@ def write_router(
             "threshold": learned.threshold,
             "platt": list(learned.platt),
             "n_labels": learned.n_labels,
+            "examples": [list(p) for p in learned.examples],
+            "kind": learned.kind,
+            "validation": [[k, v] for k, v in learned.validation],
             "model": None
             if model is None
             else {
@@ -370,6 +373,7 @@ def _read(path: str, data: Any) -> Saved:
             _number(path, "platt[1]", platt[1], -_MAX_PLATT, _MAX_PLATT),
         ),
         n_labels=_integer(path, "n_labels", lm.get("n_labels"), 0, 2**53),
+        **_fit_choice(path, lm, model is not None, {a.name for a in agents}),
     )
     return agents, diagnostics, config, learned, index_config, stored
 
@@ -442,3 +446,36 @@ def _model(path: str, data: Any, spec: Any, agent_names: set[str]) -> ExampleMod
     return ExampleModel(
         tuple(classes), has_oos, tuple(blocks), np.ascontiguousarray(coef), intercept
     )
+
+
+_KINDS = ("classifier", "calibration", "examples", "unfitted")
+
+
+def _fit_choice(path: str, lm: dict[str, Any], has_model: bool, names: set[str]) -> dict[str, Any]:
+    """What a fit kept and why (``Learned.examples``, ``kind``, ``validation``); a file
+    written before 0.3 has none: its kind follows from whether it holds a classifier."""
+    kind = lm.get("kind", "classifier" if has_model else "calibration")
+    if kind not in _KINDS:
+        raise _bad(path, f"learned kind {kind!r} is not one of {', '.join(_KINDS)}")
+    examples = lm.get("examples", [])
+    if not isinstance(examples, list) or not all(
+        isinstance(p, list)
+        and len(p) == 2
+        and isinstance(p[0], str)
+        and isinstance(p[1], str)
+        and p[1] in names
+        for p in examples
+    ):
+        raise _bad(path, "learned examples are not [request, agent] pairs of this router")
+    validation = lm.get("validation", [])
+    if not isinstance(validation, list) or not all(
+        isinstance(p, list) and len(p) == 2 and p[0] in _KINDS for p in validation
+    ):
+        raise _bad(path, "learned validation is not a list of [kind, accuracy] pairs")
+    return {
+        "examples": tuple((p[0], p[1]) for p in examples),
+        "kind": kind,
+        "validation": tuple(
+            (p[0], _number(path, "validation", p[1], 0.0, 1.0)) for p in validation
+        ),
+    }
