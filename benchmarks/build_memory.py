@@ -177,9 +177,10 @@ def agreement(index: Any, agents: Sequence[Any], args: argparse.Namespace) -> No
     """Decisions of pre-selected routing against the exact char view, per width tried."""
     from dataclasses import replace
 
+    from _timing import load_requests
     from agentroute import Router
     from agentroute._decide import RouterConfig, State
-    from speed import load_requests, preselect_agreement
+    from speed import preselect_agreement
 
     requests = load_requests(args.shared, args.agreement, args.seed)
     ordered = tuple(sorted(agents, key=lambda a: a.name))

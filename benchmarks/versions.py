@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             if sizes:
                 sys.path.insert(0, str(Path(__file__).resolve().parent))
                 from _catalogs import DEFAULT_SEED, ensure_catalog
-                from speed import load_requests
+                from _timing import load_requests
 
                 labels = Path(tmp) / "requests.jsonl"
                 texts = load_requests(args.shared, args.requests, DEFAULT_SEED)

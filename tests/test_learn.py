@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentroute import Router
 from agentroute._evaluate import read_labels
@@ -133,22 +136,75 @@ def test_unknown_labels_are_named() -> None:
         Router.from_examples(["a"], [None])
 
 
-def test_few_labels_only_recalibrate_and_keep_decisions() -> None:
+def test_few_labels_never_make_the_labelled_requests_worse() -> None:
     labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
     plain = Router.from_default()
     fitted = Router.from_default().fit(labels.requests, labels.labels)
-    assert fitted.learned is not None and fitted.learned.model is None
-    a, b = plain.route_many(labels.requests), fitted.route_many(labels.requests)
-    assert [(d.agent, d.status, d.candidates) for d in a] == [
-        (d.agent, d.status, d.candidates) for d in b
-    ]
-    # ...but the confidences are recalibrated, monotonically.
-    assert sum(x.confidence != y.confidence for x, y in zip(a, b, strict=True)) > len(a) // 2
-    pairs = sorted((x.confidence, y.confidence) for x, y in zip(a, b, strict=True))
-    assert [y for _, y in pairs] == sorted(y for _, y in pairs)
+    learned = fitted.learned
+    assert learned is not None and learned.model is None
+    assert learned.kind in ("unfitted", "examples", "calibration")
+    kinds = [k for k, _ in learned.validation]
+    assert kinds[0] == "unfitted" and learned.kind in kinds
+    assert dict(learned.validation)[learned.kind] >= dict(learned.validation)["unfitted"]
     before = plain.evaluate(labels.requests, labels.labels)
     after = fitted.evaluate(labels.requests, labels.labels)
-    assert after.accuracy == before.accuracy
+    assert after.accuracy >= before.accuracy
+
+
+def _one_per_agent() -> tuple[list[str], list[str], list[str], list[str | None]]:
+    """One request per agent of the sample labels (with its label), and all of them."""
+    labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
+    first: dict[str, str] = {}
+    for text, agent in zip(labels.requests, labels.labels, strict=True):
+        if agent is not None:
+            first.setdefault(agent, text)
+    names = sorted(first)
+    return [first[n] for n in names], names, list(labels.requests), list(labels.labels)
+
+
+def test_one_label_per_agent_is_not_worse_than_unfitted_on_validation() -> None:
+    # Before issue 23 this fit trained a classifier on 12 requests and a validation set of
+    # 27 it routed perfectly unfitted: 0.81 after the fit.
+    texts, names, v_texts, v_labels = _one_per_agent()
+    plain = Router.from_default().evaluate(v_texts, v_labels).accuracy
+    fitted = Router.from_default().fit(texts, names, validation=(v_texts, v_labels))
+    assert fitted.evaluate(v_texts, v_labels).accuracy >= plain
+    assert fitted.learned is not None and fitted.learned.kind != "classifier"
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.permutations(range(12)))
+def test_any_one_label_per_agent_keeps_validation_accuracy(order: list[int]) -> None:
+    """Labels naming any agent (a user's idea of who does what): never worse on validation."""
+    texts, _, v_texts, v_labels = _one_per_agent()
+    agents = [a.name for a in Router.from_default().agents]
+    labels: list[str | None] = [agents[order[i]] for i in range(len(texts))]
+    plain = Router.from_default().evaluate(v_texts, v_labels).accuracy
+    fitted = Router.from_default().fit(texts, labels, validation=(v_texts, v_labels))
+    assert fitted.evaluate(v_texts, v_labels).accuracy >= plain
+    learned = fitted.learned
+    assert learned is not None
+    assert dict(learned.validation)[learned.kind] == max(s for _, s in learned.validation)
+
+
+def test_labels_kept_as_examples_are_replaced_by_a_refit() -> None:
+    texts, names, _, _ = _one_per_agent()
+    router = Router.from_default()
+    original = {a.name: a.examples for a in router.agents}
+    added = Router._from_state(router._state, ()).fit(texts, names)
+    assert added.learned is not None
+    learned_examples = added.learned.examples
+    if added.learned.kind in ("examples",) or learned_examples:
+        got = {a.name: a.examples for a in added.agents}
+        for text, agent in learned_examples:
+            assert text in got[agent] and text not in original[agent]
+    # A refit starts from the agents as they were: nothing of the first fit stays.
+    added.fit(texts[:2], names[:2])
+    assert added.learned is not None
+    kept = set(added.learned.examples)
+    for agent in added.agents:
+        extra = [e for e in agent.examples if e not in original[agent.name]]
+        assert all((e, agent.name) in kept for e in extra)
 
 
 def test_none_labels_teach_abstention() -> None:
@@ -171,3 +227,27 @@ def test_cli_eval_fits_first(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     bad.write_text('{"request": "x", "agent": "nope"}\n')
     assert main(["eval", sample, "--fit", str(bad)]) == 2
     assert "'nope'" in capsys.readouterr().err
+
+
+def test_what_a_fit_kept_survives_save_and_load(tmp_path: Path) -> None:
+    from agentroute._classifier import Learned
+    from agentroute._learn import _with_examples
+
+    texts, names, _, _ = _one_per_agent()
+    added = [(t, n) for t, n in zip(texts, reversed(names), strict=True)]
+    state = _with_examples(Router.from_default()._state, added)
+    kept = Learned(None, examples=tuple(added), kind="examples", validation=(("unfitted", 0.5),))
+    fitted = Router._from_state(dataclasses.replace(state, learned=kept), ())
+    learned = fitted.learned
+    assert learned is not None
+    fitted.save(tmp_path / "r.npz")
+    loaded = Router.load(tmp_path / "r.npz")
+    assert loaded.learned is not None
+    assert (loaded.learned.kind, loaded.learned.examples, loaded.learned.validation) == (
+        learned.kind,
+        learned.examples,
+        learned.validation,
+    )
+    assert loaded.agents == fitted.agents
+    probe = [*texts, "chess openings", ""]
+    assert loaded.route_many(probe) == fitted.route_many(probe)

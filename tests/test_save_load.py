@@ -65,9 +65,13 @@ def test_unfitted_and_calibrated_routers_round_trip(tmp_path: Path) -> None:
     assert plain.learned is None
     assert plain.route_many(probe) == router.route_many(probe)
 
-    # A calibration-only fit (few labels): no classifier, a Platt rescale of confidence.
+    # A calibration-only fit (few labels): no classifier, a Platt rescale of confidence
+    # (made by hand: a fit keeps one only where it decides more held-out requests rightly).
+    from agentroute._classifier import Learned
+
     labels = read_labels(REPO / "examples" / "sample_labels.jsonl")
-    calibrated = Router.from_default().fit(labels.requests, labels.labels)
+    rescale = Learned(None, platt=(1.4, 0.3), n_labels=3, kind="calibration")
+    calibrated = Router._from_state(dataclasses.replace(router._state, learned=rescale), ())
     learned = calibrated.learned
     assert learned is not None and learned.model is None and learned.platt != (1.0, 0.0)
     calibrated.save(tmp_path / "calibrated.npz")
@@ -429,3 +433,62 @@ def test_deeply_nested_meta_is_refused(fitted: Router, tmp_path: Path) -> None:
     deep = np.frombuffer(b"[" * 100_000, dtype=np.uint8)
     np.savez(tmp_path / "deep.npz", meta=deep)
     _load_bounded(tmp_path / "deep.npz", "meta")
+
+
+# -- files written before the signals were modules (issue 23.1) --------------------------------
+
+_TOY_WORDS = {"ledger": 0, "invoices": 0, "invoice": 0, "kubernetes": 1, "helm": 1, "pod": 1}
+_TOY_AGENTS = [
+    {"name": "accountant", "description": "Reconciles the ledger and chases unpaid invoices."},
+    {"name": "platform", "description": "Runs the kubernetes cluster and its helm charts."},
+    {"name": "writer", "description": "Writes blog articles and headlines."},
+    {"name": "tester", "description": "Writes unit tests for Python code."},
+]
+
+
+class _Toy:
+    """The encoder the files in tests/data/saved were written with (``blog`` is concept 2)."""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.full((len(texts), 4), 0.05)
+        for i, t in enumerate(texts):
+            for w in t.lower().replace(":", " ").split():
+                k = {**_TOY_WORDS, "blog": 2}.get(w.strip(".,?!"))
+                if k is not None:
+                    out[i, k] += 1.0
+        return out
+
+
+def test_files_of_the_previous_release_load_and_decide_the_same() -> None:
+    """tests/data/saved holds a lexical router (format 1) and one with the semantic view
+    (format 2) as agentroute wrote them before each signal was a module: both load, and
+    decide as a router built now does."""
+    from agentroute import EncoderError
+
+    saved = REPO / "tests" / "data" / "saved"
+    requests = ["an unpaid invoice", "helm chart upgrade", "write a blog post", "pytest"]
+    lexical = Router.load(saved / "router-v1.npz")
+    assert lexical.route_many(requests) == Router.from_agents(_TOY_AGENTS).route_many(requests)
+    with pytest.raises(EncoderError, match=r"router-v2-semantic\.npz.*encoder 'Toy'"):
+        Router.load(saved / "router-v2-semantic.npz")
+    enc = _Toy()
+    semantic = Router.load(saved / "router-v2-semantic.npz", encoder=enc)
+    fresh = Router.from_agents(_TOY_AGENTS, encoder=enc)
+    assert semantic.route_many(requests) == fresh.route_many(requests)
+    assert semantic._state.semantic is not None and fresh._state.semantic is not None
+    assert np.array_equal(semantic._state.semantic.vectors, fresh._state.semantic.vectors)
+
+
+def test_a_saved_signal_without_its_arrays_is_refused_by_name(tmp_path: Path) -> None:
+    from agentroute._npz import json_array, load_npz, write_npz
+
+    with load_npz(REPO / "tests" / "data" / "saved" / "router-v2-semantic.npz") as npz:
+        meta = json.loads(bytes(npz["meta"]))
+    bad = tmp_path / "bad.npz"
+    write_npz(bad, {"meta": json_array(meta)}, compress=True)
+    with pytest.raises(IndexFormatError, match=r"bad\.npz.*semantic signal has no arrays"):
+        Router.load(bad, encoder=_Toy())
+    meta["semantic"] = {"encoder": 3}
+    write_npz(bad, {"meta": json_array(meta)}, compress=True)
+    with pytest.raises(IndexFormatError, match=r"bad\.npz.*semantic signal's record"):
+        Router.load(bad, encoder=_Toy())

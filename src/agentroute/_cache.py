@@ -73,10 +73,12 @@ from agentroute._errors import IndexFormatError
 from agentroute._fingerprint import CatalogFiles, Fingerprint, catalog_key
 from agentroute._fs import open_regular
 from agentroute._index import Csr, Index, IndexConfig, Strings, index_dtype, pointer_dtype
+from agentroute._lexical import LEXICAL
 from agentroute._load import clean_name
 from agentroute._negative import table_from_parts, table_parts
 from agentroute._npz import TEMP_PREFIX
 from agentroute._records import DIGEST_BYTES, Records, records_blob
+from agentroute._signal import Stored
 from agentroute._spec import AgentSpec, Diagnostic
 from agentroute._version import __version__
 
@@ -107,9 +109,20 @@ FORMAT = "agentroute-index-cache"
 # 6: a block file (mapped, a CRC-32 a block) instead of an npz archive; chars as counts.
 FORMAT_VERSION = 6
 
-_CSR = ("bm25_t", "word_t", "head_rows", "chars_t", "similar")
-_VECTORS = ("idf", "unigram", "word_idf", "char_idf", "char_sums", "copy_of")
-_VOCABULARIES = ("feature_names", "char_names")
+# The index's own arrays (the vocabulary and IDF the word signals share, the linter's head
+# rows, the near-equivalents), then the arrays each lexical signal names (agentroute._lexical).
+_INDEX_ARRAYS = (
+    Stored("feature_names", "vocabulary"),
+    Stored("idf", "vector", np.float64, "feature_names"),
+    Stored("unigram", "vector", np.float64, "feature_names"),
+    Stored("head_rows", "matrix", np.float64, "agents", "feature_names"),
+    Stored("similar", "matrix", np.float64, "agents", "agents"),
+)
+_STORED = (*_INDEX_ARRAYS, *(a for s in LEXICAL for a in s.stored))
+_CSR = tuple(a.name for a in _STORED if a.kind == "matrix")
+# ``copy_of``'s type depends on the number of agents.
+_VECTORS = (*(a.name for a in _STORED if a.kind == "vector"), "copy_of")
+_VOCABULARIES = tuple(a.name for a in _STORED if a.kind == "vocabulary")
 _SMALL = ("payload", "fingerprint", "record_ends", "record_digests")
 # Read and checked whole when the file is opened (the matrices and records are not).
 _COUNTS = ("char_norms", "char_big_keys", "char_big_counts")
@@ -117,18 +130,7 @@ _WHOLE = frozenset((*_SMALL, *_VECTORS, *_VOCABULARIES, *_COUNTS))
 # Where each record ends in ``records`` and the BLAKE2b digest of each (both covered by
 # the header's checksum; a record's digest is checked when it is decoded).
 _RECORD_INDEX = ("record_ends", "record_digests")
-_FLOAT_DTYPES = {
-    "idf": np.float64,
-    "unigram": np.float64,
-    "word_idf": np.float64,
-    "char_idf": np.float32,
-    "char_sums": np.float64,
-    "bm25_t": np.float64,
-    "word_t": np.float64,
-    "head_rows": np.float64,
-    "chars_t": np.float32,
-    "similar": np.float64,
-}
+_FLOAT_DTYPES = {a.name: np.dtype(a.dtype) for a in _STORED if a.kind != "vocabulary"}
 
 
 class StaleCache(Exception):

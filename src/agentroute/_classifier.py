@@ -128,6 +128,17 @@ class Learned:
         ``sigmoid(a·logit(c) + b)`` of the catalog's confidence ``c`` (a > 0).
     n_labels : int
         How many labelled requests were learned from.
+    examples : tuple of (str, str)
+        ``(request, agent)``: the labelled requests the fit added to their agents'
+        example requests (indexed with them; a refit takes them out first).
+    kind : str
+        What the fit kept, chosen on labelled requests it held out: ``"classifier"``
+        (the learned classifier decides), ``"calibration"`` (the catalog decides,
+        its confidence rescaled), ``"examples"`` (the catalog decides, the labelled
+        requests indexed as examples) or ``"unfitted"`` (nothing learned helped).
+    validation : tuple of (str, float)
+        The held-out accuracy (a right agent, or an abstention where no agent
+        should answer) of each way the fit compared, in the order tried.
     """
 
     model: ExampleModel | None
@@ -137,6 +148,9 @@ class Learned:
     threshold: float = 0.0
     platt: tuple[float, float] = (1.0, 0.0)
     n_labels: int = 0
+    examples: tuple[tuple[str, str], ...] = ()
+    kind: str = "classifier"
+    validation: tuple[tuple[str, float], ...] = ()
 
     def rescale(self, confidence: float) -> float:
         """The Platt map of calibration-only mode (identity by default)."""

@@ -16,14 +16,15 @@ from typing import Any
 import numpy as np
 
 from agentroute._decide import State
+from agentroute._lexical import LEXICAL
 from agentroute._negative import apply_not_for, matches
 from agentroute._score import analyze_query, matched_triggers, score
 from agentroute._spec import Decision
 
 __all__ = ["VIEWS", "Explanation", "explain"]
 
-#: The per-agent views a route fuses, in the order reported.
-VIEWS = ("bm25", "word", "char", "trigger", "coverage")
+#: The per-agent views a route reads (the lexical signals), in the order reported.
+VIEWS = tuple(s.name for s in LEXICAL)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,7 +162,7 @@ def explain(state: State, request: str, position: int, decision: Decision) -> Ex
     top = int(order[0])
 
     def views(j: int) -> tuple[tuple[str, float], ...]:
-        return tuple((v, float(getattr(after, v)[0, j])) for v in VIEWS)
+        return tuple((v, float(after.views[v][0, j])) for v in VIEWS)
 
     distinct = list(dict.fromkeys(q.terms))
     cols = index.columns(distinct)

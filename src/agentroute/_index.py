@@ -98,7 +98,7 @@ class IndexConfig:
     preselect_min_agents, preselect : int
         From ``preselect_min_agents`` agents on, a request's char view is read
         for the ``preselect`` agents leading on BM25F + word only (see
-        :mod:`agentroute._score`, "large catalogs"): at 10,000 agents 24 ms
+        :mod:`agentroute._lexical`, "large catalogs"): at 10,000 agents 24 ms
         pre-selected against 15-17 ms exact, at 20,000 about even, so the
         threshold sits above both (decisions at 20,000 agents with it lowered:
         200 of 200 equal to exact, ``benchmarks/speed.py``).

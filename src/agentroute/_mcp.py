@@ -424,9 +424,7 @@ def _add_list_agents_tool(
     )(list_agents)
 
 
-def serve(
-    paths: Sequence[Path] | None, *, cache: bool = True, encoder: str | None = None
-) -> None:
+def serve(paths: Sequence[Path] | None, *, cache: bool = True, encoder: str | None = None) -> None:
     """Run the server on stdin/stdout until the client closes it.
 
     ``paths`` None: the project's and the user's Claude Code agents and skills, looked

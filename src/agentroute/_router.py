@@ -17,12 +17,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from agentroute._build import build_index
 from agentroute._decide import RouterConfig, State, route_state
 from agentroute._deprecated import renamed
-from agentroute._errors import CatalogError
+from agentroute._errors import CatalogError, IndexFormatError
 from agentroute._evaluate import (
     EvaluationReport,
     check_act_at,
@@ -33,12 +31,12 @@ from agentroute._explain import Explanation, explain
 from agentroute._fs import PathArg
 from agentroute._index import Index, IndexConfig
 from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
-from agentroute._score import analyze_query, score
 from agentroute._spec import AgentSpec, Decision, Diagnostic
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn; load it only when used
     from agentroute._classifier import Learned
     from agentroute._semantic import Encoder, EncoderArg
+    from agentroute._signal import Signal
 
 __all__ = ["CacheArg", "Router", "default_catalog_path", "from_built"]
 
@@ -423,7 +421,7 @@ class Router:
             state.config,
             state.learned,
             state.index.config,
-            state.semantic,
+            _signals(state),
         )
 
     @classmethod
@@ -443,15 +441,17 @@ class Router:
         """
         from agentroute._router_file import read_router
 
-        agents, diagnostics, config, learned, index_config, stored = read_router(path)
+        agents, diagnostics, config, learned, index_config, signals = read_router(path)
         router = cls(agents, diagnostics=diagnostics, config=config, index_config=index_config)
         state = replace(router._state, learned=learned)
+        stored = next((s for s in signals if s.name == "semantic"), None)
         if stored is not None and encoder is None:
             from agentroute._errors import EncoderError
 
             raise EncoderError(
                 f"{os.fspath(path)}: this router was saved with the semantic view of encoder "
-                f"{stored.label!r}; load it with Router.load(path, encoder=...)"
+                f"{stored.record.get('encoder', '?')!r}; load it with Router.load(path, "
+                "encoder=...)"
             )
         if encoder is not None:
             state = _with_view(state, encoder, None, stored, os.fspath(path))
@@ -476,14 +476,20 @@ class Router:
 
         ``labels[i]`` names the agent that should take ``requests[i]``, or is None
         when no agent should (that teaches abstention). The agents' own example
-        requests are used too. With enough examples (2+ agents with 3+ each) a
-        classifier is trained and blended with the catalog scorer; the blend,
-        the confidence calibration and the abstain threshold are chosen on
-        ``validation`` or, without it, on every fifth request of each label
-        (held out, then learned from as well). With fewer, only the confidence
-        is recalibrated and the decisions stay those of the unfitted router.
-        See :mod:`agentroute._learn`. Deterministic; refitting replaces what an
-        earlier fit learned.
+        requests are used too. Three ways to use the labels are tried, and each is
+        kept only when it decides more held-out labelled requests rightly than what
+        it would replace, so a fit is never worse than the unfitted router on them:
+        adding the labelled requests to their agents' example requests (judged on
+        ``validation`` or cross-fitted over the labels); on top of the better of
+        that and the unfitted catalog, a classifier blended with the catalog scorer
+        when the labels allow one (2+ agents with 3+ examples and 20+ held out: its
+        blend, calibration and abstain threshold chosen on ``validation`` or on every
+        fifth request of each label, held out, then learned from as well), else a
+        monotone rescaling of the confidence. :attr:`learned` says what was kept
+        (``kind``), what each way scored (``validation``) and which requests were
+        added as examples (``examples``; they show in :attr:`agents`). See
+        :mod:`agentroute._learn`. Deterministic; refitting replaces what an earlier
+        fit learned, added examples included.
 
         Parameters
         ----------
@@ -498,7 +504,7 @@ class Router:
         """
         state = self._state
         names = state.index.names
-        from agentroute._learn import MIN_OOS_RECALL, check_labels, fit_learned
+        from agentroute._learn import MIN_OOS_RECALL, check_labels, fit_state
 
         check_labels(requests, labels, names)
         if validation is not None:
@@ -507,42 +513,13 @@ class Router:
             min_oos_recall = MIN_OOS_RECALL
         if not 0.0 <= min_oos_recall <= 1.0:
             raise ValueError(f"min_oos_recall must be in [0, 1], got {min_oos_recall!r}")
-        base = replace(state, learned=None)
-        agents = self.agents
-        examples = [(e, a.name) for a in agents for e in a.examples]
-
-        def catalog_scores(batch: Sequence[str], excluded: frozenset[str]) -> np.ndarray:
-            index = state.index
-            if excluded & {e for e, _ in examples}:
-                index = build_index(
-                    [
-                        replace(a, examples=tuple(e for e in a.examples if e not in excluded))
-                        for a in agents
-                    ],
-                    config=state.index.config,
-                )
-            queries = [analyze_query(index, t) for t in batch]
-            combined: np.ndarray = score(index, queries, state.config.weights).combined
-            return combined
-
-        def catalog_top(batch: Sequence[str]) -> tuple[list[str | None], np.ndarray]:
-            decisions = route_state(base, list(batch), 1)
-            tops: list[str | None] = [
-                d.candidates[0].agent if d.candidates else None for d in decisions
-            ]
-            return tops, np.array([d.confidence for d in decisions])
-
-        learned = fit_learned(
-            names,
-            examples,
+        self._state = fit_state(
+            state,
             list(requests),
             list(labels),
             validation=None if validation is None else (list(validation[0]), list(validation[1])),
-            catalog_scores=catalog_scores,
-            catalog_top=catalog_top,
             min_oos_recall=min_oos_recall,
         )
-        self._state = replace(state, learned=learned)
         return self
 
     # -- routing --------------------------------------------------------------------
@@ -637,18 +614,29 @@ def _with_view(
 
     enc = load_encoder(encoder)
     agents = state.agents if isinstance(state.agents, tuple) else tuple(state.agents)
-    if stored is not None and stored.identity == enc.identity:
-        view = view_from_arrays(enc, stored.arrays, len(agents), where)
+    if stored is not None and stored.record.get("identity") == enc.identity:
+        try:
+            view = view_from_arrays(enc, stored.arrays, len(agents), where)
+        except KeyError as exc:
+            raise IndexFormatError(
+                f"{where}: not a usable agentroute router file: the semantic view's array "
+                f"{exc} is missing"
+            ) from None
     else:
         if stored is not None:
             logger.warning(
                 "%s was saved with encoder %r; re-encoding its agents with %r",
                 where,
-                stored.label,
+                stored.record.get("encoder", "?"),
                 enc.label,
             )
         view = build_view(agents, enc, cache=folder)
     return replace(state, semantic=view)
+
+
+def _signals(state: State) -> tuple[Signal, ...]:
+    """The router's signals with arrays of their own, in the order they are fused."""
+    return () if state.semantic is None else (state.semantic,)
 
 
 def from_built(built: Built, *, config: RouterConfig | None = None) -> Router:

@@ -25,7 +25,8 @@ from agentroute._index import IndexConfig
 from agentroute._negative import NotForConfig
 from agentroute._npz import json_array, load_npz, write_npz
 from agentroute._score import Weights
-from agentroute._semantic import SemanticConfig, SemanticView
+from agentroute._semantic import SemanticConfig
+from agentroute._signal import SAVED_SIGNALS, Signal
 from agentroute._spec import AgentSpec, Diagnostic, spec_from_json, spec_to_json
 from agentroute._team import TeamConfig
 from agentroute._tfidf import KINDS, NgramTfidf
@@ -33,18 +34,25 @@ from agentroute._tfidf import KINDS, NgramTfidf
 __all__ = ["FORMAT", "FORMAT_VERSION", "StoredView", "read_router", "write_router"]
 
 FORMAT = "agentroute-router"
-# Version 2 adds the semantic view (its encoder's label and identity, its agents' vectors);
-# a router without one is still written as version 1, which every release reads.
+# Version 2 adds the signals with arrays of their own (today the semantic view): each one's
+# record under its name in ``meta`` (the semantic view's: its encoder's label and identity)
+# and its arrays, named after it; a router without one is still written as version 1,
+# which every release reads.
 FORMAT_VERSION = 2
 _READS = (1, 2)
+# A signal's record: a few short strings (an encoder's label, its identity).
+_MAX_RECORD_FIELDS = 16
+_MAX_RECORD_CHARS = 1000
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class StoredView:
-    """A saved router's semantic view: which encoder made its vectors, and the arrays."""
+    """A saved router's signal (see :data:`agentroute._signal.SAVED_SIGNALS`): its name,
+    its record (what made its arrays, e.g. the encoder) and its arrays, as saved; they are
+    checked against the catalog when the signal is rebuilt from them."""
 
-    label: str
-    identity: str
+    name: str
+    record: dict[str, str]
     arrays: dict[str, np.ndarray]
 
 
@@ -56,7 +64,7 @@ Saved = tuple[
     RouterConfig,
     Learned | None,
     IndexConfig,
-    StoredView | None,
+    tuple[StoredView, ...],
 ]
 
 
@@ -67,13 +75,21 @@ def write_router(
     config: RouterConfig,
     learned: Learned | None,
     index_config: IndexConfig,
-    semantic: SemanticView | None = None,
+    signals: tuple[Signal, ...] = (),
 ) -> None:
-    """Write a router's records, config, learned state, index settings and semantic view
-    to ``path`` (atomically)."""
+    """Write a router's records, config, learned state, index settings and its signals
+    with arrays of their own (each one's record and arrays) to ``path`` (atomically).
+
+    Raises
+    ------
+    ValueError
+        When a signal is not one :data:`~agentroute._signal.SAVED_SIGNALS` names, or
+        names an array other than after itself (``name_...``): the reader would not
+        find it.
+    """
     meta: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": 1 if semantic is None else FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if signals else 1,
         "agents": [spec_to_json(a) for a in agents],
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
         "config": {**asdict(config), "calibration": config.calibration.to_dict()},
@@ -90,6 +106,9 @@ def write_router(
             "threshold": learned.threshold,
             "platt": list(learned.platt),
             "n_labels": learned.n_labels,
+            "examples": [list(p) for p in learned.examples],
+            "kind": learned.kind,
+            "validation": [[k, v] for k, v in learned.validation],
             "model": None
             if model is None
             else {
@@ -104,12 +123,15 @@ def write_router(
             for i, b in enumerate(model.blocks):
                 arrays[f"terms{i}"] = json_array(list(b.terms))
                 arrays[f"idf{i}"] = b.idf
-    if semantic is not None:
-        meta["semantic"] = {
-            "encoder": semantic.encoder.label,
-            "identity": semantic.encoder.identity,
-        }
-        arrays.update(semantic.arrays())
+    for signal in signals:
+        if signal.name not in SAVED_SIGNALS:
+            raise ValueError(f"signal {signal.name!r} is not one a router file can hold")
+        own = signal.arrays()
+        stray = sorted(k for k in own if not k.startswith(f"{signal.name}_"))
+        if stray:
+            raise ValueError(f"signal {signal.name!r} names arrays not after it: {stray}")
+        meta[signal.name] = signal.record()
+        arrays.update(own)
     arrays["meta"] = json_array(meta)
     write_npz(path, arrays, compress=True)
 
@@ -323,7 +345,7 @@ def _read(path: str, data: Any) -> Saved:
         raise _bad(path, "no agents")
     diagnostics = tuple(_diagnostic(path, d) for d in meta["diagnostics"])
     config = _config(path, meta.get("config"))
-    stored = _semantic(path, data, meta.get("semantic")) if version == 2 else None
+    stored = _signals(path, data, meta) if version == 2 else ()
     # Since 0.3; a file without it was built with the defaults.
     saved_index = meta.get("index_config", {})
     index_config = _record(path, "index_config", saved_index, IndexConfig)
@@ -351,22 +373,36 @@ def _read(path: str, data: Any) -> Saved:
             _number(path, "platt[1]", platt[1], -_MAX_PLATT, _MAX_PLATT),
         ),
         n_labels=_integer(path, "n_labels", lm.get("n_labels"), 0, 2**53),
+        **_fit_choice(path, lm, model is not None, {a.name for a in agents}),
     )
     return agents, diagnostics, config, learned, index_config, stored
 
 
-def _semantic(path: str, data: Any, spec: Any) -> StoredView:
-    """The semantic view's record; its arrays are checked against the encoder on use
-    (:func:`agentroute._semantic.view_from_arrays`)."""
-    if (
-        not isinstance(spec, dict)
-        or not isinstance(spec.get("encoder"), str)
-        or not isinstance(spec.get("identity"), str)
-        or len(spec["identity"]) > 64
-    ):
-        raise _bad(path, "format version 2 without its semantic view's {encoder, identity}")
-    arrays = {k: np.asarray(data[k]) for k in ("semantic_vectors", "semantic_owner")}
-    return StoredView(spec["encoder"][:1000], spec["identity"], arrays)
+def _signals(path: str, data: Any, meta: dict[str, Any]) -> tuple[StoredView, ...]:
+    """Every saved signal's record and arrays (the arrays named after it), in
+    :data:`SAVED_SIGNALS` order; the arrays are checked against the catalog when the
+    signal is rebuilt (e.g. :func:`agentroute._semantic.view_from_arrays`)."""
+    out: list[StoredView] = []
+    for name in SAVED_SIGNALS:
+        if name not in meta:
+            continue
+        record = meta[name]
+        if (
+            not isinstance(record, dict)
+            or not 0 < len(record) <= _MAX_RECORD_FIELDS
+            or not all(
+                isinstance(v, str) and isinstance(k, str) and len(v) <= _MAX_RECORD_CHARS
+                for k, v in record.items()
+            )
+        ):
+            raise _bad(path, f"the saved {name} signal's record is not an object of short texts")
+        arrays = {k: np.asarray(data[k]) for k in data.files if k.startswith(f"{name}_")}
+        if not arrays:
+            raise _bad(path, f"the saved {name} signal has no arrays")
+        out.append(StoredView(name, dict(record), arrays))
+    if not out:
+        raise _bad(path, "format version 2 without a saved signal")
+    return tuple(out)
 
 
 def _model(path: str, data: Any, spec: Any, agent_names: set[str]) -> ExampleModel:
@@ -410,3 +446,36 @@ def _model(path: str, data: Any, spec: Any, agent_names: set[str]) -> ExampleMod
     return ExampleModel(
         tuple(classes), has_oos, tuple(blocks), np.ascontiguousarray(coef), intercept
     )
+
+
+_KINDS = ("classifier", "calibration", "examples", "unfitted")
+
+
+def _fit_choice(path: str, lm: dict[str, Any], has_model: bool, names: set[str]) -> dict[str, Any]:
+    """What a fit kept and why (``Learned.examples``, ``kind``, ``validation``); a file
+    written before 0.3 has none: its kind follows from whether it holds a classifier."""
+    kind = lm.get("kind", "classifier" if has_model else "calibration")
+    if kind not in _KINDS:
+        raise _bad(path, f"learned kind {kind!r} is not one of {', '.join(_KINDS)}")
+    examples = lm.get("examples", [])
+    if not isinstance(examples, list) or not all(
+        isinstance(p, list)
+        and len(p) == 2
+        and isinstance(p[0], str)
+        and isinstance(p[1], str)
+        and p[1] in names
+        for p in examples
+    ):
+        raise _bad(path, "learned examples are not [request, agent] pairs of this router")
+    validation = lm.get("validation", [])
+    if not isinstance(validation, list) or not all(
+        isinstance(p, list) and len(p) == 2 and p[0] in _KINDS for p in validation
+    ):
+        raise _bad(path, "learned validation is not a list of [kind, accuracy] pairs")
+    return {
+        "examples": tuple((p[0], p[1]) for p in examples),
+        "kind": kind,
+        "validation": tuple(
+            (p[0], _number(path, "validation", p[1], 0.0, 1.0)) for p in validation
+        ),
+    }

@@ -1,17 +1,10 @@
-"""Pure, vectorised scorers: request → per-agent scores in [0, 1].
+"""Pure, vectorised scoring: a batch of requests → per-agent scores in [0, 1].
 
-The path is ``analyze_query`` (terms, typo correction) → :func:`score` (every
-component for every agent, as matrix products) → the router's decision.
-
-* ``bm25``: BM25F over name, description, hints and body (see
-  :mod:`agentroute._index`), divided by the best score the request could reach;
-* ``word``: cosine of sublinear TF-IDF unigram vectors (request vs whole agent);
-* ``char``: cosine of character n-gram vectors (morphology, typos);
-* ``trigger``: the agent's trigger phrases found in the request, weighted by
-  how rare each trigger is (kept for the reason; weight 0 by default);
-* ``coverage``: the IDF share of the request's terms an agent's text contains.
-
-:func:`score` fuses them with :class:`Weights` into one score per agent.
+The path is ``analyze_query`` (terms, typo correction) → :func:`score`: the batch's
+sparse vectors and their products with the index, once for all the signals; then every
+lexical signal (:data:`agentroute._lexical.LEXICAL`: BM25F, word and char TF-IDF,
+triggers, coverage) reads them into its matrix, and :func:`score` fuses those with
+:class:`Weights` into one score per agent → the router's decision.
 """
 
 from __future__ import annotations
@@ -21,7 +14,7 @@ import math
 import sys
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +27,8 @@ from agentroute._index import (
     Index,
     char_words,
 )
+from agentroute._lexical import LEXICAL
+from agentroute._signal import Batch, LexicalSignal, relative
 from agentroute._text import term_surfaces
 from agentroute._tfidf import l2, sublinear, word_ngrams
 from agentroute._vectorize import batch_products
@@ -58,12 +53,17 @@ MAX_REQUEST_CHARS = 4_000
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Weights:
-    """How the scorers combine; non-negative, normalised to sum to 1.
+    """How the lexical signals combine; non-negative, normalised to sum to 1.
+
+    One field per fused signal of :data:`agentroute._lexical.LEXICAL`, named after it; a
+    signal without a field here is fused at its ``default_weight``.
 
     Examples
     --------
     >>> Weights(bm25=2, word=1, char=1, trigger=0).normalized()
     Weights(bm25=0.5, word=0.25, char=0.25, trigger=0.0)
+    >>> Weights(bm25=2, word=1, char=1).shares()
+    {'bm25': 0.5, 'word': 0.25, 'char': 0.25, 'trigger': 0.0}
     """
 
     # Equal weights on purpose. On the development collections (wshobson,
@@ -78,27 +78,40 @@ class Weights:
     trigger: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("bm25", "word", "char", "trigger"):
-            value = getattr(self, name)
+        for f in fields(self):
+            value = getattr(self, f.name)
             if (
                 isinstance(value, bool)
                 or not isinstance(value, (int, float))
                 or not math.isfinite(value)
                 or value < 0
             ):
-                raise ValueError(f"Weights.{name} must be a finite number >= 0, got {value!r}")
-        if self.bm25 + self.word + self.char + self.trigger <= 0:
+                raise ValueError(f"Weights.{f.name} must be a finite number >= 0, got {value!r}")
+        if sum(self._weights().values()) <= 0:
             raise ValueError("at least one of the Weights must be positive")
 
-    def normalized(self) -> Weights:
-        values: tuple[float, ...] = (self.bm25, self.word, self.char, self.trigger)
+    def _weights(self, signals: Sequence[LexicalSignal] = LEXICAL) -> dict[str, float]:
+        """Each fused signal's weight, in the signals' order (unnormalised)."""
+        return {
+            s.name: float(getattr(self, s.name, s.default_weight))
+            for s in signals
+            if s.default_weight is not None
+        }
+
+    def shares(self, signals: Sequence[LexicalSignal] = LEXICAL) -> dict[str, float]:
+        """Each fused signal's weight divided by their sum (what :func:`score` fuses by)."""
+        weights = self._weights(signals)
+        values = tuple(weights.values())
         total = sum(values)
         if not math.isfinite(total):  # e.g. two weights of 1e308: only the ratios matter
             top = max(values)
             values = tuple(v / top for v in values)
             total = sum(values)
-        bm25, word, char, trigger = (v / total for v in values)
-        return Weights(bm25=bm25, word=word, char=char, trigger=trigger)
+        return {name: v / total for name, v in zip(weights, values, strict=True)}
+
+    def normalized(self) -> Weights:
+        shares = self.shares()
+        return Weights(**{f.name: shares[f.name] for f in fields(self)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,25 +197,49 @@ def analyze_query(index: Index, text: str) -> Query:
 class Scores:
     """Per-request, per-agent scores (rows: requests, columns: agents in index order).
 
-    ``bm25``, ``word``, ``char``, ``trigger`` and ``coverage`` are absolute (each in
-    [0, 1]); ``combined`` fuses them relative to the best agent of each request.
-    ``present`` holds, per request, the vocabulary columns of its terms and bigrams
-    (ascending); ``matched``, the trigger keys found in it (see :func:`matched_triggers`).
-    ``trigger`` is computed only when its weight is positive (else zeros): the
-    decision reads the best agent's triggers alone.
+    ``views``: each lexical signal's matrix by its name (``bm25``, ``word``, ``char``,
+    ``trigger``, ``coverage``; absolute, each in [0, 1]); ``combined`` fuses them relative
+    to the best agent of each request. ``present`` holds, per request, the vocabulary
+    columns of its terms and bigrams (ascending); ``matched``, the trigger keys found in
+    it (see :func:`matched_triggers`). ``moments``: for a signal read for pre-selected
+    agents only (the char view of a very large catalog), per request the mean and spread
+    of its values over every agent.
     """
 
     combined: np.ndarray
-    bm25: np.ndarray
-    word: np.ndarray
-    char: np.ndarray
-    trigger: np.ndarray
-    coverage: np.ndarray
+    views: dict[str, np.ndarray]
     matched: tuple[tuple[str, ...], ...]
     present: tuple[np.ndarray, ...]
-    # Per request, the mean and spread of ``char`` over every agent when the char view
-    # was read for pre-selected candidates only (see IndexConfig.preselect_min_agents), else None.
-    char_moments: np.ndarray | None = None
+    moments: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def bm25(self) -> np.ndarray:
+        return self.views["bm25"]
+
+    @property
+    def word(self) -> np.ndarray:
+        return self.views["word"]
+
+    @property
+    def char(self) -> np.ndarray:
+        return self.views["char"]
+
+    @property
+    def trigger(self) -> np.ndarray:
+        """Zeros unless its weight is positive: the decision reads the best agent's
+        triggers alone."""
+        return self.views["trigger"]
+
+    @property
+    def coverage(self) -> np.ndarray:
+        return self.views["coverage"]
+
+    @property
+    def char_moments(self) -> np.ndarray | None:
+        """Per request, the mean and spread of ``char`` over every agent when the char
+        view was read for pre-selected candidates only (see
+        IndexConfig.preselect_min_agents), else None."""
+        return self.moments.get("char")
 
 
 def _trigger_keys(index: Index, query: Query) -> tuple[str, ...]:
@@ -215,18 +252,6 @@ def _trigger_keys(index: Index, query: Query) -> tuple[str, ...]:
 def matched_triggers(index: Index, keys: Sequence[str], agent: int) -> tuple[str, ...]:
     """Which of a request's trigger ``keys`` belong to ``agent``."""
     return tuple(k for k in keys if agent in index.triggers[k])
-
-
-def _trigger_scores(index: Index, matched: Sequence[Sequence[str]]) -> np.ndarray:
-    raw = np.zeros((len(matched), index.n_agents), dtype=np.float64)
-    for r, keys in enumerate(matched):
-        for key in keys:
-            # A phrase of several words is stronger evidence than a single word.
-            weight = index.trigger_weight[key] * (1.0 + 0.5 * key.count(" "))
-            for agent in index.triggers[key]:
-                raw[r, agent] += weight
-    out: np.ndarray = -np.expm1(-raw)
-    return out
 
 
 # -- the request's vectors ------------------------------------------------------------------
@@ -263,13 +288,6 @@ def char_vector(index: Index, text: str) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     c, n = np.unique(np.concatenate(parts), return_counts=True)
     return c, l2(sublinear(n, index.char_idf[c]))
-
-
-def _relative(raw: np.ndarray) -> np.ndarray:
-    """Each row divided by its best agent's value (0 where no agent scores)."""
-    top = raw.max(axis=1, keepdims=True) if raw.shape[1] else np.zeros((raw.shape[0], 1))
-    out: np.ndarray = np.divide(raw, top, out=np.zeros_like(raw), where=top > 0)
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,117 +484,79 @@ def _products_scipy(
     return bm25, word, char.astype(np.float64), hit
 
 
-# -- large catalogs: the char view for pre-selected candidates --------------------------------
-#
-# The char view reads every (n-gram, agent) pair of a request's ~200 n-grams: ~1.1M at 10,000
-# agents, ~11M at 100,000, too many for an interactive route. From this many agents on, it is
-# read only for the ``preselect`` agents that lead on BM25F + word (binary search of each n-gram's
-# row for them), and the char scores of the others are 0; their mean and spread, which the
-# scope model reads, are estimated: the mean exactly (the request's vector times each
-# n-gram's column sum), the spread from the candidates and the others' mean. The search
-# costs about the same whatever the catalog; the exact product grows with it. Measured on a
-# loaded 2-core machine: at 10,000 agents 24 ms pre-selected against 15-17 ms exact, at
-# 20,000 about even, so the threshold sits above both (decisions at 20,000 agents with it
-# lowered: 200 of 200 equal to exact, benchmarks/speed.py). Below it (every labelled
-# catalog, and 10,000 and 20,000 agents) scoring is exact, as before. Both numbers are
-# IndexConfig fields (preselect_min_agents, preselect).
+def _products(
+    index: Index, queries: Sequence[Query], partial: frozenset[str]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...], Any]:
+    """The batch's raw products (``bm25``, ``word``, ``char``, ``hit``), the IDF it could
+    reach, its known single terms' IDF, its unknown terms, its vocabulary columns and
+    its vectors (None when made for the whole batch at once). ``partial``: the signals
+    that read their product for candidates only (it is left at zeros)."""
+    chars = "char" not in partial
+    if len(queries) >= BATCH_MIN and not partial:
+        # A batch: one pass over all its requests (the same sums, see _vectorize).
+        p = batch_products(index, queries, _kernels())
+        raw = {"bm25": p.bm25, "word": p.word, "char": p.char, "hit": p.hit}
+        return raw, p.reach, p.total, p.unknown, p.present, None
+    vectors = [_vectors(index, q) for q in queries]
+    batch = len(vectors) >= BATCH_MIN
+    products = _products_scipy if batch or _scipy_loaded() else _products_numpy
+    bm25, word, char, hit = products(index, vectors, chars)
+    raw = {"bm25": bm25, "word": word, "char": char, "hit": hit}
+    unknown = np.array([v.unknown for v in vectors], dtype=np.float64)
+    reach = np.array([v.reach for v in vectors], dtype=np.float64)
+    known_idf = np.array([v.total for v in vectors], dtype=np.float64)
+    return raw, reach, known_idf, unknown, tuple(v.cols for v in vectors), vectors
 
 
-def _char_candidates(
-    index: Index, cols: np.ndarray, values: np.ndarray, candidates: np.ndarray
-) -> np.ndarray:
-    """float32 char cosines for ``candidates`` (ascending agent ids): the same bits as the
-    full product gives them (the same products, summed in the same order)."""
-    # Through gather, not the arrays: a matrix mapped from the cache reads (and checks)
-    # only these rows.
-    agents, data, lengths = index.chars_t.gather(cols)
-    acc = np.zeros(candidates.size, dtype=np.float32)
-    wanted = candidates.astype(agents.dtype)
-    ends = np.cumsum(lengths)
-    for a, b, q in zip((ends - lengths).tolist(), ends.tolist(), values, strict=True):
-        if a == b:
-            continue
-        row = agents[a:b]
-        at = np.minimum(np.searchsorted(row, wanted), b - a - 1)
-        found = np.where(row[at] == wanted, data[a:b][at], np.float32(0.0))
-        acc += found * q
-    return acc
+@functools.lru_cache(maxsize=64)
+def _shares(weights: Weights, signals: tuple[LexicalSignal, ...]) -> dict[str, float]:
+    """:meth:`Weights.shares`, once per weights (a router routes with one); read only."""
+    return weights.shares(signals)
 
 
-def _preselected_char(
-    index: Index, vectors: Sequence[_Vectors], bm25: np.ndarray, word: np.ndarray, w: Weights
-) -> tuple[np.ndarray, np.ndarray]:
-    n = index.n_agents
-    char = np.zeros((len(vectors), n), dtype=np.float64)
-    moments = np.zeros((len(vectors), 2), dtype=np.float64)
-    lead = w.bm25 * _relative(bm25) + w.word * _relative(word)
-    k = min(index.config.preselect, n)
-    for r, v in enumerate(vectors):
-        if not v.char_cols.size:
-            continue
-        candidates = np.sort(np.argpartition(-lead[r], k - 1)[:k])
-        exact = _char_candidates(index, v.char_cols, v.char_values, candidates)
-        char[r, candidates] = exact
-        mean = float(v.char_values.astype(np.float64) @ index.char_sums[v.char_cols]) / n
-        rest = n - k
-        rest_mean = (mean * n - float(exact.sum(dtype=np.float64))) / rest if rest else mean
-        spread = float(((exact - mean) ** 2).sum()) + rest * (rest_mean - mean) ** 2
-        moments[r] = (mean, math.sqrt(max(spread, 0.0) / n))
-    return char, moments
-
-
-def score(index: Index, queries: Sequence[Query], weights: Weights) -> Scores:
+def score(
+    index: Index,
+    queries: Sequence[Query],
+    weights: Weights,
+    *,
+    signals: Sequence[LexicalSignal] = LEXICAL,
+) -> Scores:
     """Score every agent for every query; every array is in [0, 1] and finite.
 
-    The components are fused relative to each request's best agent: each is
-    divided by its best value for that request before the weighted mean, so a
-    component whose raw values run high (BM25) cannot drown one whose values
+    Every lexical signal (:data:`agentroute._lexical.LEXICAL`) reads the batch's shared
+    products into its matrix; the fused ones are combined relative to each request's
+    best agent: each is divided by its best value for that request before the weighted
+    mean, so a signal whose raw values run high (BM25) cannot drown one whose values
     run low (cosines) and no constant has to say how their scales compare.
 
     A process without SciPy loaded scores a few requests with NumPy alone; a batch of
     :data:`BATCH_MIN` or more, or any request once SciPy is loaded, with SciPy's compiled
-    sparse products. Both give the same bits.
+    sparse products. Both give the same bits. ``signals``: the lexical signals to read
+    and fuse (what a new signal is tried with before it joins ``LEXICAL``).
     """
-    w = weights.normalized()
-    preselect = index.n_agents >= index.config.preselect_min_agents
-    moments: np.ndarray | None = None
-    if len(queries) >= BATCH_MIN and not preselect:
-        # A batch: one pass over all its requests (the same sums, see _vectorize).
-        p = batch_products(index, queries, _kernels())
-        bm25, word, char, hit = p.bm25, p.word, p.char, p.hit
-        unknown, reach, known_idf, present = p.unknown, p.reach, p.total, p.present
-    else:
-        vectors = [_vectors(index, q) for q in queries]
-        batch = len(vectors) >= BATCH_MIN
-        products = _products_scipy if batch or _scipy_loaded() else _products_numpy
-        bm25, word, char, hit = products(index, vectors, not preselect)
-        if preselect:
-            char, moments = _preselected_char(index, vectors, bm25, word, w)
-        unknown = np.array([v.unknown for v in vectors], dtype=np.float64)
-        reach = np.array([v.reach for v in vectors], dtype=np.float64)
-        known_idf = np.array([v.total for v in vectors], dtype=np.float64)
-        present = tuple(v.cols for v in vectors)
-    top_idf = index.top_idf
-    # The best BM25 a request could reach: every known term saturated, plus the
-    # unknown words at the highest IDF (no agent accounts for them).
-    reach = (reach + top_idf * unknown) * (index.config.bm25_k1 + 1.0)
-    bm25 = np.divide(bm25, reach[:, None], out=np.zeros_like(bm25), where=reach[:, None] > 0)
+    shares = _shares(weights, tuple(signals))
+    partial = frozenset(s.name for s in signals if s.candidates_only(index))
+    raw, reach, known_idf, unknown, present, vectors = _products(index, queries, partial)
     matched = tuple(_trigger_keys(index, q) for q in queries)
-    if w.trigger > 0:
-        trigger = _trigger_scores(index, matched)
-    else:
-        trigger = np.zeros((len(queries), index.n_agents), dtype=np.float64)
-    total = known_idf + top_idf * unknown
-    coverage = np.divide(hit, total[:, None], out=np.zeros_like(hit), where=total[:, None] > 0)
-    np.clip(coverage, 0.0, 1.0, out=coverage)
-
-    combined = (
-        w.bm25 * _relative(bm25)
-        + w.word * _relative(word)
-        + w.char * _relative(char)
-        + w.trigger * _relative(trigger)
-    )
-    for arr in (combined, bm25, word, char):
+    batch = Batch(index, queries, raw, reach, known_idf, unknown, vectors, matched, shares)
+    views: dict[str, np.ndarray] = {}
+    moments: dict[str, np.ndarray] = {}
+    unbounded: list[np.ndarray] = []
+    combined: np.ndarray | None = None
+    for signal in signals:
+        view = signal.score(batch)
+        views[signal.name] = view.values
+        if not view.bounded:
+            unbounded.append(view.values)
+        if view.moments is not None:
+            moments[signal.name] = view.moments
+        weight = shares.get(signal.name, 0.0)
+        if weight > 0.0:  # a zero weight would add +0.0 to every entry: the same bits
+            term = weight * relative(view.values)
+            combined = term if combined is None else combined + term
+    if combined is None:  # pragma: no cover - Weights refuses all-zero weights
+        combined = np.zeros((len(queries), index.n_agents), dtype=np.float64)
+    for arr in (combined, *unbounded):
         # Cosines of non-negative unit vectors lie in [0, 1]; clip float round-off.
         np.clip(arr, 0.0, 1.0, out=arr)
-    return Scores(combined, bm25, word, char, trigger, coverage, matched, present, moments)
+    return Scores(combined, views, matched, present, moments)

@@ -400,6 +400,10 @@ class SemanticView:
         """What a saved router stores (see :func:`view_from_arrays`)."""
         return {"semantic_vectors": self.vectors, "semantic_owner": self.owner}
 
+    def record(self) -> dict[str, str]:
+        """The encoder that made the vectors (a saved router's note beside them)."""
+        return {"encoder": self.encoder.label, "identity": self.encoder.identity}
+
     def encode_requests(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Each distinct text of ``texts`` and its vector, encoded in one batch: a batch's
         requests and the parts its teams will route (``_team.parts_to_route``)."""
