@@ -643,64 +643,17 @@ def _rebuild(
     chars = _vocabulary(path, arrays, "char_names")
     n, v, vc = len(names), len(features), len(chars)
     shapes = doc["shapes"]
-    want = {
-        "bm25_t": [v, n],
-        "word_t": [v, n],
-        "head_rows": [n, v],
-        "chars_t": [vc, n],
-        "similar": [n, n],
-    }
-    if shapes != want or list(names) != sorted(set(names)):
-        raise _bad(path, "shapes or names do not agree")
-    unclean = _unclean_name(names)
-    if unclean is not None:
-        # The loader cleans every name; one that is not clean was not written by it.
-        raise _bad(path, f"the name {unclean[:40]!r} holds control characters")
+    _check_names(path, names, shapes, v, vc)
     ends, digests = arrays["record_ends"], arrays["record_digests"]
-    if (
-        records.dtype != np.uint8
-        or records.ndim != 1
-        or ends.dtype != np.int64
-        or ends.shape != (n,)
-        or digests.dtype != np.uint8
-        or digests.shape != (n, DIGEST_BYTES)
-        or (n and (int(ends[0]) < 0 or int(ends[-1]) != records.size))
-        or (n > 1 and bool(np.any(np.diff(ends) < 0)))
-    ):
-        raise _bad(path, "the record index is malformed")
+    _check_record_index(path, records, ends, digests, n)
     agents = Records(path, names, records, ends, digests, respell)
-    vectors = (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc), ("char_sums", vc))
-    for name, length in vectors:
-        a = arrays[name]
-        if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not _in_range(a):
-            raise _bad(path, f"vector {name!r} is malformed")
-    copy_of = arrays["copy_of"]
-    if (
-        copy_of.dtype != index_dtype(n)
-        or copy_of.shape != (n,)
-        or (n and int(copy_of.max()) >= n)
-        or (copy_of.dtype.kind == "i" and n and int(copy_of.min()) < 0)
-        # An agent points at its original, an original at itself: no chains, no cycles.
-        or (n and bool(np.any(copy_of[copy_of] != copy_of)))
-    ):
-        raise _bad(path, "vector 'copy_of' is malformed")
+    _check_vectors(path, arrays, n, v, vc)
     top_idf = doc["top_idf"]
     if not isinstance(top_idf, float) or not 0.0 <= top_idf <= MAX_CACHED_VALUE:
         raise _bad(path, "top_idf is malformed")
     values = _char_values(path, arrays, n)
     mats = {name: _csr(path, blocks, name, shapes[name], lazy=lazy, chars=values) for name in _CSR}
-    triggers: dict[str, tuple[int, ...]] = {}
-    weights: dict[str, float] = {}
-    for key, owners, weight in doc["triggers"]:
-        if not all(isinstance(o, int) and 0 <= o < n for o in owners):
-            raise _bad(path, "trigger owners out of range")
-        if not isinstance(weight, (int, float)) or not 0.0 <= weight <= MAX_CACHED_VALUE:
-            raise _bad(path, f"a trigger weight is not a number in [0, {MAX_CACHED_VALUE:g}]")
-        triggers[str(key)] = tuple(owners)
-        weights[str(key)] = float(weight)
-    surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
-    if len(surface) != n:
-        raise _bad(path, "trigger surfaces do not match the agents")
+    triggers, weights, surface = _triggers(path, doc, n)
     try:
         not_for = table_from_parts(doc["not_for"], names)
     except ValueError as exc:
@@ -726,10 +679,84 @@ def _rebuild(
         trigger_weight=weights,
         trigger_surface=surface,
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
-        copy_of=copy_of,
+        copy_of=arrays["copy_of"],
         top_idf=top_idf,
         similar=mats["similar"],
         not_for=not_for,
         config=config,
     )
     return agents, diagnostics, index
+
+
+def _check_names(path: Path, names: Sequence[str], shapes: Any, v: int, vc: int) -> None:
+    """The matrices' shapes agree with the agents and vocabularies; the names are sorted,
+    unique and clean."""
+    n = len(names)
+    want = {
+        "bm25_t": [v, n],
+        "word_t": [v, n],
+        "head_rows": [n, v],
+        "chars_t": [vc, n],
+        "similar": [n, n],
+    }
+    if shapes != want or list(names) != sorted(set(names)):
+        raise _bad(path, "shapes or names do not agree")
+    unclean = _unclean_name(names)
+    if unclean is not None:
+        # The loader cleans every name; one that is not clean was not written by it.
+        raise _bad(path, f"the name {unclean[:40]!r} holds control characters")
+
+
+def _check_record_index(
+    path: Path, records: np.ndarray, ends: np.ndarray, digests: np.ndarray, n: int
+) -> None:
+    """Each of the ``n`` records has an end in the bytes, in order, and a digest."""
+    if (
+        records.dtype != np.uint8
+        or records.ndim != 1
+        or ends.dtype != np.int64
+        or ends.shape != (n,)
+        or digests.dtype != np.uint8
+        or digests.shape != (n, DIGEST_BYTES)
+        or (n and (int(ends[0]) < 0 or int(ends[-1]) != records.size))
+        or (n > 1 and bool(np.any(np.diff(ends) < 0)))
+    ):
+        raise _bad(path, "the record index is malformed")
+
+
+def _check_vectors(path: Path, arrays: dict[str, np.ndarray], n: int, v: int, vc: int) -> None:
+    """The per-term, per-n-gram and per-agent vectors: dtype, length and range."""
+    vectors = (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc), ("char_sums", vc))
+    for name, length in vectors:
+        a = arrays[name]
+        if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not _in_range(a):
+            raise _bad(path, f"vector {name!r} is malformed")
+    copy_of = arrays["copy_of"]
+    if (
+        copy_of.dtype != index_dtype(n)
+        or copy_of.shape != (n,)
+        or (n and int(copy_of.max()) >= n)
+        or (copy_of.dtype.kind == "i" and n and int(copy_of.min()) < 0)
+        # An agent points at its original, an original at itself: no chains, no cycles.
+        or (n and bool(np.any(copy_of[copy_of] != copy_of)))
+    ):
+        raise _bad(path, "vector 'copy_of' is malformed")
+
+
+def _triggers(
+    path: Path, doc: dict[str, Any], n: int
+) -> tuple[dict[str, tuple[int, ...]], dict[str, float], tuple[dict[str, str], ...]]:
+    """The trigger table, its weights and each agent's trigger surfaces, checked."""
+    triggers: dict[str, tuple[int, ...]] = {}
+    weights: dict[str, float] = {}
+    for key, owners, weight in doc["triggers"]:
+        if not all(isinstance(o, int) and 0 <= o < n for o in owners):
+            raise _bad(path, "trigger owners out of range")
+        if not isinstance(weight, (int, float)) or not 0.0 <= weight <= MAX_CACHED_VALUE:
+            raise _bad(path, f"a trigger weight is not a number in [0, {MAX_CACHED_VALUE:g}]")
+        triggers[str(key)] = tuple(owners)
+        weights[str(key)] = float(weight)
+    surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
+    if len(surface) != n:
+        raise _bad(path, "trigger surfaces do not match the agents")
+    return triggers, weights, surface
