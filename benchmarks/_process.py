@@ -1,9 +1,10 @@
-"""Whole-process measurements: the command line's cold start, import cost, and this process's
-resident memory (speed.py, build_memory.py)."""
+"""Whole-process measurements: the command line's cold start, import cost, this process's
+resident memory, and the hook and batch commands as child processes (speed.py, build_memory.py)."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import resource
@@ -16,6 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from _timing import dir_size
 
 
 def rss_mb() -> float:
@@ -125,3 +128,85 @@ def import_time(module: str, top: int) -> dict[str, Any]:
     by_package = sorted(packages.items(), key=lambda kv: -kv[1])[:top]
     by_self = sorted(((n, s) for n, s, _ in rows), key=lambda kv: -kv[1])[:top]
     return {"module": module, "total_ms": total / 1e3, "by_package": by_package, "by_self": by_self}
+
+def _child_peak_mb(cmd: Sequence[str], stdin: bytes | None = None) -> tuple[float, float, int]:
+    """Run ``cmd``; its wall time, its peak RSS (MB, worker processes included) and exit code.
+
+    Linux carries a process's high-water RSS across fork and exec, so a child of this
+    (large) process would report at least this process's peak: GNU time, itself small,
+    starts the command and reports its peak instead.
+    """
+    timer = shutil.which("time") or "/usr/bin/time"
+    with tempfile.NamedTemporaryFile(prefix="agentroute-rss-", suffix=".txt") as note:
+        wrapped = [timer, "-f", "%M", "-o", note.name, *cmd] if Path(timer).exists() else cmd
+        started = time.perf_counter()
+        proc = subprocess.run(wrapped, input=stdin or b"", stdout=subprocess.DEVNULL, check=False)
+        wall = time.perf_counter() - started
+        text = Path(note.name).read_text().strip().splitlines()
+    peak = float(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
+    return wall, peak, proc.returncode
+
+
+def measure_hook(
+    catalog: Path, prompt: str, runs: int, build_timeout: float = 3600.0
+) -> dict[str, Any]:
+    """``agentroute hook`` on one prompt: a first call and warm calls that read the cache.
+
+    A catalog of more than a few hundred files is indexed by a detached background process
+    that the first call starts (it prints nothing meanwhile): the warm calls wait for its
+    lock file to go, so they time reading the cache, not the no-op answer during the build.
+    """
+    script = str(Path(sys.executable).with_name("agentroute"))
+    event = json.dumps({"hook_event_name": "UserPromptSubmit", "prompt": prompt}).encode()
+    with tempfile.TemporaryDirectory(prefix="agentroute-hook-") as tmp:
+        os.environ["AGENTROUTE_CACHE_DIR"] = tmp
+        try:
+            cmd = [script, "hook", "--agents", str(catalog)]
+            started = time.perf_counter()
+            first, first_rss, _ = _child_peak_mb(cmd, event)
+            while any(Path(tmp).glob("*.lock")):
+                if time.perf_counter() - started > build_timeout:
+                    raise RuntimeError(f"the hook's background build took over {build_timeout} s")
+                time.sleep(0.5)
+            built = time.perf_counter() - started
+            caches = list(Path(tmp).glob("*.npz"))
+            if not caches:
+                raise RuntimeError(f"the hook left no index cache in {tmp}")
+            warm = [_child_peak_mb(cmd, event) for _ in range(runs)]
+            cache_mb = sum(dir_size(p) for p in Path(tmp).iterdir()) / 1e6
+        finally:
+            del os.environ["AGENTROUTE_CACHE_DIR"]
+    return {
+        "first_call_s": first,
+        "first_call_peak_mb": first_rss,
+        "cache_ready_s": built,
+        "second_call_s": statistics.median(w[0] for w in warm),
+        "second_call_peak_mb": max(w[1] for w in warm),
+        "cache_mb": cache_mb,
+    }
+
+
+def measure_batch(catalog: Path, requests: Sequence[str], n: int, jobs: int) -> dict[str, Any]:
+    """``agentroute route --input --output --jobs`` over ``n`` requests (the request list
+    repeated): wall time, req/s and the peak RSS of the process and its workers."""
+    script = str(Path(sys.executable).with_name("agentroute"))
+    with tempfile.TemporaryDirectory(prefix="agentroute-batch-") as tmp:
+        source, target = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+        with source.open("w", encoding="utf-8") as fh:
+            for i in range(n):
+                fh.write(json.dumps({"id": i, "request": requests[i % len(requests)]}) + "\n")
+        cmd = [script, "route", "--agents", str(catalog), "--input", str(source)]
+        cmd += ["--output", str(target), "--jobs", str(jobs)]
+        _child_peak_mb(cmd)  # a first call writes the index cache
+        wall, peak, code = _child_peak_mb(cmd)
+        with target.open("rb") as fh:
+            answered = sum(1 for _ in fh)
+    return {
+        "requests": n,
+        "jobs": jobs,
+        "answered": answered,
+        "exit": code,
+        "wall_s": wall,
+        "req_per_s": n / wall,
+        "peak_rss_mb": peak,
+    }
