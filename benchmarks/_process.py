@@ -14,7 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +130,25 @@ def import_time(module: str, top: int) -> dict[str, Any]:
     by_self = sorted(((n, s) for n, s, _ in rows), key=lambda kv: -kv[1])[:top]
     return {"module": module, "total_ms": total / 1e3, "by_package": by_package, "by_self": by_self}
 
-def _child_peak_mb(cmd: Sequence[str], stdin: bytes | None = None) -> tuple[float, float, int]:
-    """Run ``cmd``; its wall time, its peak RSS (MB, worker processes included) and exit code.
+@dataclass(frozen=True)
+class ChildRun:
+    """One child process: wall seconds, peak RSS in MB (worker processes included), exit
+    code and standard output (empty unless captured)."""
+
+    wall: float
+    peak_mb: float
+    code: int
+    stdout: bytes = b""
+
+
+def run_child(
+    cmd: Sequence[str],
+    stdin: bytes | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    capture: bool = False,
+) -> ChildRun:
+    """Run ``cmd`` under GNU time and measure it (see :class:`ChildRun`).
 
     Linux carries a process's high-water RSS across fork and exec, so a child of this
     (large) process would report at least this process's peak: GNU time, itself small,
@@ -140,11 +158,20 @@ def _child_peak_mb(cmd: Sequence[str], stdin: bytes | None = None) -> tuple[floa
     with tempfile.NamedTemporaryFile(prefix="agentroute-rss-", suffix=".txt") as note:
         wrapped = [timer, "-f", "%M", "-o", note.name, *cmd] if Path(timer).exists() else cmd
         started = time.perf_counter()
-        proc = subprocess.run(wrapped, input=stdin or b"", stdout=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            wrapped,
+            input=stdin or b"",
+            env=None if env is None else dict(env),
+            stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+            stderr=subprocess.PIPE if capture else None,
+            check=False,
+        )
         wall = time.perf_counter() - started
         text = Path(note.name).read_text().strip().splitlines()
     peak = float(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
-    return wall, peak, proc.returncode
+    if capture and proc.returncode:
+        raise RuntimeError(f"{list(cmd)} failed: {proc.stderr.decode()[-500:]}")
+    return ChildRun(wall, peak, proc.returncode, proc.stdout or b"")
 
 
 def measure_hook(
@@ -163,7 +190,7 @@ def measure_hook(
         try:
             cmd = [script, "hook", "--agents", str(catalog)]
             started = time.perf_counter()
-            first, first_rss, _ = _child_peak_mb(cmd, event)
+            cold = run_child(cmd, event)
             while any(Path(tmp).glob("*.lock")):
                 if time.perf_counter() - started > build_timeout:
                     raise RuntimeError(f"the hook's background build took over {build_timeout} s")
@@ -172,16 +199,16 @@ def measure_hook(
             caches = list(Path(tmp).glob("*.npz"))
             if not caches:
                 raise RuntimeError(f"the hook left no index cache in {tmp}")
-            warm = [_child_peak_mb(cmd, event) for _ in range(runs)]
+            warm = [run_child(cmd, event) for _ in range(runs)]
             cache_mb = sum(dir_size(p) for p in Path(tmp).iterdir()) / 1e6
         finally:
             del os.environ["AGENTROUTE_CACHE_DIR"]
     return {
-        "first_call_s": first,
-        "first_call_peak_mb": first_rss,
+        "first_call_s": cold.wall,
+        "first_call_peak_mb": cold.peak_mb,
         "cache_ready_s": built,
-        "second_call_s": statistics.median(w[0] for w in warm),
-        "second_call_peak_mb": max(w[1] for w in warm),
+        "second_call_s": statistics.median(w.wall for w in warm),
+        "second_call_peak_mb": max(w.peak_mb for w in warm),
         "cache_mb": cache_mb,
     }
 
@@ -197,16 +224,16 @@ def measure_batch(catalog: Path, requests: Sequence[str], n: int, jobs: int) -> 
                 fh.write(json.dumps({"id": i, "request": requests[i % len(requests)]}) + "\n")
         cmd = [script, "route", "--agents", str(catalog), "--input", str(source)]
         cmd += ["--output", str(target), "--jobs", str(jobs)]
-        _child_peak_mb(cmd)  # a first call writes the index cache
-        wall, peak, code = _child_peak_mb(cmd)
+        run_child(cmd)  # a first call writes the index cache
+        run = run_child(cmd)
         with target.open("rb") as fh:
             answered = sum(1 for _ in fh)
     return {
         "requests": n,
         "jobs": jobs,
         "answered": answered,
-        "exit": code,
-        "wall_s": wall,
-        "req_per_s": n / wall,
-        "peak_rss_mb": peak,
+        "exit": run.code,
+        "wall_s": run.wall,
+        "req_per_s": n / run.wall,
+        "peak_rss_mb": run.peak_mb,
     }

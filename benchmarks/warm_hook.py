@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _catalogs import DEFAULT_SHARED, ensure_catalog
+from _process import run_child
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PROMPT = "optimise the slow PostgreSQL query that joins orders and customers on every page load"
@@ -43,26 +43,6 @@ _BUILD = (
 
 def _env(src: Path, cache: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(src), "AGENTROUTE_CACHE_DIR": str(cache)}
-
-
-def _timed(cmd: list[str], env: dict[str, str], stdin: bytes) -> tuple[float, float, bytes]:
-    """Wall seconds, peak RSS (MB, by GNU time) and stdout of ``cmd``."""
-    timer = shutil.which("time") or "/usr/bin/time"
-    with tempfile.NamedTemporaryFile(suffix=".txt") as note:
-        started = time.perf_counter()
-        done = subprocess.run(
-            [timer, "-f", "%M", "-o", note.name, *cmd],
-            input=stdin,
-            env=env,
-            capture_output=True,
-            check=False,
-        )
-        wall = time.perf_counter() - started
-        text = Path(note.name).read_text().strip().splitlines()
-    if done.returncode:
-        raise RuntimeError(f"{cmd} failed: {done.stderr.decode()[-500:]}")
-    peak = float(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
-    return wall, peak, done.stdout
 
 
 def _cache_mb(folder: Path) -> float:
@@ -89,13 +69,14 @@ def measure(size: int, versions: dict[str, Path], root: Path, runs: int, shared:
         built = _build(src, catalog, folder)
         rows[label] = {"build_s": built, "cache_mb": _cache_mb(folder), "walls": [], "rss": []}
         # One call to warm the page cache and to prove the cache is used (it answers).
-        _, _, out = _timed(hook, _env(src, folder), event)
+        out = run_child(hook, event, env=_env(src, folder), capture=True).stdout
         if list(folder.glob("*.lock")):
             raise RuntimeError(f"{label}: the hook did not take its cache in {folder}")
         rows[label]["answer"] = out.decode()[:200]
     for _ in range(runs):
         for label, src in versions.items():
-            wall, rss, _ = _timed(hook, _env(src, root / f"{label}-n{size}"), event)
+            run = run_child(hook, event, env=_env(src, root / f"{label}-n{size}"), capture=True)
+            wall, rss = run.wall, run.peak_mb
             rows[label]["walls"].append(wall)
             rows[label]["rss"].append(rss)
     for row in rows.values():
