@@ -29,6 +29,7 @@ __all__ = [
     "UsageError",
     "add_agents_option",
     "add_cache_option",
+    "add_catalog_arguments",
     "add_encoder_option",
     "catalog_paths",
     "fraction",
@@ -126,6 +127,18 @@ def add_agents_option(p: argparse.ArgumentParser, default: str = DEFAULT_CATALOG
         help=f"agent file, folder or catalog (repeatable); default: {default}",
     )
 
+
+
+def add_catalog_arguments(p: argparse.ArgumentParser) -> None:
+    """``PATH ...`` and ``--agents PATH``: the two ways ``agents`` and ``lint`` are given
+    a catalog."""
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="agent files, folders or catalogs (the same as --agents PATH)",
+    )
+    add_agents_option(p)
 
 # -- the catalog ------------------------------------------------------------------------
 def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) -> list[Path]:

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TextIO
 
-from agentroute._cmd import EXIT_OK, add_agents_option, add_cache_option, load_router
+from agentroute._cmd import EXIT_OK, add_cache_option, add_catalog_arguments, load_router
 
 __all__ = ["add_parser", "run"]
 
@@ -19,13 +19,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Show what was loaded: names, triggers, diagnostics.",
         epilog="exit status: 0 success, 2 usage or input error.",
     )
-    agents.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help="agent files, folders or catalogs (the same as --agents PATH)",
-    )
-    add_agents_option(agents)
+    add_catalog_arguments(agents)
     agents.add_argument("--json", action="store_true", help="print JSON")
     agents.add_argument(
         "-v", "--verbose", action="store_true", help="also show informational diagnostics"

@@ -9,8 +9,8 @@ from typing import TextIO
 from agentroute._cmd import (
     EXIT_FINDINGS,
     EXIT_OK,
-    add_agents_option,
     add_cache_option,
+    add_catalog_arguments,
     fraction,
     load_router,
     read_labels,
@@ -36,13 +36,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog="exit status: 0 no errors (warnings allowed), 1 errors found (or any finding\n"
         "with --strict), 2 usage or input error.",
     )
-    li.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help="agent files, folders or catalogs (the same as --agents PATH)",
-    )
-    add_agents_option(li)
+    add_catalog_arguments(li)
     li.add_argument("--labels", metavar="FILE", help="labels JSONL for the reachability checks")
     li.add_argument(
         "--overlap",
