@@ -348,7 +348,12 @@ class _CharCounter:
 
 
 def _bm25f(fields: dict[str, Any], n_agents: int, config: IndexConfig) -> tuple[Any, np.ndarray]:
-    """BM25F: per-field length normalisation, weighted sum, one saturation, IDF."""
+    """BM25F: per-field length normalisation, weighted sum, one saturation, IDF.
+
+    Rows and columns are scaled on the stored values (``data * scale[row]``,
+    ``data * idf[column]``): the products ``diags(scale) @ counts`` and ``tf @ diags(idf)``
+    give, each entry being one product added to 0, the same values (zero products
+    dropped as they drop them), without a sparse product's sort."""
     import scipy.sparse as sp
 
     total: Any = None
@@ -357,7 +362,12 @@ def _bm25f(fields: dict[str, Any], n_agents: int, config: IndexConfig) -> tuple[
         mean = float(length.mean()) if length.size else 0.0
         b = config.bm25_b
         norm = 1.0 - b + b * length / mean if mean > 0 else np.ones_like(length)
-        part = sp.diags(config.field_weights[name] / np.maximum(norm, 1e-9)) @ counts
+        scale = config.field_weights[name] / np.maximum(norm, 1e-9)
+        part = sp.csr_matrix(
+            (counts.data * np.repeat(scale, np.diff(counts.indptr)), counts.indices, counts.indptr),
+            shape=counts.shape,
+        )
+        part.eliminate_zeros()
         total = part if total is None else total + part
     assert total is not None
     tf = sp.csr_matrix(total, dtype=np.float64)
@@ -366,9 +376,10 @@ def _bm25f(fields: dict[str, Any], n_agents: int, config: IndexConfig) -> tuple[
     idf = np.log1p((n_agents - df + 0.5) / (df + 0.5))
     k1 = config.bm25_k1
     tf.data = tf.data * (k1 + 1.0) / (tf.data + k1)
-    weights = sp.csr_matrix(tf @ sp.diags(idf), dtype=np.float64)
-    weights.sort_indices()
-    return weights, idf
+    tf.data = tf.data * idf[tf.indices]
+    tf.eliminate_zeros()
+    tf.sort_indices()
+    return tf, idf
 
 
 def _row_sums(matrix: Csr, entries: int = 1 << 24) -> np.ndarray:
