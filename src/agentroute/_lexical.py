@@ -79,8 +79,9 @@ class Word:
 # scope model reads, are estimated: the mean exactly (the request's vector times each
 # n-gram's column sum), the spread from the candidates, the others' mean and the variance of
 # an evenly spaced sample of the others (_SPREAD_SAMPLE agents, read with the candidates;
-# before it, the others' own variance was left out and 188 of 200 decisions at 50,000 agents
-# equalled the exact view's, benchmarks/build_memory.py --agreement). The search
+# before it, the others' own variance was left out and 188 of 200 decisions at 50,000 agents,
+# 186 of 200 at 100,000, equalled the exact view's; with it, 200 of 200 at 100,000,
+# benchmarks/build_memory.py --agreement). The search
 # costs about the same whatever the catalog; the exact product grows with it. Measured on a
 # loaded 2-core machine: at 10,000 agents 24 ms pre-selected against 15-17 ms exact, at
 # 20,000 about even, so the threshold sits above both (decisions at 20,000 agents with it
