@@ -70,7 +70,7 @@ import numpy as np
 from agentroute._blocks import BlockError, BlockFile, MappedCsr, write_blocks
 from agentroute._counts import BIG, decode, encode
 from agentroute._errors import IndexFormatError
-from agentroute._fingerprint import CatalogFiles, Fingerprint, catalog_key
+from agentroute._fingerprint import CatalogFiles, Fingerprint, StoredFingerprint, catalog_key
 from agentroute._fs import open_regular
 from agentroute._index import Csr, Index, IndexConfig, Strings, index_dtype, pointer_dtype
 from agentroute._lexical import LEXICAL
@@ -107,7 +107,8 @@ FORMAT = "agentroute-index-cache"
 # 4: each record deflated alone (decoded when asked for), the not-for table stored.
 # 5: the near-equivalents (``similar``) stored.
 # 6: a block file (mapped, a CRC-32 a block) instead of an npz archive; chars as counts.
-FORMAT_VERSION = 6
+# 7: the fingerprint as bytes compared whole (paths and statuses), not JSON.
+FORMAT_VERSION = 7
 
 # The index's own arrays (the vocabulary and IDF the word signals share, the linter's head
 # rows, the near-equivalents), then the arrays each lexical signal names (agentroute._lexical).
@@ -327,7 +328,7 @@ def write_cache(
         "catalog_key": key,
         "chars": chars,
     }
-    raw = b"" if fingerprint is None else fingerprint.to_json()
+    raw = b"" if fingerprint is None else fingerprint.to_bytes()
     private_folder(path.parent)
     members: dict[str, np.ndarray] = {
         "payload": np.frombuffer(payload, dtype=np.uint8),
@@ -512,11 +513,12 @@ def _fresh(path: Path, raw: bytes, meta: dict[str, Any], catalog: CatalogFiles) 
     known = None
     if raw:
         try:
-            known = Fingerprint.from_json(raw)
+            stored = StoredFingerprint(raw)
+            if catalog.unchanged(stored):
+                return True
+            known = stored.fingerprint()
         except (ValueError, UnicodeDecodeError) as exc:
             raise _bad(path, f"malformed fingerprint ({exc})") from None
-        if catalog.unchanged(known):
-            return True
     return bool(meta.get("catalog_key") == catalog.key(known))
 
 
