@@ -59,6 +59,8 @@ _UNTRUSTED_STAT = (-1,) * _STAT_FIELDS
 # Fingerprint.to_bytes). The older JSON form is not read: a cache holding it is rebuilt.
 _MAGIC = b"agentroute-fingerprint 2\n"
 _MASK = (1 << 64) - 1
+# The header line is short (options, count, four sizes): it is looked for this far.
+_MAX_HEAD = 512
 
 
 def _stat_row(st: os.stat_result) -> tuple[int, ...]:
@@ -137,13 +139,15 @@ class StoredFingerprint:
         When ``raw`` is not a fingerprint this library writes.
     """
 
-    def __init__(self, raw: bytes) -> None:
-        if not raw.startswith(_MAGIC):
+    def __init__(self, raw: bytes | memoryview) -> None:
+        # A memoryview of the mapped cache is read in place: its parts are never copied.
+        view = memoryview(raw).cast("B")
+        if bytes(view[: len(_MAGIC)]) != _MAGIC:
             raise ValueError("not a fingerprint of this format")
-        end = raw.find(b"\n", len(_MAGIC))
+        end = bytes(view[: len(_MAGIC) + _MAX_HEAD]).find(b"\n", len(_MAGIC))
         if end < 0:
             raise ValueError("the fingerprint has no header")
-        head = json.loads(raw[len(_MAGIC) : end].decode("ascii"))
+        head = json.loads(bytes(view[len(_MAGIC) : end]).decode("ascii"))
         sizes = head.get("sizes") if isinstance(head, dict) else None
         count = head.get("count") if isinstance(head, dict) else None
         if not (
@@ -154,14 +158,14 @@ class StoredFingerprint:
             and isinstance(sizes, list)
             and len(sizes) == 4
             and all(type(n) is int and n >= 0 for n in sizes)
-            and end + 1 + sum(sizes) == len(raw)
+            and end + 1 + sum(sizes) == len(view)
             and sizes[3] == 8 * _STAT_FIELDS * count
         ):
             raise ValueError("the fingerprint's header is malformed")
         self.options: str = head["options"]
         self.count: int = count
         bounds = list(itertools.accumulate(sizes, initial=end + 1))
-        self._parts = [raw[a:b] for a, b in itertools.pairwise(bounds)]
+        self._parts = [view[a:b] for a, b in itertools.pairwise(bounds)]
 
     def vouches_for(self, absolute: bytes, stats: bytes) -> bool:
         """Whether these are the stored paths (:func:`_joined`) and statuses
@@ -180,7 +184,7 @@ class StoredFingerprint:
         paths = _split(self._parts[0], n, "paths")
         resolved = _split(self._parts[1], n, "resolved paths")
         hashes = _split(self._parts[2], n, "hashes")
-        flat = struct.unpack(f"<{_STAT_FIELDS * n}q", self._parts[3])
+        flat = struct.unpack(f"<{_STAT_FIELDS * n}q", self._parts[3].tobytes())
         stats = tuple(flat[k : k + _STAT_FIELDS] for k in range(0, len(flat), _STAT_FIELDS))
         if not all(paths) or not all(hashes) or not all(h.isascii() for h in hashes):
             raise ValueError("the fingerprint holds an empty path or hash")
@@ -193,9 +197,9 @@ class StoredFingerprint:
         )
 
 
-def _split(raw: bytes, count: int, what: str) -> list[str]:
+def _split(raw: memoryview, count: int, what: str) -> list[str]:
     """``count`` strings from NUL-separated file-system bytes."""
-    parts = os.fsdecode(raw).split("\0") if count else []
+    parts = os.fsdecode(raw.tobytes()).split("\0") if count else []
     if len(parts) != count or (not count and raw):
         raise ValueError(f"the fingerprint's {what} do not match its count")
     return parts
