@@ -263,3 +263,50 @@ def test_the_scope_model_is_not_extrapolated_past_its_largest_catalog() -> None:
         dataclasses.replace(cal.large, scope_max_agents=0)
     data = cal.to_dict()
     assert Calibration.from_dict(data) == cal
+
+
+def _scores_of(word: list[float], char: list[float]) -> Any:
+    import numpy as np
+
+    from agentroute._score import Scores
+
+    w, c = np.array([word]), np.array([char])
+    views = {
+        "bm25": w.copy(),
+        "word": w,
+        "char": c,
+        "trigger": np.zeros_like(w),
+        "coverage": np.zeros_like(w),
+    }
+    return Scores(combined=(w + c) / 2, views=views, matched=((),), present=(np.zeros(0),))
+
+
+def test_the_scope_neighbourhood_does_not_drift_with_the_catalogs_size() -> None:
+    """The head_* inputs read the request's HEAD best agents only: agents that score
+    below them (a crowded install's other collections) leave them unchanged, while the
+    catalog-wide z-score drifts (issue 21: the scope model declined in-scope requests
+    on big installs)."""
+    import numpy as np
+
+    from agentroute._build import build_index
+    from agentroute._calibrate import HEAD, batch_signals, signals
+    from agentroute._score import analyze_query
+    from agentroute._spec import AgentSpec
+
+    index = build_index([AgentSpec("postgres-pro", "Tunes slow postgres queries.")])
+    query = analyze_query(index, "tune my slow postgres query")
+    rng = np.random.default_rng(21)
+    word = [0.6, 0.5, *rng.uniform(0.1, 0.3, HEAD).tolist()]
+    char = [0.5, 0.45, *rng.uniform(0.1, 0.25, HEAD).tolist()]
+    small = _scores_of(word, char)
+    crowded = _scores_of(word + [0.05] * 500, char + [0.04] * 500)
+    heads = ("head_fused", "head_word", "head_char", "head_word_k", "head_char_k")
+    one = signals(np.round(small.combined[0], 9), small, 0, 0, query)
+    many = signals(np.round(crowded.combined[0], 9), crowded, 0, 0, query)
+    for name in heads:
+        assert getattr(one, name) == pytest.approx(getattr(many, name)), name
+    assert one.head_char > 0.2 and one.head_word_k > 0.2
+    assert many.word_z > one.word_z + 1.0  # the catalog-wide input drifts
+    (batch,) = batch_signals(np.round(crowded.combined, 9), crowded, np.array([0]), [query])
+    for name in heads:
+        assert getattr(batch, name) == pytest.approx(getattr(many, name)), name
