@@ -16,7 +16,10 @@ confidence >= 0.7 the share answered and the precision of the shown set (strict 
 
 The routing skips the not-for stage and the teams, so figures can differ from
 ``accuracy.py --loco`` in the third decimal; the variant that ships is measured there too.
-``--cache DIR`` keeps the routed rows between runs (a pickle: point it only at a folder of
+Variants that read inputs the library no longer computes are in git history: the neighbourhood
+scope inputs (``head_*``, the top agent against its 20 best neighbours) were measured with this
+script at commit 7932a2b (``benchmarks/README.md``, "Crowded catalogs (issue 21): scope and group
+refits"). ``--cache DIR`` keeps the routed rows between runs (a pickle: point it only at a folder of
 your own, it is loaded as code would be).
 """
 
@@ -107,7 +110,8 @@ def reported_catalogs(root: Path, shared: Path, quick: bool) -> list[Catalog]:
 def load_rows(
     shared: Path, cache: Path | None, quick: bool
 ) -> tuple[list[CatalogRows], list[Reported]]:
-    key = cache / f"crowded_scope{'_quick' if quick else ''}.pkl" if cache else None
+    name = f"crowded_scope{'_quick' if quick else ''}_{len(signal_names())}.pkl"
+    key = cache / name if cache else None
     if key is not None and key.is_file():
         with key.open("rb") as fh:
             got: tuple[list[CatalogRows], list[Reported]] = pickle.load(fh)
@@ -137,32 +141,6 @@ def load_rows(
 # --------------------------------------------------------------------------- variants
 
 
-def _large_scope(inputs: Sequence[str]) -> Callable[[Any], Any]:
-    """A template whose large set's scope model reads ``inputs``."""
-    from agentroute import Logistic
-
-    def make(cal: Any) -> Any:
-        scope = Logistic(intercept=0.0, coefficients=tuple((n, 0.0) for n in inputs))
-        return replace(cal, large=replace(cal.large, scope=scope))
-
-    return make
-
-
-SHIPPED_SCOPE = (
-    "known",
-    "coverage",
-    "bm25",
-    "word",
-    "char",
-    "word_z",
-    "char_z",
-    "log_agents",
-    "log_terms",
-    "unknown",
-)
-HEAD = ("head_fused", "head_word", "head_char", "head_word_k", "head_char_k")
-
-
 @dataclass(frozen=True)
 class Variant:
     template: Callable[[Any], Any]
@@ -173,21 +151,6 @@ class Variant:
 VARIANTS: dict[str, Variant] = {
     "shipped inputs": Variant(lambda cal: cal),
     "shipped inputs, crowded training": Variant(lambda cal: cal, crowded=True),
-    "neighbourhood": Variant(
-        _large_scope(("known", "coverage", "word", "char", *HEAD, "log_terms", "unknown"))
-    ),
-    "neighbourhood, crowded training": Variant(
-        _large_scope(("known", "coverage", "word", "char", *HEAD, "log_terms", "unknown")),
-        crowded=True,
-    ),
-    "neighbourhood only": Variant(_large_scope(("coverage", "word", "char", *HEAD, "log_terms"))),
-    "neighbourhood only, crowded training": Variant(
-        _large_scope(("coverage", "word", "char", *HEAD, "log_terms")), crowded=True
-    ),
-    "neighbourhood + shipped": Variant(_large_scope((*SHIPPED_SCOPE, *HEAD))),
-    "neighbourhood + shipped, crowded training": Variant(
-        _large_scope((*SHIPPED_SCOPE, *HEAD)), crowded=True
-    ),
 }
 
 

@@ -100,13 +100,6 @@ class Signals:
     group_mass: float = 0.0
     group_margin: float = 0.0
     group_size: float = 0.0
-    # The request's neighbourhood (its HEAD best agents, whatever the catalog's size):
-    # how far the top agent stands out of it on the fused, word and char scales.
-    head_fused: float = 0.0
-    head_word: float = 0.0
-    head_char: float = 0.0
-    head_word_k: float = 0.0
-    head_char_k: float = 0.0
 
 
 SIGNAL_NAMES = frozenset(f.name for f in fields(Signals))
@@ -628,42 +621,6 @@ def catalog_shape(index: Index) -> tuple[float, float]:
     return math.log(n), math.log1p(index.bm25_t.nnz / n)
 
 
-# The neighbourhood the scope inputs read: the request's HEAD best agents by each score.
-HEAD = 20
-
-
-def _head_mean(values: np.ndarray, k: int = HEAD) -> float:
-    """The mean of the ``k`` largest of ``values`` (all of them when fewer)."""
-    n = values.size
-    if n <= k:
-        return float(values.mean()) if n else 0.0
-    return float(np.partition(values, n - k)[n - k :].mean())
-
-
-def _head_means(values: np.ndarray, k: int = HEAD) -> np.ndarray:
-    """:func:`_head_mean` of each row of ``values``."""
-    n = values.shape[1]
-    if n <= k:
-        out: np.ndarray = values.mean(axis=1)
-        return out
-    top: np.ndarray = np.partition(values, n - k, axis=1)[:, n - k :].mean(axis=1)
-    return top
-
-
-def _kth(values: np.ndarray, k: int = HEAD) -> float:
-    n = values.size
-    return float(np.partition(values, n - k)[n - k]) if n > k else float(values.min())
-
-
-def _kths(values: np.ndarray, k: int = HEAD) -> np.ndarray:
-    n = values.shape[1]
-    if n <= k:
-        low: np.ndarray = values.min(axis=1)
-        return low
-    out: np.ndarray = np.partition(values, n - k, axis=1)[:, n - k]
-    return out
-
-
 def _zscore(values: np.ndarray, j: int) -> float:
     sd = float(values.std())
     return 0.0 if sd <= 1e-12 else float((values[j] - values.mean()) / sd)
@@ -709,11 +666,6 @@ def signals(
         log_agents=shape[0],
         log_terms=shape[1],
         unknown=math.log1p(max(0, len(query.terms) - query.known_terms)),
-        head_fused=s1 - _head_mean(combined),
-        head_word=float(word[best]) - _head_mean(word),
-        head_char=float(char[best]) - _head_mean(char),
-        head_word_k=float(word[best]) - _kth(word),
-        head_char_k=float(char[best]) - _kth(char),
     )
 
 
@@ -751,13 +703,6 @@ def batch_signals(
         mean, sd = scores.char_moments[:, 0], scores.char_moments[:, 1]
         at = scores.char[rows, best]
         char_z = np.divide(at - mean, sd, out=np.zeros_like(sd), where=sd > 1e-12)
-    word_at = scores.word[rows, best]
-    char_at = scores.char[rows, best]
-    head_fused = s1 - _head_means(combined)
-    head_word = word_at - _head_means(scores.word)
-    head_char = char_at - _head_means(scores.char)
-    head_word_k = word_at - _kths(scores.word)
-    head_char_k = char_at - _kths(scores.char)
     out: list[Signals] = []
     for r, q in enumerate(queries):
         j = int(best[r])
@@ -778,11 +723,6 @@ def batch_signals(
                 log_agents=shape[0],
                 log_terms=shape[1],
                 unknown=math.log1p(max(0, len(q.terms) - q.known_terms)),
-                head_fused=float(head_fused[r]),
-                head_word=float(head_word[r]),
-                head_char=float(head_char[r]),
-                head_word_k=float(head_word_k[r]),
-                head_char_k=float(head_char_k[r]),
             )
         )
     return out
