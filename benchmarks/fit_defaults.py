@@ -363,9 +363,9 @@ def fit(
       description-only copies, small subsets, intent datasets), and ``min_scope`` set with
       it on the agent catalogs of SCOPE_BAR_AGENTS+ agents, as before;
     * the large one, fitted on the full-text catalogs of LARGE_TRAIN_AGENTS+ agents
-      only (the collections and the pairwise unions): one logistic over all kinds gave
-      crowded catalogs the slopes of small and intent catalogs (measured under
-      ``accuracy.py --loco``). Its own
+      only (the collections and the unions: pairs, triples, with the unlabelled ones):
+      one logistic over all kinds gave crowded catalogs the slopes of small and intent
+      catalogs (measured under ``accuracy.py --loco``). Its own
       ``min_scope`` bar (every large training catalog) is folded into its scope intercept,
       so one ``RouterConfig.min_scope`` serves both.
 
