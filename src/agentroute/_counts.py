@@ -188,11 +188,18 @@ def encode(t: Csr, idf: np.ndarray) -> Counts | None:
     for nudge in [0, *[s * k for k in range(1, _NUDGES + 1) for s in (1, -1)]]:
         if nudge:
             norms[wrong] = base[wrong] + nudge * np.spacing(base[wrong])
-        wrong = np.zeros(n, dtype=bool)
+        still = np.zeros(n, dtype=bool)
         for a, b in _spans(t.indptr):
             rows, agents, values, span = _entries(t, a, b)
-            bad = ~_same(decode(counts[span], rows, agents, idf, norms), values)
-            wrong[agents[bad]] = True
+            mine = counts[span]
+            if nudge:  # only the entries of the agents whose norm moved
+                keep = wrong[agents]
+                if not keep.any():
+                    continue
+                rows, agents, values, mine = rows[keep], agents[keep], values[keep], mine[keep]
+            bad = ~_same(decode(mine, rows, agents, idf, norms), values)
+            still[agents[bad]] = True
+        wrong = still
         if not wrong.any():
             return Counts(counts, norms)
     return None

@@ -83,7 +83,15 @@ def _gaps(indices: np.ndarray, indptr: np.ndarray, a: int, b: int) -> np.ndarray
 
 def pack(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray, width: int) -> Packed:
     """Pack a matrix whose rows hold ascending ``indices`` (below ``width``) with value
-    ``codes`` (integers below 65,536), one of each an entry."""
+    ``codes`` (integers below 65,536), one of each an entry.
+
+    >>> cols, codes = np.array([2, 5, 9000], dtype=np.uint16), np.array([1, 1, 2])
+    >>> p = pack(cols, np.array([0, 3]), codes, 10_000)
+    >>> p.codes.tolist(), p.escape_cols.tolist()  # gaps 2 and 3 by the table, 9000 escaped
+    ([0, 1, 255], [9000])
+    >>> [a.tolist() for a in unpack(p, np.array([0]), 10_000)]
+    [[2, 5, 9000], [1, 1, 2], [3]]
+    """
     indptr = np.asarray(indptr, dtype=np.int64)
     spans = _row_spans(indptr)
     counts = np.zeros(_SMALL * _SMALL, dtype=np.int64)
