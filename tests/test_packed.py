@@ -57,7 +57,8 @@ def test_common_pairs_take_a_byte_and_the_rest_escape() -> None:
     p = pack(m.indices, m.indptr, _codes(m), m.shape[1])
     escaped = int((p.codes == ESCAPE).sum())
     assert 0 < escaped < m.nnz and p.escape_cols.size == escaped
-    assert p.escape_codes.dtype == np.uint16  # some codes above a byte
+    assert p.escape_codes.dtype == np.uint8  # a byte each; the codes above in a table
+    assert p.big_codes.size > 0 and int(p.big_codes.min()) >= ESCAPE
     assert p.pair_gaps.size <= 255
 
 
@@ -136,12 +137,17 @@ def _zero(a: np.ndarray) -> np.ndarray:
         ("escape_cols", _far, "out of order"),
         ("pair_gaps", _zero, "out of order"),
         ("codes", _zero, "escapes do not match"),
+        ("big_codes", lambda a: a[:0], "wrong shape"),
     ],
 )
 def test_arrays_that_do_not_decode_to_a_matrix_are_refused(
     tmp_path: Path, field: str, change: object, why: str
 ) -> None:
     m = _matrix(4)
+    if why == "wrong shape":
+        with pytest.raises(BlockError, match=why):
+            _garbled(tmp_path, m, field, change)
+        return
     packed = _garbled(tmp_path, m, field, change)
     with pytest.raises(BlockError, match=why):
         packed.gather(np.arange(m.shape[0]))
@@ -158,6 +164,16 @@ def test_codes_and_columns_out_of_range_are_refused_when_opened_or_read(tmp_path
     packed = _garbled(tmp_path, m, "escape_codes", _zero)
     with pytest.raises(BlockError, match="value codes out of range"):
         packed.check_all()
+    with pytest.raises(BlockError, match="large codes is out of order"):
+        _garbled(tmp_path, m, "big_at", lambda a: a[::-1].copy())
+
+    def moved(a: np.ndarray) -> np.ndarray:  # one large code no longer where it is
+        free = np.setdiff1d(np.arange(int(a.max())), a)
+        return np.sort(np.concatenate((a[1:], free[:1])))
+
+    packed = _garbled(tmp_path, m, "big_at", moved)
+    with pytest.raises(BlockError, match="large code is missing"):
+        packed.whole()
     packed = _garbled(tmp_path, m, "escape_cols", lambda a: a + 10_000)
     with pytest.raises(BlockError, match="columns out of range"):
         packed.gather(np.arange(m.shape[0]))

@@ -41,7 +41,9 @@ _CHUNK = 1 << 22
 class Packed:
     """A packed matrix's arrays (see the module docstring): ``codes`` (``uint8``, one an
     entry), the table ``pair_gaps``/``pair_codes``, ``indptr`` (entries before each row),
-    ``escape_ptr`` (escapes before each row), ``escape_cols`` and ``escape_codes``."""
+    ``escape_ptr`` (escapes before each row), ``escape_cols`` and ``escape_codes`` (a
+    byte each; :data:`ESCAPE` for a code found in ``big_at``/``big_codes``: the positions
+    among the escapes of the codes above a byte, ascending, and the codes)."""
 
     codes: np.ndarray
     pair_gaps: np.ndarray
@@ -50,6 +52,8 @@ class Packed:
     escape_ptr: np.ndarray
     escape_cols: np.ndarray
     escape_codes: np.ndarray
+    big_at: np.ndarray
+    big_codes: np.ndarray
 
     def arrays(self, name: str) -> dict[str, np.ndarray]:
         """The arrays as a cache file names them: ``<name>.codes`` and so on."""
@@ -118,6 +122,9 @@ def pack(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray, width: int)
         escaped[lo:hi] = byte == ESCAPE
     where = np.flatnonzero(escaped)
     before = np.concatenate(([0], np.cumsum(escaped, dtype=np.int64)))[indptr]
+    # A byte each; the few codes above (a long body's commonest n-grams) in a table.
+    escaped_codes = codes[where].astype(np.int64)
+    big = np.flatnonzero(escaped_codes >= ESCAPE)
     return Packed(
         codes=out,
         pair_gaps=(top // _SMALL).astype(index_dtype(width)),
@@ -125,10 +132,9 @@ def pack(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray, width: int)
         indptr=indptr.astype(pointer_dtype(int(indptr[-1]))),
         escape_ptr=before.astype(pointer_dtype(where.size)),
         escape_cols=indices[where].astype(index_dtype(width)),
-        # One byte a code when every escaped code fits one.
-        escape_codes=codes[where].astype(
-            np.uint8 if not where.size or int(codes[where].max()) < _SMALL else np.uint16
-        ),
+        escape_codes=np.minimum(escaped_codes, ESCAPE).astype(np.uint8),
+        big_at=big.astype(np.int64),
+        big_codes=escaped_codes[big].astype(np.uint16),
     )
 
 
@@ -156,13 +162,15 @@ def unpack(p: Packed, rows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndar
     last = p.escape_ptr[rows + 1].astype(np.int64)
     if bool(np.any(ends < starts)) or bool(np.any(last < first)):
         raise ValueError("row pointers that go back")
+    counts = last - first
+    where = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
     return _decoded(
         p,
         _concat(p.codes, starts, ends),
         _concat(p.escape_cols, first, last),
-        _concat(p.escape_codes, first, last),
+        _big(p, _concat(p.escape_codes, first, last), where),
         ends - starts,
-        last - first,
+        counts,
         width,
     )
 
@@ -185,12 +193,26 @@ def unpack_range(p: Packed, a: int, b: int, width: int) -> tuple[np.ndarray, np.
         p,
         p.codes[int(ptr[0]) : int(ptr[-1])],
         p.escape_cols[e0:e1],
-        p.escape_codes[e0:e1],
+        _big(p, p.escape_codes[e0:e1], np.arange(e0, e1)),
         np.diff(ptr),
         np.diff(esc),
         width,
     )
     return cols, codes
+
+
+def _big(p: Packed, codes: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The escaped ``codes`` (at positions ``where`` among the escapes), those above a
+    byte from the table of large codes."""
+    out = codes.astype(np.int64)
+    large = out == ESCAPE
+    if large.any():
+        wanted = where[large]
+        at = np.minimum(np.searchsorted(p.big_at, wanted), max(p.big_at.size - 1, 0))
+        if not p.big_at.size or not bool(np.all(p.big_at[at] == wanted)):
+            raise ValueError("a large code is missing from its table")
+        out[large] = p.big_codes[at]
+    return out
 
 
 def _decoded(
@@ -300,14 +322,24 @@ class PackedCsr(Csr):
             or p.escape_ptr.dtype != pointer_dtype(p.escape_cols.size)
             or p.escape_cols.dtype != index_dtype(width)
             or p.pair_gaps.dtype != index_dtype(width)
-            or p.escape_codes.dtype not in (np.dtype(np.uint8), np.dtype(np.uint16))
+            or p.escape_codes.dtype != np.uint8
+            or p.big_at.dtype != np.int64
+            or p.big_codes.dtype != np.uint16
+            or p.big_at.shape != p.big_codes.shape
             or p.pair_codes.dtype != np.uint16
         ):
             raise self._bad("arrays of the wrong shape or type")
         blocks.check(f"{name}.pair_gaps", 0, p.pair_gaps.size)
         blocks.check(f"{name}.pair_codes", 0, p.pair_codes.size)
-        if not valid(p.pair_codes):
+        blocks.check(f"{name}.big_at", 0, p.big_at.size)
+        blocks.check(f"{name}.big_codes", 0, p.big_codes.size)
+        if not valid(p.pair_codes) or not valid(p.big_codes):
             raise self._bad("value codes out of range")
+        big = p.big_at
+        if big.size and (
+            int(big[0]) < 0 or int(big[-1]) >= p.escape_cols.size or bool(np.any(np.diff(big) <= 0))
+        ):
+            raise self._bad("the table of large codes is out of order")
         if p.pair_gaps.size and int(p.pair_gaps.max()) >= width:
             raise self._bad("columns out of range")
         ends = np.array([0, rows])
