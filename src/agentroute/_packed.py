@@ -231,35 +231,44 @@ def _decoded(
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, lengths
     escaped = codes == ESCAPE
-    row_of = np.repeat(np.arange(lengths.size), lengths)
-    if esc_cols.size != int(escaped.sum()) or not np.array_equal(
-        np.bincount(row_of[escaped], minlength=lengths.size), escapes
+    # Escapes before each row's end, to check each row has as many as its bytes say.
+    before = np.concatenate(([0], np.cumsum(escaped)))
+    ends = np.cumsum(lengths)
+    if esc_cols.size != int(before[-1]) or not np.array_equal(
+        before[ends] - before[ends - lengths], escapes
     ):
         raise ValueError("the escapes do not match the bytes")
     known = p.pair_gaps.size
-    if int(codes[~escaped].max(initial=0)) >= known and not bool(escaped.all()):
-        raise ValueError("a byte names no pair")
-    table = np.zeros(_SMALL, dtype=np.int64)
+    # A byte beyond the table (not an escape) looks up gap -1.
+    table = np.full(_SMALL, -1, dtype=np.int64)
     table[:known] = p.pair_gaps
+    table[ESCAPE] = 0
     gaps = table[codes]
+    if int(gaps.min()) < 0:
+        raise ValueError("a byte names no pair")
     table[:known] = p.pair_codes
     values = table[codes]
     values[escaped] = esc_codes
-    # Each row's first entry and each escape carry their column; the others add a gap.
+    # Each row's first entry and each escape carry their column (``reset``); the others
+    # add a gap. One sum: at each reset, the step that lands on its column.
+    heads = (ends - lengths)[lengths > 0]
     reset = escaped.copy()
-    heads = (np.cumsum(lengths) - lengths)[lengths > 0]
     reset[heads] = True
-    absolute = gaps.copy()
-    absolute[escaped] = esc_cols
-    steps = np.where(reset, 0, gaps)
+    at = np.flatnonzero(reset)
+    absolute = gaps[at]
+    absolute[escaped[at]] = esc_cols
+    steps = gaps.copy()
+    steps[at] = 0
     run = np.cumsum(steps)
-    anchor = np.maximum.accumulate(np.where(reset, np.arange(total), 0))
-    cols = absolute[anchor] + run - run[anchor]
-    inner = ~reset[1:]
+    land = absolute - run[at]
+    steps[at] = np.diff(land, prepend=np.int64(0))
+    cols = np.cumsum(steps)
+    # Within a row, columns ascend: a gap of at least 1, an escape beyond its neighbour.
+    inner = at[~np.isin(at, heads, assume_unique=True)]
     if (
         int(cols.max()) >= width
-        or int(cols.min()) < 0
-        or bool(np.any(cols[1:][inner] <= cols[:-1][inner]))
+        or bool(np.any((gaps == 0) & ~reset))
+        or bool(np.any(cols[inner] <= cols[inner - 1]))
     ):
         raise ValueError("columns out of range or out of order")
     return cols, values, lengths
