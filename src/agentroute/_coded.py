@@ -204,22 +204,26 @@ def decoder(
 
 
 def bm25_idf(df: np.ndarray, n: int) -> np.ndarray:
-    """BM25F's IDF of terms in ``df`` of ``n`` agents, as :func:`agentroute._build.build_index`
-    computes it (Lucene's non-negative IDF)."""
-    df = df.astype(np.float64)
-    out: np.ndarray = np.log1p((n - df + 0.5) / (df + 0.5))
+    """BM25F's IDF of terms in ``df`` (each at most ``n``) of ``n`` agents, as
+    :func:`agentroute._build.build_index` computes it (Lucene's non-negative IDF), for each
+    possible count once (a few thousand logarithms, not one a term)."""
+    every = np.arange(n + 1, dtype=np.float64)
+    table: np.ndarray = np.log1p((n - every + 0.5) / (every + 0.5))
+    out: np.ndarray = table[df]
     return out
 
 
 def word_idf(df: np.ndarray, n: int) -> np.ndarray:
-    """The word view's IDF of terms in ``df`` of ``n`` agents, as scikit-learn's
-    ``TfidfTransformer(smooth_idf=True).fit`` computes it."""
-    df = df.astype(np.float64)
-    df += 1.0
-    out = np.full_like(df, fill_value=n + 1, dtype=np.float64)
-    out /= df
-    np.log(out, out=out)
-    out += 1.0
+    """The word view's IDF of terms in ``df`` (each at most ``n``) of ``n`` agents, as
+    scikit-learn's ``TfidfTransformer(smooth_idf=True).fit`` computes it, for each
+    possible count once."""
+    every = np.arange(n + 1, dtype=np.float64)
+    every += 1.0
+    table = np.full_like(every, fill_value=n + 1, dtype=np.float64)
+    table /= every
+    np.log(table, out=table)
+    table += 1.0
+    out: np.ndarray = table[df]
     return out
 
 
