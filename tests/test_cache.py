@@ -1090,3 +1090,19 @@ def test_idf_vectors_are_computed_again_and_a_stored_one_is_checked(
     ptr[1] = ptr[-1] + 1  # a term in more agents than there are
     rewrite(path, **{"bm25_t.indptr": ptr})
     check_rebuilt(catalog, cache, caplog, "malformed")
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [None, {"chars_t": "levels"}, {"nope": "float"}, {"bm25_t": "float"}],
+    ids=["format-6-table", "wrong-form", "unknown-matrix", "form-without-its-arrays"],
+)
+def test_a_table_that_does_not_say_how_its_matrices_are_stored_is_rebuilt(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture, stored: object
+) -> None:
+    """A format-6 table under format 7's number (no ``stored``), a form a matrix cannot
+    take, or one whose arrays are not in the file: refused, rebuilt."""
+    Router.from_path(catalog, cache=cache)
+    rewrite(only_file(cache), {"stored": stored})
+    why = "unexpected or missing arrays" if stored == {"bm25_t": "float"} else "matrix storage"
+    check_rebuilt(catalog, cache, caplog, why)
