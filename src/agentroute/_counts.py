@@ -211,8 +211,11 @@ def encode_levels(t: Csr, idf: np.ndarray) -> Levels | None:
     n = t.shape[1]
     if t.data.dtype != np.float64 or idf.dtype != np.float64:
         return None
-    rows = np.repeat(np.arange(t.shape[0], dtype=np.int64), np.diff(t.indptr))
-    agents = t.indices.astype(np.int64)
+    # 32-bit positions where they fit: at 100,000 agents the matrix has ~80 million entries,
+    # and each array of them in int64 is 0.65 GB.
+    small = np.int32 if t.data.size < 2**31 else np.int64
+    rows = np.repeat(np.arange(t.shape[0], dtype=small), np.diff(t.indptr))
+    agents = t.indices.astype(np.int32)
     values = t.data
     with np.errstate(divide="ignore", invalid="ignore"):
         q = values / idf[rows]
@@ -223,16 +226,18 @@ def encode_levels(t: Csr, idf: np.ndarray) -> Levels | None:
     order = np.argsort(q)
     order = order[np.argsort(t.indices[order], kind="stable")]
     qs, ag = q[order], agents[order]
+    del q
     fresh = np.ones(qs.size, dtype=bool)
     fresh[1:] = (ag[1:] != ag[:-1]) | (qs[1:] > qs[:-1] * (1.0 + _SAME_LEVEL))
-    group = np.cumsum(fresh) - 1  # of each sorted entry
+    group = np.cumsum(fresh, dtype=small) - 1  # of each sorted entry
     base = qs[fresh]
     level = base.copy()
     sorted_rows, sorted_values = rows[order], values[order]
     # The entries of the groups still wrong, tried with levels walking outwards from the
     # group's smallest quotient: +1 ulp first (at 10,000 agents the quotient itself gave
     # back the values of 21 % of the entries, +1 ulp those of all the rest), then 0, -1, +2 ...
-    todo = np.arange(qs.size)
+    todo = np.arange(qs.size, dtype=small)
+    del qs
     ulp = np.spacing(base)
     for nudge in [1, 0, -1, *[s * k for k in range(2, _NUDGES + 1) for s in (1, -1)]]:
         g = group[todo]
@@ -263,5 +268,6 @@ def encode_levels(t: Csr, idf: np.ndarray) -> Levels | None:
     codes = np.empty(values.size, dtype=np.uint16)
     codes[order] = rank[group]
     coded = Levels(codes, level[by], ptr)
+    del sorted_rows, sorted_values, group, ag
     got = decode_levels(codes.astype(np.int64), rows, agents, idf, coded.levels, ptr)
     return coded if bool(_same(got, values).all()) else None
