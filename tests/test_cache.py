@@ -893,7 +893,7 @@ def test_files_changed_just_before_the_build_are_hashed_on_every_read(
     target.write_text(target.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     Router.from_path(catalog, cache=cache)
     _, stored = members(only_file(cache))
-    known = _persist.Fingerprint.from_json(stored["fingerprint"].tobytes())
+    known = _fingerprint.StoredFingerprint(stored["fingerprint"].tobytes()).fingerprint()
     row = known.stats[known.paths.index(os.path.abspath(target))]
     assert row == (-1,) * 5
 
@@ -1100,7 +1100,7 @@ def test_idf_vectors_are_computed_again_and_a_stored_one_is_checked(
 def test_a_table_that_does_not_say_how_its_matrices_are_stored_is_rebuilt(
     catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture, stored: object
 ) -> None:
-    """A format-6 table under format 7's number (no ``stored``), a form a matrix cannot
+    """A format-6 table under format 8's number (no ``stored``), a form a matrix cannot
     take, or one whose arrays are not in the file: refused, rebuilt."""
     Router.from_path(catalog, cache=cache)
     rewrite(only_file(cache), {"stored": stored})
