@@ -44,7 +44,6 @@ import os
 import platform
 import pstats
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Sequence
@@ -55,6 +54,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _cache_size import cache_only, cache_size
 from _catalogs import DEFAULT_SEED, DEFAULT_SHARED, ensure_catalog
 from _peers import (
     FloorRun,
@@ -69,7 +69,6 @@ from _report import fmt, fmt_ms, fmt_ratio, plot, slope, table, verdict
 from _timing import (
     Latency,
     deep_size,
-    dir_size,
     heartbeat,
     load_average,
     load_requests,
@@ -109,21 +108,6 @@ def index_config(args: argparse.Namespace) -> Any:
     return IndexConfig(preselect_min_agents=args.preselect_from)
 
 
-def _cache_size(catalog: Path, config: Any) -> tuple[float, str]:
-    """Size of the on-disk index cache, and the times to write it and to read it back."""
-    from agentroute import Router
-
-    with tempfile.TemporaryDirectory(prefix="agentroute-speed-") as tmp:
-        started = time.perf_counter()
-        Router.from_path(catalog, cache=Path(tmp), index_config=config)
-        written = time.perf_counter() - started
-        started = time.perf_counter()
-        Router.from_path(catalog, cache=Path(tmp), index_config=config)
-        read = time.perf_counter() - started
-        size = sum(dir_size(p) for p in Path(tmp).iterdir()) / 1e6
-    return size, f"index cache (build+write {written:.1f} s, warm load {read:.2f} s)"
-
-
 def measure_agentroute(
     size: int, catalog: Path, requests: Sequence[str], args: argparse.Namespace
 ) -> RouterRun:
@@ -149,7 +133,7 @@ def measure_agentroute(
         retained, peak = (current - base) / 1e6, (top - base) / 1e6
     index_mem = deep_size(router.index) / 1e6
     disk_mb, disk_note = (
-        _cache_size(catalog, index_config(args))
+        cache_size(catalog, index_config(args))
         if size <= args.cache_max
         else (float("nan"), "not measured")
     )
@@ -378,6 +362,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cli-runs", type=int, default=5)
     parser.add_argument("--profile-size", type=int, default=1000, help="0 to skip profiling")
     parser.add_argument("--no-cli", action="store_true", help="skip the whole-process timings")
+    parser.add_argument(
+        "--cache-only",
+        action="store_true",
+        help="measure only the cache file at each size (its largest arrays, write and read times)",
+    )
     return parser.parse_args(argv)
 
 
@@ -397,6 +386,9 @@ def lift_walk_limits(size: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.cache_only:
+        lift_walk_limits(max(args.sizes))
+        return cache_only(args, index_config(args), RESULTS / "speed.json")
     t_start = time.perf_counter()
     requests = load_requests(args.shared, args.requests, args.seed)
     lift_walk_limits(max(args.sizes))
