@@ -101,8 +101,14 @@ def test_the_request_texts_are_requests_everywhere(router: Router) -> None:
 def test_from_examples_names_its_requests_requests() -> None:
     """``Router.from_examples(requests=...)``; the 0.2 keyword ``texts=`` still works, with
     a warning naming the release."""
-    requests = ["book a table for two", "reserve a restaurant tonight", "table for four",
-                "what's the weather tomorrow", "will it rain today", "is it sunny in paris"]
+    requests = [
+        "book a table for two",
+        "reserve a restaurant tonight",
+        "table for four",
+        "what's the weather tomorrow",
+        "will it rain today",
+        "is it sunny in paris",
+    ]
     labels = ["restaurant"] * 3 + ["weather"] * 3
     new = Router.from_examples(requests=requests, labels=labels)
     with pytest.warns(DeprecationWarning, match="'texts' is deprecated since agentroute 0.3"):

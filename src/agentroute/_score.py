@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from agentroute._dense import add_dense
 from agentroute._index import (
     FUZZY_CUTOFF,
     MAX_TRIGGER_TERMS,
@@ -354,9 +355,10 @@ def _scipy_loaded() -> bool:
 def _kernels() -> Any:
     """SciPy's compiled sparse kernels, or None when this SciPy lacks them.
 
-    ``scipy.sparse._sparsetools`` is private: before it is trusted, its product of a
-    small fixed matrix must equal the public ``@``'s, bit for bit; a SciPy whose
-    private module moved or changed its signature falls back to the public product.
+    ``scipy.sparse._sparsetools`` is private: before it is trusted, its products of a
+    small fixed matrix (row by row, and through dense blocks) must equal the public
+    ``@``'s, bit for bit; a SciPy whose private module moved or changed its signature
+    falls back to the public product.
     """
     try:
         import scipy.sparse as sparse
@@ -367,6 +369,12 @@ def _kernels() -> Any:
         want = (_rows(probe, 2, np.float32) @ m).toarray()
         got = _products_with(_sparsetools, m, probe, np.float32)
         if got.dtype != want.dtype or not np.array_equal(got, want):
+            return None
+        # The dense blocks' kernel (agentroute._dense), on the same row stored ascending.
+        dense = np.zeros((1, 3), dtype=np.float32)
+        ptr, cols = np.array([0, 2]), np.array([0, 1])
+        add_dense(_sparsetools, m, ptr, cols, np.array([0.5, 3.0], dtype=np.float32), dense)
+        if not np.array_equal(dense, want):
             return None
     except Exception:  # any failure means: use the public product
         return None
