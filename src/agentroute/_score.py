@@ -551,6 +551,7 @@ def score(
     moments: dict[str, np.ndarray] = {}
     unbounded: list[np.ndarray] = []
     combined: np.ndarray | None = None
+    term: np.ndarray | None = None  # one buffer for every signal's weighted term
     for signal in signals:
         view = signal.score(batch)
         views[signal.name] = view.values
@@ -560,8 +561,14 @@ def score(
             moments[signal.name] = view.moments
         weight = shares.get(signal.name, 0.0)
         if weight > 0.0:  # a zero weight would add +0.0 to every entry: the same bits
-            term = weight * relative(view.values)
-            combined = term if combined is None else combined + term
+            # weight * relative(values), summed signal after signal, in place: a batch's
+            # matrices are megabytes each.
+            if combined is None:
+                combined = relative(view.values)
+                np.multiply(combined, weight, out=combined)
+            else:
+                term = np.multiply(relative(view.values, term), weight, out=term)
+                np.add(combined, term, out=combined)
     if combined is None:  # pragma: no cover - Weights refuses all-zero weights
         combined = np.zeros((len(queries), index.n_agents), dtype=np.float64)
     for arr in (combined, *unbounded):
