@@ -411,9 +411,7 @@ class SemanticView:
         vectors = self.encoder.encode([t[:MAX_REQUEST_CHARS] for t in distinct])
         return dict(zip(distinct, vectors, strict=True))
 
-    def score(
-        self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None
-    ) -> np.ndarray:
+    def score(self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Cosines in [0, 1]: requests x agents, each agent its best row. The vectors of
         ``known`` (from :meth:`encode_requests`) are reused; the other texts are encoded in
         one batch."""
