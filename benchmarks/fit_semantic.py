@@ -9,8 +9,9 @@ catalogs (``fit_defaults.training_catalogs``) that share no source with it.
 The catalogs fall in three shapes (``SemanticConfig.weight``): full prompts (``log_terms`` at
 least ``long_log_terms``), short texts whose agents carry example requests (intent datasets),
 and short texts alone (name + description: tool and plugin lists). For each shape the weight
-in :data:`GRID` with the best mean top-1 over the training catalogs of that shape (each
-catalog weighted equally) is chosen; ties go to the smaller weight (less change).
+in :data:`GRID` with the best top-1 over the training requests of that shape (pooled: a catalog
+counts by its requests, so the 8 requests of a small collection do not outvote the 921 of a
+large one) is chosen; ties go to the smaller weight (less change).
 """
 
 from __future__ import annotations
@@ -129,14 +130,16 @@ def top1(m: Matrices, weight: float) -> float:
 
 
 def choose(train: Sequence[Matrices]) -> dict[str, float]:
-    """Per shape, the weight of GRID with the best mean top-1 (ties: the smaller)."""
+    """Per shape, the weight of GRID with the best top-1 over the shape's training requests
+    (each catalog counted by its requests; ties: the smaller weight)."""
     out: dict[str, float] = {}
     for shape in SHAPES:
         members = [m for m in train if m.shape == shape]
-        if not members:
+        sizes = np.array([len(m.gold) for m in members], dtype=np.float64)
+        if not members or not sizes.sum():
             continue
-        means = [float(np.mean([top1(m, w) for m in members])) for w in GRID]
-        out[shape] = GRID[int(np.argmax(np.round(means, 9)))]
+        pooled = [float(sizes @ [top1(m, w) for m in members]) / sizes.sum() for w in GRID]
+        out[shape] = GRID[int(np.argmax(np.round(pooled, 9)))]
     return out
 
 
