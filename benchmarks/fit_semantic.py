@@ -93,9 +93,16 @@ class Matrices:
     cosines: np.ndarray
     names: tuple[str, ...]
     gold: tuple[frozenset[str], ...]
+    # For the view-alone confidence: which requests share a word with the catalog, the
+    # agents' copy groups, and the out-of-scope fitting requests' cosines and words.
+    known: np.ndarray
+    copy_of: np.ndarray
+    oos_cosines: np.ndarray
+    oos_known: np.ndarray
 
 
-def matrices(c: Catalog, encoder: Any) -> Matrices:
+def matrices(c: Catalog, encoder: Any, oos: Sequence[str] = ()) -> Matrices:
+    """``c``'s lexical and semantic matrices (``oos``: out-of-scope requests scored too)."""
     import agentroute
     from agentroute._negative import apply_not_for
     from agentroute._score import analyze_query, score
@@ -107,6 +114,7 @@ def matrices(c: Catalog, encoder: Any) -> Matrices:
         index, queries, score(index, queries, router.config.weights), router.config.not_for
     )
     cosines = state.semantic.score(list(c.requests))
+    oos_cos = state.semantic.score(list(oos))
     return Matrices(
         c.name,
         c.sources,
@@ -115,7 +123,64 @@ def matrices(c: Catalog, encoder: Any) -> Matrices:
         cosines,
         index.names,
         tuple(c.router_gold()),
+        np.array([q.known_terms > 0 for q in queries], dtype=bool),
+        index.copy_of,
+        oos_cos,
+        np.array([analyze_query(index, t).known_terms > 0 for t in oos], dtype=bool),
     )
+
+
+def alone_inputs(cosines: np.ndarray, copy_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the view's leader (ties: the first) and ``(top, second)``: its cosine and
+    the best cosine of an agent that is no copy of it (as ``_decide`` reads them)."""
+    best = np.argmax(cosines, axis=1)
+    rows = np.arange(cosines.shape[0])
+    others = np.where(copy_of[None, :] == copy_of[best][:, None], -1.0, cosines)
+    second = np.clip(others.max(axis=1), 0.0, None) if cosines.shape[1] > 1 else rows * 0.0
+    return best, np.column_stack([cosines[rows, best], second])
+
+
+ALONE_OOS_TARGET = 0.90
+
+
+def fit_alone(train: Sequence[Matrices]) -> dict[str, float]:
+    """``SemanticConfig``'s view-alone confidence, fitted on ``train``.
+
+    A logistic of ``(top, top - second)``: in-scope requests labelled by whether the view's
+    leader is right, the out-of-scope fitting requests as wrong, each catalog's two sets
+    weighted equally. The bar (``alone_min_confidence``) is the lowest, in steps of 0.01,
+    that declines :data:`ALONE_OOS_TARGET` of the out-of-scope requests sharing no word
+    with their catalog, pooled over the training catalogs."""
+    from sklearn.linear_model import LogisticRegression
+
+    xs, ys, ws, oos_alone = [], [], [], []
+    for m in train:
+        if not len(m.gold) or not m.oos_cosines.shape[0]:
+            continue
+        best, x = alone_inputs(m.cosines, m.copy_of)
+        right = np.array([m.names[j] in g for j, g in zip(best, m.gold, strict=True)])
+        _, xo = alone_inputs(m.oos_cosines, m.copy_of)
+        for feats, label, n in ((x, right, len(x)), (xo, np.zeros(len(xo), bool), len(xo))):
+            xs.append(np.column_stack([feats[:, 0], feats[:, 0] - feats[:, 1]]))
+            ys.append(label)
+            ws.append(np.full(len(feats), 1.0 / n))
+        oos_alone.append(xo[~m.oos_known])
+    x, y, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
+    model = LogisticRegression(C=1.0, max_iter=10_000, tol=1e-10)
+    model.fit(x, y, sample_weight=w * len(w) / w.sum())
+    a, (b_top, b_gap) = float(model.intercept_[0]), model.coef_[0].tolist()
+    xo = np.vstack(oos_alone)
+    z = a + b_top * xo[:, 0] + b_gap * (xo[:, 0] - xo[:, 1])
+    conf = 1.0 / (1.0 + np.exp(-z))
+    bar = next(
+        (b / 100 for b in range(1, 101) if (conf < b / 100).mean() >= ALONE_OOS_TARGET), 1.0
+    )
+    return {
+        "alone_intercept": round(a, 4),
+        "alone_top": round(b_top, 4),
+        "alone_gap": round(b_gap, 4),
+        "alone_min_confidence": bar,
+    }
 
 
 def top1(m: Matrices, weight: float) -> float:
@@ -143,7 +208,7 @@ def choose(train: Sequence[Matrices]) -> dict[str, float]:
     return out
 
 
-def semantic_config(weights: dict[str, float]) -> Any:
+def semantic_config(weights: dict[str, float], alone: dict[str, float] | None = None) -> Any:
     from agentroute._semantic import SemanticConfig
 
     d = SemanticConfig()
@@ -151,6 +216,7 @@ def semantic_config(weights: dict[str, float]) -> Any:
         weight_long=weights.get("long", d.weight_long),
         weight_examples=weights.get("examples", d.weight_examples),
         weight_short=weights.get("short", d.weight_short),
+        **(alone or {}),
     )
 
 
@@ -158,23 +224,26 @@ def loco_semantic(
     root: Path, shared: Path, encoder: Any
 ) -> Callable[[Catalog], tuple[Any, dict[str, float]]]:
     """Per reported catalog, the ``SemanticConfig`` chosen without its sources."""
-    from fit_defaults import training_catalogs
+    from fit_defaults import fitting_oos, training_catalogs
 
-    train = [matrices(c, encoder) for c in training_catalogs(root, shared)]
+    oos = fitting_oos(shared)
+    train = [matrices(c, encoder, oos) for c in training_catalogs(root, shared)]
     memo: dict[frozenset[str], tuple[Any, dict[str, float]]] = {}
 
     def semantic_for(c: Catalog) -> tuple[Any, dict[str, float]]:
         key = frozenset(c.sources)
         if key not in memo:
-            weights = choose([m for m in train if not (m.sources & key)])
-            memo[key] = (semantic_config(weights), weights)
+            kept = [m for m in train if not (m.sources & key)]
+            weights = choose(kept)
+            alone = fit_alone(kept)
+            memo[key] = (semantic_config(weights, alone), {**weights, **alone})
         return memo[key]
 
     return semantic_for
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from fit_defaults import training_catalogs
+    from fit_defaults import fitting_oos, training_catalogs
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
@@ -184,11 +253,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     shared = args.shared.resolve()
     encoder = CachedEncoder(args.encoder, args.encoder_cache)
+    oos = fitting_oos(shared)
     with tempfile.TemporaryDirectory(prefix="agentroute-sem-") as tmp:
         root = Path(tmp)
         strip_examples(shared, root, COLLECTIONS)
         train = [
-            matrices(c, encoder)
+            matrices(c, encoder, oos)
             for c in training_catalogs(root, shared)
             if not (c.sources & set(args.exclude))
         ]
@@ -198,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cells = " | ".join(f"{top1(m, w):.3f}" for w in GRID)
         print(f"| {m.name} | {m.shape} | {cells} |")
     print(f"\nchosen: {choose(train)}")
+    print(f"view alone (requests sharing no catalog word): {fit_alone(train)}")
     return 0
 
 

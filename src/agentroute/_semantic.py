@@ -347,6 +347,15 @@ class SemanticConfig:
     scope_intercept: float = 0.0
     scope_top: float = 0.0
     scope_z: float = 0.0
+    # A request none of whose words the catalog knows is judged by the view alone: its
+    # confidence is sigmoid(alone_intercept + alone_top * top cosine + alone_gap * (top -
+    # second cosine)), and it is routed only at alone_min_confidence or more (the lowest
+    # bar that declined 90 % of the out-of-scope requests sharing no catalog word on the
+    # training catalogs). Fitted by benchmarks/fit_semantic.py (all-MiniLM-L6-v2).
+    alone_intercept: float = -3.126
+    alone_top: float = 3.7724
+    alone_gap: float = 14.9947
+    alone_min_confidence: float = 0.16
 
     def __post_init__(self) -> None:
         for name in self.__slots__:
@@ -357,7 +366,7 @@ class SemanticConfig:
                 or not math.isfinite(value)
             ):
                 raise ValueError(f"SemanticConfig.{name} must be a finite number, got {value!r}")
-        for name in ("weight_short", "weight_long", "weight_examples"):
+        for name in ("weight_short", "weight_long", "weight_examples", "alone_min_confidence"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(
                     f"SemanticConfig.{name} must be in [0, 1], got {getattr(self, name)!r}"
@@ -375,6 +384,18 @@ class SemanticConfig:
         if texts_per_agent >= self.examples_per_agent:
             return self.weight_examples
         return self.weight_short
+
+
+    def alone_confidence(self, top: float, second: float) -> float:
+        """The confidence that a request the view alone ranks (it shares no word with the
+        catalog) is right: from its top agent's cosine and the best cosine of an agent
+        that is no copy of it (``second``; 0 when there is none).
+
+        >>> round(SemanticConfig().alone_confidence(0.7, 0.4), 3)
+        0.982
+        """
+        z = self.alone_intercept + self.alone_top * top + self.alone_gap * (top - second)
+        return float(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))))
 
 
 #: The calibration inputs the semantic view adds (see :class:`SemanticConfig`).
