@@ -1,6 +1,7 @@
 """Choose how much the semantic view counts (``SemanticConfig`` weights), per catalog shape.
 
     python benchmarks/fit_semantic.py --encoder PATH [--encoder-cache DIR] [--exclude SOURCE ...]
+                                      [--variants]
 
 A tool, not a measurement: ``benchmarks/accuracy.py --loco --encoder PATH`` calls
 :func:`loco_semantic` and, for every reported catalog, uses the weights chosen on the training
@@ -30,7 +31,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _protocol import COLLECTIONS, Catalog, strip_examples  # noqa: E402
+from _protocol import (  # noqa: E402
+    COLLECTIONS,
+    INTENTS,
+    Catalog,
+    description_only,
+    intent_catalog,
+    load_collection,
+    strip_examples,
+)
 
 GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 SHAPES = ("long", "examples", "short")
@@ -99,6 +108,8 @@ class Matrices:
     copy_of: np.ndarray
     oos_cosines: np.ndarray
     oos_known: np.ndarray
+    # Each agent's best single row (how the view scored before prototypes; --variants).
+    best_row: np.ndarray
 
 
 def matrices(c: Catalog, encoder: Any, oos: Sequence[str] = ()) -> Matrices:
@@ -127,7 +138,21 @@ def matrices(c: Catalog, encoder: Any, oos: Sequence[str] = ()) -> Matrices:
         index.copy_of,
         oos_cos,
         np.array([analyze_query(index, t).known_terms > 0 for t in oos], dtype=bool),
+        best_rows(state.semantic, list(c.requests)),
     )
+
+
+def best_rows(view: Any, texts: Sequence[str]) -> np.ndarray:
+    """Requests x agents: each agent's best cosine over its encoded texts."""
+    from agentroute._semantic import MAX_REQUEST_CHARS
+
+    q = view.encoder.encode([t[:MAX_REQUEST_CHARS] for t in texts])
+    cos = (q @ view.vectors.T).astype(np.float64)
+    out = np.zeros((len(texts), view.n_agents))
+    if cos.size:
+        starts = np.flatnonzero(np.r_[True, view.owner[1:] != view.owner[:-1]])
+        out[:, view.owner[starts]] = np.maximum.reduceat(cos, starts, axis=1)
+    return np.clip(out, 0.0, 1.0)
 
 
 def alone_inputs(cosines: np.ndarray, copy_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -172,9 +197,7 @@ def fit_alone(train: Sequence[Matrices]) -> dict[str, float]:
     xo = np.vstack(oos_alone)
     z = a + b_top * xo[:, 0] + b_gap * (xo[:, 0] - xo[:, 1])
     conf = 1.0 / (1.0 + np.exp(-z))
-    bar = next(
-        (b / 100 for b in range(1, 101) if (conf < b / 100).mean() >= ALONE_OOS_TARGET), 1.0
-    )
+    bar = next((b / 100 for b in range(1, 101) if (conf < b / 100).mean() >= ALONE_OOS_TARGET), 1.0)
     return {
         "alone_intercept": round(a, 4),
         "alone_top": round(b_top, 4),
@@ -206,6 +229,91 @@ def choose(train: Sequence[Matrices]) -> dict[str, float]:
         pooled = [float(sizes @ [top1(m, w) for m in members]) / sizes.sum() for w in GRID]
         out[shape] = GRID[int(np.argmax(np.round(pooled, 9)))]
     return out
+
+
+# -- fusions tried (--variants): each chosen per held-out catalog like the shipped one --------
+
+
+def _first_right(m: Matrices, fused: np.ndarray) -> float:
+    if not fused.shape[0]:
+        return 0.0
+    best = np.argmax(np.round(fused, 9), axis=1)  # ties: the first, as the router
+    return float(np.mean([m.names[j] in g for j, g in zip(best, m.gold, strict=True)]))
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=1, keepdims=True)
+    out: np.ndarray = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    return out
+
+
+def _rr(x: np.ndarray, k: float) -> np.ndarray:
+    order = np.argsort(-x, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(x.shape[1])[None, :], axis=1)
+    out: np.ndarray = 1.0 / (k + rank)
+    return out
+
+
+def _zs(raw: np.ndarray, k: float) -> np.ndarray:
+    mean, sd = raw.mean(axis=1, keepdims=True), raw.std(axis=1, keepdims=True)
+    out: np.ndarray = np.divide(raw - mean, k * sd, out=np.zeros_like(raw), where=sd > 1e-12)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _linear(m: Matrices, cos: np.ndarray, w: float) -> np.ndarray:
+    from agentroute._signal import fuse
+
+    return fuse(m.lexical, [(w, cos)])
+
+
+Variant = tuple[Callable[[Matrices, tuple[float, ...]], np.ndarray], list[tuple[float, ...]]]
+WEIGHTS = [(w,) for w in GRID]
+VARIANTS: dict[str, Variant] = {
+    "prototype, linear (shipped)": (lambda m, p: _linear(m, m.cosines, p[0]), WEIGHTS),
+    "best row, linear (before)": (lambda m, p: _linear(m, m.best_row, p[0]), WEIGHTS),
+    "prototype, z-score / 3": (
+        lambda m, p: (1 - p[0]) * m.lexical + p[0] * _zs(m.cosines, 3.0),
+        WEIGHTS,
+    ),
+    "prototype, log-linear": (
+        lambda m, p: (
+            (1 - p[0]) * _log_softmax(m.lexical / p[1]) + p[0] * _log_softmax(m.cosines / p[2])
+        ),
+        [(w, a, b) for (w,) in WEIGHTS for a in (0.1, 0.2, 0.4) for b in (0.02, 0.05, 0.1)],
+    ),
+    "prototype, reciprocal rank": (
+        lambda m, p: (
+            (1 - p[0]) * _rr(m.lexical, p[1]) + p[0] * _rr(m.cosines, p[1]) + 1e-6 * m.lexical
+        ),
+        [(w, k) for (w,) in WEIGHTS for k in (1.0, 5.0, 20.0, 60.0)],
+    ),
+}
+
+
+def variants(train: Sequence[Matrices], report: Sequence[Matrices]) -> None:
+    """Print held-out top-1 over lexical for each fusion of :data:`VARIANTS`, its parameters
+    chosen on the training catalogs of the reported one's shape sharing no source with it
+    (pooled requests, as :func:`choose`)."""
+    memo: dict[tuple[str, str, tuple[float, ...]], float] = {}
+
+    def top(name: str, m: Matrices, p: tuple[float, ...]) -> float:
+        key = (name, m.name, p)
+        if key not in memo:
+            memo[key] = _first_right(m, VARIANTS[name][0](m, p))
+        return memo[key]
+
+    print("\n| catalog | lexical | " + " | ".join(VARIANTS) + " |")
+    print("| --- | ---: |" + " ---: |" * len(VARIANTS))
+    for m in report:
+        kept = [t for t in train if t.shape == m.shape and not (t.sources & m.sources)]
+        sizes = np.array([len(t.gold) for t in kept], dtype=np.float64)
+        cells = []
+        for name, (_, grid) in VARIANTS.items():
+            pooled = [float(sizes @ [top(name, t, p) for t in kept]) for p in grid]
+            p = grid[int(np.argmax(np.round(pooled, 9)))]
+            cells.append(f"{top(name, m, p) - _first_right(m, m.lexical):+.3f}")
+        print(f"| {m.name} | {_first_right(m, m.lexical):.3f} | " + " | ".join(cells) + " |")
 
 
 def semantic_config(weights: dict[str, float], alone: dict[str, float] | None = None) -> Any:
@@ -250,6 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--encoder", required=True, metavar="PATH")
     ap.add_argument("--encoder-cache", type=Path, default=None, metavar="DIR")
     ap.add_argument("--exclude", nargs="*", default=[], metavar="SOURCE")
+    ap.add_argument(
+        "--variants",
+        action="store_true",
+        help="also report held-out top-1 of the fusions tried on the description-only "
+        "catalogs and intent datasets (VARIANTS)",
+    )
     args = ap.parse_args(argv)
     shared = args.shared.resolve()
     encoder = CachedEncoder(args.encoder, args.encoder_cache)
@@ -262,6 +376,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             for c in training_catalogs(root, shared)
             if not (c.sources & set(args.exclude))
         ]
+        report = []
+        if args.variants:
+            report = [
+                matrices(c, encoder)
+                for c in [
+                    *(description_only(load_collection(root, shared, s)) for s in COLLECTIONS),
+                    *(intent_catalog(shared, d, limit=600) for d in INTENTS),
+                ]
+            ]
     print("| catalog | shape | " + " | ".join(f"w={w}" for w in GRID) + " |")
     print("| --- | --- |" + " ---: |" * len(GRID))
     for m in train:
@@ -269,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"| {m.name} | {m.shape} | {cells} |")
     print(f"\nchosen: {choose(train)}")
     print(f"view alone (requests sharing no catalog word): {fit_alone(train)}")
+    if report:
+        variants(train, report)
     return 0
 
 
