@@ -165,7 +165,7 @@ def alone_inputs(cosines: np.ndarray, copy_of: np.ndarray) -> tuple[np.ndarray, 
     return best, np.column_stack([cosines[rows, best], second])
 
 
-ALONE_OOS_TARGET = 0.90
+ALONE_OOS_TARGET = 0.99
 
 
 def fit_alone(train: Sequence[Matrices]) -> dict[str, float]:
@@ -303,8 +303,9 @@ def variants(train: Sequence[Matrices], report: Sequence[Matrices]) -> None:
             memo[key] = _first_right(m, VARIANTS[name][0](m, p))
         return memo[key]
 
-    print("\n| catalog | lexical | " + " | ".join(VARIANTS) + " |")
-    print("| --- | ---: |" + " ---: |" * len(VARIANTS))
+    bound = "shipped, its best weight on the catalog itself (a bound, not a result)"
+    print("\n| catalog | lexical | " + " | ".join(VARIANTS) + f" | {bound} |")
+    print("| --- | ---: |" + " ---: |" * (len(VARIANTS) + 1))
     for m in report:
         kept = [t for t in train if t.shape == m.shape and not (t.sources & m.sources)]
         sizes = np.array([len(t.gold) for t in kept], dtype=np.float64)
@@ -313,6 +314,9 @@ def variants(train: Sequence[Matrices], report: Sequence[Matrices]) -> None:
             pooled = [float(sizes @ [top(name, t, p) for t in kept]) for p in grid]
             p = grid[int(np.argmax(np.round(pooled, 9)))]
             cells.append(f"{top(name, m, p) - _first_right(m, m.lexical):+.3f}")
+        shipped = next(iter(VARIANTS))
+        best = max(top(shipped, m, p) for p in VARIANTS[shipped][1])
+        cells.append(f"{best - _first_right(m, m.lexical):+.3f}")
         print(f"| {m.name} | {_first_right(m, m.lexical):.3f} | " + " | ".join(cells) + " |")
 
 

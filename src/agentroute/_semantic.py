@@ -350,12 +350,13 @@ class SemanticConfig:
     # A request none of whose words the catalog knows is judged by the view alone: its
     # confidence is sigmoid(alone_intercept + alone_top * top cosine + alone_gap * (top -
     # second cosine)), and it is routed only at alone_min_confidence or more (the lowest
-    # bar that declined 90 % of the out-of-scope requests sharing no catalog word on the
-    # training catalogs). Fitted by benchmarks/fit_semantic.py (all-MiniLM-L6-v2).
+    # bar that declined 99 % of the out-of-scope requests sharing no catalog word on the
+    # training catalogs: such requests were all declined before). Fitted by
+    # benchmarks/fit_semantic.py (all-MiniLM-L6-v2).
     alone_intercept: float = -3.126
     alone_top: float = 3.7724
     alone_gap: float = 14.9947
-    alone_min_confidence: float = 0.16
+    alone_min_confidence: float = 0.44
 
     def __post_init__(self) -> None:
         for name in self.__slots__:
