@@ -4,9 +4,11 @@ For each size, each version (this checkout's ``src`` and ``--old``, another chec
 ``src``, e.g. ``git worktree add /tmp/before <commit>``) builds its own index cache of the
 same catalog in its own folder (``Router.from_path`` in a child process, walk limits
 lifted), then ``agentroute hook`` runs warm, the versions alternating, ``--runs`` times
-each: the median wall time, the peak RSS and the cache file's size are reported, and the
-new/old ratio. Folders given with ``--keep`` are reused when they hold a cache already
-(a 50,000-agent build takes minutes).
+each: the median wall time and CPU time (user + system), the peak RSS and the cache file's
+size are reported, and the new/old ratios. Each version runs with its bytecode written
+once (``PYTHONPYCACHEPREFIX`` beside its cache folder), as an installed package has it.
+Folders given with ``--keep`` are reused when they hold a cache already (a 50,000-agent
+build takes minutes).
 
     git worktree add /tmp/before 0946981
     python benchmarks/warm_hook.py --old /tmp/before/src --sizes 1000,10000,50000 \\
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,7 +45,31 @@ _BUILD = (
 
 
 def _env(src: Path, cache: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(src), "AGENTROUTE_CACHE_DIR": str(cache)}
+    env = {**os.environ, "PYTHONPATH": str(src), "AGENTROUTE_CACHE_DIR": str(cache)}
+    # Bytecode as an installed package has it (pip compiles on install): without it every
+    # call compiles agentroute's sources again (any value of this variable disables it).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(cache.parent / f"pycache-{cache.name}")
+    return env
+
+
+def _evict(folder: Path) -> None:
+    """Drop the cache file's pages from the page cache (that file only), so that both
+    versions' files start alike: a file just written keeps its pages in large blocks,
+    and a map of it counts several times the resident memory of one read back later."""
+    for path in folder.glob("index-*"):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if hasattr(os, "posix_fadvise"):
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of the child processes waited for so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def _cache_mb(folder: Path) -> float:
@@ -67,20 +94,29 @@ def measure(size: int, versions: dict[str, Path], root: Path, runs: int, shared:
     for label, src in versions.items():
         folder = root / f"{label}-n{size}"
         built = _build(src, catalog, folder)
-        rows[label] = {"build_s": built, "cache_mb": _cache_mb(folder), "walls": [], "rss": []}
-        # One call to warm the page cache and to prove the cache is used (it answers).
+        rows[label] = {
+            "build_s": built,
+            "cache_mb": _cache_mb(folder),
+            "walls": [],
+            "cpus": [],
+            "rss": [],
+        }
+        _evict(folder)
+        # One call to warm the page cache, write the bytecode and prove the cache is used.
         out = run_child(hook, event, env=_env(src, folder), capture=True).stdout
         if list(folder.glob("*.lock")):
             raise RuntimeError(f"{label}: the hook did not take its cache in {folder}")
         rows[label]["answer"] = out.decode()[:200]
     for _ in range(runs):
         for label, src in versions.items():
+            cpu = _children_cpu()
             run = run_child(hook, event, env=_env(src, root / f"{label}-n{size}"), capture=True)
-            wall, rss = run.wall, run.peak_mb
-            rows[label]["walls"].append(wall)
-            rows[label]["rss"].append(rss)
+            rows[label]["cpus"].append(_children_cpu() - cpu)
+            rows[label]["walls"].append(run.wall)
+            rows[label]["rss"].append(run.peak_mb)
     for row in rows.values():
         row["warm_s"] = statistics.median(row["walls"])
+        row["cpu_s"] = statistics.median(row["cpus"])
         row["peak_mb"] = max(row["rss"])
     return rows
 
@@ -105,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         old, new = rows["old"], rows["new"]
         print(
             f"{size:>7,} agents: warm hook {old['warm_s']:.2f} -> {new['warm_s']:.2f} s "
-            f"({new['warm_s'] / old['warm_s']:.2f}x), peak RSS {old['peak_mb']:,.0f} -> "
-            f"{new['peak_mb']:,.0f} MB, cache {old['cache_mb']:,.1f} -> {new['cache_mb']:,.1f} MB",
+            f"({new['warm_s'] / old['warm_s']:.2f}x), CPU {old['cpu_s']:.2f} -> "
+            f"{new['cpu_s']:.2f} s ({new['cpu_s'] / old['cpu_s']:.2f}x), peak RSS "
+            f"{old['peak_mb']:,.0f} -> {new['peak_mb']:,.0f} MB, cache {old['cache_mb']:,.1f} "
+            f"-> {new['cache_mb']:,.1f} MB; load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
     print(f"load average at end: {os.getloadavg()[0]:.1f}")

@@ -887,7 +887,7 @@ def test_files_changed_just_before_the_build_are_hashed_on_every_read(
     target.write_text(target.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     Router.from_path(catalog, cache=cache)
     _, stored = members(only_file(cache))
-    known = _persist.Fingerprint.from_json(stored["fingerprint"].tobytes())
+    known = _fingerprint.StoredFingerprint(stored["fingerprint"].tobytes()).fingerprint()
     row = known.stats[known.paths.index(os.path.abspath(target))]
     assert row == (-1,) * 5
 

@@ -548,6 +548,6 @@ def test_a_few_large_files_are_not_indexed_inline(tmp_path: Path) -> None:
     small.write_text("x" * 1000, encoding="utf-8")
     big = tmp_path / "big.md"
     big.write_bytes(b"x" * (hook.INLINE_BUILD_BYTES + 1))
-    assert hook._small([(small, "small.md")] * 10)
-    assert not hook._small([(small, "small.md"), (big, "big.md")])
-    assert not hook._small([(small, "small.md")] * (hook.INLINE_BUILD_FILES + 1))
+    assert hook._small([small] * 10)
+    assert not hook._small([small, big])
+    assert not hook._small([small] * (hook.INLINE_BUILD_FILES + 1))

@@ -7,9 +7,10 @@ plain arrays, each 64-byte aligned, a CRC-32 for every 16 KiB; no pickle, so rea
 it cannot run code) whose table holds ``{"format", "format_version",
 "library_version", "catalog_key", "chars"}`` and whose arrays are
 
-* ``payload``: ASCII JSON of the diagnostics, agent names, triggers and the
-  not-for table (:mod:`agentroute._negative`): what a decision reads besides the
-  arrays, so routing decodes no record; ``fingerprint``: the :class:`Fingerprint`;
+* ``payload``: ASCII JSON of the diagnostics, fuzzy terms and the not-for table
+  (:mod:`agentroute._negative`), and the agent names, files, triggers and their surfaces
+  as arrays (:mod:`agentroute._payload`): what a decision reads besides the matrices, so
+  routing decodes no record; ``fingerprint``: the :class:`Fingerprint` as bytes;
 * ``records``: the full agent records, each deflated JSON of its own, one after
   the other; ``record_ends`` (``int64``) says where each ends and
   ``record_digests`` holds each one's BLAKE2b digest. A record is decoded, and its
@@ -60,7 +61,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,15 @@ import numpy as np
 from agentroute._blocks import BlockError, BlockFile, MappedCsr, write_blocks
 from agentroute._counts import BIG, decode, encode
 from agentroute._errors import IndexFormatError
-from agentroute._fingerprint import CatalogFiles, Fingerprint, catalog_key
+from agentroute._fingerprint import CatalogFiles, Fingerprint, StoredFingerprint, catalog_key
 from agentroute._fs import open_regular
 from agentroute._index import Csr, Index, IndexConfig, Strings, index_dtype, pointer_dtype
 from agentroute._lexical import LEXICAL
 from agentroute._load import clean_name
 from agentroute._negative import table_from_parts, table_parts
 from agentroute._npz import TEMP_PREFIX
+from agentroute._payload import ARRAYS as PAYLOAD_ARRAYS
+from agentroute._payload import payload_arrays, read_payload
 from agentroute._records import DIGEST_BYTES, Records, records_blob
 from agentroute._signal import Stored
 from agentroute._spec import AgentSpec, Diagnostic
@@ -107,7 +110,9 @@ FORMAT = "agentroute-index-cache"
 # 4: each record deflated alone (decoded when asked for), the not-for table stored.
 # 5: the near-equivalents (``similar``) stored.
 # 6: a block file (mapped, a CRC-32 a block) instead of an npz archive; chars as counts.
-FORMAT_VERSION = 6
+# 7: the fingerprint as bytes compared whole (paths and statuses), not JSON; the names,
+#    files, triggers and trigger surfaces as arrays (agentroute._payload).
+FORMAT_VERSION = 7
 
 # The index's own arrays (the vocabulary and IDF the word signals share, the linter's head
 # rows, the near-equivalents), then the arrays each lexical signal names (agentroute._lexical).
@@ -123,7 +128,7 @@ _CSR = tuple(a.name for a in _STORED if a.kind == "matrix")
 # ``copy_of``'s type depends on the number of agents.
 _VECTORS = (*(a.name for a in _STORED if a.kind == "vector"), "copy_of")
 _VOCABULARIES = tuple(a.name for a in _STORED if a.kind == "vocabulary")
-_SMALL = ("payload", "fingerprint", "record_ends", "record_digests")
+_SMALL = ("payload", "fingerprint", "record_ends", "record_digests", *PAYLOAD_ARRAYS)
 # Read and checked whole when the file is opened (the matrices and records are not).
 _COUNTS = ("char_norms", "char_big_keys", "char_big_counts")
 _WHOLE = frozenset((*_SMALL, *_VECTORS, *_VOCABULARIES, *_COUNTS))
@@ -264,13 +269,11 @@ def _payload(
     files: Sequence[str],
     not_for: dict[str, list[Any]],
 ) -> bytes:
+    # The names, files, triggers and their surfaces are arrays (agentroute._payload).
     doc = {
-        "files": list(files),
+        "agents": len(index.names),
         "diagnostics": [[d.path, d.kind, d.message, d.severity] for d in diagnostics],
-        "names": list(index.names),
         "fuzzy_terms": list(index.fuzzy_terms),
-        "triggers": [[k, list(v), index.trigger_weight[k]] for k, v in index.triggers.items()],
-        "trigger_surface": [list(s.items()) for s in index.trigger_surface],
         "shapes": {name: list(getattr(index, name).shape) for name in _CSR},
         "top_idf": index.top_idf,
         "not_for": not_for,
@@ -327,13 +330,16 @@ def write_cache(
         "catalog_key": key,
         "chars": chars,
     }
-    raw = b"" if fingerprint is None else fingerprint.to_json()
+    raw = b"" if fingerprint is None else fingerprint.to_bytes()
     private_folder(path.parent)
     members: dict[str, np.ndarray] = {
         "payload": np.frombuffer(payload, dtype=np.uint8),
         "fingerprint": np.frombuffer(raw, dtype=np.uint8),
         "record_ends": ends,
         "record_digests": digests,
+        **payload_arrays(
+            index.names, files, index.triggers, index.trigger_weight, index.trigger_surface
+        ),
         **arrays,
         "records": np.frombuffer(records, dtype=np.uint8),
     }
@@ -493,7 +499,7 @@ def read_cache(
     except BlockError as exc:
         raise _bad(path, str(exc)) from None
     if isinstance(key, CatalogFiles):
-        if not _fresh(path, small["fingerprint"].tobytes(), meta, key):
+        if not _fresh(path, small["fingerprint"].data, meta, key):
             raise StaleCache(f"{path}: the agent files changed")
     elif meta.get("catalog_key") != key:
         raise StaleCache(f"{path}: the agent files changed")
@@ -506,17 +512,18 @@ def read_cache(
         raise _bad(path, f"malformed payload ({type(exc).__name__}: {exc})") from exc
 
 
-def _fresh(path: Path, raw: bytes, meta: dict[str, Any], catalog: CatalogFiles) -> bool:
+def _fresh(path: Path, raw: memoryview, meta: dict[str, Any], catalog: CatalogFiles) -> bool:
     """Whether the cache was built from ``catalog``'s files as they are now: by their
     status when the stored fingerprint vouches for them, else by their content."""
     known = None
     if raw:
         try:
-            known = Fingerprint.from_json(raw)
+            stored = StoredFingerprint(raw)
+            if catalog.unchanged(stored):
+                return True
+            known = stored.fingerprint()
         except (ValueError, UnicodeDecodeError) as exc:
             raise _bad(path, f"malformed fingerprint ({exc})") from None
-        if catalog.unchanged(known):
-            return True
     return bool(meta.get("catalog_key") == catalog.key(known))
 
 
@@ -615,13 +622,6 @@ class _Respell:
         return self.mapping[head] + sep + tail if sep and head in self.mapping else p
 
 
-def _respell(stored: Sequence[str], files: Sequence[str] | None) -> Callable[[str], str]:
-    """Map a path as the cache's writer spelled it to this reader's spelling."""
-    if files is None or len(files) != len(stored):
-        return _Respell({})
-    return _Respell(dict(zip(stored, files, strict=True)))
-
-
 def _rebuild(
     path: Path,
     doc: dict[str, Any],
@@ -636,9 +636,16 @@ def _rebuild(
         records = blocks.raw("records") if lazy else blocks.array("records")
     except BlockError as exc:
         raise _bad(path, str(exc)) from None
-    respell = _respell(_strings(doc, "files"), files)
+    count = doc["agents"]
+    if type(count) is not int or count < 0:
+        raise _bad(path, "the number of agents is malformed")
+    try:
+        payload = read_payload(arrays, count, MAX_CACHED_VALUE, str(path))
+    except ValueError as exc:
+        raise _bad(path, f"the payload is malformed ({exc})") from None
+    respell = _Respell(payload.files_as(files))
     diagnostics = tuple(Diagnostic(respell(p), k, m, s) for p, k, m, s in doc["diagnostics"])
-    names = _strings(doc, "names")
+    names = payload.names
     features = _vocabulary(path, arrays, "feature_names")
     chars = _vocabulary(path, arrays, "char_names")
     n, v, vc = len(names), len(features), len(chars)
@@ -653,7 +660,6 @@ def _rebuild(
         raise _bad(path, "top_idf is malformed")
     values = _char_values(path, arrays, n)
     mats = {name: _csr(path, blocks, name, shapes[name], lazy=lazy, chars=values) for name in _CSR}
-    triggers, weights, surface = _triggers(path, doc, n)
     try:
         not_for = table_from_parts(doc["not_for"], names)
     except ValueError as exc:
@@ -675,9 +681,9 @@ def _rebuild(
         char_idf=arrays["char_idf"],
         chars_t=mats["chars_t"],
         char_sums=arrays["char_sums"],
-        triggers=triggers,
-        trigger_weight=weights,
-        trigger_surface=surface,
+        triggers=payload.triggers,
+        trigger_weight=payload.weights,
+        trigger_surface=payload.surfaces,
         fuzzy_terms=_strings(doc, "fuzzy_terms"),
         copy_of=arrays["copy_of"],
         top_idf=top_idf,
@@ -741,22 +747,3 @@ def _check_vectors(path: Path, arrays: dict[str, np.ndarray], n: int, v: int, vc
         or (n and bool(np.any(copy_of[copy_of] != copy_of)))
     ):
         raise _bad(path, "vector 'copy_of' is malformed")
-
-
-def _triggers(
-    path: Path, doc: dict[str, Any], n: int
-) -> tuple[dict[str, tuple[int, ...]], dict[str, float], tuple[dict[str, str], ...]]:
-    """The trigger table, its weights and each agent's trigger surfaces, checked."""
-    triggers: dict[str, tuple[int, ...]] = {}
-    weights: dict[str, float] = {}
-    for key, owners, weight in doc["triggers"]:
-        if not all(isinstance(o, int) and 0 <= o < n for o in owners):
-            raise _bad(path, "trigger owners out of range")
-        if not isinstance(weight, (int, float)) or not 0.0 <= weight <= MAX_CACHED_VALUE:
-            raise _bad(path, f"a trigger weight is not a number in [0, {MAX_CACHED_VALUE:g}]")
-        triggers[str(key)] = tuple(owners)
-        weights[str(key)] = float(weight)
-    surface = tuple({str(k): str(s) for k, s in pairs} for pairs in doc["trigger_surface"])
-    if len(surface) != n:
-        raise _bad(path, "trigger surfaces do not match the agents")
-    return triggers, weights, surface

@@ -189,20 +189,20 @@ class State:
     copies_of: dict[int, tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        names: dict[int, list[str]] = {}
-        for i, g in enumerate(self.index.copy_of.tolist()):
-            names.setdefault(int(g), []).append(self.index.names[i])
-        groups = {g: tuple(v) for g, v in names.items() if len(v) > 1}
+        # Only the agents that have copies are visited (a warm hook makes one State for
+        # 50,000 agents, of which a few hundred are copies).
+        copy_of = np.asarray(self.index.copy_of)
+        shared = np.flatnonzero(np.bincount(copy_of, minlength=copy_of.size)[copy_of] > 1)
+        members: dict[int, list[int]] = {}
+        for i, g in zip(shared.tolist(), copy_of[shared].tolist(), strict=True):
+            members.setdefault(g, []).append(i)
+        names = self.index.names
+        groups = {g: tuple(names[i] for i in v) for g, v in members.items()}
         object.__setattr__(self, "copy_names", groups)
-        position = {name: i for i, name in enumerate(self.index.names)}
         object.__setattr__(
             self,
             "copies_of",
-            {
-                position[name]: tuple(x for x in group if x != name)
-                for group in groups.values()
-                for name in group
-            },
+            {i: tuple(names[j] for j in v if j != i) for v in members.values() for i in v},
         )
 
     def depth(self, limit: int) -> int:

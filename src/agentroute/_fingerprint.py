@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import os
+import struct
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +21,14 @@ from pathlib import Path
 from agentroute._fs import open_regular, resolved_path
 from agentroute._version import __version__
 
-__all__ = ["RACY_NS", "CatalogFiles", "Fingerprint", "catalog_key", "code_fingerprint"]
+__all__ = [
+    "RACY_NS",
+    "CatalogFiles",
+    "Fingerprint",
+    "StoredFingerprint",
+    "catalog_key",
+    "code_fingerprint",
+]
 
 
 @functools.cache
@@ -46,10 +55,32 @@ def _options(strict: bool, max_bytes: int) -> bytes:
 RACY_NS = 2_000_000_000
 _STAT_FIELDS = 5  # size, mtime_ns, ctime_ns, inode, device
 _UNTRUSTED_STAT = (-1,) * _STAT_FIELDS
+# How a fingerprint is stored: this line, a JSON header line, then four parts (see
+# Fingerprint.to_bytes). The older JSON form is not read: a cache holding it is rebuilt.
+_MAGIC = b"agentroute-fingerprint 2\n"
+_MASK = (1 << 64) - 1
+# The header line is short (options, count, four sizes): it is looked for this far.
+_MAX_HEAD = 512
 
 
 def _stat_row(st: os.stat_result) -> tuple[int, ...]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def _pack(rows: Sequence[tuple[int, ...]]) -> bytes:
+    """The status rows as little-endian 64-bit integers (two's complement, so that an
+    inode or device number above 2**63 is stored too; it reads back negative, and the
+    file is then hashed again: never wrongly trusted)."""
+    flat = list(itertools.chain.from_iterable(rows))
+    try:
+        return struct.pack(f"<{len(flat)}q", *flat)
+    except struct.error:
+        return struct.pack(f"<{len(flat)}Q", *(v & _MASK for v in flat))
+
+
+def _joined(paths: Sequence[str]) -> bytes:
+    """Paths as file-system bytes, NUL-separated (no path holds a NUL)."""
+    return os.fsencode("\0".join(paths))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,50 +107,102 @@ class Fingerprint:
             h.update(b"\n")
         return h.hexdigest()
 
-    def to_json(self) -> bytes:
-        doc = {
+    def to_bytes(self) -> bytes:
+        """The stored form, which :class:`StoredFingerprint` reads: a magic line, a JSON
+        line (options, count, the four parts' sizes), then the paths (file-system bytes,
+        NUL-separated), the resolved paths (empty where a path resolves to its own
+        spelling), the hashes (ASCII, NUL-separated) and the status rows (little-endian
+        int64, five a file): a reader compares the paths and the statuses as two byte
+        strings, without decoding 50,000 of anything."""
+        paths = _joined(self.paths)
+        resolved = _joined(
+            [r if r != p else "" for r, p in zip(self.resolved, self.paths, strict=True)]
+        )
+        hashes = "\0".join(self.hashes).encode("ascii")
+        stats = _pack(self.stats)
+        head = {
             "options": self.options,
-            "paths": list(self.paths),
-            # Most files resolve to their own spelling: stored once.
-            "resolved": [
-                r if r != p else None for r, p in zip(self.resolved, self.paths, strict=True)
-            ],
-            "hashes": list(self.hashes),
-            "stats": [list(s) for s in self.stats],
+            "count": len(self.paths),
+            "sizes": [len(paths), len(resolved), len(hashes), len(stats)],
         }
-        return json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        line = json.dumps(head, separators=(",", ":")).encode("ascii") + b"\n"
+        return _MAGIC + line + paths + resolved + hashes + stats
 
-    @classmethod
-    def from_json(cls, raw: bytes) -> Fingerprint:
-        """The fingerprint :meth:`to_json` wrote; ValueError when it is malformed."""
-        doc = json.loads(raw.decode("ascii"))
-        if not isinstance(doc, dict) or not isinstance(doc.get("options"), str):
-            raise ValueError("the fingerprint is not an object")
-        paths, resolved, hashes, stats = (
-            doc.get(k) for k in ("paths", "resolved", "hashes", "stats")
-        )
+
+class StoredFingerprint:
+    """A fingerprint as a cache stores it (:meth:`Fingerprint.to_bytes`), checked for
+    shape when made and decoded whole only when asked (:meth:`fingerprint`).
+
+    Raises
+    ------
+    ValueError
+        When ``raw`` is not a fingerprint this library writes.
+    """
+
+    def __init__(self, raw: bytes | memoryview) -> None:
+        # A memoryview of the mapped cache is read in place: its parts are never copied.
+        view = memoryview(raw).cast("B")
+        if bytes(view[: len(_MAGIC)]) != _MAGIC:
+            raise ValueError("not a fingerprint of this format")
+        end = bytes(view[: len(_MAGIC) + _MAX_HEAD]).find(b"\n", len(_MAGIC))
+        if end < 0:
+            raise ValueError("the fingerprint has no header")
+        head = json.loads(bytes(view[len(_MAGIC) : end]).decode("ascii"))
+        sizes = head.get("sizes") if isinstance(head, dict) else None
+        count = head.get("count") if isinstance(head, dict) else None
         if not (
-            isinstance(paths, list)
-            and isinstance(resolved, list)
-            and isinstance(hashes, list)
-            and isinstance(stats, list)
-            and len(paths) == len(resolved) == len(hashes) == len(stats)
-            and set(map(type, paths)) <= {str}
-            and set(map(type, hashes)) <= {str}
-            and set(map(type, resolved)) <= {str, type(None)}
-            and all(
-                isinstance(s, list) and len(s) == _STAT_FIELDS and set(map(type, s)) <= {int}
-                for s in stats
-            )
+            isinstance(head, dict)
+            and isinstance(head.get("options"), str)
+            and type(count) is int
+            and count >= 0
+            and isinstance(sizes, list)
+            and len(sizes) == 4
+            and all(type(n) is int and n >= 0 for n in sizes)
+            and end + 1 + sum(sizes) == len(view)
+            and sizes[3] == 8 * _STAT_FIELDS * count
         ):
-            raise ValueError("the fingerprint is malformed")
-        return cls(
-            options=doc["options"],
+            raise ValueError("the fingerprint's header is malformed")
+        self.options: str = head["options"]
+        self.count: int = count
+        bounds = list(itertools.accumulate(sizes, initial=end + 1))
+        self._parts = [view[a:b] for a, b in itertools.pairwise(bounds)]
+
+    def vouches_for(self, absolute: bytes, stats: bytes) -> bool:
+        """Whether these are the stored paths (:func:`_joined`) and statuses
+        (:func:`_pack`): a status equal to a real one is never the untrusted row."""
+        return absolute == self._parts[0] and stats == self._parts[3]
+
+    def fingerprint(self) -> Fingerprint:
+        """The whole fingerprint, decoded and checked.
+
+        Raises
+        ------
+        ValueError
+            When a part does not hold one entry per file.
+        """
+        n = self.count
+        paths = _split(self._parts[0], n, "paths")
+        resolved = _split(self._parts[1], n, "resolved paths")
+        hashes = _split(self._parts[2], n, "hashes")
+        flat = struct.unpack(f"<{_STAT_FIELDS * n}q", self._parts[3].tobytes())
+        stats = tuple(flat[k : k + _STAT_FIELDS] for k in range(0, len(flat), _STAT_FIELDS))
+        if not all(paths) or not all(hashes) or not all(h.isascii() for h in hashes):
+            raise ValueError("the fingerprint holds an empty path or hash")
+        return Fingerprint(
+            options=self.options,
             paths=tuple(paths),
-            resolved=tuple(p if r is None else r for r, p in zip(resolved, paths, strict=True)),
+            resolved=tuple(r or p for r, p in zip(resolved, paths, strict=True)),
             hashes=tuple(hashes),
-            stats=tuple(map(tuple, stats)),
+            stats=stats,
         )
+
+
+def _split(raw: memoryview, count: int, what: str) -> list[str]:
+    """``count`` strings from NUL-separated file-system bytes."""
+    parts = os.fsdecode(raw.tobytes()).split("\0") if count else []
+    if len(parts) != count or (not count and raw):
+        raise ValueError(f"the fingerprint's {what} do not match its count")
+    return parts
 
 
 class CatalogFiles:
@@ -136,27 +219,58 @@ class CatalogFiles:
     same clock tick would leave it equal). Any other file is hashed again and counts
     as unchanged when its content hash is the stored one (a ``touch`` rebuilds
     nothing). The paths, the options and the library's code must all be the same.
+
+    ``files``: ``(path, shown)`` pairs in load order; ``stats``: the status of each file
+    as the folder walk read it (following links; None where it read none), so that
+    telling whether the cache holds reads no status twice; ``absolute``: each path made
+    absolute (``os.path.abspath``), when the walk knows them already.
     """
 
-    def __init__(self, files: Sequence[tuple[Path, str]], *, strict: bool, max_bytes: int) -> None:
+    def __init__(
+        self,
+        files: Sequence[tuple[str | os.PathLike[str], str]],
+        *,
+        strict: bool,
+        max_bytes: int,
+        stats: Sequence[os.stat_result | None] | None = None,
+        absolute: Sequence[str] | None = None,
+    ) -> None:
+        if stats is not None and len(stats) != len(files):
+            raise ValueError("one status a file")
+        if absolute is not None and len(absolute) != len(files):
+            raise ValueError("one absolute path a file")
         self.files = files
         self.max_bytes = max_bytes
         self.options = hashlib.sha256(_options(strict, max_bytes)).hexdigest()
+        self._stats = stats
+        self._absolute = absolute
         self._fingerprint: Fingerprint | None = None
 
-    def unchanged(self, known: Fingerprint) -> bool:
+    def absolute(self) -> Sequence[str]:
+        """Each file's absolute path as spelled, in load order."""
+        if self._absolute is None:
+            self._absolute = [os.path.abspath(p) for p, _ in self.files]
+        return self._absolute
+
+    def _current_rows(self) -> list[tuple[int, ...]] | None:
+        """Each file's status now (the walk's where it read one); None when one is gone."""
+        walked = self._stats if self._stats is not None else [None] * len(self.files)
+        rows: list[tuple[int, ...]] = []
+        for (path, _shown), st in zip(self.files, walked, strict=True):
+            if st is None:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    return None
+            rows.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))
+        return rows
+
+    def unchanged(self, known: StoredFingerprint) -> bool:
         """Whether ``known`` describes these files by their status alone (no file is read)."""
-        if known.options != self.options or len(known.paths) != len(self.files):
+        if known.options != self.options or known.count != len(self.files):
             return False
-        for (path, _shown), spelled, row in zip(self.files, known.paths, known.stats, strict=True):
-            if row == _UNTRUSTED_STAT or os.path.abspath(path) != spelled:
-                return False
-            try:
-                if _stat_row(os.stat(path)) != row:
-                    return False
-            except OSError:
-                return False
-        return True
+        rows = self._current_rows()
+        return rows is not None and known.vouches_for(_joined(self.absolute()), _pack(rows))
 
     def fingerprint(self, known: Fingerprint | None = None) -> Fingerprint:
         """The files' fingerprint, hashing only those whose status is not that of ``known``
@@ -175,8 +289,7 @@ class CatalogFiles:
         racy = time.time_ns() - RACY_NS
         folders: dict[Path, str] = {}
         paths, resolved, hashes, stats = [], [], [], []
-        for path, _shown in self.files:
-            spelled = os.path.abspath(path)
+        for (path, _shown), spelled in zip(self.files, self.absolute(), strict=True):
             hit = reuse.get(spelled)
             row: tuple[int, ...] = _UNTRUSTED_STAT
             if hit is not None:
@@ -189,14 +302,14 @@ class CatalogFiles:
             else:
                 row = _UNTRUSTED_STAT
                 try:
-                    with open_regular(path) as fh:
+                    with open_regular(Path(path)) as fh:
                         # The status of the file read, before reading it: a write meanwhile
                         # moves its ctime past what is stored.
                         row = _stat_row(os.fstat(fh.fileno()))
                         content = hashlib.sha256(fh.read(self.max_bytes + 1)).hexdigest()
                 except OSError as exc:  # unreadable now: part of the key, so it reloads when fixed
                     content = f"unreadable:{exc.errno}"
-                where = resolved_path(path, folders)
+                where = resolved_path(Path(path), folders)
                 if row != _UNTRUSTED_STAT and max(row[1], row[2]) >= racy:
                     row = _UNTRUSTED_STAT
             paths.append(spelled)

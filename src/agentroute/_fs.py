@@ -19,7 +19,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,9 +33,11 @@ __all__ = [
     "MAX_WALK_BYTES",
     "MAX_WALK_ENTRIES",
     "MAX_WALK_FILES",
+    "Listing",
     "PathArg",
     "as_paths",
     "discover",
+    "list_files",
     "open_regular",
     "real_folder",
     "resolved_path",
@@ -107,11 +110,38 @@ class _WalkLimit(Exception):
     """A walk covered what it may; the message says which bound."""
 
 
-def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str, Path | None]]:
-    """Agent files under ``root`` (path, shown, the folder listed when the name is no
-    link, else None), sorted; linked folders are not followed, only regular files are
-    kept, and the walk stops at the module's bounds (``walk-limit``)."""
-    found: list[tuple[Path, str, Path | None]] = []
+def _join(top: str, name: str) -> str:
+    """``str(Path(top) / name)`` for a ``top`` already spelled as a ``Path`` spells it
+    and a plain ``name`` (no separator), without building the ``Path`` (a catalog of
+    50,000 files built 100,000 of them)."""
+    if os.sep != "/" or (os.altsep is not None):  # pragma: no cover - Windows spellings
+        return str(Path(top) / name)
+    if top == ".":
+        return name
+    return top + name if top.endswith("/") else f"{top}/{name}"
+
+
+def _suffix(name: str) -> str:
+    """``Path(name).suffix``, lower-cased."""
+    i = name.rfind(".")
+    return name[i:].lower() if 0 < i < len(name) - 1 else ""
+
+
+def _posix(path: str) -> str:
+    return path if os.sep == "/" else path.replace(os.sep, "/")
+
+
+#: One agent file a walk found: its path (spelled from the root as given), its POSIX
+#: spelling, its path relative to the root, whether the name is a link, and the status
+#: the walk read (following a link).
+Walked = tuple[str, str, str, bool, os.stat_result]
+
+
+def _walk(root: Path, diags: list[Diagnostic]) -> list[Walked]:
+    """Agent files under ``root``, sorted by their POSIX spelling; linked folders are not
+    followed, only regular files are kept, and the walk stops at the module's bounds
+    (``walk-limit``)."""
+    found: list[Walked] = []
     try:
         _walk_into(root, diags, found)
     except _WalkLimit as limit:
@@ -123,18 +153,19 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[tuple[Path, str, Path | N
                 "warning",
             )
         )
+    found.sort(key=lambda f: f[1])
     return found
 
 
-def _scan(top: str) -> Iterator[tuple[str, list[str], dict[str, os.DirEntry[str]]]]:
-    """``os.walk(top)`` top-down, not into linked folders, errors skipped; with each
-    file's ``DirEntry``, whose link flag comes with the listing and whose status is
-    read once (a catalog of 10,000 files was 5 status calls a file)."""
+def _listing(top: str) -> tuple[list[str], dict[str, os.DirEntry[str]]] | None:
+    """The sub-folders (linked ones too) and the other entries of ``top``, or None when
+    it cannot be listed. Each file's ``DirEntry`` carries its link flag from the listing
+    and reads its status once."""
     try:
         with os.scandir(top) as listing:
             entries = list(listing)
     except OSError:
-        return
+        return None
     dirnames: list[str] = []
     files: dict[str, os.DirEntry[str]] = {}
     for entry in entries:
@@ -146,84 +177,118 @@ def _scan(top: str) -> Iterator[tuple[str, list[str], dict[str, os.DirEntry[str]
             dirnames.append(entry.name)
         else:
             files[entry.name] = entry
-    yield top, dirnames, files
-    for d in dirnames:  # as the caller pruned it
-        path = os.path.join(top, d)
-        if not os.path.islink(path):
-            yield from _scan(path)
+    return dirnames, files
 
 
-def _walk_into(
-    root: Path, diags: list[Diagnostic], found: list[tuple[Path, str, Path | None]]
-) -> None:
-    real_root = root.resolve()
-    entries = 0
-    total_bytes = 0
-    for dirpath, dirnames, filenames in _scan(os.fspath(root)):
-        # os.walk lists a folder at once; the bounds apply from the next one.
-        entries += len(dirnames) + len(filenames)
-        if entries > MAX_WALK_ENTRIES:
+class _Walk:
+    """One walk of a root: its bounds counted, its diagnostics and files collected."""
+
+    def __init__(self, root: Path, diags: list[Diagnostic], found: list[Walked]) -> None:
+        self.root, self.diags, self.found = root, diags, found
+        self.real_root = root.resolve()
+        self.entries = 0
+        self.total_bytes = 0
+
+    def folder(self, top: str, rel: str) -> None:
+        """Walk the folder ``top`` (``rel`` from the root, ``""`` for the root), top-down."""
+        listed = _listing(top)
+        if listed is None:
+            return
+        dirnames, filenames = listed
+        # A folder is listed at once; the bounds apply from the next one.
+        self.entries += len(dirnames) + len(filenames)
+        if self.entries > MAX_WALK_ENTRIES:
             raise _WalkLimit(f"{MAX_WALK_ENTRIES:,} names")
-        here = Path(dirpath)
-        dirnames[:] = _folders_to_walk(here, dirnames, diags)
-        for f in sorted(filenames):
-            st = _agent_file(here / f, filenames[f], root, real_root, diags)
-            if st is None:
-                continue
-            if len(found) >= MAX_WALK_FILES:
-                raise _WalkLimit(f"{MAX_WALK_FILES:,} agent files")
-            total_bytes += min(st.st_size, DEFAULT_MAX_BYTES + 1)
-            if total_bytes > MAX_WALK_BYTES:
-                raise _WalkLimit(f"{MAX_WALK_BYTES:,} bytes of agent files")
-            p = here / f
-            found.append((p, p.as_posix(), None if filenames[f].is_symlink() else here))
+        subfolders = self._folders_to_walk(top, dirnames)
+        prefix = f"{rel}{os.sep}" if rel else ""
+        for name in sorted(filenames):
+            entry = filenames[name]
+            i = name.rfind(".")
+            # The usual case in few steps (a catalog of 50,000 files walks this 50,000
+            # times): a visible *.md file, no link, whose status says a regular file.
+            if (
+                i > 0
+                and name[0] != "."
+                and name[i:].lower() in MARKDOWN_SUFFIXES
+                and not entry.is_symlink()
+                and name.lower() not in _NOT_AGENTS
+            ):
+                try:
+                    st = entry.stat()
+                except (OSError, ValueError):
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    self.add(_join(top, name), prefix + name, False, st)
+                    continue
+            self.file(top, rel, name, entry)
+        for d in subfolders:
+            path = _join(top, d)
+            if not os.path.islink(path):
+                self.folder(path, f"{rel}{os.sep}{d}" if rel else d)
 
+    def file(self, top: str, rel: str, name: str, entry: os.DirEntry[str]) -> None:
+        """Any other entry: kept when :func:`_agent_file` says it is an agent file."""
+        path = _join(top, name)
+        st = _agent_file(path, name, entry, self.root, self.real_root, self.diags)
+        if st is not None:
+            self.add(path, f"{rel}{os.sep}{name}" if rel else name, entry.is_symlink(), st)
 
-def _folders_to_walk(here: Path, dirnames: list[str], diags: list[Diagnostic]) -> list[str]:
-    """The sub-folders of ``here`` the walk enters, sorted: not linked ones, hidden ones
-    or the usual tool folders."""
-    keep = []
-    for d in sorted(dirnames):
-        sub = here / d
-        if sub.is_symlink():
-            diags.append(
-                Diagnostic(
-                    sub.as_posix(),
-                    "symlinked-folder",
-                    "a linked folder is not followed",
-                    "info",
-                )
-            )
-        elif not d.startswith(".") and d not in _SKIP_DIRS:
-            if Path(d).suffix.lower() in MARKDOWN_SUFFIXES:
-                diags.append(
+    def add(self, path: str, relative: str, linked: bool, st: os.stat_result) -> None:
+        """Keep an agent file, within the bounds."""
+        if len(self.found) >= MAX_WALK_FILES:
+            raise _WalkLimit(f"{MAX_WALK_FILES:,} agent files")
+        self.total_bytes += min(st.st_size, DEFAULT_MAX_BYTES + 1)
+        if self.total_bytes > MAX_WALK_BYTES:
+            raise _WalkLimit(f"{MAX_WALK_BYTES:,} bytes of agent files")
+        self.found.append((path, _posix(path), relative, linked, st))
+
+    def _folders_to_walk(self, top: str, dirnames: list[str]) -> list[str]:
+        """The sub-folders of ``top`` the walk enters, sorted: not linked ones, hidden ones
+        or the usual tool folders."""
+        keep = []
+        for d in sorted(dirnames):
+            sub = _join(top, d)
+            if os.path.islink(sub):
+                self.diags.append(
                     Diagnostic(
-                        sub.as_posix(),
-                        "folder-named-like-file",
-                        "a folder with an agent-file name; walked as a folder",
-                        "info",
+                        _posix(sub), "symlinked-folder", "a linked folder is not followed", "info"
                     )
                 )
-            keep.append(d)
-    return keep
+            elif not d.startswith(".") and d not in _SKIP_DIRS:
+                if _suffix(d) in MARKDOWN_SUFFIXES:
+                    self.diags.append(
+                        Diagnostic(
+                            _posix(sub),
+                            "folder-named-like-file",
+                            "a folder with an agent-file name; walked as a folder",
+                            "info",
+                        )
+                    )
+                keep.append(d)
+        return keep
+
+
+def _walk_into(root: Path, diags: list[Diagnostic], found: list[Walked]) -> None:
+    _Walk(root, diags, found).folder(os.fspath(root), "")
 
 
 def _agent_file(
-    p: Path,
+    path: str,
+    f: str,
     entry: os.DirEntry[str],
     root: Path,
     real_root: Path,
     diags: list[Diagnostic],
 ) -> os.stat_result | None:
-    """The status of the file ``p`` when it is an agent file to read, else None (with
-    a diagnostic saying why, where one is due)."""
-    f, shown, suffix = p.name, p.as_posix(), p.suffix.lower()
+    """The status of the file ``path`` (named ``f``) when it is an agent file to read,
+    else None (with a diagnostic saying why, where one is due)."""
     if f.startswith("."):
         return None
+    suffix = _suffix(f)
     if f.lower() in _NOT_AGENTS:
         diags.append(
             Diagnostic(
-                shown,
+                _posix(path),
                 "not-an-agent",
                 f"{f} is documentation, not an agent; skipped",
                 "info",
@@ -240,14 +305,16 @@ def _agent_file(
     except (OSError, ValueError):
         if suffix and linked:
             diags.append(
-                Diagnostic(shown, "broken-symlink", "a link that leads nowhere; skipped", "error")
+                Diagnostic(
+                    _posix(path), "broken-symlink", "a link that leads nowhere; skipped", "error"
+                )
             )
         return None
     if not stat.S_ISREG(st.st_mode):
         if not stat.S_ISDIR(st.st_mode):
             diags.append(
                 Diagnostic(
-                    shown,
+                    _posix(path),
                     "not-a-regular-file",
                     "a FIFO, device or socket (or a link to one), not a file; "
                     "skipped without opening it",
@@ -255,14 +322,14 @@ def _agent_file(
                 )
             )
         return None
-    if not suffix and not _looks_like_agent(p):
+    if not suffix and not _looks_like_agent(Path(path)):
         return None
-    if linked and not _link_inside(p, root, real_root, diags):
+    if linked and not _link_inside(Path(path), root, real_root, diags):
         return None
     if not suffix:
         diags.append(
             Diagnostic(
-                shown,
+                _posix(path),
                 "no-extension",
                 "read as Markdown although it has no .md extension",
                 "info",
@@ -326,9 +393,31 @@ def as_paths(paths: PathArg) -> list[Path]:
     raise TypeError(f"paths must be a path or a sequence of paths, got {type(paths).__name__}")
 
 
-def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listing:
+    """The agent files some paths name, in load order, as :func:`list_files` found them.
+
+    ``paths``: each file as spelled from the path given (``str(Path(root) / relative)``);
+    ``shown``: its POSIX spelling (used in diagnostics); ``absolute``: its
+    ``os.path.abspath``; ``stats``: the status the walk read (following a link), None
+    for a file named directly; ``diagnostics``: what the walk noticed.
+    """
+
+    paths: tuple[str, ...]
+    shown: tuple[str, ...]
+    absolute: tuple[str, ...]
+    stats: tuple[os.stat_result | None, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def list_files(paths: PathArg) -> Listing:
     """The agent files ``paths`` name (walking folders), in load order, with what walking
-    noticed; no file is read. ``load_agents`` is ``read_files(*discover(paths))``.
+    noticed and each file's status as the walk read it; no file is read.
+
+    Insertion-ordered: roots in the order given (an earlier path wins a name both use,
+    as Claude Code's project agents win over the user's), the files of a folder sorted,
+    so the order a file system lists them in never matters. A file reached twice (a
+    link, a folder given twice) is listed once, where it is first met.
 
     Raises
     ------
@@ -336,26 +425,24 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
         When a given path does not exist.
     """
     diags: list[Diagnostic] = []
-    # Insertion-ordered: roots in the order given (an earlier path wins a name both
-    # use, as Claude Code's project agents win over the user's), the files of a
-    # folder sorted, so the order a file system lists them in never matters.
-    files: dict[str, tuple[Path, str]] = {}
+    files: dict[str, tuple[str, str, str, os.stat_result | None]] = {}
     for root in as_paths(paths):
+        spelled = os.fspath(root)
         if root.is_dir():
             folders: dict[Path, str] = {}
-            for p, shown, folder in sorted(_walk(root, diags), key=lambda f: f[1]):
-                # A file that is no link resolves where the folder it was listed in does
-                # (that folder's Path is shared by its files: resolved once, looked up fast).
-                if folder is None:
-                    where = resolved_path(p, folders)
-                else:
-                    try:
-                        where = os.path.join(real_folder(folder, folders), p.name)
-                    except (OSError, RuntimeError):
-                        where = os.path.abspath(p)
-                files.setdefault(where, (p, shown))
+            # A file that is no link lies in a folder the walk entered, none of them a
+            # link: it resolves where the root does, followed by its relative path; and
+            # (no part of it being "." or "..") its absolute path is the root's, followed
+            # by the same.
+            real, absolute = str(root.resolve()), os.path.abspath(spelled)
+            real += "" if real.endswith(os.sep) else os.sep
+            absolute += "" if absolute.endswith(os.sep) else os.sep
+            for path, shown, relative, linked, st in _walk(root, diags):
+                where = resolved_path(Path(path), folders) if linked else real + relative
+                files.setdefault(where, (path, shown, absolute + relative, st))
         elif root.is_file():
-            files.setdefault(str(root.resolve()), (root, root.as_posix()))
+            where = str(root.resolve())
+            files.setdefault(where, (spelled, root.as_posix(), os.path.abspath(spelled), None))
         elif root.exists():
             diags.append(
                 Diagnostic(
@@ -364,4 +451,26 @@ def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
             )
         else:
             raise CatalogNotFoundError(f"{root.as_posix()}: no such file or folder")
-    return list(files.values()), diags
+    listed = list(files.values())
+    return Listing(
+        paths=tuple(f[0] for f in listed),
+        shown=tuple(f[1] for f in listed),
+        absolute=tuple(f[2] for f in listed),
+        stats=tuple(f[3] for f in listed),
+        diagnostics=tuple(diags),
+    )
+
+
+def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
+    """The agent files ``paths`` name (walking folders), in load order, with what walking
+    noticed; no file is read (see :func:`list_files`). ``load_agents`` is
+    ``read_files(*discover(paths))``.
+
+    Raises
+    ------
+    CatalogError
+        When a given path does not exist.
+    """
+    listing = list_files(paths)
+    files = [(Path(p), s) for p, s in zip(listing.paths, listing.shown, strict=True)]
+    return files, list(listing.diagnostics)

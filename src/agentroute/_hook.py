@@ -98,7 +98,7 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
     if problem is not None:
         instead = f"caching in {folder} instead" if folder is not None else "no folder is usable"
         _say_once(f"the cache folder {cache_dir()} is not used ({problem}); {instead}")
-    if _small(found.files):
+    if _small(found.listing.paths):
         # Small enough to index now (from_path reads or writes the same cache).
         return Router.from_path(list(paths), cache=folder if folder is not None else False)
     if folder is None:
@@ -138,13 +138,13 @@ def _say_once(message: str) -> None:
         logger.debug("%s", message)
 
 
-def _small(files: Sequence[tuple[Path, str]]) -> bool:
+def _small(paths: Sequence[str | os.PathLike[str]]) -> bool:
     """Whether a cold catalog is indexed inside the hook: few files, and few bytes
     (150 files of 2 MB took 32 s and 796 MB: counting files alone let them through)."""
-    if len(files) > INLINE_BUILD_FILES:
+    if len(paths) > INLINE_BUILD_FILES:
         return False
     total = 0
-    for path, _ in files:
+    for path in paths:
         try:
             total += os.stat(path).st_size
         except OSError:

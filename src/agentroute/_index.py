@@ -491,7 +491,7 @@ class Index:
         Trigger key (space-joined terms) → tuple of agent positions.
     trigger_weight : dict
         Trigger key → weight in (0, 1]: rarer triggers weigh more.
-    trigger_surface : tuple of dict
+    trigger_surface : sequence of dict
         Per agent, trigger key → the phrase as written.
     fuzzy_terms : tuple of str
         Terms of names, descriptions and triggers that unknown request words
@@ -526,7 +526,7 @@ class Index:
     char_sums: np.ndarray
     triggers: dict[str, tuple[int, ...]]
     trigger_weight: dict[str, float]
-    trigger_surface: tuple[dict[str, str], ...]
+    trigger_surface: Sequence[dict[str, str]]
     fuzzy_terms: tuple[str, ...]
     copy_of: np.ndarray
     top_idf: float

@@ -37,7 +37,7 @@ from agentroute._cache import (
     write_cache,
 )
 from agentroute._errors import CatalogError, IndexFormatError
-from agentroute._fs import DEFAULT_MAX_BYTES, PathArg, as_paths, discover
+from agentroute._fs import DEFAULT_MAX_BYTES, Listing, PathArg, as_paths, list_files
 from agentroute._index import Index, IndexConfig
 from agentroute._load import raise_first_problem, read_files
 from agentroute._spec import AgentSpec, Diagnostic
@@ -69,18 +69,29 @@ CacheArg = bool | str | os.PathLike[str]
 class Found:
     """The agent files some paths name, in load order, and what finding them noticed.
 
-    ``files`` holds ``(path, shown)`` pairs (``shown``: the POSIX spelling used in
-    diagnostics); ``roots`` the paths given, in order (an earlier one wins a name).
+    ``roots``: the paths given, in order (an earlier one wins a name); ``listing``: the
+    files as the walk found them (:class:`~agentroute._fs.Listing`: their paths, POSIX
+    spellings, absolute paths and the status the walk read).
     """
 
     roots: tuple[Path, ...]
-    files: tuple[tuple[Path, str], ...]
-    diagnostics: tuple[Diagnostic, ...]
+    listing: Listing
 
     @property
-    def shown(self) -> list[str]:
+    def files(self) -> tuple[tuple[Path, str], ...]:
+        """``(path, shown)`` pairs (``shown``: the POSIX spelling used in diagnostics)."""
+        listing = self.listing
+        return tuple((Path(p), s) for p, s in zip(listing.paths, listing.shown, strict=True))
+
+    @property
+    def shown(self) -> tuple[str, ...]:
         """The files as spelled in diagnostics, in load order."""
-        return [shown for _, shown in self.files]
+        return self.listing.shown
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """What finding the files noticed (links not followed, walk limits, ...)."""
+        return self.listing.diagnostics
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,8 +112,7 @@ def find(paths: PathArg) -> Found:
     CatalogError
         When a path does not exist.
     """
-    files, found = discover(paths)
-    return Found(roots=tuple(as_paths(paths)), files=tuple(files), diagnostics=tuple(found))
+    return Found(roots=tuple(as_paths(paths)), listing=list_files(paths))
 
 
 def build(
@@ -206,7 +216,13 @@ def cache_slot(found: Found, folder: Path, *, strict: bool = False) -> CacheSlot
     """The cache file in ``folder`` for the catalog ``found`` names."""
     return CacheSlot(
         target=cache_file(folder, found.roots, strict=strict),
-        catalog=CatalogFiles(found.files, strict=strict, max_bytes=DEFAULT_MAX_BYTES),
+        catalog=CatalogFiles(
+            tuple(zip(found.listing.paths, found.shown, strict=True)),
+            strict=strict,
+            max_bytes=DEFAULT_MAX_BYTES,
+            stats=found.listing.stats,
+            absolute=found.listing.absolute,
+        ),
     )
 
 
