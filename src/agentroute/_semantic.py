@@ -330,7 +330,7 @@ class SemanticConfig:
     # top-1 pooled over each shape's training requests, ties to the smaller weight):
     # name + description 0.4 (0.344 -> 0.402), agents with example requests 0.7
     # (0.681 -> 0.803, each agent compared by its prototype). Full prompts: the rule picks
-    # 0.2 (0.500 -> 0.517, the crowded pairs and collections gain) but the 4-12-agent
+    # 0.2 (most collections and pairs gain up to 0.03 there) but the 4-12-agent
     # subsets of wshobson lose under leave-one-catalog-out and teams get fewer parts right
     # (benchmarks/README.md, "Meaning"), so the view is off for them by default.
     weight_short: float = 0.4
