@@ -447,7 +447,7 @@ def _learned_evidence(
         order = _ranked(p, max(k, 2))
         candidates = tuple(Candidate(agent=names[j], score=float(p[j])) for j in order[:k])
         if not text.strip():
-            out.append(_Evidence(text=text, candidates=candidates, decline=_EMPTY))
+            out.append(_Evidence(text=text, candidates=(), decline=_EMPTY))
             continue
         best = int(order[0])
         conf = float(p[best])
@@ -709,8 +709,8 @@ def _catalog_evidence(
     order = batch.heads[row]
     candidates = state.candidates(combined, limit, order)
 
-    if not text.strip():
-        return _Evidence(text=text, candidates=candidates, decline=_EMPTY)
+    if not text.strip():  # every score is 0: a list would be the catalog's first names
+        return _Evidence(text=text, candidates=(), decline=_EMPTY)
     best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
     if meaning is not None and meaning.alone[row]:
