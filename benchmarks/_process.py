@@ -130,6 +130,7 @@ def import_time(module: str, top: int) -> dict[str, Any]:
     by_self = sorted(((n, s) for n, s, _ in rows), key=lambda kv: -kv[1])[:top]
     return {"module": module, "total_ms": total / 1e3, "by_package": by_package, "by_self": by_self}
 
+
 @dataclass(frozen=True)
 class ChildRun:
     """One child process: wall seconds, peak RSS in MB (worker processes included), exit

@@ -107,6 +107,108 @@ def time_each(
     return Latency(np.median(np.array([r[:k] for r in rows]), axis=0), len(rows))
 
 
+@dataclass
+class SideBySide:
+    """``route`` against the floor and a loop of ``route`` against ``route_many``, timed
+    in CPU seconds round after round in one process (see :func:`side_by_side`)."""
+
+    route: np.ndarray  # per request, CPU seconds of route (median over rounds)
+    floor: np.ndarray  # per request, CPU seconds of the floor (median over rounds)
+    loop: list[float]  # per round, CPU seconds of a loop of route over the requests
+    many: list[float]  # per round, CPU seconds of route_many over the same requests
+    load: list[float]  # per round, the 1-minute load average when it ended
+
+    @property
+    def route_vs_floor(self) -> float:
+        """route p50 / floor p50, CPU time."""
+        return float(np.median(self.route) / np.median(self.floor))
+
+    @property
+    def many_vs_loop(self) -> float:
+        """How many times faster route_many is than the loop: the median over rounds of
+        each round's loop / route_many CPU time."""
+        return float(np.median([a / b for a, b in zip(self.loop, self.many, strict=True)]))
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "route_vs_floor_p50": self.route_vs_floor,
+            "route_many_vs_loop": self.many_vs_loop,
+            "route_p50_s": float(np.median(self.route)),
+            "floor_p50_s": float(np.median(self.floor)),
+            "loop_s": self.loop,
+            "route_many_s": self.many,
+            "load": self.load,
+        }
+
+    def summary(self) -> str:
+        lo, hi = min(self.load), max(self.load)
+        return (
+            f"CPU time, {len(self.loop)} rounds, load {lo:.1f}-{hi:.1f}: route p50 "
+            f"{np.median(self.route) * 1e3:.3f} ms vs floor {np.median(self.floor) * 1e3:.3f} ms"
+            f" ({self.route_vs_floor:.2f}x); loop {np.median(self.loop):.3f} s vs route_many "
+            f"{np.median(self.many):.3f} s ({self.many_vs_loop:.2f}x; per round "
+            + ", ".join(f"{a / b:.2f}" for a, b in zip(self.loop, self.many, strict=True))
+            + ")"
+        )
+
+
+def side_by_side(
+    route: Callable[[str], object],
+    floor: Callable[[str], object],
+    route_many: Callable[[list[str]], object],
+    requests: Sequence[str],
+    *,
+    rounds: int,
+) -> SideBySide:
+    """Time each pair of ratios a target is set on, so that a load that comes and goes
+    weighs on both sides alike: each round routes every request with ``route`` and
+    then ``floor`` (one after the other, request by request), then the whole list with a
+    loop of ``route`` and with ``route_many``, those two in alternating order. CPU time
+    (``time.process_time``): on a shared machine the wall clock also counts the time the
+    process waited for a core, which a long call pays more often than a short one."""
+    texts = list(requests)
+    for text in texts[:3]:  # first-call effects, as time_each
+        route(text)
+        floor(text)
+    route_many(texts[:20])
+    clock = time.process_time
+    per_route: list[list[float]] = []
+    per_floor: list[list[float]] = []
+    loop: list[float] = []
+    many: list[float] = []
+    load: list[float] = []
+    for r in range(rounds):
+        gc.collect()
+        a: list[float] = []
+        b: list[float] = []
+        for text in texts:
+            t0 = clock()
+            route(text)
+            t1 = clock()
+            floor(text)
+            t2 = clock()
+            a.append(t1 - t0)
+            b.append(t2 - t1)
+        per_route.append(a)
+        per_floor.append(b)
+        for which in ("loop", "many") if r % 2 == 0 else ("many", "loop"):
+            t0 = clock()
+            if which == "many":
+                route_many(texts)
+            else:
+                for text in texts:
+                    route(text)
+            (many if which == "many" else loop).append(clock() - t0)
+        load.append(os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"))
+    return SideBySide(
+        np.median(np.array(per_route), axis=0),
+        np.median(np.array(per_floor), axis=0),
+        loop,
+        many,
+        load,
+    )
+
+
 @contextlib.contextmanager
 def heartbeat(label: str, every: float = 10.0) -> Iterator[None]:
     """Print progress while a long step runs (the library has no progress hook to call)."""

@@ -12,7 +12,9 @@ Training catalogs (:func:`training_catalogs`), each weighted equally:
 * the same collections cut to name + description, and seeded 4-10-agent subsets of them;
 * the intent datasets as catalogs, requests from VAL (CLINC150) or from TRAIN beyond the five
   utterances that describe each intent -- never from TEST;
-* every pair of collections installed together (these train the large set only);
+* every pair of collections installed together, every triple, and each collection installed
+  with the four unlabelled ones (:func:`crowded_training`; these train the large set and the
+  group model only: issue 21, fitted on the crowded catalogs the group answers are for);
 
 and as out-of-scope requests CLINC150's ``oos`` TRAIN and VAL utterances plus the package's own
 bank (``benchmarks/data/out_of_scope_bank.txt``, written for it); CLINC150 TEST is never read here.
@@ -34,6 +36,7 @@ the result is written to ``src/agentroute/data/calibration.json`` (``--out`` els
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -50,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _protocol import (  # noqa: E402
     COLLECTIONS,
     INTENTS,
+    UNLABELLED,
     Catalog,
     description_only,
     intent_catalog,
@@ -57,6 +61,7 @@ from _protocol import (  # noqa: E402
     pairs,
     small_subsets,
     strip_examples,
+    union,
 )
 
 # Inverse L2 strength: mild, so a feature that barely helps stays near 0.
@@ -198,8 +203,9 @@ def fitting_oos(shared: Path) -> tuple[str, ...]:
     return (*out, *oos_bank())
 
 
-def training_catalogs(root: Path, shared: Path) -> list[Catalog]:
-    """``root`` holds the stripped copies of :data:`COLLECTIONS`."""
+def training_catalogs(root: Path, shared: Path, *, crowded: bool = True) -> list[Catalog]:
+    """``root`` holds the stripped copies of :data:`COLLECTIONS` (and, with ``crowded``,
+    of :data:`UNLABELLED`): see :func:`crowded_training`."""
     base = [load_collection(root, shared, slug) for slug in COLLECTIONS]
     out = list(base)
     out += [description_only(c) for c in base]
@@ -210,6 +216,20 @@ def training_catalogs(root: Path, shared: Path) -> list[Catalog]:
     # Every pair of collections installed together: crowded catalogs where a twin from the
     # other collection competes. They train the large-catalog coefficients only.
     out += pairs(base)
+    if crowded:
+        out += crowded_training(base, [load_collection(root, shared, s) for s in UNLABELLED])
+    return out
+
+
+def crowded_training(base: Sequence[Catalog], unlabelled: Sequence[Catalog]) -> list[Catalog]:
+    """More crowded training catalogs (issue 21): every triple of labelled collections, and
+    each labelled collection installed with the unlabelled ones (twins and crowding, the
+    requests of one source). Like the pairs they train the large set and the group model."""
+    out = [
+        union(" + ".join(c.name for c in trio), list(trio))
+        for trio in itertools.combinations(base, 3)
+    ]
+    out += [union(f"{c.name} + unlabelled", [c, *unlabelled]) for c in base]
     return out
 
 
@@ -244,11 +264,22 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return out
 
 
+def capped(rows: Rows, max_agents: int | None) -> Rows:
+    """``rows`` as the scope model reads them: ``log_agents`` capped at the largest catalog
+    it was fitted on (``CalibrationSet.scope_signals``)."""
+    if max_agents is None:
+        return rows
+    sig = rows.signals.copy()
+    col = signal_names().index("log_agents")
+    sig[:, col] = np.minimum(sig[:, col], np.log(max_agents))
+    return replace(rows, signals=sig)
+
+
 def declined(rows: Rows, n_agents: int, cal: Any, rules: Any, *, large: bool = False) -> np.ndarray:
     """The router's abstention rule, read from rows (``agentroute._decide``); ``large``:
     with the large set's coefficients."""
     models = cal.large if large else cal.general
-    scope = _sigmoid(logit(rows, models.scope))
+    scope = _sigmoid(logit(capped(rows, models.scope_max_agents), models.scope))
     conf = _sigmoid(logit(rows, models.confidence))
     known = rows.signals[:, signal_names().index("known")]
     rescued = (
@@ -321,7 +352,9 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1.0 - p)))
 
 
-def fit(train: Sequence[CatalogRows], *, oos_target: float = OOS_TARGET) -> Fitted:
+def fit(
+    train: Sequence[CatalogRows], *, oos_target: float = OOS_TARGET, template: Any = None
+) -> Fitted:
     """Calibration and ``min_scope`` from the training catalogs (each weighted equally).
 
     Two coefficient sets, chosen by the catalog's shape (``LargeCatalogs``):
@@ -330,13 +363,15 @@ def fit(train: Sequence[CatalogRows], *, oos_target: float = OOS_TARGET) -> Fitt
       description-only copies, small subsets, intent datasets), and ``min_scope`` set with
       it on the agent catalogs of SCOPE_BAR_AGENTS+ agents, as before;
     * the large one, fitted on the full-text catalogs of LARGE_TRAIN_AGENTS+ agents
-      only (the collections and the pairwise unions): one logistic over all kinds gave
-      crowded catalogs the slopes of small and intent catalogs (measured under
-      ``accuracy.py --loco``). Its own
+      only (the collections and the unions: pairs, triples, with the unlabelled ones):
+      one logistic over all kinds gave crowded catalogs the slopes of small and intent
+      catalogs (measured under ``accuracy.py --loco``). Its own
       ``min_scope`` bar (every large training catalog) is folded into its scope intercept,
       so one ``RouterConfig.min_scope`` serves both.
+
+    ``template``: the calibration whose models name the inputs (default: the shipped one).
     """
-    cal = fit_sets(train)
+    cal = fit_sets(train, template)
     base = [t for t in train if t.kind != "union"]
     large_train = [t for t in train if t.large]
     # The bar: every agent catalog of SCOPE_BAR_AGENTS+ agents declines oos_target of the
@@ -354,12 +389,12 @@ def fit(train: Sequence[CatalogRows], *, oos_target: float = OOS_TARGET) -> Fitt
     return Fitted(cal, min_scope)
 
 
-def fit_sets(train: Sequence[CatalogRows]) -> Any:
+def fit_sets(train: Sequence[CatalogRows], template: Any = None) -> Any:
     """The two coefficient sets (an agentroute.Calibration; see :func:`fit`), on the inputs
-    and with the large-catalog rule of the shipped data file."""
+    and with the large-catalog rule of ``template`` (default: the shipped data file)."""
     from agentroute import Calibration
 
-    template = shipped()
+    template = shipped() if template is None else template
     general = _fit_models([t for t in train if t.kind != "union"], template.general)
     large_train = [t for t in train if t.large]
     large = _fit_models(large_train, template.large) if large_train else general
@@ -438,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shared = args.shared.resolve()
     oos = fitting_oos(shared)
     with tempfile.TemporaryDirectory(prefix="agentroute-fit-") as tmp:
-        strip_examples(shared, Path(tmp), COLLECTIONS)
+        strip_examples(shared, Path(tmp), (*COLLECTIONS, *UNLABELLED))
         cats = [
             c for c in training_catalogs(Path(tmp), shared) if not (c.sources & set(args.exclude))
         ]

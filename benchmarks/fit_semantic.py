@@ -1,6 +1,7 @@
 """Choose how much the semantic view counts (``SemanticConfig`` weights), per catalog shape.
 
     python benchmarks/fit_semantic.py --encoder PATH [--encoder-cache DIR] [--exclude SOURCE ...]
+                                      [--variants]
 
 A tool, not a measurement: ``benchmarks/accuracy.py --loco --encoder PATH`` calls
 :func:`loco_semantic` and, for every reported catalog, uses the weights chosen on the training
@@ -9,8 +10,9 @@ catalogs (``fit_defaults.training_catalogs``) that share no source with it.
 The catalogs fall in three shapes (``SemanticConfig.weight``): full prompts (``log_terms`` at
 least ``long_log_terms``), short texts whose agents carry example requests (intent datasets),
 and short texts alone (name + description: tool and plugin lists). For each shape the weight
-in :data:`GRID` with the best mean top-1 over the training catalogs of that shape (each
-catalog weighted equally) is chosen; ties go to the smaller weight (less change).
+in :data:`GRID` with the best top-1 over the training requests of that shape (pooled: a catalog
+counts by its requests, so the 8 requests of a small collection do not outvote the 921 of a
+large one) is chosen; ties go to the smaller weight (less change).
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _protocol import COLLECTIONS, Catalog, strip_examples  # noqa: E402
+from _protocol import (  # noqa: E402
+    COLLECTIONS,
+    INTENTS,
+    Catalog,
+    description_only,
+    intent_catalog,
+    load_collection,
+    strip_examples,
+)
 
 GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 SHAPES = ("long", "examples", "short")
@@ -92,9 +102,18 @@ class Matrices:
     cosines: np.ndarray
     names: tuple[str, ...]
     gold: tuple[frozenset[str], ...]
+    # For the view-alone confidence: which requests share a word with the catalog, the
+    # agents' copy groups, and the out-of-scope fitting requests' cosines and words.
+    known: np.ndarray
+    copy_of: np.ndarray
+    oos_cosines: np.ndarray
+    oos_known: np.ndarray
+    # Each agent's best single row (how the view scored before prototypes; --variants).
+    best_row: np.ndarray
 
 
-def matrices(c: Catalog, encoder: Any) -> Matrices:
+def matrices(c: Catalog, encoder: Any, oos: Sequence[str] = ()) -> Matrices:
+    """``c``'s lexical and semantic matrices (``oos``: out-of-scope requests scored too)."""
     import agentroute
     from agentroute._negative import apply_not_for
     from agentroute._score import analyze_query, score
@@ -106,6 +125,7 @@ def matrices(c: Catalog, encoder: Any) -> Matrices:
         index, queries, score(index, queries, router.config.weights), router.config.not_for
     )
     cosines = state.semantic.score(list(c.requests))
+    oos_cos = state.semantic.score(list(oos))
     return Matrices(
         c.name,
         c.sources,
@@ -114,7 +134,76 @@ def matrices(c: Catalog, encoder: Any) -> Matrices:
         cosines,
         index.names,
         tuple(c.router_gold()),
+        np.array([q.known_terms > 0 for q in queries], dtype=bool),
+        index.copy_of,
+        oos_cos,
+        np.array([analyze_query(index, t).known_terms > 0 for t in oos], dtype=bool),
+        best_rows(state.semantic, list(c.requests)),
     )
+
+
+def best_rows(view: Any, texts: Sequence[str]) -> np.ndarray:
+    """Requests x agents: each agent's best cosine over its encoded texts."""
+    from agentroute._semantic import MAX_REQUEST_CHARS
+
+    q = view.encoder.encode([t[:MAX_REQUEST_CHARS] for t in texts])
+    cos = (q @ view.vectors.T).astype(np.float64)
+    out = np.zeros((len(texts), view.n_agents))
+    if cos.size:
+        starts = np.flatnonzero(np.r_[True, view.owner[1:] != view.owner[:-1]])
+        out[:, view.owner[starts]] = np.maximum.reduceat(cos, starts, axis=1)
+    return np.clip(out, 0.0, 1.0)
+
+
+def alone_inputs(cosines: np.ndarray, copy_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the view's leader (ties: the first) and ``(top, second)``: its cosine and
+    the best cosine of an agent that is no copy of it (as ``_decide`` reads them)."""
+    best = np.argmax(cosines, axis=1)
+    rows = np.arange(cosines.shape[0])
+    others = np.where(copy_of[None, :] == copy_of[best][:, None], -1.0, cosines)
+    second = np.clip(others.max(axis=1), 0.0, None) if cosines.shape[1] > 1 else rows * 0.0
+    return best, np.column_stack([cosines[rows, best], second])
+
+
+ALONE_OOS_TARGET = 0.99
+
+
+def fit_alone(train: Sequence[Matrices]) -> dict[str, float]:
+    """``SemanticConfig``'s view-alone confidence, fitted on ``train``.
+
+    A logistic of ``(top, top - second)``: in-scope requests labelled by whether the view's
+    leader is right, the out-of-scope fitting requests as wrong, each catalog's two sets
+    weighted equally. The bar (``alone_min_confidence``) is the lowest, in steps of 0.01,
+    that declines :data:`ALONE_OOS_TARGET` of the out-of-scope requests sharing no word
+    with their catalog, pooled over the training catalogs."""
+    from sklearn.linear_model import LogisticRegression
+
+    xs, ys, ws, oos_alone = [], [], [], []
+    for m in train:
+        if not len(m.gold) or not m.oos_cosines.shape[0]:
+            continue
+        best, x = alone_inputs(m.cosines, m.copy_of)
+        right = np.array([m.names[j] in g for j, g in zip(best, m.gold, strict=True)])
+        _, xo = alone_inputs(m.oos_cosines, m.copy_of)
+        for feats, label, n in ((x, right, len(x)), (xo, np.zeros(len(xo), bool), len(xo))):
+            xs.append(np.column_stack([feats[:, 0], feats[:, 0] - feats[:, 1]]))
+            ys.append(label)
+            ws.append(np.full(len(feats), 1.0 / n))
+        oos_alone.append(xo[~m.oos_known])
+    x, y, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
+    model = LogisticRegression(C=1.0, max_iter=10_000, tol=1e-10)
+    model.fit(x, y, sample_weight=w * len(w) / w.sum())
+    a, (b_top, b_gap) = float(model.intercept_[0]), model.coef_[0].tolist()
+    xo = np.vstack(oos_alone)
+    z = a + b_top * xo[:, 0] + b_gap * (xo[:, 0] - xo[:, 1])
+    conf = 1.0 / (1.0 + np.exp(-z))
+    bar = next((b / 100 for b in range(1, 101) if (conf < b / 100).mean() >= ALONE_OOS_TARGET), 1.0)
+    return {
+        "alone_intercept": round(a, 4),
+        "alone_top": round(b_top, 4),
+        "alone_gap": round(b_gap, 4),
+        "alone_min_confidence": bar,
+    }
 
 
 def top1(m: Matrices, weight: float) -> float:
@@ -129,18 +218,109 @@ def top1(m: Matrices, weight: float) -> float:
 
 
 def choose(train: Sequence[Matrices]) -> dict[str, float]:
-    """Per shape, the weight of GRID with the best mean top-1 (ties: the smaller)."""
+    """Per shape, the weight of GRID with the best top-1 over the shape's training requests
+    (each catalog counted by its requests; ties: the smaller weight)."""
     out: dict[str, float] = {}
     for shape in SHAPES:
         members = [m for m in train if m.shape == shape]
-        if not members:
+        sizes = np.array([len(m.gold) for m in members], dtype=np.float64)
+        if not members or not sizes.sum():
             continue
-        means = [float(np.mean([top1(m, w) for m in members])) for w in GRID]
-        out[shape] = GRID[int(np.argmax(np.round(means, 9)))]
+        pooled = [float(sizes @ [top1(m, w) for m in members]) / sizes.sum() for w in GRID]
+        out[shape] = GRID[int(np.argmax(np.round(pooled, 9)))]
     return out
 
 
-def semantic_config(weights: dict[str, float]) -> Any:
+# -- fusions tried (--variants): each chosen per held-out catalog like the shipped one --------
+
+
+def _first_right(m: Matrices, fused: np.ndarray) -> float:
+    if not fused.shape[0]:
+        return 0.0
+    best = np.argmax(np.round(fused, 9), axis=1)  # ties: the first, as the router
+    return float(np.mean([m.names[j] in g for j, g in zip(best, m.gold, strict=True)]))
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=1, keepdims=True)
+    out: np.ndarray = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    return out
+
+
+def _rr(x: np.ndarray, k: float) -> np.ndarray:
+    order = np.argsort(-x, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(x.shape[1])[None, :], axis=1)
+    out: np.ndarray = 1.0 / (k + rank)
+    return out
+
+
+def _zs(raw: np.ndarray, k: float) -> np.ndarray:
+    mean, sd = raw.mean(axis=1, keepdims=True), raw.std(axis=1, keepdims=True)
+    out: np.ndarray = np.divide(raw - mean, k * sd, out=np.zeros_like(raw), where=sd > 1e-12)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _linear(m: Matrices, cos: np.ndarray, w: float) -> np.ndarray:
+    from agentroute._signal import fuse
+
+    return fuse(m.lexical, [(w, cos)])
+
+
+Variant = tuple[Callable[[Matrices, tuple[float, ...]], np.ndarray], list[tuple[float, ...]]]
+WEIGHTS = [(w,) for w in GRID]
+VARIANTS: dict[str, Variant] = {
+    "prototype, linear (shipped)": (lambda m, p: _linear(m, m.cosines, p[0]), WEIGHTS),
+    "best row, linear (before)": (lambda m, p: _linear(m, m.best_row, p[0]), WEIGHTS),
+    "prototype, z-score / 3": (
+        lambda m, p: (1 - p[0]) * m.lexical + p[0] * _zs(m.cosines, 3.0),
+        WEIGHTS,
+    ),
+    "prototype, log-linear": (
+        lambda m, p: (
+            (1 - p[0]) * _log_softmax(m.lexical / p[1]) + p[0] * _log_softmax(m.cosines / p[2])
+        ),
+        [(w, a, b) for (w,) in WEIGHTS for a in (0.1, 0.2, 0.4) for b in (0.02, 0.05, 0.1)],
+    ),
+    "prototype, reciprocal rank": (
+        lambda m, p: (
+            (1 - p[0]) * _rr(m.lexical, p[1]) + p[0] * _rr(m.cosines, p[1]) + 1e-6 * m.lexical
+        ),
+        [(w, k) for (w,) in WEIGHTS for k in (1.0, 5.0, 20.0, 60.0)],
+    ),
+}
+
+
+def variants(train: Sequence[Matrices], report: Sequence[Matrices]) -> None:
+    """Print held-out top-1 over lexical for each fusion of :data:`VARIANTS`, its parameters
+    chosen on the training catalogs of the reported one's shape sharing no source with it
+    (pooled requests, as :func:`choose`)."""
+    memo: dict[tuple[str, str, tuple[float, ...]], float] = {}
+
+    def top(name: str, m: Matrices, p: tuple[float, ...]) -> float:
+        key = (name, m.name, p)
+        if key not in memo:
+            memo[key] = _first_right(m, VARIANTS[name][0](m, p))
+        return memo[key]
+
+    bound = "shipped, its best weight on the catalog itself (a bound, not a result)"
+    print("\n| catalog | lexical | " + " | ".join(VARIANTS) + f" | {bound} |")
+    print("| --- | ---: |" + " ---: |" * (len(VARIANTS) + 1))
+    for m in report:
+        kept = [t for t in train if t.shape == m.shape and not (t.sources & m.sources)]
+        sizes = np.array([len(t.gold) for t in kept], dtype=np.float64)
+        cells = []
+        for name, (_, grid) in VARIANTS.items():
+            pooled = [float(sizes @ [top(name, t, p) for t in kept]) for p in grid]
+            p = grid[int(np.argmax(np.round(pooled, 9)))]
+            cells.append(f"{top(name, m, p) - _first_right(m, m.lexical):+.3f}")
+        shipped = next(iter(VARIANTS))
+        best = max(top(shipped, m, p) for p in VARIANTS[shipped][1])
+        cells.append(f"{best - _first_right(m, m.lexical):+.3f}")
+        print(f"| {m.name} | {_first_right(m, m.lexical):.3f} | " + " | ".join(cells) + " |")
+
+
+def semantic_config(weights: dict[str, float], alone: dict[str, float] | None = None) -> Any:
     from agentroute._semantic import SemanticConfig
 
     d = SemanticConfig()
@@ -148,6 +328,7 @@ def semantic_config(weights: dict[str, float]) -> Any:
         weight_long=weights.get("long", d.weight_long),
         weight_examples=weights.get("examples", d.weight_examples),
         weight_short=weights.get("short", d.weight_short),
+        **(alone or {}),
     )
 
 
@@ -155,46 +336,68 @@ def loco_semantic(
     root: Path, shared: Path, encoder: Any
 ) -> Callable[[Catalog], tuple[Any, dict[str, float]]]:
     """Per reported catalog, the ``SemanticConfig`` chosen without its sources."""
-    from fit_defaults import training_catalogs
+    from fit_defaults import fitting_oos, training_catalogs
 
-    train = [matrices(c, encoder) for c in training_catalogs(root, shared)]
+    oos = fitting_oos(shared)
+    train = [matrices(c, encoder, oos) for c in training_catalogs(root, shared)]
     memo: dict[frozenset[str], tuple[Any, dict[str, float]]] = {}
 
     def semantic_for(c: Catalog) -> tuple[Any, dict[str, float]]:
         key = frozenset(c.sources)
         if key not in memo:
-            weights = choose([m for m in train if not (m.sources & key)])
-            memo[key] = (semantic_config(weights), weights)
+            kept = [m for m in train if not (m.sources & key)]
+            weights = choose(kept)
+            alone = fit_alone(kept)
+            memo[key] = (semantic_config(weights, alone), {**weights, **alone})
         return memo[key]
 
     return semantic_for
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from fit_defaults import training_catalogs
+    from fit_defaults import fitting_oos, training_catalogs
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     ap.add_argument("--encoder", required=True, metavar="PATH")
     ap.add_argument("--encoder-cache", type=Path, default=None, metavar="DIR")
     ap.add_argument("--exclude", nargs="*", default=[], metavar="SOURCE")
+    ap.add_argument(
+        "--variants",
+        action="store_true",
+        help="also report held-out top-1 of the fusions tried on the description-only "
+        "catalogs and intent datasets (VARIANTS)",
+    )
     args = ap.parse_args(argv)
     shared = args.shared.resolve()
     encoder = CachedEncoder(args.encoder, args.encoder_cache)
+    oos = fitting_oos(shared)
     with tempfile.TemporaryDirectory(prefix="agentroute-sem-") as tmp:
         root = Path(tmp)
         strip_examples(shared, root, COLLECTIONS)
         train = [
-            matrices(c, encoder)
+            matrices(c, encoder, oos)
             for c in training_catalogs(root, shared)
             if not (c.sources & set(args.exclude))
         ]
+        report = []
+        if args.variants:
+            report = [
+                matrices(c, encoder)
+                for c in [
+                    *(description_only(load_collection(root, shared, s)) for s in COLLECTIONS),
+                    *(intent_catalog(shared, d, limit=600) for d in INTENTS),
+                ]
+            ]
     print("| catalog | shape | " + " | ".join(f"w={w}" for w in GRID) + " |")
     print("| --- | --- |" + " ---: |" * len(GRID))
     for m in train:
         cells = " | ".join(f"{top1(m, w):.3f}" for w in GRID)
         print(f"| {m.name} | {m.shape} | {cells} |")
     print(f"\nchosen: {choose(train)}")
+    print(f"view alone (requests sharing no catalog word): {fit_alone(train)}")
+    if report:
+        variants(train, report)
     return 0
 
 

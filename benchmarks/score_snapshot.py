@@ -12,8 +12,9 @@ and its decision (agent, status, confidence, reason, candidates, top terms)::
 
 ``compare`` prints the largest absolute difference of each score array and how many decisions
 differ; it exits 1 when a score moves by more than ``--tolerance`` (1e-9) or any decision
-differs. A decision is the same when its agent, status, alternatives (the candidates' names, in
-order) and team are, and its confidence and candidate scores are within ``--tolerance``: that is
+differs. A decision is the same when its agent, status, alternatives (the decision's own, and
+the candidates' names in order) and team are, and its confidence, group confidence and candidate
+scores are within ``--tolerance``: that is
 the promise a batch keeps (``route_many`` computes each view for the whole batch at once, not
 the same bits). The wording (reason, top terms, matched triggers) is compared too and reported,
 but only ``--exact`` fails on it. ``compare`` also checks, within the second file, that the
@@ -60,6 +61,8 @@ def _decision(d: Any) -> dict[str, object]:
         "matched": list(d.matched_triggers),
         "terms": list(d.top_terms),
         "team": [[m.agent, m.part] for m in getattr(d, "team", ())],
+        "alternatives": list(getattr(d, "alternatives", ())),
+        "group_confidence": getattr(d, "group_confidence", None),
     }
 
 
@@ -127,12 +130,27 @@ def write(shared: Path, out: Path, limit: int, cache: Path | None = None) -> Non
 _WORDING = ("reason", "terms", "matched")
 
 
+def _close(p: float | None, q: float | None, tolerance: float) -> bool:
+    return p == q if p is None or q is None else abs(p - q) <= tolerance
+
+
 def _same(x: dict[str, Any], y: dict[str, Any], tolerance: float) -> bool:
-    """Same agent, status, alternatives and team; confidence and scores within ``tolerance``."""
+    """Same agent, status, alternatives (the decision's, and the candidates' names in
+    order) and team; confidence, group confidence and scores within ``tolerance``. Files
+    written before a field existed are compared on the fields both hold."""
+
+    def both(key: str) -> bool:
+        return key in x and key in y
+
     return (
         x["agent"] == y["agent"]
         and x["status"] == y["status"]
-        and ("team" not in x or "team" not in y or x["team"] == y["team"])  # older files lack it
+        and (not both("team") or x["team"] == y["team"])
+        and (not both("alternatives") or x["alternatives"] == y["alternatives"])
+        and (
+            not both("group_confidence")
+            or _close(x["group_confidence"], y["group_confidence"], tolerance)
+        )
         and abs(x["confidence"] - y["confidence"]) <= tolerance
         and [c[0] for c in x["candidates"]] == [c[0] for c in y["candidates"]]
         and all(

@@ -44,7 +44,6 @@ import os
 import platform
 import pstats
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Sequence
@@ -55,10 +54,12 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _cache_size import cache_only, cache_size
 from _catalogs import DEFAULT_SEED, DEFAULT_SHARED, ensure_catalog
 from _peers import (
     FloorRun,
     SemanticRun,
+    fit_floor,
     measure_bm25s,
     measure_floor,
     measure_semantic,
@@ -68,11 +69,12 @@ from _process import import_time, measure_batch, measure_cli, measure_hook, peak
 from _report import fmt, fmt_ms, fmt_ratio, plot, slope, table, verdict
 from _timing import (
     Latency,
+    SideBySide,
     deep_size,
-    dir_size,
     heartbeat,
     load_average,
     load_requests,
+    side_by_side,
     time_each,
 )
 
@@ -96,6 +98,7 @@ class RouterRun:
     many_rps: float
     peak_rss_mb: float
     agreement: dict[str, Any] | None = None
+    side: SideBySide | None = None  # route vs the floor, route_many vs a loop (CPU time)
     docs: list[str] = field(repr=False, default_factory=list)
     names: list[str] = field(repr=False, default_factory=list)
 
@@ -107,21 +110,6 @@ def index_config(args: argparse.Namespace) -> Any:
     if args.preselect_from is None:
         return IndexConfig()
     return IndexConfig(preselect_min_agents=args.preselect_from)
-
-
-def _cache_size(catalog: Path, config: Any) -> tuple[float, str]:
-    """Size of the on-disk index cache, and the times to write it and to read it back."""
-    from agentroute import Router
-
-    with tempfile.TemporaryDirectory(prefix="agentroute-speed-") as tmp:
-        started = time.perf_counter()
-        Router.from_path(catalog, cache=Path(tmp), index_config=config)
-        written = time.perf_counter() - started
-        started = time.perf_counter()
-        Router.from_path(catalog, cache=Path(tmp), index_config=config)
-        read = time.perf_counter() - started
-        size = sum(dir_size(p) for p in Path(tmp).iterdir()) / 1e6
-    return size, f"index cache (build+write {written:.1f} s, warm load {read:.2f} s)"
 
 
 def measure_agentroute(
@@ -149,7 +137,7 @@ def measure_agentroute(
         retained, peak = (current - base) / 1e6, (top - base) / 1e6
     index_mem = deep_size(router.index) / 1e6
     disk_mb, disk_note = (
-        _cache_size(catalog, index_config(args))
+        cache_size(catalog, index_config(args))
         if size <= args.cache_max
         else (float("nan"), "not measured")
     )
@@ -174,6 +162,11 @@ def measure_agentroute(
     many_rps = latency.n / min(many)
     agreement = preselect_agreement(router, subset)
     docs = [f"{a.name}\n{a.description}\n{a.body}" for a in router.agents]
+    side = None
+    if args.rounds:
+        floor, _ = fit_floor(docs)
+        side = side_by_side(router.route, floor, router.route_many, subset, rounds=args.rounds)
+        print(f"    side by side: {side.summary()}", flush=True)
     return RouterRun(
         size=size,
         agents=len(router.agents),
@@ -189,6 +182,7 @@ def measure_agentroute(
         many_rps=many_rps,
         peak_rss_mb=peak_rss_mb(),
         agreement=agreement,
+        side=side,
         docs=docs,
         names=[a.name for a in router.agents],
     )
@@ -261,7 +255,10 @@ def targets(
     for size, limit in ((1000, 1.5), (10000, 2.0)):
         r, f = runs.get(size), floors.get(size)
         name = f"route p50 <= {limit}x floor at {size:,}"
-        if r and f:
+        if r and r.side:  # side by side, CPU time (see _timing.side_by_side)
+            ratio = r.side.route_vs_floor
+            checks.append((name, ratio <= limit, f"{ratio:.2f}x (CPU, side by side)"))
+        elif r and f:
             ratio = r.latency.pct(50) / f.latency.pct(50, r.latency.n)
             checks.append((name, ratio <= limit, f"{ratio:.2f}x"))
         else:
@@ -275,7 +272,10 @@ def targets(
     for size in (1000, 10000):
         r = runs.get(size)
         name = f"route_many >= 3x a loop at {size:,}"
-        if r:
+        if r and r.side:
+            ratio = r.side.many_vs_loop
+            checks.append((name, ratio >= 3.0, f"{ratio:.2f}x (CPU, side by side)"))
+        elif r:
             ratio = r.many_rps / r.loop_rps
             checks.append((name, ratio >= 3.0, f"{ratio:.2f}x"))
         else:
@@ -336,6 +336,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=300, help="requests timed per size")
     parser.add_argument("--passes", type=int, default=3, help="passes over the requests")
     parser.add_argument(
+        "--rounds", type=int, default=5, help="side-by-side rounds (route vs floor, loop vs many)"
+    )
+    parser.add_argument(
         "--budget", type=float, default=30.0, help="seconds per latency measurement (default 30)"
     )
     parser.add_argument("--json", type=Path, default=RESULTS / "speed.json")
@@ -378,6 +381,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cli-runs", type=int, default=5)
     parser.add_argument("--profile-size", type=int, default=1000, help="0 to skip profiling")
     parser.add_argument("--no-cli", action="store_true", help="skip the whole-process timings")
+    parser.add_argument(
+        "--cache-only",
+        action="store_true",
+        help="measure only the cache file at each size (its largest arrays, write and read times)",
+    )
     return parser.parse_args(argv)
 
 
@@ -397,6 +405,9 @@ def lift_walk_limits(size: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.cache_only:
+        lift_walk_limits(max(args.sizes))
+        return cache_only(args, index_config(args), RESULTS / "speed.json")
     t_start = time.perf_counter()
     requests = load_requests(args.shared, args.requests, args.seed)
     lift_walk_limits(max(args.sizes))
@@ -682,7 +693,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(profile_text.strip())
 
     # ------------------------------------------------------------------ targets
-    print("\n### targets (issue 13)")
+    print("\n### targets (issues 13 and 20)")
     checks = targets(runs, floors, cli, hook, batch)
     print(table(["target", "result", "measured"], [[n, verdict(ok), m] for n, ok, m in checks]))
 
@@ -716,6 +727,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "route_many_rps": r.many_rps,
                 "peak_rss_mb": r.peak_rss_mb,
                 "preselect_agreement": r.agreement,
+                "side_by_side_cpu": None if r.side is None else r.side.as_dict(),
             }
             for s, r in runs.items()
         },

@@ -574,9 +574,7 @@ def fresh(
         for k in keys:
             r = results[k][i]
             cells.append(
-                " / ".join(
-                    f"{x['taken_by']}{' ✓' if x['right'] else ' ✗'}" for x in r["parts"]
-                )
+                " / ".join(f"{x['taken_by']}{' ✓' if x['right'] else ' ✗'}" for x in r["parts"])
             )
         print(f"| {p['id']} | " + " | ".join(cells) + " |")
     print("\n| figure | " + " | ".join(keys) + " |")

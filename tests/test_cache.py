@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentroute import Router, _blocks, _fingerprint, _pipeline, _records
+from agentroute import Router, _blocks, _coded, _fingerprint, _packed, _pipeline, _records
 from agentroute import _cache as _persist
 from agentroute import _cli as cli
 from agentroute import _router as router_module
@@ -223,11 +223,13 @@ def test_an_altered_array_fails_the_checksum(
     catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     Router.from_path(catalog, cache=cache)
-    flip(only_file(cache), "idf")
+    flip(only_file(cache), "char_idf")
     check_rebuilt(catalog, cache, caplog, "does not match its checksum")
 
 
-@pytest.mark.parametrize("member", ["chars_t.data", "bm25_t.indices", "records"])
+@pytest.mark.parametrize(
+    "member", ["chars_t.codes", "bm25_t.pair_codes", "word_t.codes", "head_rows.data", "records"]
+)
 def test_a_damaged_matrix_or_record_block_is_caught_when_read_whole(
     catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture, member: str
 ) -> None:
@@ -245,7 +247,7 @@ def test_out_of_range_indices_are_refused_even_with_a_matching_checksum(
     Router.from_path(catalog, cache=cache)
     path = only_file(cache)
     _, stored = members(path)
-    rewrite(path, **{"word_t.indices": stored["word_t.indices"] + 10_000})
+    rewrite(path, **{"word_t.pair_gaps": stored["word_t.pair_gaps"] + 10_000})
     check_rebuilt(catalog, cache, caplog, "malformed")
 
 
@@ -282,19 +284,23 @@ def _cycle(a: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(
     ("member", "change"),
     [
-        ("idf", _huge),
-        ("bm25_t.data", _huge),
-        ("chars_t.data", _zero),
+        ("char_idf", _huge),
+        ("bm25_levels", _huge),
+        ("bm25_level_ptr", _negative),
+        ("chars_t.pair_codes", _zero),
+        ("word_norms", _tiny),
         ("char_norms", _tiny),
-        ("word_idf", _negative),
+        ("char_sums", _negative),
         ("copy_of", _cycle),
     ],
     ids=[
         "huge-idf",
-        "huge-bm25",
+        "huge-bm25-level",
+        "negative-level-pointer",
         "zero-char-count",
+        "tiny-word-norm",
         "tiny-char-norm",
-        "negative-idf",
+        "negative-char-sum",
         "copy-cycle",
     ],
 )
@@ -957,7 +963,8 @@ def test_a_lazily_read_cache_answers_as_the_built_index(catalog: Path, cache: Pa
     found = _pipeline.find(catalog)
     slot = _pipeline.cache_slot(found, cache)
     lazy = from_built(_pipeline.read_cached(found, slot, lazy=True))
-    assert isinstance(lazy.index.chars_t, _blocks.MappedCsr)
+    assert isinstance(lazy.index.chars_t, _packed.PackedCsr)
+    assert isinstance(lazy.index.bm25_t, _packed.PackedCsr)
     assert answers(lazy) == answers(built)
     assert [lazy.route(r, limit=2) for r in REQUESTS] == [built.route(r, limit=2) for r in REQUESTS]
 
@@ -973,13 +980,13 @@ def test_a_damaged_block_read_lazily_fails_the_route_and_the_hook_drops_the_file
     Router.from_path(catalog, cache=cache)
     path = only_file(cache)
     with path.open("rb") as fh:
-        size = _blocks.BlockFile(fh, str(path))._entries["chars_t.data"].nbytes
-    for at in range(0, size, _blocks.BLOCK_BYTES):  # every block of the char counts
-        flip(path, "chars_t.data", at)
+        size = _blocks.BlockFile(fh, str(path))._entries["chars_t.codes"].nbytes
+    for at in range(0, size, _blocks.BLOCK_BYTES):  # every block of the char codes
+        flip(path, "chars_t.codes", at)
     found = _pipeline.find(catalog)
     slot = _pipeline.cache_slot(found, cache)
     router = from_built(_pipeline.read_cached(found, slot, lazy=True))  # does not look yet
-    with pytest.raises(_persist.IndexFormatError, match=r"'chars_t.data', block \d+ does not"):
+    with pytest.raises(_persist.IndexFormatError, match=r"'chars_t.codes', block \d+ does not"):
         router.route(REQUESTS[0])
     monkeypatch.setenv("AGENTROUTE_CACHE_DIR", str(cache))
     monkeypatch.setattr(_hook, "INLINE_BUILD_FILES", 0)  # a large catalog: read lazily
@@ -988,15 +995,114 @@ def test_a_damaged_block_read_lazily_fails_the_route_and_the_hook_drops_the_file
     assert not path.exists()
 
 
-def test_char_values_that_counts_cannot_give_back_are_stored_as_floats(
-    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("matrix", "encoder"),
+    [("chars_t", "encode"), ("word_t", "encode"), ("bm25_t", "encode_levels")],
+)
+def test_values_codes_cannot_give_back_are_stored_as_floats(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, matrix: str, encoder: str
 ) -> None:
     built = Router.from_path(catalog)
-    monkeypatch.setattr(_persist, "encode", lambda t, idf: None)
+    monkeypatch.setattr(_coded, encoder, lambda t, idf: None)
     Router.from_path(catalog, cache=cache)
     meta, stored = members(only_file(cache))
-    assert meta["chars"] == "float" and stored["chars_t.data"].dtype == np.float32
-    assert "char_norms" not in stored
+    assert meta["stored"][matrix] == "float"
+    assert stored[f"{matrix}.data"].dtype == getattr(built.index, matrix).data.dtype
+    assert f"{matrix}.codes" not in stored
     no_build(monkeypatch)
     cached = Router.from_path(catalog, cache=cache)
     assert answers(cached) == answers(built)
+
+
+def test_every_matrix_read_back_equals_the_built_one_to_the_bit(
+    catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = Router.from_path(catalog).index
+    Router.from_path(catalog, cache=cache)
+    meta, stored = members(only_file(cache))
+    assert meta["stored"] == {"bm25_t": "levels", "word_t": "counts", "chars_t": "counts"}
+    assert stored["chars_t.codes"].dtype == np.uint8
+    no_build(monkeypatch)
+    for lazy in (False, True):
+        found = _pipeline.find(catalog)
+        index = _pipeline.read_cached(found, _pipeline.cache_slot(found, cache), lazy=lazy).index
+        for name in ("bm25_t", "word_t", "chars_t", "head_rows", "similar"):
+            got, want = getattr(index, name), getattr(built, name)
+            rows = np.arange(want.shape[0])
+            cols, values, lengths = got.gather(rows)  # decoded a row at a time
+            assert np.array_equal(cols, want.indices) and np.array_equal(
+                lengths, np.diff(want.indptr)
+            )
+            assert values.dtype == want.data.dtype
+            assert values.tobytes() == want.data.tobytes()
+            assert got.data.tobytes() == want.data.tobytes()  # and whole
+            assert np.array_equal(got.indices, want.indices)
+            assert np.array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(index.unigram, built.unigram)
+        assert index.unigram.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("member", "change", "why"),
+    [
+        ("chars_t.pair_gaps", np.zeros_like, "out of order"),
+        ("bm25_t.pair_codes", lambda a: a + 5_000, "level code out of range"),
+        ("word_t.codes", lambda a: np.full_like(a, 254), "byte names no pair"),
+    ],
+    ids=["columns-out-of-order", "level-out-of-range", "unknown-byte"],
+)
+def test_a_garbled_packed_matrix_is_refused_when_a_route_reads_it(
+    catalog: Path, cache: Path, member: str, change: Any, why: str
+) -> None:
+    """Arrays that pass their checksums (recomputed) and ranges but do not decode to a
+    matrix: the route that reads them raises IndexFormatError, never a wrong score."""
+    from agentroute._router import from_built
+
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    _, stored = members(path)
+    rewrite(path, **{member: change(stored[member]).astype(stored[member].dtype)})
+    found = _pipeline.find(catalog)
+    router = from_built(_pipeline.read_cached(found, _pipeline.cache_slot(found, cache), lazy=True))
+    with pytest.raises(_persist.IndexFormatError, match=why):
+        router.route_many(REQUESTS)
+
+
+def test_idf_vectors_are_computed_again_and_a_stored_one_is_checked(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The BM25F and word IDF are computed again from the matrices' row lengths (the same
+    bits, checked when written); a file that stores them has them range-checked."""
+    built = Router.from_path(catalog)
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    meta, stored = members(path)
+    assert meta["computed"] == ["idf", "word_idf"] and "idf" not in stored
+    with monkeypatch.context() as m:
+        no_build(m)
+        cached = Router.from_path(catalog, cache=cache)
+    assert cached.index.idf.tobytes() == built.index.idf.tobytes()
+    assert cached.index.word_idf.tobytes() == built.index.word_idf.tobytes()
+    rewrite(path, {"computed": ["word_idf"]}, idf=-built.index.idf)
+    check_rebuilt(catalog, cache, caplog, "vector 'idf' is malformed")
+    _, stored = members(path)
+    ptr = stored["bm25_t.indptr"].copy()
+    ptr[1] = ptr[-1] + 1  # a term in more agents than there are
+    rewrite(path, **{"bm25_t.indptr": ptr})
+    check_rebuilt(catalog, cache, caplog, "malformed")
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [None, {"chars_t": "levels"}, {"nope": "float"}, {"bm25_t": "float"}],
+    ids=["format-6-table", "wrong-form", "unknown-matrix", "form-without-its-arrays"],
+)
+def test_a_table_that_does_not_say_how_its_matrices_are_stored_is_rebuilt(
+    catalog: Path, cache: Path, caplog: pytest.LogCaptureFixture, stored: object
+) -> None:
+    """A format-6 table under format 8's number (no ``stored``), a form a matrix cannot
+    take, or one whose arrays are not in the file: refused, rebuilt."""
+    Router.from_path(catalog, cache=cache)
+    rewrite(only_file(cache), {"stored": stored})
+    why = "unexpected or missing arrays" if stored == {"bm25_t": "float"} else "matrix storage"
+    check_rebuilt(catalog, cache, caplog, why)

@@ -1,4 +1,4 @@
-"""The char matrix as counts and norms gives back every float32 value to the bit, or is not used."""
+"""Counts and norms, and BM25F levels, give back every value to the bit, or are not used."""
 
 from __future__ import annotations
 
@@ -9,39 +9,54 @@ from hypothesis import strategies as st
 
 from agentroute import Router
 from agentroute._build import build_index
-from agentroute._counts import BIG, decode, encode, tf_table
-from agentroute._index import Csr
+from agentroute._counts import decode, decode_levels, encode, encode_levels, tf_table
+from agentroute._index import Csr, Index
 from agentroute._router import default_catalog_path
 from agentroute._spec import AgentSpec
+
+
+def _rows(t: Csr) -> np.ndarray:
+    return np.repeat(np.arange(t.shape[0]), np.diff(t.indptr))
 
 
 def _decoded(t: Csr, idf: np.ndarray) -> np.ndarray:
     coded = encode(t, idf)
     assert coded is not None
-    assert coded.codes.dtype == np.uint8 and coded.codes.shape == t.data.shape
-    rows = np.repeat(np.arange(t.shape[0]), np.diff(t.indptr))
-    big = (coded.big_keys, coded.big_counts, coded.width)
-    return decode(coded.codes, rows, t.indices.astype(np.int64), idf, coded.norms, big)
+    assert coded.counts.dtype == np.uint16 and coded.counts.shape == t.data.shape
+    return decode(coded.counts, _rows(t), t.indices.astype(np.int64), idf, coded.norms)
+
+
+def _levels(t: Csr, idf: np.ndarray) -> np.ndarray:
+    coded = encode_levels(t, idf)
+    assert coded is not None
+    assert coded.codes.dtype == np.uint16 and coded.codes.shape == t.data.shape
+    agents = t.indices.astype(np.int64)
+    return decode_levels(coded.codes, _rows(t), agents, idf, coded.levels, coded.ptr)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _check(index: Index) -> None:
+    assert _same(_decoded(index.chars_t, index.char_idf), index.chars_t.data)
+    assert _same(_decoded(index.word_t, index.word_idf), index.word_t.data)
+    assert _same(_levels(index.bm25_t, index.idf), index.bm25_t.data)
 
 
 def test_the_sample_catalog_comes_back_to_the_bit() -> None:
-    index = Router.from_path(default_catalog_path()).index
-    got = _decoded(index.chars_t, index.char_idf)
-    assert got.dtype == np.float32
-    assert np.array_equal(got.view(np.uint32), index.chars_t.data.view(np.uint32))
+    _check(Router.from_path(default_catalog_path()).index)
 
 
-def test_counts_above_a_byte_go_through_their_table() -> None:
+def test_counts_above_a_byte_come_back() -> None:
     agents = [
         AgentSpec("echo", "Repeats words.", body="banana " * 700),
         AgentSpec("other", "Slices fruit and bakes bread."),
     ]
     index = build_index(agents)
     coded = encode(index.chars_t, index.char_idf)
-    assert coded is not None and coded.big_keys.size > 0
-    assert int(coded.big_counts.min()) >= BIG
-    got = _decoded(index.chars_t, index.char_idf)
-    assert np.array_equal(got.view(np.uint32), index.chars_t.data.view(np.uint32))
+    assert coded is not None and int(coded.counts.max()) > 255
+    _check(index)
 
 
 @settings(max_examples=20, deadline=None)
@@ -54,13 +69,29 @@ def test_counts_above_a_byte_go_through_their_table() -> None:
     )
 )
 def test_any_catalog_comes_back_to_the_bit(descriptions: list[str]) -> None:
-    agents = [AgentSpec(f"agent-{i}", d) for i, d in enumerate(descriptions)]
+    """Every value back to the bit, or no codes at all (an agent whose every term occurs
+    more than once has no count of 1 to scale by: its matrix is stored as floats)."""
+    agents = [AgentSpec(f"agent-{i}", d, body=d * 3) for i, d in enumerate(descriptions)]
     try:
         index = build_index(agents)
     except ValueError:  # nothing to index
         return
-    got = _decoded(index.chars_t, index.char_idf)
-    assert np.array_equal(got.view(np.uint32), index.chars_t.data.view(np.uint32))
+    rows = {name: _rows(getattr(index, name)) for name in ("chars_t", "word_t", "bm25_t")}
+    for name, idf in (("chars_t", index.char_idf), ("word_t", index.word_idf)):
+        t = getattr(index, name)
+        counted = encode(t, idf)
+        if counted is not None:
+            agents_of = t.indices.astype(np.int64)
+            got = decode(counted.counts, rows[name], agents_of, idf, counted.norms)
+            assert _same(got, t.data)
+    levels = encode_levels(index.bm25_t, index.idf)
+    if levels is not None:
+        t = index.bm25_t
+        agents_of = t.indices.astype(np.int64)
+        got = decode_levels(
+            levels.codes, rows["bm25_t"], agents_of, index.idf, levels.levels, levels.ptr
+        )
+        assert _same(got, t.data)
 
 
 def test_values_that_are_not_counts_are_not_encoded() -> None:
@@ -73,22 +104,45 @@ def test_values_that_are_not_counts_are_not_encoded() -> None:
     )
 
 
-def test_a_large_count_missing_from_its_table_is_refused() -> None:
-    index = build_index([AgentSpec("echo", "Repeats words.", body="banana " * 700)])
-    coded = encode(index.chars_t, index.char_idf)
+def test_values_that_are_not_levels_times_idf_are_not_encoded() -> None:
+    index = Router.from_path(default_catalog_path()).index
+    t = index.bm25_t
+    assert (
+        encode_levels(Csr(t.data.astype(np.float32), t.indices, t.indptr, t.shape), index.idf)
+        is None
+    )
+    wild = Csr(t.data * (1.0 + 1e-3 * np.arange(t.data.size)), t.indices, t.indptr, t.shape)
+    coded = encode_levels(wild, index.idf)  # each value its own level: still exact
+    if coded is not None:
+        agents = t.indices.astype(np.int64)
+        got = decode_levels(coded.codes, _rows(t), agents, index.idf, coded.levels, coded.ptr)
+        assert _same(got, wild.data)
+
+
+def test_codes_out_of_range_are_refused() -> None:
+    index = Router.from_path(default_catalog_path()).index
+    t = index.bm25_t
+    coded = encode_levels(t, index.idf)
     assert coded is not None
-    t = index.chars_t
-    rows = np.repeat(np.arange(t.shape[0]), np.diff(t.indptr))
-    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint16), coded.width)
-    with pytest.raises(ValueError, match="large count is missing"):
-        decode(coded.codes, rows, t.indices.astype(np.int64), index.char_idf, coded.norms, empty)
+    agents, rows = t.indices.astype(np.int64), _rows(t)
+    with pytest.raises(ValueError, match="level code out of range"):
+        decode_levels(coded.codes + 1000, rows, agents, index.idf, coded.levels, coded.ptr)
+    counted = encode(index.chars_t, index.char_idf)
+    assert counted is not None
+    c = index.chars_t
+    crow, cagent = _rows(c), c.indices.astype(np.int64)
+    with pytest.raises(ValueError, match="count out of range"):
+        decode(np.zeros_like(counted.counts), crow, cagent, index.char_idf, counted.norms)
+    with pytest.raises(ValueError, match="norm out of range"):
+        decode(counted.counts, crow, cagent, index.char_idf, counted.norms * 0)
 
 
 def test_the_tf_table_is_scikit_learns() -> None:
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfTransformer
 
-    counts = np.arange(1, 300, dtype=np.float32)
-    x = sp.csr_matrix(counts.reshape(1, -1))
-    t = TfidfTransformer(sublinear_tf=True, use_idf=False, norm=None).fit(x)
-    assert np.array_equal(t.transform(x).toarray().ravel(), tf_table(300)[1:])
+    for dtype in (np.float32, np.float64):
+        counts = np.arange(1, 300, dtype=dtype)
+        x = sp.csr_matrix(counts.reshape(1, -1))
+        t = TfidfTransformer(sublinear_tf=True, use_idf=False, norm=None).fit(x)
+        assert np.array_equal(t.transform(x).toarray().ravel(), tf_table(300, dtype)[1:])

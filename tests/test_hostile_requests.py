@@ -54,6 +54,10 @@ def test_empty_and_blank_requests_match_nothing(router: Router) -> None:
     for request in ("", "   ", "\n\t"):
         d = router.route(request)
         assert (d.agent, d.status, d.confidence) == (None, "no_match", 0.0)
+        # No ranking exists for an empty request: listing the first names of the
+        # catalog at 0.000 (what 0.2 did) reads as if they were candidates.
+        assert d.candidates == ()
+        assert router.route_many([request])[0] == d
 
 
 def test_any_unicode_text_gets_a_sound_decision() -> None:

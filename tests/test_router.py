@@ -101,8 +101,14 @@ def test_the_request_texts_are_requests_everywhere(router: Router) -> None:
 def test_from_examples_names_its_requests_requests() -> None:
     """``Router.from_examples(requests=...)``; the 0.2 keyword ``texts=`` still works, with
     a warning naming the release."""
-    requests = ["book a table for two", "reserve a restaurant tonight", "table for four",
-                "what's the weather tomorrow", "will it rain today", "is it sunny in paris"]
+    requests = [
+        "book a table for two",
+        "reserve a restaurant tonight",
+        "table for four",
+        "what's the weather tomorrow",
+        "will it rain today",
+        "is it sunny in paris",
+    ]
     labels = ["restaurant"] * 3 + ["weather"] * 3
     new = Router.from_examples(requests=requests, labels=labels)
     with pytest.warns(DeprecationWarning, match="'texts' is deprecated since agentroute 0.3"):
@@ -211,3 +217,30 @@ def test_agent_returns_the_record_of_a_name_or_none(router: Router) -> None:
     assert router.agent("no-such-agent") is None
     assert router.agent("") is None
     assert router.agent(router.route("zxqv blorf").agent) is None
+
+
+def test_a_batch_decided_a_slice_at_a_time_decides_as_a_whole() -> None:
+    """route_many decides a large batch in slices of about CHUNK_SCORES scores (the
+    matrices of a slice stay in the processor's cache): each request is decided alike."""
+    from agentroute._decide import route_state
+    from agentroute._router import decide_in_chunks
+
+    state = default_router()._state
+    texts = [
+        "our kubernetes pods keep crashing after the helm upgrade",
+        "Build the orders API, then write integration tests for it",
+        "postgress queries are slow",
+        "",
+        "zxqv",
+        "review my pull request and deploy it to production",
+    ] * 7
+    whole = route_state(state, texts, 5)
+    sliced = decide_in_chunks(state, texts, 5, max_scores=1)  # BATCH_MIN requests a slice
+    assert len(texts) > 2 * BATCH_MIN
+    for a, b in zip(whole, sliced, strict=True):
+        assert (a.agent, a.status, a.alternatives) == (b.agent, b.status, b.alternatives)
+        assert abs(a.confidence - b.confidence) <= 1e-9
+        assert [(c.agent, c.score) for c in a.candidates] == [
+            (c.agent, c.score) for c in b.candidates
+        ]
+        assert [(m.agent, m.part) for m in a.team] == [(m.agent, m.part) for m in b.team]

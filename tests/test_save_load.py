@@ -473,7 +473,9 @@ def test_files_of_the_previous_release_load_and_decide_the_same() -> None:
         Router.load(saved / "router-v2-semantic.npz")
     enc = _Toy()
     semantic = Router.load(saved / "router-v2-semantic.npz", encoder=enc)
-    fresh = Router.from_agents(_TOY_AGENTS, encoder=enc)
+    # with the config it saved (its semantic weights are the defaults of its release)
+    fresh = Router.from_agents(_TOY_AGENTS, encoder=enc, config=semantic.config)
+    assert semantic.config.semantic.weight_short == 0.3
     assert semantic.route_many(requests) == fresh.route_many(requests)
     assert semantic._state.semantic is not None and fresh._state.semantic is not None
     assert np.array_equal(semantic._state.semantic.vectors, fresh._state.semantic.vectors)

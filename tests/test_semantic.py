@@ -85,6 +85,46 @@ def test_meaning_routes_a_request_that_shares_no_word() -> None:
     assert "closest in meaning to its description: 0.90" in d.reason
 
 
+def test_a_request_with_no_catalog_word_reaches_the_view() -> None:
+    request = "refund that payment"  # no word of any agent's text
+    plain = Router.from_agents(AGENTS).route(request)
+    assert plain.status == "no_match"
+    assert "none of the request's words appear" in plain.reason
+    d = Router.from_agents(AGENTS, encoder=Concepts()).route(request)
+    assert (d.status, d.agent) == ("routed", "accountant")
+    assert "no word in common with any agent" in d.reason
+    assert d.confidence >= SemanticConfig().alone_min_confidence
+
+
+def test_full_prompts_rank_a_request_with_no_catalog_word_by_meaning() -> None:
+    # weight 0 for every catalog shape: only a request the lexical views cannot read at
+    # all is ranked by the view
+    off = RouterConfig(semantic=SemanticConfig(weight_short=0.0, weight_examples=0.0))
+    router = Router.from_agents(AGENTS, encoder=Concepts(), config=off)
+    assert router.route("refund that payment").agent == "accountant"
+    plain = Router.from_agents(AGENTS).route("deploy the helm chart")
+    assert router.route("deploy the helm chart").candidates == plain.candidates
+
+
+def test_a_request_with_no_catalog_word_and_no_clear_meaning_is_declined() -> None:
+    # no concept of the toy encoder: about as close to each of the three agents (cosines
+    # 0.52-0.57, confidence 0.38), below a bar of 0.5
+    strict = RouterConfig(semantic=SemanticConfig(alone_min_confidence=0.5))
+    router = Router.from_agents(AGENTS[:3], encoder=Concepts(), config=strict)
+    d = router.route("quietly whistle tunes")
+    assert d.status == "no_match"
+    assert "closest in meaning, writer (0.57), has confidence 0.38, below 0.50" in d.reason
+    lenient = RouterConfig(semantic=SemanticConfig(alone_min_confidence=0.3))
+    routed = Router.from_agents(AGENTS[:3], encoder=Concepts(), config=lenient)
+    assert routed.route(d.request).agent == "writer"
+
+
+def test_the_view_alone_confidence_grows_with_the_cosine_and_the_gap() -> None:
+    cfg = SemanticConfig()
+    assert cfg.alone_confidence(0.8, 0.3) > cfg.alone_confidence(0.6, 0.3)
+    assert cfg.alone_confidence(0.8, 0.3) > cfg.alone_confidence(0.8, 0.7)
+
+
 def test_without_an_encoder_nothing_changes() -> None:
     requests = ["deploy the helm chart", "write a blog article", "unit tests", ""]
     plain = Router.from_agents(AGENTS).route_many(requests)

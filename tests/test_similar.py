@@ -17,6 +17,7 @@ from agentroute._similar import (
     name_core,
     name_cores,
     near_equivalents,
+    similar_of,
 )
 
 TWINS = [
@@ -173,3 +174,15 @@ def test_the_cache_keeps_the_relation(tmp_path: object) -> None:
     assert again.similar("kubernetes-expert") == first.similar("kubernetes-expert")
     assert again.similar("copy-a") == ("copy-b",)
     shutil.rmtree(cache)
+
+
+def test_a_row_is_sorted_once_and_handed_out_read_only() -> None:
+    """A route reads its leader's row twice and a batch's leaders repeat: the sorted row
+    is kept per matrix, and nobody can change it for the next reader."""
+    index = Router.from_default().index
+    cols, vals = similar_of(index.similar, 0)
+    again = similar_of(index.similar, 0)
+    assert again[0] is cols and again[1] is vals
+    assert not cols.flags.writeable and not vals.flags.writeable
+    fresh, _, _ = index.similar.gather(np.array([0], dtype=np.int64))
+    assert sorted(cols.tolist()) == sorted(fresh.astype(np.int64).tolist())

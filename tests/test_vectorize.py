@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentroute import Decision, Router, load_agents
+from agentroute._dense import DENSE_SHARE
 from agentroute._index import Index
 from agentroute._score import BATCH_MIN, _kernels, _products_numpy, _vectors, analyze_query
 from agentroute._vectorize import batch_products
@@ -29,21 +30,23 @@ REQUESTS = (
 
 
 def assert_same_decision(a: Decision, b: Decision) -> None:
-    """The promise of a batch: agent, status, candidates and team the same; scores and
-    confidence within :data:`TOLERANCE`."""
+    """The promise of a batch: agent, status, alternatives, candidates and team the same;
+    scores and confidences within :data:`TOLERANCE`."""
     assert (a.request, a.agent, a.status) == (b.request, b.agent, b.status)
+    assert a.alternatives == b.alternatives
     assert abs(a.confidence - b.confidence) <= TOLERANCE
+    assert abs(a.group_confidence - b.group_confidence) <= TOLERANCE
     assert [c.agent for c in a.candidates] == [c.agent for c in b.candidates]
     for x, y in zip(a.candidates, b.candidates, strict=True):
         assert abs(x.score - y.score) <= TOLERANCE
     assert [(m.agent, m.part) for m in a.team] == [(m.agent, m.part) for m in b.team]
 
 
-def _products_agree(index: Index, texts: list[str]) -> None:
+def _products_agree(index: Index, texts: list[str], dense_share: float = DENSE_SHARE) -> None:
     queries = [analyze_query(index, t) for t in texts]
     vectors = [_vectors(index, q) for q in queries]
     bm25, word, char, hit = _products_numpy(index, vectors)
-    batch = batch_products(index, queries, _kernels())
+    batch = batch_products(index, queries, _kernels(), dense_share=dense_share)
     for mine, one in ((batch.bm25, bm25), (batch.word, word), (batch.char, char), (batch.hit, hit)):
         assert mine.shape == one.shape
         np.testing.assert_allclose(mine, one, rtol=0, atol=TOLERANCE)
@@ -55,9 +58,14 @@ def _products_agree(index: Index, texts: list[str]) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(TEXT | st.sampled_from(REQUESTS), min_size=1, max_size=24))
-def test_a_batch_has_the_products_of_its_requests_one_at_a_time(texts: list[str]) -> None:
-    _products_agree(default_router().index, texts)
+@given(
+    st.lists(TEXT | st.sampled_from(REQUESTS), min_size=1, max_size=24),
+    st.sampled_from([DENSE_SHARE, 0.0, 2.0]),  # as shipped, every view dense, none dense
+)
+def test_a_batch_has_the_products_of_its_requests_one_at_a_time(
+    texts: list[str], dense_share: float
+) -> None:
+    _products_agree(default_router().index, texts, dense_share)
 
 
 @settings(max_examples=25, deadline=None)

@@ -294,10 +294,11 @@ class MappedCsr(Csr):
 
     :meth:`gather`, :meth:`lookup`, :meth:`pairs` and :meth:`positions` read only the
     rows asked for; ``data``, ``indices``, ``indptr`` and :meth:`to_scipy` check (and
-    decode) the whole matrix once. ``decode`` turns stored entries into the float values
-    (the char matrix is stored as counts); the values are those of the matrix written,
-    to the bit. Raises :class:`BlockError` (a ``ValueError``) from any of them when a
-    block is damaged. Pickled, it is the plain matrix (decoded and checked whole).
+    decode) the whole matrix once. ``decode`` turns stored entries into the float values;
+    the values are those of the matrix written, to the bit (the large matrices are
+    :class:`~agentroute._packed.PackedCsr` instead). Raises :class:`BlockError` (a
+    ``ValueError``) from any of them when a block is damaged. Pickled, it is the plain
+    matrix (decoded and checked whole).
     """
 
     _blocks: BlockFile

@@ -5,7 +5,7 @@ agent files: the loaded records, the loader's diagnostics and the fitted
 :class:`~agentroute._index.Index`. It is one block file (:mod:`agentroute._blocks`:
 plain arrays, each 64-byte aligned, a CRC-32 for every 16 KiB; no pickle, so reading
 it cannot run code) whose table holds ``{"format", "format_version",
-"library_version", "catalog_key", "chars"}`` and whose arrays are
+"library_version", "catalog_key", "stored"}`` and whose arrays are
 
 * ``payload``: ASCII JSON of the diagnostics, fuzzy terms and the not-for table
   (:mod:`agentroute._negative`), and the agent names, files, triggers and their surfaces
@@ -18,12 +18,12 @@ it cannot run code) whose table holds ``{"format", "format_version",
   one or two it names;
 * the vocabularies as sorted fixed-width byte arrays (looked up by binary search,
   see :class:`~agentroute._index.Strings`), the index's vectors, and its sparse
-  matrices as ``data``/``indices``/``indptr`` in their compact dtypes (``uint16``
-  agent ids up to 65,536 agents, ``int32`` row pointers). The char matrix, most of
-  the index, is stored as its n-gram counts (``uint8``, ``uint16`` when a count
-  exceeds 255) and each agent's norm (``char_norms``), from which its float32
-  TF-IDF values are computed again to the bit (``"chars": "counts"``; checked when
-  written, else the floats are stored, ``"chars": "float"``).
+  matrices. The BM25F, word and char matrices, most of the index, are stored as
+  packed value codes, about a byte an entry, and a few numbers per agent from which
+  every value is computed again to the bit (:mod:`agentroute._coded`; the table's
+  ``stored`` says how each is stored, ``"float"`` when the codes did not give every
+  value back when written); the others as ``data``/``indices``/``indptr`` in their
+  compact dtypes (``uint16`` agent ids up to 65,536 agents, ``int32`` row pointers).
 
 Everything but the matrices and the records is read and checked whole when the file
 is opened (a few percent of it). The matrices are mapped (:class:`MappedCsr`): with
@@ -69,7 +69,17 @@ from typing import Any
 import numpy as np
 
 from agentroute._blocks import BlockError, BlockFile, MappedCsr, write_blocks
-from agentroute._counts import BIG, decode, encode
+from agentroute._coded import (
+    CODED,
+    COMPUTED,
+    KINDS,
+    coded_arrays,
+    computed_vectors,
+    decoder,
+    per_agent,
+    stored_names,
+    valid_codes,
+)
 from agentroute._errors import IndexFormatError
 from agentroute._fingerprint import CatalogFiles, Fingerprint, StoredFingerprint, catalog_key
 from agentroute._fs import open_regular
@@ -78,6 +88,7 @@ from agentroute._lexical import LEXICAL
 from agentroute._load import clean_name
 from agentroute._negative import table_from_parts, table_parts
 from agentroute._npz import TEMP_PREFIX
+from agentroute._packed import PackedCsr
 from agentroute._payload import ARRAYS as PAYLOAD_ARRAYS
 from agentroute._payload import payload_arrays, read_payload
 from agentroute._records import DIGEST_BYTES, Records, records_blob
@@ -112,7 +123,9 @@ FORMAT = "agentroute-index-cache"
 # 6: a block file (mapped, a CRC-32 a block) instead of an npz archive; chars as counts.
 # 7: the fingerprint as bytes compared whole (paths and statuses), not JSON; the names,
 #    files, triggers and trigger surfaces as arrays (agentroute._payload).
-FORMAT_VERSION = 7
+# 8: the BM25F, word and char matrices packed (a byte an entry, agentroute._coded), the
+#    BM25F and word IDF computed again, unigram flags as bytes.
+FORMAT_VERSION = 8
 
 # The index's own arrays (the vocabulary and IDF the word signals share, the linter's head
 # rows, the near-equivalents), then the arrays each lexical signal names (agentroute._lexical).
@@ -130,8 +143,7 @@ _VECTORS = (*(a.name for a in _STORED if a.kind == "vector"), "copy_of")
 _VOCABULARIES = tuple(a.name for a in _STORED if a.kind == "vocabulary")
 _SMALL = ("payload", "fingerprint", "record_ends", "record_digests", *PAYLOAD_ARRAYS)
 # Read and checked whole when the file is opened (the matrices and records are not).
-_COUNTS = ("char_norms", "char_big_keys", "char_big_counts")
-_WHOLE = frozenset((*_SMALL, *_VECTORS, *_VOCABULARIES, *_COUNTS))
+_WHOLE = frozenset((*_SMALL, *_VECTORS, *_VOCABULARIES, *per_agent()))
 # Where each record ends in ``records`` and the BLAKE2b digest of each (both covered by
 # the header's checksum; a record's digest is checked when it is decoded).
 _RECORD_INDEX = ("record_ends", "record_digests")
@@ -246,8 +258,11 @@ def cache_file(folder: Path, roots: Sequence[Path], *, strict: bool) -> Path:
 # -- writing ------------------------------------------------------------------------------
 
 
-def _arrays(index: Index) -> dict[str, np.ndarray]:
+def _arrays(index: Index) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The index's arrays as stored, and how each coded matrix is stored."""
     out: dict[str, np.ndarray] = {name: getattr(index, name) for name in _VECTORS}
+    # 0.0 or 1.0 for each term: a byte each.
+    out["unigram"] = index.unigram.astype(np.uint8)
     for name in _VOCABULARIES:
         vocabulary: Strings = getattr(index, name)
         for k, (keys, positions) in enumerate(
@@ -255,12 +270,18 @@ def _arrays(index: Index) -> dict[str, np.ndarray]:
         ):
             out[f"{name}.{k}.keys"] = keys
             out[f"{name}.{k}.positions"] = positions
+    coded, kinds = coded_arrays(index)
+    out.update(coded)
+    for name in computed_vectors(index):  # computed again when read
+        del out[name]
     for name in _CSR:
+        if name in kinds:
+            continue
         m: Csr = getattr(index, name)
         out[f"{name}.data"] = m.data
         out[f"{name}.indices"] = m.indices
         out[f"{name}.indptr"] = m.indptr
-    return out
+    return out, kinds
 
 
 def _payload(
@@ -282,17 +303,6 @@ def _payload(
     # ASCII JSON: file names from the file system may hold lone surrogates (a name
     # that is not UTF-8), which only escapes carry through a UTF-8 encoding.
     return json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-
-
-def _stored_chars(arrays: dict[str, np.ndarray], index: Index) -> str:
-    """Put the char matrix's counts and norms in ``arrays`` in place of its floats when
-    they give every float back (see :mod:`agentroute._counts`); how it is stored."""
-    coded = encode(index.chars_t, index.char_idf)
-    if coded is None:
-        return "float"
-    arrays["chars_t.data"], arrays["char_norms"] = coded.codes, coded.norms
-    arrays["char_big_keys"], arrays["char_big_counts"] = coded.big_keys, coded.big_counts
-    return "counts"
 
 
 def write_cache(
@@ -321,14 +331,14 @@ def write_cache(
         raise ValueError("the fingerprint does not give the catalog key")
     payload = _payload(diagnostics, index, files, table_parts(index.not_for))
     records, ends, digests = records_blob(agents)
-    arrays = _arrays(index)
-    chars = _stored_chars(arrays, index)
+    arrays, kinds = _arrays(index)
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
         "catalog_key": key,
-        "chars": chars,
+        "stored": kinds,
+        "computed": [name for name in COMPUTED if name not in arrays],
     }
     raw = b"" if fingerprint is None else fingerprint.to_bytes()
     private_folder(path.parent)
@@ -370,55 +380,47 @@ def _bad(path: Path, why: str) -> IndexFormatError:
     return IndexFormatError(f"{path}: {why}")
 
 
-def _counts_valid(stored: np.ndarray) -> bool:
-    return not stored.size or int(stored.min()) >= 1
-
-
 def _csr(
-    path: Path, blocks: BlockFile, name: str, shape: list[int], *, lazy: bool, chars: Any
+    path: Path,
+    blocks: BlockFile,
+    name: str,
+    shape: list[int],
+    *,
+    lazy: bool,
+    kind: str,
+    arrays: dict[str, np.ndarray],
 ) -> Csr:
-    """Matrix ``name`` mapped from ``blocks``; checked whole now unless ``lazy``.
-    ``chars``: how the char matrix's values are computed from its stored counts."""
-    data, indices, indptr = (blocks.raw(f"{name}.{p}") for p in ("data", "indices", "indptr"))
+    """Matrix ``name`` mapped from ``blocks`` (stored as ``kind``, see
+    :mod:`agentroute._coded`); its blocks checked now unless ``lazy``."""
     rows, cols = (int(s) for s in shape)
-    counted = name == "chars_t" and chars is not None
-    allowed = (np.dtype(np.uint8),) if counted else (_FLOAT_DTYPES[name],)
-    if (
-        data.dtype not in allowed
-        or indices.dtype != index_dtype(cols)
-        or indptr.dtype != pointer_dtype(int(data.size))
-    ):
-        raise _bad(path, f"matrix {name!r} is malformed")
+    m: MappedCsr | PackedCsr
     try:
-        m = MappedCsr(
-            blocks,
-            name,
-            (rows, cols),
-            valid=_counts_valid if counted else _in_range,
-            decode=chars if counted else None,
-        )
+        if kind != "float":
+            m = PackedCsr(
+                blocks,
+                name,
+                (rows, cols),
+                decode=decoder(name, arrays, cols, MAX_CACHED_VALUE),
+                valid=valid_codes(name),
+            )
+        else:
+            data, indices, indptr = (
+                blocks.raw(f"{name}.{p}") for p in ("data", "indices", "indptr")
+            )
+            if (
+                data.dtype != _FLOAT_DTYPES[name]
+                or indices.dtype != index_dtype(cols)
+                or indptr.dtype != pointer_dtype(int(data.size))
+            ):
+                raise _bad(path, f"matrix {name!r} is malformed")
+            m = MappedCsr(blocks, name, (rows, cols), valid=_in_range)
         if not lazy:
             m.check_all()  # every block now; values decoded when read
     except BlockError as exc:
         raise _bad(path, str(exc)) from None
+    except ValueError as exc:  # the per-agent numbers of a coded matrix
+        raise _bad(path, str(exc)) from None
     return m
-
-
-@dataclass(frozen=True, slots=True)
-class _CharValues:
-    """Decode the char matrix's stored counts (a class, not a closure: a router holding
-    it travels to worker processes)."""
-
-    path: Path
-    idf: np.ndarray
-    norms: np.ndarray
-    big: tuple[np.ndarray, np.ndarray, int]
-
-    def __call__(self, codes: np.ndarray, rows: np.ndarray, agents: np.ndarray) -> np.ndarray:
-        try:
-            return decode(codes, rows, agents, self.idf, self.norms, self.big)
-        except ValueError as exc:
-            raise _bad(self.path, f"matrix 'chars_t' is malformed ({exc})") from None
 
 
 def _open(path: Path) -> BlockFile:
@@ -447,19 +449,24 @@ def _check_meta(path: Path, meta: Any) -> dict[str, Any]:
         raise _bad(
             path, f"written by agentroute {meta.get('library_version')!r}, this is {__version__}"
         )
-    if meta.get("chars") not in ("counts", "float"):
-        raise _bad(path, "unknown char storage")
+    stored = meta.get("stored")
+    if (
+        not isinstance(stored, dict)
+        or set(stored) - set(_CSR)
+        or not set(stored.values()) <= KINDS
+        or any(kind not in ("float", CODED[name][0]) for name, kind in stored.items())
+    ):
+        raise _bad(path, "unknown matrix storage")
+    computed = meta.get("computed")
+    if not isinstance(computed, list) or not set(computed) <= set(COMPUTED):
+        raise _bad(path, "unknown computed vectors")
     return meta
 
 
-def _expected(blocks: BlockFile, path: Path, counts: bool) -> None:
-    expected = (
-        set(_VECTORS)
-        | set(_SMALL)
-        | {"records"}
-        | {f"{m}.{p}" for m in _CSR for p in ("data", "indices", "indptr")}
-        | (set(_COUNTS) if counts else set())
-    )
+def _expected(blocks: BlockFile, path: Path, stored: dict[str, str]) -> None:
+    expected = (set(_VECTORS) - set(blocks.meta["computed"])) | set(_SMALL) | {"records"}
+    for name in _CSR:
+        expected |= stored_names(name, stored.get(name, "float"))
     names = blocks.names
     buckets = {n for n in names - expected if n.split(".")[0] in _VOCABULARIES}
     if not expected <= names or names - expected - buckets:
@@ -493,7 +500,7 @@ def read_cache(
     """
     blocks = _open(path)
     meta = _check_meta(path, blocks.meta)
-    _expected(blocks, path, meta["chars"] == "counts")
+    _expected(blocks, path, meta["stored"])
     try:
         small = {n: blocks.array(n) for n in sorted(blocks.names) if n.split(".")[0] in _WHOLE}
     except BlockError as exc:
@@ -563,32 +570,6 @@ def _vocabulary(path: Path, arrays: dict[str, np.ndarray], name: str) -> Strings
     return Strings(keys, positions)
 
 
-def _char_values(path: Path, arrays: dict[str, np.ndarray], n: int) -> _CharValues | None:
-    """How the char matrix's counts become its values, or None when floats are stored."""
-    norms = arrays.get("char_norms")
-    if norms is None:
-        return None
-    keys, counts = arrays["char_big_keys"], arrays["char_big_counts"]
-    # A norm is 0 (an agent with no n-gram) or at least 1 (every TF-IDF value is >= 1).
-    if (
-        norms.dtype != np.float64
-        or norms.shape != (n,)
-        or not _in_range(norms / MAX_CACHED_VALUE)
-        or bool(np.any((norms > 0) & (norms < 1)))
-    ):
-        raise _bad(path, "vector 'char_norms' is malformed")
-    if (
-        keys.dtype != np.int64
-        or counts.dtype != np.uint16
-        or keys.shape != counts.shape
-        or keys.ndim != 1
-        or (keys.size and (int(keys.min()) < 0 or int(counts.min()) < BIG))
-        or (keys.size > 1 and bool(np.any(np.diff(keys) <= 0)))
-    ):
-        raise _bad(path, "the table of large char counts is malformed")
-    return _CharValues(path, arrays["char_idf"], norms, (keys, counts, n))
-
-
 # What the loader's name cleaning (``clean_name``) would change in an ASCII name: a
 # control character, a space at either end, two spaces in a row.
 _UNCLEAN_ASCII = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]|^ | $|  ", re.MULTILINE)
@@ -651,6 +632,7 @@ def _rebuild(
     n, v, vc = len(names), len(features), len(chars)
     shapes = doc["shapes"]
     _check_names(path, names, shapes, v, vc)
+    _computed(path, blocks, arrays, n, v)
     ends, digests = arrays["record_ends"], arrays["record_digests"]
     _check_record_index(path, records, ends, digests, n)
     agents = Records(path, names, records, ends, digests, respell)
@@ -658,8 +640,19 @@ def _rebuild(
     top_idf = doc["top_idf"]
     if not isinstance(top_idf, float) or not 0.0 <= top_idf <= MAX_CACHED_VALUE:
         raise _bad(path, "top_idf is malformed")
-    values = _char_values(path, arrays, n)
-    mats = {name: _csr(path, blocks, name, shapes[name], lazy=lazy, chars=values) for name in _CSR}
+    stored = blocks.meta["stored"]
+    mats = {
+        name: _csr(
+            path,
+            blocks,
+            name,
+            shapes[name],
+            lazy=lazy,
+            kind=stored.get(name, "float"),
+            arrays=arrays,
+        )
+        for name in _CSR
+    }
     try:
         not_for = table_from_parts(doc["not_for"], names)
     except ValueError as exc:
@@ -672,7 +665,7 @@ def _rebuild(
         names=names,
         feature_names=features,
         idf=arrays["idf"],
-        unigram=arrays["unigram"],
+        unigram=arrays["unigram"].astype(np.float64),
         bm25_t=mats["bm25_t"],
         word_idf=arrays["word_idf"],
         word_t=mats["word_t"],
@@ -692,6 +685,21 @@ def _rebuild(
         config=config,
     )
     return agents, diagnostics, index
+
+
+def _computed(path: Path, blocks: BlockFile, arrays: dict[str, np.ndarray], n: int, v: int) -> None:
+    """Put the vectors the file says are computed again (from the row lengths of a matrix
+    of ``v`` rows and ``n`` agents, see :data:`~agentroute._coded.COMPUTED`) in ``arrays``."""
+    for name in blocks.meta["computed"]:
+        matrix, compute = COMPUTED[name]
+        try:
+            ptr = blocks.array(f"{matrix}.indptr").astype(np.int64)
+        except BlockError as exc:
+            raise _bad(path, str(exc)) from None
+        df = np.diff(ptr)
+        if ptr.shape != (v + 1,) or (df.size and (int(df.min()) < 0 or int(df.max()) > n)):
+            raise _bad(path, f"matrix {matrix!r} is malformed (row pointers)")
+        arrays[name] = compute(df, n)
 
 
 def _check_names(path: Path, names: Sequence[str], shapes: Any, v: int, vc: int) -> None:
@@ -732,11 +740,14 @@ def _check_record_index(
 
 def _check_vectors(path: Path, arrays: dict[str, np.ndarray], n: int, v: int, vc: int) -> None:
     """The per-term, per-n-gram and per-agent vectors: dtype, length and range."""
-    vectors = (("idf", v), ("unigram", v), ("word_idf", v), ("char_idf", vc), ("char_sums", vc))
+    vectors = (("idf", v), ("word_idf", v), ("char_idf", vc), ("char_sums", vc))
     for name, length in vectors:
         a = arrays[name]
         if a.dtype != _FLOAT_DTYPES[name] or a.shape != (length,) or not _in_range(a):
             raise _bad(path, f"vector {name!r} is malformed")
+    unigram = arrays["unigram"]
+    if unigram.dtype != np.uint8 or unigram.shape != (v,) or (v and int(unigram.max()) > 1):
+        raise _bad(path, "vector 'unigram' is malformed")
     copy_of = arrays["copy_of"]
     if (
         copy_of.dtype != index_dtype(n)

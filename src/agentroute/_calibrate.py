@@ -357,8 +357,9 @@ class Calibration:
     weighted equally. The general set: labelled collections (examples removed),
     the same cut to name + description, small subsets of them and intent
     datasets as catalogs. The large set: the large full-text collections and
-    every pair of them installed together. Out-of-scope requests from CLINC150
-    ``oos`` train/val and the package's own bank.
+    every pair and triple of them installed together, and each installed with four
+    unlabelled collections (issue 21; the group model too). Out-of-scope requests
+    from CLINC150 ``oos`` train/val and the package's own bank.
     ``benchmarks/accuracy.py --loco`` measures them on catalogs left out of the
     fit.
 

@@ -128,7 +128,6 @@ def add_agents_option(p: argparse.ArgumentParser, default: str = DEFAULT_CATALOG
     )
 
 
-
 def add_catalog_arguments(p: argparse.ArgumentParser) -> None:
     """``PATH ...`` and ``--agents PATH``: the two ways ``agents`` and ``lint`` are given
     a catalog."""
@@ -139,6 +138,7 @@ def add_catalog_arguments(p: argparse.ArgumentParser) -> None:
         help="agent files, folders or catalogs (the same as --agents PATH)",
     )
     add_agents_option(p)
+
 
 # -- the catalog ------------------------------------------------------------------------
 def catalog_paths(paths: Sequence[str] | None, *, note: TextIO | None = None) -> list[Path]:

@@ -1,108 +1,138 @@
-"""The char TF-IDF matrix as n-gram counts and one norm per agent, its floats to the bit.
+"""The index's weights as small integer codes and a few numbers per agent, to the bit.
 
-The index's char matrix (:attr:`Index.chars_t <agentroute._index.Index>`) holds, per
-(n-gram, agent), scikit-learn's ``TfidfTransformer(sublinear_tf=True)`` value in float32:
-``x = (1 + log(count)) * idf[n-gram]`` (float32 arithmetic), divided by the agent's L2
-norm (``x / norm`` in float64, rounded to float32, as scikit-learn's row normalisation
-does). The count fits a byte and the norm is one number per agent, so the index cache
-stores those (a quarter of the bytes) and :func:`decode` computes the values again. A
-count above 254 (rare: a long body's commonest n-grams) is stored as 255 and found in a
-short sorted table of ``(n-gram × agents + agent) → count`` (:class:`Counts`).
+Two forms, each recovered from a built matrix (term or n-gram rows × agent columns) and
+kept only when it gives back every value to the bit (else the index cache stores the
+floats, so the stored form can never change a score):
 
-:func:`encode` recovers the counts and norms from a built matrix: each agent's smallest
-``value / idf`` is a count of 1 (an agent's text has some n-gram once), the others are
-``exp(ratio - 1)`` rounded; the norm is the root of the sum of squares, moved by a few
-units in the last place where that does not give every value back. It then decodes the
-whole matrix and returns None unless every value comes back to the bit (the cache then
-stores the floats), so the stored form can never change a score.
+* **counts** (:func:`encode`, :func:`decode`): the char matrix (float32) and the word
+  matrix (float64) hold scikit-learn's ``TfidfTransformer(sublinear_tf=True)`` value
+  ``x = (1 + log(count)) * idf[row]`` (in the matrix's dtype), divided by the agent's L2
+  norm (``x / norm`` in float64, rounded to the dtype, as scikit-learn's row
+  normalisation does). So a count per entry and a norm per agent give the value back.
+  The counts are recovered from the values: each agent's smallest ``value / idf`` is a
+  count of 1 (an agent's text has some term once), the others are
+  ``exp(ratio - 1)`` rounded; the norm is the root of the sum of squares, moved by a few
+  units in the last place where that does not give every value back.
+* **levels** (:func:`encode_levels`, :func:`decode_levels`): the BM25F matrix holds
+  ``sat * idf[row]`` (float64), where ``sat``, the saturated field-weighted count, takes
+  one value per distinct combination of an agent's field counts: a few dozen per agent.
+  Each agent's distinct ``sat`` values (its levels) are recovered from ``value / idf``
+  (within a few units in the last place of the true one: grouped, then the member that
+  gives every value back is kept), and an entry is the code of its level, the
+  agent's commonest level first.
+
+The codes go to :mod:`agentroute._packed`, which stores each with its column gap in a byte.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from agentroute._index import Csr
 
-__all__ = ["BIG", "Counts", "decode", "encode", "tf_table"]
+__all__ = [
+    "MAX_CODE",
+    "Counts",
+    "Levels",
+    "decode",
+    "decode_levels",
+    "encode",
+    "encode_levels",
+    "tf_table",
+]
 
-#: The stored code of a count found in the table of large counts.
-BIG = 255
+#: Codes are stored as ``uint16``.
+MAX_CODE = (1 << 16) - 1
 
 # Entries handled at a time (a few arrays of this many float64: ~0.3 GB at 10,000 agents
 # otherwise, ~1.6 GB at 50,000).
 _CHUNK = 1 << 22
 # Norms tried on either side of the sum of squares (its order of summation differs from
-# scikit-learn's, by a few units in the last place).
+# scikit-learn's, by a few units in the last place), and levels on either side of a
+# quotient.
 _NUDGES = 16
+# Quotients closer than this (relative) are read as the same level.
+_SAME_LEVEL = 2.0**-40
 
 
-def tf_table(size: int) -> np.ndarray:
-    """``1 + log(count)`` in float32 for counts ``0 .. size-1``, as
+def tf_table(size: int, dtype: Any = np.float32) -> np.ndarray:
+    """``1 + log(count)`` in ``dtype`` for counts ``0 .. size-1``, as
     ``TfidfTransformer(sublinear_tf=True)`` computes it (``np.log`` in place, ``+= 1``)."""
-    table = np.arange(size, dtype=np.float32)
+    table: np.ndarray = np.arange(size, dtype=dtype)
     with np.errstate(divide="ignore"):
         np.log(table, table)
-    table += np.float32(1.0)
+    table += table.dtype.type(1.0)
     return table
 
 
-_TF = {np.dtype(np.uint8): tf_table(1 << 8), np.dtype(np.uint16): tf_table(1 << 16)}
+_TF = {np.dtype(t): tf_table(MAX_CODE + 1, t) for t in (np.float32, np.float64)}
 
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """The char matrix's counts as stored: ``codes`` (``uint8``, :data:`BIG` for a count
-    found in ``big_keys``/``big_counts``), the agents' ``norms``, the matrix width."""
+    """A matrix as ``counts`` (``uint16``, one an entry, each >= 1) and its agents'
+    ``norms`` (float64)."""
+
+    counts: np.ndarray
+    norms: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """A matrix as ``codes`` (``uint16``, one an entry) into each agent's ``levels``:
+    agent ``a``'s are ``levels[ptr[a]:ptr[a + 1]]`` (float64)."""
 
     codes: np.ndarray
-    norms: np.ndarray
-    big_keys: np.ndarray
-    big_counts: np.ndarray
-    width: int
+    levels: np.ndarray
+    ptr: np.ndarray
 
 
 def decode(
-    codes: np.ndarray,
-    rows: np.ndarray,
-    agents: np.ndarray,
-    idf: np.ndarray,
-    norms: np.ndarray,
-    big: tuple[np.ndarray, np.ndarray, int] | None = None,
+    counts: np.ndarray, rows: np.ndarray, agents: np.ndarray, idf: np.ndarray, norms: np.ndarray
 ) -> np.ndarray:
-    """The float32 values of entries with ``codes`` in n-gram ``rows`` of ``agents``.
-    ``big``: the table of large counts ``(keys, counts, width)`` for codes :data:`BIG`.
+    """The values (``idf``'s dtype) of entries with ``counts`` in ``rows`` of ``agents``.
 
     Raises
     ------
     ValueError
-        When a large count is not in the table.
+        When a count is 0 or above :data:`MAX_CODE`.
     """
-    if codes.dtype == np.uint8 and big is not None:
-        large = codes == BIG
-        tf = _TF[codes.dtype][codes]
-        if large.any():
-            keys, counts, width = big
-            wanted = rows[large] * width + agents[large]
-            at = np.minimum(np.searchsorted(keys, wanted), max(keys.size - 1, 0))
-            if not keys.size or not bool(np.all(keys[at] == wanted)):
-                raise ValueError("a large count is missing from its table")
-            tf[large] = tf_table_of(counts[at])
-    else:
-        tf = _TF[codes.dtype][codes]
-    x = tf * idf[rows]
-    out: np.ndarray = (x.astype(np.float64) / norms[agents]).astype(np.float32)
+    if counts.size and (int(counts.min()) < 1 or int(counts.max()) > MAX_CODE):
+        raise ValueError("a count out of range")
+    norm = norms[agents]
+    # Every value is (1 + log count) * idf >= 1 over the norm: a norm below 1 is not one.
+    if norm.size and float(norm.min()) < 1.0:
+        raise ValueError("a norm out of range")
+    x = _TF[idf.dtype][counts] * idf[rows]
+    out: np.ndarray = (x.astype(np.float64) / norm).astype(idf.dtype)
     return out
 
 
-def tf_table_of(counts: np.ndarray) -> np.ndarray:
-    """``1 + log(count)`` in float32 of each of ``counts``."""
-    values = counts.astype(np.float32)
-    np.log(values, values)
-    values += np.float32(1.0)
-    return values
+def decode_levels(
+    codes: np.ndarray,
+    rows: np.ndarray,
+    agents: np.ndarray,
+    idf: np.ndarray,
+    levels: np.ndarray,
+    ptr: np.ndarray,
+) -> np.ndarray:
+    """The float64 values of entries with level ``codes`` in ``rows`` of ``agents``.
+
+    Raises
+    ------
+    ValueError
+        When a code names no level of its agent.
+    """
+    start = ptr[agents].astype(np.int64)
+    at = start + codes
+    if codes.size and (int(codes.min()) < 0 or bool(np.any(at >= ptr[agents + 1]))):
+        raise ValueError("a level code out of range")
+    out: np.ndarray = levels[at] * idf[rows]
+    return out
 
 
 def _spans(indptr: np.ndarray) -> Iterator[tuple[int, int]]:
@@ -122,11 +152,18 @@ def _entries(t: Csr, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return rows, t.indices[span].astype(np.int64), t.data[span], span
 
 
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equal to the bit (so -0.0 and 0.0 differ, as they would in a sign test)."""
+    kind = f"u{a.dtype.itemsize}"
+    return np.asarray(a.view(kind) == b.view(kind))
+
+
 def encode(t: Csr, idf: np.ndarray) -> Counts | None:
     """The counts and per-agent norms (float64) that give back every value of ``t``
-    (n-grams × agents, float32) to the bit through :func:`decode`; None when they do not."""
+    (rows × agents, float32 or float64 as ``idf``) to the bit through :func:`decode`;
+    None when they do not."""
     n = t.shape[1]
-    if t.data.dtype != np.float32 or idf.dtype != np.float32:
+    if t.data.dtype != idf.dtype or idf.dtype not in _TF:
         return None
     low = np.full(n, np.inf)
     for a, b in _spans(t.indptr):
@@ -134,37 +171,103 @@ def encode(t: Csr, idf: np.ndarray) -> Counts | None:
         np.minimum.at(low, agents, values.astype(np.float64) / idf[rows])
     counts = np.zeros(t.data.size, dtype=np.uint16)
     squares = np.zeros(n)
+    tf = _TF[idf.dtype]
     for a, b in _spans(t.indptr):
         rows, agents, values, span = _entries(t, a, b)
         with np.errstate(over="ignore", invalid="ignore"):
             c = np.rint(np.exp(values.astype(np.float64) / idf[rows] / low[agents] - 1.0))
-        if not bool(np.all((c >= 1) & (c <= 65535))):
+        if not bool(np.all((c >= 1) & (c <= MAX_CODE))):
             return None
         counts[span] = c
-        x = _TF[counts.dtype][counts[span]] * idf[rows]
+        x = tf[counts[span]] * idf[rows]
         squares += np.bincount(agents, weights=(x * x).astype(np.float64), minlength=n)
     base = np.sqrt(squares)
     norms = base.copy()
-    codes, big = _codes(t, counts)
+    wrong = np.zeros(n, dtype=bool)
     # The norms of the agents still wrong walk outwards: +1, -1, +2, -2 ... ulps.
-    for nudge in [s * k for k in range(1, _NUDGES + 1) for s in (1, -1)]:
-        wrong = np.zeros(n, dtype=bool)
+    for nudge in [0, *[s * k for k in range(1, _NUDGES + 1) for s in (1, -1)]]:
+        if nudge:
+            norms[wrong] = base[wrong] + nudge * np.spacing(base[wrong])
+        still = np.zeros(n, dtype=bool)
         for a, b in _spans(t.indptr):
             rows, agents, values, span = _entries(t, a, b)
-            bad = decode(codes[span], rows, agents, idf, norms, big) != values
-            wrong[agents[bad]] = True
+            mine = counts[span]
+            if nudge:  # only the entries of the agents whose norm moved
+                keep = wrong[agents]
+                if not keep.any():
+                    continue
+                rows, agents, values, mine = rows[keep], agents[keep], values[keep], mine[keep]
+            bad = ~_same(decode(mine, rows, agents, idf, norms), values)
+            still[agents[bad]] = True
+        wrong = still
         if not wrong.any():
-            return Counts(codes, norms, big[0], big[1], n)
-        norms[wrong] = base[wrong] + nudge * np.spacing(base[wrong])
+            return Counts(counts, norms)
     return None
 
 
-def _codes(t: Csr, counts: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, int]]:
-    """The byte codes of ``counts`` and the table of the large ones."""
+def encode_levels(t: Csr, idf: np.ndarray) -> Levels | None:
+    """The level codes and per-agent levels that give back every value of ``t`` (rows ×
+    agents, float64) to the bit through :func:`decode_levels`; None when they do not."""
     n = t.shape[1]
-    large = np.flatnonzero(counts >= BIG)
-    rows = np.searchsorted(t.indptr, large, "right") - 1
-    keys = rows.astype(np.int64) * n + t.indices[large].astype(np.int64)
-    order = np.argsort(keys, kind="stable")
-    codes = np.minimum(counts, BIG).astype(np.uint8)
-    return codes, (keys[order], counts[large][order].astype(np.uint16), n)
+    if t.data.dtype != np.float64 or idf.dtype != np.float64:
+        return None
+    # 32-bit positions where they fit: at 100,000 agents the matrix has ~80 million entries,
+    # and each array of them in int64 is 0.65 GB.
+    small = np.int32 if t.data.size < 2**31 else np.int64
+    rows = np.repeat(np.arange(t.shape[0], dtype=small), np.diff(t.indptr))
+    agents = t.indices.astype(np.int32)
+    values = t.data
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = values / idf[rows]
+    if not bool(np.all(np.isfinite(q))):
+        return None
+    # By agent, then quotient: a stable sort of the agents (a radix sort of small integers)
+    # after a sort of the quotients, much faster than a lexsort.
+    order = np.argsort(q)
+    order = order[np.argsort(t.indices[order], kind="stable")]
+    qs, ag = q[order], agents[order]
+    del q
+    fresh = np.ones(qs.size, dtype=bool)
+    fresh[1:] = (ag[1:] != ag[:-1]) | (qs[1:] > qs[:-1] * (1.0 + _SAME_LEVEL))
+    group = np.cumsum(fresh, dtype=small) - 1  # of each sorted entry
+    base = qs[fresh]
+    level = base.copy()
+    sorted_rows, sorted_values = rows[order], values[order]
+    # The entries of the groups still wrong, tried with levels walking outwards from the
+    # group's smallest quotient: +1 ulp first (at 10,000 agents the quotient itself gave
+    # back the values of 21 % of the entries, +1 ulp those of all the rest), then 0, -1, +2 ...
+    todo = np.arange(qs.size, dtype=small)
+    del qs
+    ulp = np.spacing(base)
+    for nudge in [1, 0, -1, *[s * k for k in range(2, _NUDGES + 1) for s in (1, -1)]]:
+        g = group[todo]
+        trial = base + nudge * ulp
+        bad = ~_same(trial[g] * idf[sorted_rows[todo]], sorted_values[todo])
+        fixed = np.zeros(base.size, dtype=bool)
+        fixed[g] = True
+        fixed[g[bad]] = False
+        level[fixed] = trial[fixed]
+        todo = todo[~fixed[g]]
+        if not todo.size:
+            break
+    if todo.size:
+        return None
+    # Each agent's levels, its commonest first (ties by value): the codes most entries share.
+    members = np.bincount(group, minlength=base.size)
+    owner = ag[fresh]
+    by = np.argsort(level)
+    by = by[np.argsort(-members[by], kind="stable")]
+    by = by[np.argsort(owner[by], kind="stable")]
+    rank = np.empty(base.size, dtype=np.int64)
+    per_agent = np.bincount(owner, minlength=n)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per_agent, out=ptr[1:])
+    rank[by] = np.arange(base.size) - ptr[owner[by]]
+    if base.size and int(rank.max()) > MAX_CODE:
+        return None
+    codes = np.empty(values.size, dtype=np.uint16)
+    codes[order] = rank[group]
+    coded = Levels(codes, level[by], ptr)
+    del sorted_rows, sorted_values, group, ag
+    got = decode_levels(codes.astype(np.int64), rows, agents, idf, coded.levels, ptr)
+    return coded if bool(_same(got, values).all()) else None

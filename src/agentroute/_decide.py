@@ -271,7 +271,7 @@ def route_state(
         vectors = state.semantic.encode_requests(
             [*texts, *parts_to_route(texts, state.config.teams)]
         )
-    scores, meaning = _meaning(state, texts, scores, vectors)
+    scores, meaning = _meaning(state, texts, queries, scores, vectors)
     scores = apply_not_for(state.index, queries, scores, state.config.not_for)
     # A part (teams=False) is read for its agent, status and candidates: no reason.
     batch = _batch(state, queries, scores, state.depth(limit), explain=teams)
@@ -298,17 +298,21 @@ class _Meaning:
     cosines: np.ndarray
     lexical_best: np.ndarray
     weight: float
+    # Requests none of whose words the catalog knows: ranked by the view alone.
+    alone: np.ndarray
 
 
 def _meaning(
     state: State,
     texts: list[str],
+    queries: Sequence[Query],
     scores: Scores,
     vectors: dict[str, np.ndarray] | None,
 ) -> tuple[Scores, _Meaning | None]:
-    """``scores`` with the semantic view fused into ``combined`` (:func:`fuse`), and the
-    view's cosines (``vectors``: requests already encoded); ``scores`` itself and None
-    for a router without one."""
+    """``scores`` with the semantic view fused into ``combined`` (:func:`fuse`; a request
+    none of whose words the catalog knows is ranked by the view alone), and the view's
+    cosines (``vectors``: requests already encoded); ``scores`` itself and None for a
+    router without one."""
     view = state.semantic
     if view is None:
         return scores, None
@@ -316,8 +320,15 @@ def _meaning(
     cosines = view.score(texts, vectors)
     lexical = np.round(scores.combined, 9)
     lexical_best = np.array([int(_ranked(row, 1)[0]) for row in lexical], dtype=np.int64)
-    fused = replace(scores, combined=fuse(scores.combined, [(weight, cosines)]))
-    return fused, _Meaning(cosines, lexical_best, weight)
+    combined = fuse(scores.combined, [(weight, cosines)])
+    alone = np.array(
+        [q.known_terms == 0 and bool(t.strip()) for t, q in zip(texts, queries, strict=True)],
+        dtype=bool,
+    )
+    if alone.any():
+        combined = np.where(alone[:, None], fuse(scores.combined, [(1.0, cosines)]), combined)
+    fused = replace(scores, combined=combined)
+    return fused, _Meaning(cosines, lexical_best, weight, alone)
 
 
 def _sigmoid(z: float) -> float:
@@ -436,7 +447,7 @@ def _learned_evidence(
         order = _ranked(p, max(k, 2))
         candidates = tuple(Candidate(agent=names[j], score=float(p[j])) for j in order[:k])
         if not text.strip():
-            out.append(_Evidence(text=text, candidates=candidates, decline=_EMPTY))
+            out.append(_Evidence(text=text, candidates=(), decline=_EMPTY))
             continue
         best = int(order[0])
         conf = float(p[best])
@@ -698,10 +709,14 @@ def _catalog_evidence(
     order = batch.heads[row]
     candidates = state.candidates(combined, limit, order)
 
-    if not text.strip():
-        return _Evidence(text=text, candidates=candidates, decline=_EMPTY)
+    if not text.strip():  # every score is 0: a list would be the catalog's first names
+        return _Evidence(text=text, candidates=(), decline=_EMPTY)
     best = int(order[0])  # the head of the ranking (what _ranked(combined, 1) gives)
     s1 = float(combined[best])
+    if meaning is not None and meaning.alone[row]:
+        return _alone_evidence(
+            state, text, candidates, meaning.cosines[row], combined, best, row, batch
+        )
     if query.known_terms == 0 or s1 <= 0.0:
         why = no_catalog_words(text) if batch.explain else NO_KNOWN_WORDS
         return _Evidence(text=text, candidates=candidates, decline=why)
@@ -756,6 +771,46 @@ def _catalog_evidence(
         why=why,
         copies=tuple(x for x in same_names if x != name)[:3],
         terms=terms,
+    )
+
+
+def _alone_evidence(
+    state: State,
+    text: str,
+    candidates: tuple[Candidate, ...],
+    cosines: np.ndarray,
+    combined: np.ndarray,
+    best: int,
+    row: int,
+    batch: _Batch,
+) -> _Evidence:
+    """A request none of whose words the catalog knows, with a semantic view: judged by
+    the view alone (``SemanticConfig.alone_confidence``), never by the lexical rules."""
+    sem = state.config.semantic
+    name, top = state.index.names[best], float(cosines[best])
+    rival = int(batch.rival[row])
+    conf = sem.alone_confidence(top, float(cosines[rival]) if rival >= 0 else 0.0)
+    closeness = (
+        f"closest in meaning to its description: {top:.2f}; no word in common with any agent"
+    )
+    bar = max(sem.alone_min_confidence, state.config.min_confidence)
+    decline = None
+    if conf < bar:
+        decline = (
+            f"none of the request's words appear in any agent's text, and the closest in "
+            f"meaning, {name} ({top:.2f}), has confidence {conf:.2f}, below {bar:.2f}."
+        )
+    runner, runner_score = _runner(state.index, combined, rival, None)
+    return _Evidence(
+        text=text,
+        candidates=candidates,
+        confidence=conf,
+        decline=decline,
+        name=name,
+        score=float(combined[best]),
+        runner=runner,
+        runner_score=runner_score,
+        why=closeness,
     )
 
 

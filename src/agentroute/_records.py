@@ -21,6 +21,9 @@ from agentroute._spec import AgentSpec, spec_from_json, spec_to_json
 __all__ = ["DIGEST_BYTES", "Records", "digest", "records_blob"]
 
 DIGEST_BYTES = 16
+# zlib's default level: 8 % smaller than level 1 at 10,000 agents (29.5 MB against 32.0),
+# for ~1 s more of a write; level 9 gains nothing more.
+_LEVEL = 6
 # No record inflates beyond this (an agent file is at most DEFAULT_MAX_BYTES of text,
 # and JSON escapes at most six bytes a character).
 _MAX_RECORD_BYTES = 8 * DEFAULT_MAX_BYTES + (1 << 16)
@@ -40,7 +43,7 @@ def records_blob(agents: Sequence[AgentSpec]) -> tuple[bytes, np.ndarray, np.nda
     blobs = [
         zlib.compress(
             json.dumps(spec_to_json(a), ensure_ascii=True, separators=(",", ":")).encode("ascii"),
-            1,
+            _LEVEL,
         )
         for a in agents
     ]

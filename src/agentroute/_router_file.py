@@ -193,6 +193,10 @@ def _integer(path: str, where: str, value: Any, lo: int, hi: int) -> int:
     return value
 
 
+# SemanticConfig fields added after format 2 (issue 23's third round): absent from older files.
+_SEMANTIC_ADDED = ("alone_intercept", "alone_top", "alone_gap", "alone_min_confidence")
+
+
 def _fields(path: str, where: str, value: Any, cls: Any, bound: float) -> dict[str, float]:
     """The numbers of a saved ``Weights``: exactly its fields."""
     names = [f.name for f in fields(cls)]
@@ -278,7 +282,11 @@ def _config(path: str, cfg: Any) -> RouterConfig:
         if k in cfg
     }
     if "semantic" in cfg:  # since format 2
-        numbers = _fields(path, "semantic", cfg["semantic"], SemanticConfig, _MAX_CALIBRATION)
+        saved = cfg["semantic"]
+        if isinstance(saved, dict):  # a file older than the view-alone fields: their defaults
+            default = SemanticConfig()
+            saved = {**{k: getattr(default, k) for k in _SEMANTIC_ADDED}, **saved}
+        numbers = _fields(path, "semantic", saved, SemanticConfig, _MAX_CALIBRATION)
         try:
             rules["semantic"] = SemanticConfig(**numbers)
         except ValueError as exc:

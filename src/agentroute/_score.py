@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from agentroute._dense import add_dense
 from agentroute._index import (
     FUZZY_CUTOFF,
     MAX_TRIGGER_TERMS,
@@ -354,9 +355,10 @@ def _scipy_loaded() -> bool:
 def _kernels() -> Any:
     """SciPy's compiled sparse kernels, or None when this SciPy lacks them.
 
-    ``scipy.sparse._sparsetools`` is private: before it is trusted, its product of a
-    small fixed matrix must equal the public ``@``'s, bit for bit; a SciPy whose
-    private module moved or changed its signature falls back to the public product.
+    ``scipy.sparse._sparsetools`` is private: before it is trusted, its products of a
+    small fixed matrix (row by row, and through dense blocks) must equal the public
+    ``@``'s, bit for bit; a SciPy whose private module moved or changed its signature
+    falls back to the public product.
     """
     try:
         import scipy.sparse as sparse
@@ -367,6 +369,12 @@ def _kernels() -> Any:
         want = (_rows(probe, 2, np.float32) @ m).toarray()
         got = _products_with(_sparsetools, m, probe, np.float32)
         if got.dtype != want.dtype or not np.array_equal(got, want):
+            return None
+        # The dense blocks' kernel (agentroute._dense), on the same row stored ascending.
+        dense = np.zeros((1, 3), dtype=np.float32)
+        ptr, cols = np.array([0, 2]), np.array([0, 1])
+        add_dense(_sparsetools, m, ptr, cols, np.array([0.5, 3.0], dtype=np.float32), dense)
+        if not np.array_equal(dense, want):
             return None
     except Exception:  # any failure means: use the public product
         return None
@@ -543,6 +551,7 @@ def score(
     moments: dict[str, np.ndarray] = {}
     unbounded: list[np.ndarray] = []
     combined: np.ndarray | None = None
+    term: np.ndarray | None = None  # one buffer for every signal's weighted term
     for signal in signals:
         view = signal.score(batch)
         views[signal.name] = view.values
@@ -552,8 +561,14 @@ def score(
             moments[signal.name] = view.moments
         weight = shares.get(signal.name, 0.0)
         if weight > 0.0:  # a zero weight would add +0.0 to every entry: the same bits
-            term = weight * relative(view.values)
-            combined = term if combined is None else combined + term
+            # weight * relative(values), summed signal after signal, in place: a batch's
+            # matrices are megabytes each.
+            if combined is None:
+                combined = relative(view.values)
+                np.multiply(combined, weight, out=combined)
+            else:
+                term = np.multiply(relative(view.values, term), weight, out=term)
+                np.add(combined, term, out=combined)
     if combined is None:  # pragma: no cover - Weights refuses all-zero weights
         combined = np.zeros((len(queries), index.n_agents), dtype=np.float64)
     for arr in (combined, *unbounded):

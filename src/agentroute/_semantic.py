@@ -30,7 +30,7 @@ import os
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -48,6 +48,7 @@ __all__ = [
     "SupportsEncode",
     "agent_texts",
     "build_view",
+    "centroids",
     "load_encoder",
 ]
 
@@ -326,13 +327,15 @@ class SemanticConfig:
     """
 
     # The rule of benchmarks/fit_semantic.py over every training catalog (all-MiniLM-L6-v2;
-    # mean top-1 per shape, ties to the smaller weight): full prompts 0.0 (0.820 at 0, 0.817
-    # at 0.2: the collections gain 0.02-0.03 there, their 4-10-agent subsets lose more),
-    # name + description 0.3 (0.369 -> 0.417), agents with example requests 0.8
-    # (0.570 -> 0.773).
-    weight_short: float = 0.3
+    # top-1 pooled over each shape's training requests, ties to the smaller weight):
+    # name + description 0.4 (0.344 -> 0.402), agents with example requests 0.7
+    # (0.681 -> 0.803, each agent compared by its prototype). Full prompts: the rule picks
+    # 0.2 (most collections and pairs gain up to 0.03 there) but the 4-12-agent
+    # subsets of wshobson lose under leave-one-catalog-out and teams get fewer parts right
+    # (benchmarks/README.md, "Meaning"), so the view is off for them by default.
+    weight_short: float = 0.4
     weight_long: float = 0.0
-    weight_examples: float = 0.8
+    weight_examples: float = 0.7
     long_log_terms: float = 5.0
     examples_per_agent: float = 1.5
     confidence_scale: float = 1.0
@@ -344,6 +347,16 @@ class SemanticConfig:
     scope_intercept: float = 0.0
     scope_top: float = 0.0
     scope_z: float = 0.0
+    # A request none of whose words the catalog knows is judged by the view alone: its
+    # confidence is sigmoid(alone_intercept + alone_top * top cosine + alone_gap * (top -
+    # second cosine)), and it is routed only at alone_min_confidence or more (the lowest
+    # bar that declined 99 % of the out-of-scope requests sharing no catalog word on the
+    # training catalogs: such requests were all declined before). Fitted by
+    # benchmarks/fit_semantic.py (all-MiniLM-L6-v2).
+    alone_intercept: float = -3.126
+    alone_top: float = 3.7724
+    alone_gap: float = 14.9947
+    alone_min_confidence: float = 0.44
 
     def __post_init__(self) -> None:
         for name in self.__slots__:
@@ -354,7 +367,7 @@ class SemanticConfig:
                 or not math.isfinite(value)
             ):
                 raise ValueError(f"SemanticConfig.{name} must be a finite number, got {value!r}")
-        for name in ("weight_short", "weight_long", "weight_examples"):
+        for name in ("weight_short", "weight_long", "weight_examples", "alone_min_confidence"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(
                     f"SemanticConfig.{name} must be in [0, 1], got {getattr(self, name)!r}"
@@ -365,7 +378,7 @@ class SemanticConfig:
 
         >>> cfg = SemanticConfig()
         >>> cfg.weight(6.7), cfg.weight(3.9), cfg.weight(3.9, 5.0)
-        (0.0, 0.3, 0.8)
+        (0.0, 0.4, 0.7)
         """
         if log_terms >= self.long_log_terms:
             return self.weight_long
@@ -374,22 +387,55 @@ class SemanticConfig:
         return self.weight_short
 
 
+    def alone_confidence(self, top: float, second: float) -> float:
+        """The confidence that a request the view alone ranks (it shares no word with the
+        catalog) is right: from its top agent's cosine and the best cosine of an agent
+        that is no copy of it (``second``; 0 when there is none).
+
+        >>> round(SemanticConfig().alone_confidence(0.7, 0.4), 3)
+        0.982
+        """
+        z = self.alone_intercept + self.alone_top * top + self.alone_gap * (top - second)
+        return float(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))))
+
+
 #: The calibration inputs the semantic view adds (see :class:`SemanticConfig`).
 SEMANTIC_INPUTS = ("top", "z", "agree")
 
 
+def centroids(vectors: np.ndarray, owner: np.ndarray, n_agents: int) -> np.ndarray:
+    """Each agent's unit prototype: the normalised mean of its rows (``owner``: the agent
+    of each row, grouped). An agent of one text is that text's vector; one with example
+    requests is their centre with its description's, which scored held-out intents better
+    than the best single row (``benchmarks/README.md``, "Meaning"). An agent with no row
+    is a zero row.
+
+    >>> v = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    >>> np.round(centroids(v, np.array([0, 0, 1]), 3).astype(float), 3).tolist()
+    [[0.707, 0.707], [0.6, 0.8], [0.0, 0.0]]
+    """
+    sums = np.zeros((n_agents, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, owner, vectors.astype(np.float64))
+    return _unit_rows(sums, n_agents, "agent vectors")
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class SemanticView:
-    """Agent vectors (one row per text, ``owner`` the agent of each row) and the encoder
-    that made them."""
+    """Agent vectors (one row per text, ``owner`` the agent of each row), each agent's
+    prototype (:func:`centroids`, what a request is compared with) and the encoder that
+    made them."""
 
     encoder: Encoder
     vectors: np.ndarray  # float32, rows x dim, unit rows
     owner: np.ndarray  # int64, rows: the agent (index order) of each row
     n_agents: int
+    prototypes: np.ndarray = field(init=False, repr=False)  # float32, agents x dim
 
     name = "semantic"
     inputs = SEMANTIC_INPUTS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prototypes", centroids(self.vectors, self.owner, self.n_agents))
 
     @property
     def texts_per_agent(self) -> float:
@@ -414,23 +460,16 @@ class SemanticView:
     def score(
         self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None
     ) -> np.ndarray:
-        """Cosines in [0, 1]: requests x agents, each agent its best row. The vectors of
-        ``known`` (from :meth:`encode_requests`) are reused; the other texts are encoded in
-        one batch."""
+        """Cosines in [0, 1]: requests x agents, each agent's prototype (:func:`centroids`).
+        The vectors of ``known`` (from :meth:`encode_requests`) are reused; the other texts
+        are encoded in one batch."""
         known = known or {}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         fresh = self.encode_requests(missing) if missing else {}
         q = np.zeros((len(texts), self.encoder.dim), dtype=np.float32)
         for i, t in enumerate(texts):
             q[i] = known[t] if t in known else fresh[t]
-        cos = (q @ self.vectors.T).astype(np.float64)
-        out = np.zeros((len(texts), self.n_agents), dtype=np.float64)
-        if cos.size:
-            # Rows are grouped by agent (build_view writes them so): one maximum per group.
-            starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
-            best = np.maximum.reduceat(cos, starts, axis=1)
-            out[:, self.owner[starts]] = best
-        np.clip(out, 0.0, 1.0, out=out)
+        out: np.ndarray = np.clip((q @ self.prototypes.T).astype(np.float64), 0.0, 1.0)
         return out
 
     def inputs_for(self, cosines: np.ndarray, best: int, lexical_best: int) -> tuple[float, ...]:

@@ -170,14 +170,19 @@ class LexicalSignal(Protocol):
         ...
 
 
-def relative(raw: np.ndarray) -> np.ndarray:
-    """Each row divided by its best agent's value (0 where no agent scores).
+def relative(raw: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Each row divided by its best agent's value (0 where no agent scores); written into
+    ``out`` (an array of ``raw``'s shape and dtype) when given, else into a new array.
 
     >>> relative(np.array([[0.5, 0.25], [0.0, 0.0]])).tolist()
     [[1.0, 0.5], [0.0, 0.0]]
     """
     top = raw.max(axis=1, keepdims=True) if raw.shape[1] else np.zeros((raw.shape[0], 1))
-    out: np.ndarray = np.divide(raw, top, out=np.zeros_like(raw), where=top > 0)
+    if out is None:
+        out = np.zeros_like(raw)
+    else:
+        out.fill(0.0)
+    np.divide(raw, top, out=out, where=top > 0)
     return out
 
 

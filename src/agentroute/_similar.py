@@ -41,6 +41,7 @@ kept, so a catalog of 10,000 agents never holds an n × n matrix.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -299,13 +300,29 @@ def near_equivalents(
     return pairs.data.astype(np.float64), pairs.indices, pairs.indptr
 
 
+# Per matrix, the rows already sorted (read-only arrays): a route reads its leader's row
+# twice (alternatives, then the runner-up's mask), and a batch's leaders repeat.
+_ROWS: weakref.WeakKeyDictionary[Csr, dict[int, tuple[np.ndarray, np.ndarray]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def similar_of(similar: Csr, i: int) -> tuple[np.ndarray, np.ndarray]:
     """Agent ``i``'s near-equivalents (positions) and their similarity, best first
-    (ties by position)."""
-    agents, vals, _ = similar.gather(np.array([i], dtype=np.int64))  # this row only
-    cols = agents.astype(np.int64)
-    order = np.lexsort((cols, -vals))
-    return cols[order], vals[order]
+    (ties by position); read-only arrays."""
+    rows = _ROWS.get(similar)
+    if rows is None:
+        rows = _ROWS.setdefault(similar, {})
+    found = rows.get(i)
+    if found is None:
+        agents, vals, _ = similar.gather(np.array([i], dtype=np.int64))  # this row only
+        cols = agents.astype(np.int64)
+        order = np.lexsort((cols, -vals))
+        found = (cols[order], vals[order])
+        for a in found:
+            a.setflags(write=False)
+        rows[i] = found
+    return found
 
 
 def similar_names(index: Index, name: str) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agentroute._dense import DENSE_SHARE, add_dense, worth_dense
 from agentroute._index import Index, char_words
 from agentroute._tfidf import sublinear, word_ngrams
 
@@ -93,13 +94,21 @@ def _product(
     values: np.ndarray,
     dtype: type,
     max_entries: int,
+    descending: bool = False,
+    dense_share: float = DENSE_SHARE,
 ) -> np.ndarray:
     """Dense ``requests × agents``: the batch's rows times ``matrix`` with the compiled
     kernel (each row summed in its stored order, as the one-row path sums it), as many
-    rows a call as ``max_entries`` result entries hold."""
+    rows a call as ``max_entries`` result entries hold; through dense blocks of the rows
+    read (:mod:`agentroute._dense`) when those hold ``dense_share`` of the agents or more
+    on average. ``descending``: each request's columns are stored descending (else
+    ascending)."""
     n_rows, n = indptr.size - 1, int(matrix.shape[1])
     out: np.ndarray = np.zeros((n_rows, n), dtype=dtype)
     if n_rows == 0 or n == 0 or cols.size == 0:
+        return out
+    if worth_dense(matrix, cols, dense_share):
+        add_dense(tools, matrix, indptr, cols, values, out, descending=descending)
         return out
     ip, ix, data = matrix.indptr, matrix.indices, matrix.data
     kind = ip.dtype
@@ -143,13 +152,16 @@ def batch_products(
     *,
     chars: bool = True,
     max_entries: int = RESULT_ENTRIES,
+    dense_share: float = DENSE_SHARE,
 ) -> BatchProducts:
     """The products of every request of ``queries`` with the index's four views.
 
     ``tools``: SciPy's kernel module (see :func:`agentroute._score._kernels`), or None
     for SciPy's public product. ``chars=False`` leaves the char view at zero (the
     caller reads it for pre-selected agents only). ``max_entries`` bounds the result
-    buffer of one kernel call (rows × agents).
+    buffer of one kernel call (rows × agents); a view whose rows the batch reads hold
+    ``dense_share`` of the agents or more on average is read through dense blocks
+    (:mod:`agentroute._dense`; the same sums).
     """
     nq = len(queries)
     grams = [word_ngrams(q.terms, 1, 2) for q in queries]
@@ -182,16 +194,20 @@ def batch_products(
 
     if tools is None:  # pragma: no cover - SciPy's private kernels moved
 
-        def product(m: Any, p: np.ndarray, cc: np.ndarray, v: np.ndarray, dt: type) -> np.ndarray:
+        def product(
+            m: Any, p: np.ndarray, cc: np.ndarray, v: np.ndarray, dt: type, down: bool = False
+        ) -> np.ndarray:
             return _public_product(m, p, cc, v, dt)
     else:
 
-        def product(m: Any, p: np.ndarray, cc: np.ndarray, v: np.ndarray, dt: type) -> np.ndarray:
-            return _product(tools, m, p, cc, v, dt, max_entries)
+        def product(
+            m: Any, p: np.ndarray, cc: np.ndarray, v: np.ndarray, dt: type, down: bool = False
+        ) -> np.ndarray:
+            return _product(tools, m, p, cc, v, dt, max_entries, down, dense_share)
 
     bm25 = product(index.bm25_scipy, indptr, c, np.ones(c.size), np.float64)
     hit = product(index.bm25_pattern, indptr, c, cover, np.float64)
-    word = product(index.word_scipy, _indptr(wr, nq), wc, wv, np.float64)
+    word = product(index.word_scipy, _indptr(wr, nq), wc, wv, np.float64, True)
     if chars:
         char = product(index.chars_scipy, *char_rows(index, queries), np.float32)
     else:
