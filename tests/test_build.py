@@ -170,17 +170,16 @@ def test_counting_in_slices_builds_the_same_index_on_synthetic_catalogs(
     assert_same_index(sliced, whole)
 
 
-@given(st.lists(st.integers(0, 6), max_size=40), st.integers(1, 9))
-def test_row_sums_in_chunks_equal_one_bincount(lengths: list[int], entries: int) -> None:
-    from agentroute._build import _row_sums
-
-    indptr = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int32)
-    rng = np.random.default_rng(len(lengths))
-    data = rng.random(int(indptr[-1])).astype(np.float32)
-    matrix = Csr(data, np.zeros(data.size, dtype=np.uint16), indptr, (len(lengths), 1))
-    rows = np.repeat(np.arange(len(lengths)), lengths)
-    expected = np.bincount(rows, weights=data, minlength=len(lengths))
-    np.testing.assert_array_equal(_row_sums(matrix, entries), expected)
+@pytest.mark.parametrize("size", [1, 5, 10_000])
+def test_char_sums_are_each_rows_sum_added_in_stored_order(size: int) -> None:
+    """Each n-gram's column sum (pre-selection's exact mean) is added while the slices are
+    placed: the same bits as one bincount over the finished rows, whatever the slices."""
+    index = build_index(load_agents(default_catalog_path()).agents, slice_agents=size)
+    m = index.chars_t
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr.astype(np.int64)))
+    expected = np.bincount(rows, weights=m.data, minlength=m.shape[0])
+    assert index.char_sums.dtype == np.float64
+    np.testing.assert_array_equal(index.char_sums, expected)
 
 
 def test_the_build_progress_counts_each_agent_once() -> None:

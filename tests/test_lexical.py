@@ -100,3 +100,25 @@ def test_signal_named_says_which_exist() -> None:
     assert signal_named("bm25").inputs == ("bm25",)
     with pytest.raises(KeyError, match="no lexical signal named 'nope'; known: bm25, word"):
         signal_named("nope")
+
+
+def test_a_preselected_char_view_has_the_whole_catalogs_spread() -> None:
+    """The scope model reads the char view's mean and spread over every agent. With the
+    view read for a few candidates only, the agents left out are not all at one value:
+    their own variance (from a sample of them; here, below the sample's size, all of them)
+    belongs in the spread, or the char z-score comes out too large."""
+    from agentroute._index import IndexConfig
+
+    r = default_router()
+    index = r.index
+    texts = [t for t in REQUESTS if t] + ["kubernetes helm chart for postgres"]
+    queries = [analyze_query(index, t) for t in texts]
+    exact = score(index, queries, r.config.weights)
+    few = dataclasses.replace(index, config=IndexConfig(preselect_min_agents=1, preselect=4))
+    pre = score(few, queries, r.config.weights)
+    assert pre.char_moments is not None
+    for row in range(len(texts)):
+        full = exact.char[row]
+        assert np.count_nonzero(full) > 4
+        assert pre.char_moments[row, 0] == pytest.approx(full.mean(), rel=1e-6)
+        assert pre.char_moments[row, 1] == pytest.approx(full.std(), rel=1e-6)

@@ -278,12 +278,13 @@ class _CharCounter:
             )
         )
 
-    def finish(self) -> tuple[tuple[str, ...], np.ndarray, Csr]:
-        """The sorted n-grams, their IDF and the weights transposed (n-grams × documents):
+    def finish(self) -> tuple[tuple[str, ...], np.ndarray, Csr, np.ndarray]:
+        """The sorted n-grams, their IDF, the weights transposed (n-grams × documents):
         ``TfidfTransformer(sublinear_tf=True).fit_transform`` of the counts, then
         ``.T.tocsr()``, to the bit, computed a slice at a time into the final arrays, so
         the documents × n-grams matrix, its weights and its transpose never coexist (at
-        100,000 agents each is ~3 GB)."""
+        100,000 agents each is ~3 GB); and each n-gram's sum of weights (float64), added
+        in document order as ``np.bincount`` over its row adds them."""
         import scipy.sparse as sp
 
         first_seen = self.first_seen
@@ -315,6 +316,7 @@ class _CharCounter:
         indices = np.empty(nnz, dtype=index_dtype(n_docs))
         data = np.empty(nnz, dtype=np.float32)
         fill = indptr[:-1].copy()
+        sums = np.zeros(n_grams, dtype=np.float64)
         first_doc = 0
         while parts:  # each slice is weighted, placed, then let go
             lengths, cols, counts = parts.pop(0)
@@ -325,6 +327,9 @@ class _CharCounter:
             norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=lengths.size))
             values = (values / norms[rows]).astype(np.float32)
             del rows, norms
+            # Unbuffered: each n-gram's weights added one after another, documents ascending
+            # (slices come in document order), as a bincount over its finished row adds them.
+            np.add.at(sums, remap[cols], values.astype(np.float64))
             ptr = np.zeros(lengths.size + 1, dtype=np.int64)
             np.cumsum(lengths, out=ptr[1:])
             by_gram = sp.csr_matrix(
@@ -341,14 +346,19 @@ class _CharCounter:
         chars_t = Csr(data, indices, indptr.astype(pointer_dtype(nnz)), (n_grams, n_docs))
         by_name = np.empty_like(idf)  # the IDF of each n-gram by its sorted position
         by_name[remap] = idf
-        return tuple(names), by_name, chars_t
+        return tuple(names), by_name, chars_t, sums
 
 
 # -- fitting ----------------------------------------------------------------------------
 
 
 def _bm25f(fields: dict[str, Any], n_agents: int, config: IndexConfig) -> tuple[Any, np.ndarray]:
-    """BM25F: per-field length normalisation, weighted sum, one saturation, IDF."""
+    """BM25F: per-field length normalisation, weighted sum, one saturation, IDF.
+
+    Rows and columns are scaled on the stored values (``data * scale[row]``,
+    ``data * idf[column]``): the products ``diags(scale) @ counts`` and ``tf @ diags(idf)``
+    give, each entry being one product added to 0, the same values (zero products
+    dropped as they drop them), without a sparse product's sort."""
     import scipy.sparse as sp
 
     total: Any = None
@@ -357,7 +367,12 @@ def _bm25f(fields: dict[str, Any], n_agents: int, config: IndexConfig) -> tuple[
         mean = float(length.mean()) if length.size else 0.0
         b = config.bm25_b
         norm = 1.0 - b + b * length / mean if mean > 0 else np.ones_like(length)
-        part = sp.diags(config.field_weights[name] / np.maximum(norm, 1e-9)) @ counts
+        scale = config.field_weights[name] / np.maximum(norm, 1e-9)
+        part = sp.csr_matrix(
+            (counts.data * np.repeat(scale, np.diff(counts.indptr)), counts.indices, counts.indptr),
+            shape=counts.shape,
+        )
+        part.eliminate_zeros()
         total = part if total is None else total + part
     assert total is not None
     tf = sp.csr_matrix(total, dtype=np.float64)
@@ -366,30 +381,10 @@ def _bm25f(fields: dict[str, Any], n_agents: int, config: IndexConfig) -> tuple[
     idf = np.log1p((n_agents - df + 0.5) / (df + 0.5))
     k1 = config.bm25_k1
     tf.data = tf.data * (k1 + 1.0) / (tf.data + k1)
-    weights = sp.csr_matrix(tf @ sp.diags(idf), dtype=np.float64)
-    weights.sort_indices()
-    return weights, idf
-
-
-def _row_sums(matrix: Csr, entries: int = 1 << 24) -> np.ndarray:
-    """Each row's sum (float64), its entries added in stored order: ``np.bincount`` of
-    the row of each entry, a few million entries at a time (rows whole, so every sum is
-    the one a single ``bincount`` gives) rather than a row id for every entry at once."""
-    rows = matrix.shape[0]
-    out = np.zeros(rows, dtype=np.float64)
-    indptr = matrix.indptr.astype(np.int64)
-    start = 0
-    while start < rows:
-        stop = max(start + 1, int(np.searchsorted(indptr, indptr[start] + entries, "right")) - 1)
-        stop = min(stop, rows)
-        a, b = int(indptr[start]), int(indptr[stop])
-        out[start:stop] = np.bincount(
-            np.repeat(np.arange(stop - start), np.diff(indptr[start : stop + 1])),
-            weights=matrix.data[a:b],
-            minlength=stop - start,
-        )
-        start = stop
-    return out
+    tf.data = tf.data * idf[tf.indices]
+    tf.eliminate_zeros()
+    tf.sort_indices()
+    return tf, idf
 
 
 def _transposed(matrix: Any, dtype: Any = None) -> Csr:
@@ -444,7 +439,7 @@ def build_index(
     if isinstance(slice_agents, bool) or not isinstance(slice_agents, int) or slice_agents < 1:
         raise ValueError(f"slice_agents must be an integer >= 1, got {slice_agents!r}")
     words = _words(ordered, bodies, config, slice_agents, tick)
-    char_names, char_idf, chars_t = _chars(ordered, bodies, slice_agents, tick)
+    char_names, char_idf, chars_t, char_sums = _chars(ordered, bodies, slice_agents, tick)
     table, weights, surfaces = _trigger_table(ordered)
     fuzzy = sorted(t for t in words.head_terms if len(t) >= MIN_FUZZY_LEN and t.isalpha())
     return Index(
@@ -459,7 +454,7 @@ def build_index(
         char_names=Strings.from_sorted(char_names),
         char_idf=char_idf,
         chars_t=chars_t,
-        char_sums=_row_sums(chars_t),
+        char_sums=char_sums,
         triggers=table,
         trigger_weight=weights,
         trigger_surface=surfaces,
@@ -579,7 +574,7 @@ def _words(
 
 def _chars(
     ordered: Sequence[AgentSpec], bodies: Sequence[str], size: int, tick: Callable[[int], None]
-) -> tuple[tuple[str, ...], np.ndarray, Csr]:
+) -> tuple[tuple[str, ...], np.ndarray, Csr, np.ndarray]:
     """The character n-gram side (the second pass over the text):
     :meth:`_CharCounter.finish`."""
     n = len(ordered)

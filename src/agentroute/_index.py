@@ -360,23 +360,30 @@ class Strings:
         return value.encode("utf-8", "surrogatepass") + b"\x01"
 
     @staticmethod
-    def _width(size: int) -> int:
-        return max(8, 1 << (size - 1).bit_length())
+    def _widths(encoded: Sequence[bytes]) -> np.ndarray:
+        """The bucket width of each encoded string: the next power of two, at least 8."""
+        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        bits = np.ceil(np.log2(np.maximum(sizes, 1))).astype(np.int64)
+        out: np.ndarray = np.maximum(8, 1 << bits)
+        return out
 
     @classmethod
     def from_sorted(cls, values: Sequence[str]) -> Strings:
-        encoded = [cls._encode(v) for v in values]
-        buckets: dict[int, list[int]] = {}
-        for i, e in enumerate(encoded):
-            buckets.setdefault(cls._width(len(e)), []).append(i)
+        encoded = [v.encode("utf-8", "surrogatepass") + b"\x01" for v in values]
+        widths = cls._widths(encoded)
         keys, positions = [], []
-        for width in sorted(buckets):
-            members = buckets[width]
-            k = np.array([encoded[i] for i in members], dtype=f"S{width}")
-            p = np.array(members, dtype=np.int32)
-            order = np.argsort(k, kind="stable")  # byte order (sorted already, bar NUL)
-            keys.append(k[order])
-            positions.append(p[order])
+        for width in np.unique(widths).tolist():
+            members = np.flatnonzero(widths == width)
+            k = np.array([encoded[i] for i in members.tolist()], dtype=f"S{width}")
+            p = members.astype(np.int32)
+            # Byte order is the vocabulary's (UTF-8 keeps code point order), bar strings
+            # with a NUL in them: sort only when a bucket is not in order already (a
+            # stable sort of a sorted bucket leaves it as it is).
+            if k.size > 1 and not bool(np.all(k[1:] >= k[:-1])):
+                order = np.argsort(k, kind="stable")
+                k, p = k[order], p[order]
+            keys.append(k)
+            positions.append(p)
         return cls(keys, positions)
 
     def __len__(self) -> int:
@@ -436,9 +443,7 @@ class Strings:
         if table is not None:
             return np.fromiter((table.get(v, -1) for v in values), np.int64, len(values))
         encoded = [self._encode(v) for v in values]
-        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        # The bucket width of each: the next power of two, at least 8.
-        widths = np.maximum(8, 1 << np.ceil(np.log2(sizes)).astype(np.int64))
+        widths = self._widths(encoded)
         for keys, positions in zip(self.keys, self.positions, strict=True):
             width = keys.dtype.itemsize
             mine = np.flatnonzero(widths == width)

@@ -255,13 +255,16 @@ def near_equivalents(
     tails = [name_cores(d) for d in declared]
     left, right = _candidates(rows, cores, tails)
     cos = np.clip(_cosines(rows, left, right), 0.0, 1.0)
-    same_core = np.fromiter(
+    # Whether the names say the same thing matters only between the two bars.
+    same_core = np.zeros(left.size, dtype=bool)
+    between = np.flatnonzero((cos >= MIN_NAMED) & (cos < MIN_TEXT))
+    same_core[between] = np.fromiter(
         (
             _named_alike(cores[i], tails[i], cores[j], tails[j])
-            for i, j in zip(left.tolist(), right.tolist(), strict=True)
+            for i, j in zip(left[between].tolist(), right[between].tolist(), strict=True)
         ),
         bool,
-        left.size,
+        between.size,
     )
     copies = copy_of[left] == copy_of[right]
     keep = ~copies & ((cos >= MIN_TEXT) | (same_core & (cos >= MIN_NAMED)))
