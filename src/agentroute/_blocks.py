@@ -48,6 +48,7 @@ __all__ = [
     "BlockError",
     "BlockFile",
     "MappedCsr",
+    "WholeOnDemand",
     "write_blocks",
 ]
 
@@ -286,7 +287,36 @@ Decoder = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 Validator = Callable[[np.ndarray], bool]
 
 
-class MappedCsr(Csr):
+class WholeOnDemand(Csr):
+    """A :class:`~agentroute._index.Csr` read from a cache file a row at a time, whose
+    whole matrix (``data``, ``indices``, ``indptr``, :meth:`to_scipy`, pickling) is
+    checked and decoded once, on first use, by :meth:`whole`: what :class:`MappedCsr`
+    and :class:`~agentroute._packed.PackedCsr` share."""
+
+    def whole(self) -> Csr:
+        raise NotImplementedError
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        whole = self.whole()
+        return (Csr, (whole.data, whole.indices, whole.indptr, whole.shape))
+
+    @property
+    def data(self) -> np.ndarray:
+        return self.whole().data
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self.whole().indices
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self.whole().indptr
+
+    def to_scipy(self) -> Any:
+        return self.whole().to_scipy()
+
+
+class MappedCsr(WholeOnDemand):
     """A :class:`~agentroute._index.Csr` over the arrays ``<name>.data``, ``.indices``,
     ``.indptr`` of a :class:`BlockFile`, each block checked (CRC-32, then its values:
     ``valid`` for the data, column indices below the width, row pointers within the
@@ -349,23 +379,7 @@ class MappedCsr(Csr):
     def __repr__(self) -> str:
         return f"MappedCsr({self._name!r}, shape={self.shape})"
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        whole = self.whole()
-        return (Csr, (whole.data, whole.indices, whole.indptr, whole.shape))
-
     # -- the whole matrix ------------------------------------------------------------------
-
-    @property
-    def data(self) -> np.ndarray:
-        return self.whole().data
-
-    @property
-    def indices(self) -> np.ndarray:
-        return self.whole().indices
-
-    @property
-    def indptr(self) -> np.ndarray:
-        return self.whole().indptr
 
     def check_all(self) -> None:
         """Check every block (CRC-32 and values) without decoding: what reading the whole
@@ -404,9 +418,6 @@ class MappedCsr(Csr):
             parts.append(decode(self._raw.data[a:b], of_row, self._raw.indices[a:b]))
             start = stop
         return np.concatenate(parts) if parts else self._raw.data.astype(np.float32)
-
-    def to_scipy(self) -> Any:
-        return self.whole().to_scipy()
 
     # -- rows, checked as they are read ----------------------------------------------------
 

@@ -18,11 +18,10 @@ against 3 as ``uint16`` ids and ``uint8`` counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from agentroute._blocks import BlockError, BlockFile, Decoder, Validator
+from agentroute._blocks import BlockError, BlockFile, Decoder, Validator, WholeOnDemand
 from agentroute._index import Csr, index_dtype, pointer_dtype
 
 __all__ = ["ESCAPE", "PAIRS", "Packed", "PackedCsr", "pack", "unpack", "unpack_range"]
@@ -278,7 +277,7 @@ def _decoded(
 _WHOLE_ENTRIES = 1 << 21
 
 
-class PackedCsr(Csr):
+class PackedCsr(WholeOnDemand):
     """A :class:`~agentroute._index.Csr` over the packed arrays ``<name>.codes`` and so on
     (see :class:`Packed`) of a :class:`~agentroute._blocks.BlockFile`, each block checked
     (CRC-32, then its pointers and columns in range) when a row that lies in it is first
@@ -368,29 +367,10 @@ class PackedCsr(Csr):
     def __repr__(self) -> str:
         return f"PackedCsr({self._name!r}, shape={self.shape})"
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        whole = self.whole()
-        return (Csr, (whole.data, whole.indices, whole.indptr, whole.shape))
-
     def _bad(self, why: str) -> BlockError:
         return BlockError(f"{self._blocks.shown}: matrix {self._name!r} is malformed ({why})")
 
     # -- the whole matrix ------------------------------------------------------------------
-
-    @property
-    def data(self) -> np.ndarray:
-        return self.whole().data
-
-    @property
-    def indices(self) -> np.ndarray:
-        return self.whole().indices
-
-    @property
-    def indptr(self) -> np.ndarray:
-        return self.whole().indptr
-
-    def to_scipy(self) -> Any:
-        return self.whole().to_scipy()
 
     def check_all(self) -> None:
         """Check every block (CRC-32 and ranges) without decoding: what reading the whole
