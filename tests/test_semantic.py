@@ -194,6 +194,22 @@ def test_a_batch_and_its_parts_are_encoded_in_one_call() -> None:
     assert "write the blog article about it" in enc.calls[0]
 
 
+def test_a_batch_decided_in_slices_is_encoded_in_one_call() -> None:
+    """route_many decides a large batch a slice at a time (agentroute._router): the
+    encoder still sees the whole batch once, not once a slice."""
+    from agentroute._router import decide_in_chunks
+
+    enc = Concepts()
+    router = Router.from_agents(AGENTS, encoder=enc)
+    requests = [f"request number {i} about the ledger" for i in range(40)]
+    whole = router.route_many(requests)
+    enc.calls.clear()
+    sliced = decide_in_chunks(router._state, requests, 5, max_scores=1)  # 16 a slice
+    assert len(enc.calls) == 1
+    assert enc.calls[0][: len(requests)] == requests
+    assert [(d.agent, d.status) for d in sliced] == [(d.agent, d.status) for d in whole]
+
+
 def test_scores_are_cosines_in_unit_range() -> None:
     router = Router.from_agents(AGENTS, encoder=Concepts())
     view = router._state.semantic

@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # the classifier imports scikit-learn's analysers; load it on
     from agentroute._classifier import Learned
     from agentroute._semantic import SemanticView
 
-__all__ = ["RouterConfig", "State", "route_state"]
+__all__ = ["RouterConfig", "State", "batch_vectors", "route_state"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,6 +245,14 @@ class State:
         return tuple(out)
 
 
+def batch_vectors(state: State, texts: list[str]) -> dict[str, np.ndarray] | None:
+    """The semantic view's vectors of ``texts`` and of the parts their teams may route,
+    in one encoder call; None without a view (or when a learned model decides)."""
+    if state.semantic is None or (state.learned is not None and state.learned.model is not None):
+        return None
+    return state.semantic.encode_requests([*texts, *parts_to_route(texts, state.config.teams)])
+
+
 def route_state(
     state: State,
     texts: list[str],
@@ -267,10 +275,8 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     queries = [analyze_query(state.index, t) for t in texts]
     scores = score(state.index, queries, state.config.weights)
-    if state.semantic is not None and teams and vectors is None:
-        vectors = state.semantic.encode_requests(
-            [*texts, *parts_to_route(texts, state.config.teams)]
-        )
+    if teams and vectors is None:
+        vectors = batch_vectors(state, texts)
     scores, meaning = _meaning(state, texts, queries, scores, vectors)
     scores = apply_not_for(state.index, queries, scores, state.config.not_for)
     # A part (teams=False) is read for its agent, status and candidates: no reason.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentroute._build import build_index
-from agentroute._decide import RouterConfig, State, route_state
+from agentroute._decide import RouterConfig, State, batch_vectors, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError, IndexFormatError
 from agentroute._evaluate import (
@@ -69,9 +69,10 @@ def decide_in_chunks(
     step = max(BATCH_MIN, max_scores // max(1, state.index.n_agents))
     if len(texts) <= step:
         return route_state(state, texts, limit)
+    vectors = batch_vectors(state, texts)  # one encoder call for the batch, not one a slice
     out: list[Decision] = []
     for start in range(0, len(texts), step):
-        out += route_state(state, texts[start : start + step], limit)
+        out += route_state(state, texts[start : start + step], limit, vectors=vectors)
     return out
 
 
