@@ -128,18 +128,26 @@ def test_scores_stay_in_range(seeds_and_devops: Router) -> None:
     assert np.all((s.combined >= 0.0) & (s.combined <= 1.0))
 
 
-def test_matches_equal_item_by_item_strengths(corpora: Path) -> None:
-    """``matches`` works term by term and skips items by a bound; it must give exactly
-    the strengths :func:`match_strength` gives item by item."""
+@pytest.mark.parametrize("min_match", [MIN_MATCH, 0.2, 0.8])
+def test_matches_equal_item_by_item_strengths(corpora: Path, min_match: float) -> None:
+    """``matches`` works term by term and passes items over by bounds computed for the
+    whole table at once; it must give exactly the strengths :func:`match_strength`
+    gives item by item, at any ``min_match``."""
     router = Router.from_path(corpora / "lerianstudio-ring")
     index = router.index
     table = index.not_for
     assert len(table.items) > 100
     texts = [item for _, item, _ in table.items]
-    # Items alone match strongly; items inside longer requests, weakly or not at all.
-    requests = texts[::2] + [
-        f"{a} and also {b} {agent.description}"
-        for a, b, agent in zip(texts[1::3], texts[2::3], router.agents, strict=False)
+    # Items alone match strongly; items inside longer requests, weakly or not at all;
+    # a request naming dozens of items has more matching words than the bounds tell
+    # apart one by one.
+    requests = [
+        *texts[::2],
+        *(
+            f"{a} and also {b} {agent.description}"
+            for a, b, agent in zip(texts[1::3], texts[2::3], router.agents, strict=False)
+        ),
+        " ".join(texts[:80]),
     ]
     hits = 0
     for text in requests:
@@ -147,9 +155,9 @@ def test_matches_equal_item_by_item_strengths(corpora: Path) -> None:
         expected = {}
         for k, (_, _, item_terms) in enumerate(table.items):
             m = match_strength(index, query.terms, item_terms)
-            if m >= MIN_MATCH:
+            if m >= min_match:
                 expected[k] = m
-        assert matches(table, index, query, MIN_MATCH) == expected
+        assert matches(table, index, query, min_match) == expected
         hits += len(expected)
     assert hits > len(requests) // 2
 

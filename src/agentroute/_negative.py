@@ -23,6 +23,7 @@ routes without decoding every agent's record.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -97,6 +98,11 @@ MIN_PREFIX = 4
 
 # Slack under the bound :func:`matches` skips items by (far above float round-off).
 _BOUND_MARGIN = 1e-6
+# How far an item's share summed in another order may be from the in-order sum (a few
+# units in the last place of a number below 1).
+_SUM_SLACK = 1e-9
+# Request words told apart by one bit each when items are passed over by their F1.
+_MAX_BITS = 62
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -389,13 +395,53 @@ def _idf_table(index: Index, words: Sequence[str]) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Flat:
+    """The table's items as arrays, for one index: each item's words (positions in
+    ``words``, in the item's order), where each item starts and which item each entry
+    belongs to, and the IDF of each word (what :func:`_idf` gives) and of each item
+    (summed in the item's order)."""
+
+    table: NotForTable
+    words: dict[str, int]
+    starts: np.ndarray
+    item_words: np.ndarray
+    entry_item: np.ndarray  # per entry of item_words, its item
+    word_idf: np.ndarray
+    item_idf: np.ndarray
+
+
+# Per index (its IDF), the flattened items of its table; built on the first request that
+# shares enough with some item.
+_FLAT: weakref.WeakKeyDictionary[Index, _Flat] = weakref.WeakKeyDictionary()
+
+
+def _flat(table: NotForTable, index: Index) -> _Flat:
+    flat = _FLAT.get(index)
+    if flat is not None and flat.table is table:
+        return flat
+    words = {t: j for j, t in enumerate(sorted(table.item_terms))}
+    lengths = np.array([len(t) for _, _, t in table.items], dtype=np.int64)
+    starts = np.zeros(lengths.size, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    item_words = np.array([words[t] for _, _, ts in table.items for t in ts], dtype=np.int64)
+    idf = _idf_table(index, list(words))
+    word_idf = np.array([idf[t] for t in words], dtype=np.float64)
+    item_idf = np.array([sum(idf[t] for t in ts) for _, _, ts in table.items], dtype=np.float64)
+    entry_item = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
+    flat = _Flat(table, words, starts, item_words, entry_item, word_idf, item_idf)
+    _FLAT[index] = flat
+    return flat
+
+
 def matches(table: NotForTable, index: Index, query: Query, min_match: float) -> dict[int, float]:
     """Item position → match strength (at least ``min_match``) for one request.
 
     The same strengths as :func:`match_strength` item by item, computed term by term:
-    which request words each distinct item word matches is worked out once per request
-    (a large catalog has hundreds of candidate items sharing a few words), and each
-    IDF is looked up once.
+    which item words each request word matches is worked out once per request, every
+    item's share of its words the request matches is one array operation over the
+    table, and only the items that share enough are read one by one (a large catalog
+    has hundreds of candidate items sharing a few words with a request).
     """
     if table.empty or not query.terms:
         return {}
@@ -408,52 +454,66 @@ def matches(table: NotForTable, index: Index, query: Query, min_match: float) ->
         return {}
     idf = _idf_table(index, request)
     total = sum(idf[t] for t in request)
-    floor = min_match / (2.0 - min_match) - _BOUND_MARGIN
-    if sum(idf[t] for t in linked) / total < floor:
-        return {}
-    found: set[int] = set()
-    for t in set(query.terms):
-        if len(t) >= MIN_PREFIX:
-            found.update(table.by_prefix.get(t[:MIN_PREFIX], ()))
-        else:
-            found.update(k for k in table.by_prefix.get(t, ()) if t in table.items[k][2])
-    if not found:
-        return {}
-    order = sorted(found)
-    items = table.items
-    request_set = set(request)
-    request_prefix = _by_prefix(request)
-    # Per distinct item word, the request words it matches (equal, or one begins the
-    # other, as _hits reads it: the relation is symmetric); per request word, the item
-    # words it matches.
-    matched_by: dict[str, list[str]] = {}
-    related: dict[str, set[str]] = {a: set() for a in request}
-    for k in order:
-        for b in items[k][2]:
-            if b in matched_by:
-                continue
-            hit = [b] if b in request_set else []
-            if len(b) >= MIN_PREFIX:
-                hit.extend(
-                    a
-                    for a in request_prefix.get(b[:MIN_PREFIX], ())
-                    if a != b and (a.startswith(b) or b.startswith(a))
-                )
-            matched_by[b] = hit
-            for a in hit:
-                related[a].add(b)
-    idf.update(_idf_table(index, [b for b in matched_by if b not in idf]))
     # The F1 of two shares is at most 2x / (1 + x) for either share x, which is below
     # min_match for x < min_match / (2 - min_match) (1/3 at 0.5): such a request, or item,
     # can be passed over without computing the other share. The bound keeps a margin far
     # above float round-off, so no strength that reaches min_match is skipped.
-    linked = [a for a in request if related[a]]
+    floor = min_match / (2.0 - min_match) - _BOUND_MARGIN
+    if sum(idf[t] for t in linked) / total < floor:
+        return {}
+    flat = _flat(table, index)
+    # Per request word, the item words it matches (equal, or one begins the other, as
+    # _hits reads it: the relation is symmetric).
+    related: dict[str, set[str]] = {}
+    for a in linked:
+        near = {a} if a in flat.words else set()
+        if len(a) >= MIN_PREFIX:
+            near.update(
+                b
+                for b in table.terms_by_prefix.get(a[:MIN_PREFIX], ())
+                if a.startswith(b) or b.startswith(a)
+            )
+        related[a] = near
+    # Per item word, which linked request words match it (one bit each, while they fit).
+    linked = [a for a in linked if related[a]]
+    bits = np.zeros(len(flat.words), dtype=np.int64)
+    for i, a in enumerate(linked[:_MAX_BITS]):
+        bits[[flat.words[b] for b in related[a]]] |= 1 << i
+    for a in linked[_MAX_BITS:]:  # a long request: the rest share one bit (no skipping)
+        bits[[flat.words[b] for b in related[a]]] |= 1 << _MAX_BITS
+    held = bits[flat.item_words]
+    at = np.flatnonzero(held)
+    if not at.size:
+        return {}
+    held = held[at]
+    # Each item's shares (of its IDF the request matches, of the request's IDF it
+    # matches) summed in any order, and their F1: read only to pass over the items that
+    # cannot reach min_match (the slack covers the difference from the in-order sums
+    # computed below).
+    order, inverse = np.unique(flat.entry_item[at], return_inverse=True)
+    found = np.bincount(inverse, weights=flat.word_idf[flat.item_words[at]])
+    shares: np.ndarray = found / flat.item_idf[order]
+    if len(linked) <= _MAX_BITS:
+        back = np.zeros(order.size, dtype=np.float64)
+        for i, a in enumerate(linked):
+            mask = (held >> i) & 1
+            back += idf[a] * (np.bincount(inverse, weights=mask, minlength=order.size) > 0)
+        back /= total
+        both = shares + back
+        f1 = np.divide(2.0 * shares * back, both, out=np.zeros_like(both), where=both > 0.0)
+        order = order[(shares >= floor - _SUM_SLACK) & (f1 >= min_match - _SUM_SLACK)]
+    else:
+        order = order[shares >= floor - _SUM_SLACK]
+    if not order.size:
+        return {}
+    order_list = order.tolist()
+    items = table.items
+    idf.update(_idf_table(index, [b for k in order_list for b in items[k][2] if b not in idf]))
+    matched = {b for near in related.values() for b in near}
     out: dict[int, float] = {}
-    for k in order:
+    for k in order_list:
         item = items[k][2]
-        item_hit = [b for b in item if matched_by[b]]
-        if not item_hit:
-            continue
+        item_hit = [b for b in item if b in matched]
         p = sum(idf[t] for t in item_hit) / sum(idf[t] for t in item)
         if p < floor:
             continue
