@@ -426,3 +426,66 @@ def test_max_alternatives_zero_turns_groups_off() -> None:
     assert on.team[0].alternatives == on.alternatives
     with pytest.raises(ValueError, match="max_alternatives"):
         RouterConfig(max_alternatives=-1)
+
+
+# -- a batch and its parts: one pass of the products, decided a slice at a time -------------
+
+_TEAM_TEXTS = [
+    "our kubernetes pods keep crashing after the helm upgrade",
+    "Build the orders API, then write integration tests for it",
+    "1. profile the slow query\n2. add a dashboard for it",
+    "postgress queries are slow",
+    "",
+    "review my pull request and deploy it to production",
+]
+
+
+def test_a_batch_and_its_clause_parts_are_multiplied_in_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The clause parts a batch's teams read are scored with its requests: one products
+    pass over requests and parts (each index row a batch reads is laid out once), where
+    the parts used to be a second batch with products of its own."""
+    import agentroute._decide as decide
+    from agentroute._team import parts_to_route
+
+    state = Router.from_default()._state
+    texts = _TEAM_TEXTS * 3
+    calls: list[int] = []
+    real = decide.products_of
+
+    def counted(index: object, queries: list[object]) -> object:
+        calls.append(len(queries))
+        return real(index, queries)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(decide, "products_of", counted)
+    decisions = decide.route_state(state, texts, 5)
+    parts = list(dict.fromkeys(parts_to_route(texts, state.config.teams)))
+    assert len(parts) >= 4
+    assert calls == [len(texts) + len(parts)]
+    assert any(len(d.team) > 1 for d in decisions)
+
+
+def test_products_in_chunks_and_decisions_in_slices_decide_as_a_whole() -> None:
+    """The products computed a few requests at a time, and decided a few at a time, give
+    the decisions of the whole batch at once (each request is scored on its own)."""
+    from agentroute._decide import route_state
+    from agentroute._score import BATCH_MIN
+
+    state = Router.from_default()._state
+    texts = _TEAM_TEXTS * 7
+    assert len(texts) > 2 * BATCH_MIN
+    whole = route_state(state, texts, 5, max_scores=1 << 40, max_products=1 << 40)
+    sliced = route_state(state, texts, 5, max_scores=1, max_products=1)
+    for a, b in zip(whole, sliced, strict=True):
+        assert (a.agent, a.status, a.alternatives, a.reason) == (
+            b.agent,
+            b.status,
+            b.alternatives,
+            b.reason,
+        )
+        assert abs(a.confidence - b.confidence) <= 1e-9
+        assert [(c.agent, c.score) for c in a.candidates] == [
+            (c.agent, c.score) for c in b.candidates
+        ]
+        assert [(m.agent, m.part) for m in a.team] == [(m.agent, m.part) for m in b.team]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentroute._build import build_index
-from agentroute._decide import RouterConfig, State, batch_vectors, route_state
+from agentroute._decide import DECIDE_SCORES, RouterConfig, State, route_state
 from agentroute._deprecated import renamed
 from agentroute._errors import CatalogError, IndexFormatError
 from agentroute._evaluate import (
@@ -31,7 +31,6 @@ from agentroute._explain import Explanation, explain
 from agentroute._fs import PathArg
 from agentroute._index import Index, IndexConfig
 from agentroute._pipeline import Built, CacheArg, cache_folder, load_or_build
-from agentroute._score import BATCH_MIN
 from agentroute._spec import AgentSpec, Decision, Diagnostic
 
 if TYPE_CHECKING:  # the classifier imports scikit-learn; load it only when used
@@ -50,30 +49,17 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# A batch is decided this many (request, agent) scores at a time: every request of a slice
-# is scored against every agent as a few requests x agents matrices, which stay in the
-# processor's cache up to a few megabytes (2^19 float64 values are 4 MB). Measured with 300
-# requests (CPU time, a loaded 2-core machine): at 10,000 agents 1.06-1.28 s in slices of 64
-# against 1.27-1.83 s at once and 1.54-1.61 s one at a time; at 1,000 agents slices of 150
-# or more cost the same as all at once, slices of 64 or fewer more. Whole: up to 524
-# requests at 1,000 agents; 52 at 10,000; BATCH_MIN from 32,768 on.
-CHUNK_SCORES = 1 << 19
+# A batch is decided this many (request, agent) scores at a time (see agentroute._decide).
+CHUNK_SCORES = DECIDE_SCORES
 
 
 def decide_in_chunks(
     state: State, texts: list[str], limit: int, *, max_scores: int = CHUNK_SCORES
 ) -> list[Decision]:
-    """:func:`~agentroute._decide.route_state` over ``texts`` a slice at a time, each of
-    about ``max_scores`` (request, agent) scores (never fewer than ``BATCH_MIN``
+    """:func:`~agentroute._decide.route_state` over ``texts``, decided a slice of about
+    ``max_scores`` (request, agent) scores at a time (never fewer than ``BATCH_MIN``
     requests): the same decisions, since each request is scored and decided on its own."""
-    step = max(BATCH_MIN, max_scores // max(1, state.index.n_agents))
-    if len(texts) <= step:
-        return route_state(state, texts, limit)
-    vectors = batch_vectors(state, texts)  # one encoder call for the batch, not one a slice
-    out: list[Decision] = []
-    for start in range(0, len(texts), step):
-        out += route_state(state, texts[start : start + step], limit, vectors=vectors)
-    return out
+    return route_state(state, texts, limit, max_scores=max_scores)
 
 
 def default_catalog_path() -> Path:

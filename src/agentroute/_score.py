@@ -39,11 +39,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_REQUEST_CHARS",
+    "Products",
     "Query",
     "Scores",
     "Weights",
     "analyze_query",
     "matched_triggers",
+    "products_of",
     "score",
 ]
 
@@ -492,28 +494,61 @@ def _products_scipy(
     return bm25, word, char.astype(np.float64), hit
 
 
-def _products(
-    index: Index, queries: Sequence[Query], partial: frozenset[str]
-) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...], Any]:
-    """The batch's raw products (``bm25``, ``word``, ``char``, ``hit``), the IDF it could
-    reach, its known single terms' IDF, its unknown terms, its vocabulary columns and
-    its vectors (None when made for the whole batch at once). ``partial``: the signals
-    that read their product for candidates only (it is left at zeros)."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Products:
+    """A batch's raw products with the index (``bm25``, ``word``, ``char``, ``hit``:
+    requests x agents), the IDF each request could reach, its known single terms' IDF,
+    its unknown terms, its vocabulary columns and its vectors (None when made for the
+    whole batch at once): what :func:`score` reads (see :func:`products`)."""
+
+    raw: dict[str, np.ndarray]
+    reach: np.ndarray
+    total: np.ndarray
+    unknown: np.ndarray
+    present: tuple[np.ndarray, ...]
+    vectors: Sequence[Any] | None
+
+    def rows(self, start: int, stop: int) -> Products:
+        """The products of requests ``start`` to ``stop`` (views, not copies)."""
+        vectors = None if self.vectors is None else self.vectors[start:stop]
+        return Products(
+            {k: v[start:stop] for k, v in self.raw.items()},
+            self.reach[start:stop],
+            self.total[start:stop],
+            self.unknown[start:stop],
+            self.present[start:stop],
+            vectors,
+        )
+
+
+def products_of(
+    index: Index, queries: Sequence[Query], signals: Sequence[LexicalSignal] = LEXICAL
+) -> Products:
+    """The raw products of ``queries`` with the index, for :func:`score` (``products=``).
+
+    A batch of :data:`BATCH_MIN` requests or more is multiplied in one pass (the same
+    sums, see :mod:`agentroute._vectorize`); fewer, one request at a time. A signal that
+    reads its product for candidates only (the char view of a very large catalog) is
+    left at zeros, and the requests' vectors are kept for it.
+    """
+    partial = frozenset(s.name for s in signals if s.candidates_only(index))
     chars = "char" not in partial
     if len(queries) >= BATCH_MIN and not partial:
-        # A batch: one pass over all its requests (the same sums, see _vectorize).
         p = batch_products(index, queries, _kernels())
         raw = {"bm25": p.bm25, "word": p.word, "char": p.char, "hit": p.hit}
-        return raw, p.reach, p.total, p.unknown, p.present, None
+        return Products(raw, p.reach, p.total, p.unknown, p.present, None)
     vectors = [_vectors(index, q) for q in queries]
     batch = len(vectors) >= BATCH_MIN
-    products = _products_scipy if batch or _scipy_loaded() else _products_numpy
-    bm25, word, char, hit = products(index, vectors, chars)
-    raw = {"bm25": bm25, "word": word, "char": char, "hit": hit}
-    unknown = np.array([v.unknown for v in vectors], dtype=np.float64)
-    reach = np.array([v.reach for v in vectors], dtype=np.float64)
-    known_idf = np.array([v.total for v in vectors], dtype=np.float64)
-    return raw, reach, known_idf, unknown, tuple(v.cols for v in vectors), vectors
+    compute = _products_scipy if batch or _scipy_loaded() else _products_numpy
+    bm25, word, char, hit = compute(index, vectors, chars)
+    return Products(
+        {"bm25": bm25, "word": word, "char": char, "hit": hit},
+        np.array([v.reach for v in vectors], dtype=np.float64),
+        np.array([v.total for v in vectors], dtype=np.float64),
+        np.array([v.unknown for v in vectors], dtype=np.float64),
+        tuple(v.cols for v in vectors),
+        vectors,
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -528,6 +563,7 @@ def score(
     weights: Weights,
     *,
     signals: Sequence[LexicalSignal] = LEXICAL,
+    products: Products | None = None,
 ) -> Scores:
     """Score every agent for every query; every array is in [0, 1] and finite.
 
@@ -541,12 +577,13 @@ def score(
     :data:`BATCH_MIN` or more, or any request once SciPy is loaded, with SciPy's compiled
     sparse products. Both give the same bits. ``signals``: the lexical signals to read
     and fuse (what a new signal is tried with before it joins ``LEXICAL``).
+    ``products``: the requests' raw products, when computed already
+    (:func:`products_of`, e.g. for a larger batch, sliced with :meth:`Products.rows`).
     """
     shares = _shares(weights, tuple(signals))
-    partial = frozenset(s.name for s in signals if s.candidates_only(index))
-    raw, reach, known_idf, unknown, present, vectors = _products(index, queries, partial)
+    p = products_of(index, queries, signals) if products is None else products
     matched = tuple(_trigger_keys(index, q) for q in queries)
-    batch = Batch(index, queries, raw, reach, known_idf, unknown, vectors, matched, shares)
+    batch = Batch(index, queries, p.raw, p.reach, p.total, p.unknown, p.vectors, matched, shares)
     views: dict[str, np.ndarray] = {}
     moments: dict[str, np.ndarray] = {}
     unbounded: list[np.ndarray] = []
@@ -574,4 +611,4 @@ def score(
     for arr in (combined, *unbounded):
         # Cosines of non-negative unit vectors lie in [0, 1]; clip float round-off.
         np.clip(arr, 0.0, 1.0, out=arr)
-    return Scores(combined, views, matched, present, moments)
+    return Scores(combined, views, matched, p.present, moments)

@@ -34,7 +34,14 @@ from agentroute._score import MAX_REQUEST_CHARS, Query
 from agentroute._spec import AgentSpec, Decision, TeamMember, check_numbers
 from agentroute._text import terms
 
-__all__ = ["TeamConfig", "attach_teams", "parts_to_route", "split_parts", "team_for"]
+__all__ = [
+    "TeamConfig",
+    "attach_teams",
+    "parts_to_route",
+    "split_parts",
+    "split_requests",
+    "team_for",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -294,6 +301,22 @@ def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
     return out
 
 
+def split_requests(texts: Sequence[str], config: TeamConfig) -> list[list[str]]:
+    """Per request of ``texts``, the clause parts :func:`attach_teams` routes when it is
+    decided (:func:`split_parts`, at most ``config.max_parts``), or [] for a request of
+    one part.
+
+    >>> split_requests(["fix the login bug", "Build the API, then write tests"], TeamConfig())
+    [[], ['Build the API', 'write tests']]
+    """
+    out: list[list[str]] = []
+    for text in texts:
+        # A request with no clause mark has one part: it is not cut at all.
+        parts = split_parts(text, config)[: config.max_parts] if _MAY_SPLIT.search(text) else []
+        out.append(parts if len(parts) >= 2 else [])
+    return out
+
+
 def parts_to_route(texts: Sequence[str], config: TeamConfig) -> list[str]:
     """The parts :func:`attach_teams` would route if each request of ``texts`` were decided
     (its clause parts; coverage parts depend on the decision and are not known yet): what
@@ -302,13 +325,7 @@ def parts_to_route(texts: Sequence[str], config: TeamConfig) -> list[str]:
     >>> parts_to_route(["fix the login bug", "Build the API, then write tests"], TeamConfig())
     ['Build the API', 'write tests']
     """
-    out: list[str] = []
-    for text in texts:
-        if _MAY_SPLIT.search(text):
-            parts = split_parts(text, config)[: config.max_parts]
-            if len(parts) >= 2:
-                out += parts
-    return out
+    return [p for parts in split_requests(texts, config) for p in parts]
 
 
 def _scores_of(d: Decision) -> dict[str, float]:
@@ -542,9 +559,11 @@ def attach_teams(
     route_parts: Callable[[list[str]], list[Decision]],
     queries: Sequence[Query],
     config: TeamConfig,
+    split: Sequence[list[str]] | None = None,
 ) -> list[Decision]:
     """``decisions`` (of the requests ``queries``) with their teams; ``route_parts``
-    decides parts (without teams, ``config.part_candidates`` candidates each)."""
+    decides parts (without teams, ``config.part_candidates`` candidates each);
+    ``split``: each request's clause parts when known (:func:`split_requests`)."""
     table = index.not_for
     position = table.position
     # (decision, its parts, the parts' decisions already known, the confidence a member needs)
@@ -553,10 +572,8 @@ def attach_teams(
     for i, d in enumerate(decisions):
         if d.agent is None:
             continue
-        # A request with no clause mark has one part: it is not cut at all.
-        cut = _MAY_SPLIT.search(d.request)
-        parts = split_parts(d.request, config)[: config.max_parts] if cut else []
-        if len(parts) >= 2:
+        parts = split_requests([d.request], config)[0] if split is None else split[i]
+        if parts:
             todo.append((i, parts, [], config.min_part_confidence))
         elif _JOINED.search(d.request):
             # Coverage: only a request that joins things ("X and Y", "X, Y", "X with Y")
