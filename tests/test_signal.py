@@ -42,7 +42,7 @@ def test_fuse_without_a_view_is_the_same_array() -> None:
 
 def test_lead_fuses_the_named_raw_products_at_their_weights() -> None:
     from agentroute._build import build_index
-    from agentroute._score import _products, analyze_query
+    from agentroute._score import analyze_query, products_of
     from agentroute._signal import Batch
     from agentroute._spec import AgentSpec
 
@@ -50,8 +50,9 @@ def test_lead_fuses_the_named_raw_products_at_their_weights() -> None:
         [AgentSpec("db", "PostgreSQL query tuning"), AgentSpec("web", "React components")]
     )
     queries = [analyze_query(index, "slow postgres query in react")]
-    raw, reach, total, unknown, _, vectors = _products(index, queries, frozenset())
+    p = products_of(index, queries)
+    raw = p.raw
     weights = {"bm25": 0.75, "word": 0.25}
-    batch = Batch(index, queries, raw, reach, total, unknown, vectors, ((),), weights)
+    batch = Batch(index, queries, raw, p.reach, p.total, p.unknown, p.vectors, ((),), weights)
     want = 0.75 * relative(raw["bm25"]) + 0.25 * relative(raw["word"])
     assert np.array_equal(batch.lead(("bm25", "word")), want)
