@@ -104,7 +104,7 @@ class Rows:
     # inputs of ``signals`` are filled for rows with alternatives (group_size > 0).
     group_right: np.ndarray | None = None
     # Per row, the names shown (the top agent, then its alternatives) and the next best
-    # agents of the ranking, for reading what a model gets wrong (crowded_scope.py).
+    # agents of the ranking, for reading what a model gets wrong (crowded_group.py).
     shown: tuple[tuple[str, ...], ...] | None = None
     ranked: tuple[tuple[str, ...], ...] | None = None
 
