@@ -50,3 +50,21 @@ def test_discover_lists_a_folder_sorted_and_a_file_once(tmp_path: Path) -> None:
     files, diagnostics = discover([tmp_path, tmp_path / "a.md"])
     assert [shown.rsplit("/", 1)[1] for _, shown in files] == ["a.md", "b.md"]
     assert [d.kind for d in diagnostics] == ["not-an-agent"]
+
+
+def test_a_folder_swapped_for_a_link_after_its_check_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race the link check cannot close: a sub-folder replaced by a link between the
+    # check and the listing (simulated by a check that sees no link). The listing opens
+    # the folder without following a link, so the files it leads to are not listed.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("---\nname: secret\n---\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "a.md").write_text("---\nname: a\n---\n")
+    (root / "sub").symlink_to(outside, target_is_directory=True)
+    monkeypatch.setattr("os.path.islink", lambda _path: False)
+    files, _ = discover(root)
+    assert [shown.rsplit("/", 1)[1] for _, shown in files] == ["a.md"]
