@@ -171,7 +171,7 @@ class StoredFingerprint:
     def vouches_for(self, absolute: bytes, stats: bytes) -> bool:
         """Whether these are the stored paths (:func:`_joined`) and statuses
         (:func:`_pack`): a status equal to a real one is never the untrusted row."""
-        return absolute == self._parts[0] and stats == self._parts[3]
+        return _same(self._parts[0], absolute) and _same(self._parts[3], stats)
 
     def fingerprint(self) -> Fingerprint:
         """The whole fingerprint, decoded and checked.
@@ -196,6 +196,29 @@ class StoredFingerprint:
             hashes=tuple(hashes),
             stats=stats,
         )
+
+
+# Compared this many bytes at a time (see _same).
+_COMPARE_BYTES = 1 << 18
+
+
+def _same(view: memoryview, data: bytes) -> bool:
+    """``view == data``, a slice at a time as bytes: a memoryview's own comparison unpacks
+    each byte (~15 ns a byte: 0.1 s for the paths and statuses of 50,000 files), and one
+    copy of it all would be megabytes of fresh memory.
+
+    >>> _same(memoryview(b"abc" * 100_000), b"abc" * 100_000)
+    True
+    >>> _same(memoryview(b"abc"), b"abd"), _same(memoryview(b"ab"), b"abc")
+    (False, False)
+    """
+    if len(view) != len(data):
+        return False
+    whole = memoryview(data)
+    return all(
+        bytes(view[i : i + _COMPARE_BYTES]) == bytes(whole[i : i + _COMPARE_BYTES])
+        for i in range(0, len(data), _COMPARE_BYTES)
+    )
 
 
 def _split(raw: memoryview, count: int, what: str) -> list[str]:
