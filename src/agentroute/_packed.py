@@ -120,7 +120,9 @@ def pack(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray, width: int)
         out[lo:hi] = byte
         escaped[lo:hi] = byte == ESCAPE
     where = np.flatnonzero(escaped)
-    before = np.concatenate(([0], np.cumsum(escaped, dtype=np.int64)))[indptr]
+    # Escapes before each row's first entry: a binary search of the row starts among the
+    # (sorted) escaped places, not a running count over every entry.
+    before = np.searchsorted(where, indptr, side="left")
     # A byte each; the few codes above (a long body's commonest n-grams) in a table.
     escaped_codes = codes[where].astype(np.int64)
     big = np.flatnonzero(escaped_codes >= ESCAPE)
