@@ -75,3 +75,11 @@ def test_tokens_read_text_as_its_normalized_form(text: str) -> None:
 
     norm = _DOT_NET.sub("dotnet", _DOT_JS.sub(r"\1js", normalize(text)))
     assert tokens(text) == _TOKEN.findall(norm)
+
+
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=30).map("".join))
+def test_folded_text_splits_into_the_normalized_words(text: str) -> None:
+    """The char n-grams read ``fold(text).split()``: the words of ``normalize(text)``."""
+    from agentroute._text import fold
+
+    assert fold(text).split() == normalize(text).split()

@@ -16,6 +16,7 @@ __all__ = [
     "STOP_WORDS",
     "SYNONYMS",
     "escape_controls",
+    "fold",
     "normalize",
     "stem",
     "term_surfaces",
@@ -70,12 +71,19 @@ def normalize(text: str) -> str:
     """
     # str.split() and the regex ``\s`` agree on what white space is (both
     # Py_UNICODE_ISSPACE); split and join is several times faster than re.sub.
-    return " ".join(_folded(text).split())
+    return " ".join(fold(text).split())
 
 
-def _folded(text: str) -> str:
+def fold(text: str) -> str:
     """:func:`normalize` but for collapsing white space (what :func:`tokens` reads:
-    a run of white space of any kind separates tokens as one space does)."""
+    a run of white space of any kind separates tokens as one space does), so
+    ``fold(s).split() == normalize(s).split()``.
+
+    Examples
+    --------
+    >>> fold("Kubernetes\u2011Cluster   DEPLOY")
+    'kubernetes-cluster   deploy'
+    """
     if text.isascii():
         # NFKC and the dash and quote table leave ASCII alone, and ASCII case
         # folding is lower(): the same result without three more passes over the
@@ -326,7 +334,7 @@ def tokens(text: str) -> list[str]:
     """
     # Not collapsed: no white space character is a token's or a word character, so one
     # or several of any kind separate tokens alike (and mark the same ``\b``).
-    norm = _folded(text)
+    norm = fold(text)
     # Both patterns need their suffix; testing for it first skips two scans of the text.
     if ".js" in norm:
         norm = _DOT_JS.sub(r"\1js", norm)
