@@ -368,18 +368,19 @@ class _CharCounter:
             del rows, norms
             # Unbuffered: each n-gram's weights added one after another, documents ascending
             # (slices come in document order), as a bincount over its finished row adds them.
-            np.add.at(sums, remap[cols], values.astype(np.float64))
+            grams = remap[cols]
+            del cols
+            np.add.at(sums, grams, values.astype(np.float64))
             ptr = np.zeros(lengths.size + 1, dtype=np.int64)
             np.cumsum(lengths, out=ptr[1:])
             # Per n-gram, documents ascending; with the counts kept, the entries' places in
             # the slice travel instead of their values, and both follow them.
             moved = np.arange(values.size, dtype=np.int64) if kept is not None else values
-            by_gram = sp.csr_matrix(
-                (moved, remap[cols], ptr), shape=(lengths.size, n_grams)
-            ).tocsc()
-            del moved, cols
+            by_gram = sp.csr_matrix((moved, grams, ptr), shape=(lengths.size, n_grams)).tocsc()
+            del moved, grams
             per = np.diff(by_gram.indptr)
-            at = np.repeat(fill - by_gram.indptr[:-1], per) + np.arange(by_gram.nnz)
+            at = np.repeat(fill - by_gram.indptr[:-1], per)
+            at += np.arange(by_gram.nnz)
             indices[at] = by_gram.indices + first_doc
             if kept is not None:
                 data[at] = values[by_gram.data]
