@@ -25,6 +25,13 @@ write's wall clock and CPU time; two versions' files can then be compared byte f
 
     python benchmarks/build_memory.py --size 10000 --write-cache /tmp/a.cache
 
+``--writer-parts OLD_SRC`` then times, in this process on the index just built, the cache
+writer's char and word counts and its packing of the char matrix with this tree's code and
+with the ``agentroute/_counts.py`` and ``_packed.py`` of ``OLD_SRC`` (another version's
+``src``), alternating, three rounds, CPU time; the packed arrays must be equal::
+
+    python benchmarks/build_memory.py --size 10000 --writer-parts /tmp/before/src
+
 ``--slice N`` passes ``build_index(..., slice_agents=N)`` (agents counted at a time) where the
 version has it. It prints one JSON line: agents, seconds to load the files and to build the
 index (SciPy and scikit-learn imported before the clock starts; wall clock and CPU time, the
@@ -112,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--write-cache", type=Path, default=None, metavar="FILE", help="then write the cache"
     )
+    parser.add_argument(
+        "--writer-parts", type=Path, default=None, metavar="OLD_SRC", help="see the docstring"
+    )
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--cache-dir", type=Path, default=None, help="where catalogs are kept")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -160,9 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     options: dict[str, Any] = {} if args.slice is None else {"slice_agents": args.slice}
     if (
-        args.write_cache is not None
-        and "keep_counts" in inspect.signature(indexing.build_index).parameters
-    ):  # as the pipeline builds an index it writes
+        args.write_cache is not None or args.writer_parts is not None
+    ) and "keep_counts" in inspect.signature(
+        indexing.build_index
+    ).parameters:  # as the pipeline builds an index it writes
         options["keep_counts"] = True
     started, cpu = time.perf_counter(), time.process_time()
     index = indexing.build_index(agents, **options)
@@ -184,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(result), flush=True)
     if args.dump is not None:
         np.savez(args.dump, **index_arrays(index))
+    if args.writer_parts is not None:
+        writer_parts(index, args.writer_parts)
     if args.agreement:
         agreement(index, agents, args)
     return 0
@@ -203,6 +216,53 @@ def write_cache(path: Path, agents: Sequence[Any], index: Any) -> dict[str, floa
         "write_cpu_s": round(time.process_time() - cpu, 2),
         "cache_mb": round(path.stat().st_size / 1e6, 1),
     }
+
+
+def _module(path: Path, name: str) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cpu(f: Any) -> float:
+    started = time.process_time()
+    f()
+    return time.process_time() - started
+
+
+def writer_parts(index: Any, old_src: Path) -> None:
+    """The writer's counts (char, word) and char packing, old code and this tree's."""
+    from agentroute import _counts, _packed
+
+    old_counts = _module(old_src / "agentroute" / "_counts.py", "old_counts")
+    old_packed = _module(old_src / "agentroute" / "_packed.py", "old_packed")
+    matrices = (("chars_t", "char_idf"), ("word_t", "word_idf"))
+    # What the build handed over (taken now, handed again before each timed call).
+    kept = {name: _counts.encode(getattr(index, name), getattr(index, v)) for name, v in matrices}
+    for r in range(3):
+        for name, vector in matrices:
+            m, idf, counts = getattr(index, name), getattr(index, vector), kept[name].counts
+            old = _cpu(lambda: old_counts.encode(m, idf))  # noqa: B023
+
+            def new() -> None:
+                _counts.keep_counts(m, counts)  # noqa: B023
+                _counts.encode(m, idf)  # noqa: B023
+
+            row = {"round": r, "part": f"{name} counts", "old_cpu_s": round(old, 2)}
+            print(json.dumps({**row, "new_cpu_s": round(_cpu(new), 2)}))
+        m, codes = index.chars_t, kept["chars_t"].counts
+        old = _cpu(lambda: old_packed.pack(m.indices, m.indptr, codes, m.shape[1]))  # noqa: B023
+        new_s = _cpu(lambda: _packed.pack(m.indices, m.indptr, codes, m.shape[1]))  # noqa: B023
+        a = old_packed.pack(m.indices, m.indptr, codes, m.shape[1])
+        b = _packed.pack(m.indices, m.indptr, codes, m.shape[1])
+        same = all(np.array_equal(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+        row = {"round": r, "part": "chars_t pack", "old_cpu_s": round(old, 2)}
+        print(json.dumps({**row, "new_cpu_s": round(new_s, 2), "same_arrays": same}))
+    print(json.dumps({"load_average": round(os.getloadavg()[0], 1)}))
 
 
 def agreement(index: Any, agents: Sequence[Any], args: argparse.Namespace) -> None:
