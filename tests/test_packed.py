@@ -51,6 +51,9 @@ def test_every_column_and_code_comes_back(seed: int, rows: int, width: int, dens
     assert np.array_equal(cols, np.concatenate(want)) and lengths.tolist() == [w.size for w in want]
     cols, codes = unpack_range(p, 0, rows, width)
     assert np.array_equal(cols, m.indices) and np.array_equal(codes, _codes(m))
+    # Each row's escapes start after those of the rows before it (a running count).
+    running = np.concatenate(([0], np.cumsum(p.codes == ESCAPE)))[m.indptr.astype(np.int64)]
+    assert np.array_equal(p.escape_ptr, running)
 
 
 def test_common_pairs_take_a_byte_and_the_rest_escape() -> None:

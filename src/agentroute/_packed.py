@@ -77,7 +77,9 @@ def _gaps(indices: np.ndarray, indptr: np.ndarray, a: int, b: int) -> np.ndarray
     """The gaps of rows ``a`` to ``b``: to the previous column, the column for a row's first."""
     lo, hi = int(indptr[a]), int(indptr[b])
     cols = indices[lo:hi].astype(np.int64)
-    gaps = np.diff(cols, prepend=np.int64(0))
+    gaps = np.empty_like(cols)  # np.diff(cols, prepend=0) without its concatenated copy
+    gaps[:1] = cols[:1]
+    np.subtract(cols[1:], cols[:-1], out=gaps[1:])
     starts = indptr[a:b].astype(np.int64) - lo
     starts = starts[starts < cols.size]
     gaps[starts] = cols[starts]
@@ -120,7 +122,9 @@ def pack(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray, width: int)
         out[lo:hi] = byte
         escaped[lo:hi] = byte == ESCAPE
     where = np.flatnonzero(escaped)
-    before = np.concatenate(([0], np.cumsum(escaped, dtype=np.int64)))[indptr]
+    # Escapes before each row's first entry: a binary search of the row starts among the
+    # (sorted) escaped places, not a running count over every entry.
+    before = np.searchsorted(where, indptr, side="left")
     # A byte each; the few codes above (a long body's commonest n-grams) in a table.
     escaped_codes = codes[where].astype(np.int64)
     big = np.flatnonzero(escaped_codes >= ESCAPE)
