@@ -103,6 +103,10 @@ class Rows:
     # The top agent or one of its alternatives (agentroute._similar) right; the group
     # inputs of ``signals`` are filled for rows with alternatives (group_size > 0).
     group_right: np.ndarray | None = None
+    # Per row, the names shown (the top agent, then its alternatives) and the next best
+    # agents of the ranking, for reading what a model gets wrong (crowded_group.py).
+    shown: tuple[tuple[str, ...], ...] | None = None
+    ranked: tuple[tuple[str, ...], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]]
     from agentroute._calibrate import catalog_shape, signals
     from agentroute._decide import _ranked
     from agentroute._score import analyze_query, matched_triggers, score
-    from agentroute._similar import group_inputs, group_members, related
+    from agentroute._similar import group_inputs, group_members, related, twin_inputs
 
     index, cfg = router.index, router.config
     shape = catalog_shape(index)
@@ -137,14 +141,18 @@ def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]]
     sc = score(index, queries, cfg.weights)
     width = len(signal_names())
     sig, trig, live, right, group_right = [], [], [], [], []
+    shown_names, ranked_names = [], []
     for r, q in enumerate(queries):
         combined = np.round(sc.combined[r], 9)
-        best = int(_ranked(combined, 2)[0])
+        head = _ranked(combined, 5)
+        best = int(head[0])
         ok = bool(texts[r].strip()) and q.known_terms > 0 and combined[best] > 0.0
         live.append(ok)
         members: tuple[int, ...] = ()
         if ok:
             one = signals(combined, sc, r, best, q, shape)
+            twin_mass, twin_count = twin_inputs(index, combined, best)
+            one = replace(one, twin_mass=twin_mass, twin_count=twin_count)
             members = group_members(
                 index, combined, best, margin=cfg.alternative_margin, limit=cfg.max_alternatives
             )
@@ -160,12 +168,16 @@ def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]]
         right.append(gold is not None and index.names[best] in gold[r])
         shown = [best, *members]
         group_right.append(gold is not None and any(index.names[j] in gold[r] for j in shown))
+        shown_names.append(tuple(index.names[j] for j in shown))
+        ranked_names.append(tuple(index.names[int(j)] for j in head))
     return Rows(
         np.array(sig, dtype=np.float64).reshape(len(texts), width),
         np.array(right, dtype=bool),
         np.array(trig),
         np.array(live, dtype=bool),
         np.array(group_right, dtype=bool),
+        tuple(shown_names),
+        tuple(ranked_names),
     )
 
 
