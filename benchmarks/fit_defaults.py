@@ -346,16 +346,23 @@ def _fit_models(train: Sequence[CatalogRows], template: Any) -> Any:
     )
 
 
-def _min_scope(cal: Any, bar: Sequence[CatalogRows], oos_target: float, *, large: bool) -> float:
+def _min_scope(
+    cal: Any,
+    bar: Sequence[CatalogRows],
+    oos_target: float,
+    *,
+    large: bool,
+    pooled: bool = False,
+) -> float:
     """The lowest ``min_scope`` (steps of 0.01) declining ``oos_target`` of the
-    out-of-scope requests on every catalog of ``bar``."""
+    out-of-scope requests on every catalog of ``bar`` (``pooled``: of all their
+    out-of-scope requests together, each catalog weighted equally)."""
     from agentroute import RouterConfig
 
     for step in range(1, 100):
         rules = RouterConfig(calibration=cal, min_scope=step / 100, **RULES)
-        if all(
-            declined(t.oos, t.n_agents, cal, rules, large=large).mean() >= oos_target for t in bar
-        ):
+        shares = [declined(t.oos, t.n_agents, cal, rules, large=large).mean() for t in bar]
+        if (float(np.mean(shares)) if pooled else min(shares)) >= oos_target:
             return step / 100
     return 1.0
 
@@ -365,7 +372,11 @@ def _logit(p: float) -> float:
 
 
 def fit(
-    train: Sequence[CatalogRows], *, oos_target: float = OOS_TARGET, template: Any = None
+    train: Sequence[CatalogRows],
+    *,
+    oos_target: float = OOS_TARGET,
+    template: Any = None,
+    large_bar: tuple[float, bool] | None = None,
 ) -> Fitted:
     """Calibration and ``min_scope`` from the training catalogs (each weighted equally).
 
@@ -382,6 +393,8 @@ def fit(
       so one ``RouterConfig.min_scope`` serves both.
 
     ``template``: the calibration whose models name the inputs (default: the shipped one).
+    ``large_bar``: ``(target, pooled)`` of the large set's own bar (default:
+    ``(oos_target, False)``, every large training catalog).
     """
     cal = fit_sets(train, template)
     base = [t for t in train if t.kind != "union"]
@@ -392,7 +405,8 @@ def fit(
     bar = [t for t in base if t.agent_catalog and t.n_agents >= SCOPE_BAR_AGENTS] or base
     min_scope = _min_scope(cal, bar, oos_target, large=False)
     if large_train and 0.0 < min_scope < 1.0:
-        own = _min_scope(cal, large_train, oos_target, large=True)
+        target, pooled = (oos_target, False) if large_bar is None else large_bar
+        own = _min_scope(cal, large_train, target, large=True, pooled=pooled)
         if 0.0 < own < 1.0:
             shift = _logit(min_scope) - _logit(own)
             scope = cal.large.scope
