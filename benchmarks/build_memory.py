@@ -18,6 +18,20 @@ agents on, or ``--preselect-from``), at several widths::
 
     python benchmarks/build_memory.py --size 50000 --agreement 200 --preselect 1000 2000 5000
 
+``--write-cache FILE`` then writes the index cache there as ``Router.from_path`` does
+(the build told to keep its counts for the writer where the version can) and prints the
+write's wall clock and CPU time; two versions' files can then be compared byte for byte
+(``cmp``)::
+
+    python benchmarks/build_memory.py --size 10000 --write-cache /tmp/a.cache
+
+``--writer-parts OLD_SRC`` then times, in this process on the index just built, the cache
+writer's char and word counts and its packing of the char matrix with this tree's code and
+with the ``agentroute/_counts.py`` and ``_packed.py`` of ``OLD_SRC`` (another version's
+``src``), alternating, three rounds, CPU time; the packed arrays must be equal::
+
+    python benchmarks/build_memory.py --size 10000 --writer-parts /tmp/before/src
+
 ``--slice N`` passes ``build_index(..., slice_agents=N)`` (agents counted at a time) where the
 version has it. It prints one JSON line: agents, seconds to load the files and to build the
 index (SciPy and scikit-learn imported before the clock starts; wall clock and CPU time, the
@@ -29,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import json
 import os
 import sys
@@ -101,6 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--slice", type=int, default=None, help="agents counted at a time")
     parser.add_argument("--dump", type=Path, default=None, help="write every Index array here")
     parser.add_argument("--compare", type=Path, nargs=2, default=None, metavar="NPZ")
+    parser.add_argument(
+        "--write-cache", type=Path, default=None, metavar="FILE", help="then write the cache"
+    )
+    parser.add_argument(
+        "--writer-parts", type=Path, default=None, metavar="OLD_SRC", help="see the docstring"
+    )
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--cache-dir", type=Path, default=None, help="where catalogs are kept")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -147,11 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     import scipy.sparse  # noqa: F401  (imports outside the timed build)
     import sklearn.feature_extraction.text  # noqa: F401
 
+    options: dict[str, Any] = {} if args.slice is None else {"slice_agents": args.slice}
+    if (
+        args.write_cache is not None or args.writer_parts is not None
+    ) and "keep_counts" in inspect.signature(
+        indexing.build_index
+    ).parameters:  # as the pipeline builds an index it writes
+        options["keep_counts"] = True
     started, cpu = time.perf_counter(), time.process_time()
-    if args.slice is None:  # any version
-        index = indexing.build_index(agents)
-    else:
-        index = indexing.build_index(agents, slice_agents=args.slice)
+    index = indexing.build_index(agents, **options)
     build_s = time.perf_counter() - started
     build_cpu_s = time.process_time() - cpu
     result = {
@@ -165,12 +190,79 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rss_after_build_mb": round(rss_mb()),
         "peak_rss_mb": round(peak_rss_mb()),
     }
+    if args.write_cache is not None:
+        result.update(write_cache(args.write_cache, agents, index))
     print(json.dumps(result), flush=True)
     if args.dump is not None:
         np.savez(args.dump, **index_arrays(index))
+    if args.writer_parts is not None:
+        writer_parts(index, args.writer_parts)
     if args.agreement:
         agreement(index, agents, args)
     return 0
+
+
+def write_cache(path: Path, agents: Sequence[Any], index: Any) -> dict[str, float]:
+    """Write ``index`` as the index cache to ``path`` (a fixed key: two versions' files
+    compare byte for byte); the write's wall clock and CPU time."""
+    from agentroute._cache import write_cache as write
+
+    path.unlink(missing_ok=True)
+    ordered = sorted(agents, key=lambda a: a.name)
+    started, cpu = time.perf_counter(), time.process_time()
+    write(path, key="build-memory", agents=ordered, diagnostics=(), index=index)
+    return {
+        "write_s": round(time.perf_counter() - started, 2),
+        "write_cpu_s": round(time.process_time() - cpu, 2),
+        "cache_mb": round(path.stat().st_size / 1e6, 1),
+    }
+
+
+def _module(path: Path, name: str) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cpu(f: Any) -> float:
+    started = time.process_time()
+    f()
+    return time.process_time() - started
+
+
+def writer_parts(index: Any, old_src: Path) -> None:
+    """The writer's counts (char, word) and char packing, old code and this tree's."""
+    from agentroute import _counts, _packed
+
+    old_counts = _module(old_src / "agentroute" / "_counts.py", "old_counts")
+    old_packed = _module(old_src / "agentroute" / "_packed.py", "old_packed")
+    matrices = (("chars_t", "char_idf"), ("word_t", "word_idf"))
+    # What the build handed over (taken now, handed again before each timed call).
+    kept = {name: _counts.encode(getattr(index, name), getattr(index, v)) for name, v in matrices}
+    for r in range(3):
+        for name, vector in matrices:
+            m, idf, counts = getattr(index, name), getattr(index, vector), kept[name].counts
+            old = _cpu(lambda: old_counts.encode(m, idf))  # noqa: B023
+
+            def new() -> None:
+                _counts.keep_counts(m, counts)  # noqa: B023
+                _counts.encode(m, idf)  # noqa: B023
+
+            row = {"round": r, "part": f"{name} counts", "old_cpu_s": round(old, 2)}
+            print(json.dumps({**row, "new_cpu_s": round(_cpu(new), 2)}))
+        m, codes = index.chars_t, kept["chars_t"].counts
+        old = _cpu(lambda: old_packed.pack(m.indices, m.indptr, codes, m.shape[1]))  # noqa: B023
+        new_s = _cpu(lambda: _packed.pack(m.indices, m.indptr, codes, m.shape[1]))  # noqa: B023
+        a = old_packed.pack(m.indices, m.indptr, codes, m.shape[1])
+        b = _packed.pack(m.indices, m.indptr, codes, m.shape[1])
+        same = all(np.array_equal(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+        row = {"round": r, "part": "chars_t pack", "old_cpu_s": round(old, 2)}
+        print(json.dumps({**row, "new_cpu_s": round(new_s, 2), "same_arrays": same}))
+    print(json.dumps({"load_average": round(os.getloadavg()[0], 1)}))
 
 
 def agreement(index: Any, agents: Sequence[Any], args: argparse.Namespace) -> None:

@@ -13,6 +13,17 @@ group confidence as ``Calibration.group_confidence``). Reported per crowded cata
 large single collections, which read the same large set): in-scope ``no_match``, CLINC150
 ``oos`` TEST and near-miss abstention, the ECE of ``group_confidence``, and at group
 confidence >= 0.7 the share answered and the precision of the shown set (strict labels).
+Where the in-scope ``no_match`` comes from: ``no_match_by_scope``, the share the scope rule
+alone declines (the rest: no known word, or weak evidence); and whether one bar could meet
+both of issue 21's targets on the row: ``bar_need``, how far the logit of the ``min_scope``
+bar must rise for 90 % of CLINC ``oos`` to be declined, and ``bar_allow``, how far it may
+rise with at most 5 % of in-scope requests declined (0: the fitted bar; a row where
+``bar_need > bar_allow`` cannot meet both with these scope inputs at any bar).
+
+Variants: the shipped inputs with and without the crowded training catalogs; the large
+set's bar pooled over its training catalogs (``fit_defaults.fit(large_bar=...)``: the mean
+share declined, not the worst catalog's); the large scope model also reading the
+distinctness inputs the confidence model reads (margin, softmax, near counts).
 
 The routing skips the not-for stage and the teams, so figures can differ from
 ``accuracy.py --loco`` in the third decimal; the variant that ships is measured there too.
@@ -56,6 +67,7 @@ from fit_defaults import (  # noqa: E402
     RULES,
     CatalogRows,
     Rows,
+    capped,
     catalog_rows,
     declined,
     fit,
@@ -146,11 +158,40 @@ class Variant:
     template: Callable[[Any], Any]
     crowded: bool = False  # also fit on the crowded training catalogs
     cap: bool = True  # scope_max_agents as fitted (False: no cap)
+    # The large set's own bar, (target, pooled): None is fit_defaults' default (every
+    # large training catalog declines 90 % of the out-of-scope requests).
+    large_bar: tuple[float, bool] | None = None
 
+
+def _same(cal: Any) -> Any:
+    return cal
+
+
+def _large_scope(extra: Sequence[str]) -> Callable[[Any], Any]:
+    """A template whose large set's scope model also reads ``extra``."""
+    from agentroute import Logistic
+
+    def make(cal: Any) -> Any:
+        old = cal.large.scope
+        inputs = (*old.inputs, *(n for n in extra if n not in old.inputs))
+        scope = Logistic(intercept=0.0, coefficients=tuple((n, 0.0) for n in inputs))
+        return replace(cal, large=replace(cal.large, scope=scope))
+
+    return make
+
+
+DISTINCT = ("margin", "softmax_05", "softmax_10")
 
 VARIANTS: dict[str, Variant] = {
-    "shipped inputs": Variant(lambda cal: cal),
-    "shipped inputs, crowded training": Variant(lambda cal: cal, crowded=True),
+    "shipped inputs": Variant(_same),
+    "shipped inputs, crowded training": Variant(_same, crowded=True),
+    "pooled bar 0.90": Variant(_same, crowded=True, large_bar=(0.90, True)),
+    "pooled bar 0.93": Variant(_same, crowded=True, large_bar=(0.93, True)),
+    "pooled bar 0.95": Variant(_same, crowded=True, large_bar=(0.95, True)),
+    "+ margin, softmax": Variant(_large_scope(DISTINCT), crowded=True),
+    "+ margin, softmax, near": Variant(
+        _large_scope((*DISTINCT, "near_10", "near_20")), crowded=True
+    ),
 }
 
 
@@ -199,6 +240,31 @@ def _subset(rows: Rows, keep: np.ndarray) -> Rows:
     )
 
 
+def scope_room(rows: Rows, n_agents: int, cfg: Any, *, large: bool) -> np.ndarray:
+    """Per row, how far the scope model's logit lies above the ``min_scope`` bar (the
+    bar's logit may rise by this much before the row is declined by scope): -inf for
+    rows another rule declines (nothing known, weak evidence), +inf for rows the bar
+    cannot decline (trigger rescue, catalogs below ``scope_min_agents``)."""
+    cal = cfg.calibration
+    models = cal.large if large else cal.general
+    z = logit(capped(rows, models.scope_max_agents), models.scope)
+    room = z - _logit(cfg.min_scope)
+    conf = _sigmoid(logit(rows, models.confidence))
+    rescued = (
+        (cfg.trigger_rescue > 0)
+        & (rows.triggers >= cfg.trigger_rescue)
+        & (_sigmoid(z) >= cfg.trigger_rescue_scope)
+    )
+    room = np.where(rescued | (n_agents < cfg.scope_min_agents), np.inf, room)
+    other = ~rows.live | (conf < cfg.min_confidence)
+    out: np.ndarray = np.where(other, -np.inf, room)
+    return out
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
+
+
 def evaluate(
     train: Sequence[CatalogRows], reported: Sequence[Reported], variant: Variant
 ) -> dict[str, dict[str, float]]:
@@ -212,7 +278,7 @@ def evaluate(
     def config(left_out: frozenset[str]) -> Any:
         if left_out not in fits:
             kept = [t for t in pool if not (t.sources & left_out)]
-            fitted = fit(kept, template=template)
+            fitted = fit(kept, template=template, large_bar=variant.large_bar)
             cal = fitted.calibration
             if not variant.cap:
                 cal = replace(cal, large=replace(cal.large, scope_max_agents=None))
@@ -228,6 +294,8 @@ def evaluate(
         groups = labelled_sources if split else [None]
         src = np.array(r.request_sources)
         no_match, gconf, set_right, oos, near = [], [], [], [], []
+        room_in: list[np.ndarray] = []
+        room_oos: list[np.ndarray] = []
         for i, s in enumerate(groups):
             cfg = config(frozenset({s}) if s is not None else r.sources)
             cal = cfg.calibration
@@ -236,6 +304,7 @@ def evaluate(
             rows = _subset(r.labelled, keep)
             dec = declined(rows, r.n_agents, cal, cfg, large=large)
             no_match.append(dec)
+            room_in.append(scope_room(rows, r.n_agents, cfg, large=large))
             g = group_confidences(rows, cal, large)
             gconf.append(np.where(dec, 0.0, g))
             assert rows.group_right is not None
@@ -245,11 +314,13 @@ def evaluate(
                 n = len(pool_rows.live)
                 part = _subset(pool_rows, np.arange(n) % k == i)
                 acc.append(declined(part, r.n_agents, cal, cfg, large=large))
-                del name
+                if name == "oos":
+                    room_oos.append(scope_room(part, r.n_agents, cfg, large=large))
         nm = np.concatenate(no_match)
         gc = np.concatenate(gconf)
         sr = np.concatenate(set_right)
         answered = ~nm & (gc >= THRESHOLD)
+        rin, rout = np.concatenate(room_in), np.concatenate(room_oos)
         out[r.name] = {
             "agents": r.n_agents,
             "requests": len(nm),
@@ -259,6 +330,14 @@ def evaluate(
             "ece_group": ece(gc[~nm], sr[~nm]),
             "group_answered": float(answered.mean()),
             "group_precision": float(sr[answered].mean()) if answered.any() else float("nan"),
+            # in-scope requests the scope rule alone declines (the rest of no_match: no
+            # known word, or weak evidence)
+            "no_match_by_scope": float(((rin < 0) & np.isfinite(rin)).mean()),
+            # the bar's logit may rise by bar_need or more (oos >= 0.90 declined) and by at
+            # most bar_allow (in-scope no_match <= 0.05): both targets hold at one bar
+            # on this row only where bar_need <= bar_allow
+            "bar_need": float(np.quantile(rout, 0.90)),
+            "bar_allow": float(np.quantile(rin, 0.05)),
         }
     return out
 
@@ -284,6 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ece_group",
         "group_answered",
         "group_precision",
+        "no_match_by_scope",
+        "bar_need",
+        "bar_allow",
     )
     for name in args.variant:
         t0 = time.perf_counter()

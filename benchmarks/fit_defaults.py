@@ -103,6 +103,10 @@ class Rows:
     # The top agent or one of its alternatives (agentroute._similar) right; the group
     # inputs of ``signals`` are filled for rows with alternatives (group_size > 0).
     group_right: np.ndarray | None = None
+    # Per row, the names shown (the top agent, then its alternatives) and the next best
+    # agents of the ranking, for reading what a model gets wrong (crowded_group.py).
+    shown: tuple[tuple[str, ...], ...] | None = None
+    ranked: tuple[tuple[str, ...], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]]
     from agentroute._calibrate import catalog_shape, signals
     from agentroute._decide import _ranked
     from agentroute._score import analyze_query, matched_triggers, score
-    from agentroute._similar import group_inputs, group_members, related
+    from agentroute._similar import group_inputs, group_members, related, twin_inputs
 
     index, cfg = router.index, router.config
     shape = catalog_shape(index)
@@ -137,14 +141,18 @@ def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]]
     sc = score(index, queries, cfg.weights)
     width = len(signal_names())
     sig, trig, live, right, group_right = [], [], [], [], []
+    shown_names, ranked_names = [], []
     for r, q in enumerate(queries):
         combined = np.round(sc.combined[r], 9)
-        best = int(_ranked(combined, 2)[0])
+        head = _ranked(combined, 5)
+        best = int(head[0])
         ok = bool(texts[r].strip()) and q.known_terms > 0 and combined[best] > 0.0
         live.append(ok)
         members: tuple[int, ...] = ()
         if ok:
             one = signals(combined, sc, r, best, q, shape)
+            twin_mass, twin_count = twin_inputs(index, combined, best)
+            one = replace(one, twin_mass=twin_mass, twin_count=twin_count)
             members = group_members(
                 index, combined, best, margin=cfg.alternative_margin, limit=cfg.max_alternatives
             )
@@ -160,12 +168,16 @@ def route_rows(router: Any, texts: Sequence[str], gold: Sequence[frozenset[str]]
         right.append(gold is not None and index.names[best] in gold[r])
         shown = [best, *members]
         group_right.append(gold is not None and any(index.names[j] in gold[r] for j in shown))
+        shown_names.append(tuple(index.names[j] for j in shown))
+        ranked_names.append(tuple(index.names[int(j)] for j in head))
     return Rows(
         np.array(sig, dtype=np.float64).reshape(len(texts), width),
         np.array(right, dtype=bool),
         np.array(trig),
         np.array(live, dtype=bool),
         np.array(group_right, dtype=bool),
+        tuple(shown_names),
+        tuple(ranked_names),
     )
 
 
@@ -334,16 +346,23 @@ def _fit_models(train: Sequence[CatalogRows], template: Any) -> Any:
     )
 
 
-def _min_scope(cal: Any, bar: Sequence[CatalogRows], oos_target: float, *, large: bool) -> float:
+def _min_scope(
+    cal: Any,
+    bar: Sequence[CatalogRows],
+    oos_target: float,
+    *,
+    large: bool,
+    pooled: bool = False,
+) -> float:
     """The lowest ``min_scope`` (steps of 0.01) declining ``oos_target`` of the
-    out-of-scope requests on every catalog of ``bar``."""
+    out-of-scope requests on every catalog of ``bar`` (``pooled``: of all their
+    out-of-scope requests together, each catalog weighted equally)."""
     from agentroute import RouterConfig
 
     for step in range(1, 100):
         rules = RouterConfig(calibration=cal, min_scope=step / 100, **RULES)
-        if all(
-            declined(t.oos, t.n_agents, cal, rules, large=large).mean() >= oos_target for t in bar
-        ):
+        shares = [declined(t.oos, t.n_agents, cal, rules, large=large).mean() for t in bar]
+        if (float(np.mean(shares)) if pooled else min(shares)) >= oos_target:
             return step / 100
     return 1.0
 
@@ -353,7 +372,11 @@ def _logit(p: float) -> float:
 
 
 def fit(
-    train: Sequence[CatalogRows], *, oos_target: float = OOS_TARGET, template: Any = None
+    train: Sequence[CatalogRows],
+    *,
+    oos_target: float = OOS_TARGET,
+    template: Any = None,
+    large_bar: tuple[float, bool] | None = None,
 ) -> Fitted:
     """Calibration and ``min_scope`` from the training catalogs (each weighted equally).
 
@@ -370,6 +393,8 @@ def fit(
       so one ``RouterConfig.min_scope`` serves both.
 
     ``template``: the calibration whose models name the inputs (default: the shipped one).
+    ``large_bar``: ``(target, pooled)`` of the large set's own bar (default:
+    ``(oos_target, False)``, every large training catalog).
     """
     cal = fit_sets(train, template)
     base = [t for t in train if t.kind != "union"]
@@ -380,7 +405,8 @@ def fit(
     bar = [t for t in base if t.agent_catalog and t.n_agents >= SCOPE_BAR_AGENTS] or base
     min_scope = _min_scope(cal, bar, oos_target, large=False)
     if large_train and 0.0 < min_scope < 1.0:
-        own = _min_scope(cal, large_train, oos_target, large=True)
+        target, pooled = (oos_target, False) if large_bar is None else large_bar
+        own = _min_scope(cal, large_train, target, large=True, pooled=pooled)
         if 0.0 < own < 1.0:
             shift = _logit(min_scope) - _logit(own)
             scope = cal.large.scope

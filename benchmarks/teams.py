@@ -3,6 +3,7 @@
     python benchmarks/teams.py [--shared PATH] [--json PATH] [--baseline REF] [--tune]
     python benchmarks/teams.py --regenerate      # rewrite benchmarks/data/teams_joined.jsonl
     python benchmarks/teams.py --overhead        # route time with and without the two stages
+    python benchmarks/teams.py [--fresh] --encoder PATH [--encoder-cache DIR]
 
 Every catalog is a labelled collection copied with its example requests cut out
 (``shared/tools/strip_examples.py``), loaded with ``agentroute.load_agents``. Four sets:
@@ -363,6 +364,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also measure the multi-agent sets (or --fresh) with this encoder's semantic view",
     )
     ap.add_argument(
+        "--encoder-cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --encoder: keep each text's vector here, so a rerun encodes nothing again",
+    )
+    ap.add_argument(
         "--fresh",
         action="store_true",
         help="the hand-judged two-part prompts of data/teams_fresh.jsonl on the install of "
@@ -377,8 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "catalogs; default the shipped one, 0.0)",
     )
     args = ap.parse_args(argv)
+    encoder = cached_encoder(args.encoder, args.encoder_cache)
     if args.fresh:
-        return fresh(args.shared, args.encoder, args.json, args.weight_long)
+        return fresh(args.shared, args.encoder, args.json, args.weight_long, encoder)
     if args.regenerate:
         return regenerate(args.shared)
     if args.overhead:
@@ -457,9 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_baseline:
             results["single"] = single_metrics(cats, root, args.shared, single_base)
         if args.encoder is not None:
-            meant = load_catalogs(
-                agentroute, root, [*LABELLED, *EXTRA], args.encoder, args.weight_long
-            )
+            meant = load_catalogs(agentroute, root, [*LABELLED, *EXTRA], encoder, args.weight_long)
             results["with_encoder"] = {
                 "multi_dev": team_metrics(meant, dev),
                 "multi_report_joined": team_metrics(meant, held),
@@ -538,10 +545,26 @@ def fresh_rows(router: Any, prompts: Sequence[dict[str, Any]]) -> list[dict[str,
     return out
 
 
+def cached_encoder(path: str | None, cache: Path | None) -> Any:
+    """``--encoder`` as the router takes it: the folder, or the folder behind a cache of
+    vectors (``--encoder-cache``; ``fit_semantic.CachedEncoder``)."""
+    if path is None or cache is None:
+        return path
+    sys.path.insert(0, str(REPO / "src"))
+    from fit_semantic import CachedEncoder
+
+    return CachedEncoder(path, cache)
+
+
 def fresh(
-    shared: Path, encoder: str | None, json_path: Path | None, weight_long: float | None
+    shared: Path,
+    encoder: str | None,
+    json_path: Path | None,
+    weight_long: float | None,
+    model: Any = None,
 ) -> int:
-    """Both parts right on the fresh two-part prompts, without and with the encoder."""
+    """Both parts right on the fresh two-part prompts, without and with the encoder
+    (``model``: what the router is given for it, the folder itself when None)."""
     import crowded
 
     sys.path.insert(0, str(REPO / "src"))
@@ -558,7 +581,7 @@ def fresh(
         paths = list(agentroute.claude_code_paths(project=project, home=home))
         variants: dict[str, Any] = {"lexical": None}
         if encoder is not None:
-            variants["encoder"] = encoder
+            variants["encoder"] = encoder if model is None else model
         for key, enc in variants.items():
             config = semantic_config(agentroute, weight_long if enc else None)
             router = agentroute.Router.from_path(paths, cache=False, encoder=enc, config=config)

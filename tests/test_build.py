@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 from sklearn.preprocessing import normalize as l2_rows
 
 from agentroute import Router, load_agents
-from agentroute._build import _analyze, build_index
+from agentroute._build import _EXACT_BELOW, _analyze, _square_sums, build_index
 from agentroute._index import (
     MAX_BODY_CHARS,
     MAX_CHAR_BODY,
@@ -241,3 +241,36 @@ def test_counts_beyond_uint16_keep_their_value() -> None:
     index, ref = build_index(agents, slice_agents=1), Reference(tuple(agents))
     np.testing.assert_array_equal(dense(index, "chars_t"), ref.chars.T.todense())
     np.testing.assert_array_equal(index.char_idf, ref.char_vectorizer.idf_)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 50), st.floats(1.0, 3.0e4, width=32)),
+        min_size=1,
+        max_size=60,
+        unique_by=lambda e: (e[0], e[1]),
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_row_norms_have_the_bits_of_a_sum_in_first_seen_order(
+    entries: list[tuple[int, int, float]], rng: object
+) -> None:
+    """The char rows are left in the sparse product's order: each row's sum of float32
+    squares must still be scikit-learn's, added in first-seen order (by ``cols``), both
+    where the sum is exact in any order and, past the bound, where it is added again."""
+    rng.shuffle(entries)  # type: ignore[attr-defined]
+    rows = np.array([e[0] for e in entries], dtype=np.int64)
+    cols = np.array([e[1] for e in entries], dtype=np.int32)
+    squares = np.array([e[2] for e in entries], dtype=np.float32) ** 2
+    expected = np.zeros(4)
+    for k in np.lexsort((cols, rows)).tolist():  # each row in first-seen order, one by one
+        expected[rows[k]] += np.float64(squares[k])
+    for bound in (_EXACT_BELOW, 0.0):  # 0.0: every row re-added in order
+        got = _square_sums(rows, cols, squares, 4, exact_below=bound)
+        assert got.tobytes() == expected.tobytes()
+
+
+def test_keeping_the_counts_for_the_cache_builds_the_same_index() -> None:
+    agents = load_agents(default_catalog_path()).agents
+    assert_same_index(build_index(agents, keep_counts=True, slice_agents=3), build_index(agents))

@@ -1106,3 +1106,13 @@ def test_a_table_that_does_not_say_how_its_matrices_are_stored_is_rebuilt(
     rewrite(only_file(cache), {"stored": stored})
     why = "unexpected or missing arrays" if stored == {"bm25_t": "float"} else "matrix storage"
     check_rebuilt(catalog, cache, caplog, why)
+
+
+@given(st.lists(st.text(alphabet=" \t\x00\x7f\x1bab-é\n", max_size=6), max_size=6))
+def test_the_name_check_finds_the_first_name_the_loader_would_clean(names: list[str]) -> None:
+    # The check of a cache's names runs in C over them all (ASCII), else name by name:
+    # either way it names the first name the loader's cleaning would change.
+    from agentroute._load import clean_name
+
+    first = next((n for n in names if clean_name(n, "", []) != n), None)
+    assert _persist._unclean_name(names) == first

@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from agentroute import Router
 from agentroute._build import build_index
-from agentroute._counts import decode, decode_levels, encode, encode_levels, tf_table
+from agentroute._counts import (
+    _KEPT,
+    decode,
+    decode_levels,
+    encode,
+    encode_levels,
+    keep_counts,
+    tf_table,
+)
 from agentroute._index import Csr, Index
 from agentroute._router import default_catalog_path
 from agentroute._spec import AgentSpec
@@ -146,3 +154,59 @@ def test_the_tf_table_is_scikit_learns() -> None:
         x = sp.csr_matrix(counts.reshape(1, -1))
         t = TfidfTransformer(sublinear_tf=True, use_idf=False, norm=None).fit(x)
         assert np.array_equal(t.transform(x).toarray().ravel(), tf_table(300, dtype)[1:])
+
+
+def _sample_agents() -> list[AgentSpec]:
+    from agentroute import load_agents
+
+    return list(load_agents(default_catalog_path()).agents)
+
+
+def test_counts_the_build_keeps_are_the_ones_recovered_and_taken_once() -> None:
+    """``build_index(keep_counts=True)`` hands the writer its own counts: the same counts
+    and norms (so the same bytes written) as recovering them from the weights."""
+    kept = build_index(_sample_agents(), keep_counts=True)
+    plain = build_index(_sample_agents())
+    for name, vector in (("chars_t", "char_idf"), ("word_t", "word_idf")):
+        assert getattr(kept, name) in _KEPT
+        assert getattr(plain, name) not in _KEPT
+        handed = encode(getattr(kept, name), getattr(kept, vector))
+        recovered = encode(getattr(plain, name), getattr(plain, vector))
+        assert handed is not None and recovered is not None
+        assert handed.counts.tobytes() == recovered.counts.tobytes()
+        assert handed.norms.tobytes() == recovered.norms.tobytes()
+        assert getattr(kept, name) not in _KEPT  # taken: a second encode recovers them
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="abcdefgh xyz", min_size=1, max_size=80).filter(str.strip),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    )
+)
+def test_kept_counts_give_every_value_back(descriptions: list[str]) -> None:
+    """With the build's own counts there is nothing to recover: the char and word
+    matrices of any catalog are coded, every value back to the bit."""
+    agents = [AgentSpec(f"agent-{i}", d, body=d * 3) for i, d in enumerate(descriptions)]
+    try:
+        index = build_index(agents, keep_counts=True)
+    except ValueError:  # nothing to index
+        return
+    for name, idf in (("chars_t", index.char_idf), ("word_t", index.word_idf)):
+        t = getattr(index, name)
+        coded = encode(t, idf)
+        assert coded is not None
+        got = decode(coded.counts, _rows(t), t.indices.astype(np.int64), idf, coded.norms)
+        assert _same(got, t.data)
+
+
+def test_kept_counts_that_do_not_give_the_values_back_are_not_used() -> None:
+    index = build_index(_sample_agents())
+    t = index.chars_t
+    keep_counts(t, np.ones(t.nnz, dtype=np.uint16) + 1)  # wrong counts: checked, refused
+    assert encode(t, index.char_idf) is None
+    with pytest.raises(ValueError, match=r"one per entry"):
+        keep_counts(t, np.ones(3, dtype=np.uint16))

@@ -50,6 +50,30 @@ def test_near_equivalents_are_a_group_not_a_tie() -> None:
     assert d.to_dict()["alternatives"] == [other]
 
 
+def test_a_group_model_reads_the_twins_of_the_leader() -> None:
+    """A data file's group model may name ``twin_mass`` / ``twin_count``
+    (``_similar.twin_inputs``): the decision fills them, so the group confidence moves
+    with them (before: they stayed 0 whatever the model said)."""
+    import dataclasses
+
+    from agentroute import Calibration, Logistic
+
+    near = [
+        AgentSpec("alpha", "Writes Terraform modules for cloud networks."),
+        AgentSpec("beta", "Writes Terraform modules for the cloud networks.", body="x"),
+        AgentSpec("dns", "Manages DNS zones and records.", body="C"),
+    ]
+    text = "write terraform modules for our cloud network"
+    got = []
+    for extra in ({}, {"twin_count": 3.0}, {"twin_mass": 3.0}):
+        model = Logistic(intercept=0.5, coefficients={"top_logit": 1.0, **extra})
+        cal = dataclasses.replace(Calibration(), group=model)
+        d = Router.from_agents(near, config=RouterConfig(calibration=cal)).route(text)
+        assert d.alternatives and d.agent is not None
+        got.append(d.group_confidence)
+    assert got[1] > got[0] and got[2] > got[0]
+
+
 def test_identical_copies_are_named_but_not_rivals() -> None:
     """Collections ship one agent under several names; a copy is as right as the leader."""
     copies = [

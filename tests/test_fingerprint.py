@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from agentroute import Router, _fingerprint, _pipeline
 from agentroute._cache import StaleCache
 from agentroute._fingerprint import CatalogFiles, Fingerprint, StoredFingerprint
-from agentroute._fs import list_files
+from agentroute._fs import list_files, status_row
 from agentroute._router import default_catalog_path
 
 
@@ -226,7 +226,4 @@ def test_the_walks_status_and_absolute_paths_are_the_files_own(
             listing.paths, listing.absolute, listing.stats, strict=True
         ):
             assert absolute == os.path.abspath(path)
-            assert status is not None and (status.st_ino, status.st_size) == (
-                os.stat(path).st_ino,
-                os.stat(path).st_size,
-            )
+            assert status == status_row(os.stat(path))

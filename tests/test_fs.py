@@ -4,12 +4,20 @@ path is an error that names it."""
 from __future__ import annotations
 
 import errno
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from agentroute import CatalogNotFoundError
-from agentroute._fs import as_paths, discover, open_regular, resolved_path
+from agentroute._fs import (
+    as_paths,
+    discover,
+    list_files,
+    open_regular,
+    resolved_path,
+    status_row,
+)
 
 
 def test_open_regular_reads_a_file_and_refuses_a_folder(tmp_path: Path) -> None:
@@ -50,3 +58,38 @@ def test_discover_lists_a_folder_sorted_and_a_file_once(tmp_path: Path) -> None:
     files, diagnostics = discover([tmp_path, tmp_path / "a.md"])
     assert [shown.rsplit("/", 1)[1] for _, shown in files] == ["a.md", "b.md"]
     assert [d.kind for d in diagnostics] == ["not-an-agent"]
+
+
+def test_a_folder_swapped_for_a_link_after_its_check_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race the link check cannot close: a sub-folder replaced by a link between the
+    # check and the listing (simulated by a check that sees no link). The listing opens
+    # the folder without following a link, so the files it leads to are not listed.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("---\nname: secret\n---\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "a.md").write_text("---\nname: a\n---\n")
+    (root / "sub").symlink_to(outside, target_is_directory=True)
+    monkeypatch.setattr("os.path.islink", lambda _path: False)
+    files, _ = discover(root)
+    assert [shown.rsplit("/", 1)[1] for _, shown in files] == ["a.md"]
+
+
+def test_a_listing_keeps_a_few_hundred_bytes_a_file(tmp_path: Path) -> None:
+    # A warm hook lists 50,000 files on every prompt: the status object of each (~650
+    # bytes) was a third of what the walk kept. Only the numbers compared with a cache
+    # are kept (status_row), packed.
+    for i in range(2_000):
+        (tmp_path / f"agent-{i:05d}.md").write_text("x")
+    tracemalloc.start()
+    try:
+        listing = list_files(tmp_path)
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(listing.paths) == 2_000
+    assert listing.stats[0] == status_row((tmp_path / "agent-00000.md").stat())
+    assert kept / 2_000 < 600

@@ -4,6 +4,7 @@ refuses arrays that do not decode to a matrix."""
 from __future__ import annotations
 
 import pickle
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,9 @@ def test_every_column_and_code_comes_back(seed: int, rows: int, width: int, dens
     assert np.array_equal(cols, np.concatenate(want)) and lengths.tolist() == [w.size for w in want]
     cols, codes = unpack_range(p, 0, rows, width)
     assert np.array_equal(cols, m.indices) and np.array_equal(codes, _codes(m))
+    # Each row's escapes start after those of the rows before it (a running count).
+    running = np.concatenate(([0], np.cumsum(p.codes == ESCAPE)))[m.indptr.astype(np.int64)]
+    assert np.array_equal(p.escape_ptr, running)
 
 
 def test_common_pairs_take_a_byte_and_the_rest_escape() -> None:
@@ -96,6 +100,26 @@ def test_rows_read_as_the_plain_matrix_reads_them(tmp_path: Path) -> None:
     assert type(plain) is Csr and np.array_equal(plain.data, m.data)
     assert np.array_equal(packed.indices, m.indices) and np.array_equal(packed.data, m.data)
     assert packed.nnz == m.nnz
+
+
+def test_rows_of_many_entries_are_decoded_a_slice_at_a_time(tmp_path: Path) -> None:
+    # A request's char n-grams touch millions of entries at 50,000 agents: decoding them
+    # all at once made several int64 temporaries of that many entries (most of a warm
+    # hook's memory). Sliced, the temporaries stay small and the result is the same.
+    m = _matrix(5, rows=60, width=30_000, density=0.3)
+    packed = _mapped(_file(tmp_path, m), m)
+    rows = np.array([*range(60), 4, 4])
+    packed.gather(rows[:2])  # checks the blocks these rows lie in, decodes a little
+    tracemalloc.start()
+    try:
+        got = packed.gather(rows)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    for a, b in zip(got, m.gather(rows), strict=True):
+        assert np.array_equal(a, b)
+    results = sum(a.nbytes for a in got)
+    assert got[0].size > 400_000 and peak < results + 16 * 2**20
 
 
 def test_a_truncated_file_is_refused(tmp_path: Path) -> None:

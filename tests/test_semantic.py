@@ -194,6 +194,39 @@ def test_a_batch_and_its_parts_are_encoded_in_one_call() -> None:
     assert "write the blog article about it" in enc.calls[0]
 
 
+def test_at_weight_zero_teams_and_their_parts_are_the_lexical_ones() -> None:
+    """Where the view's weight is 0 (full prompts, by default) a request's parts are read
+    as lexically as the request: teams, members and confidences equal a router's without an
+    encoder (benchmarks/README.md, "Teams with the encoder": per-part meaning did not pay on
+    the dev joins). Only a part sharing no word with the catalog is read by the view."""
+    off = RouterConfig(semantic=SemanticConfig(weight_short=0.0, weight_examples=0.0))
+    requests = [
+        "reconcile the ledger for march, then write the blog article about it",
+        "the helm chart of the cluster fails; also refund the invoice",
+        "check the helm charts and write unit tests for the python code",
+    ]
+    plain = Router.from_agents(AGENTS).route_many(requests)
+    meant = Router.from_agents(AGENTS, encoder=Concepts(), config=off).route_many(requests)
+    assert sum(len(d.team) > 1 for d in plain) >= 2
+    for a, b in zip(plain, meant, strict=True):
+        assert (a.agent, a.status, a.confidence, a.candidates) == (
+            b.agent,
+            b.status,
+            b.confidence,
+            b.candidates,
+        )
+        assert a.team == b.team
+    # "deploy the pods": no word of any agent's text, declined as a part without the
+    # view; with it, judged by the view alone (SemanticConfig.alone_*).
+    request = "deploy the pods and write unit tests for the python code"
+    assert len(Router.from_agents(AGENTS).route(request).team) <= 1
+    team = Router.from_agents(AGENTS, encoder=Concepts(), config=off).route(request).team
+    assert [(m.agent, m.part) for m in team] == [
+        ("tester", "write unit tests for the python code"),
+        ("platform", "deploy the pods"),
+    ]
+
+
 def test_a_batch_decided_in_slices_is_encoded_in_one_call() -> None:
     """route_many decides a large batch a slice at a time (agentroute._router): the
     encoder still sees the whole batch once, not once a slice."""

@@ -18,6 +18,7 @@ from agentroute._similar import (
     name_cores,
     near_equivalents,
     similar_of,
+    twin_inputs,
 )
 
 TWINS = [
@@ -186,3 +187,22 @@ def test_a_row_is_sorted_once_and_handed_out_read_only() -> None:
     assert not cols.flags.writeable and not vals.flags.writeable
     fresh, _, _ = index.similar.gather(np.array([0], dtype=np.int64))
     assert sorted(cols.tolist()) == sorted(fresh.astype(np.int64).tolist())
+
+
+def test_twin_inputs_weigh_every_twin_of_the_leader_once_per_copy_group() -> None:
+    """``twin_inputs`` read every near-equivalent of the top agent, however far below it
+    scores (the margin leaves those out of the alternatives), each group of identical
+    copies once and never the leader's own copies."""
+    index = build_index(TWINS)
+    names = list(index.names)
+    combined = np.zeros(len(names))
+    k8s, spec = names.index("kubernetes-expert"), names.index("kubernetes-specialist")
+    combined[k8s], combined[spec] = 0.9, 0.4  # far outside any margin
+    mass, count = twin_inputs(index, combined, k8s)
+    assert count == pytest.approx(np.log(2.0))
+    assert mass == pytest.approx(np.log1p(np.exp(-0.5 / 0.05)))
+    # The leader's identical copy is not a twin; a stranger has none.
+    a, b = names.index("copy-a"), names.index("copy-b")
+    combined[a] = combined[b] = 0.8
+    assert twin_inputs(index, combined, a) == (0.0, 0.0)
+    assert twin_inputs(index, combined, names.index("css-pro")) == (0.0, 0.0)

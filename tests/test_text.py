@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentroute._text import normalize, stem, terms
@@ -32,3 +32,54 @@ def test_synonyms_meet_their_canonical_form() -> None:
 def test_stemmer_joins_inflections() -> None:
     assert stem("deploying") == stem("deployed") == stem("deploys") == stem("deploy")
     assert stem("upgrade") == stem("upgrading")
+
+
+_PIECES = st.sampled_from(
+    [
+        " ",
+        "  ",
+        "\n",
+        "\t",
+        "\r\n",
+        "\x0b",
+        "\x1c",
+        "\u00a0",
+        "\u2003",
+        "\u1680",
+        "\u3000",
+        ".js",
+        "node",
+        ".net",
+        "c++",
+        "c#",
+        "+",
+        "#",
+        "A",
+        "é",
+        "ﬁ",
+        "Ⅻ",
+        "ǅ",
+        "x",
+        "7",
+        "-",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=30).map("".join))
+def test_tokens_read_text_as_its_normalized_form(text: str) -> None:
+    """``tokens`` skips collapsing white space (a build's worth of splitting and joining):
+    it must find what the regex finds in the normalised text, the index's definition."""
+    from agentroute._text import _DOT_JS, _DOT_NET, _TOKEN, tokens
+
+    norm = _DOT_NET.sub("dotnet", _DOT_JS.sub(r"\1js", normalize(text)))
+    assert tokens(text) == _TOKEN.findall(norm)
+
+
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=30).map("".join))
+def test_folded_text_splits_into_the_normalized_words(text: str) -> None:
+    """The char n-grams read ``fold(text).split()``: the words of ``normalize(text)``."""
+    from agentroute._text import fold
+
+    assert fold(text).split() == normalize(text).split()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agentroute._counts import keep_counts as hand_counts
 from agentroute._errors import CatalogError
 from agentroute._index import (
     CHAR_NGRAMS,
@@ -74,6 +75,36 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return (
         ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
     )
+
+
+# Below this, a sum in double of float32 squares that are each >= 1 is exact in any
+# order: every square is a multiple of 2**-23 (a float32 >= 1), so every partial sum is
+# one below 2**30, which a double holds exactly (2**53 units of 2**-23).
+_EXACT_BELOW = 2.0**29
+
+
+def _square_sums(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    squares: np.ndarray,
+    n: int,
+    *,
+    exact_below: float = _EXACT_BELOW,
+) -> np.ndarray:
+    """Each row's sum of ``squares`` (float32, each >= 1) in double, as scikit-learn adds
+    them: in the row's order by ``cols`` (first-seen ids, CountVectorizer's order).
+
+    Under ``exact_below`` the sum is exact, so any order gives its bits and one
+    ``bincount`` over the entries as they come is that sum; a row at or above it (tens of
+    millions of characters in one agent) is added again in ``cols`` order."""
+    sums: np.ndarray = np.bincount(rows, weights=squares, minlength=n)
+    large = sums >= exact_below
+    if large.any():
+        pick = np.flatnonzero(large[rows])
+        pick = pick[np.lexsort((cols[pick], rows[pick]))]
+        again = np.bincount(rows[pick], weights=squares[pick], minlength=n)
+        sums[large] = again[large]
+    return sums
 
 
 def _slices(n: int, size: int) -> Iterator[tuple[int, int]]:
@@ -200,10 +231,11 @@ class _CharCounter:
     slice of documents at a time.
 
     The n-grams of a document are those of its words, so each distinct word is cut
-    once. The layout matches scikit-learn's exactly (its TF-IDF normalisation sums
-    each row in this order): within a row, entries are ordered by when the n-gram was
-    first seen in the corpus, and the columns are the n-grams' sorted positions. Slices
-    are counted in order, so first-seen ids are those of the whole corpus.
+    once. The n-grams get scikit-learn's ids (by when each was first seen in the
+    corpus; slices are counted in order, so first-seen ids are those of the whole
+    corpus), and the columns are the n-grams' sorted positions. Within a row, entries
+    stay in the sparse product's order: its TF-IDF normalisation, the one sum over a
+    row, gives the same bits in any order (:func:`_square_sums`).
     """
 
     def __init__(self) -> None:
@@ -265,26 +297,29 @@ class _CharCounter:
             shape=(words.size, max(1, len(first_seen))),
         )
         wg.sum_duplicates()
+        # A product has no duplicate entries; its rows are left in the product's order, not
+        # CountVectorizer's (by first-seen id): the one sum that reads that order, the L2
+        # norm, is exact in any order (:func:`_square_sums`).
         counts = (dw @ wg).tocsr()
-        counts.sum_duplicates()
-        counts.sort_indices()  # by first-seen id, as CountVectorizer._count_vocab leaves them
         # Counts kept as uint16 where they fit (a slice's parts stay until the end).
         small = counts.data.size == 0 or int(counts.data.max()) <= np.iinfo(np.uint16).max
         self.parts.append(
             (
                 np.diff(counts.indptr).astype(np.int64),
-                counts.indices.astype(np.int32),
+                counts.indices.astype(np.int32, copy=False),
                 counts.data.astype(np.uint16 if small else np.float32),
             )
         )
 
-    def finish(self) -> tuple[tuple[str, ...], np.ndarray, Csr, np.ndarray]:
+    def finish(self, *, keep: bool = False) -> tuple[tuple[str, ...], np.ndarray, Csr, np.ndarray]:
         """The sorted n-grams, their IDF, the weights transposed (n-grams × documents):
         ``TfidfTransformer(sublinear_tf=True).fit_transform`` of the counts, then
         ``.T.tocsr()``, to the bit, computed a slice at a time into the final arrays, so
         the documents × n-grams matrix, its weights and its transpose never coexist (at
         100,000 agents each is ~3 GB); and each n-gram's sum of weights (float64), added
-        in document order as ``np.bincount`` over its row adds them."""
+        in document order as ``np.bincount`` over its row adds them. ``keep``: hand
+        the weights' integer counts to the cache writer
+        (:func:`agentroute._counts.keep_counts`)."""
         import scipy.sparse as sp
 
         first_seen = self.first_seen
@@ -315,6 +350,10 @@ class _CharCounter:
         del row_len
         indices = np.empty(nnz, dtype=index_dtype(n_docs))
         data = np.empty(nnz, dtype=np.float32)
+        # Each entry's count in the same places, for the cache writer (counts above
+        # 65,535, never met in an agent file, are not kept: the writer stores floats).
+        keep = keep and all(p[2].dtype == np.uint16 for p in parts)
+        kept = np.empty(nnz, dtype=np.uint16) if keep else None
         fill = indptr[:-1].copy()
         sums = np.zeros(n_grams, dtype=np.float64)
         first_doc = 0
@@ -322,30 +361,41 @@ class _CharCounter:
             lengths, cols, counts = parts.pop(0)
             values = sublinear(counts, idf[cols])
             rows = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
-            # sklearn's L2: float32 squares summed in stored order in double (bincount adds
-            # in order), each value divided in double. No row is all zeros (idf > 0).
-            norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=lengths.size))
+            # sklearn's L2: float32 squares summed in double, each value divided in double.
+            # No row is all zeros (idf > 0).
+            norms = np.sqrt(_square_sums(rows, cols, values * values, lengths.size))
             values = (values / norms[rows]).astype(np.float32)
             del rows, norms
             # Unbuffered: each n-gram's weights added one after another, documents ascending
             # (slices come in document order), as a bincount over its finished row adds them.
-            np.add.at(sums, remap[cols], values.astype(np.float64))
+            grams = remap[cols]
+            del cols
+            np.add.at(sums, grams, values.astype(np.float64))
             ptr = np.zeros(lengths.size + 1, dtype=np.int64)
             np.cumsum(lengths, out=ptr[1:])
-            by_gram = sp.csr_matrix(
-                (values, remap[cols], ptr), shape=(lengths.size, n_grams)
-            ).tocsc()  # per n-gram, documents ascending
-            del values, cols, counts
+            # Per n-gram, documents ascending; with the counts kept, the entries' places in
+            # the slice travel instead of their values, and both follow them.
+            moved = np.arange(values.size, dtype=np.int64) if kept is not None else values
+            by_gram = sp.csr_matrix((moved, grams, ptr), shape=(lengths.size, n_grams)).tocsc()
+            del moved, grams
             per = np.diff(by_gram.indptr)
-            at = np.repeat(fill - by_gram.indptr[:-1], per) + np.arange(by_gram.nnz)
+            at = np.repeat(fill - by_gram.indptr[:-1], per)
+            at += np.arange(by_gram.nnz)
             indices[at] = by_gram.indices + first_doc
-            data[at] = by_gram.data
+            if kept is not None:
+                data[at] = values[by_gram.data]
+                kept[at] = counts[by_gram.data]
+            else:
+                data[at] = by_gram.data
+            del values, counts
             fill += per
             first_doc += lengths.size
             del by_gram, at, per
         chars_t = Csr(data, indices, indptr.astype(pointer_dtype(nnz)), (n_grams, n_docs))
         by_name = np.empty_like(idf)  # the IDF of each n-gram by its sorted position
         by_name[remap] = idf
+        if kept is not None:
+            hand_counts(chars_t, kept)
         return tuple(names), by_name, chars_t, sums
 
 
@@ -397,6 +447,7 @@ def build_index(
     config: IndexConfig | None = None,
     progress: Progress | None = None,
     slice_agents: int = SLICE_AGENTS,
+    keep_counts: bool = False,
 ) -> Index:
     """Fit the index over ``agents`` (which must have unique names).
 
@@ -412,6 +463,11 @@ def build_index(
     slice_agents : int, keyword-only
         Agents whose words are counted at a time: the build's peak memory, not its
         result (the same index to the bit).
+    keep_counts : bool, keyword-only
+        Hand the char and word weights' integer counts (two bytes an entry) to the
+        index cache writer, for an index about to be written: it takes them instead of
+        recovering them from the weights (:func:`agentroute._counts.keep_counts`).
+        They are let go when written, or with the index.
 
     Raises
     ------
@@ -438,8 +494,10 @@ def build_index(
     bodies = [indexed_body(a) for a in ordered]
     if isinstance(slice_agents, bool) or not isinstance(slice_agents, int) or slice_agents < 1:
         raise ValueError(f"slice_agents must be an integer >= 1, got {slice_agents!r}")
-    words = _words(ordered, bodies, config, slice_agents, tick)
-    char_names, char_idf, chars_t, char_sums = _chars(ordered, bodies, slice_agents, tick)
+    words = _words(ordered, bodies, config, slice_agents, tick, keep=keep_counts)
+    char_names, char_idf, chars_t, char_sums = _chars(
+        ordered, bodies, slice_agents, tick, keep=keep_counts
+    )
     table, weights, surfaces = _trigger_table(ordered)
     fuzzy = sorted(t for t in words.head_terms if len(t) >= MIN_FUZZY_LEN and t.isalpha())
     return Index(
@@ -532,6 +590,8 @@ def _words(
     config: IndexConfig,
     size: int,
     tick: Callable[[int], None],
+    *,
+    keep: bool,
 ) -> _Words:
     """Count the terms, then weigh them: BM25F, word TF-IDF, the head fields' rows, and the
     copies and near-equivalents they reveal."""
@@ -546,7 +606,12 @@ def _words(
 
     everything = counts["name"] + counts["description"] + counts["hints"] + counts["body"]
     word_transformer = TfidfTransformer(sublinear_tf=True)
-    word = word_transformer.fit_transform(everything @ sp.diags(unigram)).tocsr()
+    unigram_counts = everything @ sp.diags(unigram)
+    word = word_transformer.fit_transform(unigram_counts).tocsr()
+    # The weights keep the counts' entries (each >= 1 x an idf >= 1): transposed alike,
+    # the counts fall in the weights' places.
+    word_counts = unigram_counts.T.tocsr().data if keep else None
+    del unigram_counts
     head_counts = counts["name"] + counts["description"] + counts["hints"]
     head = l2_rows(TfidfTransformer(sublinear_tf=True).fit_transform(head_counts)).tocsr()
     # The SciPy matrices go as soon as their stored form exists (a build's peak).
@@ -558,6 +623,12 @@ def _words(
     similar = Csr.from_scipy(sp.csr_matrix(near, shape=(n, n)), np.float64)
     bm25_t, word_t, head_rows = _transposed(bm25), _transposed(word), Csr.from_scipy(head)
     del bm25, word, head
+    if (
+        word_counts is not None
+        and word_counts.size == word_t.nnz
+        and (not word_counts.size or float(word_counts.max()) <= np.iinfo(np.uint16).max)
+    ):
+        hand_counts(word_t, word_counts.astype(np.uint16))
     return _Words(
         feature_names=feature_names,
         head_terms=head_terms,
@@ -573,7 +644,12 @@ def _words(
 
 
 def _chars(
-    ordered: Sequence[AgentSpec], bodies: Sequence[str], size: int, tick: Callable[[int], None]
+    ordered: Sequence[AgentSpec],
+    bodies: Sequence[str],
+    size: int,
+    tick: Callable[[int], None],
+    *,
+    keep: bool,
 ) -> tuple[tuple[str, ...], np.ndarray, Csr, np.ndarray]:
     """The character n-gram side (the second pass over the text):
     :meth:`_CharCounter.finish`."""
@@ -587,7 +663,7 @@ def _chars(
             tick(n + i + 1)
         char_counter.add(char_docs)
         del char_docs
-    return char_counter.finish()
+    return char_counter.finish(keep=keep)
 
 
 def _trigger_table(

@@ -54,10 +54,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
+import operator
 import os
-import re
 import stat
 import tempfile
 import time
@@ -572,18 +573,27 @@ def _vocabulary(path: Path, arrays: dict[str, np.ndarray], name: str) -> Strings
 
 # What the loader's name cleaning (``clean_name``) would change in an ASCII name: a
 # control character, a space at either end, two spaces in a row.
-_UNCLEAN_ASCII = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]|^ | $|  ", re.MULTILINE)
+_CONTROLS = bytes([*range(0x0A), *range(0x0B, 0x20), 0x7F])
 
 
 def _unclean_name(names: Sequence[str]) -> str | None:
     """The first of ``names`` the loader would have cleaned, or None. ASCII names are
-    checked in one pass over them all (the loader's check, name by name, took 0.2 s
-    at 10,000 agents)."""
+    checked in a few passes over them all, in C (the loader's check, name by name, took
+    0.2 s at 10,000 agents; one regular expression ~0.1 s at 50,000).
+
+    >>> _unclean_name(["a b", "c"]), _unclean_name(["a", "b "]), _unclean_name(["a\\tb"])
+    (None, 'b ', 'a\\tb')
+    """
     joined = "\n".join(names)
     if (
         joined.isascii()
         and joined.count("\n") == max(len(names) - 1, 0)
-        and not _UNCLEAN_ASCII.search(joined)
+        and len(joined.encode("ascii").translate(None, _CONTROLS)) == len(joined)
+        and not joined.startswith(" ")
+        and not joined.endswith(" ")
+        and "\n " not in joined
+        and " \n" not in joined
+        and "  " not in joined
     ):
         return None
     return next((n for n in names if clean_name(n, "", []) != n), None)
@@ -713,7 +723,9 @@ def _check_names(path: Path, names: Sequence[str], shapes: Any, v: int, vc: int)
         "chars_t": [vc, n],
         "similar": [n, n],
     }
-    if shapes != want or list(names) != sorted(set(names)):
+    # Sorted and unique: each name above the one before (sorting a set of them took
+    # ~0.1 s at 50,000 agents).
+    if shapes != want or any(map(operator.ge, names, itertools.islice(names, 1, None))):
         raise _bad(path, "shapes or names do not agree")
     unclean = _unclean_name(names)
     if unclean is not None:

@@ -95,11 +95,15 @@ class Signals:
     # The group inputs (read by Calibration.group; see agentroute._similar): the
     # logit of the top agent's confidence, the log of the group's softmax mass over
     # the top agent's, the fused margin from the group to the best agent outside
-    # it, and the number of alternatives.
+    # it, and the number of alternatives; over every near-equivalent of the top agent
+    # (not only those within the margin), their softmax mass and how many
+    # (agentroute._similar.twin_inputs; read when a data file names them).
     top_logit: float = 0.0
     group_mass: float = 0.0
     group_margin: float = 0.0
     group_size: float = 0.0
+    twin_mass: float = 0.0
+    twin_count: float = 0.0
 
 
 SIGNAL_NAMES = frozenset(f.name for f in fields(Signals))

@@ -9,8 +9,9 @@ floats, so the stored form can never change a score):
   ``x = (1 + log(count)) * idf[row]`` (in the matrix's dtype), divided by the agent's L2
   norm (``x / norm`` in float64, rounded to the dtype, as scikit-learn's row
   normalisation does). So a count per entry and a norm per agent give the value back.
-  The counts are recovered from the values: each agent's smallest ``value / idf`` is a
-  count of 1 (an agent's text has some term once), the others are
+  The counts are the build's own where it kept them (:func:`keep_counts`, for a
+  matrix about to be written), else recovered from the values: each agent's smallest
+  ``value / idf`` is a count of 1 (an agent's text has some term once), the others are
   ``exp(ratio - 1)`` rounded; the norm is the root of the sum of squares, moved by a few
   units in the last place where that does not give every value back.
 * **levels** (:func:`encode_levels`, :func:`decode_levels`): the BM25F matrix holds
@@ -26,6 +27,7 @@ The codes go to :mod:`agentroute._packed`, which stores each with its column gap
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,7 @@ __all__ = [
     "decode_levels",
     "encode",
     "encode_levels",
+    "keep_counts",
     "tf_table",
 ]
 
@@ -135,6 +138,28 @@ def decode_levels(
     return out
 
 
+# The integer counts the build computed for a matrix it built to be written (per entry,
+# in the matrix's order), until :func:`encode` takes them. Keyed by the matrix object,
+# weakly: a matrix that is never written takes its counts with it.
+_KEPT: weakref.WeakKeyDictionary[Csr, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def keep_counts(t: Csr, counts: np.ndarray) -> None:
+    """Hand :func:`encode` the integer ``counts`` of ``t``'s entries (``uint16``, in
+    ``t``'s order), which :func:`agentroute._build.build_index` computed: it takes them,
+    once, instead of recovering them from the values (the same counts, one pass over
+    the entries fewer; what is written is still checked value by value).
+
+    Raises
+    ------
+    ValueError
+        When ``counts`` is not one ``uint16`` per entry of ``t``.
+    """
+    if counts.dtype != np.uint16 or counts.shape != t.data.shape:
+        raise ValueError(f"counts must be {t.data.size} uint16 values, one per entry")
+    _KEPT[t] = counts
+
+
 def _spans(indptr: np.ndarray) -> Iterator[tuple[int, int]]:
     """Row ranges of about _CHUNK entries each."""
     rows = indptr.size - 1
@@ -163,22 +188,22 @@ def encode(t: Csr, idf: np.ndarray) -> Counts | None:
     (rows × agents, float32 or float64 as ``idf``) to the bit through :func:`decode`;
     None when they do not."""
     n = t.shape[1]
+    kept = _KEPT.pop(t, None)
     if t.data.dtype != idf.dtype or idf.dtype not in _TF:
         return None
-    low = np.full(n, np.inf)
-    for a, b in _spans(t.indptr):
-        rows, agents, values, _ = _entries(t, a, b)
-        np.minimum.at(low, agents, values.astype(np.float64) / idf[rows])
-    counts = np.zeros(t.data.size, dtype=np.uint16)
+    if kept is None:
+        found = _recovered_counts(t, idf)
+        if found is None:
+            return None
+        counts = found
+    elif kept.size and int(kept.min()) < 1:
+        return None
+    else:
+        counts = kept
     squares = np.zeros(n)
     tf = _TF[idf.dtype]
     for a, b in _spans(t.indptr):
-        rows, agents, values, span = _entries(t, a, b)
-        with np.errstate(over="ignore", invalid="ignore"):
-            c = np.rint(np.exp(values.astype(np.float64) / idf[rows] / low[agents] - 1.0))
-        if not bool(np.all((c >= 1) & (c <= MAX_CODE))):
-            return None
-        counts[span] = c
+        rows, agents, _, span = _entries(t, a, b)
         x = tf[counts[span]] * idf[rows]
         squares += np.bincount(agents, weights=(x * x).astype(np.float64), minlength=n)
     base = np.sqrt(squares)
@@ -203,6 +228,24 @@ def encode(t: Csr, idf: np.ndarray) -> Counts | None:
         if not wrong.any():
             return Counts(counts, norms)
     return None
+
+
+def _recovered_counts(t: Csr, idf: np.ndarray) -> np.ndarray | None:
+    """The counts of ``t``'s entries read from its values (see the module docstring);
+    None when one is out of range."""
+    low = np.full(t.shape[1], np.inf)
+    for a, b in _spans(t.indptr):
+        rows, agents, values, _ = _entries(t, a, b)
+        np.minimum.at(low, agents, values.astype(np.float64) / idf[rows])
+    counts = np.zeros(t.data.size, dtype=np.uint16)
+    for a, b in _spans(t.indptr):
+        rows, agents, values, span = _entries(t, a, b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            c = np.rint(np.exp(values.astype(np.float64) / idf[rows] / low[agents] - 1.0))
+        if not bool(np.all((c >= 1) & (c <= MAX_CODE))):
+            return None
+        counts[span] = c
+    return counts
 
 
 def encode_levels(t: Csr, idf: np.ndarray) -> Levels | None:

@@ -45,7 +45,7 @@ from agentroute._score import (
 )
 from agentroute._semantic import SemanticConfig
 from agentroute._signal import fuse
-from agentroute._similar import group_inputs, group_members, related
+from agentroute._similar import group_inputs, group_members, related, twin_inputs
 from agentroute._spec import AgentSpec, Candidate, Decision, Status
 from agentroute._team import TeamConfig, attach_teams, parts_to_route, split_requests
 
@@ -762,12 +762,15 @@ def _group(
     if not members:
         return _Group(same_job, members, None)
     mass, group_margin = group_inputs(combined, best, members, same_job)
+    twin_mass, twin_count = twin_inputs(index, combined, best)
     group_sig = replace(
         sig,
         top_logit=_logit(conf.raw),
         group_mass=mass,
         group_margin=group_margin,
         group_size=float(len(members)),
+        twin_mass=twin_mass,
+        twin_count=twin_count,
     )
     group = max(conf.confidence, _rescale(state)(cfg.calibration.group_confidence(group_sig)))
     return _Group(same_job, members, group)

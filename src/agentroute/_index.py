@@ -44,7 +44,7 @@ import numpy as np
 
 from agentroute._negative import NotForTable
 from agentroute._spec import AgentSpec, check_numbers
-from agentroute._text import MAX_TRIGGER_WORDS, normalize
+from agentroute._text import MAX_TRIGGER_WORDS, fold
 from agentroute._tfidf import char_wb_ngrams
 
 if TYPE_CHECKING:
@@ -175,9 +175,10 @@ def head_text(agent: AgentSpec) -> str:
 
 def char_words(text: str) -> list[str]:
     """The words the character n-grams are read from (normalised, white space split)."""
-    # normalize() has already collapsed white space, so scikit-learn's
-    # ``_white_spaces.sub(" ", ...)`` before the split would change nothing.
-    return normalize(text).split()
+    # normalize() collapses white space, so scikit-learn's ``_white_spaces.sub(" ", ...)``
+    # before the split would change nothing; and a split of the folded text gives the
+    # same words without joining them first.
+    return fold(text).split()
 
 
 @dataclass(frozen=True, eq=False)

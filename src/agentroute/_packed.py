@@ -77,7 +77,9 @@ def _gaps(indices: np.ndarray, indptr: np.ndarray, a: int, b: int) -> np.ndarray
     """The gaps of rows ``a`` to ``b``: to the previous column, the column for a row's first."""
     lo, hi = int(indptr[a]), int(indptr[b])
     cols = indices[lo:hi].astype(np.int64)
-    gaps = np.diff(cols, prepend=np.int64(0))
+    gaps = np.empty_like(cols)  # np.diff(cols, prepend=0) without its concatenated copy
+    gaps[:1] = cols[:1]
+    np.subtract(cols[1:], cols[:-1], out=gaps[1:])
     starts = indptr[a:b].astype(np.int64) - lo
     starts = starts[starts < cols.size]
     gaps[starts] = cols[starts]
@@ -120,7 +122,9 @@ def pack(indices: np.ndarray, indptr: np.ndarray, codes: np.ndarray, width: int)
         out[lo:hi] = byte
         escaped[lo:hi] = byte == ESCAPE
     where = np.flatnonzero(escaped)
-    before = np.concatenate(([0], np.cumsum(escaped, dtype=np.int64)))[indptr]
+    # Escapes before each row's first entry: a binary search of the row starts among the
+    # (sorted) escaped places, not a running count over every entry.
+    before = np.searchsorted(where, indptr, side="left")
     # A byte each; the few codes above (a long body's commonest n-grams) in a table.
     escaped_codes = codes[where].astype(np.int64)
     big = np.flatnonzero(escaped_codes >= ESCAPE)
@@ -273,8 +277,10 @@ def _decoded(
     return cols, values, lengths
 
 
-# Entries decoded at a time by PackedCsr.whole.
+# Entries decoded at a time by PackedCsr.whole, and by PackedCsr.gather (rows a request
+# reads: a few MB of temporaries, within the processor's caches).
 _WHOLE_ENTRIES = 1 << 21
+_GATHER_ENTRIES = 1 << 16
 
 
 class PackedCsr(WholeOnDemand):
@@ -448,8 +454,8 @@ class PackedCsr(WholeOnDemand):
         self._blocks.check(f"{name}.escape_cols", first, last, columns)
         self._blocks.check(f"{name}.escape_codes", first, last, codes)
 
-    def _rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The columns, value codes and lengths of ``rows``, their blocks checked."""
+    def _checked(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` as int64, in range, the blocks that hold them checked."""
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size and (int(rows.min()) < 0 or int(rows.max()) >= self.shape[0]):
             raise IndexError("row index out of range")
@@ -461,10 +467,18 @@ class PackedCsr(WholeOnDemand):
             p.escape_ptr[rows].astype(np.int64),
             p.escape_ptr[rows + 1].astype(np.int64),
         )
+        return rows
+
+    def _unpack(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`unpack` of ``rows`` (checked already)."""
         try:
-            return unpack(p, rows, self.shape[1])
+            return unpack(self._packed, rows, self.shape[1])
         except ValueError as exc:
             raise self._bad(str(exc)) from None
+
+    def _rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The columns, value codes and lengths of ``rows``, their blocks checked."""
+        return self._unpack(self._checked(rows))
 
     def _values(self, codes: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         try:
@@ -475,10 +489,35 @@ class PackedCsr(WholeOnDemand):
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._whole is not None:
             return self._whole.gather(rows)
-        cols, codes, lengths = self._rows(rows)
-        row_of = np.repeat(np.asarray(rows, dtype=np.int64), lengths)
-        values = self._values(codes, row_of, cols)
-        return cols.astype(index_dtype(self.shape[1])), values, lengths
+        rows = self._checked(rows)
+        ptr = self._packed.indptr
+        lengths = ptr[rows + 1].astype(np.int64) - ptr[rows].astype(np.int64)
+        if bool(np.any(lengths < 0)):
+            raise self._bad("row pointers that go back")
+        # A slice of the rows at a time, into the results: a request's char n-grams touch
+        # millions of entries at 50,000 agents, and the decoding's int64 temporaries of them
+        # all at once were most of a warm hook's memory (and, fresh pages, of its time).
+        # Every value is computed by itself, so slicing changes no bit.
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if ends.size else 0
+        cols = np.empty(total, dtype=index_dtype(self.shape[1]))
+        values: np.ndarray | None = None
+        a = 0
+        while a < rows.size:
+            done = int(ends[a - 1]) if a else 0
+            b = max(a + 1, int(np.searchsorted(ends, done + _GATHER_ENTRIES, "right")))
+            part, codes, got = self._unpack(rows[a:b])
+            v = self._values(codes, np.repeat(rows[a:b], got), part)
+            if values is None:
+                values = np.empty(total, dtype=v.dtype)
+            stop = done + part.size
+            cols[done:stop] = part
+            values[done:stop] = v
+            a = b
+        if values is None:
+            _, codes, _ = self._unpack(rows[:0])
+            values = self._values(codes, codes, codes)
+        return cols, values, lengths
 
     def _found(
         self, rows: np.ndarray, cols: np.ndarray

@@ -165,8 +165,14 @@ class Payload:
         """The map from the writer's spelling of each file to ``spelled`` (this reader's,
         in the same order); empty when they are the same (or ``spelled`` is None or of
         another length)."""
+        if spelled is None:
+            return {}
+        # The usual case first, with no pass to count the files: the same spelling.
+        joined = _joined(spelled)
+        if joined.size == self.files.size and np.array_equal(joined, self.files):
+            return {}
         n = int(np.count_nonzero(self.files == 0)) + 1 if self.files.size else 0
-        if spelled is None or len(spelled) != n or np.array_equal(_joined(spelled), self.files):
+        if len(spelled) != n:
             return {}
         return dict(zip(_split(self.files, n, "the files"), spelled, strict=True))
 

@@ -121,9 +121,11 @@ def build(
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
     index_config: IndexConfig | None = None,
+    keep_counts: bool = False,
 ) -> Built:
     """Read the files ``found`` names into records and index them (no cache), with
-    ``index_config`` (default ``IndexConfig()``).
+    ``index_config`` (default ``IndexConfig()``). ``keep_counts``: for an index about to
+    be written to the cache (see :func:`~agentroute._build.build_index`).
 
     Raises
     ------
@@ -149,7 +151,7 @@ def build(
     return Built(
         agents=ordered,
         diagnostics=result.diagnostics,
-        index=build_index(ordered, config=index_config, progress=progress),
+        index=build_index(ordered, config=index_config, progress=progress, keep_counts=keep_counts),
     )
 
 
@@ -372,6 +374,8 @@ def _through_cache(
         # Hashed before the files are read: a change while they load is a change the
         # next call sees (computed already when a stale cache was compared).
         fingerprint = slot.catalog.fingerprint()
-        built = build(found, strict=strict, progress=progress, index_config=index_config)
+        built = build(
+            found, strict=strict, progress=progress, index_config=index_config, keep_counts=True
+        )
         write_cached(slot, found, built, fingerprint)
     return Built(agents=built.agents, diagnostics=(*built.diagnostics, *notes), index=built.index)

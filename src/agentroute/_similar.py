@@ -63,6 +63,7 @@ __all__ = [
     "related",
     "similar_names",
     "similar_of",
+    "twin_inputs",
 ]
 
 # Word-cosine bars, read off pairs of the nine corpus collections installed together
@@ -394,3 +395,27 @@ def group_inputs(
     outside = combined[~same]
     rival = float(outside.max()) if outside.size else 0.0
     return float(np.log(mass)), s1 - rival
+
+
+def twin_inputs(index: Index, combined: np.ndarray, best: int) -> tuple[float, float]:
+    """``(twin_mass, twin_count)`` of a request whose top agent is ``best``, over *every*
+    near-equivalent of it (not only those within the margin; one per group of identical
+    copies, none a copy of ``best``): the log of ``1 +`` their share of
+    ``softmax(fused / 0.05)`` over the top agent's, and the log of ``1 +`` how many they
+    are. Both read the leader's own neighbourhood, not the whole catalog, so they do not
+    drift with the catalog's size: a crowded catalog's strict label is as likely to name
+    any twin of the job as the top one."""
+    cols, _ = similar_of(index.similar, best)
+    copy_of = index.copy_of
+    cols = cols[copy_of[cols] != copy_of[best]]
+    if cols.size == 0:
+        return 0.0, 0.0
+    s1 = float(combined[best])
+    groups = copy_of[cols]
+    scores = combined[cols]
+    order = np.lexsort((-scores, groups))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = groups[order][1:] != groups[order][:-1]
+    kept = scores[order][first]
+    mass = float(np.exp(np.minimum(kept - s1, 0.0) / 0.05).sum())
+    return float(np.log1p(mass)), float(np.log1p(kept.size))

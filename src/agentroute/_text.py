@@ -16,6 +16,7 @@ __all__ = [
     "STOP_WORDS",
     "SYNONYMS",
     "escape_controls",
+    "fold",
     "normalize",
     "stem",
     "term_surfaces",
@@ -68,11 +69,26 @@ def normalize(text: str) -> str:
     >>> normalize("  Kubernetes\u2011Cluster  DEPLOY\u00a0now ")
     'kubernetes-cluster deploy now'
     """
+    # str.split() and the regex ``\s`` agree on what white space is (both
+    # Py_UNICODE_ISSPACE); split and join is several times faster than re.sub.
+    return " ".join(fold(text).split())
+
+
+def fold(text: str) -> str:
+    """:func:`normalize` but for collapsing white space (what :func:`tokens` reads:
+    a run of white space of any kind separates tokens as one space does), so
+    ``fold(s).split() == normalize(s).split()``.
+
+    Examples
+    --------
+    >>> fold("Kubernetes\u2011Cluster   DEPLOY")
+    'kubernetes-cluster   deploy'
+    """
     if text.isascii():
         # NFKC and the dash and quote table leave ASCII alone, and ASCII case
         # folding is lower(): the same result without three more passes over the
         # text (most of an index build's normalising).
-        return " ".join(text.lower().split())
+        return text.lower()
     previous = None
     out = text
     # NFKC and case folding can each undo the other's fixed point for a few
@@ -82,9 +98,7 @@ def normalize(text: str) -> str:
             break
         previous = out
         out = _punct(unicodedata.normalize("NFKC", out).casefold())
-    # str.split() and the regex ``\s`` agree on what white space is (both
-    # Py_UNICODE_ISSPACE); split and join is several times faster than re.sub.
-    return " ".join(out.split())
+    return out
 
 
 # Function words, plus words every agent description uses ("agent", "expert")
@@ -318,7 +332,9 @@ def tokens(text: str) -> list[str]:
     >>> tokens("Deploy Node.js + C++ to K8s; .NET too")
     ['deploy', 'nodejs', 'c++', 'to', 'k8s', 'dotnet', 'too']
     """
-    norm = normalize(text)
+    # Not collapsed: no white space character is a token's or a word character, so one
+    # or several of any kind separate tokens alike (and mark the same ``\b``).
+    norm = fold(text)
     # Both patterns need their suffix; testing for it first skips two scans of the text.
     if ".js" in norm:
         norm = _DOT_JS.sub(r"\1js", norm)
