@@ -513,3 +513,29 @@ def test_products_in_chunks_and_decisions_in_slices_decide_as_a_whole() -> None:
             (c.agent, c.score) for c in b.candidates
         ]
         assert [(m.agent, m.part) for m in a.team] == [(m.agent, m.part) for m in b.team]
+
+
+def test_a_single_request_scores_its_clause_parts_only_when_its_team_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``route`` of one request pays for its parts only when the team stage reads them: a
+    declined request with two clauses is scored alone (a batch scores parts up front)."""
+    import agentroute._decide as decide
+    from agentroute._team import parts_to_route
+
+    state = Router.from_default()._state
+    text = "bake sourdough bread, then knit a woollen scarf for winter"
+    assert parts_to_route([text], state.config.teams)  # it has clause parts
+    calls: list[int] = []
+    real = decide.products_of
+
+    def counted(index: object, queries: list[object]) -> object:
+        calls.append(len(queries))
+        return real(index, queries)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(decide, "products_of", counted)
+    (d,) = decide.route_state(state, [text], 5)
+    assert d.status == "no_match"
+    assert calls == [1]
+    (alone,) = Router.from_default().route_many([text, "x"])[:1]
+    assert (alone.agent, alone.status, alone.team) == (d.agent, d.status, d.team)

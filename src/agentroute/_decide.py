@@ -305,7 +305,11 @@ def route_state(
         return [_verdict(state.config, e) for e in _learned_evidence(state, learned, texts, limit)]
     team = state.config.teams
     split = split_requests(texts, team) if teams else [[] for _ in texts]
-    part_texts = list(dict.fromkeys(p for parts in split for p in parts))
+    # A batch scores its requests' clause parts in the same pass as the requests; a single
+    # request decides its parts only if its team stage asks for them (below), as most
+    # single requests' stage does not.
+    eager = len(texts) > 1
+    part_texts = list(dict.fromkeys(p for parts in split for p in parts)) if eager else []
     if teams and vectors is None:
         vectors = batch_vectors(state, texts)
     rows = [*texts, *part_texts]
