@@ -464,6 +464,21 @@ _TEAM_TEXTS = [
 ]
 
 
+def _count_products(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of rows of each products pass ``route_state`` makes from now on."""
+    import agentroute._decide as decide
+
+    calls: list[int] = []
+    real = decide.products_of
+
+    def counted(index: object, queries: list[object]) -> object:
+        calls.append(len(queries))
+        return real(index, queries)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(decide, "products_of", counted)
+    return calls
+
+
 def test_a_batch_and_its_clause_parts_are_multiplied_in_one_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -475,14 +490,7 @@ def test_a_batch_and_its_clause_parts_are_multiplied_in_one_pass(
 
     state = Router.from_default()._state
     texts = _TEAM_TEXTS * 3
-    calls: list[int] = []
-    real = decide.products_of
-
-    def counted(index: object, queries: list[object]) -> object:
-        calls.append(len(queries))
-        return real(index, queries)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(decide, "products_of", counted)
+    calls = _count_products(monkeypatch)
     decisions = decide.route_state(state, texts, 5)
     parts = list(dict.fromkeys(parts_to_route(texts, state.config.teams)))
     assert len(parts) >= 4
@@ -526,14 +534,7 @@ def test_a_single_request_scores_its_clause_parts_only_when_its_team_asks(
     state = Router.from_default()._state
     text = "bake sourdough bread, then knit a woollen scarf for winter"
     assert parts_to_route([text], state.config.teams)  # it has clause parts
-    calls: list[int] = []
-    real = decide.products_of
-
-    def counted(index: object, queries: list[object]) -> object:
-        calls.append(len(queries))
-        return real(index, queries)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(decide, "products_of", counted)
+    calls = _count_products(monkeypatch)
     (d,) = decide.route_state(state, [text], 5)
     assert d.status == "no_match"
     assert calls == [1]
