@@ -743,6 +743,9 @@ def _rescale(state: State) -> Callable[[float], float]:
     return state.learned.rescale if state.learned is not None else float
 
 
+_TWIN_INPUTS = frozenset({"twin_mass", "twin_count"})
+
+
 @dataclass(frozen=True, slots=True)
 class _Group:
     """The agents doing the leader's job (copies, near-equivalents): they do not make the
@@ -766,7 +769,9 @@ def _group(
     if not members:
         return _Group(same_job, members, None)
     mass, group_margin = group_inputs(combined, best, members, same_job)
-    twin_mass, twin_count = twin_inputs(index, combined, best)
+    # The twins' inputs only for a group model that reads them (the shipped one does not).
+    reads_twins = not _TWIN_INPUTS.isdisjoint(cfg.calibration.group.inputs)
+    twin_mass, twin_count = twin_inputs(index, combined, best) if reads_twins else (0.0, 0.0)
     group_sig = replace(
         sig,
         top_logit=_logit(conf.raw),
