@@ -67,15 +67,17 @@ def test_counts_above_a_byte_come_back() -> None:
     _check(index)
 
 
-@settings(max_examples=20, deadline=None)
-@given(
-    st.lists(
-        st.text(alphabet="abcdefgh xyz", min_size=1, max_size=80).filter(str.strip),
-        min_size=1,
-        max_size=6,
-        unique=True,
-    )
+# A small catalog's descriptions: a few distinct, non-blank texts of a few letters.
+_DESCRIPTIONS = st.lists(
+    st.text(alphabet="abcdefgh xyz", min_size=1, max_size=80).filter(str.strip),
+    min_size=1,
+    max_size=6,
+    unique=True,
 )
+
+
+@settings(max_examples=20, deadline=None)
+@given(_DESCRIPTIONS)
 def test_any_catalog_comes_back_to_the_bit(descriptions: list[str]) -> None:
     """Every value back to the bit, or no codes at all (an agent whose every term occurs
     more than once has no count of 1 to scale by: its matrix is stored as floats)."""
@@ -179,14 +181,7 @@ def test_counts_the_build_keeps_are_the_ones_recovered_and_taken_once() -> None:
 
 
 @settings(max_examples=20, deadline=None)
-@given(
-    st.lists(
-        st.text(alphabet="abcdefgh xyz", min_size=1, max_size=80).filter(str.strip),
-        min_size=1,
-        max_size=6,
-        unique=True,
-    )
-)
+@given(_DESCRIPTIONS)
 def test_kept_counts_give_every_value_back(descriptions: list[str]) -> None:
     """With the build's own counts there is nothing to recover: the char and word
     matrices of any catalog are coded, every value back to the bit."""
