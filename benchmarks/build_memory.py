@@ -72,7 +72,7 @@ def index_arrays(index: Any) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     other: dict[str, Any] = {}
     for name, value in vars(index).items():
-        if name.startswith("_") or name == "word_char_columns":
+        if name.startswith("_") or name in ("word_char_columns", "similar_rows"):
             continue  # derived look-up tables, filled on use
         if name == "not_for":  # the not-for table, as the index cache stores it
             from agentroute._negative import table_parts
@@ -169,14 +169,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     import sklearn.feature_extraction.text  # noqa: F401
 
     options: dict[str, Any] = {} if args.slice is None else {"slice_agents": args.slice}
-    if (
-        args.write_cache is not None or args.writer_parts is not None
-    ) and "keep_counts" in inspect.signature(
-        indexing.build_index
-    ).parameters:  # as the pipeline builds an index it writes
+    writes = args.write_cache is not None or args.writer_parts is not None
+    # As the pipeline builds an index it writes: its counts kept for the writer (passed
+    # explicitly since build_counted; before it, handed over by keep_counts=True).
+    counted = writes and hasattr(indexing, "build_counted")
+    if writes and "keep_counts" in inspect.signature(indexing.build_index).parameters:
         options["keep_counts"] = True
+    counts: dict[str, Any] = {}
     started, cpu = time.perf_counter(), time.process_time()
-    index = indexing.build_index(agents, **options)
+    if counted:
+        built = indexing.build_counted(agents, **options)
+        index, counts = built.index, dict(built.counts)
+        del built
+    else:
+        index = indexing.build_index(agents, **options)
     build_s = time.perf_counter() - started
     build_cpu_s = time.process_time() - cpu
     result = {
@@ -191,26 +197,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         "peak_rss_mb": round(peak_rss_mb()),
     }
     if args.write_cache is not None:
-        result.update(write_cache(args.write_cache, agents, index))
+        result.update(write_cache(args.write_cache, agents, index, counts))
     print(json.dumps(result), flush=True)
     if args.dump is not None:
         np.savez(args.dump, **index_arrays(index))
     if args.writer_parts is not None:
-        writer_parts(index, args.writer_parts)
+        writer_parts(index, args.writer_parts, counts)
     if args.agreement:
         agreement(index, agents, args)
     return 0
 
 
-def write_cache(path: Path, agents: Sequence[Any], index: Any) -> dict[str, float]:
+def write_cache(
+    path: Path, agents: Sequence[Any], index: Any, counts: dict[str, Any]
+) -> dict[str, float]:
     """Write ``index`` as the index cache to ``path`` (a fixed key: two versions' files
-    compare byte for byte); the write's wall clock and CPU time."""
+    compare byte for byte), with the ``counts`` the build kept where the version takes
+    them as an argument; the write's wall clock and CPU time."""
     from agentroute._cache import write_cache as write
 
     path.unlink(missing_ok=True)
     ordered = sorted(agents, key=lambda a: a.name)
+    extra = {"counts": counts} if counts else {}
     started, cpu = time.perf_counter(), time.process_time()
-    write(path, key="build-memory", agents=ordered, diagnostics=(), index=index)
+    write(path, key="build-memory", agents=ordered, diagnostics=(), index=index, **extra)
     return {
         "write_s": round(time.perf_counter() - started, 2),
         "write_cpu_s": round(time.process_time() - cpu, 2),
@@ -234,23 +244,25 @@ def _cpu(f: Any) -> float:
     return time.process_time() - started
 
 
-def writer_parts(index: Any, old_src: Path) -> None:
-    """The writer's counts (char, word) and char packing, old code and this tree's."""
+def writer_parts(index: Any, old_src: Path, built: dict[str, Any]) -> None:
+    """The writer's counts (char, word) and char packing, old code and this tree's
+    (given the counts the build kept, as the pipeline's writer is)."""
     from agentroute import _counts, _packed
 
     old_counts = _module(old_src / "agentroute" / "_counts.py", "old_counts")
     old_packed = _module(old_src / "agentroute" / "_packed.py", "old_packed")
     matrices = (("chars_t", "char_idf"), ("word_t", "word_idf"))
-    # What the build handed over (taken now, handed again before each timed call).
-    kept = {name: _counts.encode(getattr(index, name), getattr(index, v)) for name, v in matrices}
+    kept = {
+        name: _counts.encode(getattr(index, name), getattr(index, v), built.get(name))
+        for name, v in matrices
+    }
     for r in range(3):
         for name, vector in matrices:
             m, idf, counts = getattr(index, name), getattr(index, vector), kept[name].counts
             old = _cpu(lambda: old_counts.encode(m, idf))  # noqa: B023
 
             def new() -> None:
-                _counts.keep_counts(m, counts)  # noqa: B023
-                _counts.encode(m, idf)  # noqa: B023
+                _counts.encode(m, idf, counts)  # noqa: B023
 
             row = {"round": r, "part": f"{name} counts", "old_cpu_s": round(old, 2)}
             print(json.dumps({**row, "new_cpu_s": round(_cpu(new), 2)}))

@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 from sklearn.preprocessing import normalize as l2_rows
 
 from agentroute import Router, load_agents
-from agentroute._build import _EXACT_BELOW, _analyze, _square_sums, build_index
+from agentroute._build import _EXACT_BELOW, _analyze, _square_sums, build_counted, build_index
 from agentroute._index import (
     MAX_BODY_CHARS,
     MAX_CHAR_BODY,
@@ -273,4 +273,4 @@ def test_row_norms_have_the_bits_of_a_sum_in_first_seen_order(
 
 def test_keeping_the_counts_for_the_cache_builds_the_same_index() -> None:
     agents = load_agents(default_catalog_path()).agents
-    assert_same_index(build_index(agents, keep_counts=True, slice_agents=3), build_index(agents))
+    assert_same_index(build_counted(agents, slice_agents=3).index, build_index(agents))

@@ -82,6 +82,7 @@ def no_build(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(router_module, "build_index", refuse)
     monkeypatch.setattr(_pipeline, "build_index", refuse)  # load_or_build's
+    monkeypatch.setattr(_pipeline, "build_counted", refuse)  # ... when it will write the cache
 
 
 def test_second_load_reads_the_cache_and_answers_the_same(
@@ -1003,7 +1004,7 @@ def test_values_codes_cannot_give_back_are_stored_as_floats(
     catalog: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, matrix: str, encoder: str
 ) -> None:
     built = Router.from_path(catalog)
-    monkeypatch.setattr(_coded, encoder, lambda t, idf: None)
+    monkeypatch.setattr(_coded, encoder, lambda t, idf, counts=None: None)
     Router.from_path(catalog, cache=cache)
     meta, stored = members(only_file(cache))
     assert meta["stored"][matrix] == "float"
@@ -1116,3 +1117,31 @@ def test_the_name_check_finds_the_first_name_the_loader_would_clean(names: list[
 
     first = next((n for n in names if clean_name(n, "", []) != n), None)
     assert _persist._unclean_name(names) == first
+
+
+def test_the_counts_the_build_kept_are_passed_to_the_writer_and_write_the_same_file(
+    tmp_path: Path,
+) -> None:
+    """The build's counts reach the writer as an argument (no side channel): the file
+    is the one written from the weights alone, as often as it is written; counts that
+    are not one per entry are refused."""
+    from agentroute import load_agents
+    from agentroute._build import build_counted
+
+    agents = sorted(load_agents(default_catalog_path()).agents, key=lambda a: a.name)
+    counted = build_counted(agents)
+    assert set(counted.counts) == {"chars_t", "word_t"}
+
+    def written(name: str, **counts: Any) -> bytes:
+        path = tmp_path / name
+        _persist.write_cache(
+            path, key="k", agents=agents, diagnostics=(), index=counted.index, **counts
+        )
+        return path.read_bytes()
+
+    recovered = written("plain.npz")
+    assert written("kept.npz", counts=counted.counts) == recovered
+    assert written("again.npz", counts=counted.counts) == recovered
+    short = {"chars_t": counted.counts["chars_t"][:-1]}
+    with pytest.raises(ValueError, match="one per entry"):
+        written("short.npz", counts=short)

@@ -8,14 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentroute import Router
-from agentroute._build import build_index
+from agentroute._build import build_counted, build_index
 from agentroute._counts import (
-    _KEPT,
     decode,
     decode_levels,
     encode,
     encode_levels,
-    keep_counts,
     tf_table,
 )
 from agentroute._index import Csr, Index
@@ -164,20 +162,23 @@ def _sample_agents() -> list[AgentSpec]:
     return list(load_agents(default_catalog_path()).agents)
 
 
-def test_counts_the_build_keeps_are_the_ones_recovered_and_taken_once() -> None:
-    """``build_index(keep_counts=True)`` hands the writer its own counts: the same counts
-    and norms (so the same bytes written) as recovering them from the weights."""
-    kept = build_index(_sample_agents(), keep_counts=True)
+def test_counts_the_build_keeps_are_the_ones_recovered() -> None:
+    """``build_counted`` gives the writer its own counts, explicitly, beside the same
+    index: the same counts and norms (so the same bytes written) as recovering them from
+    the weights, as often as they are asked for."""
+    counted = build_counted(_sample_agents())
     plain = build_index(_sample_agents())
+    assert sorted(counted.counts) == ["chars_t", "word_t"]
     for name, vector in (("chars_t", "char_idf"), ("word_t", "word_idf")):
-        assert getattr(kept, name) in _KEPT
-        assert getattr(plain, name) not in _KEPT
-        handed = encode(getattr(kept, name), getattr(kept, vector))
+        kept = counted.counts[name]
+        assert kept.dtype == np.uint16 and kept.shape == getattr(plain, name).data.shape
         recovered = encode(getattr(plain, name), getattr(plain, vector))
-        assert handed is not None and recovered is not None
-        assert handed.counts.tobytes() == recovered.counts.tobytes()
-        assert handed.norms.tobytes() == recovered.norms.tobytes()
-        assert getattr(kept, name) not in _KEPT  # taken: a second encode recovers them
+        assert recovered is not None
+        for _ in range(2):  # nothing is taken: the second write gets what the first did
+            handed = encode(getattr(counted.index, name), getattr(plain, vector), kept)
+            assert handed is not None
+            assert handed.counts.tobytes() == recovered.counts.tobytes()
+            assert handed.norms.tobytes() == recovered.norms.tobytes()
 
 
 @settings(max_examples=20, deadline=None)
@@ -187,12 +188,13 @@ def test_kept_counts_give_every_value_back(descriptions: list[str]) -> None:
     matrices of any catalog are coded, every value back to the bit."""
     agents = [AgentSpec(f"agent-{i}", d, body=d * 3) for i, d in enumerate(descriptions)]
     try:
-        index = build_index(agents, keep_counts=True)
+        counted = build_counted(agents)
     except ValueError:  # nothing to index
         return
+    index = counted.index
     for name, idf in (("chars_t", index.char_idf), ("word_t", index.word_idf)):
         t = getattr(index, name)
-        coded = encode(t, idf)
+        coded = encode(t, idf, counted.counts[name])
         assert coded is not None
         got = decode(coded.counts, _rows(t), t.indices.astype(np.int64), idf, coded.norms)
         assert _same(got, t.data)
@@ -201,7 +203,9 @@ def test_kept_counts_give_every_value_back(descriptions: list[str]) -> None:
 def test_kept_counts_that_do_not_give_the_values_back_are_not_used() -> None:
     index = build_index(_sample_agents())
     t = index.chars_t
-    keep_counts(t, np.ones(t.nnz, dtype=np.uint16) + 1)  # wrong counts: checked, refused
-    assert encode(t, index.char_idf) is None
+    wrong = np.ones(t.nnz, dtype=np.uint16) + 1  # wrong counts: checked, refused
+    assert encode(t, index.char_idf, wrong) is None
     with pytest.raises(ValueError, match=r"one per entry"):
-        keep_counts(t, np.ones(3, dtype=np.uint16))
+        encode(t, index.char_idf, np.ones(3, dtype=np.uint16))
+    with pytest.raises(ValueError, match=r"uint16 values, one per entry"):
+        encode(t, index.char_idf, np.ones(t.nnz, dtype=np.int64))

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agentroute._counts import keep_counts as hand_counts
 from agentroute._errors import CatalogError
 from agentroute._index import (
     CHAR_NGRAMS,
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
     # The bar's module stays unloaded when nothing draws one (a route imports no more).
     from agentroute._progress import Progress
 
-__all__ = ["SLICE_AGENTS", "build_index"]
+__all__ = ["SLICE_AGENTS", "CountedIndex", "build_counted", "build_index"]
 
 
 def _analyze(doc: str) -> list[str]:
@@ -311,15 +310,16 @@ class _CharCounter:
             )
         )
 
-    def finish(self, *, keep: bool = False) -> tuple[tuple[str, ...], np.ndarray, Csr, np.ndarray]:
+    def finish(
+        self, *, keep: bool = False
+    ) -> tuple[tuple[str, ...], np.ndarray, Csr, np.ndarray, np.ndarray | None]:
         """The sorted n-grams, their IDF, the weights transposed (n-grams × documents):
         ``TfidfTransformer(sublinear_tf=True).fit_transform`` of the counts, then
         ``.T.tocsr()``, to the bit, computed a slice at a time into the final arrays, so
         the documents × n-grams matrix, its weights and its transpose never coexist (at
         100,000 agents each is ~3 GB); and each n-gram's sum of weights (float64), added
-        in document order as ``np.bincount`` over its row adds them. ``keep``: hand
-        the weights' integer counts to the cache writer
-        (:func:`agentroute._counts.keep_counts`)."""
+        in document order as ``np.bincount`` over its row adds them; with ``keep``, the
+        weights' integer counts (``uint16``, one per entry; None when one does not fit)."""
         import scipy.sparse as sp
 
         first_seen = self.first_seen
@@ -394,9 +394,7 @@ class _CharCounter:
         chars_t = Csr(data, indices, indptr.astype(pointer_dtype(nnz)), (n_grams, n_docs))
         by_name = np.empty_like(idf)  # the IDF of each n-gram by its sorted position
         by_name[remap] = idf
-        if kept is not None:
-            hand_counts(chars_t, kept)
-        return tuple(names), by_name, chars_t, sums
+        return tuple(names), by_name, chars_t, sums, kept
 
 
 # -- fitting ----------------------------------------------------------------------------
@@ -441,13 +439,24 @@ def _transposed(matrix: Any, dtype: Any = None) -> Csr:
     return Csr.from_scipy(matrix.T.tocsr(), dtype)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class CountedIndex:
+    """An index about to be written to the cache, and the integer counts of its char and
+    word weights (``uint16``, one per entry in the matrix's order), by matrix name
+    (``chars_t``, ``word_t``; a matrix with a count above 65,535 has none): the cache
+    writer takes them (:func:`agentroute._cache.write_cache`) instead of recovering them
+    from the weights. Two bytes an entry: let go once written."""
+
+    index: Index
+    counts: Mapping[str, np.ndarray]
+
+
 def build_index(
     agents: Sequence[AgentSpec],
     *,
     config: IndexConfig | None = None,
     progress: Progress | None = None,
     slice_agents: int = SLICE_AGENTS,
-    keep_counts: bool = False,
 ) -> Index:
     """Fit the index over ``agents`` (which must have unique names).
 
@@ -463,11 +472,6 @@ def build_index(
     slice_agents : int, keyword-only
         Agents whose words are counted at a time: the build's peak memory, not its
         result (the same index to the bit).
-    keep_counts : bool, keyword-only
-        Hand the char and word weights' integer counts (two bytes an entry) to the
-        index cache writer, for an index about to be written: it takes them instead of
-        recovering them from the weights (:func:`agentroute._counts.keep_counts`).
-        They are let go when written, or with the index.
 
     Raises
     ------
@@ -476,6 +480,37 @@ def build_index(
     CatalogError
         When no agent has a word to index (also a :class:`ValueError`).
     """
+    return _fit(agents, config, progress, slice_agents, keep=False).index
+
+
+def build_counted(
+    agents: Sequence[AgentSpec],
+    *,
+    config: IndexConfig | None = None,
+    progress: Progress | None = None,
+    slice_agents: int = SLICE_AGENTS,
+) -> CountedIndex:
+    """:func:`build_index` for an index about to be written to the cache: the same index,
+    with its char and word weights' integer counts (:class:`CountedIndex`).
+
+    Raises
+    ------
+    ValueError
+        When ``agents`` is empty or names repeat.
+    CatalogError
+        When no agent has a word to index (also a :class:`ValueError`).
+    """
+    return _fit(agents, config, progress, slice_agents, keep=True)
+
+
+def _fit(
+    agents: Sequence[AgentSpec],
+    config: IndexConfig | None,
+    progress: Progress | None,
+    slice_agents: int,
+    *,
+    keep: bool,
+) -> CountedIndex:
     if not agents:
         raise ValueError("cannot build an index of no agents")
     config = IndexConfig() if config is None else config
@@ -494,13 +529,14 @@ def build_index(
     bodies = [indexed_body(a) for a in ordered]
     if isinstance(slice_agents, bool) or not isinstance(slice_agents, int) or slice_agents < 1:
         raise ValueError(f"slice_agents must be an integer >= 1, got {slice_agents!r}")
-    words = _words(ordered, bodies, config, slice_agents, tick, keep=keep_counts)
-    char_names, char_idf, chars_t, char_sums = _chars(
-        ordered, bodies, slice_agents, tick, keep=keep_counts
+    words = _words(ordered, bodies, config, slice_agents, tick, keep=keep)
+    char_names, char_idf, chars_t, char_sums, char_counts = _chars(
+        ordered, bodies, slice_agents, tick, keep=keep
     )
+    counts = {"word_t": words.counts, "chars_t": char_counts}
     table, weights, surfaces = _trigger_table(ordered)
     fuzzy = sorted(t for t in words.head_terms if len(t) >= MIN_FUZZY_LEN and t.isalpha())
-    return Index(
+    index = Index(
         names=names,
         feature_names=Strings.from_sorted(words.feature_names),
         idf=words.idf,
@@ -523,6 +559,7 @@ def build_index(
         not_for=build_table(ordered, names),
         config=config,
     )
+    return CountedIndex(index=index, counts={k: v for k, v in counts.items() if v is not None})
 
 
 def _ordered(agents: Sequence[AgentSpec]) -> list[AgentSpec]:
@@ -582,6 +619,7 @@ class _Words:
     head_rows: Csr
     copy_of: np.ndarray
     similar: Csr
+    counts: np.ndarray | None  # word_t's integer counts (uint16), when kept
 
 
 def _words(
@@ -623,12 +661,14 @@ def _words(
     similar = Csr.from_scipy(sp.csr_matrix(near, shape=(n, n)), np.float64)
     bm25_t, word_t, head_rows = _transposed(bm25), _transposed(word), Csr.from_scipy(head)
     del bm25, word, head
-    if (
-        word_counts is not None
+    kept = (
+        word_counts.astype(np.uint16)
+        if word_counts is not None
         and word_counts.size == word_t.nnz
         and (not word_counts.size or float(word_counts.max()) <= np.iinfo(np.uint16).max)
-    ):
-        hand_counts(word_t, word_counts.astype(np.uint16))
+        else None
+    )
+    del word_counts
     return _Words(
         feature_names=feature_names,
         head_terms=head_terms,
@@ -640,6 +680,7 @@ def _words(
         head_rows=head_rows,
         copy_of=copy_array,
         similar=similar,
+        counts=kept,
     )
 
 
@@ -650,7 +691,7 @@ def _chars(
     tick: Callable[[int], None],
     *,
     keep: bool,
-) -> tuple[tuple[str, ...], np.ndarray, Csr, np.ndarray]:
+) -> tuple[tuple[str, ...], np.ndarray, Csr, np.ndarray, np.ndarray | None]:
     """The character n-gram side (the second pass over the text):
     :meth:`_CharCounter.finish`."""
     n = len(ordered)

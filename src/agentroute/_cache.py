@@ -62,7 +62,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -259,8 +259,11 @@ def cache_file(folder: Path, roots: Sequence[Path], *, strict: bool) -> Path:
 # -- writing ------------------------------------------------------------------------------
 
 
-def _arrays(index: Index) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """The index's arrays as stored, and how each coded matrix is stored."""
+def _arrays(
+    index: Index, counts: Mapping[str, np.ndarray] | None
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The index's arrays as stored, and how each coded matrix is stored (``counts``:
+    see :func:`write_cache`)."""
     out: dict[str, np.ndarray] = {name: getattr(index, name) for name in _VECTORS}
     # 0.0 or 1.0 for each term: a byte each.
     out["unigram"] = index.unigram.astype(np.uint8)
@@ -271,7 +274,7 @@ def _arrays(index: Index) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         ):
             out[f"{name}.{k}.keys"] = keys
             out[f"{name}.{k}.positions"] = positions
-    coded, kinds = coded_arrays(index)
+    coded, kinds = coded_arrays(index, counts)
     out.update(coded)
     for name in computed_vectors(index):  # computed again when read
         del out[name]
@@ -315,6 +318,7 @@ def write_cache(
     index: Index,
     files: Sequence[str] = (),
     fingerprint: Fingerprint | None = None,
+    counts: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Write the cache file atomically (a reader sees the old file or the new one).
 
@@ -322,17 +326,21 @@ def write_cache(
     that spells them otherwise can show its own spelling (see :func:`read_cache`).
     ``fingerprint``: what ``key`` was computed from, so that a reader can tell the
     files are unchanged by their status (see :class:`CatalogFiles`).
+    ``counts``: the integer counts the build kept for this index
+    (:attr:`agentroute._build.CountedIndex.counts`), by matrix name: the writer takes them
+    instead of recovering them from the weights (the same file).
 
     Raises
     ------
     ValueError
-        When ``fingerprint`` does not give ``key``.
+        When ``fingerprint`` does not give ``key``, or ``counts`` are not one ``uint16``
+        per entry of their matrix.
     """
     if fingerprint is not None and fingerprint.key() != key:
         raise ValueError("the fingerprint does not give the catalog key")
     payload = _payload(diagnostics, index, files, table_parts(index.not_for))
     records, ends, digests = records_blob(agents)
-    arrays, kinds = _arrays(index)
+    arrays, kinds = _arrays(index, counts)
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -78,9 +78,16 @@ def _round_trip(p: Packed, codes: np.ndarray, want: Csr) -> bool:
     return True
 
 
-def coded_arrays(index: Index) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def coded_arrays(
+    index: Index, counts: Mapping[str, np.ndarray] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Each coded matrix's arrays as the cache stores them (named ``<matrix>.<field>`` and
-    by :data:`CODED`), and how each is stored (``levels``, ``counts`` or ``float``)."""
+    by :data:`CODED`), and how each is stored (``levels``, ``counts`` or ``float``).
+
+    ``counts``: the integer counts the build kept for a matrix stored as counts, by the
+    matrix's name (:attr:`agentroute._build.CountedIndex.counts`); the others' are
+    recovered from their values (:func:`agentroute._counts.encode`)."""
+    kept = {} if counts is None else counts
     arrays: dict[str, np.ndarray] = {}
     kinds: dict[str, str] = {}
     for name, (kind, vector, extra) in CODED.items():
@@ -89,10 +96,10 @@ def coded_arrays(index: Index) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         n = m.shape[1]
         coded: tuple[np.ndarray, dict[str, np.ndarray], CountValues | LevelValues] | None = None
         if kind == "counts":
-            counts = encode(m, idf)
-            if counts is not None:
-                values = CountValues(idf, counts.norms, n)
-                coded = (counts.counts, {extra[0]: counts.norms}, values)
+            found = encode(m, idf, kept.get(name))
+            if found is not None:
+                values = CountValues(idf, found.norms, n)
+                coded = (found.counts, {extra[0]: found.norms}, values)
         else:
             levels = encode_levels(m, idf)
             if levels is not None:

@@ -9,8 +9,9 @@ floats, so the stored form can never change a score):
   ``x = (1 + log(count)) * idf[row]`` (in the matrix's dtype), divided by the agent's L2
   norm (``x / norm`` in float64, rounded to the dtype, as scikit-learn's row
   normalisation does). So a count per entry and a norm per agent give the value back.
-  The counts are the build's own where it kept them (:func:`keep_counts`, for a
-  matrix about to be written), else recovered from the values: each agent's smallest
+  The counts are the build's own where it kept them (passed to :func:`encode`, for a
+  matrix about to be written: :func:`agentroute._build.build_counted`), else recovered
+  from the values: each agent's smallest
   ``value / idf`` is a count of 1 (an agent's text has some term once), the others are
   ``exp(ratio - 1)`` rounded; the norm is the root of the sum of squares, moved by a few
   units in the last place where that does not give every value back.
@@ -27,7 +28,6 @@ The codes go to :mod:`agentroute._packed`, which stores each with its column gap
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +44,6 @@ __all__ = [
     "decode_levels",
     "encode",
     "encode_levels",
-    "keep_counts",
     "tf_table",
 ]
 
@@ -138,28 +137,6 @@ def decode_levels(
     return out
 
 
-# The integer counts the build computed for a matrix it built to be written (per entry,
-# in the matrix's order), until :func:`encode` takes them. Keyed by the matrix object,
-# weakly: a matrix that is never written takes its counts with it.
-_KEPT: weakref.WeakKeyDictionary[Csr, np.ndarray] = weakref.WeakKeyDictionary()
-
-
-def keep_counts(t: Csr, counts: np.ndarray) -> None:
-    """Hand :func:`encode` the integer ``counts`` of ``t``'s entries (``uint16``, in
-    ``t``'s order), which :func:`agentroute._build.build_index` computed: it takes them,
-    once, instead of recovering them from the values (the same counts, one pass over
-    the entries fewer; what is written is still checked value by value).
-
-    Raises
-    ------
-    ValueError
-        When ``counts`` is not one ``uint16`` per entry of ``t``.
-    """
-    if counts.dtype != np.uint16 or counts.shape != t.data.shape:
-        raise ValueError(f"counts must be {t.data.size} uint16 values, one per entry")
-    _KEPT[t] = counts
-
-
 def _spans(indptr: np.ndarray) -> Iterator[tuple[int, int]]:
     """Row ranges of about _CHUNK entries each."""
     rows = indptr.size - 1
@@ -183,23 +160,32 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(a.view(kind) == b.view(kind))
 
 
-def encode(t: Csr, idf: np.ndarray) -> Counts | None:
+def encode(t: Csr, idf: np.ndarray, counts: np.ndarray | None = None) -> Counts | None:
     """The counts and per-agent norms (float64) that give back every value of ``t``
     (rows × agents, float32 or float64 as ``idf``) to the bit through :func:`decode`;
-    None when they do not."""
+    None when they do not.
+
+    ``counts``: the integer count of each of ``t``'s entries (``uint16``, in ``t``'s
+    order) where the build kept them (:func:`agentroute._build.build_counted`): used
+    instead of recovering them from the values (the same counts, one pass over the
+    entries fewer; what is written is still checked value by value).
+
+    Raises
+    ------
+    ValueError
+        When ``counts`` is not one ``uint16`` per entry of ``t``.
+    """
     n = t.shape[1]
-    kept = _KEPT.pop(t, None)
+    if counts is not None and (counts.dtype != np.uint16 or counts.shape != t.data.shape):
+        raise ValueError(f"counts must be {t.data.size} uint16 values, one per entry")
     if t.data.dtype != idf.dtype or idf.dtype not in _TF:
         return None
-    if kept is None:
-        found = _recovered_counts(t, idf)
-        if found is None:
+    if counts is None:
+        counts = _recovered_counts(t, idf)
+        if counts is None:
             return None
-        counts = found
-    elif kept.size and int(kept.min()) < 1:
+    elif counts.size and int(counts.min()) < 1:
         return None
-    else:
-        counts = kept
     squares = np.zeros(n)
     tf = _TF[idf.dtype]
     for a, b in _spans(t.indptr):

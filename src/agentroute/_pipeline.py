@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agentroute._build import build_index
+from agentroute._build import build_counted, build_index
 from agentroute._cache import (
     CatalogFiles,
     Fingerprint,
@@ -41,6 +42,9 @@ from agentroute._fs import DEFAULT_MAX_BYTES, Listing, PathArg, as_paths, list_f
 from agentroute._index import Index, IndexConfig
 from agentroute._load import raise_first_problem, read_files
 from agentroute._spec import AgentSpec, Diagnostic
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "Built",
@@ -97,11 +101,16 @@ class Found:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Built:
     """A catalog ready to route: records sorted by name (a tuple, or
-    :class:`~agentroute._cache.Records` read from the cache), their diagnostics, the index."""
+    :class:`~agentroute._cache.Records` read from the cache), their diagnostics, the index.
+
+    ``counts``: for an index about to be written to the cache, its weights' integer
+    counts (:attr:`~agentroute._build.CountedIndex.counts`), for the writer; empty
+    otherwise."""
 
     agents: Sequence[AgentSpec]
     diagnostics: tuple[Diagnostic, ...]
     index: Index
+    counts: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 def find(paths: PathArg) -> Found:
@@ -125,7 +134,8 @@ def build(
 ) -> Built:
     """Read the files ``found`` names into records and index them (no cache), with
     ``index_config`` (default ``IndexConfig()``). ``keep_counts``: for an index about to
-    be written to the cache (see :func:`~agentroute._build.build_index`).
+    be written to the cache, its counts kept for the writer (:attr:`Built.counts`,
+    :func:`~agentroute._build.build_counted`).
 
     Raises
     ------
@@ -148,10 +158,18 @@ def build(
             result.diagnostics,
         )
     ordered = tuple(sorted(result.agents, key=lambda a: a.name))
+    if keep_counts:
+        counted = build_counted(ordered, config=index_config, progress=progress)
+        return Built(
+            agents=ordered,
+            diagnostics=result.diagnostics,
+            index=counted.index,
+            counts=counted.counts,
+        )
     return Built(
         agents=ordered,
         diagnostics=result.diagnostics,
-        index=build_index(ordered, config=index_config, progress=progress, keep_counts=keep_counts),
+        index=build_index(ordered, config=index_config, progress=progress),
     )
 
 
@@ -273,6 +291,7 @@ def write_cached(slot: CacheSlot, found: Found, built: Built, fingerprint: Finge
             diagnostics=built.diagnostics[len(found.diagnostics) :],
             index=built.index,
             files=found.shown,
+            counts=built.counts,
         )
     except (OSError, ValueError) as exc:  # a read-only home must not stop routing
         logger.warning("agentroute: cannot write the index cache %s: %s", slot.target, exc)
