@@ -179,11 +179,13 @@ def test_the_cache_keeps_the_relation(tmp_path: object) -> None:
 
 def test_a_row_is_sorted_once_and_handed_out_read_only() -> None:
     """A route reads its leader's row twice and a batch's leaders repeat: the sorted row
-    is kept per matrix, and nobody can change it for the next reader."""
+    is kept with the index it was read from (no module-level table), and nobody can
+    change it for the next reader."""
     index = Router.from_default().index
-    cols, vals = similar_of(index.similar, 0)
-    again = similar_of(index.similar, 0)
+    cols, vals = similar_of(index, 0)
+    again = similar_of(index, 0)
     assert again[0] is cols and again[1] is vals
+    assert index.similar_rows[0][0] is cols and index.similar_rows[0][1] is vals
     assert not cols.flags.writeable and not vals.flags.writeable
     fresh, _, _ = index.similar.gather(np.array([0], dtype=np.int64))
     assert sorted(cols.tolist()) == sorted(fresh.astype(np.int64).tolist())

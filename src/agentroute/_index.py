@@ -548,6 +548,13 @@ class Index:
     def _columns_seen(self) -> dict[str, int]:
         return {}
 
+    @cached_property
+    def similar_rows(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The rows of :attr:`similar` already sorted, by agent: filled by
+        :func:`agentroute._similar.similar_of` (a route reads its leader's row twice,
+        and a batch's leaders repeat)."""
+        return {}
+
     def columns(self, grams: Sequence[str]) -> np.ndarray:
         """The vocabulary column of each term or bigram (-1: unknown).
 

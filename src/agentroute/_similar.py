@@ -41,14 +41,13 @@ kept, so a catalog of 10,000 agents never holds an n × n matrix.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from agentroute._index import Csr, Index
+    from agentroute._index import Index
 
 __all__ = [
     "MIN_NAMED",
@@ -301,22 +300,14 @@ def near_equivalents(
     return pairs.data.astype(np.float64), pairs.indices, pairs.indptr
 
 
-# Per matrix, the rows already sorted (read-only arrays): a route reads its leader's row
-# twice (alternatives, then the runner-up's mask), and a batch's leaders repeat.
-_ROWS: weakref.WeakKeyDictionary[Csr, dict[int, tuple[np.ndarray, np.ndarray]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def similar_of(similar: Csr, i: int) -> tuple[np.ndarray, np.ndarray]:
+def similar_of(index: Index, i: int) -> tuple[np.ndarray, np.ndarray]:
     """Agent ``i``'s near-equivalents (positions) and their similarity, best first
-    (ties by position); read-only arrays."""
-    rows = _ROWS.get(similar)
-    if rows is None:
-        rows = _ROWS.setdefault(similar, {})
+    (ties by position); read-only arrays, each row sorted once per index
+    (:attr:`Index.similar_rows`)."""
+    rows = index.similar_rows
     found = rows.get(i)
     if found is None:
-        agents, vals, _ = similar.gather(np.array([i], dtype=np.int64))  # this row only
+        agents, vals, _ = index.similar.gather(np.array([i], dtype=np.int64))  # this row only
         cols = agents.astype(np.int64)
         order = np.lexsort((cols, -vals))
         found = (cols[order], vals[order])
@@ -340,7 +331,7 @@ def similar_names(index: Index, name: str) -> tuple[str, ...]:
     i = bisect.bisect_left(names, name)
     if i >= len(names) or names[i] != name:
         raise KeyError(f"no agent named {name!r} in this catalog")
-    cols, _ = similar_of(index.similar, i)
+    cols, _ = similar_of(index, i)
     return tuple(names[j] for j in cols.tolist())
 
 
@@ -352,7 +343,7 @@ def group_members(
     group of identical copies and none a copy of ``best``, at most ``limit``."""
     if limit <= 0:
         return ()
-    cols, _ = similar_of(index.similar, best)
+    cols, _ = similar_of(index, best)
     if cols.size == 0:
         return ()
     s1 = float(combined[best])
@@ -378,7 +369,7 @@ def related(index: Index, best: int) -> np.ndarray:
     """A mask of the agents that do the job of ``best`` (itself, its copies and its
     near-equivalents): none of them makes a decision ambiguous."""
     mask: np.ndarray = np.asarray(index.copy_of == index.copy_of[best])
-    cols, _ = similar_of(index.similar, best)
+    cols, _ = similar_of(index, best)
     mask[cols] = True
     return mask
 
@@ -405,7 +396,7 @@ def twin_inputs(index: Index, combined: np.ndarray, best: int) -> tuple[float, f
     are. Both read the leader's own neighbourhood, not the whole catalog, so they do not
     drift with the catalog's size: a crowded catalog's strict label is as likely to name
     any twin of the job as the top one."""
-    cols, _ = similar_of(index.similar, best)
+    cols, _ = similar_of(index, best)
     copy_of = index.copy_of
     cols = cols[copy_of[cols] != copy_of[best]]
     if cols.size == 0:
