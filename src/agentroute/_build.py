@@ -37,6 +37,7 @@ from agentroute._index import (
     pointer_dtype,
 )
 from agentroute._negative import build_table
+from agentroute._pages import small_pages
 from agentroute._similar import near_equivalents
 from agentroute._spec import AgentSpec
 from agentroute._text import term_surfaces, terms, tokens
@@ -480,7 +481,8 @@ def build_index(
     CatalogError
         When no agent has a word to index (also a :class:`ValueError`).
     """
-    return _fit(agents, config, progress, slice_agents, keep=False).index
+    with small_pages():  # the kernel's time, not ours: see agentroute._pages
+        return _fit(agents, config, progress, slice_agents, keep=False).index
 
 
 def build_counted(
@@ -500,7 +502,8 @@ def build_counted(
     CatalogError
         When no agent has a word to index (also a :class:`ValueError`).
     """
-    return _fit(agents, config, progress, slice_agents, keep=True)
+    with small_pages():
+        return _fit(agents, config, progress, slice_agents, keep=True)
 
 
 def _fit(

@@ -90,6 +90,7 @@ from agentroute._load import clean_name
 from agentroute._negative import table_from_parts, table_parts
 from agentroute._npz import TEMP_PREFIX
 from agentroute._packed import PackedCsr
+from agentroute._pages import small_pages
 from agentroute._payload import ARRAYS as PAYLOAD_ARRAYS
 from agentroute._payload import payload_arrays, read_payload
 from agentroute._records import DIGEST_BYTES, Records, records_blob
@@ -309,6 +310,7 @@ def _payload(
     return json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
+@small_pages()  # arrays of every entry, made and let go: see agentroute._pages
 def write_cache(
     path: Path,
     *,
