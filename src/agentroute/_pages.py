@@ -47,20 +47,22 @@ class _Hint:
         self.lock = threading.Lock()
         self.running = 0
         self.before = True
+        self.switch: Callable[[bool], bool] | None = None  # the first one's, put back by the last
 
     def enter(self) -> None:
         with self.lock:
-            switch = _switch()
-            if self.running == 0 and switch is not None:
-                self.before = bool(switch(False))
+            if self.running == 0:
+                self.switch = _switch()
+                if self.switch is not None:
+                    self.before = bool(self.switch(False))
             self.running += 1
 
     def leave(self) -> None:
         with self.lock:
             self.running -= 1
-            switch = _switch()
-            if self.running == 0 and switch is not None:
-                switch(self.before)
+            if self.running == 0 and self.switch is not None:
+                self.switch(self.before)
+                self.switch = None
 
 
 # One per process, as the setting it guards is.
