@@ -598,3 +598,27 @@ def test_a_few_large_files_are_not_indexed_inline(tmp_path: Path) -> None:
     assert hook._small([small] * 10)
     assert not hook._small([small, big])
     assert not hook._small([small] * (hook.INLINE_BUILD_FILES + 1))
+
+
+def test_agentroute_encoder_adds_the_view_and_a_bad_one_is_ignored(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from agentroute import Router
+
+    home = str(project.parent / "home")
+    asked: list[object] = []
+    real = Router.with_encoder
+
+    def recorded(self: Router, encoder: object, **kw: object) -> Router:
+        asked.append(encoder)
+        return real(self, encoder, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Router, "with_encoder", recorded)
+    # Not a model: the hook routes without the view, as if the variable were unset.
+    monkeypatch.setenv(hook.ENCODER_ENV, str(tmp_path / "no-such-model"))
+    out = hook.run(hook_input(SURE, project), home=home)
+    assert "kubernetes-operator subagent" in out
+    assert asked == [str(tmp_path / "no-such-model")]
+    monkeypatch.setenv(hook.ENCODER_ENV, "  ")
+    assert "kubernetes-operator subagent" in hook.run(hook_input(SURE, project), home=home)
+    assert len(asked) == 1  # blank: never asked for
