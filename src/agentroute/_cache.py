@@ -261,7 +261,7 @@ def cache_file(folder: Path, roots: Sequence[Path], *, strict: bool) -> Path:
 
 
 def _arrays(
-    index: Index, counts: Mapping[str, np.ndarray] | None
+    index: Index, counts: Mapping[str, np.ndarray] | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The index's arrays as stored, and how each coded matrix is stored (``counts``:
     see :func:`write_cache`)."""
