@@ -214,6 +214,8 @@ def _raw_session(
     refuses to (a lone surrogate escape); the answers to ``calls``, in order, read until
     every call numbered in ``required`` (1 for the first) is answered. The server may
     answer calls in any order (it serves them concurrently)."""
+    # Unbuffered: a buffered readline() reads ahead, so two answers written together left
+    # the second in the buffer while select() waited on the pipe for the deadline.
     proc = subprocess.Popen(
         [sys.executable, *argv],
         cwd=cwd,
@@ -221,6 +223,7 @@ def _raw_session(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        bufsize=0,
     )
     assert proc.stdin is not None and proc.stdout is not None
     init = {
