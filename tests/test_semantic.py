@@ -164,7 +164,9 @@ def test_the_view_shifts_confidence_by_its_coefficients() -> None:
     view = base._state.semantic
     assert view is not None
     cosines = view.score(requests)
-    for r, (a, b) in enumerate(zip(base.route_many(requests), moved.route_many(requests))):
+    for r, (a, b) in enumerate(
+        zip(base.route_many(requests), moved.route_many(requests), strict=True)
+    ):
         assert a.agent == b.agent
         best = base.index.names.index(a.agent)
         top, z, agree = view.inputs_for(cosines[r], best, best)
