@@ -27,7 +27,8 @@ one job (either is among ``Router.similar`` of the other), and letting every ``a
 decision speak, naming the leader, its alternatives and the runner-up.
 
 ``--hook`` also runs the real hook (``python -m agentroute hook --act-at X``, one process per
-prompt, as ``benchmarks/crowded.py`` does) at the first ``--act-at`` and counts the prompts
+prompt, as ``benchmarks/crowded.py`` does) at the first ``--act-at`` (by default 0.7, the
+shipped ``DEFAULT_ACT_AT``) and counts the prompts
 where the agents it names differ from the replayed rule's (0 expected).
 
 ``--encoder PATH`` (a sentence-transformers or model2vec folder, e.g. the one the
@@ -67,7 +68,7 @@ from crowded import (
 DATA = Path(__file__).resolve().parent / "data"
 INSTALL = DATA / "fresh_dev_install.json"
 PROMPTS = DATA / "fresh_dev_prompts.jsonl"
-ACT_AT = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+ACT_AT = (0.7, 0.65, 0.6, 0.55, 0.5, 0.45, 0.4)  # the first is the shipped default
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4)
 
 
@@ -153,6 +154,25 @@ def hook_names(r: Routed, act_at: float, *, ambiguous: str = "none") -> tuple[st
     if team:
         return tuple(sorted({n for n, _ in r.team}))
     return tuple(sorted({r.agent, *others}))
+
+
+def per_prompt(prompts: Sequence[dict[str, Any]], rows: Sequence[Routed]) -> list[dict[str, Any]]:
+    """Each prompt's decision, for reading the figures' cases."""
+    return [
+        {
+            "id": p["id"],
+            "kind": r.kind,
+            "status": r.status,
+            "agent": r.agent,
+            "confidence": round(r.confidence, 3),
+            "group_confidence": round(r.group_confidence, 3),
+            "alternatives": list(r.alternatives),
+            "team": [n for n, _ in r.team],
+            "top3": list(r.ranked[:3]),
+            "first_acceptable": bool(r.ranked) and r.ranked[0] in r.ok,
+        }
+        for p, r in zip(prompts, rows, strict=True)
+    ]
 
 
 def share(xs: Sequence[bool]) -> float | None:
@@ -303,7 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, Any] = {
         "parameters": {
             "command": "python benchmarks/fresh_dev.py "
-            + " ".join(sys.argv[1:] if argv is None else argv),
+            + " ".join(
+                "PATH" if a == args.encoder else a for a in (sys.argv[1:] if argv is None else argv)
+            ),
             "agentroute": agentroute.__version__,
             "install": _shown_path(args.install),
             "prompts": _shown_path(args.prompts),
@@ -322,6 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"install: {len(router.agents)} agents in effect")
         rows = route_all(router, prompts)
         results["lexical"] = summarise(rows, args.act_at)
+        results["lexical"]["prompts"] = per_prompt(prompts, rows)
         print_summary("Lexical (the shipped configuration)", results["lexical"])
         if args.hook:
             check = hook_check(project, home, prompts, rows, args.act_at[0], declared)
@@ -337,7 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from fit_semantic import CachedEncoder
 
             encoder = CachedEncoder(args.encoder, None)  # agent vectors encoded once
-            results["with_encoder"] = {"encoder": Path(args.encoder).name}
+            label = "/".join(Path(args.encoder).resolve().parts[-2:])  # no machine paths
+            results["with_encoder"] = {"encoder": label}
             for w in args.weights:
                 cfg = agentroute.RouterConfig(
                     semantic=agentroute.SemanticConfig(
@@ -347,11 +371,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 sem = agentroute.Router.from_path(paths, cache=False, encoder=encoder, config=cfg)
                 shape = semantic_shape(sem)
-                s = summarise(route_all(sem, prompts), args.act_at)
+                sem_rows = route_all(sem, prompts)
+                s = summarise(sem_rows, args.act_at)
                 s["shape"] = shape
+                s["prompts"] = per_prompt(prompts, sem_rows)
                 s["seconds"] = round(time.perf_counter() - t0, 1)
                 results["with_encoder"][str(w)] = s
-                print_summary(f"Encoder {Path(args.encoder).name}, weight {w} ({shape})", s)
+                print_summary(f"Encoder {label}, weight {w} ({shape})", s)
     if args.json is not None:
         write_json(args.json, results)
     return 0
