@@ -83,7 +83,7 @@ from agentroute._coded import (
 )
 from agentroute._errors import IndexFormatError
 from agentroute._fingerprint import CatalogFiles, Fingerprint, StoredFingerprint, catalog_key
-from agentroute._fs import open_regular
+from agentroute._fs import Listing, open_regular
 from agentroute._index import Csr, Index, IndexConfig, Strings, index_dtype, pointer_dtype
 from agentroute._lexical import LEXICAL
 from agentroute._load import clean_name
@@ -478,14 +478,15 @@ def read_cache(
     path: Path,
     *,
     key: str | CatalogFiles,
-    files: Sequence[str] | None = None,
+    files: Sequence[str] | Listing | None = None,
     lazy: bool = False,
 ) -> tuple[Records, tuple[Diagnostic, ...], Index]:
     """The records (decoded when asked for, see :class:`Records`), diagnostics and
     index stored in ``path``.
 
-    ``files``: the agent files as this caller spells them (in load order); the paths
-    stored (as the writer spelled them) are mapped to these. ``lazy``: check each block
+    ``files``: the agent files as this caller spells them (in load order; a
+    :class:`~agentroute._fs.Listing`: their POSIX spelling); the paths stored (as the
+    writer spelled them) are mapped to these. ``lazy``: check each block
     of the matrices when a request first reads it, not now (a one-shot call on a large
     catalog: the hook); a damaged block then raises :class:`IndexFormatError` from the
     route that reads it.
@@ -618,7 +619,7 @@ def _rebuild(
     doc: dict[str, Any],
     arrays: dict[str, np.ndarray],
     blocks: BlockFile,
-    files: Sequence[str] | None = None,
+    files: Sequence[str] | Listing | None = None,
     *,
     lazy: bool = False,
 ) -> tuple[Records, tuple[Diagnostic, ...], Index]:

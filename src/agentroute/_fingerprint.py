@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from agentroute._fs import open_regular, resolved_path, status_row
+from agentroute._fs import Listing, open_regular, resolved_path, status_row
 from agentroute._version import __version__
 
 __all__ = [
@@ -244,44 +244,64 @@ class CatalogFiles:
     as unchanged when its content hash is the stored one (a ``touch`` rebuilds
     nothing). The paths, the options and the library's code must all be the same.
 
-    ``files``: ``(path, shown)`` pairs in load order; ``stats``: the status of each file
-    as the folder walk read it (following links; packed by
-    :func:`~agentroute._fs.status_row`; None where it read none), so that telling
-    whether the cache holds reads no status twice; ``absolute``: each path made
-    absolute (``os.path.abspath``), when the walk knows them already.
+    ``files``: ``(path, shown)`` pairs in load order, or the walk's
+    :class:`~agentroute._fs.Listing` of them (whose paths and statuses are then compared
+    joined, without a string a file); ``stats``: the status of each file as the folder
+    walk read it (following links; packed by :func:`~agentroute._fs.status_row`; None
+    where it read none), so that telling whether the cache holds reads no status twice;
+    ``absolute``: each path made absolute (``os.path.abspath``), when the walk knows them
+    already.
     """
 
     def __init__(
         self,
-        files: Sequence[tuple[str | os.PathLike[str], str]],
+        files: Sequence[tuple[str | os.PathLike[str], str]] | Listing,
         *,
         strict: bool,
         max_bytes: int,
         stats: Sequence[bytes | None] | None = None,
         absolute: Sequence[str] | None = None,
     ) -> None:
+        self._listing = files if isinstance(files, Listing) else None
+        self._files = None if isinstance(files, Listing) else files
         if stats is not None and len(stats) != len(files):
             raise ValueError("one status a file")
         if absolute is not None and len(absolute) != len(files):
             raise ValueError("one absolute path a file")
-        self.files = files
+        self._count = len(files)
         self.max_bytes = max_bytes
         self.options = hashlib.sha256(_options(strict, max_bytes)).hexdigest()
         self._stats = stats
         self._absolute = absolute
         self._fingerprint: Fingerprint | None = None
 
+    @property
+    def files(self) -> Sequence[tuple[str | os.PathLike[str], str]]:
+        """``(path, shown)`` pairs in load order."""
+        if self._files is None:
+            listing = cast("Listing", self._listing)
+            self._files = tuple(zip(listing.paths, listing.shown, strict=True))
+        return self._files
+
     def absolute(self) -> Sequence[str]:
         """Each file's absolute path as spelled, in load order."""
         if self._absolute is None:
-            self._absolute = [os.path.abspath(p) for p, _ in self.files]
+            if self._listing is not None:
+                self._absolute = self._listing.absolute
+            else:
+                self._absolute = [os.path.abspath(p) for p, _ in self.files]
         return self._absolute
 
     def _current_rows(self) -> bytes | None:
         """Each file's status now (the walk's where it read one), packed as the stored rows
         are (:func:`~agentroute._fs.status_row`); None when a file is gone."""
+        if self._listing is not None and self._stats is None:
+            joined = self._listing.joined_stats()
+            if joined is not None:  # the usual case: the walk read every file's status
+                return joined
+            self._stats = self._listing.stats
         walked = self._stats if self._stats is not None else [None] * len(self.files)
-        if all(walked):  # the usual case: the walk read every file's status
+        if all(walked):
             return b"".join(cast("Sequence[bytes]", walked))
         rows: list[bytes] = []
         for (path, _shown), row in zip(self.files, walked, strict=True):
@@ -293,12 +313,17 @@ class CatalogFiles:
             rows.append(row)
         return b"".join(rows)
 
+    def _joined_absolute(self) -> bytes:
+        if self._listing is not None and self._absolute is None:
+            return os.fsencode(self._listing.joined("absolute"))
+        return _joined(self.absolute())
+
     def unchanged(self, known: StoredFingerprint) -> bool:
         """Whether ``known`` describes these files by their status alone (no file is read)."""
-        if known.options != self.options or known.count != len(self.files):
+        if known.options != self.options or known.count != self._count:
             return False
         rows = self._current_rows()
-        return rows is not None and known.vouches_for(_joined(self.absolute()), rows)
+        return rows is not None and known.vouches_for(self._joined_absolute(), rows)
 
     def fingerprint(self, known: Fingerprint | None = None) -> Fingerprint:
         """The files' fingerprint, hashing only those whose status is not that of ``known``

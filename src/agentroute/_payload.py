@@ -29,6 +29,7 @@ from typing import overload
 import numpy as np
 
 from agentroute._errors import IndexFormatError
+from agentroute._fs import Listing
 
 __all__ = ["ARRAYS", "Payload", "Surfaces", "payload_arrays", "read_payload"]
 
@@ -161,16 +162,24 @@ class Payload:
     weights: dict[str, float]
     surfaces: Surfaces
 
-    def files_as(self, spelled: Sequence[str] | None) -> dict[str, str]:
+    def files_as(self, spelled: Sequence[str] | Listing | None) -> dict[str, str]:
         """The map from the writer's spelling of each file to ``spelled`` (this reader's,
-        in the same order); empty when they are the same (or ``spelled`` is None or of
-        another length)."""
+        in the same order; a :class:`~agentroute._fs.Listing`: its POSIX spelling); empty
+        when they are the same (or ``spelled`` is None or of another length)."""
         if spelled is None:
             return {}
-        # The usual case first, with no pass to count the files: the same spelling.
-        joined = _joined(spelled)
+        # The usual case first, with no pass to count the files: the same spelling (a
+        # listing's joined without a string a file).
+        joined = np.frombuffer(
+            _encode(
+                spelled.joined("shown") if isinstance(spelled, Listing) else "\0".join(spelled)
+            ),
+            dtype=np.uint8,
+        )
         if joined.size == self.files.size and np.array_equal(joined, self.files):
             return {}
+        if isinstance(spelled, Listing):
+            spelled = spelled.shown
         n = int(np.count_nonzero(self.files == 0)) + 1 if self.files.size else 0
         if len(spelled) != n:
             return {}

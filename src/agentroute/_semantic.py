@@ -386,7 +386,6 @@ class SemanticConfig:
             return self.weight_examples
         return self.weight_short
 
-
     def alone_confidence(self, top: float, second: float) -> float:
         """The confidence that a request the view alone ranks (it shares no word with the
         catalog) is right: from its top agent's cosine and the best cosine of an agent
@@ -457,9 +456,7 @@ class SemanticView:
         vectors = self.encoder.encode([t[:MAX_REQUEST_CHARS] for t in distinct])
         return dict(zip(distinct, vectors, strict=True))
 
-    def score(
-        self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None
-    ) -> np.ndarray:
+    def score(self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Cosines in [0, 1]: requests x agents, each agent's prototype (:func:`centroids`).
         The vectors of ``known`` (from :meth:`encode_requests`) are reused; the other texts
         are encoded in one batch."""
