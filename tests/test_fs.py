@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agentroute import CatalogNotFoundError
-from agentroute import _fs
+from agentroute import CatalogNotFoundError, _fs
 from agentroute._fs import (
     Listing,
     as_paths,
