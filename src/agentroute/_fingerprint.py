@@ -14,7 +14,7 @@ import json
 import os
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -140,9 +140,15 @@ class StoredFingerprint:
         When ``raw`` is not a fingerprint this library writes.
     """
 
-    def __init__(self, raw: bytes | memoryview) -> None:
+    def __init__(
+        self, raw: bytes | memoryview, *, check: Callable[[int, int], None] | None = None
+    ) -> None:
         # A memoryview of the mapped cache is read in place: its parts are never copied.
         view = memoryview(raw).cast("B")
+        # Bytes [a, b) are read only once check(a, b) returned (the cache's blocks that
+        # hold them checked): the hashes, say, only when a file changed.
+        self._check = check if check is not None else _unchecked
+        self._check(0, min(len(view), len(_MAGIC) + _MAX_HEAD))
         if bytes(view[: len(_MAGIC)]) != _MAGIC:
             raise ValueError("not a fingerprint of this format")
         end = bytes(view[: len(_MAGIC) + _MAX_HEAD]).find(b"\n", len(_MAGIC))
@@ -165,13 +171,19 @@ class StoredFingerprint:
             raise ValueError("the fingerprint's header is malformed")
         self.options: str = head["options"]
         self.count: int = count
-        bounds = list(itertools.accumulate(sizes, initial=end + 1))
-        self._parts = [view[a:b] for a, b in itertools.pairwise(bounds)]
+        self._bounds = list(itertools.pairwise(itertools.accumulate(sizes, initial=end + 1)))
+        self._parts = [view[a:b] for a, b in self._bounds]
+
+    def _part(self, k: int) -> memoryview:
+        self._check(*self._bounds[k])
+        return self._parts[k]
 
     def vouches_for(self, absolute: bytes, stats: bytes) -> bool:
         """Whether these are the stored paths (:func:`_joined`) and statuses
         (:func:`_pack`): a status equal to a real one is never the untrusted row."""
-        return _same(self._parts[0], absolute) and _same(self._parts[3], stats)
+        if len(self._parts[0]) != len(absolute) or len(self._parts[3]) != len(stats):
+            return False
+        return _same(self._part(0), absolute) and _same(self._part(3), stats)
 
     def fingerprint(self) -> Fingerprint:
         """The whole fingerprint, decoded and checked.
@@ -182,10 +194,10 @@ class StoredFingerprint:
             When a part does not hold one entry per file.
         """
         n = self.count
-        paths = _split(self._parts[0], n, "paths")
-        resolved = _split(self._parts[1], n, "resolved paths")
-        hashes = _split(self._parts[2], n, "hashes")
-        flat = struct.unpack(f"<{_STAT_FIELDS * n}q", self._parts[3].tobytes())
+        paths = _split(self._part(0), n, "paths")
+        resolved = _split(self._part(1), n, "resolved paths")
+        hashes = _split(self._part(2), n, "hashes")
+        flat = struct.unpack(f"<{_STAT_FIELDS * n}q", self._part(3).tobytes())
         stats = tuple(flat[k : k + _STAT_FIELDS] for k in range(0, len(flat), _STAT_FIELDS))
         if not all(paths) or not all(hashes) or not all(h.isascii() for h in hashes):
             raise ValueError("the fingerprint holds an empty path or hash")
@@ -196,6 +208,10 @@ class StoredFingerprint:
             hashes=tuple(hashes),
             stats=stats,
         )
+
+
+def _unchecked(_first: int, _stop: int) -> None:
+    """A stored fingerprint's bytes read as they are (checked whole before, or not from a file)."""
 
 
 # Compared this many bytes at a time (see _same).
