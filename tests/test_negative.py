@@ -271,6 +271,9 @@ def test_a_table_read_from_parts_maps_the_names_when_first_asked() -> None:
     # A warm hook at 50,000 agents reads the table and routes without the name map (the
     # team stage reads it when it runs): building it on every read was a third of the
     # table's cost.
+    from agentroute._build import build_index
+    from agentroute._negative import table_from_parts, table_parts
+
     agents = (
         AgentSpec("a", description="Python APIs", not_for=("kubernetes clusters",)),
         AgentSpec("b", description="Kubernetes operations"),
