@@ -379,7 +379,7 @@ class SemanticConfig:
 
         >>> cfg = SemanticConfig()
         >>> cfg.weight(6.7), cfg.weight(3.9), cfg.weight(3.9, 5.0)
-        (0.0, 0.4, 0.7)
+        (0.3, 0.4, 0.7)
         """
         if log_terms >= self.long_log_terms:
             return self.weight_long
