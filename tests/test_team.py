@@ -339,6 +339,27 @@ def test_uncovered_reads_each_request_against_its_own_agent(router: Router) -> N
     assert any(got)
 
 
+_joined = st.lists(
+    st.one_of(
+        st.lists(_word, min_size=1, max_size=5).map(" ".join),
+        st.sampled_from((", ", " and ", " with ", " & ", " plus ", ",")),
+    ),
+    min_size=1,
+    max_size=9,
+).map("".join)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 11), _joined), min_size=1, max_size=6))
+def test_uncovered_of_a_batch_is_each_request_read_alone(drawn: list[tuple[int, str]]) -> None:
+    """The stretches of a batch are looked up together (every piece of every request in
+    one search): each is the one-request, one-row-at-a-time reference's."""
+    index = default_router().index
+    asks = [(a % index.n_agents, analyze_query(index, t)) for a, t in drawn]
+    got = uncovered_many(index, asks, TeamConfig())
+    assert got == [_uncovered_reference(index, a, q) for a, q in asks]
+
+
 def test_team_member_score_is_the_deprecated_name_of_confidence() -> None:
     member = TeamMember(agent="a", part="fix it", confidence=0.7)
     with pytest.warns(DeprecationWarning, match=r"TeamMember\.score .* use TeamMember\.confidence"):

@@ -472,27 +472,39 @@ def _members(
     return tuple(members)
 
 
-def _stretch(index: Index, agent: int, text: str, config: TeamConfig) -> str:
-    """The piece of ``text`` between two of its joins ("and", "with", a comma) whose
-    words the agent's text lacks most (at least two of them, carrying at least
-    ``config.min_uncovered_share`` of the piece's IDF), as written; else ""."""
-    best, best_weight = "", 0.0
-    for piece in _JOINED.split(text):
-        words = list(dict.fromkeys(terms(piece)))
-        cols = index.columns(words)
-        known = cols >= 0
-        if not known.any():
+def _stretches(index: Index, asks: Sequence[tuple[int, str]], config: TeamConfig) -> list[str]:
+    """Per ``(agent, text)``: the piece of ``text`` between two of its joins ("and",
+    "with", a comma) whose words the agent's text lacks most (at least two of them,
+    carrying at least ``config.min_uncovered_share`` of the piece's IDF), as written;
+    else "". Every piece's words are looked up at once (one search of every (term,
+    agent) pair of the batch, where a piece at a time cost a search each)."""
+    pieces = [(k, piece) for k, (_, text) in enumerate(asks) for piece in _JOINED.split(text)]
+    words = [list(dict.fromkeys(terms(piece))) for _, piece in pieces]
+    sizes = [len(w) for w in words]
+    cols = index.columns([t for w in words for t in w])
+    owner = np.array([asks[k][0] for k, _ in pieces], dtype=np.int64)
+    agents = np.repeat(owner, sizes)
+    known = cols >= 0
+    has = np.zeros(cols.size, dtype=bool)
+    has[known] = index.bm25_t.positions(cols[known], agents[known]) >= 0
+    best = [""] * len(asks)
+    best_weight = [0.0] * len(asks)
+    at = 0
+    for (k, piece), size in zip(pieces, sizes, strict=True):
+        mine = known[at : at + size]
+        lacks = ~has[at : at + size][mine]
+        idf = index.idf[cols[at : at + size][mine]]
+        at += size
+        if not idf.size:
             continue
-        has = index.bm25_t.positions(cols[known], np.full(int(known.sum()), agent)) >= 0
-        idf = index.idf[cols[known]]
-        weight, total = float(idf[~has].sum()), float(idf.sum())
+        weight, total = float(idf[lacks].sum()), float(idf.sum())
         if (
-            int((~has).sum()) >= config.min_part_terms
+            int(lacks.sum()) >= config.min_part_terms
             and total > 0.0
             and weight / total >= config.min_uncovered_share
-            and weight > best_weight
+            and weight > best_weight[k]
         ):
-            best, best_weight = _clean(piece), weight
+            best[k], best_weight[k] = _clean(piece), weight
     return best
 
 
@@ -523,25 +535,29 @@ def uncovered_many(
     has[known] = index.bm25_t.positions(cols[known], agents[known]) >= 0
     idf = np.zeros(cols.size, dtype=np.float64)
     idf[known] = index.idf[cols[known]]
-    out: list[str] = []
+    enough: list[int] = []
     at = 0
-    for (agent, q), terms_ in zip(asks, distinct, strict=True):
+    for k, terms_ in enumerate(distinct):
         missing = 0
         weight = total = 0.0
-        for k in range(at, at + len(terms_)):
-            if not known[k]:
+        for j in range(at, at + len(terms_)):
+            if not known[j]:
                 continue
-            total += float(idf[k])
-            if not has[k]:
+            total += float(idf[j])
+            if not has[j]:
                 missing += 1
-                weight += float(idf[k])
+                weight += float(idf[j])
         at += len(terms_)
-        enough = (
+        if (
             missing >= config.min_part_terms
             and total > 0.0
             and weight / total >= config.min_uncovered_share
-        )
-        out.append(_stretch(index, agent, q.text, config) if enough else "")
+        ):
+            enough.append(k)
+    out = [""] * len(asks)
+    found = _stretches(index, [(asks[k][0], asks[k][1].text) for k in enough], config)
+    for k, stretch in zip(enough, found, strict=True):
+        out[k] = stretch
     return out
 
 
