@@ -214,6 +214,12 @@ _SENTENCE = re.compile(
 # a joining word): a request without any is one part, whatever the patterns say.
 _MAY_SPLIT = re.compile(r"[;\n.!?,&]|\b(?:and|then|afterwards|after)\b", re.I)
 _WEAK = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*", re.I)
+# What a match of _STRONG, _WEAK or _SENTENCE needs somewhere in the text (each word
+# stands between two word boundaries in every match): a text without it is not cut,
+# and the search of the costlier pattern is skipped (tests/test_team.py checks it).
+_MAY_STRONG = re.compile(r"[;\n]|\b(?:then|afterwards|after|also|next|finally|plus|as)\b", re.I)
+_MAY_WEAK = re.compile(r"[,&]|\band\b", re.I)
+_MAY_SENTENCE = re.compile(r"[.!?]\s")
 _JOINED = re.compile(r",|&|\b(?:and|with|plus)\b", re.I)
 # Words that start a part without content ("Also, please ...").
 _LEAD = re.compile(r"^(?:and|also|then|please|plus|finally|next|first|after\s+that)\b[\s,]*", re.I)
@@ -230,6 +236,9 @@ def _clean(part: str) -> str:
 
 def _weak_split(clause: str, min_part_terms: int) -> list[str]:
     """A clause cut at "and" / commas that start a new verb phrase, words kept as written."""
+    if _MAY_WEAK.search(clause) is None:
+        part = _clean(clause)
+        return [part] if part else []
     pieces: list[str] = []
     at = 0
     for m in _WEAK.finditer(clause):
@@ -240,6 +249,11 @@ def _weak_split(clause: str, min_part_terms: int) -> list[str]:
             at = m.end()
     pieces.append(clause[at:])
     return [p for p in (_clean(p) for p in pieces) if p]
+
+
+def _strong_split(sentence: str) -> list[str]:
+    """``_STRONG.split(sentence)``, without the search where no clause mark can match."""
+    return _STRONG.split(sentence) if _MAY_STRONG.search(sentence) else [sentence]
 
 
 _BLANKS = re.compile(r"[^\S\n]+")
@@ -270,7 +284,9 @@ def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
     # read what the scorer reads, with each run of blanks (not newlines, which mark
     # steps) made one space.
     text = _BLANKS.sub(" ", text[:MAX_REQUEST_CHARS])
-    sentences = [x for x in _SENTENCE.split(_STEP.sub("\n", text)) if x.strip()]
+    stepped = _STEP.sub("\n", text)
+    cut = _SENTENCE.split(stepped) if _MAY_SENTENCE.search(stepped) else [stepped]
+    sentences = [x for x in cut if x.strip()]
     # A sentence that does not start with a verb ("We need RAG for our docs.") is the
     # context of the next one, not a part of its own.
     merged: list[str] = []
@@ -283,7 +299,7 @@ def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
         if k + 1 < len(sentences) and first not in _PART_START and "\n" not in sentence.strip():
             merged[-1] += "\x00"
     out: list[str] = []
-    for clause in (c for m in merged for c in _STRONG.split(m.rstrip("\x00"))):
+    for clause in (c for m in merged for c in _strong_split(m.rstrip("\x00"))):
         clause = _clean(clause)
         if not clause:
             continue
@@ -292,7 +308,7 @@ def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
             # unless a verb that names a task starts it ("write the migration;
             # document it": documenting is a part of its own).
             first = piece.split(" ", 1)[0].casefold()
-            if out and len(terms(piece)) < config.min_part_terms and first not in _PART_START:
+            if out and first not in _PART_START and len(terms(piece)) < config.min_part_terms:
                 out[-1] = f"{out[-1]}; {piece}"
             else:
                 out.append(piece)
