@@ -1,7 +1,7 @@
 """A real crowded install, everyday prompts judged by hand, the library and the hook (issue 21).
 
     PYTHONPATH=src python benchmarks/crowded.py [--min-confidence X] [--json PATH] [--no-hook]
-                                                [--shared PATH]
+                                                [--shared PATH] [--install PATH] [--prompts PATH]
 
 Builds the install of ``benchmarks/data/fresh_install.json`` in a scratch folder (wshobson's
 agents in a project's ``.claude/agents``, voltagent's and 0xfurai's in the user's
@@ -25,6 +25,10 @@ acceptable. Out-of-scope prompts: the share where the hook stays silent.
 
 Names are compared as Claude Code knows them (``declared_name``). Before issue 21's group
 answers land, ``alternatives`` is empty and ``group_confidence`` is ``confidence``.
+
+``--install`` and ``--prompts`` name another install and its judged prompts (the dev set,
+``benchmarks/data/fresh_dev_install.json`` and ``fresh_dev_prompts.jsonl``, is what
+``benchmarks/fresh_dev.py`` sweeps the hook's threshold and the encoder's weight on).
 """
 
 from __future__ import annotations
@@ -55,13 +59,22 @@ MIN_CONFIDENCE = 0.7
 BUILD_WAIT_SECONDS = 600
 
 
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it (results name no machine)."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return path.name
+
+
 def read_prompts(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def build_install(shared: Path, root: Path) -> tuple[Path, Path]:
-    """The install of :data:`INSTALL` under ``root``; returns (project, home)."""
-    recipe = json.loads(INSTALL.read_text(encoding="utf-8"))
+def build_install(shared: Path, root: Path, install: Path = INSTALL) -> tuple[Path, Path]:
+    """The install ``install`` describes (default :data:`INSTALL`) under ``root``;
+    returns (project, home)."""
+    recipe = json.loads(install.read_text(encoding="utf-8"))
     project, home = root / "project", root / "home"
     (project / ".git").mkdir(parents=True)  # a repository: Claude Code's project root
     for scope, base in (("project", project), ("user", home)):
@@ -237,6 +250,7 @@ def print_summary(s: dict[str, Any], hook: bool, x: float) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    ap.add_argument("--install", type=Path, default=INSTALL, help="the install's recipe")
     ap.add_argument("--prompts", type=Path, default=PROMPTS)
     ap.add_argument("--min-confidence", type=float, default=MIN_CONFIDENCE, metavar="X")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -248,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     prompts = read_prompts(args.prompts)
     timing: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="agentroute-crowded-") as tmp:
-        project, home = build_install(args.shared.resolve(), Path(tmp))
+        project, home = build_install(args.shared.resolve(), Path(tmp), args.install)
         paths = agentroute.claude_code_paths(project=project, home=home)
         t0 = time.perf_counter()
         router = agentroute.Router.from_path(list(paths), cache=False)
@@ -307,8 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "agentroute": agentroute.__version__,
             "min_confidence": x,
             "agents_in_effect": n_agents,
-            "install": "benchmarks/data/fresh_install.json",
-            "prompts": "benchmarks/data/fresh_prompts.jsonl",
+            "install": _shown_path(args.install),
+            "prompts": _shown_path(args.prompts),
             "group_level": "Decision.group_confidence and .alternatives"
             if "group_confidence" in getattr(agentroute.Decision, "__dataclass_fields__", {})
             else "not in this agentroute: group = the agent alone, group_confidence = confidence",

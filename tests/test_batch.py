@@ -373,3 +373,23 @@ def test_the_router_is_scattered_once_not_sent_inside_the_graph(cluster: object)
     # made distributed warn "Sending large graph" on each call for a real catalog.
     assert not any(isinstance(getattr(v, "value", v), Router) for v in graph.values())
     assert not any(isinstance(a, Router) for v in graph.values() for a in getattr(v, "args", ()))
+
+
+def test_the_batch_file_carries_groups(tmp_path: Path) -> None:
+    # Issue 21: a group answer is shown wherever a decision is, the batch file included.
+    from agentroute import Router
+    from test_similar import TWINS
+
+    router = Router.from_agents(TWINS)
+    sink = io.StringIO()
+    route_file(
+        router,
+        io.StringIO(_lines(["our kubernetes pods keep crashing after the helm upgrade"])),
+        sink,
+    )
+    answer = json.loads(sink.getvalue())
+    assert answer["alternatives"] and answer["group_confidence"] >= answer["confidence"]
+    assert {answer["agent"], *answer["alternatives"]} == {
+        "kubernetes-expert",
+        "kubernetes-specialist",
+    }

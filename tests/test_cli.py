@@ -614,6 +614,10 @@ def test_route_names_the_alternatives_and_the_group(
     data = json.loads(out)
     assert data["alternatives"] == ["kubernetes-specialist"]
     assert data["group_confidence"] >= data["confidence"]
+    # A part of a team taken by a group shows the group's confidence too.
+    two = f"style the landing page with css grid, then fix the {request[4:]}"
+    _, out, _ = run(["route", "--no-cache", "--agents", folder, two], monkeypatch, capsys)
+    assert re.search(r"member kubernetes-\w+ \(or kubernetes-\w+\)  0\.\d\d \(group 0\.\d\d\)", out)
     _, out, _ = run(["agents", "--no-cache", "--json", folder], monkeypatch, capsys)
     similar = {a["name"]: a["similar"] for a in json.loads(out)["agents"]}
     assert similar["kubernetes-expert"] == ["kubernetes-specialist"]

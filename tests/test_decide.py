@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -541,6 +542,30 @@ def test_a_single_request_scores_its_clause_parts_only_when_its_team_asks(
     assert calls == [1]
     (alone,) = Router.from_default().route_many([text, "x"])[:1]
     assert (alone.agent, alone.status, alone.team) == (d.agent, d.status, d.team)
+
+
+def test_reasons_are_built_only_for_the_decisions_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 20: the reason (its strongest terms) is built for the agent a decision shows,
+    # not for every candidate, and never for a team's parts (read for their agent only).
+    import agentroute._decide as decide
+
+    calls: list[int] = []
+    real = decide._top_terms
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decide, "_top_terms", counted)
+    router = Router.from_default()
+    d = router.route(
+        "add rate limiting to our gRPC gateway and then write the API docs for it", limit=5
+    )
+    assert len(d.team) == 2 and len(d.candidates) == 5
+    assert len(calls) == 1
+    calls.clear()
+    router.route_many(["fix the helm chart", "write unit tests"], limit=5)
+    assert len(calls) == 2
 
 
 @settings(max_examples=40, deadline=None)

@@ -394,3 +394,17 @@ def test_without_the_sdk_the_command_says_what_to_install(
     monkeypatch.setattr(_mcp, "server_class", missing)
     assert cli.main(["mcp", "--agents", str(default_catalog_path())]) == 2
     assert "pip install 'agentroute[mcp]'" in capsys.readouterr().err
+
+
+def test_the_route_tool_carries_groups() -> None:
+    # Issue 21: a group answer is shown wherever a decision is, the MCP route tool included.
+    from test_similar import TWINS
+
+    answer = route_answer(
+        Router.from_agents(TWINS), "our kubernetes pods keep crashing after the helm upgrade"
+    )
+    assert answer["alternatives"] and answer["group_confidence"] >= answer["confidence"]
+    assert {answer["agent"], *answer["alternatives"]} == {
+        "kubernetes-expert",
+        "kubernetes-specialist",
+    }

@@ -372,3 +372,46 @@ def test_a_model2vec_folder(tmp_path: Path) -> None:
     enc = load_encoder(tmp_path / "m2v")
     assert enc.kind == "model2vec"
     assert enc.encode(["hello there"]).shape == (1, 8)
+
+
+@pytest.mark.slow  # starts a process that imports torch
+def test_a_model_name_resolves_in_the_local_cache_only(tmp_path: Path) -> None:
+    # Issue 23: a model name the user's own libraries resolve, never a download. A fresh
+    # Hugging Face cache holding the packaged MiniLM under a name serves that name; a name
+    # it does not hold is an EncoderError that says agentroute downloads nothing.
+    import shutil
+
+    folder = _minilm()
+    pytest.importorskip("huggingface_hub", reason="huggingface_hub is not installed")
+    repo = tmp_path / "hub" / "models--someone--tiny-minilm"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40, encoding="ascii")
+    shutil.copytree(folder, repo / "snapshots" / ("0" * 40))
+    code = textwrap.dedent(
+        """
+        from agentroute import EncoderError
+        from agentroute._semantic import load_encoder
+        print(load_encoder("someone/tiny-minilm").dim)
+        try:
+            load_encoder("someone/not-in-the-cache")
+        except EncoderError as exc:
+            print(exc)
+        """
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_CACHE": str(tmp_path / "hub"),
+        "HF_HOME": str(tmp_path / "hf"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+        # No route to a model hub: a download attempt would fail loudly, not hang.
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    dim, message = proc.stdout.splitlines()[:2]
+    assert dim == "384"
+    assert "'someone/not-in-the-cache' is neither a folder nor a model in the local" in message
+    assert "agentroute downloads nothing" in message

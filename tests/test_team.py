@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentroute import Decision, Router, TeamConfig, TeamMember
+from agentroute import Candidate, Decision, Router, TeamConfig, TeamMember
 from agentroute._index import Index
 from agentroute._score import Query, analyze_query
 from agentroute._team import (
@@ -23,6 +23,7 @@ from agentroute._team import (
     _WEAK,
     _clean,
     split_parts,
+    team_for,
     uncovered_many,
 )
 from agentroute._text import terms
@@ -421,3 +422,71 @@ def test_team_member_score_is_the_deprecated_name_of_confidence() -> None:
     with pytest.warns(DeprecationWarning, match=r"TeamMember\.score .* use TeamMember\.confidence"):
         assert member.score == 0.7
     assert member.to_dict() == {"agent": "a", "part": "fix it", "confidence": 0.7}
+
+
+def test_a_part_taken_by_a_group_carries_the_groups_confidence() -> None:
+    # Issue 21: a part may be taken by a group; its member says how sure the group is,
+    # so that a caller (the hook) can act on the group as it does for a whole request.
+    lead = Decision(
+        request="build the API, then document it",
+        agent="api",
+        status="routed",
+        confidence=0.9,
+        reason="",
+        candidates=(Candidate(agent="api", score=1.0),),
+    )
+    build = Decision(
+        request="build the API",
+        agent="api",
+        status="routed",
+        confidence=0.9,
+        reason="",
+        candidates=(Candidate(agent="api", score=1.0),),
+    )
+    docs = Decision(
+        request="document it",
+        agent="writer",
+        status="routed",
+        confidence=0.45,
+        reason="",
+        candidates=(Candidate(agent="writer", score=1.0), Candidate(agent="docs", score=0.95)),
+        alternatives=("docs",),
+        group_confidence=0.85,
+    )
+    team = team_for(
+        lead,
+        ["build the API", "document it"],
+        [build, docs],
+        lambda a, b: a == b,
+        lambda a: frozenset(),
+        TeamConfig(),
+        need=0.6,
+    )
+    assert [m.agent for m in team] == ["api", "writer"]
+    writer = team[1]
+    assert writer.alternatives == ("docs",) and writer.confidence == 0.45
+    assert writer.group_confidence == 0.85
+    assert writer.to_dict()["group_confidence"] == 0.85
+    assert team[0].group_confidence == team[0].confidence == 0.9
+
+
+def test_a_team_member_checks_its_group_confidence() -> None:
+    with pytest.raises(ValueError, match="at least the confidence"):
+        TeamMember(agent="a", part="p", confidence=0.5, alternatives=("b",), group_confidence=0.4)
+    with pytest.raises(ValueError, match="no alternatives"):
+        TeamMember(agent="a", part="p", confidence=0.5, group_confidence=0.6)
+    assert TeamMember(agent="a", part="p", confidence=0.5).group_confidence == 0.5
+    assert "group_confidence" not in TeamMember(agent="a", part="p", confidence=0.5).to_dict()
+
+
+def test_a_group_takes_a_part_in_a_real_catalog() -> None:
+    from test_similar import TWINS
+
+    d = Router.from_agents(TWINS).route(
+        "style the landing page with css grid, then fix the kubernetes pods crashing "
+        "after the helm upgrade"
+    )
+    member = next(m for m in d.team if m.agent.startswith("kubernetes"))
+    assert len(d.team) == 2 and member.alternatives
+    assert member.group_confidence > member.confidence
+    assert {member.agent, *member.alternatives} == {"kubernetes-expert", "kubernetes-specialist"}

@@ -42,9 +42,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         dest="act_at",
         action=OldSpelling,
         type=fraction,
-        default=0.7,
+        default=0.5,
         metavar="P",
-        help="suggest only when the answer is at least this confident (default 0.7; "
+        help="suggest only when the answer is at least this confident (default 0.5; "
         "--min-confidence is its 0.2 spelling, deprecated)",
     )
     hk.add_argument("--debug", action="store_true", help="log what happens to stderr")

@@ -141,7 +141,10 @@ def _write_decision(d: Decision, out: TextIO, paint: Paint) -> None:
         for k, m in enumerate(d.team):
             role = "lead  " if k == 0 else "member"
             alts = f" (or {', '.join(m.alternatives)})" if m.alternatives else ""
-            out.write(f"  - {role} {m.agent}{alts}  {m.confidence:.2f}  {m.part}\n")
+            sure = f"{m.confidence:.2f}" + (
+                f" (group {m.group_confidence:.2f})" if m.alternatives else ""
+            )
+            out.write(f"  - {role} {m.agent}{alts}  {sure}  {m.part}\n")
 
 
 # -- stdin, one request per line --------------------------------------------------------

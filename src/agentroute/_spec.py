@@ -339,6 +339,31 @@ class Candidate:
     copies: tuple[str, ...] = ()
 
 
+def _checked_group(
+    owner: str, group: object, confidence: float, alternatives: Sequence[str]
+) -> float:
+    """``group`` as a group confidence beside ``confidence``: NaN (not given) reads as
+    ``confidence``; otherwise in [0, 1], at least ``confidence`` (the group holds the
+    agent) and equal to it without alternatives."""
+    if isinstance(group, bool) or not isinstance(group, (int, float)):
+        raise TypeError(f"{owner}.group_confidence must be a number, got {group!r}")
+    if group != group:  # NaN: not given
+        return confidence
+    if not 0.0 <= group <= 1.0:
+        raise ValueError(f"{owner}.group_confidence must be in [0, 1], got {group!r}")
+    if group < confidence - 1e-9:
+        raise ValueError(
+            f"{owner}.group_confidence ({group!r}) must be at least the confidence "
+            f"({confidence!r}): the group holds the agent"
+        )
+    if not alternatives and abs(group - confidence) > 1e-9:
+        raise ValueError(
+            f"{owner}.group_confidence must equal the confidence when there are no "
+            f"alternatives, got {group!r} and {confidence!r}"
+        )
+    return float(group)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TeamMember:
     """One agent of a team, and the part of the request it takes.
@@ -357,30 +382,39 @@ class TeamMember:
     alternatives : tuple of str
         Agents that do the same job and fit the part about as well (the part may
         be taken by the group); empty when the agent stands alone.
+    group_confidence : float
+        The calibrated probability that ``agent`` or one of its ``alternatives`` is
+        right for the part: at least ``confidence``, equal to it when there are no
+        alternatives (the default).
 
     Examples
     --------
     >>> TeamMember(agent="go-backend-engineer", part="build the orders API", confidence=0.8)
     ... # doctest: +NORMALIZE_WHITESPACE
     TeamMember(agent='go-backend-engineer', part='build the orders API', confidence=0.8,
-               alternatives=())
+               alternatives=(), group_confidence=0.8)
     """
 
     agent: str
     part: str
     confidence: float
     alternatives: tuple[str, ...] = ()
+    group_confidence: float = math.nan
 
     score = renamed_attribute("TeamMember", "score", "confidence")
 
     def __post_init__(self) -> None:
         _check_names("TeamMember.alternatives", self.alternatives, self.agent)
         object.__setattr__(self, "alternatives", tuple(self.alternatives))
+        group = _checked_group(
+            "TeamMember", self.group_confidence, self.confidence, self.alternatives
+        )
+        object.__setattr__(self, "group_confidence", group)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"agent", "part", "confidence"}``, with ``"alternatives"`` when some
-        agents doing the same job could take the part as well (``"confidence"`` was
-        ``"score"`` in 0.2)."""
+        """``{"agent", "part", "confidence"}``, with ``"alternatives"`` and
+        ``"group_confidence"`` when some agents doing the same job could take the part
+        as well (``"confidence"`` was ``"score"`` in 0.2)."""
         out: dict[str, Any] = {
             "agent": self.agent,
             "part": self.part,
@@ -388,6 +422,7 @@ class TeamMember:
         }
         if self.alternatives:
             out["alternatives"] = list(self.alternatives)
+            out["group_confidence"] = round(self.group_confidence, 4)
         return out
 
 
@@ -460,23 +495,10 @@ class Decision:
         object.__setattr__(self, "alternatives", tuple(self.alternatives))
         if self.agent is None and self.alternatives:
             raise ValueError("Decision.alternatives must be empty when no agent is chosen")
-        group = self.group_confidence
-        if isinstance(group, bool) or not isinstance(group, (int, float)):
-            raise TypeError(f"Decision.group_confidence must be a number, got {group!r}")
-        if group != group:  # NaN: not given
-            object.__setattr__(self, "group_confidence", self.confidence)
-        elif not 0.0 <= group <= 1.0:
-            raise ValueError(f"Decision.group_confidence must be in [0, 1], got {group!r}")
-        elif group < self.confidence - 1e-9:
-            raise ValueError(
-                f"Decision.group_confidence ({group!r}) must be at least the confidence "
-                f"({self.confidence!r}): the group holds the agent"
-            )
-        elif not self.alternatives and abs(group - self.confidence) > 1e-9:
-            raise ValueError(
-                "Decision.group_confidence must equal the confidence when there are no "
-                f"alternatives, got {group!r} and {self.confidence!r}"
-            )
+        group = _checked_group(
+            "Decision", self.group_confidence, self.confidence, self.alternatives
+        )
+        object.__setattr__(self, "group_confidence", group)
         if self.agent is None:
             if self.team:
                 raise ValueError("Decision.team must be empty when no agent is chosen")

@@ -24,7 +24,7 @@ sentence that says who takes which part.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -368,12 +368,16 @@ def team_for(
             part=decision.request.strip(),
             confidence=decision.confidence,
             alternatives=decision.alternatives,
+            group_confidence=decision.group_confidence,
         ),
     )
     if len(parts) < 2:
         return alone
     friends = collaborators(lead)
-    groups: dict[str, tuple[str, ...]] = {lead: decision.alternatives}
+    # Per agent taking a part with a group: the group and its confidence.
+    groups: dict[str, tuple[tuple[str, ...], float]] = {
+        lead: (decision.alternatives, decision.group_confidence)
+    }
     # Per part, who takes it: the lead when it covers the part, else the part's
     # winner (and a runner-up nearly tied with it), each with its confidence.
     owners: list[dict[str, float]] = []
@@ -399,9 +403,9 @@ def _part_owner(
     friends: frozenset[str],
     config: TeamConfig,
     need: float,
-) -> tuple[dict[str, float], tuple[str, ...] | None]:
+) -> tuple[dict[str, float], tuple[tuple[str, ...], float] | None]:
     """Who takes the part decided as ``d``, with its confidence, and the group it brings
-    (its alternatives; None when it takes the part alone)."""
+    (its alternatives and the group's confidence; None when it takes the part alone)."""
     scores = _scores_of(d)
     best = d.candidates[0] if d.candidates else None
     lead_here = {lead: decision.confidence}
@@ -423,7 +427,7 @@ def _part_owner(
     # never by a second agent beside them (issue 22: a near-tied runner-up used to
     # join for the same part).
     if d.group_confidence >= need:
-        return {winner: d.confidence}, d.alternatives
+        return {winner: d.confidence}, (d.alternatives, d.group_confidence)
     # A collaborator the lead names, close to the part's best, with evidence.
     friend = next(
         (
@@ -455,7 +459,7 @@ def _members(
     lead: str,
     parts: Sequence[str],
     owners: Sequence[dict[str, float]],
-    groups: dict[str, tuple[str, ...]],
+    groups: dict[str, tuple[tuple[str, ...], float]],
 ) -> tuple[TeamMember, ...]:
     """The lead, then each agent that took a part (by confidence, then name), with the
     parts it took; empty when the lead took them all."""
@@ -474,18 +478,36 @@ def _members(
             part="; ".join(taken[lead]),
             confidence=decision.confidence,
             alternatives=decision.alternatives,
+            group_confidence=decision.group_confidence,
         )
     ]
     members += [
-        TeamMember(
-            agent=a,
-            part="; ".join(taken[a]),
-            confidence=round(best_conf[a], 9),
-            alternatives=tuple(x for x in groups.get(a, ()) if x not in taken),
-        )
+        _member(a, "; ".join(taken[a]), round(best_conf[a], 9), taken, groups.get(a))
         for a in others
     ]
     return tuple(members)
+
+
+def _member(
+    agent: str,
+    part: str,
+    confidence: float,
+    taken: Mapping[str, object],
+    group: tuple[tuple[str, ...], float] | None,
+) -> TeamMember:
+    """A member that took ``part``, with the group it brought (less the agents that
+    took parts of their own; emptied so, the member stands alone). The group is at
+    least as sure as the member (another of its parts may have given it more)."""
+    alternatives = tuple(x for x in group[0] if x not in taken) if group else ()
+    if group is None or not alternatives:
+        return TeamMember(agent=agent, part=part, confidence=confidence)
+    return TeamMember(
+        agent=agent,
+        part=part,
+        confidence=confidence,
+        alternatives=alternatives,
+        group_confidence=max(group[1], confidence),
+    )
 
 
 def _stretches(index: Index, asks: Sequence[tuple[int, str]], config: TeamConfig) -> list[str]:
