@@ -284,7 +284,8 @@ _unit_rows = st.integers(1, 5).flatmap(
 @given(_unit_rows)
 def test_a_batchs_signals_are_each_rows_alone(views: np.ndarray) -> None:
     """batch_signals (a batch's calibration inputs at once, its two softmaxes from one
-    exponential) gives each row what signals() gives it alone, within 1e-12."""
+    exponential) gives each row what signals() gives it alone: the softmaxes to the bit,
+    the rest within 1e-12."""
     from agentroute._calibrate import batch_signals, signals
     from agentroute._score import Query, Scores
 
@@ -300,6 +301,7 @@ def test_a_batchs_signals_are_each_rows_alone(views: np.ndarray) -> None:
     batch = batch_signals(combined, scores, best, queries, (1.5, 2.5))
     for r, q in enumerate(queries):
         alone = signals(combined[r], scores, r, int(best[r]), q, (1.5, 2.5))
+        assert (batch[r].softmax_05, batch[r].softmax_10) == (alone.softmax_05, alone.softmax_10)
         for f in dataclasses.fields(Signals):
             assert math.isclose(
                 getattr(batch[r], f.name), getattr(alone, f.name), rel_tol=1e-12, abs_tol=1e-12

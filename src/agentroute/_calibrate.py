@@ -653,10 +653,12 @@ def signals(
     rival = float(below.max()) if below.size else 0.0
     gap = combined - s1  # <= 0
     word, char = scores.word[row], scores.char[row]
+    powers = np.exp(gap / 0.10)  # squared: exp(gap / 0.05), as batch_signals reads it
+    softmax_10 = float(1.0 / powers.sum())
     return Signals(
         margin=s1 - rival,
-        softmax_05=float(1.0 / np.exp(gap / 0.05).sum()),
-        softmax_10=float(1.0 / np.exp(gap / 0.10).sum()),
+        softmax_05=float(1.0 / np.multiply(powers, powers, out=powers).sum()),
+        softmax_10=softmax_10,
         near_10=math.log(int(np.count_nonzero(gap >= -0.10))),
         near_20=math.log(int(np.count_nonzero(gap >= -0.20))),
         known=query.known_terms / max(1, len(query.terms)),
@@ -699,7 +701,8 @@ def batch_signals(
     gap = combined - s1[:, None]
     # exp(gap / 0.05) is exp(gap / 0.10) squared: one exponential of the batch's matrix
     # instead of two (the costliest pass of a batch at 10,000 agents); the square differs
-    # from the direct exponential in the last bits only (scores within 1e-9, as promised).
+    # from the direct exponential in the last bits only, and signals() squares it too, so
+    # a request alone and in a batch get the same bits.
     powers = np.exp(gap / 0.10)
     soft_10 = 1.0 / powers.sum(axis=1)
     soft_05 = 1.0 / np.multiply(powers, powers, out=powers).sum(axis=1)
