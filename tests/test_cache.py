@@ -995,6 +995,25 @@ def test_a_damaged_block_read_lazily_fails_the_route_and_the_hook_drops_the_file
     assert not path.exists()
 
 
+def test_a_lazy_read_checks_the_trigger_surfaces_when_they_are_read(
+    catalog: Path, cache: Path
+) -> None:
+    """Read lazily, the trigger surfaces (read for the agent a decision names) are checked
+    when read, not when the file is opened; read whole, every block is checked at once."""
+    from agentroute._router import from_built
+
+    Router.from_path(catalog, cache=cache)
+    path = only_file(cache)
+    flip(path, "surfaces", 0)
+    found = _pipeline.find(catalog)
+    slot = _pipeline.cache_slot(found, cache)
+    with pytest.raises(_persist.IndexFormatError, match="'surfaces', block 0"):
+        _pipeline.read_cached(found, slot)  # read whole: every block checked
+    lazy = from_built(_pipeline.read_cached(found, slot, lazy=True))
+    with pytest.raises(_persist.IndexFormatError, match="'surfaces', block 0"):
+        lazy.index.trigger_surface[0]
+
+
 @pytest.mark.parametrize(
     ("matrix", "encoder"),
     [("chars_t", "encode"), ("word_t", "encode"), ("bm25_t", "encode_levels")],

@@ -3,6 +3,7 @@ trusted for a file whose status cannot tell an edit (changed in the clock tick i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -227,3 +228,28 @@ def test_the_walks_status_and_absolute_paths_are_the_files_own(
         ):
             assert absolute == os.path.abspath(path)
             assert status == status_row(os.stat(path))
+
+
+def test_a_stored_fingerprint_reads_its_hashes_only_when_decoded(
+    catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm call compares the stored paths and statuses; the hashes (a third of the
+    bytes) are read, and their cache blocks checked, only when a file changed."""
+    trusting_stats(monkeypatch)
+    found = _pipeline.find(catalog)
+    raw = catalog_files(found).fingerprint().to_bytes()
+    read: list[tuple[int, int]] = []
+    stored = StoredFingerprint(raw, check=lambda a, b: read.append((a, b)))
+    assert catalog_files(found).unchanged(stored)
+    head = raw.index(b"\n", raw.index(b"\n") + 1) + 1
+    sizes = json.loads(raw[raw.index(b"\n") + 1 : head])["sizes"]
+    hashes = (head + sizes[0] + sizes[1], head + sizes[0] + sizes[1] + sizes[2])
+    assert read and all(b <= hashes[0] or a >= hashes[1] for a, b in read)
+    stored.fingerprint()
+    assert hashes in read
+
+    def refuse(a: int, b: int) -> None:
+        raise ValueError("a damaged block")
+
+    with pytest.raises(ValueError, match="a damaged block"):
+        StoredFingerprint(raw, check=refuse)

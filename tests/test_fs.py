@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agentroute import CatalogNotFoundError
+from agentroute import CatalogNotFoundError, _fs
 from agentroute._fs import (
+    Listing,
     as_paths,
     discover,
     list_files,
@@ -92,4 +93,73 @@ def test_a_listing_keeps_a_few_hundred_bytes_a_file(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert len(listing.paths) == 2_000
     assert listing.stats[0] == status_row((tmp_path / "agent-00000.md").stat())
-    assert kept / 2_000 < 600
+    # A folder's files are kept as their paths below it and their rows (~150 bytes a file
+    # here); the three per-file spellings are built only when asked for (they were ~420).
+    assert kept / 2_000 < 250
+
+
+def _tree(root: Path) -> None:
+    for rel in ("a.md", "b-c.md", "b/x.md", "b/y/z.md", "b.md", "c/README.md", "c/d.markdown"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("---\nname: x\n---\n")
+
+
+def _columns(listing: Listing) -> tuple[object, ...]:
+    return (listing.paths, listing.shown, listing.absolute, listing.stats, listing.diagnostics)
+
+
+@pytest.mark.parametrize(
+    "roots",
+    [
+        ["one"],
+        ["one", "two"],
+        ["one", "one/b"],  # nested: a file met twice is listed once
+        ["one/b", "one"],
+        ["one", "one"],
+        ["one", "one/a.md", "two"],
+        ["."],
+    ],
+)
+def test_a_listing_is_the_same_listed_by_heads_or_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, roots: list[str]
+) -> None:
+    # Folders apart and without links are listed as a head and the paths below it (no
+    # file can be met twice there); any other listing file by file, through a map that
+    # drops the files met again. Both give the same files, spellings, statuses and order.
+    _tree(tmp_path / "one")
+    _tree(tmp_path / "two")
+    monkeypatch.chdir(tmp_path / "one" if roots == ["."] else tmp_path)
+    fast = list_files(roots)
+    monkeypatch.setattr(_fs, "_nested", lambda _reals: True)  # always file by file
+    slow = list_files(roots)
+    assert _columns(fast) == _columns(slow)
+    assert len(fast) == len(fast.paths) == len(set(fast.absolute))
+    for which in ("paths", "shown", "absolute"):
+        assert fast.joined(which) == "\0".join(getattr(fast, which))
+        assert slow.joined(which) == "\0".join(getattr(slow, which))
+    assert fast.joined_stats() == b"".join(fast.stats)  # type: ignore[arg-type]
+    # Sorted by POSIX spelling below each root: "b-c.md" < "b.md" < "b/x.md".
+    if roots == ["one"]:
+        assert [p.split("one/", 1)[1] for p in fast.shown] == [
+            "a.md",
+            "b-c.md",
+            "b.md",
+            "b/x.md",
+            "b/y/z.md",
+            "c/d.markdown",
+        ]
+
+
+def test_a_linked_file_is_listed_once_where_it_is_first_met(tmp_path: Path) -> None:
+    _tree(tmp_path / "one")
+    (tmp_path / "one" / "aa.md").symlink_to(tmp_path / "one" / "b" / "x.md")
+    listing = list_files(tmp_path / "one")
+    assert [p.split("one/", 1)[1] for p in listing.shown] == [
+        "a.md",
+        "aa.md",
+        "b-c.md",
+        "b.md",
+        "b/y/z.md",
+        "c/d.markdown",
+    ]
+    assert listing.joined("shown") == "\0".join(listing.shown)

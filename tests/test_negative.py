@@ -255,3 +255,32 @@ def test_the_not_for_settings_are_the_routers_config(seeds_and_devops: Router) -
 def test_bad_not_for_settings_are_refused_by_name(change: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         NotForConfig(**change)  # type: ignore[arg-type]
+
+
+class _Names(list[str]):
+    """Names that count how often they are walked through."""
+
+    walked = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        _Names.walked += 1
+        return super().__iter__()
+
+
+def test_a_table_read_from_parts_maps_the_names_when_first_asked() -> None:
+    # A warm hook at 50,000 agents reads the table and routes without the name map (the
+    # team stage reads it when it runs): building it on every read was a third of the
+    # table's cost.
+    from agentroute._build import build_index
+    from agentroute._negative import table_from_parts, table_parts
+
+    agents = (
+        AgentSpec("a", description="Python APIs", not_for=("kubernetes clusters",)),
+        AgentSpec("b", description="Kubernetes operations"),
+    )
+    parts = table_parts(build_index(agents).not_for)
+    names = _Names(["a", "b"])
+    table = table_from_parts(parts, names)
+    assert _Names.walked == 0
+    assert table.position == {"a": 0, "b": 1} and _Names.walked == 1
+    assert table.by_prefix == {"clus": (0,), "kube": (0,)}

@@ -122,6 +122,65 @@ def test_rows_of_many_entries_are_decoded_a_slice_at_a_time(tmp_path: Path) -> N
     assert got[0].size > 400_000 and peak < results + 16 * 2**20
 
 
+def _as_float32(m: Csr) -> Csr:
+    return Csr(m.data.astype(np.float32) / 7, m.indices, m.indptr, m.shape)
+
+
+def _mapped32(path: Path, m: Csr) -> PackedCsr:
+    with path.open("rb") as fh:
+        blocks = BlockFile(fh, str(path))
+    return PackedCsr(
+        blocks,
+        "m",
+        m.shape,
+        decode=lambda codes, rows, cols: codes.astype(np.float32) / 7,
+        valid=lambda codes: not codes.size or int(codes.min()) >= 1,
+    )
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 150), st.floats(0.0, 0.4), st.integers(1, 400))
+def test_weighted_columns_give_the_bits_of_the_plain_rows(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, rows: int, density: float, k: int
+) -> None:
+    # The char view of a large catalog reads a request's rows for its candidates only:
+    # the packed matrix decodes the values of those columns alone, a block of rows at a
+    # time, and must add them as the plain rows do (float32, row by row, in order).
+    width = 3_000
+    m = _matrix(seed, rows, width, density)
+    plain = _as_float32(m)
+    packed = _mapped32(_file(tmp_path_factory.mktemp("w"), m), m)
+    rng = np.random.default_rng(seed)
+    order = rng.integers(0, rows, rng.integers(0, 2 * rows + 1))
+    weights = rng.random(order.size).astype(np.float32)
+    columns = np.sort(rng.choice(width, min(k, width), replace=False))
+    want = plain.weighted_columns(order, weights, columns)
+    got = packed.weighted_columns(order, weights, columns)
+    assert got.dtype == want.dtype == np.float32
+    assert got.tobytes() == want.tobytes()
+    # And the plain rows give what a loop over them gives.
+    loop = np.zeros(columns.size, dtype=np.float32)
+    for r, q in zip(order.tolist(), weights, strict=True):
+        dense = np.zeros(width, dtype=np.float32)
+        a, b = int(m.indptr[r]), int(m.indptr[r + 1])
+        dense[m.indices[a:b]] = plain.data[a:b]
+        loop += dense[columns] * q
+    assert loop.tobytes() == want.tobytes()
+
+
+def test_weighted_columns_check_every_row_they_read(tmp_path: Path) -> None:
+    m = _matrix(4)
+    columns = np.array([0, 1])  # few columns: most entries' values are never decoded
+    weights = np.ones(m.shape[0], dtype=np.float32)
+    for field, change, why in (
+        ("escape_cols", _far, "out of order"),
+        ("codes", _zero, "escapes do not match"),
+    ):
+        packed = _garbled(tmp_path, m, field, change)
+        with pytest.raises(BlockError, match=why):
+            packed.weighted_columns(np.arange(m.shape[0]), weights, columns)
+
+
 def test_a_truncated_file_is_refused(tmp_path: Path) -> None:
     m = _matrix(3)
     path = _file(tmp_path, m)

@@ -14,12 +14,12 @@ import json
 import os
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from agentroute._fs import open_regular, resolved_path, status_row
+from agentroute._fs import Listing, open_regular, resolved_path, status_row
 from agentroute._version import __version__
 
 __all__ = [
@@ -140,9 +140,15 @@ class StoredFingerprint:
         When ``raw`` is not a fingerprint this library writes.
     """
 
-    def __init__(self, raw: bytes | memoryview) -> None:
+    def __init__(
+        self, raw: bytes | memoryview, *, check: Callable[[int, int], None] | None = None
+    ) -> None:
         # A memoryview of the mapped cache is read in place: its parts are never copied.
         view = memoryview(raw).cast("B")
+        # Bytes [a, b) are read only once check(a, b) returned (the cache's blocks that
+        # hold them checked): the hashes, say, only when a file changed.
+        self._check = check if check is not None else _unchecked
+        self._check(0, min(len(view), len(_MAGIC) + _MAX_HEAD))
         if bytes(view[: len(_MAGIC)]) != _MAGIC:
             raise ValueError("not a fingerprint of this format")
         end = bytes(view[: len(_MAGIC) + _MAX_HEAD]).find(b"\n", len(_MAGIC))
@@ -165,13 +171,19 @@ class StoredFingerprint:
             raise ValueError("the fingerprint's header is malformed")
         self.options: str = head["options"]
         self.count: int = count
-        bounds = list(itertools.accumulate(sizes, initial=end + 1))
-        self._parts = [view[a:b] for a, b in itertools.pairwise(bounds)]
+        self._bounds = list(itertools.pairwise(itertools.accumulate(sizes, initial=end + 1)))
+        self._parts = [view[a:b] for a, b in self._bounds]
+
+    def _part(self, k: int) -> memoryview:
+        self._check(*self._bounds[k])
+        return self._parts[k]
 
     def vouches_for(self, absolute: bytes, stats: bytes) -> bool:
         """Whether these are the stored paths (:func:`_joined`) and statuses
         (:func:`_pack`): a status equal to a real one is never the untrusted row."""
-        return _same(self._parts[0], absolute) and _same(self._parts[3], stats)
+        if len(self._parts[0]) != len(absolute) or len(self._parts[3]) != len(stats):
+            return False
+        return _same(self._part(0), absolute) and _same(self._part(3), stats)
 
     def fingerprint(self) -> Fingerprint:
         """The whole fingerprint, decoded and checked.
@@ -182,10 +194,10 @@ class StoredFingerprint:
             When a part does not hold one entry per file.
         """
         n = self.count
-        paths = _split(self._parts[0], n, "paths")
-        resolved = _split(self._parts[1], n, "resolved paths")
-        hashes = _split(self._parts[2], n, "hashes")
-        flat = struct.unpack(f"<{_STAT_FIELDS * n}q", self._parts[3].tobytes())
+        paths = _split(self._part(0), n, "paths")
+        resolved = _split(self._part(1), n, "resolved paths")
+        hashes = _split(self._part(2), n, "hashes")
+        flat = struct.unpack(f"<{_STAT_FIELDS * n}q", self._part(3).tobytes())
         stats = tuple(flat[k : k + _STAT_FIELDS] for k in range(0, len(flat), _STAT_FIELDS))
         if not all(paths) or not all(hashes) or not all(h.isascii() for h in hashes):
             raise ValueError("the fingerprint holds an empty path or hash")
@@ -196,6 +208,10 @@ class StoredFingerprint:
             hashes=tuple(hashes),
             stats=stats,
         )
+
+
+def _unchecked(_first: int, _stop: int) -> None:
+    """A stored fingerprint's bytes read as they are (checked whole before, or not from a file)."""
 
 
 # Compared this many bytes at a time (see _same).
@@ -244,44 +260,64 @@ class CatalogFiles:
     as unchanged when its content hash is the stored one (a ``touch`` rebuilds
     nothing). The paths, the options and the library's code must all be the same.
 
-    ``files``: ``(path, shown)`` pairs in load order; ``stats``: the status of each file
-    as the folder walk read it (following links; packed by
-    :func:`~agentroute._fs.status_row`; None where it read none), so that telling
-    whether the cache holds reads no status twice; ``absolute``: each path made
-    absolute (``os.path.abspath``), when the walk knows them already.
+    ``files``: ``(path, shown)`` pairs in load order, or the walk's
+    :class:`~agentroute._fs.Listing` of them (whose paths and statuses are then compared
+    joined, without a string a file); ``stats``: the status of each file as the folder
+    walk read it (following links; packed by :func:`~agentroute._fs.status_row`; None
+    where it read none), so that telling whether the cache holds reads no status twice;
+    ``absolute``: each path made absolute (``os.path.abspath``), when the walk knows them
+    already.
     """
 
     def __init__(
         self,
-        files: Sequence[tuple[str | os.PathLike[str], str]],
+        files: Sequence[tuple[str | os.PathLike[str], str]] | Listing,
         *,
         strict: bool,
         max_bytes: int,
         stats: Sequence[bytes | None] | None = None,
         absolute: Sequence[str] | None = None,
     ) -> None:
+        self._listing = files if isinstance(files, Listing) else None
+        self._files = None if isinstance(files, Listing) else files
         if stats is not None and len(stats) != len(files):
             raise ValueError("one status a file")
         if absolute is not None and len(absolute) != len(files):
             raise ValueError("one absolute path a file")
-        self.files = files
+        self._count = len(files)
         self.max_bytes = max_bytes
         self.options = hashlib.sha256(_options(strict, max_bytes)).hexdigest()
         self._stats = stats
         self._absolute = absolute
         self._fingerprint: Fingerprint | None = None
 
+    @property
+    def files(self) -> Sequence[tuple[str | os.PathLike[str], str]]:
+        """``(path, shown)`` pairs in load order."""
+        if self._files is None:
+            listing = cast("Listing", self._listing)
+            self._files = tuple(zip(listing.paths, listing.shown, strict=True))
+        return self._files
+
     def absolute(self) -> Sequence[str]:
         """Each file's absolute path as spelled, in load order."""
         if self._absolute is None:
-            self._absolute = [os.path.abspath(p) for p, _ in self.files]
+            if self._listing is not None:
+                self._absolute = self._listing.absolute
+            else:
+                self._absolute = [os.path.abspath(p) for p, _ in self.files]
         return self._absolute
 
     def _current_rows(self) -> bytes | None:
         """Each file's status now (the walk's where it read one), packed as the stored rows
         are (:func:`~agentroute._fs.status_row`); None when a file is gone."""
+        if self._listing is not None and self._stats is None:
+            joined = self._listing.joined_stats()
+            if joined is not None:  # the usual case: the walk read every file's status
+                return joined
+            self._stats = self._listing.stats
         walked = self._stats if self._stats is not None else [None] * len(self.files)
-        if all(walked):  # the usual case: the walk read every file's status
+        if all(walked):
             return b"".join(cast("Sequence[bytes]", walked))
         rows: list[bytes] = []
         for (path, _shown), row in zip(self.files, walked, strict=True):
@@ -293,12 +329,17 @@ class CatalogFiles:
             rows.append(row)
         return b"".join(rows)
 
+    def _joined_absolute(self) -> bytes:
+        if self._listing is not None and self._absolute is None:
+            return os.fsencode(self._listing.joined("absolute"))
+        return _joined(self.absolute())
+
     def unchanged(self, known: StoredFingerprint) -> bool:
         """Whether ``known`` describes these files by their status alone (no file is read)."""
-        if known.options != self.options or known.count != len(self.files):
+        if known.options != self.options or known.count != self._count:
             return False
         rows = self._current_rows()
-        return rows is not None and known.vouches_for(_joined(self.absolute()), rows)
+        return rows is not None and known.vouches_for(self._joined_absolute(), rows)
 
     def fingerprint(self, known: Fingerprint | None = None) -> Fingerprint:
         """The files' fingerprint, hashing only those whose status is not that of ``known``

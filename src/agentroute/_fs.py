@@ -17,13 +17,15 @@ files or :data:`MAX_WALK_BYTES` bytes of them.
 from __future__ import annotations
 
 import errno
+import itertools
+import operator
 import os
 import stat
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from agentroute._errors import CatalogNotFoundError
 from agentroute._spec import Diagnostic
@@ -167,17 +169,25 @@ def status_row(st: os.stat_result) -> bytes:
         return _ROW_UNSIGNED.pack(*(v & _MASK for v in row))
 
 
-#: One agent file a walk found: its path (spelled from the root as given), its POSIX
-#: spelling, its path relative to the root, whether the name is a link, and the status
-#: the walk read (following a link; :func:`status_row`).
-Walked = tuple[str, str, str, bool, bytes]
+class _Found:
+    """What a walk of one root kept: each agent file's path relative to the root, the status
+    the walk read (:func:`status_row`, following a link) and which of them are links, in
+    three lists (a catalog of 50,000 files walks into them on every warm hook call: one
+    string and one row a file, no tuple)."""
+
+    __slots__ = ("linked", "relative", "rows")
+
+    def __init__(self) -> None:
+        self.relative: list[str] = []
+        self.rows: list[bytes] = []
+        self.linked: set[int] = set()
 
 
-def _walk(root: Path, diags: list[Diagnostic]) -> list[Walked]:
+def _walk(root: Path, diags: list[Diagnostic]) -> _Found:
     """Agent files under ``root``, sorted by their POSIX spelling; linked folders are not
     followed, only regular files are kept, and the walk stops at the module's bounds
     (``walk-limit``)."""
-    found: list[Walked] = []
+    found = _Found()
     try:
         _walk_into(root, diags, found)
     except _WalkLimit as limit:
@@ -189,7 +199,15 @@ def _walk(root: Path, diags: list[Diagnostic]) -> list[Walked]:
                 "warning",
             )
         )
-    found.sort(key=lambda f: f[1])
+    relative = found.relative
+    # Sorted by the POSIX spelling from the root, whose head is the same for every file.
+    keys = relative if os.sep == "/" else [_posix(r) for r in relative]
+    if any(map(operator.gt, keys, itertools.islice(keys, 1, None))):
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        found.relative = [relative[i] for i in order]
+        found.rows = [found.rows[i] for i in order]
+        where = {old: new for new, old in enumerate(order)}
+        found.linked = {where[i] for i in found.linked}
     return found
 
 
@@ -227,7 +245,7 @@ def _name(entry: os.DirEntry[str]) -> str:
 class _Walk:
     """One walk of a root: its bounds counted, its diagnostics and files collected."""
 
-    def __init__(self, root: Path, diags: list[Diagnostic], found: list[Walked]) -> None:
+    def __init__(self, root: Path, diags: list[Diagnostic], found: _Found) -> None:
         self.root, self.diags, self.found = root, diags, found
         self.real_root = root.resolve()
         self.entries = 0
@@ -274,9 +292,11 @@ class _Walk:
         subfolders = self._folders_to_walk(top, dirnames)
         files.sort(key=_name)
         prefix = f"{rel}{os.sep}" if rel else ""
-        head = _head(top)
-        found, add = self.found, self.found.append
-        most_files, most_bytes, cap = MAX_WALK_FILES, MAX_WALK_BYTES, DEFAULT_MAX_BYTES + 1
+        found = self.found
+        relative, rows = found.relative, found.rows
+        keep, row = relative.append, rows.append
+        pack, cap = _ROW.pack, DEFAULT_MAX_BYTES + 1
+        most_files, most_bytes, total = MAX_WALK_FILES, MAX_WALK_BYTES, self.total_bytes
         for entry in files:
             name = entry.name
             low = name.lower()
@@ -294,37 +314,41 @@ class _Walk:
                 except (OSError, ValueError):
                     continue
                 if st.st_mode & _FORMAT == _REGULAR:
-                    if len(found) >= most_files:
+                    if len(rows) >= most_files:
                         raise _WalkLimit(f"{most_files:,} agent files")
                     size = st.st_size
-                    self.total_bytes += size if size < cap else cap
-                    if self.total_bytes > most_bytes:
+                    total += size if size < cap else cap
+                    if total > most_bytes:
                         raise _WalkLimit(f"{most_bytes:,} bytes of agent files")
-                    if head is None:  # pragma: no cover - Windows spellings
-                        path = _join(top, name)
-                        add((path, _posix(path), prefix + name, False, status_row(st)))
-                    else:
-                        path = head + name
-                        add((path, path, prefix + name, False, status_row(st)))
+                    try:
+                        packed = pack(size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+                    except struct.error:
+                        packed = status_row(st)
+                    keep(prefix + name)
+                    row(packed)
                     continue
-            self.file(top, rel, name, entry)
+            self.total_bytes = total
+            self.file(top, prefix + name, name, entry)
+            total = self.total_bytes
+        self.total_bytes = total
         return subfolders
 
-    def file(self, top: str, rel: str, name: str, entry: os.DirEntry[str]) -> None:
+    def file(self, top: str, relative: str, name: str, entry: os.DirEntry[str]) -> None:
         """Any other entry: kept when :func:`_agent_file` says it is an agent file."""
         path = _join(top, name)
         st = _agent_file(path, name, entry, self.root, self.real_root, self.diags)
-        if st is not None:
-            self.add(path, f"{rel}{os.sep}{name}" if rel else name, entry.is_symlink(), st)
-
-    def add(self, path: str, relative: str, linked: bool, st: os.stat_result) -> None:
-        """Keep an agent file, within the bounds."""
-        if len(self.found) >= MAX_WALK_FILES:
+        if st is None:
+            return
+        found = self.found
+        if len(found.rows) >= MAX_WALK_FILES:
             raise _WalkLimit(f"{MAX_WALK_FILES:,} agent files")
         self.total_bytes += min(st.st_size, DEFAULT_MAX_BYTES + 1)
         if self.total_bytes > MAX_WALK_BYTES:
             raise _WalkLimit(f"{MAX_WALK_BYTES:,} bytes of agent files")
-        self.found.append((path, _posix(path), relative, linked, status_row(st)))
+        if entry.is_symlink():
+            found.linked.add(len(found.rows))
+        found.relative.append(relative)
+        found.rows.append(status_row(st))
 
     def _folders_to_walk(self, top: str, dirnames: list[str]) -> list[str]:
         """The sub-folders of ``top`` the walk enters, sorted: not linked ones, hidden ones
@@ -352,7 +376,7 @@ class _Walk:
         return keep
 
 
-def _walk_into(root: Path, diags: list[Diagnostic], found: list[Walked]) -> None:
+def _walk_into(root: Path, diags: list[Diagnostic], found: _Found) -> None:
     _Walk(root, diags, found).folder(os.fspath(root), "", follow=True)
 
 
@@ -477,7 +501,25 @@ def as_paths(paths: PathArg) -> list[Path]:
     raise TypeError(f"paths must be a path or a sequence of paths, got {type(paths).__name__}")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """Files listed together (one root's, or several merged): each file's path, POSIX
+    spelling and absolute path is a head, the same for the part, followed by a tail."""
+
+    heads: tuple[str, str, str]
+    tails: tuple[Sequence[str], Sequence[str], Sequence[str]]
+    stats: Sequence[bytes | None]
+
+    def column(self, k: int) -> list[str]:
+        head = self.heads[k]
+        return [head + t for t in self.tails[k]] if head else list(self.tails[k])
+
+    def joined(self, k: int) -> str:
+        """The column ``k`` NUL-joined, without building each file's string."""
+        head, tails = self.heads[k], self.tails[k]
+        return head + f"\0{head}".join(tails) if tails else ""
+
+
 class Listing:
     """The agent files some paths name, in load order, as :func:`list_files` found them.
 
@@ -485,14 +527,64 @@ class Listing:
     ``shown``: its POSIX spelling (used in diagnostics); ``absolute``: its
     ``os.path.abspath``; ``stats``: the status the walk read (following a link), as
     :func:`status_row` packs it, None for a file named directly; ``diagnostics``: what
-    the walk noticed.
+    the walk noticed. A folder's files are kept as their paths below it (one string a
+    file); the per-file tuples are built when first asked for, and :meth:`joined` and
+    :meth:`joined_stats` give what a cache compares without them.
     """
 
-    paths: tuple[str, ...]
-    shown: tuple[str, ...]
-    absolute: tuple[str, ...]
-    stats: tuple[bytes | None, ...]
-    diagnostics: tuple[Diagnostic, ...]
+    __slots__ = ("_columns", "_parts", "diagnostics")
+
+    def __init__(self, parts: Sequence[_Part], diagnostics: tuple[Diagnostic, ...]) -> None:
+        self._parts = tuple(p for p in parts if p.stats)
+        self.diagnostics = diagnostics
+        self._columns: dict[int, tuple[str, ...]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(p.stats) for p in self._parts)
+
+    def _column(self, k: int) -> tuple[str, ...]:
+        column = self._columns.get(k)
+        if column is None:
+            column = tuple(itertools.chain.from_iterable(p.column(k) for p in self._parts))
+            self._columns[k] = column
+        return column
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self._column(0)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return self._column(1)
+
+    @property
+    def absolute(self) -> tuple[str, ...]:
+        return self._column(2)
+
+    @property
+    def stats(self) -> tuple[bytes | None, ...]:
+        return tuple(itertools.chain.from_iterable(p.stats for p in self._parts))
+
+    def joined(self, which: str) -> str:
+        """``"\\0".join(getattr(self, which))`` for ``paths``, ``shown`` or ``absolute``,
+        without a string a file."""
+        k = ("paths", "shown", "absolute").index(which)
+        return "\0".join(p.joined(k) for p in self._parts)
+
+    def joined_stats(self) -> bytes | None:
+        """Every file's status row, joined; None when the walk read none for some file."""
+        if not all(all(p.stats) for p in self._parts):
+            return None
+        return b"".join(
+            itertools.chain.from_iterable(cast("Sequence[bytes]", p.stats) for p in self._parts)
+        )
+
+
+def _nested(reals: Sequence[str]) -> bool:
+    """Whether two of the folders ``reals`` (resolved, each ending with a separator) are
+    the same or one lies in the other."""
+    ordered = sorted(reals)
+    return any(b.startswith(a) for a, b in itertools.pairwise(ordered))
 
 
 def list_files(paths: PathArg) -> Listing:
@@ -510,24 +602,12 @@ def list_files(paths: PathArg) -> Listing:
         When a given path does not exist.
     """
     diags: list[Diagnostic] = []
-    files: dict[str, tuple[str, str, str, bytes | None]] = {}
+    roots: list[tuple[Path, _Found | None]] = []
     for root in as_paths(paths):
-        spelled = os.fspath(root)
         if root.is_dir():
-            folders: dict[Path, str] = {}
-            # A file that is no link lies in a folder the walk entered, none of them a
-            # link: it resolves where the root does, followed by its relative path; and
-            # (no part of it being "." or "..") its absolute path is the root's, followed
-            # by the same.
-            real, absolute = str(root.resolve()), os.path.abspath(spelled)
-            real += "" if real.endswith(os.sep) else os.sep
-            absolute += "" if absolute.endswith(os.sep) else os.sep
-            for path, shown, relative, linked, st in _walk(root, diags):
-                where = resolved_path(Path(path), folders) if linked else real + relative
-                files.setdefault(where, (path, shown, absolute + relative, st))
+            roots.append((root, _walk(root, diags)))
         elif root.is_file():
-            where = str(root.resolve())
-            files.setdefault(where, (spelled, root.as_posix(), os.path.abspath(spelled), None))
+            roots.append((root, None))
         elif root.exists():
             diags.append(
                 Diagnostic(
@@ -536,14 +616,51 @@ def list_files(paths: PathArg) -> Listing:
             )
         else:
             raise CatalogNotFoundError(f"{root.as_posix()}: no such file or folder")
+    parts = _parts(roots)
+    return Listing(parts, tuple(diags))
+
+
+def _folder_heads(root: Path) -> tuple[str, str, str, str] | None:
+    """What precedes a file's path below ``root`` in its path, POSIX spelling, absolute
+    and resolved paths (a file that is no link lies in a folder the walk entered, none
+    of them a link: it resolves where the root does, followed by its relative path; and,
+    no part of it being "." or "..", its absolute path is the root's, followed by the
+    same); None where paths are not spelled by a fixed head (Windows)."""
+    spelled = os.fspath(root)
+    head = _head(spelled)
+    if head is None:  # pragma: no cover - Windows spellings
+        return None
+    real, absolute = str(root.resolve()), os.path.abspath(spelled)
+    real += "" if real.endswith(os.sep) else os.sep
+    absolute += "" if absolute.endswith(os.sep) else os.sep
+    return head, _posix(head), absolute, real
+
+
+def _parts(roots: Sequence[tuple[Path, _Found | None]]) -> list[_Part]:
+    """The files of ``roots`` (walked folders, or files named directly), each listed once."""
+    walked = [(found, _folder_heads(root)) for root, found in roots if found is not None]
+    fast = [(found, heads) for found, heads in walked if heads is not None and not found.linked]
+    if len(fast) == len(roots) and not _nested([heads[3] for _, heads in fast]):
+        # The usual case: folders apart, no links: no file can be met twice.
+        return [_Part(heads[:3], (f.relative, f.relative, f.relative), f.rows) for f, heads in fast]
+    files: dict[str, tuple[str, str, str, bytes | None]] = {}
+    for root, found in roots:
+        spelled = os.fspath(root)
+        if found is None:
+            where = str(root.resolve())
+            files.setdefault(where, (spelled, root.as_posix(), os.path.abspath(spelled), None))
+            continue
+        folders: dict[Path, str] = {}
+        real, absolute = str(root.resolve()), os.path.abspath(spelled)
+        real += "" if real.endswith(os.sep) else os.sep
+        absolute += "" if absolute.endswith(os.sep) else os.sep
+        for i, (relative, row) in enumerate(zip(found.relative, found.rows, strict=True)):
+            path = _join(spelled, relative)
+            linked = i in found.linked
+            where = resolved_path(Path(path), folders) if linked else real + relative
+            files.setdefault(where, (path, _posix(path), absolute + relative, row))
     columns = tuple(zip(*files.values(), strict=True)) or ((), (), (), ())
-    return Listing(
-        paths=columns[0],
-        shown=columns[1],
-        absolute=columns[2],
-        stats=columns[3],
-        diagnostics=tuple(diags),
-    )
+    return [_Part(("", "", ""), (columns[0], columns[1], columns[2]), columns[3])]
 
 
 def discover(paths: PathArg) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:

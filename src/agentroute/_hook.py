@@ -102,7 +102,8 @@ def _default_load_router(paths: Sequence[Path], *, cache: bool = True) -> Router
     if problem is not None:
         instead = f"caching in {folder} instead" if folder is not None else "no folder is usable"
         _say_once(f"the cache folder {cache_dir()} is not used ({problem}); {instead}")
-    if _small(found.listing.paths):
+    # Counted first: a large catalog's listing builds no path string a file for this.
+    if len(found.listing) <= INLINE_BUILD_FILES and _small(found.listing.paths):
         # Small enough to index now (from_path reads or writes the same cache).
         return Router.from_path(list(paths), cache=folder if folder is not None else False)
     if folder is None:

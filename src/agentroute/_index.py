@@ -216,6 +216,31 @@ class Csr:
             lengths,
         )
 
+    def weighted_columns(
+        self, rows: np.ndarray, weights: np.ndarray, columns: np.ndarray
+    ) -> np.ndarray:
+        """``sum_k weights[k] * M[rows[k], columns]`` (``columns`` ascending; the values'
+        dtype, 0 where absent), added a row at a time in the order given, each row's
+        product in the dtype of ``values * weights``: the same bits as the full product
+        gives these columns, for rows whose column indices are sorted.
+
+        >>> m = Csr(np.array([1.0, 2.0, 3.0]), np.array([0, 2, 1]), np.array([0, 2, 3]), (2, 3))
+        >>> m.weighted_columns(np.array([0, 1]), np.array([1.0, 10.0]), np.array([1, 2])).tolist()
+        [30.0, 2.0]
+        """
+        agents, data, lengths = self.gather(rows)
+        acc = np.zeros(columns.size, dtype=data.dtype)
+        wanted = columns.astype(agents.dtype)
+        ends = np.cumsum(lengths)
+        for a, b, q in zip((ends - lengths).tolist(), ends.tolist(), weights, strict=True):
+            if a == b:
+                continue
+            row = agents[a:b]
+            at = np.minimum(np.searchsorted(row, wanted), b - a - 1)
+            found = np.where(row[at] == wanted, data[a:b][at], data.dtype.type(0))
+            acc += found * q
+        return acc
+
     def lookup(self, rows: np.ndarray, col: int) -> np.ndarray:
         """The value at ``col`` of each of ``rows`` (0.0 where absent), for rows whose
         column indices are sorted (every matrix :func:`build_index` makes): a binary

@@ -96,19 +96,9 @@ def char_candidates(
 ) -> np.ndarray:
     """float32 char cosines for ``candidates`` (ascending agent ids): the same bits as the
     full product gives them (the same products, summed in the same order)."""
-    # Through gather, not the arrays: a matrix mapped from the cache reads (and checks)
-    # only these rows.
-    agents, data, lengths = index.chars_t.gather(cols)
-    acc = np.zeros(candidates.size, dtype=np.float32)
-    wanted = candidates.astype(agents.dtype)
-    ends = np.cumsum(lengths)
-    for a, b, q in zip((ends - lengths).tolist(), ends.tolist(), values, strict=True):
-        if a == b:
-            continue
-        row = agents[a:b]
-        at = np.minimum(np.searchsorted(row, wanted), b - a - 1)
-        found = np.where(row[at] == wanted, data[a:b][at], np.float32(0.0))
-        acc += found * q
+    # Through the matrix's own method, not its arrays: one mapped from the cache reads
+    # (and checks) only these rows, and decodes the values of these columns only.
+    acc: np.ndarray = index.chars_t.weighted_columns(cols, values, candidates)
     return acc
 
 

@@ -22,12 +22,13 @@ routes without decoding every agent's record.
 
 from __future__ import annotations
 
+import itertools
 import re
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -117,14 +118,15 @@ class NotForTable:
 
     ``items[i]`` is ``(agent position, item text, item terms)``; ``redirect[i]``
     the positions of the catalog agents item ``i`` names; ``collaborators[a]``
-    the positions of agent ``a``'s resolved collaborators.
+    the positions of agent ``a``'s resolved collaborators; ``names``: the agents in
+    index order (:attr:`position` maps them back, built when first read: a warm hook
+    at 50,000 agents routes without it).
     """
 
     items: tuple[tuple[int, str, tuple[str, ...]], ...]
     redirect: tuple[tuple[int, ...], ...]
     collaborators: tuple[tuple[int, ...], ...]
-    by_prefix: dict[str, tuple[int, ...]]
-    position: dict[str, int]  # agent name -> index position
+    names: Sequence[str]
     # Every distinct item term, and those of MIN_PREFIX letters or more by their first
     # MIN_PREFIX letters: whether a request word matches any item is one look-up.
     item_terms: frozenset[str] = field(init=False)
@@ -132,16 +134,35 @@ class NotForTable:
     # Request words already answered by relates() (requests, and a request's parts,
     # repeat their words); bounded like the index's look-up tables.
     _related: dict[str, bool] = field(init=False, repr=False)
+    # Built when first read (see by_prefix and position).
+    _lazy: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        every = {t for _agent, _item, item_terms in self.items for t in item_terms}
+        every = frozenset(itertools.chain.from_iterable(t for _, _, t in self.items))
         prefix: dict[str, list[str]] = {}
         for t in sorted(every):
             if len(t) >= MIN_PREFIX:
                 prefix.setdefault(t[:MIN_PREFIX], []).append(t)
-        object.__setattr__(self, "item_terms", frozenset(every))
+        object.__setattr__(self, "item_terms", every)
         object.__setattr__(self, "terms_by_prefix", {p: tuple(v) for p, v in prefix.items()})
         object.__setattr__(self, "_related", {})
+        object.__setattr__(self, "_lazy", {})
+
+    @property
+    def by_prefix(self) -> dict[str, tuple[int, ...]]:
+        """The items holding a term, by the term's first :data:`MIN_PREFIX` letters."""
+        if "by_prefix" not in self._lazy:
+            self._lazy["by_prefix"] = _by_prefix_map(self.items)
+        by_prefix: dict[str, tuple[int, ...]] = self._lazy["by_prefix"]
+        return by_prefix
+
+    @property
+    def position(self) -> dict[str, int]:
+        """Agent name -> index position."""
+        if "position" not in self._lazy:
+            self._lazy["position"] = {name: i for i, name in enumerate(self.names)}
+        position: dict[str, int] = self._lazy["position"]
+        return position
 
     @property
     def empty(self) -> bool:
@@ -244,13 +265,7 @@ def build_table(agents: Sequence[AgentSpec], names: Sequence[str]) -> NotForTabl
             redirect.append(tuple(sorted(targets.get(item, ()))))
         mine = {j for who in a.collaborators for j in resolve_name(who, ordered, a.path, keys=keys)}
         collaborators.append(tuple(sorted(mine - {me})))
-    return NotForTable(
-        tuple(items),
-        tuple(redirect),
-        tuple(collaborators),
-        _by_prefix_map(items),
-        position,
-    )
+    return NotForTable(tuple(items), tuple(redirect), tuple(collaborators), tuple(names))
 
 
 def table_parts(table: NotForTable) -> dict[str, list[Any]]:
@@ -308,34 +323,47 @@ def table_from_parts(parts: object, names: Sequence[str]) -> NotForTable:
         and len(raw_redirect) == len(raw_items)
     ):
         raise ValueError("the not-for table is malformed")
-    items: list[tuple[int, str, tuple[str, ...]]] = []
-    for entry in raw_items:
-        if not (
-            isinstance(entry, list)
-            and len(entry) == 3
-            and type(entry[0]) is int
-            and 0 <= entry[0] < n
-            and isinstance(entry[1], str)
-            and isinstance(entry[2], list)
-            and entry[2]
-            and all(isinstance(t, str) and t for t in entry[2])
-        ):
-            raise ValueError("a not-for item is malformed")
-        items.append((entry[0], entry[1], tuple(entry[2])))
-    redirect = tuple(_positions(r, n, "a redirect") for r in raw_redirect)
+    # Every value checked by passes over them all in C (tens of thousands of items at
+    # 50,000 agents: checked one by one they were most of a warm hook's cache read).
+    if not (set(map(type, raw_items)) <= {list} and set(map(len, raw_items)) <= {3}):
+        raise ValueError("a not-for item is malformed")
+    agents, texts, words = zip(*raw_items, strict=True) if raw_items else ((), (), ())
+    if not (
+        _are_positions(agents, n)
+        and set(map(type, texts)) <= {str}
+        and set(map(type, words)) <= {list}
+        and all(words)
+        and _are_words(itertools.chain.from_iterable(words))
+    ):
+        raise ValueError("a not-for item is malformed")
+    items = tuple(zip(agents, texts, map(tuple, words), strict=True))
+    if not (
+        set(map(type, raw_redirect)) <= {list}
+        and _are_positions(list(itertools.chain.from_iterable(raw_redirect)), n)
+    ):
+        raise ValueError("a redirect is not a list of agent positions")
+    redirect = tuple(map(tuple, raw_redirect))
     collaborators: list[tuple[int, ...]] = [()] * n
     for entry in raw_collab:
         if not (isinstance(entry, list) and len(entry) == 2):
             raise ValueError("a collaborator entry is malformed")
         (i,) = _positions([entry[0]], n, "a collaborator entry")
         collaborators[i] = _positions(entry[1], n, "collaborators")
-    return NotForTable(
-        tuple(items),
-        redirect,
-        tuple(collaborators),
-        _by_prefix_map(items),
-        {name: i for i, name in enumerate(names)},
-    )
+    return NotForTable(items, redirect, tuple(collaborators), names)
+
+
+def _are_positions(values: Sequence[object], n: int) -> bool:
+    """Whether every value is an int (not a bool) in ``[0, n)``."""
+    if not set(map(type, values)) <= {int}:
+        return False
+    ints = cast("Sequence[int]", values)
+    return not ints or (min(ints) >= 0 and max(ints) < n)
+
+
+def _are_words(values: Iterable[object]) -> bool:
+    """Whether every value is a non-empty string."""
+    words = list(values)
+    return set(map(type, words)) <= {str} and all(words)
 
 
 def _idf(index: Index, term: str) -> float:
@@ -400,7 +428,7 @@ class _Flat:
     """The table's items as arrays, for one index: each item's words (positions in
     ``words``, in the item's order), where each item starts and which item each entry
     belongs to, and the IDF of each word (what :func:`_idf` gives) and of each item
-    (summed in the item's order)."""
+    (summed in any order: read only to pass over items, within _SUM_SLACK)."""
 
     table: NotForTable
     words: dict[str, int]
@@ -420,14 +448,26 @@ def _flat(table: NotForTable, index: Index) -> _Flat:
     flat = _FLAT.get(index)
     if flat is not None and flat.table is table:
         return flat
-    words = {t: j for j, t in enumerate(sorted(table.item_terms))}
-    lengths = np.array([len(t) for _, _, t in table.items], dtype=np.int64)
+    ordered = sorted(table.item_terms)
+    words = dict(zip(ordered, range(len(ordered)), strict=True))
+    each = [t for _, _, t in table.items]
+    lengths = np.fromiter(map(len, each), dtype=np.int64, count=len(each))
     starts = np.zeros(lengths.size, dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    item_words = np.array([words[t] for _, _, ts in table.items for t in ts], dtype=np.int64)
-    idf = _idf_table(index, list(words))
-    word_idf = np.array([idf[t] for t in words], dtype=np.float64)
-    item_idf = np.array([sum(idf[t] for t in ts) for _, _, ts in table.items], dtype=np.float64)
+    item_words = np.fromiter(
+        map(words.__getitem__, itertools.chain.from_iterable(each)),
+        dtype=np.int64,
+        count=int(lengths.sum()),
+    )
+    idf = _idf_table(index, ordered)
+    word_idf = np.array([idf[t] for t in ordered], dtype=np.float64)
+    # Each item's IDF summed in one pass (in the item's order below eight words, NumPy's
+    # pairwise sum above): read only to pass over items, within _SUM_SLACK.
+    item_idf = (
+        np.add.reduceat(word_idf[item_words], starts)
+        if lengths.size
+        else np.zeros(0, dtype=np.float64)
+    )
     entry_item = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
     flat = _Flat(table, words, starts, item_words, entry_item, word_idf, item_idf)
     _FLAT[index] = flat

@@ -22,13 +22,14 @@ surface decoded later).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
 
 from agentroute._errors import IndexFormatError
+from agentroute._fs import Listing
 
 __all__ = ["ARRAYS", "Payload", "Surfaces", "payload_arrays", "read_payload"]
 
@@ -104,14 +105,22 @@ def payload_arrays(
 class Surfaces(Sequence[dict[str, str]]):
     """Per agent, its trigger surfaces, each agent's decoded (and checked) when read.
 
-    ``shown``: the cache file, named in the error of a malformed entry.
+    ``shown``: the cache file, named in the error of a malformed entry; ``check(start,
+    end)``: called before those bytes of ``blob`` are read (the cache checks the blocks
+    they lie in; it raises :class:`~agentroute._errors.IndexFormatError`).
     """
 
-    def __init__(self, blob: np.ndarray, ends: np.ndarray, shown: str) -> None:
+    def __init__(
+        self,
+        blob: np.ndarray,
+        ends: np.ndarray,
+        shown: str,
+        check: Callable[[int, int], None] | None = None,
+    ) -> None:
         _ends(ends, ends.size, blob.size, "the trigger surfaces")
         if blob.dtype != np.uint8 or blob.ndim != 1:
             raise ValueError("the trigger surfaces are not bytes")
-        self._blob, self._ends, self._shown = blob, ends, shown
+        self._blob, self._ends, self._shown, self._check = blob, ends, shown, check
 
     def __len__(self) -> int:
         return int(self._ends.size)
@@ -129,8 +138,10 @@ class Surfaces(Sequence[dict[str, str]]):
         if not -n <= i < n:
             raise IndexError("agent position out of range")
         i %= n
-        start = int(self._ends[i - 1]) if i else 0
-        raw = self._blob[start : int(self._ends[i])].tobytes()
+        start, end = int(self._ends[i - 1]) if i else 0, int(self._ends[i])
+        if self._check is not None:
+            self._check(start, end)  # the blocks these bytes lie in, once each
+        raw = self._blob[start:end].tobytes()
         try:
             pairs = json.loads(raw.decode("utf-8", "surrogatepass"))
             if not isinstance(pairs, list) or not all(
@@ -161,16 +172,24 @@ class Payload:
     weights: dict[str, float]
     surfaces: Surfaces
 
-    def files_as(self, spelled: Sequence[str] | None) -> dict[str, str]:
+    def files_as(self, spelled: Sequence[str] | Listing | None) -> dict[str, str]:
         """The map from the writer's spelling of each file to ``spelled`` (this reader's,
-        in the same order); empty when they are the same (or ``spelled`` is None or of
-        another length)."""
+        in the same order; a :class:`~agentroute._fs.Listing`: its POSIX spelling); empty
+        when they are the same (or ``spelled`` is None or of another length)."""
         if spelled is None:
             return {}
-        # The usual case first, with no pass to count the files: the same spelling.
-        joined = _joined(spelled)
+        # The usual case first, with no pass to count the files: the same spelling (a
+        # listing's joined without a string a file).
+        joined = np.frombuffer(
+            _encode(
+                spelled.joined("shown") if isinstance(spelled, Listing) else "\0".join(spelled)
+            ),
+            dtype=np.uint8,
+        )
         if joined.size == self.files.size and np.array_equal(joined, self.files):
             return {}
+        if isinstance(spelled, Listing):
+            spelled = spelled.shown
         n = int(np.count_nonzero(self.files == 0)) + 1 if self.files.size else 0
         if len(spelled) != n:
             return {}
@@ -178,10 +197,16 @@ class Payload:
 
 
 def read_payload(
-    arrays: Mapping[str, np.ndarray], count: int, max_weight: float, shown: str
+    arrays: Mapping[str, np.ndarray],
+    count: int,
+    max_weight: float,
+    shown: str,
+    *,
+    check: Callable[[int, int], None] | None = None,
 ) -> Payload:
     """The payload of ``count`` agents stored in ``arrays``, every part checked (trigger
-    owners within the agents, weights finite in ``[0, max_weight]``).
+    owners within the agents, weights finite in ``[0, max_weight]``); ``check``: see
+    :class:`Surfaces`.
 
     Raises
     ------
@@ -214,7 +239,7 @@ def read_payload(
         raise ValueError("a trigger key is stored twice")
     listed, bounds = owners.tolist(), [0, *ends.tolist()]
     triggers = {k: tuple(listed[bounds[j] : bounds[j + 1]]) for j, k in enumerate(keys)}
-    surfaces = Surfaces(arrays["surfaces"], arrays["surface_ends"], shown)
+    surfaces = Surfaces(arrays["surfaces"], arrays["surface_ends"], shown, check)
     if len(surfaces) != count:
         raise ValueError("trigger surfaces do not match the agents")
     return Payload(

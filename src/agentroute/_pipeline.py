@@ -218,13 +218,7 @@ def cache_slot(found: Found, folder: Path, *, strict: bool = False) -> CacheSlot
     """The cache file in ``folder`` for the catalog ``found`` names."""
     return CacheSlot(
         target=cache_file(folder, found.roots, strict=strict),
-        catalog=CatalogFiles(
-            tuple(zip(found.listing.paths, found.shown, strict=True)),
-            strict=strict,
-            max_bytes=DEFAULT_MAX_BYTES,
-            stats=found.listing.stats,
-            absolute=found.listing.absolute,
-        ),
+        catalog=CatalogFiles(found.listing, strict=strict, max_bytes=DEFAULT_MAX_BYTES),
     )
 
 
@@ -249,7 +243,9 @@ def read_cached(
     AgentFileError
         In strict mode, for the first problem the stored diagnostics report.
     """
-    agents, stored, index = read_cache(slot.target, key=slot.catalog, files=found.shown, lazy=lazy)
+    agents, stored, index = read_cache(
+        slot.target, key=slot.catalog, files=found.listing, lazy=lazy
+    )
     diagnostics = (*found.diagnostics, *stored)
     if strict:
         raise_first_problem(diagnostics)

@@ -379,14 +379,13 @@ class SemanticConfig:
 
         >>> cfg = SemanticConfig()
         >>> cfg.weight(6.7), cfg.weight(3.9), cfg.weight(3.9, 5.0)
-        (0.0, 0.4, 0.7)
+        (0.3, 0.4, 0.7)
         """
         if log_terms >= self.long_log_terms:
             return self.weight_long
         if texts_per_agent >= self.examples_per_agent:
             return self.weight_examples
         return self.weight_short
-
 
     def alone_confidence(self, top: float, second: float) -> float:
         """The confidence that a request the view alone ranks (it shares no word with the
@@ -458,9 +457,7 @@ class SemanticView:
         vectors = self.encoder.encode([t[:MAX_REQUEST_CHARS] for t in distinct])
         return dict(zip(distinct, vectors, strict=True))
 
-    def score(
-        self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None
-    ) -> np.ndarray:
+    def score(self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Cosines in [0, 1]: requests x agents, each agent's prototype (:func:`centroids`).
         The vectors of ``known`` (from :meth:`encode_requests`) are reused; the other texts
         are encoded in one batch."""
