@@ -2,7 +2,7 @@
 
     python benchmarks/accuracy.py [--quick] [--loco] [--min-confidence X] [--json PATH]
                                   [--only NAME ...] [--shared PATH]
-                                  [--encoder PATH [--encoder-cache DIR]]
+                                  [--encoder PATH [--encoder-cache DIR] [--no-shift]]
 
 Every catalog of ``benchmarks/_protocol.py`` is routed: each labelled collection with its
 example requests stripped (``shared/tools/strip_examples.py``: routing a request against a file
@@ -34,7 +34,9 @@ offline MiniLM when installed.
 With ``--encoder PATH`` (a sentence-transformers or model2vec folder) every catalog is routed
 twice, without and with the semantic view, and a second table gives the difference. Under
 ``--loco`` the view's weights are chosen per catalog on the training catalogs sharing no source
-with it (``fit_semantic.loco_semantic``); else the shipped ``SemanticConfig``.
+with it (``fit_semantic.loco_semantic``), and so is its shift of confidence and scope, on the
+lexical calibration fitted for the same catalog (``fit_semantic.fit_shift``; ``--no-shift``:
+the shipped shift); else the shipped ``SemanticConfig``.
 
 Honesty: a figure counts only on a catalog nothing was fitted on. ``--loco`` refits the
 calibration for every reported catalog on the training catalogs that share no source with it
@@ -573,6 +575,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also route every catalog with agentroute's semantic view of this model folder",
     )
     ap.add_argument(
+        "--no-shift",
+        action="store_true",
+        help="under --loco with --encoder: keep the shipped (no) shift of confidence and "
+        "scope by the view instead of fitting it per catalog (fit_semantic.fit_shift)",
+    )
+    ap.add_argument(
         "--encoder-cache",
         type=Path,
         default=None,
@@ -640,7 +648,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             encoder = CachedEncoder(args.encoder, args.encoder_cache)
             if args.loco:
                 t0 = time.perf_counter()
-                semantic_for = loco_semantic(root, shared, encoder)
+                shift_for = None if args.no_shift else config_for
+                semantic_for = loco_semantic(root, shared, encoder, shift_for)
                 timing["choose semantic weights"] = time.perf_counter() - t0
 
         def with_meaning(c: Catalog) -> tuple[Any, set[str]]:

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _protocol import (  # noqa: E402
     COLLECTIONS,
     INTENTS,
+    UNLABELLED,
     Catalog,
     description_only,
     intent_catalog,
@@ -320,7 +321,157 @@ def variants(train: Sequence[Matrices], report: Sequence[Matrices]) -> None:
         print(f"| {m.name} | {_first_right(m, m.lexical):.3f} | " + " | ".join(cells) + " |")
 
 
-def semantic_config(weights: dict[str, float], alone: dict[str, float] | None = None) -> Any:
+# -- how the view enters confidence and scope (issue 23, item 3) ------------------------------
+
+# The shift's inputs beside the lexical logit (SemanticView.inputs_for); scope reads no agree.
+SHIFT_INPUTS = ("top", "z", "agree")
+SCOPE_SHIFT_INPUTS = ("top", "z")
+# _decide reads the lexical confidence as a logit of p clipped to [1e-6, 1 - 1e-6], after
+# the calibration caps it at MAX_LOGIT.
+_LOGIT_LOW = float(np.log(1e-6 / (1.0 - 1e-6)))
+
+
+@dataclass(frozen=True)
+class ViewRows:
+    """One catalog routed with the view at one weight, as ``_decide._confidence`` reads it:
+    per live request the calibration's inputs on the fused row (``fit_defaults.Rows``) and
+    the view's ``(top, z, agree)``; the same for the out-of-scope fitting requests."""
+
+    name: str
+    sources: frozenset[str]
+    agent_catalog: bool
+    shape: tuple[float, float]
+    labelled: Any  # fit_defaults.Rows, live rows only
+    sem: np.ndarray
+    oos: Any
+    oos_sem: np.ndarray
+
+
+def _routed(
+    router: Any,
+    texts: Sequence[str],
+    gold: Sequence[frozenset[str]] | None,
+    weights: Sequence[float],
+) -> dict[float, tuple[Any, np.ndarray]]:
+    """Per weight of the view, ``texts`` decided as ``_decide`` decides them up to the
+    calibration: the fused row (``_decide._meaning``), the not-for stage, the batch's
+    signals; only the live requests (known words, a leader scoring above 0)."""
+    from dataclasses import astuple, replace
+
+    from agentroute._decide import _batch, _ranked
+    from agentroute._negative import apply_not_for
+    from agentroute._score import analyze_query, score
+    from agentroute._signal import fuse
+    from fit_defaults import Rows
+
+    state, index, cfg = router._state, router.index, router.config
+    view = state.semantic
+    queries = [analyze_query(index, t) for t in texts]
+    lexical = score(index, queries, cfg.weights)
+    cosines = view.score(list(texts))
+    lexical_best = [int(_ranked(row, 1)[0]) for row in np.round(lexical.combined, 9)]
+    known = np.array(
+        [bool(t.strip()) and q.known_terms > 0 for t, q in zip(texts, queries, strict=True)]
+    )
+    out: dict[float, tuple[Any, np.ndarray]] = {}
+    rows = np.arange(len(texts))
+    for w in weights:
+        fused = replace(lexical, combined=fuse(lexical.combined, [(w, cosines)]))
+        fused = apply_not_for(index, queries, fused, cfg.not_for)
+        b = _batch(state, queries, fused, 1, explain=False)
+        live = known & (b.combined[rows, b.best] > 0.0) if len(texts) else known
+        sig = np.array([astuple(s) for s in b.signals], dtype=np.float64)
+        sem = np.array(
+            [view.inputs_for(cosines[r], int(b.best[r]), lexical_best[r]) for r in rows],
+            dtype=np.float64,
+        ).reshape(len(texts), 3)
+        right = np.array(
+            [gold is not None and index.names[int(b.best[r])] in gold[r] for r in rows], dtype=bool
+        )
+        keep = np.flatnonzero(live)
+        n = keep.size
+        out[w] = (
+            Rows(sig.reshape(len(texts), -1)[keep], right[keep], np.zeros(n), np.ones(n, bool)),
+            sem[keep],
+        )
+    return out
+
+
+def view_rows(
+    c: Catalog, encoder: Any, oos: Sequence[str], weights: Sequence[float]
+) -> dict[float, ViewRows]:
+    """``c`` and the out-of-scope fitting requests routed with the view at each weight."""
+    import agentroute
+    from agentroute._calibrate import catalog_shape
+
+    router = agentroute.Router.from_agents(c.records, encoder=encoder)
+    shape = catalog_shape(router.index)
+    inside = _routed(router, c.requests, tuple(c.router_gold()), weights)
+    outside = _routed(router, oos, None, weights)
+    return {
+        w: ViewRows(c.name, c.sources, c.agent_catalog, shape, *inside[w], *outside[w])
+        for w in weights
+    }
+
+
+def lexical_logits(v: ViewRows, cal: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lexical calibration ``cal``'s confidence and scope logits of ``v``'s requests
+    and out-of-scope requests, as ``_decide._confidence`` reads them."""
+    from agentroute._calibrate import MAX_LOGIT
+    from fit_defaults import capped, logit
+
+    models = cal.large if cal.large_catalogs.applies(*v.shape) else cal.general
+
+    def conf(rows: Any) -> np.ndarray:
+        return np.clip(logit(rows, models.confidence), _LOGIT_LOW, MAX_LOGIT)
+
+    def scope(rows: Any) -> np.ndarray:
+        return np.clip(
+            logit(capped(rows, models.scope_max_agents), models.scope), _LOGIT_LOW, -_LOGIT_LOW
+        )
+
+    return conf(v.labelled), scope(v.labelled), conf(v.oos), scope(v.oos)
+
+
+def fit_shift(train: Sequence[ViewRows], cal: Any) -> dict[str, float]:
+    """``SemanticConfig``'s ``confidence_*`` and ``scope_*``: two logistic regressions over
+    the lexical calibration ``cal``'s logit and the view's inputs, on ``train`` (each
+    catalog weighted equally, as ``fit_defaults`` fits the lexical models).
+
+    * confidence: P(the fused leader is right) from ``logit(confidence)``, top, z, agree,
+      on every training catalog's labelled requests;
+    * scope: labelled (1) against out-of-scope requests (0) from ``logit(scope)``, top, z,
+      on the agent catalogs only (each catalog's two sets weighted equally), as the
+      lexical scope model."""
+    from fit_defaults import _logistic
+
+    xs, ys, ws, sx, sy, sw = [], [], [], [], [], []
+    for v in train:
+        lc, ls, _, os_ = lexical_logits(v, cal)
+        n = lc.size
+        if n:
+            xs.append(np.column_stack([lc, v.sem]))
+            ys.append(v.labelled.right)
+            ws.append(np.full(n, 1.0 / n))
+        m = os_.size
+        if v.agent_catalog and n and m:
+            sx += [np.column_stack([ls, v.sem[:, :2]]), np.column_stack([os_, v.oos_sem[:, :2]])]
+            sy += [np.ones(n, bool), np.zeros(m, bool)]
+            sw += [np.full(n, 1.0 / n), np.full(m, 1.0 / m)]
+    c0, cw = _logistic(np.vstack(xs), np.concatenate(ys), np.concatenate(ws))
+    s0, swt = _logistic(np.vstack(sx), np.concatenate(sy), np.concatenate(sw))
+    out = {"confidence_intercept": c0, "confidence_scale": cw[0]}
+    out |= {f"confidence_{k}": x for k, x in zip(SHIFT_INPUTS, cw[1:], strict=True)}
+    out |= {"scope_intercept": s0, "scope_scale": swt[0]}
+    out |= {f"scope_{k}": x for k, x in zip(SCOPE_SHIFT_INPUTS, swt[1:], strict=True)}
+    return {k: round(float(x), 4) for k, x in out.items()}
+
+
+def semantic_config(
+    weights: dict[str, float],
+    alone: dict[str, float] | None = None,
+    shift: dict[str, float] | None = None,
+) -> Any:
     from agentroute._semantic import SemanticConfig
 
     d = SemanticConfig()
@@ -329,17 +480,62 @@ def semantic_config(weights: dict[str, float], alone: dict[str, float] | None = 
         weight_examples=weights.get("examples", d.weight_examples),
         weight_short=weights.get("short", d.weight_short),
         **(alone or {}),
+        **(shift or {}),
     )
 
 
+class TrainingViews:
+    """The training catalogs routed with the view, per weight, computed when first asked
+    (a catalog's rows at every weight asked so far are kept; its index is not)."""
+
+    def __init__(
+        self,
+        catalogs: Sequence[Catalog],
+        train: Sequence[Matrices],
+        encoder: Any,
+        oos: Sequence[str],
+    ) -> None:
+        self._catalogs = {c.name: c for c in catalogs}
+        self._shape = {m.name: m.shape for m in train}
+        self._encoder = encoder
+        self._oos = oos
+        self._memo: dict[tuple[str, float], ViewRows] = {}
+
+    def prepare(self, weights: Sequence[dict[str, float]]) -> None:
+        """Route every catalog once at every weight its shape takes in ``weights``."""
+        for name, c in self._catalogs.items():
+            wanted = sorted({w[self._shape[name]] for w in weights if self._shape[name] in w})
+            missing = [w for w in wanted if (name, w) not in self._memo]
+            if missing:
+                for w, v in view_rows(c, self._encoder, self._oos, missing).items():
+                    self._memo[(name, w)] = v
+
+    def rows(self, names: Sequence[str], weights: dict[str, float]) -> list[ViewRows]:
+        self.prepare([weights])
+        return [
+            self._memo[(n, weights[self._shape[n]])] for n in names if self._shape[n] in weights
+        ]
+
+
 def loco_semantic(
-    root: Path, shared: Path, encoder: Any
+    root: Path,
+    shared: Path,
+    encoder: Any,
+    config_for: Callable[[Catalog], tuple[Any, set[str]]] | None = None,
 ) -> Callable[[Catalog], tuple[Any, dict[str, float]]]:
-    """Per reported catalog, the ``SemanticConfig`` chosen without its sources."""
+    """Per reported catalog, the ``SemanticConfig`` chosen without its sources. With
+    ``config_for`` (``fit_defaults.loco_configs``: the lexical calibration fitted without
+    the same sources), the view's shift of confidence and scope too (:func:`fit_shift`, on
+    the training catalogs routed with the weights chosen for that catalog)."""
     from fit_defaults import fitting_oos, training_catalogs
 
     oos = fitting_oos(shared)
-    train = [matrices(c, encoder, oos) for c in training_catalogs(root, shared)]
+    catalogs = training_catalogs(root, shared)
+    train = [matrices(c, encoder, oos) for c in catalogs]
+    views = TrainingViews(catalogs, train, encoder, oos) if config_for is not None else None
+    if views is not None:  # the weights of a single held-out source, routed in one pass each
+        singles = {s for m in train for s in m.sources}
+        views.prepare([choose([m for m in train if s not in m.sources]) for s in sorted(singles)])
     memo: dict[frozenset[str], tuple[Any, dict[str, float]]] = {}
 
     def semantic_for(c: Catalog) -> tuple[Any, dict[str, float]]:
@@ -348,7 +544,11 @@ def loco_semantic(
             kept = [m for m in train if not (m.sources & key)]
             weights = choose(kept)
             alone = fit_alone(kept)
-            memo[key] = (semantic_config(weights, alone), {**weights, **alone})
+            shift: dict[str, float] = {}
+            if views is not None and config_for is not None:
+                cal = config_for(c)[0].calibration
+                shift = fit_shift(views.rows([m.name for m in kept], weights), cal)
+            memo[key] = (semantic_config(weights, alone, shift), {**weights, **alone, **shift})
         return memo[key]
 
     return semantic_for
@@ -368,18 +568,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also report held-out top-1 of the fusions tried on the description-only "
         "catalogs and intent datasets (VARIANTS)",
     )
+    ap.add_argument(
+        "--shift",
+        action="store_true",
+        help="also fit the view's shift of confidence and scope (SemanticConfig.confidence_* "
+        "and scope_*) at the shipped weights, on the shipped calibration",
+    )
     args = ap.parse_args(argv)
     shared = args.shared.resolve()
     encoder = CachedEncoder(args.encoder, args.encoder_cache)
     oos = fitting_oos(shared)
     with tempfile.TemporaryDirectory(prefix="agentroute-sem-") as tmp:
         root = Path(tmp)
-        strip_examples(shared, root, COLLECTIONS)
-        train = [
-            matrices(c, encoder, oos)
-            for c in training_catalogs(root, shared)
-            if not (c.sources & set(args.exclude))
-        ]
+        strip_examples(shared, root, (*COLLECTIONS, *UNLABELLED))
+        kept = [c for c in training_catalogs(root, shared) if not (c.sources & set(args.exclude))]
+        train = [matrices(c, encoder, oos) for c in kept]
+        shift: dict[str, float] | None = None
+        if args.shift:
+            from agentroute._calibrate import shipped
+            from agentroute._semantic import SemanticConfig
+
+            d = SemanticConfig()
+            weights = {
+                "long": d.weight_long,
+                "examples": d.weight_examples,
+                "short": d.weight_short,
+            }
+            views = TrainingViews(kept, train, encoder, oos)
+            shift = fit_shift(views.rows([m.name for m in train], weights), shipped())
         report = []
         if args.variants:
             report = [
@@ -396,6 +612,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"| {m.name} | {m.shape} | {cells} |")
     print(f"\nchosen: {choose(train)}")
     print(f"view alone (requests sharing no catalog word): {fit_alone(train)}")
+    if shift is not None:
+        print(f"shift of confidence and scope (shipped weights and calibration): {shift}")
     if report:
         variants(train, report)
     return 0

@@ -132,6 +132,49 @@ def test_without_an_encoder_nothing_changes() -> None:
     assert plain == again
 
 
+IDENTITY = {
+    "confidence_scale": 1.0,
+    "confidence_intercept": 0.0,
+    "confidence_top": 0.0,
+    "confidence_z": 0.0,
+    "confidence_agree": 0.0,
+    "scope_scale": 1.0,
+    "scope_intercept": 0.0,
+    "scope_top": 0.0,
+    "scope_z": 0.0,
+}
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return float(np.log(p / (1.0 - p)))
+
+
+def test_the_view_shifts_confidence_by_its_coefficients() -> None:
+    # The lexical calibration's read on the fused row, shifted on the logit scale by the
+    # top cosine, its z-score and whether the lexical leader is the view's.
+    requests = ["reconcile the ledger invoices", "deploy the helm chart to the cluster"]
+    plain = RouterConfig(semantic=SemanticConfig(**IDENTITY))
+    base = Router.from_agents(AGENTS, encoder=Concepts(), config=plain)
+    shift = {**IDENTITY, "confidence_scale": 0.5, "confidence_top": 2.0, "confidence_z": -0.3}
+    shift |= {"confidence_agree": 1.0, "confidence_intercept": -0.7}
+    moved = Router.from_agents(
+        AGENTS, encoder=Concepts(), config=RouterConfig(semantic=SemanticConfig(**shift))
+    )
+    view = base._state.semantic
+    assert view is not None
+    cosines = view.score(requests)
+    for r, (a, b) in enumerate(
+        zip(base.route_many(requests), moved.route_many(requests), strict=True)
+    ):
+        assert a.agent == b.agent
+        best = base.index.names.index(a.agent)
+        top, z, agree = view.inputs_for(cosines[r], best, best)
+        assert agree == 1.0
+        logit = 0.5 * _logit(a.confidence) - 0.7 + 2.0 * top - 0.3 * z + 1.0
+        assert b.confidence == pytest.approx(1.0 / (1.0 + np.exp(-logit)), abs=1e-6)
+
+
 def test_a_second_build_encodes_no_agent() -> None:
     enc = Concepts()
     Router.from_agents(AGENTS, encoder=enc)
