@@ -233,37 +233,27 @@ def _raw_session(
             "clientInfo": {"name": "test", "version": "0"},
         },
     }
-    lines = ['{"jsonrpc": "2.0", "method": "notifications/initialized"}']
+    lines = [json.dumps(init), '{"jsonrpc": "2.0", "method": "notifications/initialized"}']
     lines += [
         f'{{"jsonrpc": "2.0", "id": {i}, "method": "tools/call", "params": {call}}}'
         for i, call in enumerate(calls, 1)
     ]
-    answers: dict[int, Any] = {}
-    deadline = time.monotonic() + 120
-
-    def read_until(wanted: set[int]) -> None:
+    try:
+        proc.stdin.write(("\n".join(lines) + "\n").encode("utf-8"))
+        proc.stdin.flush()
+        answers: dict[int, Any] = {}
+        deadline = time.monotonic() + 120
         with selectors.DefaultSelector() as sel:
             sel.register(proc.stdout, selectors.EVENT_READ)
-            while not wanted <= answers.keys() and sel.select(
+            while not required <= answers.keys() and sel.select(
                 max(0.0, deadline - time.monotonic())
             ):
-                line = proc.stdout.readline()  # type: ignore[union-attr]
+                line = proc.stdout.readline()
                 if not line:
                     break
                 message = json.loads(line)
                 if "id" in message:
                     answers[message["id"]] = message
-
-    try:
-        # As a client does: the calls go out once the server has answered initialize
-        # (the server serves messages concurrently, so a call sent at once could reach
-        # it before the session has finished initializing, under load).
-        proc.stdin.write((json.dumps(init) + "\n").encode("utf-8"))
-        proc.stdin.flush()
-        read_until({0})
-        proc.stdin.write(("\n".join(lines) + "\n").encode("utf-8"))
-        proc.stdin.flush()
-        read_until(required)
         return [answers.get(i) for i in range(1, len(calls) + 1)]
     finally:
         proc.kill()
