@@ -8,6 +8,7 @@ import math
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -263,3 +264,45 @@ def test_the_scope_model_is_not_extrapolated_past_its_largest_catalog() -> None:
         dataclasses.replace(cal.large, scope_max_agents=0)
     data = cal.to_dict()
     assert Calibration.from_dict(data) == cal
+
+
+_unit_rows = st.integers(1, 5).flatmap(
+    lambda rows: st.integers(1, 40).flatmap(
+        lambda agents: st.lists(
+            st.lists(
+                st.one_of(st.just(0.0), st.just(1.0), st.floats(0.0, 1.0)),
+                min_size=agents,
+                max_size=agents,
+            ),
+            min_size=rows * 3,
+            max_size=rows * 3,
+        ).map(lambda v: np.array(v, dtype=np.float64).reshape(3, rows, agents))
+    )
+)
+
+
+@given(_unit_rows)
+def test_a_batchs_signals_are_each_rows_alone(views: np.ndarray) -> None:
+    """batch_signals (a batch's calibration inputs at once, its two softmaxes from one
+    exponential) gives each row what signals() gives it alone: the softmaxes to the bit,
+    the rest within 1e-12."""
+    from agentroute._calibrate import batch_signals, signals
+    from agentroute._score import Query, Scores
+
+    combined, word, char = np.round(views[0], 9), views[1], views[2]
+    scores = Scores(
+        combined,
+        {"bm25": word, "word": word, "char": char, "trigger": word, "coverage": char},
+        tuple(() for _ in combined),
+        tuple(np.zeros(0, dtype=np.int64) for _ in combined),
+    )
+    best = combined.argmax(axis=1)
+    queries = [Query("a b", ("a", "b"), {}, (), r % 3) for r in range(combined.shape[0])]
+    batch = batch_signals(combined, scores, best, queries, (1.5, 2.5))
+    for r, q in enumerate(queries):
+        alone = signals(combined[r], scores, r, int(best[r]), q, (1.5, 2.5))
+        assert (batch[r].softmax_05, batch[r].softmax_10) == (alone.softmax_05, alone.softmax_10)
+        for f in dataclasses.fields(Signals):
+            assert math.isclose(
+                getattr(batch[r], f.name), getattr(alone, f.name), rel_tol=1e-12, abs_tol=1e-12
+            ), f.name

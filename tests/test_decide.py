@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from agentroute import AgentSpec, Candidate, Decision, Router, RouterConfig
 from agentroute._decide import _Evidence, _ranked, _ranked_rows, _verdict
+from conftest import catalog_words, default_router
 
 
 def test_ambiguous_names_both_agents() -> None:
@@ -565,3 +566,40 @@ def test_reasons_are_built_only_for_the_decisions_shown(monkeypatch: pytest.Monk
     calls.clear()
     router.route_many(["fix the helm chart", "write unit tests"], limit=5)
     assert len(calls) == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.deferred(lambda: st.sampled_from(catalog_words())), max_size=7).map(" ".join),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_decision_read_for_a_part_is_the_worded_one_without_its_words(
+    texts: list[str],
+) -> None:
+    """A part's decision (explain=False: no reason worded, no top terms) is the whole
+    request's decision in everything the team stage reads: agent, status, confidence,
+    candidates, alternatives and group confidence; a declined request's reason is
+    worded only when explained."""
+    from agentroute._decide import _decide_slice
+    from agentroute._score import analyze_query, products_of
+
+    state = default_router()._state
+    queries = [analyze_query(state.index, t) for t in texts]
+    made = products_of(state.index, queries)
+    worded = _decide_slice(state, texts, queries, made, 5, True, None)
+    bare = _decide_slice(state, texts, queries, made, 5, False, None)
+    for a, b in zip(worded, bare, strict=True):
+        assert (a.agent, a.status, a.confidence, a.candidates, a.alternatives) == (
+            b.agent,
+            b.status,
+            b.confidence,
+            b.candidates,
+            b.alternatives,
+        )
+        assert a.group_confidence == b.group_confidence
+        assert b.top_terms == ()
+        if a.agent is None:
+            assert a.reason.startswith("No agent fits: ") and len(a.reason) > 15

@@ -14,7 +14,13 @@ from agentroute._index import Index
 from agentroute._score import Query, analyze_query
 from agentroute._team import (
     _JOINED,
+    _MAY_SENTENCE,
     _MAY_SPLIT,
+    _MAY_STRONG,
+    _MAY_WEAK,
+    _SENTENCE,
+    _STRONG,
+    _WEAK,
     _clean,
     split_parts,
     team_for,
@@ -281,6 +287,56 @@ def test_a_request_without_a_clause_mark_is_never_cut(text: str) -> None:
         assert len(split_parts(text)) <= 1
 
 
+# Words and the joins the patterns look for, in any case, with the characters that fold
+# onto their letters (long s, Kelvin sign), blanks of every kind and the bare marks.
+_join_words = st.sampled_from(
+    (
+        "then",
+        "afterwards",
+        "after that",
+        "also",
+        "next",
+        "finally",
+        "plus",
+        "as well as",
+        "and",
+        "&",
+        "Then",
+        "THEN",
+        "And",
+        "Al\u017fo",
+        "plu\u017f",
+        "ne\u212a\u212at",
+        "write",
+        "fix",
+        "the api",
+        "ı",
+        "after",
+        "as",
+    )
+)
+_blank = st.sampled_from((" ", "  ", "\t", "\n", "\xa0", "\u2003", ""))
+_joins = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(("", ",", ";", ".", "!", "?")), _blank, _join_words, _blank).map(
+            "".join
+        ),
+        st.text(alphabet="aefhlnpstx.,;&!? ", max_size=4),
+    ),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_joins, _marks, st.text(max_size=60)))
+def test_the_quick_checks_find_a_mark_wherever_a_cut_can_fall(text: str) -> None:
+    """split_parts skips a pattern's search when its quick check finds nothing: the check
+    must match wherever the pattern does (then the parts are the same)."""
+    for pattern, check in ((_STRONG, _MAY_STRONG), (_WEAK, _MAY_WEAK), (_SENTENCE, _MAY_SENTENCE)):
+        if pattern.search(text) is not None:
+            assert check.search(text) is not None, (pattern.pattern, text)
+
+
 def _uncovered_reference(index: Index, agent: int, q: Query) -> str:
     """The words of ``q`` the agent's text lacks, one term and one row at a time."""
     missing: list[str] = []
@@ -338,6 +394,27 @@ def test_uncovered_reads_each_request_against_its_own_agent(router: Router) -> N
     got = uncovered_many(index, asks, TeamConfig())
     assert got == [_uncovered_reference(index, a, q) for a, q in asks]
     assert any(got)
+
+
+_joined = st.lists(
+    st.one_of(
+        st.lists(_word, min_size=1, max_size=5).map(" ".join),
+        st.sampled_from((", ", " and ", " with ", " & ", " plus ", ",")),
+    ),
+    min_size=1,
+    max_size=9,
+).map("".join)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 11), _joined), min_size=1, max_size=6))
+def test_uncovered_of_a_batch_is_each_request_read_alone(drawn: list[tuple[int, str]]) -> None:
+    """The stretches of a batch are looked up together (every piece of every request in
+    one search): each is the one-request, one-row-at-a-time reference's."""
+    index = default_router().index
+    asks = [(a % index.n_agents, analyze_query(index, t)) for a, t in drawn]
+    got = uncovered_many(index, asks, TeamConfig())
+    assert got == [_uncovered_reference(index, a, q) for a, q in asks]
 
 
 def test_team_member_score_is_the_deprecated_name_of_confidence() -> None:

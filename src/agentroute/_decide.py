@@ -234,7 +234,11 @@ class State:
         if order is None:
             order = _ranked(scores, self.depth(limit))
         if not self.copy_names:
-            return tuple(Candidate(agent=names[j], score=float(scores[j])) for j in order)
+            heads = np.asarray(order)
+            return tuple(
+                Candidate(agent=names[j], score=value)
+                for j, value in zip(heads.tolist(), scores[heads].tolist(), strict=True)
+            )
         out: list[Candidate] = []
         seen: set[int] = set()
         copies_of = self.copies_of
@@ -849,35 +853,38 @@ def _catalog_evidence(
     )
     rule = next((r for r in DECLINE_RULES if r.declines(case)), None)
     declines = rule is not None
-    evidence = _Evidence(
+    # Without explain (a part, read for its agent, status and candidates), no wording.
+    decline: str | None = "" if declines else None
+    terms: tuple[str, ...] = ()
+    copies: tuple[str, ...] = ()
+    why = "similar wording"
+    if batch.explain:
+        terms = _top_terms(index, scores.present[row], batch.weights[row], query)
+        why = evidence_phrase(matched, terms, query)
+        if conf.closeness:
+            why = conf.closeness if why == "similar wording" else f"{why}; {conf.closeness}"
+        if rule is not None:
+            decline = rule.reason(case, why)
+        # Copies of the leader (same description and body under another name, as
+        # collections ship one agent in several plugins) are equally right: they are
+        # named, but ambiguity is measured against the best agent that differs.
+        same_names = state.copy_names.get(int(index.copy_of[best]), ())
+        copies = tuple(x for x in same_names if x != name)[:3]
+    return _Evidence(
         text=text,
         candidates=candidates,
         confidence=conf.confidence,
-        decline="" if declines else None,
+        decline=decline,
         name=name,
         score=s1,
         runner=runner,
         runner_score=runner_score,
+        why=why,
+        copies=copies,
         matched=matched,
+        terms=terms,
         alternatives=tuple(index.names[j] for j in group.members) if not declines else (),
         group_confidence=group.confidence if not declines else None,
-    )
-    if not batch.explain:
-        return evidence
-    terms = _top_terms(index, scores.present[row], batch.weights[row], query)
-    why = evidence_phrase(matched, terms, query)
-    if conf.closeness:
-        why = conf.closeness if why == "similar wording" else f"{why}; {conf.closeness}"
-    # Copies of the leader (same description and body under another name, as
-    # collections ship one agent in several plugins) are equally right: they are
-    # named, but ambiguity is measured against the best agent that differs.
-    same_names = state.copy_names.get(int(index.copy_of[best]), ())
-    return replace(
-        evidence,
-        decline=None if rule is None else rule.reason(case, why),
-        why=why,
-        copies=tuple(x for x in same_names if x != name)[:3],
-        terms=terms,
     )
 
 

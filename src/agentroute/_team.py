@@ -214,6 +214,12 @@ _SENTENCE = re.compile(
 # a joining word): a request without any is one part, whatever the patterns say.
 _MAY_SPLIT = re.compile(r"[;\n.!?,&]|\b(?:and|then|afterwards|after)\b", re.I)
 _WEAK = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+)\s*", re.I)
+# What a match of _STRONG, _WEAK or _SENTENCE needs somewhere in the text (each word
+# stands between two word boundaries in every match): a text without it is not cut,
+# and the search of the costlier pattern is skipped (tests/test_team.py checks it).
+_MAY_STRONG = re.compile(r"[;\n]|\b(?:then|afterwards|after|also|next|finally|plus|as)\b", re.I)
+_MAY_WEAK = re.compile(r"[,&]|\band\b", re.I)
+_MAY_SENTENCE = re.compile(r"[.!?]\s")
 _JOINED = re.compile(r",|&|\b(?:and|with|plus)\b", re.I)
 # Words that start a part without content ("Also, please ...").
 _LEAD = re.compile(r"^(?:and|also|then|please|plus|finally|next|first|after\s+that)\b[\s,]*", re.I)
@@ -230,6 +236,9 @@ def _clean(part: str) -> str:
 
 def _weak_split(clause: str, min_part_terms: int) -> list[str]:
     """A clause cut at "and" / commas that start a new verb phrase, words kept as written."""
+    if _MAY_WEAK.search(clause) is None:
+        part = _clean(clause)
+        return [part] if part else []
     pieces: list[str] = []
     at = 0
     for m in _WEAK.finditer(clause):
@@ -240,6 +249,11 @@ def _weak_split(clause: str, min_part_terms: int) -> list[str]:
             at = m.end()
     pieces.append(clause[at:])
     return [p for p in (_clean(p) for p in pieces) if p]
+
+
+def _strong_split(sentence: str) -> list[str]:
+    """``_STRONG.split(sentence)``, without the search where no clause mark can match."""
+    return _STRONG.split(sentence) if _MAY_STRONG.search(sentence) else [sentence]
 
 
 _BLANKS = re.compile(r"[^\S\n]+")
@@ -270,7 +284,9 @@ def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
     # read what the scorer reads, with each run of blanks (not newlines, which mark
     # steps) made one space.
     text = _BLANKS.sub(" ", text[:MAX_REQUEST_CHARS])
-    sentences = [x for x in _SENTENCE.split(_STEP.sub("\n", text)) if x.strip()]
+    stepped = _STEP.sub("\n", text)
+    cut = _SENTENCE.split(stepped) if _MAY_SENTENCE.search(stepped) else [stepped]
+    sentences = [x for x in cut if x.strip()]
     # A sentence that does not start with a verb ("We need RAG for our docs.") is the
     # context of the next one, not a part of its own.
     merged: list[str] = []
@@ -283,7 +299,7 @@ def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
         if k + 1 < len(sentences) and first not in _PART_START and "\n" not in sentence.strip():
             merged[-1] += "\x00"
     out: list[str] = []
-    for clause in (c for m in merged for c in _STRONG.split(m.rstrip("\x00"))):
+    for clause in (c for m in merged for c in _strong_split(m.rstrip("\x00"))):
         clause = _clean(clause)
         if not clause:
             continue
@@ -292,7 +308,7 @@ def split_parts(text: str, config: TeamConfig = _DEFAULT) -> list[str]:
             # unless a verb that names a task starts it ("write the migration;
             # document it": documenting is a part of its own).
             first = piece.split(" ", 1)[0].casefold()
-            if out and len(terms(piece)) < config.min_part_terms and first not in _PART_START:
+            if out and first not in _PART_START and len(terms(piece)) < config.min_part_terms:
                 out[-1] = f"{out[-1]}; {piece}"
             else:
                 out.append(piece)
@@ -494,27 +510,39 @@ def _member(
     )
 
 
-def _stretch(index: Index, agent: int, text: str, config: TeamConfig) -> str:
-    """The piece of ``text`` between two of its joins ("and", "with", a comma) whose
-    words the agent's text lacks most (at least two of them, carrying at least
-    ``config.min_uncovered_share`` of the piece's IDF), as written; else ""."""
-    best, best_weight = "", 0.0
-    for piece in _JOINED.split(text):
-        words = list(dict.fromkeys(terms(piece)))
-        cols = index.columns(words)
-        known = cols >= 0
-        if not known.any():
+def _stretches(index: Index, asks: Sequence[tuple[int, str]], config: TeamConfig) -> list[str]:
+    """Per ``(agent, text)``: the piece of ``text`` between two of its joins ("and",
+    "with", a comma) whose words the agent's text lacks most (at least two of them,
+    carrying at least ``config.min_uncovered_share`` of the piece's IDF), as written;
+    else "". Every piece's words are looked up at once (one search of every (term,
+    agent) pair of the batch, where a piece at a time cost a search each)."""
+    pieces = [(k, piece) for k, (_, text) in enumerate(asks) for piece in _JOINED.split(text)]
+    words = [list(dict.fromkeys(terms(piece))) for _, piece in pieces]
+    sizes = [len(w) for w in words]
+    cols = index.columns([t for w in words for t in w])
+    owner = np.array([asks[k][0] for k, _ in pieces], dtype=np.int64)
+    agents = np.repeat(owner, sizes)
+    known = cols >= 0
+    has = np.zeros(cols.size, dtype=bool)
+    has[known] = index.bm25_t.positions(cols[known], agents[known]) >= 0
+    best = [""] * len(asks)
+    best_weight = [0.0] * len(asks)
+    at = 0
+    for (k, piece), size in zip(pieces, sizes, strict=True):
+        mine = known[at : at + size]
+        lacks = ~has[at : at + size][mine]
+        idf = index.idf[cols[at : at + size][mine]]
+        at += size
+        if not idf.size:
             continue
-        has = index.bm25_t.positions(cols[known], np.full(int(known.sum()), agent)) >= 0
-        idf = index.idf[cols[known]]
-        weight, total = float(idf[~has].sum()), float(idf.sum())
+        weight, total = float(idf[lacks].sum()), float(idf.sum())
         if (
-            int((~has).sum()) >= config.min_part_terms
+            int(lacks.sum()) >= config.min_part_terms
             and total > 0.0
             and weight / total >= config.min_uncovered_share
-            and weight > best_weight
+            and weight > best_weight[k]
         ):
-            best, best_weight = _clean(piece), weight
+            best[k], best_weight[k] = _clean(piece), weight
     return best
 
 
@@ -545,25 +573,29 @@ def uncovered_many(
     has[known] = index.bm25_t.positions(cols[known], agents[known]) >= 0
     idf = np.zeros(cols.size, dtype=np.float64)
     idf[known] = index.idf[cols[known]]
-    out: list[str] = []
+    enough: list[int] = []
     at = 0
-    for (agent, q), terms_ in zip(asks, distinct, strict=True):
+    for k, terms_ in enumerate(distinct):
         missing = 0
         weight = total = 0.0
-        for k in range(at, at + len(terms_)):
-            if not known[k]:
+        for j in range(at, at + len(terms_)):
+            if not known[j]:
                 continue
-            total += float(idf[k])
-            if not has[k]:
+            total += float(idf[j])
+            if not has[j]:
                 missing += 1
-                weight += float(idf[k])
+                weight += float(idf[j])
         at += len(terms_)
-        enough = (
+        if (
             missing >= config.min_part_terms
             and total > 0.0
             and weight / total >= config.min_uncovered_share
-        )
-        out.append(_stretch(index, agent, q.text, config) if enough else "")
+        ):
+            enough.append(k)
+    out = [""] * len(asks)
+    found = _stretches(index, [(asks[k][0], asks[k][1].text) for k in enough], config)
+    for k, stretch in zip(enough, found, strict=True):
+        out[k] = stretch
     return out
 
 
