@@ -34,6 +34,7 @@ change how agents are loaded without touching the rest.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -447,6 +448,20 @@ def _quoted_part(part: str) -> str:
     return _printable(part, _MAX_PART_CHARS).replace("'", "\u2019")
 
 
+def _vouched(m: TeamMember, named: Callable[[str], bool]) -> tuple[tuple[str, ...], float]:
+    """The alternatives of team member ``m`` a note names (those ``named`` accepts), and
+    the confidence its part counts at: the group's when one is named, else its own.
+
+    >>> from agentroute._spec import TeamMember
+    >>> m = TeamMember(agent="qa", part="test it", confidence=0.5, alternatives=("tester",),
+    ...                group_confidence=0.8)
+    >>> _vouched(m, lambda a: True), _vouched(m, lambda a: False)
+    ((('tester',), 0.8), ((), 0.5))
+    """
+    others = tuple(a for a in m.alternatives if named(a))
+    return others, (m.group_confidence if others else m.confidence)
+
+
 def team_suggestion(d: Decision, *, names: Mapping[str, tuple[str, str]] | None = None) -> str:
     """The note for a request that several agents should share: who takes which part.
 
@@ -486,12 +501,12 @@ def team_suggestion(d: Decision, *, names: Mapping[str, tuple[str, str]] | None 
 
     def takes(m: TeamMember) -> str:
         part = f"'{_quoted_part(m.part)}'"
-        others = [who(a) for a in m.alternatives if a in known or not names]
+        others, sure = _vouched(m, lambda a: not names or a in known)
         if not others:
-            return f"{who(m.agent)} for {part} (confidence {m.confidence:.2f})"
+            return f"{who(m.agent)} for {part} (confidence {sure:.2f})"
         return (
-            f"{who(m.agent)} (or {', '.join(others)}) for {part} "
-            f"(confidence {m.group_confidence:.2f} for the group)"
+            f"{who(m.agent)} (or {', '.join(map(who, others))}) for {part} "
+            f"(confidence {sure:.2f} for the group)"
         )
 
     said = "; ".join(takes(m) for m in d.team)
@@ -570,16 +585,20 @@ def _answer(router: Router, text: str, act_at: float) -> dict[str, Any] | None:
     if d.status != "routed" or d.agent is None or d.group_confidence < act_at:
         return None
 
+    @functools.cache
     def known(agent: str) -> tuple[str, str]:
-        spec = router.agent(agent)  # decodes this record only
+        spec = router.agent(agent)  # decodes this record only, once a call
         if spec is None:
             return agent, "subagent"
         return spec.declared_name, "skill" if is_skill(spec) else "subagent"
 
+    def addressable(agent: str) -> bool:
+        return claude_code_name(known(agent)[0])
+
     # A team is suggested only when each of its members is confident for its part;
     # otherwise the lead alone, as for a one-agent request.
     name, kind = known(d.agent)
-    if not claude_code_name(name):
+    if not addressable(d.agent):
         logger.debug("%r is not a Claude Code name; the hook does not name it", name)
         return None
     others = tuple(
@@ -589,23 +608,18 @@ def _answer(router: Router, text: str, act_at: float) -> dict[str, Any] | None:
     )
     if not others and d.confidence < act_at:
         return None
-    teamwork = len(d.team) > 1 and all(claude_code_name(known(m.agent)[0]) for m in d.team)
-    if teamwork:
-        # Each part must be sure: its agent alone, or its group (named only when
-        # Claude Code can address an alternative).
-        names = {
-            a: known(a)
-            for m in d.team
-            for a in (m.agent, *m.alternatives)
-            if a == m.agent or claude_code_name(known(a)[0])
-        }
-        teamwork = all(
-            (m.group_confidence if any(a in names for a in m.alternatives) else m.confidence)
-            >= act_at
-            for m in d.team
-        )
+    # Each part must be sure: its agent alone, or its group (named only when Claude Code
+    # can address an alternative).
+    teamwork = (
+        len(d.team) > 1
+        and all(addressable(m.agent) for m in d.team)
+        and all(_vouched(m, addressable)[1] >= act_at for m in d.team)
+    )
     note = (
-        team_suggestion(d, names=names)
+        team_suggestion(
+            d,
+            names={a: known(a) for m in d.team for a in (m.agent, *_vouched(m, addressable)[0])},
+        )
         if teamwork
         else suggestion(d, name=name, kind=kind, alternatives=others)
     )
