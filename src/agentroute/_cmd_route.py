@@ -24,7 +24,7 @@ from agentroute._terminal import Paint, painter
 
 if TYPE_CHECKING:
     from agentroute._router import Router
-    from agentroute._spec import Decision
+    from agentroute._spec import Decision, TeamMember
 
 __all__ = ["add_parser", "run"]
 
@@ -121,8 +121,9 @@ def _who(d: Decision) -> str:
     return f"{d.agent} (or {', '.join(d.alternatives)})" if d.alternatives else d.agent
 
 
-def _how_sure(d: Decision) -> str:
-    """The confidence, and the group's when it differs: ``0.48 (group 0.86)``."""
+def _how_sure(d: Decision | TeamMember) -> str:
+    """The confidence, and the group's when it differs: ``0.48 (group 0.86)`` (of a
+    decision, or of a team member for its part)."""
     if d.alternatives:
         return f"{d.confidence:.2f} (group {d.group_confidence:.2f})"
     return f"{d.confidence:.2f}"
@@ -141,10 +142,7 @@ def _write_decision(d: Decision, out: TextIO, paint: Paint) -> None:
         for k, m in enumerate(d.team):
             role = "lead  " if k == 0 else "member"
             alts = f" (or {', '.join(m.alternatives)})" if m.alternatives else ""
-            sure = f"{m.confidence:.2f}" + (
-                f" (group {m.group_confidence:.2f})" if m.alternatives else ""
-            )
-            out.write(f"  - {role} {m.agent}{alts}  {sure}  {m.part}\n")
+            out.write(f"  - {role} {m.agent}{alts}  {_how_sure(m)}  {m.part}\n")
 
 
 # -- stdin, one request per line --------------------------------------------------------

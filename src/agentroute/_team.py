@@ -498,16 +498,17 @@ def _member(
     """A member that took ``part``, with the group it brought (less the agents that
     took parts of their own; emptied so, the member stands alone). The group is at
     least as sure as the member (another of its parts may have given it more)."""
-    alternatives = tuple(x for x in group[0] if x not in taken) if group else ()
-    if group is None or not alternatives:
-        return TeamMember(agent=agent, part=part, confidence=confidence)
-    return TeamMember(
-        agent=agent,
-        part=part,
-        confidence=confidence,
-        alternatives=alternatives,
-        group_confidence=max(group[1], confidence),
-    )
+    if group is not None:
+        alternatives = tuple(x for x in group[0] if x not in taken)
+        if alternatives:
+            return TeamMember(
+                agent=agent,
+                part=part,
+                confidence=confidence,
+                alternatives=alternatives,
+                group_confidence=max(group[1], confidence),
+            )
+    return TeamMember(agent=agent, part=part, confidence=confidence)
 
 
 def _stretches(index: Index, asks: Sequence[tuple[int, str]], config: TeamConfig) -> list[str]:
